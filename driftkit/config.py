@@ -1,0 +1,453 @@
+"""Client configuration: ``client.toml`` parsed into frozen dataclasses (DESIGN §3).
+
+Every problem is a :class:`~driftkit.errors.ConfigError` naming the file, the key, what
+was found and what is allowed.  Unknown keys are errors: a typo must never pass silently.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+import zoneinfo
+from dataclasses import dataclass, field
+from datetime import datetime, time
+from pathlib import Path
+from typing import Any
+
+from driftkit.errors import ConfigError
+from driftkit.schema import CATALOG, COUNTS, EVENTS, SNAPSHOTS, Measure, SystemKind
+
+CLIENT_ID = re.compile(r"[a-z0-9][a-z0-9_-]*")
+SYSTEM_ID = re.compile(r"[a-z0-9][a-z0-9_-]*")
+FORMATS = (
+    "csv",
+    "parquet",
+    "shopify_inventory",
+    "shopify_products",
+    "amazon_inventory",
+    "amazon_fba_inventory",
+    "bigcommerce_products",
+    "woocommerce_products",
+)
+EVENT_FORMATS = ("csv", "parquet")
+UNITS = ("each", "pack")
+DEFAULT_SENTINELS = (999999.0, 99999.0, 9999999.0)
+
+
+@dataclass(frozen=True)
+class SkuRules:
+    """How SKUs (and references) are normalized before comparing."""
+
+    strip: bool = True
+    upper: bool = True
+    remove: str = ""
+    aliases: Path | None = None
+
+
+@dataclass(frozen=True)
+class TableSource:
+    """Where a client-wide table (catalog, counts) comes from."""
+
+    path: str
+    columns: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SystemConfig:
+    """One system of a client: its kind, export format and files."""
+
+    id: str
+    kind: SystemKind
+    format: str = "csv"
+    snapshots: str | None = None
+    events: str | None = None
+    events_format: str = "csv"
+    columns: dict[str, str] = field(default_factory=dict)
+    event_columns: dict[str, str] = field(default_factory=dict)
+    locations: dict[str, str] = field(default_factory=dict)
+    event_kinds: dict[str, str] = field(default_factory=dict)
+    as_of: datetime | None = None
+    as_of_pattern: str | None = None
+    as_of_time: time = time(23, 59)
+    timestamp_format: str | None = None
+    unit: str = "each"
+    scale: float = 1.0
+    sentinels: tuple[float, ...] = DEFAULT_SENTINELS
+    encoding: str | None = None
+    delimiter: str | None = None
+
+
+@dataclass(frozen=True)
+class ImpactParams:
+    """Documented parameters of the cost model (DESIGN §7)."""
+
+    walk_away_share: float = 0.40
+    lead_time_days: float = 7.0
+    service_level: float = 0.95
+    pick_failure_cost: float = 15.0
+    holding_rate: float = 0.25
+    projection_weeks: int = 8
+    category_lead_time_days: dict[str, float] = field(default_factory=dict)
+    category_service_level: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ClientConfig:
+    """A parsed ``client.toml``; paths are resolved inside ``root``."""
+
+    id: str
+    root: Path
+    name: str
+    timezone: str = "UTC"
+    currency: str = "USD"
+    authority: str = ""
+    measure: Measure = Measure.ON_HAND
+    tolerance: float = 0.0
+    staleness_hours: float = 24.0
+    default_location: str = "main"
+    sku: SkuRules = field(default_factory=SkuRules)
+    catalog: TableSource | None = None
+    counts: TableSource | None = None
+    systems: dict[str, SystemConfig] = field(default_factory=dict)
+    impact: ImpactParams = field(default_factory=ImpactParams)
+
+    @property
+    def source(self) -> Path:
+        """The ``client.toml`` this config was read from."""
+        return self.root / "client.toml"
+
+    def resolve(self, pattern: str) -> list[Path]:
+        """Files matching ``pattern`` (relative, glob allowed) inside the client folder, sorted."""
+        return sorted(p for p in self.root.glob(pattern) if p.is_file())
+
+
+# --- parsing --------------------------------------------------------------------------------
+
+_CLIENT_KEYS = {
+    "name",
+    "timezone",
+    "currency",
+    "authority",
+    "measure",
+    "tolerance",
+    "staleness_hours",
+    "default_location",
+}
+_TOP_KEYS = {"client", "sku", "catalog", "counts", "systems", "impact"}
+_SKU_KEYS = {"strip", "upper", "remove", "aliases"}
+_TABLE_KEYS = {"path", "columns"}
+_SYSTEM_KEYS = {
+    "kind",
+    "format",
+    "snapshots",
+    "events",
+    "events_format",
+    "columns",
+    "event_columns",
+    "locations",
+    "event_kinds",
+    "as_of",
+    "as_of_pattern",
+    "as_of_time",
+    "timestamp_format",
+    "unit",
+    "scale",
+    "sentinels",
+    "encoding",
+    "delimiter",
+}
+_IMPACT_KEYS = {
+    "walk_away_share",
+    "lead_time_days",
+    "service_level",
+    "pick_failure_cost",
+    "holding_rate",
+    "projection_weeks",
+    "category_lead_time_days",
+    "category_service_level",
+}
+_SNAPSHOT_COLUMNS = set(SNAPSHOTS.names) - {"system"} | {"unavailable", "title"}
+_EVENT_COLUMNS = set(EVENTS.names) - {"system"}
+
+
+class _Reader:
+    """Typed access to one TOML table, raising ConfigError with file and dotted key."""
+
+    def __init__(self, source: Path, prefix: str, table: Any) -> None:
+        self.source, self.prefix = source, prefix
+        if not isinstance(table, dict):
+            self.fail("", table, "a table")
+        self.table: dict[str, Any] = table
+
+    def fail(self, key: str, found: Any, allowed: str) -> None:
+        dotted = f"{self.prefix}.{key}".strip(".")
+        raise ConfigError(f"{self.source}: [{dotted}] is {found!r}; expected {allowed}")
+
+    def only(self, allowed: set[str]) -> None:
+        unknown = sorted(set(self.table) - allowed)
+        if unknown:
+            dotted = f"{self.prefix}.{unknown[0]}".strip(".")
+            raise ConfigError(
+                f"{self.source}: unknown key {dotted!r}; allowed keys in "
+                f"[{self.prefix or 'top level'}]: {', '.join(sorted(allowed))}"
+            )
+
+    def get(self, key: str, kind: type | tuple[type, ...], default: Any = None) -> Any:
+        if key not in self.table:
+            return default
+        value = self.table[key]
+        if isinstance(value, bool) and bool not in (kind if isinstance(kind, tuple) else (kind,)):
+            self.fail(key, value, _type_name(kind))
+        if not isinstance(value, kind):
+            self.fail(key, value, _type_name(kind))
+        return value
+
+    def number(
+        self, key: str, default: float, *, low: float = 0.0, high: float = float("inf")
+    ) -> float:
+        value = float(self.get(key, (int, float), default))
+        if not low <= value <= high:
+            self.fail(key, value, f"a number between {low} and {high}")
+        return value
+
+    def choice(self, key: str, allowed: tuple[str, ...], default: str | None = None) -> str:
+        value = self.get(key, str, default)
+        if value not in allowed:
+            self.fail(key, value, "one of " + ", ".join(allowed))
+        return str(value)
+
+    def mapping(
+        self, key: str, *, values: set[str] | None = None, keys: set[str] | None = None
+    ) -> dict[str, str]:
+        raw = self.get(key, dict, {})
+        out: dict[str, str] = {}
+        for k, v in raw.items():
+            if not isinstance(v, str):
+                self.fail(f"{key}.{k}", v, "a string")
+            if keys is not None and k not in keys:
+                self.fail(f"{key}.{k}", k, "one of " + ", ".join(sorted(keys)))
+            if values is not None and v not in values:
+                self.fail(f"{key}.{k}", v, "one of " + ", ".join(sorted(values)))
+            out[str(k)] = v
+        return out
+
+    def path(self, key: str, root: Path, required: bool = False) -> str | None:
+        value = self.get(key, str)
+        if value is None:
+            if required:
+                self.fail(key, None, "a path relative to the client folder")
+            return None
+        check_inside(value, root, self.source, f"{self.prefix}.{key}")
+        return str(value)
+
+    def sub(self, key: str) -> _Reader:
+        return _Reader(self.source, f"{self.prefix}.{key}".strip("."), self.table.get(key, {}))
+
+
+def _type_name(kind: type | tuple[type, ...]) -> str:
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    names = {
+        int: "an integer",
+        float: "a number",
+        str: "a string",
+        bool: "true or false",
+        dict: "a table",
+        list: "a list",
+    }
+    return " or ".join(names.get(k, k.__name__) for k in kinds)
+
+
+def check_client_id(client_id: str, source: Path | str = "client folder") -> str:
+    """Return ``client_id`` if it is a valid client id, else raise ConfigError."""
+    if not CLIENT_ID.fullmatch(client_id):
+        raise ConfigError(
+            f"{source}: client id {client_id!r} is not allowed; use lowercase letters, digits, "
+            "'-' and '_' (pattern [a-z0-9][a-z0-9_-]*), e.g. rename the folder to "
+            f"{re.sub(r'[^a-z0-9_-]+', '-', client_id.lower()).strip('-_') or 'client-1'!r}"
+        )
+    return client_id
+
+
+def check_inside(pattern: str, root: Path, source: Path, key: str) -> None:
+    """Refuse a path (or glob) that is absolute or escapes the client folder."""
+    candidate = Path(pattern)
+    escapes = candidate.is_absolute() or ".." in candidate.parts
+    if not escapes:
+        resolved = (root / candidate.parent).resolve()
+        escapes = not resolved.is_relative_to(root.resolve())
+    if escapes:
+        raise ConfigError(
+            f"{source}: [{key}] is {pattern!r}, which points outside the client folder; "
+            "use a path relative to the folder holding client.toml, without '..'"
+        )
+
+
+def load_config(client_dir: str | Path) -> ClientConfig:
+    """Read ``client_dir/client.toml`` into a :class:`ClientConfig`.
+
+    Raises
+    ------
+    ConfigError
+        For a bad client id, unreadable TOML, unknown keys, bad values, paths escaping the
+        client folder, or an authority that is not one of the systems.
+    """
+    root = Path(client_dir)
+    source = root / "client.toml"
+    check_client_id(root.resolve().name, root)
+    if not source.is_file():
+        raise ConfigError(
+            f"{source}: not found; every client folder needs a client.toml (see README)"
+        )
+    try:
+        data = tomllib.loads(source.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{source}: not valid TOML ({exc}); fix the syntax at that line") from exc
+    return parse_config(data, root=root.resolve(), source=source)
+
+
+def parse_config(data: dict[str, Any], *, root: Path, source: Path) -> ClientConfig:
+    """Build a :class:`ClientConfig` from already-parsed TOML ``data``."""
+    top = _Reader(source, "", data)
+    top.only(_TOP_KEYS)
+    client = top.sub("client")
+    client.only(_CLIENT_KEYS)
+    systems = _parse_systems(top.sub("systems"), root)
+    if not systems:
+        top.fail("systems", None, "at least one [systems.<id>] table")
+    authority = client.get("authority", str, next(iter(systems)))
+    if authority not in systems:
+        client.fail("authority", authority, "one of the systems: " + ", ".join(systems))
+    timezone = client.get("timezone", str, "UTC")
+    if timezone not in zoneinfo.available_timezones() and timezone != "UTC":
+        client.fail("timezone", timezone, "an IANA time zone such as 'America/Chicago'")
+    return ClientConfig(
+        id=root.name,
+        root=root,
+        name=client.get("name", str, root.name),
+        timezone=timezone,
+        currency=client.get("currency", str, "USD"),
+        authority=authority,
+        measure=Measure(client.choice("measure", tuple(m.value for m in Measure), "on_hand")),
+        tolerance=client.number("tolerance", 0.0),
+        staleness_hours=client.number("staleness_hours", 24.0, low=1.0),
+        default_location=client.get("default_location", str, "main"),
+        sku=_parse_sku(top.sub("sku"), root),
+        catalog=_parse_table(top, "catalog", root, set(CATALOG.names)),
+        counts=_parse_table(top, "counts", root, set(COUNTS.names)),
+        systems=systems,
+        impact=_parse_impact(top.sub("impact")),
+    )
+
+
+def _parse_sku(r: _Reader, root: Path) -> SkuRules:
+    r.only(_SKU_KEYS)
+    aliases = r.path("aliases", root)
+    return SkuRules(
+        strip=r.get("strip", bool, True),
+        upper=r.get("upper", bool, True),
+        remove=r.get("remove", str, ""),
+        aliases=root / aliases if aliases else None,
+    )
+
+
+def _parse_table(top: _Reader, key: str, root: Path, allowed: set[str]) -> TableSource | None:
+    if key not in top.table:
+        return None
+    r = top.sub(key)
+    r.only(_TABLE_KEYS)
+    path = r.path("path", root, required=True)
+    assert path is not None
+    return TableSource(path=path, columns=r.mapping("columns", keys=allowed))
+
+
+def _parse_systems(r: _Reader, root: Path) -> dict[str, SystemConfig]:
+    systems = {}
+    for system_id in r.table:
+        if not SYSTEM_ID.fullmatch(system_id):
+            r.fail(system_id, system_id, "a system id matching [a-z0-9][a-z0-9_-]*")
+        systems[system_id] = _parse_system(system_id, r.sub(system_id), root)
+    return systems
+
+
+def _parse_system(system_id: str, r: _Reader, root: Path) -> SystemConfig:
+    r.only(_SYSTEM_KEYS)
+    kind = r.choice("kind", tuple(k.value for k in SystemKind))
+    snapshots, events = r.path("snapshots", root), r.path("events", root)
+    if snapshots is None and events is None:
+        r.fail("snapshots", None, "a snapshots or an events path (or both)")
+    as_of = r.get("as_of", (str, datetime))
+    if isinstance(as_of, str):
+        try:
+            as_of = datetime.fromisoformat(as_of)
+        except ValueError:
+            r.fail("as_of", as_of, "an ISO timestamp such as '2026-09-30T23:59:00'")
+    pattern = r.get("as_of_pattern", str)
+    if pattern is not None and "%" not in pattern:
+        r.fail(
+            "as_of_pattern",
+            pattern,
+            "a file-name pattern with strftime codes, e.g. 'export_%Y-%m-%d.csv'",
+        )
+    return SystemConfig(
+        id=system_id,
+        kind=SystemKind(kind),
+        format=r.choice("format", FORMATS, "csv"),
+        snapshots=snapshots,
+        events=events,
+        events_format=r.choice("events_format", EVENT_FORMATS, "csv"),
+        columns=r.mapping("columns", keys=_SNAPSHOT_COLUMNS),
+        event_columns=r.mapping("event_columns", keys=_EVENT_COLUMNS),
+        locations=r.mapping("locations"),
+        event_kinds=r.mapping("event_kinds", values={k.value for k in _event_kinds()}),
+        as_of=as_of,
+        as_of_pattern=pattern,
+        as_of_time=_parse_time(r, "as_of_time"),
+        timestamp_format=r.get("timestamp_format", str),
+        unit=r.choice("unit", UNITS, "each"),
+        scale=r.number("scale", 1.0, low=1e-9),
+        sentinels=tuple(float(x) for x in _number_list(r, "sentinels", DEFAULT_SENTINELS)),
+        encoding=r.get("encoding", str),
+        delimiter=r.get("delimiter", str),
+    )
+
+
+def _event_kinds() -> list[Any]:
+    from driftkit.schema import EventKind
+
+    return list(EventKind)
+
+
+def _parse_time(r: _Reader, key: str) -> time:
+    value = r.get(key, (str, time), "23:59")
+    if isinstance(value, time):
+        return value
+    try:
+        return time.fromisoformat(value)
+    except ValueError:
+        r.fail(key, value, "a local time such as '23:59'")
+        raise  # unreachable
+
+
+def _number_list(r: _Reader, key: str, default: tuple[float, ...]) -> tuple[float, ...]:
+    value = r.get(key, list, list(default))
+    if not all(isinstance(x, int | float) and not isinstance(x, bool) for x in value):
+        r.fail(key, value, "a list of numbers")
+    return tuple(value)
+
+
+def _parse_impact(r: _Reader) -> ImpactParams:
+    r.only(_IMPACT_KEYS)
+    return ImpactParams(
+        walk_away_share=r.number("walk_away_share", 0.40, high=1.0),
+        lead_time_days=r.number("lead_time_days", 7.0),
+        service_level=r.number("service_level", 0.95, low=0.5, high=0.9999),
+        pick_failure_cost=r.number("pick_failure_cost", 15.0),
+        holding_rate=r.number("holding_rate", 0.25),
+        projection_weeks=int(r.number("projection_weeks", 8, low=1, high=104)),
+        category_lead_time_days={
+            k: float(v) for k, v in r.get("category_lead_time_days", dict, {}).items()
+        },
+        category_service_level={
+            k: float(v) for k, v in r.get("category_service_level", dict, {}).items()
+        },
+    )

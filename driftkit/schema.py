@@ -1,0 +1,211 @@
+"""Canonical tables (DESIGN §2): column names, closed vocabularies and pyarrow schemas.
+
+Every loader produces these tables; every later step consumes them.  Column names and
+vocabularies are defined here once and imported everywhere else.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+import pandas as pd
+import pyarrow as pa
+
+# --- column names -------------------------------------------------------------------------
+SYSTEM = "system"
+SKU = "sku"
+LOCATION = "location"
+AS_OF = "as_of"
+ON_HAND = "on_hand"
+AVAILABLE = "available"
+COMMITTED = "committed"
+EVENT_ID = "event_id"
+KIND = "kind"
+QTY_DELTA = "qty_delta"
+COMMIT_DELTA = "commit_delta"
+SET_QTY = "set_qty"
+OCCURRED_AT = "occurred_at"
+RECORDED_AT = "recorded_at"
+REFERENCE = "reference"
+RAW_REFERENCE = "raw_reference"
+SOURCE_AS_OF = "source_as_of"
+COUNTED_AT = "counted_at"
+COUNTED_QTY = "counted_qty"
+UNIT_COST = "unit_cost"
+UNIT_PRICE = "unit_price"
+PACK_SIZE = "pack_size"
+CATEGORY = "category"
+TITLE = "title"
+SOURCE_FILE = "source_file"
+LINE = "line"
+COLUMN = "column"
+VALUE = "value"
+REASON = "reason"
+KEY = (SKU, LOCATION)
+
+
+class SystemKind(StrEnum):
+    """What kind of system a client system is."""
+
+    WMS = "wms"
+    ERP = "erp"
+    STOREFRONT = "storefront"
+    THREE_PL = "3pl"
+    MARKETPLACE = "marketplace"
+
+
+SELLING_KINDS = frozenset({SystemKind.STOREFRONT, SystemKind.MARKETPLACE})
+
+
+class EventKind(StrEnum):
+    """What a system recorded as happening."""
+
+    ORDER = "order"
+    CANCEL = "cancel"
+    SHIPMENT = "shipment"
+    RECEIPT = "receipt"
+    RETURN = "return"
+    ADJUSTMENT = "adjustment"
+    COUNT = "count"
+    SYNC = "sync"
+    TRANSFER = "transfer"
+
+
+ABSOLUTE_KINDS = frozenset({EventKind.COUNT, EventKind.SYNC})
+
+
+class Measure(StrEnum):
+    """The quantity compared across systems."""
+
+    ON_HAND = "on_hand"
+    AVAILABLE = "available"
+
+
+class Cause(StrEnum):
+    """Why a drift episode happened (DESIGN §6)."""
+
+    DUPLICATE_EVENT = "duplicate_event"
+    MISSING_EVENT = "missing_event"
+    STALE_OVERWRITE = "stale_overwrite"
+    UNIT_MISMATCH = "unit_mismatch"
+    SYNC_LAG = "sync_lag"
+    UNRECORDED_CHANGE = "unrecorded_change"
+
+
+_TS = pa.timestamp("us", tz="UTC")
+
+SNAPSHOTS = pa.schema(
+    [
+        pa.field(SYSTEM, pa.string(), nullable=False),
+        pa.field(SKU, pa.string(), nullable=False),
+        pa.field(LOCATION, pa.string(), nullable=False),
+        pa.field(AS_OF, _TS, nullable=False),
+        pa.field(ON_HAND, pa.float64()),
+        pa.field(AVAILABLE, pa.float64()),
+        pa.field(COMMITTED, pa.float64()),
+    ]
+)
+
+EVENTS = pa.schema(
+    [
+        pa.field(SYSTEM, pa.string(), nullable=False),
+        pa.field(SKU, pa.string(), nullable=False),
+        pa.field(LOCATION, pa.string(), nullable=False),
+        pa.field(EVENT_ID, pa.string()),
+        pa.field(KIND, pa.string(), nullable=False),
+        pa.field(QTY_DELTA, pa.float64()),
+        pa.field(COMMIT_DELTA, pa.float64()),
+        pa.field(SET_QTY, pa.float64()),
+        pa.field(OCCURRED_AT, _TS, nullable=False),
+        pa.field(RECORDED_AT, _TS),
+        pa.field(REFERENCE, pa.string()),
+        pa.field(RAW_REFERENCE, pa.string()),
+        pa.field(SOURCE_AS_OF, _TS),
+    ]
+)
+
+COUNTS = pa.schema(
+    [
+        pa.field(SKU, pa.string(), nullable=False),
+        pa.field(LOCATION, pa.string(), nullable=False),
+        pa.field(COUNTED_AT, _TS, nullable=False),
+        pa.field(COUNTED_QTY, pa.float64(), nullable=False),
+    ]
+)
+
+CATALOG = pa.schema(
+    [
+        pa.field(SKU, pa.string(), nullable=False),
+        pa.field(UNIT_COST, pa.float64()),
+        pa.field(UNIT_PRICE, pa.float64()),
+        pa.field(PACK_SIZE, pa.float64()),
+        pa.field(CATEGORY, pa.string()),
+        pa.field(TITLE, pa.string()),
+    ]
+)
+
+REJECTS = pa.schema(
+    [
+        pa.field(SOURCE_FILE, pa.string(), nullable=False),
+        pa.field(LINE, pa.int64(), nullable=False),
+        pa.field(COLUMN, pa.string()),
+        pa.field(VALUE, pa.string()),
+        pa.field(REASON, pa.string(), nullable=False),
+    ]
+)
+
+TABLES: dict[str, pa.Schema] = {
+    "snapshots": SNAPSHOTS,
+    "events": EVENTS,
+    "counts": COUNTS,
+    "catalog": CATALOG,
+    "rejects": REJECTS,
+}
+
+
+def empty(table: str) -> pd.DataFrame:
+    """An empty frame with the canonical columns and dtypes of ``table``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Zero rows; the columns of ``TABLES[table]``.
+    """
+    return TABLES[table].empty_table().to_pandas()
+
+
+def conform(frame: pd.DataFrame, table: str) -> pd.DataFrame:
+    """Return ``frame`` as the canonical ``table``: columns in order, dtypes cast, validated.
+
+    Missing nullable columns are added as nulls.  Raises ``ValueError`` listing every
+    problem at once (missing required columns, nulls in required columns, unknown kinds).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The columns of ``TABLES[table]`` in schema order.
+    """
+    schema = TABLES[table]
+    problems = []
+    out = pd.DataFrame(index=frame.index)
+    for field in schema:
+        if field.name in frame.columns:
+            out[field.name] = frame[field.name]
+        elif field.nullable:
+            out[field.name] = None
+        else:
+            problems.append(f"missing required column {field.name!r}")
+    if not problems:
+        for field in schema:
+            if not field.nullable and out[field.name].isna().any():
+                problems.append(f"column {field.name!r} has nulls but is required")
+    if table == "events" and not problems:
+        bad = set(out[KIND].dropna().unique()) - {k.value for k in EventKind}
+        if bad:
+            problems.append(
+                f"unknown event kinds {sorted(bad)}; allowed: {[k.value for k in EventKind]}"
+            )
+    if problems:
+        raise ValueError(f"{table} table is not canonical: " + "; ".join(problems))
+    arrow = pa.Table.from_pandas(out, schema=schema, preserve_index=False, safe=False)
+    return arrow.to_pandas()
