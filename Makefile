@@ -1,0 +1,58 @@
+# driftkit task runner.  `make demo` and `make test` are all a new user needs.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+BIN    := $(VENV)/bin
+SAMPLES := data/sample
+REPORTS := reports
+
+.PHONY: demo test lint typecheck pytest samples bench browser clean help
+
+help:
+	@echo "make demo    - set up .venv, generate sample clients if absent, audit them"
+	@echo "make test    - set up .venv with dev tools, run ruff, mypy and pytest"
+	@echo "make samples - regenerate the committed sample clients in $(SAMPLES)/"
+	@echo "make bench   - run the benchmarks in bench/ (minutes; not part of the tests)"
+
+# The venv is reused while pyproject.toml is unchanged: the stamps are newer than it.
+$(VENV)/.stamp-base: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e .
+	touch $@
+
+$(VENV)/.stamp-dev: pyproject.toml $(VENV)/.stamp-base
+	$(PY) -m pip install -q -e '.[dev,scale]'
+	touch $@
+
+demo: $(VENV)/.stamp-base
+	@test -f $(SAMPLES)/acme-outdoor/client.toml || $(MAKE) samples
+	$(BIN)/driftkit audit --all $(SAMPLES) --out $(REPORTS)
+
+samples: $(VENV)/.stamp-base
+	$(PY) -c "from driftkit.simulate import write_samples; write_samples('$(SAMPLES)')"
+
+test: $(VENV)/.stamp-dev browser lint typecheck pytest
+
+lint: $(VENV)/.stamp-dev
+	$(BIN)/ruff check driftkit tests bench notebooks
+	$(BIN)/ruff format --check driftkit tests bench notebooks
+
+typecheck: $(VENV)/.stamp-dev
+	$(BIN)/mypy driftkit
+
+pytest: $(VENV)/.stamp-dev
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 > /dev/null
+	$(BIN)/pytest
+
+# The browser tests need Chromium; install it from Debian's packages when missing (CI is root).
+browser:
+	@command -v chromium > /dev/null || command -v chromium-browser > /dev/null || \
+	  { echo "installing chromium (Debian package) for the browser tests"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium > /dev/null; }
+
+bench: $(VENV)/.stamp-dev
+	$(PY) bench/bench_drift.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache data/processed

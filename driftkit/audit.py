@@ -1,0 +1,181 @@
+"""One client's audit: load → align → compare → outputs (DESIGN §1, §9).
+
+``run_audit`` is what the audit notebook calls and what ``driftkit audit --no-html`` calls
+directly; it computes every table once and writes the machine-readable files of a run folder.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from driftkit import schema
+from driftkit.align import Grid, align
+from driftkit.compare import Comparison, compare
+from driftkit.config import ClientConfig, load_config
+from driftkit.ingest import is_fresh, read_processed
+from driftkit.loaders import ClientData, load_client
+
+log = logging.getLogger(__name__)
+
+PROCESSED = Path("data/processed")
+HEADLINE = (
+    "sku_locations",
+    "compared_cells",
+    "agreement_rate",
+    "drifted_sku_locations",
+    "abs_drift_units_last_day",
+    "value_at_risk_last_day",
+    "phantom_stockout_sku_days",
+    "lost_sales_units",
+    "lost_revenue",
+    "oversell_units",
+    "explained_share",
+)
+
+
+@dataclass(frozen=True)
+class Audit:
+    """Everything one audit computed; ``summary`` is what ``summary.json`` holds."""
+
+    config: ClientConfig
+    data: ClientData
+    grid: Grid
+    comparison: Comparison
+    summary: dict[str, Any]
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+
+
+def load_data(config: ClientConfig, *, processed: Path = PROCESSED) -> ClientData:
+    """The client's canonical tables: from fresh ingested Parquet when there is one."""
+    path = processed / config.id
+    if not is_fresh(path, config):
+        return load_client(config, progress=False)
+    log.info("%s: reading canonical Parquet from %s", config.id, path)
+    tables = {t: read_processed(path, t) for t in schema.TABLES}
+    files = pd.read_parquet(path / "files.parquet")
+    return ClientData(config=config, files=files, notes=(), **tables)
+
+
+def run_audit(
+    client: str | Path | ClientConfig,
+    *,
+    out_dir: str | Path | None = None,
+    reports_dir: str | Path | None = None,
+    start: date | None = None,
+    end: date | None = None,
+    run_at: datetime | None = None,
+) -> Audit:
+    """Audit one client and, when ``out_dir`` is given, write its run files there.
+
+    Parameters
+    ----------
+    client
+        Client folder or parsed config.
+    out_dir
+        Folder receiving ``summary.json``, ``daily.csv``, ``episodes.csv``, ``rejects.csv`` ...
+    reports_dir
+        ``REPORTS_DIR``: where earlier runs of this client live (for ``previous``).
+    start, end
+        Window (local calendar days); default the data's first..last snapshot day.
+
+    Returns
+    -------
+    Audit
+        All computed tables and the summary.
+    """
+    config = client if isinstance(client, ClientConfig) else load_config(client)
+    run_at = run_at or datetime.now(UTC)
+    data = load_data(config)
+    grid = align(data.snapshots, config, start=start, end=end)
+    comparison = compare(grid, config, data.catalog)
+    previous = previous_summary(Path(reports_dir), config.id, run_at.date()) if reports_dir else None
+    summary = summarize(config, data, grid, comparison, run_at=run_at, previous=previous)
+    tables = {
+        "daily": comparison.daily,
+        "episodes": comparison.episodes,
+        "rejects": data.rejects,
+    }
+    audit = Audit(config, data, grid, comparison, summary, tables)
+    if out_dir is not None:
+        write_outputs(audit, Path(out_dir))
+    return audit
+
+
+def summarize(
+    config: ClientConfig,
+    data: ClientData,
+    grid: Grid,
+    comparison: Comparison,
+    *,
+    run_at: datetime,
+    previous: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """The ``summary.json`` object (DESIGN §9): identity, input volume, headline numbers."""
+    days = grid.days
+    summary: dict[str, Any] = {
+        "client": config.id,
+        "client_name": config.name,
+        "run_at": run_at.isoformat(timespec="seconds"),
+        "window_start": days[0].date().isoformat() if len(days) else None,
+        "window_end": days[-1].date().isoformat() if len(days) else None,
+        "timezone": config.timezone,
+        "currency": config.currency,
+        "systems": list(config.systems),
+        "authority": config.authority,
+        "measure": str(config.measure),
+        "rows_read": int(data.files["rows_read"].sum()) if len(data.files) else 0,
+        "rows_rejected": int(len(data.rejects)),
+    }
+    summary.update({k: _plain(v) for k, v in comparison.headline.items()})
+    summary["notes"] = [*data.notes, *grid.notes]
+    summary["previous"] = _headline_of(previous)
+    return summary
+
+
+def write_outputs(audit: Audit, run_dir: Path) -> None:
+    """Write ``summary.json`` and every table of ``audit.tables`` as CSV into ``run_dir``."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    for name, frame in audit.tables.items():
+        frame.to_csv(run_dir / f"{name}.csv", index=False, date_format="%Y-%m-%dT%H:%M:%S%z")
+    text = json.dumps(audit.summary, indent=2, ensure_ascii=False, allow_nan=False)
+    (run_dir / "summary.json").write_text(text + "\n", encoding="utf-8")
+
+
+def previous_summary(reports_dir: Path, client_id: str, today: date) -> dict[str, Any] | None:
+    """The newest earlier run's ``summary.json`` of ``client_id`` in ``reports_dir``, if any.
+
+    Run folders are ``<reports_dir>/<client>/<YYYY-MM-DD>/``; today's folder counts as the
+    previous run when the audit is repeated on the same day (it is about to be replaced).
+    """
+    folder = reports_dir / client_id
+    runs = sorted(p for p in folder.glob("????-??-??") if (p / "summary.json").is_file())
+    runs = [p for p in runs if p.name <= today.isoformat()]
+    if not runs:
+        return None
+    loaded: dict[str, Any] = json.loads((runs[-1] / "summary.json").read_text(encoding="utf-8"))
+    return loaded
+
+
+def _headline_of(summary: dict[str, Any] | None) -> dict[str, Any] | None:
+    if summary is None:
+        return None
+    keep = {k: summary.get(k) for k in HEADLINE if k in summary}
+    return {"run_at": summary.get("run_at"), **keep}
+
+
+def _plain(value: Any) -> Any:
+    """JSON-safe scalars: numpy numbers to Python, NaN to None."""
+    if value is None:
+        return None
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, float) and value != value:
+        return None
+    return value

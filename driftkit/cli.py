@@ -1,0 +1,166 @@
+"""The ``driftkit`` command line (DESIGN §9).
+
+Exit codes: 0 success; 1 a client failed or a check crossed its threshold (the others still
+complete); 2 usage or configuration error.  Errors are one clear line on stderr per problem.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+
+from driftkit.errors import ConfigError, DriftkitError, InputError
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit code."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s")
+    try:
+        code: int = args.run(args)
+    except (ConfigError, InputError) as exc:
+        print(f"driftkit: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except DriftkitError as exc:
+        print(f"driftkit: error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    return code
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="driftkit", description=__doc__.splitlines()[0])
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress")
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    sim = commands.add_parser("simulate", help="write a simulated client folder")
+    sim.add_argument("out_dir", type=Path, metavar="OUT_DIR")
+    sim.add_argument("--skus", type=int, default=200)
+    sim.add_argument("--days", type=int, default=30)
+    sim.add_argument("--seed", type=int, default=0)
+    sim.add_argument("--locations", type=int, default=2)
+    sim.add_argument("--faults", default="default", help="preset name or cause=rate,...")
+    sim.set_defaults(run=_simulate)
+
+    ing = commands.add_parser("ingest", help="load exports into canonical Parquet")
+    ing.add_argument("client_dir", type=Path, metavar="CLIENT_DIR")
+    ing.add_argument("--out", type=Path, default=None, help="default data/processed/<client>")
+    ing.add_argument("--buckets", type=int, default=8, help="SKU buckets (partitions)")
+    ing.set_defaults(run=_ingest)
+
+    aud = commands.add_parser("audit", help="audit one or more clients")
+    aud.add_argument("client_dirs", type=Path, nargs="*", metavar="CLIENT_DIR")
+    aud.add_argument("--all", type=Path, default=None, metavar="DIR", help="every client in DIR")
+    aud.add_argument("--out", type=Path, default=Path("reports"), metavar="REPORTS_DIR")
+    aud.add_argument("--start", type=date.fromisoformat, default=None)
+    aud.add_argument("--end", type=date.fromisoformat, default=None)
+    aud.add_argument("--jobs", type=int, default=None, help="parallel clients (default: cores)")
+    aud.add_argument("--no-html", dest="html", action="store_false", help="skip the notebook")
+    aud.add_argument("--engine", choices=("pandas", "dask"), default="pandas")
+    aud.add_argument("--scheduler", default=None, metavar="ADDRESS")
+    aud.set_defaults(run=_audit)
+
+    chk = commands.add_parser("check", help="exit 1 when a drift threshold is crossed")
+    chk.add_argument("client_dir", type=Path, metavar="CLIENT_DIR")
+    chk.add_argument("--start", type=date.fromisoformat, default=None)
+    chk.add_argument("--end", type=date.fromisoformat, default=None)
+    chk.add_argument("--min-agreement-rate", type=float, default=None)
+    chk.add_argument("--max-drift-rate", type=float, default=None, help="1 - agreement rate")
+    chk.add_argument("--max-value-at-risk", type=float, default=None)
+    chk.add_argument("--max-phantom-stockouts", type=float, default=None)
+    chk.add_argument(
+        "--max-findings", action="append", default=[], metavar="CAUSE=N", help="per cause"
+    )
+    chk.set_defaults(run=_check)
+
+    exp = commands.add_parser("explore", help="open JupyterLab on the explorer notebook")
+    exp.add_argument("client_dir", type=Path, metavar="CLIENT_DIR")
+    exp.add_argument("--no-browser", action="store_true")
+    exp.set_defaults(run=_explore)
+    return parser
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    from driftkit.simulate import simulate
+
+    sim = simulate(
+        args.out_dir, skus=args.skus, days=args.days, seed=args.seed,
+        faults=args.faults, locations=args.locations,
+    )
+    print(f"simulated client written to {sim.path}")
+    print(f"ground truth: {len(sim.ground_truth)} injected faults in {sim.path / 'ground_truth.csv'}")
+    return EXIT_OK
+
+
+def _ingest(args: argparse.Namespace) -> int:
+    from driftkit.ingest import ingest
+
+    result = ingest(args.client_dir, out=args.out, buckets=args.buckets, progress=True)
+    print(format_load_summary(result.data.files, result.data.notes))
+    print(f"\ncanonical Parquet written to {result.path}")
+    return EXIT_OK
+
+
+def format_load_summary(files: pd.DataFrame, notes: Sequence[str] = ()) -> str:
+    """A per-system table: files, rows read/accepted/rejected, SKUs, date span."""
+    if files.empty:
+        return "no files loaded"
+    table = files.groupby(["system", "table"], sort=False).agg(
+        files=("source_file", "size"),
+        rows_read=("rows_read", "sum"),
+        accepted=("rows_accepted", "sum"),
+        rejected=("rows_rejected", "sum"),
+        skus=("skus", "sum"),
+        first=("first_as_of", "min"),
+        last=("last_as_of", "max"),
+    )
+    lines = [table.to_string()]
+    lines += [f"note: {note}" for note in notes]
+    return "\n".join(lines)
+
+
+def _audit(args: argparse.Namespace) -> int:
+    from driftkit.batch import AuditOptions, client_dirs, run_batch
+
+    dirs = client_dirs(args.client_dirs, args.all)
+    options = AuditOptions(
+        out=args.out, start=args.start, end=args.end, html=args.html, jobs=args.jobs,
+        engine=args.engine, scheduler=args.scheduler,
+    )
+    results = run_batch(dirs, options)
+    for result in results:
+        print(result.line(), file=sys.stdout if result.ok else sys.stderr)
+    index = args.out / "index.html"
+    if index.is_file():
+        print(f"\nindex of reports: {index.resolve()}")
+    return EXIT_OK if all(r.ok for r in results) else EXIT_FAILED
+
+
+def _check(args: argparse.Namespace) -> int:
+    from driftkit.batch import Thresholds, check_client
+
+    thresholds = Thresholds.from_args(args)
+    crossed = check_client(args.client_dir, thresholds, start=args.start, end=args.end)
+    for reason in crossed:
+        print(f"driftkit check: {reason}", file=sys.stderr)
+    if not crossed:
+        print(f"driftkit check: {args.client_dir.name}: all thresholds met")
+    return EXIT_FAILED if crossed else EXIT_OK
+
+
+def _explore(args: argparse.Namespace) -> int:
+    from driftkit.explore import open_lab
+
+    return open_lab(args.client_dir, browser=not args.no_browser)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
