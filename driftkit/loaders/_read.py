@@ -1,0 +1,289 @@
+"""Robust reading of export files into all-string frames with physical line numbers.
+
+Text files are decoded (configured encoding, else BOM: UTF-8-SIG / UTF-16 / UTF-32, else
+UTF-8), the delimiter is sniffed from the header (comma, tab, semicolon, pipe) unless
+configured, and parsed by pyarrow with quoted multi-line fields allowed.  Rows whose field
+count differs from the header are not guessed at: they come back as structural rejects.
+Every row keeps the 1-based physical line where it starts (the header is line 1); for
+Parquet the line is the 1-based row number.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import difflib
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from driftkit.errors import InputError
+
+DELIMITERS = {",": "comma", "\t": "tab", ";": "semicolon", "|": "pipe"}
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+@dataclass(frozen=True)
+class RawTable:
+    """One export file read as strings: the frame, its lines and structural rejects."""
+
+    source_file: str
+    format: str
+    frame: pd.DataFrame
+    lines: np.ndarray
+    broken: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    @property
+    def rows_read(self) -> int:
+        """Data rows in the file (excluding the header), including unsplittable ones."""
+        return len(self.frame) + len(self.broken)
+
+
+def read_table(
+    path: Path,
+    *,
+    source_file: str,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+    setting: str = "[systems.<id>]",
+) -> RawTable:
+    """Read a CSV/TSV or Parquet export into a :class:`RawTable`.
+
+    Parameters
+    ----------
+    path
+        The file.
+    source_file
+        Its name relative to the client folder, used in messages and rejects.
+    encoding, delimiter
+        Configured overrides; ``None`` = detect.
+    setting
+        The config table where ``encoding``/``delimiter`` would be set, for messages.
+
+    Raises
+    ------
+    InputError
+        Empty file, undecodable bytes, a delimiter that does not split the header,
+        unbalanced quotes.
+    """
+    if path.suffix.lower() in (".parquet", ".pq"):
+        return _read_parquet(path, source_file)
+    data = path.read_bytes()
+    text = _decode(data, source_file, encoding, setting)
+    if not text.strip():
+        raise InputError(f"{source_file}: the file is empty; export it again with a header row")
+    if "\n" not in text and "\r" in text:
+        text = text.replace("\r", "\n")
+    sep = _choose_delimiter(text, source_file, delimiter, setting)
+    return _parse_text(text, source_file, sep)
+
+
+def _decode(data: bytes, source_file: str, encoding: str | None, setting: str) -> str:
+    if encoding:
+        try:
+            return data.decode(encoding)
+        except (UnicodeDecodeError, LookupError) as exc:
+            raise InputError(
+                f"{source_file}: cannot decode with the configured encoding {encoding!r} "
+                f"({exc}); fix `encoding =` in {setting} (e.g. 'utf-8', 'utf-16', 'cp1252')"
+            ) from exc
+    for bom, name in _BOMS:
+        if data.startswith(bom):
+            return data.decode(name).lstrip("\ufeff")
+    if len(data) > 3 and data[1:200:2].count(0) > 40:
+        return data.decode("utf-16-le", errors="replace")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        guess = "cp1252" if _decodes(data, "cp1252") else "latin-1"
+        raise InputError(
+            f"{source_file}: line {line} has bytes that are not UTF-8 "
+            f"({data[exc.start : exc.start + 4]!r}); it is probably {guess} (Excel on Windows). "
+            f"Set `encoding = \"{guess}\"` in {setting}, or re-save the file as UTF-8"
+        ) from exc
+
+
+def _decodes(data: bytes, encoding: str) -> bool:
+    try:
+        data.decode(encoding)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _header_line(text: str) -> str:
+    return text.lstrip("\r\n").split("\n", 1)[0]
+
+
+def _count_outside_quotes(line: str, char: str) -> int:
+    return sum(part.count(char) for part in line.split('"')[::2])
+
+
+def _choose_delimiter(text: str, source_file: str, delimiter: str | None, setting: str) -> str:
+    header = _header_line(text)
+    counts = {sep: _count_outside_quotes(header, sep) for sep in DELIMITERS}
+    best = max(counts, key=lambda sep: counts[sep])
+    if delimiter is None:
+        return best if counts[best] else ","
+    if _count_outside_quotes(header, delimiter) == 0 and counts[best] > 0:
+        raise InputError(
+            f"{source_file}: the configured delimiter {delimiter!r} does not split the header "
+            f"({header[:80]!r}); the file looks {DELIMITERS[best]}-separated. "
+            f"Set `delimiter = {best!r}` in {setting}"
+        )
+    return delimiter
+
+
+def _record_lines(text: str) -> np.ndarray:
+    """Physical start line (1-based) of every non-empty CSV record, header included."""
+    raw = np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
+    quotes = np.flatnonzero(raw == ord('"'))
+    newlines = np.flatnonzero(raw == ord("\n"))
+    outside = np.searchsorted(quotes, newlines) % 2 == 0
+    ends = newlines[outside]
+    starts = np.concatenate(([0], ends + 1))
+    stops = np.concatenate((ends, [len(raw)]))
+    length = stops - starts
+    has_cr = length > 0
+    has_cr[has_cr] = raw[np.minimum(stops[has_cr] - 1, len(raw) - 1)] == ord("\r")
+    nonempty = (length - has_cr.astype(int)) > 0
+    lines = np.searchsorted(newlines, starts) + 1
+    return lines[nonempty]
+
+
+def _parse_text(text: str, source_file: str, sep: str) -> RawTable:
+    header = next(csv.reader([_header_line(text)], delimiter=sep))
+    names = _unique_names(header)
+    invalid: list[int] = []
+
+    def handler(row: pacsv.InvalidRow) -> str:
+        invalid.append(row.actual_columns)
+        return "skip"
+
+    try:
+        table = pacsv.read_csv(
+            io.BytesIO(text.encode("utf-8")),
+            read_options=pacsv.ReadOptions(column_names=names, skip_rows=1),
+            parse_options=pacsv.ParseOptions(
+                delimiter=sep, newlines_in_values=True, invalid_row_handler=handler
+            ),
+            convert_options=pacsv.ConvertOptions(
+                column_types={name: pa.string() for name in names}, strings_can_be_null=False
+            ),
+        )
+    except pa.ArrowInvalid:
+        invalid.append(-1)
+    lines = _record_lines(text)
+    if invalid or len(lines) - 1 != table.num_rows:
+        return _parse_slow(text, source_file, sep, names)
+    frame = table.to_pandas()
+    frame.columns = names
+    return RawTable(source_file, "csv", frame, lines[1:])
+
+
+def _parse_slow(text: str, source_file: str, sep: str, names: list[str]) -> RawTable:
+    """Python csv fallback for files with ragged rows: exact lines, broken rows rejected."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
+    next(reader)
+    good: list[list[str]] = []
+    good_lines: list[int] = []
+    broken: list[tuple[int, str, str]] = []
+    start = reader.line_num + 1
+    for record in reader:
+        if record and any(cell.strip() for cell in record):
+            if len(record) == len(names):
+                good.append(record)
+                good_lines.append(start)
+            else:
+                broken.append((start, sep.join(record)[:200], _ragged_reason(record, names)))
+        start = reader.line_num + 1
+    if not reader.line_num or (text.count('"') % 2 and not good and not broken):
+        raise InputError(f"{source_file}: unbalanced quotes; check the quoting near the end")
+    frame = pd.DataFrame(good, columns=names, dtype="str") if good else _empty(names)
+    rejects = pd.DataFrame(broken, columns=["line", "value", "reason"])
+    return RawTable(source_file, "csv", frame, np.asarray(good_lines, dtype=np.int64), rejects)
+
+
+def _ragged_reason(record: list[str], names: list[str]) -> str:
+    return (
+        f"row has {len(record)} fields but the header has {len(names)} "
+        "(an unquoted delimiter or a broken quote)"
+    )
+
+
+def _empty(names: list[str]) -> pd.DataFrame:
+    return pd.DataFrame({name: pd.Series(dtype="str") for name in names})
+
+
+def _unique_names(header: list[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    names = []
+    for name in header:
+        name = name.strip().lstrip("\ufeff")
+        seen[name] = seen.get(name, 0) + 1
+        names.append(name if seen[name] == 1 else f"{name}.{seen[name] - 1}")
+    return names
+
+
+def _read_parquet(path: Path, source_file: str) -> RawTable:
+    try:
+        frame = pq.read_table(path).to_pandas()
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise InputError(f"{source_file}: not a readable Parquet file ({exc})") from exc
+    lines = np.arange(1, len(frame) + 1, dtype=np.int64)
+    return RawTable(source_file, "parquet", frame, lines)
+
+
+def require_columns(
+    found: list[str], expected: dict[str, str], *, source_file: str, setting: str
+) -> None:
+    """Raise InputError when export headers named in ``expected`` are missing.
+
+    Parameters
+    ----------
+    found
+        The file's headers.
+    expected
+        Canonical column → expected header in the file.
+    source_file, setting
+        For the message: the file, and the config table holding the column map.
+    """
+    missing = {canon: head for canon, head in expected.items() if head not in found}
+    if not missing:
+        return
+    hints = []
+    for canon, head in missing.items():
+        close = difflib.get_close_matches(head, found, n=1, cutoff=0.5)
+        if not close:
+            close = difflib.get_close_matches(canon, [f.lower() for f in found], n=1, cutoff=0.5)
+            close = [f for f in found if f.lower() in close][:1]
+        hint = f"; did you mean {close[0]!r}? add `{canon} = {close[0]!r}` under {setting}"
+        hints.append(f"{head!r} (for {canon}){hint if close else ''}")
+    raise InputError(
+        f"{source_file}: missing required column(s) {', '.join(hints)}. "
+        f"Expected {sorted(set(expected.values()))}; found {found}. "
+        f"Map each export header to its canonical column under {setting}"
+        + _delimiter_hint(found)
+    )
+
+
+def _delimiter_hint(found: list[str]) -> str:
+    if len(found) != 1:
+        return ""
+    for sep, name in DELIMITERS.items():
+        if sep in found[0]:
+            return f"; the header looks {name}-separated: set `delimiter = {sep!r}`"
+    return ""

@@ -1,0 +1,278 @@
+"""Vectorized normalization of raw export values (DESIGN §4).
+
+Every function takes a :class:`pandas.Series` and returns new Series; inputs are never
+mutated and no function loops over rows in Python.  The loaders, the simulator and the
+cause-matching step all go through these functions, so one SKU or reference is spelled
+the same way everywhere.
+
+Rules
+-----
+SKUs
+    Upper-cased (``[sku] upper``), the ``[sku] remove`` characters dropped, then Excel
+    protection stripped from both ends (leading ``=``, ``'`` and ``"``, trailing ``"``,
+    i.e. ``'8720...`` and ``="0123"``) together with surrounding whitespace
+    (``[sku] strip``).  SKUs are never parsed as numbers: ``00123`` keeps its zeros.
+    Empty results are NaN.
+References
+    A reference with digits is reduced to its numeric core: every ASCII digit in it,
+    concatenated, leading zeros dropped (``PO-000123``, ``po 123``, ``PO#123``, ``123``
+    all become ``123``; ``#1001``, ``SO-001001`` become ``1001``; ``000`` becomes ``0``).
+    A reference without digits becomes its letters upper-cased with everything else
+    dropped (``ret-abc`` → ``RETABC``).  Empty → NaN.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+from driftkit.config import SkuRules
+
+EMPTY_QUANTITY = "empty quantity = unknown (untracked), not 0"
+NOT_STOCKED = "not stocked at this location"
+SENTINEL = "always-in-stock sentinel"
+NOT_A_QUANTITY = "not a quantity"
+UNPARSEABLE_TIME = "not a timestamp"
+
+_EACH_UNITS = "ea|each|eaches|pc|pcs|piece|pieces|unit|units|u"
+_QUANTITY = re.compile(
+    r"^(?P<open>\()?\s*(?P<sign1>[+-])?\s*[$€£]?\s*(?P<sign2>[+-])?\s*"
+    r"(?P<num>(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d*)?|\.\d+)\s*(?P<close>\))?"
+    r"\s*(?P<unit>[a-z]+\.?)?$"
+)
+_OFFSET = r"(?:z|utc|gmt|[+-]\d{2}:?\d{2}|[+-]\d{2})$"
+_NAIVE_FORMATS = (
+    "ISO8601",
+    "%m/%d/%Y %H:%M:%S",
+    "%m/%d/%Y %H:%M",
+    "%m/%d/%Y %I:%M %p",
+    "%m/%d/%Y %I:%M:%S %p",
+    "%m/%d/%Y",
+    "%m/%d/%y",
+    "%Y/%m/%d %H:%M:%S",
+    "%Y/%m/%d",
+)
+
+
+def _as_text(values: pd.Series) -> pd.Series:
+    """``values`` as pandas ``str`` dtype (NaN stays NaN), without touching the input."""
+    return values.astype("str")
+
+
+def normalize_skus(values: pd.Series, rules: SkuRules) -> pd.Series:
+    """Normalize raw SKUs so that the same item is spelled the same in every system.
+
+    Parameters
+    ----------
+    values
+        Raw SKUs as exported (any dtype; never parsed as numbers).
+    rules
+        The client's ``[sku]`` rules: ``strip``, ``upper`` and ``remove`` characters.
+
+    Returns
+    -------
+    pandas.Series
+        ``str`` dtype, same index; NaN where the SKU is empty after normalization.
+    """
+    text = _as_text(values)
+    if rules.upper:
+        text = text.str.upper()
+    if rules.remove:
+        text = text.str.replace(f"[{re.escape(rules.remove)}]", "", regex=True)
+    edge = r"^[\s='\"]+|[\s\"]+$" if rules.strip else r"^[='\"]+|\"+$"
+    text = text.str.replace(edge, "", regex=True)
+    return text.where(text.str.len() > 0)
+
+
+def apply_aliases(skus: pd.Series, system: str, aliases: pd.DataFrame) -> pd.Series:
+    """Replace normalized SKUs by their canonical SKU from the alias table.
+
+    Parameters
+    ----------
+    skus
+        Normalized SKUs of one system.
+    system
+        The system id; alias rows whose ``system`` is blank or ``*`` apply to every system,
+        rows for ``system`` itself take precedence.
+    aliases
+        Columns ``system, raw_sku, sku``; ``raw_sku`` and ``sku`` already normalized.
+
+    Returns
+    -------
+    pandas.Series
+        Same index and dtype as ``skus``; SKUs without an alias unchanged.
+    """
+    if aliases.empty:
+        return skus.copy()
+    scope = aliases["system"].fillna("").astype("str").str.strip()
+    wildcard = aliases[scope.isin(["", "*"])]
+    own = aliases[scope == system]
+    table = pd.concat([wildcard, own]).drop_duplicates("raw_sku", keep="last")
+    mapping = pd.Series(table["sku"].to_numpy(), index=table["raw_sku"].to_numpy())
+    mapped = skus.map(mapping)
+    return mapped.where(mapped.notna(), skus).astype(skus.dtype)
+
+
+def normalize_references(values: pd.Series) -> pd.Series:
+    """Canonical business references: the numeric core, or upper-cased letters.
+
+    See the module docstring for the rule (``PO-000123``, ``po 123``, ``123`` → ``123``).
+
+    Returns
+    -------
+    pandas.Series
+        ``str`` dtype, same index; NaN for empty references.
+    """
+    text = _as_text(values).str.strip()
+    digits = text.str.replace(r"[^0-9]", "", regex=True)
+    core = digits.str.lstrip("0")
+    core = core.where(core.str.len() > 0, "0").where(digits.str.len() > 0)
+    letters = text.str.upper().str.replace(r"[\W_]", "", regex=True)
+    out = core.where(core.notna(), letters)
+    return out.where(out.str.len() > 0)
+
+
+def parse_quantities(
+    values: pd.Series, *, sentinels: tuple[float, ...] | list[float] = ()
+) -> tuple[pd.Series, pd.Series]:
+    """Parse exported quantities (or money) into floats; unknown stays NaN, never 0.
+
+    Handles empty cells, ``not stocked``, ``1,234``, ``12.00 ea``, ``70.0``, ``$0``,
+    ``(5)`` and negatives (kept).  Values in ``sentinels`` (``999999``-style "always in
+    stock") become unknown.
+
+    Parameters
+    ----------
+    values
+        Raw cells (strings, or an already numeric Series).
+    sentinels
+        Values that mean "always in stock" rather than a count.
+
+    Returns
+    -------
+    tuple of pandas.Series
+        ``(quantities, reasons)``: float64 values (NaN = unknown) and, for every unknown
+        value, why (``EMPTY_QUANTITY``, ``NOT_STOCKED``, a ``SENTINEL`` text or a
+        ``NOT_A_QUANTITY`` text); NaN reasons where a number was read.
+    """
+    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        number = values.astype("float64")
+        reasons = pd.Series(np.where(number.isna(), EMPTY_QUANTITY, None), index=values.index)
+        return _apply_sentinels(number, reasons.astype("str"), sentinels)
+    text = _as_text(values).str.strip().str.lower()
+    number = pd.to_numeric(text.where(~text.str.contains(r"[a-z]", na=False)), errors="coerce")
+    number = number.where(np.isfinite(number))
+    slow = number.isna() & text.notna() & (text.str.len() > 0) & (text != "not stocked")
+    if slow.any():
+        number = number.copy()
+        parsed, bad = _parse_messy(text[slow])
+        number[slow] = parsed
+    reasons = pd.Series(pd.NA, index=values.index, dtype="str")
+    reasons[text.isna() | (text.str.len() == 0)] = EMPTY_QUANTITY
+    reasons[text == "not stocked"] = NOT_STOCKED
+    if slow.any():
+        garbage = bad[bad.notna()]
+        reasons[garbage.index] = garbage
+    return _apply_sentinels(number.astype("float64"), reasons, sentinels)
+
+
+def _parse_messy(text: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Regex parse of the cells the fast path could not read: units, currency, commas."""
+    parts = text.str.extract(_QUANTITY)
+    unit = parts["unit"].str.rstrip(".")
+    unit_ok = unit.isna() | unit.str.fullmatch(_EACH_UNITS)
+    brackets_ok = parts["open"].isna() == parts["close"].isna()
+    ok = parts["num"].notna() & unit_ok & brackets_ok
+    magnitude = pd.to_numeric(parts["num"].str.replace(",", "", regex=False), errors="coerce")
+    negative = (parts["sign1"] == "-") ^ (parts["sign2"] == "-") ^ parts["open"].notna()
+    number = magnitude.where(~negative, -magnitude).where(ok)
+    bad_unit = parts["num"].notna() & ~unit_ok
+    reason = pd.Series(NOT_A_QUANTITY + " (expected a number of units)", index=text.index)
+    reason = reason.where(~bad_unit, NOT_A_QUANTITY + " (unit " + unit + " is not eaches)")
+    return number.astype("float64"), reason.where(~ok).astype("str")
+
+
+def _apply_sentinels(
+    number: pd.Series, reasons: pd.Series, sentinels: tuple[float, ...] | list[float]
+) -> tuple[pd.Series, pd.Series]:
+    if not sentinels:
+        return number, reasons
+    hit = number.isin(list(sentinels))
+    if not hit.any():
+        return number, reasons
+    text = SENTINEL + " " + number[hit].map("{:g}".format) + " (treated as unknown)"
+    reasons = reasons.copy()
+    reasons[hit] = text
+    return number.where(~hit), reasons
+
+
+def parse_timestamps(
+    values: pd.Series, *, timezone: str, fmt: str | None = None
+) -> tuple[pd.Series, pd.Series]:
+    """Parse exported timestamps into UTC.
+
+    Accepts ISO 8601 with an offset (or ``Z``), naive local times (interpreted in
+    ``timezone``, DST-aware: a nonexistent time moves forward to the first valid one, an
+    ambiguous time takes the earlier, daylight-saving instant), ``MM/DD/YYYY``,
+    ``MM/DD/YYYY HH:MM`` and date-only values (midnight local).  Empty cells are NaT
+    without a reason; the caller decides whether a time is required.
+
+    Parameters
+    ----------
+    values
+        Raw cells, or an already datetime-typed Series (naive = local).
+    timezone
+        IANA zone of naive values.
+    fmt
+        Optional explicit ``strftime`` format tried first.
+
+    Returns
+    -------
+    tuple of pandas.Series
+        ``(timestamps, reasons)``: ``datetime64[us, UTC]`` (NaT where unknown) and a
+        ``UNPARSEABLE_TIME`` reason for non-empty cells that could not be read.
+    """
+    if pd.api.types.is_datetime64_any_dtype(values):
+        stamps = _to_utc(values, timezone)
+        return stamps, pd.Series(pd.NA, index=values.index, dtype="str")
+    text = _as_text(values).str.strip()
+    filled = text.notna() & (text.str.len() > 0)
+    aware = filled & text.str.lower().str.contains(_OFFSET, regex=True, na=False)
+    aware &= text.str.contains(r"\d[T ]?\d{1,2}:\d{2}|\dz$", case=False, regex=True, na=False)
+    out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[us, UTC]")
+    if aware.any():
+        parsed = pd.to_datetime(text[aware], format=fmt or "ISO8601", utc=True, errors="coerce")
+        out[aware] = parsed.astype("datetime64[us, UTC]")
+    naive = filled & ~aware
+    if naive.any():
+        out[naive] = _parse_naive(text[naive], timezone, fmt)
+    failed = filled & out.isna()
+    reasons = pd.Series(pd.NA, index=values.index, dtype="str")
+    reasons[failed] = UNPARSEABLE_TIME + " (expected ISO 8601, MM/DD/YYYY or YYYY-MM-DD)"
+    return out, reasons
+
+
+def _parse_naive(text: pd.Series, timezone: str, fmt: str | None) -> pd.Series:
+    """Naive local times: try each known format on what is still unparsed, then localize."""
+    local = pd.Series(pd.NaT, index=text.index, dtype="datetime64[us]")
+    formats = (fmt, *_NAIVE_FORMATS) if fmt else _NAIVE_FORMATS
+    for form in formats:
+        todo = local.isna()
+        if not todo.any():
+            break
+        parsed = pd.to_datetime(text[todo], format=form, errors="coerce")
+        if isinstance(parsed.dtype, pd.DatetimeTZDtype):
+            parsed = parsed.dt.tz_convert(timezone).dt.tz_localize(None)
+        local[todo] = parsed.astype("datetime64[us]")
+    return _to_utc(local, timezone)
+
+
+def _to_utc(stamps: pd.Series, timezone: str) -> pd.Series:
+    """Localize naive stamps in ``timezone`` (DST-safe) or convert aware ones, to UTC."""
+    if isinstance(stamps.dtype, pd.DatetimeTZDtype):
+        return stamps.dt.tz_convert("UTC").astype("datetime64[us, UTC]")
+    earlier = np.ones(len(stamps), dtype=bool)
+    local = stamps.dt.tz_localize(timezone, ambiguous=earlier, nonexistent="shift_forward")
+    return local.dt.tz_convert("UTC").astype("datetime64[us, UTC]")
