@@ -99,8 +99,9 @@ class _Cells:
     keys: pd.DataFrame
     systems: tuple[str, ...]
     days: pd.DatetimeIndex
-    row: np.ndarray  # int64 [S, K, D]: snapshot row (NO_ROW = absent)
+    row: np.ndarray  # int64 [S, K, D] (a view): deciding snapshot row, NO_ROW = absent
     as_of: np.ndarray  # int64 µs UTC per snapshot row
+    system_code: np.ndarray  # int64 per snapshot row: index into ``systems``
 
 
 def align(
@@ -128,26 +129,29 @@ def align(
         ``values[system, key, day]`` (NaN = absent), the keys, systems, days and notes.
     """
     require_snapshots(snapshots)
-    measure, notes = measured_values(snapshots, config)
     cells = asof_cells(snapshots, config, start=start, end=end)
-    values = np.where(cells.row >= 0, measure[np.maximum(cells.row, 0)], np.nan)
-    return Grid(cells.keys, cells.systems, cells.days, values, config.authority, notes)
+    measure = Measure(config.measure)
+    direct, values = measured_values(snapshots, measure)
+    notes = _measure_notes(cells, direct, values, measure)
+    chosen = np.ascontiguousarray(values[np.maximum(cells.row, 0)])
+    chosen[cells.row < 0] = np.nan
+    return Grid(cells.keys, cells.systems, cells.days, chosen, config.authority, notes)
 
 
-def measured_values(
-    snapshots: pd.DataFrame, config: ClientConfig, measure: Measure | None = None
-) -> tuple[np.ndarray, tuple[str, ...]]:
-    """The measure of every snapshot row, derived by identity where it is missing.
+def measured_values(snapshots: pd.DataFrame, measure: Measure) -> tuple[np.ndarray, np.ndarray]:
+    """``measure`` of every snapshot row as reported, and derived by identity where missing.
 
     ``on_hand = available + committed + unavailable`` (only when an ``unavailable`` column
     is present and known); ``available = on_hand - committed`` (``- unavailable`` when
-    known).  Returns the float64 values (NaN = unknown) and one note per affected system.
+    known).  Returns ``(direct, values)``, both float64 with NaN = unknown.
     """
-    measure = Measure(measure or config.measure)
     direct = _column(snapshots, measure)
-    derived = _derive(snapshots, measure)
-    values = np.where(np.isnan(direct), derived, direct)
-    return values, _measure_notes(snapshots[SYSTEM], direct, values, measure)
+    missing = np.isnan(direct)
+    if not missing.any():
+        return direct, direct
+    values = direct.copy()
+    values[missing] = _derive(snapshots[missing], measure)
+    return direct, values
 
 
 def _column(snapshots: pd.DataFrame, name: str) -> np.ndarray:
@@ -165,29 +169,29 @@ def _derive(snapshots: pd.DataFrame, measure: Measure) -> np.ndarray:
 
 
 def _measure_notes(
-    systems: pd.Series, direct: np.ndarray, values: np.ndarray, measure: Measure
+    cells: _Cells, direct: np.ndarray, values: np.ndarray, measure: Measure
 ) -> tuple[str, ...]:
-    table = pd.DataFrame(
-        {
-            SYSTEM: systems.to_numpy(),
-            "rows": 1,
-            "derived": np.isnan(direct) & ~np.isnan(values),
-            "missing": np.isnan(values),
-        }
+    """One note per system whose measure had to be derived or stayed unknown."""
+    n = len(cells.systems)
+    rows = np.bincount(cells.system_code, minlength=n)
+    derived = np.bincount(
+        cells.system_code, weights=np.isnan(direct) & ~np.isnan(values), minlength=n
     )
-    counts = table.groupby(SYSTEM, sort=True)[["rows", "derived", "missing"]].sum()
+    missing = np.bincount(cells.system_code, weights=np.isnan(values), minlength=n)
     identity = {
         Measure.ON_HAND: "available + committed + unavailable",
         Measure.AVAILABLE: "on_hand - committed",
     }[measure]
     notes = []
-    for system, rows, derived, missing in counts.itertuples():
+    for system, total, made, unknown in zip(
+        cells.systems, rows, derived.astype(int), missing.astype(int), strict=True
+    ):
         parts = []
-        if derived:
-            parts.append(f"{measure} derived as {identity} for {derived} of {rows} snapshots")
-        if missing:
+        if made:
+            parts.append(f"{measure} derived as {identity} for {made} of {total} snapshots")
+        if unknown:
             parts.append(
-                f"{measure} unknown and not derivable for {missing} of {rows} snapshots "
+                f"{measure} unknown and not derivable for {unknown} of {total} snapshots "
                 "(absent on the days they decide)"
             )
         if parts:
@@ -204,23 +208,25 @@ def asof_cells(
 ) -> _Cells:
     """The snapshot row deciding each (system, key, day) cell of the window (as-of rule)."""
     as_of = _micros(snapshots[AS_OF])
-    tz = config.timezone
-    first, last = _window(as_of, tz, start, end)
+    first, last = _window(as_of, config.timezone, start, end)
     lookback = math.ceil(config.staleness_hours / 24) + 1
     days = pd.date_range(first, last, freq="D")
-    midnights = _local_midnights(first - pd.Timedelta(days=lookback), len(days) + lookback, tz)
+    midnights = _local_midnights(
+        first - pd.Timedelta(days=lookback), len(days) + lookback, config.timezone
+    )
+    n_buckets = len(midnights) - 1
     bucket = np.searchsorted(midnights, as_of, side="right") - 1
-    usable = (bucket >= 0) & (bucket < len(midnights) - 1)
-    in_window = usable & (bucket >= lookback)
-    keys, key_code = _factorize_keys(snapshots, in_window)
+    keys, key_code = _factorize_keys(snapshots, (bucket >= lookback) & (bucket < n_buckets))
     systems, system_code = _factorize_systems(snapshots[SYSTEM], config)
-    usable &= key_code >= 0
-    rows = np.flatnonzero(usable)
-    shape = (len(systems), len(keys), len(midnights) - 1)
-    cell = np.ravel_multi_index((system_code[rows], key_code[rows], bucket[rows]), shape)
-    last_row = _last_per_cell(cell, rows, as_of[rows] - midnights[bucket[rows]], shape)
-    row = _forward_fill(last_row, as_of, midnights[1:] - 1, config.staleness_hours)
-    return _Cells(keys, systems, days, row[:, :, lookback:], as_of)
+    rows = np.flatnonzero((bucket >= 0) & (bucket < n_buckets) & (key_code >= 0))
+    shape = (n_buckets, len(systems), len(keys))
+    cell = (bucket[rows] * shape[1] + system_code[rows]) * shape[2] + key_code[rows]
+    offset = as_of[rows] - midnights[bucket[rows]]
+    del bucket, key_code
+    row = _last_per_cell(cell, rows, offset, shape)
+    del cell, offset, rows
+    _forward_fill(row, as_of, midnights[1:] - 1, config.staleness_hours)
+    return _Cells(keys, systems, days, row[lookback:].transpose(1, 2, 0), as_of, system_code)
 
 
 def _micros(stamps: pd.Series) -> np.ndarray:
@@ -229,7 +235,9 @@ def _micros(stamps: pd.Series) -> np.ndarray:
             f"snapshots column {AS_OF!r} has dtype {stamps.dtype}; expected a UTC timestamp "
             "(datetime64[us, UTC]); pass the frame through driftkit.schema.conform(df, 'snapshots')"
         )
-    return stamps.dt.as_unit("us").array.asi8
+    if stamps.dtype.unit != "us":
+        stamps = stamps.dt.as_unit("us")
+    return np.asarray(stamps.array.asi8)
 
 
 def _window(
@@ -259,21 +267,44 @@ def _factorize_keys(
     snapshots: pd.DataFrame, in_window: np.ndarray
 ) -> tuple[pd.DataFrame, np.ndarray]:
     """Key codes sorted by (sku, location) for keys with a snapshot in the window (else −1)."""
-    sku_code, skus = pd.factorize(snapshots[SKU], sort=True)
-    loc_code, locations = pd.factorize(snapshots[LOCATION], sort=True)
+    sku_code, skus = _sorted_codes(snapshots[SKU])
+    loc_code, locations = _sorted_codes(snapshots[LOCATION])
     n_loc = max(len(locations), 1)
-    pair_code, pairs = pd.factorize(sku_code.astype(np.int64) * n_loc + loc_code, sort=True)
-    keep = np.bincount(pair_code[in_window], minlength=len(pairs)) > 0
-    remap = np.full(len(pairs), -1, dtype=np.int64)
-    remap[keep] = np.arange(int(keep.sum()))
-    pairs = pairs[keep]
+    pair = sku_code * n_loc + loc_code
+    del sku_code, loc_code
+    n_pairs = len(skus) * n_loc
+    if n_pairs <= max(8 * len(pair), 1 << 20):
+        keep = np.bincount(pair[in_window], minlength=n_pairs) > 0
+        remap = np.full(n_pairs, -1, dtype=np.int64)
+        remap[keep] = np.arange(int(keep.sum()))
+        code, pairs = remap[pair], np.flatnonzero(keep)
+    else:  # too many sku × location combinations for a dense table: sort instead
+        pairs = np.unique(pair[in_window])
+        code = np.searchsorted(pairs, pair)
+        found = pairs[np.minimum(code, len(pairs) - 1)] == pair if len(pairs) else False
+        code = np.where(found, code, -1)
     keys = pd.DataFrame(
         {
-            SKU: pd.Series(skus.take(pairs // n_loc), dtype="str"),
-            LOCATION: pd.Series(locations.take(pairs % n_loc), dtype="str"),
+            SKU: pd.Series(skus[pairs // n_loc], dtype="str"),
+            LOCATION: pd.Series(locations[pairs % n_loc], dtype="str"),
         }
     )
-    return keys, remap[pair_code]
+    return keys, code
+
+
+def _sorted_codes(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Integer codes of ``column`` whose order follows the sorted unique values."""
+    codes, uniques = pd.factorize(column)
+    if len(codes) and codes.min() < 0:
+        raise InputError(
+            f"snapshots column {column.name!r} has empty values; every snapshot needs a "
+            f"{column.name}; pass the frame through driftkit.schema.conform(df, 'snapshots')"
+        )
+    names = np.asarray(uniques, dtype=object)
+    order = np.argsort(names, kind="stable")
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    return rank[codes], names[order]
 
 
 def _factorize_systems(
@@ -307,18 +338,22 @@ def _last_per_cell(
 
 
 def _forward_fill(
-    last_row: np.ndarray, as_of: np.ndarray, day_end: np.ndarray, staleness_hours: float
-) -> np.ndarray:
-    """Carry each bucket's snapshot forward along days while it is younger than staleness."""
-    n_days = last_row.shape[2]
-    marker = np.where(last_row >= 0, np.arange(n_days, dtype=np.int32), np.int32(-1))
-    np.maximum.accumulate(marker, axis=2, out=marker)
-    source = np.take_along_axis(last_row, np.maximum(marker, 0), axis=2)
-    source[marker < 0] = NO_ROW
+    row: np.ndarray, as_of: np.ndarray, day_end: np.ndarray, staleness_hours: float
+) -> None:
+    """In place along days (axis 0): carry each snapshot forward while younger than staleness.
+
+    A carried snapshot that turns stale stays stale on later days, so absent days carry NO_ROW.
+    """
     oldest = day_end - round(staleness_hours * US_PER_HOUR)
-    fresh = np.where(source >= 0, as_of[np.maximum(source, 0)], np.iinfo(np.int64).min) > oldest
-    source[~fresh] = NO_ROW
-    return source
+    for day in range(row.shape[0]):  # days, not keys: each step is vectorized over all keys
+        today = row[day]
+        if day:
+            empty = today < 0
+            today[empty] = row[day - 1][empty]
+        present = today >= 0
+        stale = present.copy()
+        stale[present] = as_of[today[present]] <= oldest[day]
+        today[stale] = NO_ROW
 
 
 def require_snapshots(snapshots: pd.DataFrame) -> None:

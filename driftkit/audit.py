@@ -95,7 +95,9 @@ def run_audit(
     data = load_data(config)
     grid = align(data.snapshots, config, start=start, end=end)
     comparison = compare(grid, config, data.catalog)
-    previous = previous_summary(Path(reports_dir), config.id, run_at.date()) if reports_dir else None
+    previous = (
+        previous_summary(Path(reports_dir), config.id, run_at.date()) if reports_dir else None
+    )
     summary = summarize(config, data, grid, comparison, run_at=run_at, previous=previous)
     tables = {
         "daily": comparison.daily,

@@ -66,7 +66,9 @@ def client_dirs(dirs: list[Path], all_dir: Path | None) -> list[Path]:
     """The client folders named on the command line, or every client folder in ``all_dir``."""
     if all_dir is not None:
         if not all_dir.is_dir():
-            raise ConfigError(f"--all {all_dir}: not a folder; give the folder holding client folders")
+            raise ConfigError(
+                f"--all {all_dir}: not a folder; give the folder holding client folders"
+            )
         dirs = [*dirs, *sorted(p.parent for p in all_dir.glob("*/client.toml"))]
     if not dirs:
         raise ConfigError("no clients given; name CLIENT_DIR folders or use --all DIR")
@@ -118,8 +120,13 @@ def audit_client(client_dir: Path, options: AuditOptions) -> ClientResult:
             _export_html(staging, client_dir)
         else:
             step = "analysis"
-            run_audit(client_dir, out_dir=staging, reports_dir=options.out,
-                      start=options.start, end=options.end)
+            run_audit(
+                client_dir,
+                out_dir=staging,
+                reports_dir=options.out,
+                start=options.start,
+                end=options.end,
+            )
         step = "publish"
         publish(staging, final)
     except Exception as exc:  # noqa: BLE001 - one failing client must not stop the batch
@@ -234,7 +241,9 @@ def _latest_row(client_folder: Path) -> dict[str, Any]:
     return {
         "client": client_folder.name,
         "run_date": runs[-1].name,
-        "report": f"{client_folder.name}/{runs[-1].name}/drift_audit.html" if html.is_file() else None,
+        "report": f"{client_folder.name}/{runs[-1].name}/drift_audit.html"
+        if html.is_file()
+        else None,
         "summary": summary,
         "previous": summary.get("previous"),
     }
@@ -262,7 +271,9 @@ class Thresholds:
         for item in args.max_findings:
             cause, _, limit = item.partition("=")
             if not limit.isdigit():
-                raise ConfigError(f"--max-findings {item!r}: expected CAUSE=N, e.g. duplicate_event=0")
+                raise ConfigError(
+                    f"--max-findings {item!r}: expected CAUSE=N, e.g. duplicate_event=0"
+                )
             findings[cause] = int(limit)
         return cls(rate, args.max_value_at_risk, args.max_phantom_stockouts, findings)
 
@@ -286,8 +297,14 @@ def crossed(summary: dict[str, Any], t: Thresholds) -> list[str]:
     if t.max_value_at_risk is not None and var is not None and var > t.max_value_at_risk:
         reasons.append(f"{client}: value at risk {var:,.2f} exceeds {t.max_value_at_risk:,.2f}")
     phantom = summary.get("phantom_stockout_sku_days")
-    if t.max_phantom_stockouts is not None and phantom is not None and phantom > t.max_phantom_stockouts:
-        reasons.append(f"{client}: {phantom} phantom stockout SKU-days exceed {t.max_phantom_stockouts:g}")
+    if (
+        t.max_phantom_stockouts is not None
+        and phantom is not None
+        and phantom > t.max_phantom_stockouts
+    ):
+        reasons.append(
+            f"{client}: {phantom} phantom stockout SKU-days exceed {t.max_phantom_stockouts:g}"
+        )
     by_cause = summary.get("findings_by_cause") or {}
     for cause, limit in t.max_findings.items():
         if by_cause.get(cause, 0) > limit:

@@ -24,7 +24,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code."""
     parser = _parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s")
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s"
+    )
     try:
         code: int = args.run(args)
     except (ConfigError, InputError) as exc:
@@ -92,11 +94,17 @@ def _simulate(args: argparse.Namespace) -> int:
     from driftkit.simulate import simulate
 
     sim = simulate(
-        args.out_dir, skus=args.skus, days=args.days, seed=args.seed,
-        faults=args.faults, locations=args.locations,
+        args.out_dir,
+        skus=args.skus,
+        days=args.days,
+        seed=args.seed,
+        faults=args.faults,
+        locations=args.locations,
     )
     print(f"simulated client written to {sim.path}")
-    print(f"ground truth: {len(sim.ground_truth)} injected faults in {sim.path / 'ground_truth.csv'}")
+    print(
+        f"ground truth: {len(sim.ground_truth)} injected faults in {sim.path / 'ground_truth.csv'}"
+    )
     return EXIT_OK
 
 
@@ -132,8 +140,13 @@ def _audit(args: argparse.Namespace) -> int:
 
     dirs = client_dirs(args.client_dirs, args.all)
     options = AuditOptions(
-        out=args.out, start=args.start, end=args.end, html=args.html, jobs=args.jobs,
-        engine=args.engine, scheduler=args.scheduler,
+        out=args.out,
+        start=args.start,
+        end=args.end,
+        html=args.html,
+        jobs=args.jobs,
+        engine=args.engine,
+        scheduler=args.scheduler,
     )
     results = run_batch(dirs, options)
     for result in results:

@@ -36,6 +36,7 @@ SENTINEL = "always-in-stock sentinel"
 NOT_A_QUANTITY = "not a quantity"
 UNPARSEABLE_TIME = "not a timestamp"
 
+_WHITESPACE = " \t\r\n\x0b\x0c\xa0\u2007\u202f\u3000\ufeff"
 _EACH_UNITS = "ea|each|eaches|pc|pcs|piece|pieces|unit|units|u"
 _QUANTITY = re.compile(
     r"^(?P<open>\()?\s*(?P<sign1>[+-])?\s*[$€£]?\s*(?P<sign2>[+-])?\s*"
@@ -81,8 +82,8 @@ def normalize_skus(values: pd.Series, rules: SkuRules) -> pd.Series:
         text = text.str.upper()
     if rules.remove:
         text = text.str.replace(f"[{re.escape(rules.remove)}]", "", regex=True)
-    edge = r"^[\s='\"]+|[\s\"]+$" if rules.strip else r"^[='\"]+|\"+$"
-    text = text.str.replace(edge, "", regex=True)
+    space = _WHITESPACE if rules.strip else ""
+    text = text.str.lstrip(space + "='\"").str.rstrip(space + '"')
     return text.where(text.str.len() > 0)
 
 
@@ -159,8 +160,9 @@ def parse_quantities(
     """
     if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
         number = values.astype("float64")
-        reasons = pd.Series(np.where(number.isna(), EMPTY_QUANTITY, None), index=values.index)
-        return _apply_sentinels(number, reasons.astype("str"), sentinels)
+        reasons = pd.Series(pd.NA, index=values.index, dtype="str")
+        reasons[number.isna()] = EMPTY_QUANTITY
+        return _apply_sentinels(number, reasons, sentinels)
     text = _as_text(values).str.strip().str.lower()
     number = pd.to_numeric(text.where(~text.str.contains(r"[a-z]", na=False)), errors="coerce")
     number = number.where(np.isfinite(number))

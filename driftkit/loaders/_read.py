@@ -58,6 +58,7 @@ def read_table(
     encoding: str | None = None,
     delimiter: str | None = None,
     setting: str = "[systems.<id>]",
+    parquet: bool = False,
 ) -> RawTable:
     """Read a CSV/TSV or Parquet export into a :class:`RawTable`.
 
@@ -71,6 +72,8 @@ def read_table(
         Configured overrides; ``None`` = detect.
     setting
         The config table where ``encoding``/``delimiter`` would be set, for messages.
+    parquet
+        Read as Parquet (also chosen for ``.parquet``/``.pq`` files).
 
     Raises
     ------
@@ -78,7 +81,7 @@ def read_table(
         Empty file, undecodable bytes, a delimiter that does not split the header,
         unbalanced quotes.
     """
-    if path.suffix.lower() in (".parquet", ".pq"):
+    if parquet or path.suffix.lower() in (".parquet", ".pq"):
         return _read_parquet(path, source_file)
     data = path.read_bytes()
     text = _decode(data, source_file, encoding, setting)
@@ -112,7 +115,7 @@ def _decode(data: bytes, source_file: str, encoding: str | None, setting: str) -
         raise InputError(
             f"{source_file}: line {line} has bytes that are not UTF-8 "
             f"({data[exc.start : exc.start + 4]!r}); it is probably {guess} (Excel on Windows). "
-            f"Set `encoding = \"{guess}\"` in {setting}, or re-save the file as UTF-8"
+            f'Set `encoding = "{guess}"` in {setting}, or re-save the file as UTF-8'
         ) from exc
 
 
@@ -147,9 +150,9 @@ def _choose_delimiter(text: str, source_file: str, delimiter: str | None, settin
     return delimiter
 
 
-def _record_lines(text: str) -> np.ndarray:
+def _record_lines(data: bytes) -> np.ndarray:
     """Physical start line (1-based) of every non-empty CSV record, header included."""
-    raw = np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
+    raw = np.frombuffer(data, dtype=np.uint8)
     quotes = np.flatnonzero(raw == ord('"'))
     newlines = np.flatnonzero(raw == ord("\n"))
     outside = np.searchsorted(quotes, newlines) % 2 == 0
@@ -168,14 +171,16 @@ def _parse_text(text: str, source_file: str, sep: str) -> RawTable:
     header = next(csv.reader([_header_line(text)], delimiter=sep))
     names = _unique_names(header)
     invalid: list[int] = []
+    data = text.encode("utf-8")
 
     def handler(row: pacsv.InvalidRow) -> str:
         invalid.append(row.actual_columns)
         return "skip"
 
+    table: pa.Table | None = None
     try:
         table = pacsv.read_csv(
-            io.BytesIO(text.encode("utf-8")),
+            io.BytesIO(data),
             read_options=pacsv.ReadOptions(column_names=names, skip_rows=1),
             parse_options=pacsv.ParseOptions(
                 delimiter=sep, newlines_in_values=True, invalid_row_handler=handler
@@ -186,8 +191,8 @@ def _parse_text(text: str, source_file: str, sep: str) -> RawTable:
         )
     except pa.ArrowInvalid:
         invalid.append(-1)
-    lines = _record_lines(text)
-    if invalid or len(lines) - 1 != table.num_rows:
+    lines = _record_lines(data)
+    if table is None or invalid or len(lines) - 1 != table.num_rows:
         return _parse_slow(text, source_file, sep, names)
     frame = table.to_pandas()
     frame.columns = names
@@ -203,7 +208,7 @@ def _parse_slow(text: str, source_file: str, sep: str, names: list[str]) -> RawT
     broken: list[tuple[int, str, str]] = []
     start = reader.line_num + 1
     for record in reader:
-        if record and any(cell.strip() for cell in record):
+        if record:
             if len(record) == len(names):
                 good.append(record)
                 good_lines.append(start)
@@ -270,13 +275,16 @@ def require_columns(
         if not close:
             close = difflib.get_close_matches(canon, [f.lower() for f in found], n=1, cutoff=0.5)
             close = [f for f in found if f.lower() in close][:1]
-        hint = f"; did you mean {close[0]!r}? add `{canon} = {close[0]!r}` under {setting}"
-        hints.append(f"{head!r} (for {canon}){hint if close else ''}")
+        hint = (
+            f"; did you mean {close[0]!r}? add `{canon} = {close[0]!r}` under {setting}"
+            if close
+            else ""
+        )
+        hints.append(f"{head!r} (for {canon}){hint}")
     raise InputError(
         f"{source_file}: missing required column(s) {', '.join(hints)}. "
         f"Expected {sorted(set(expected.values()))}; found {found}. "
-        f"Map each export header to its canonical column under {setting}"
-        + _delimiter_hint(found)
+        f"Map each export header to its canonical column under {setting}" + _delimiter_hint(found)
     )
 
 

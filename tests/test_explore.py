@@ -1,0 +1,314 @@
+"""Tests of driftkit.explore: widgets driven programmatically, views asserted."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from driftkit import schema
+from driftkit.align import Grid
+from driftkit.errors import InputError
+from driftkit.explore import ANY_CAUSE, VEGA_MIME, Explorer, ExplorerData
+
+DAYS = pd.date_range("2026-03-01", periods=10, freq="D")
+SYSTEMS = ("wms", "erp", "shop")
+KEYS = pd.DataFrame(
+    {
+        "sku": pd.Series(["A1", "A1", "B2", "C3"], dtype="str"),
+        "location": pd.Series(["east", "main", "main", "main"], dtype="str"),
+    }
+)
+A1_EAST, A1_MAIN, B2, C3 = range(4)
+TZ = "America/Chicago"
+
+
+def _utc(local: str) -> pd.Timestamp:
+    return pd.Timestamp(local, tz=TZ).tz_convert("UTC")
+
+
+def _grid() -> Grid:
+    values = np.full((len(SYSTEMS), len(KEYS), len(DAYS)), 10.0)
+    values[2, B2, 3:7] = 7.0  # shop under the wms by 3 on days 3..6
+    values[1, A1_MAIN, 8:10] = 11.0  # erp over the wms by 1 on days 8..9
+    values[2, A1_EAST, 0:2] = np.nan  # shop absent
+    return Grid(KEYS, SYSTEMS, DAYS, values, "wms")
+
+
+def _events() -> pd.DataFrame:
+    rows = [
+        ("shop", "B2", "main", "o-1", "order", -1.0, "2026-03-04 10:00", "SO100"),
+        ("shop", "B2", "main", "o-1", "order", -1.0, "2026-03-04 10:05", "SO100"),
+        ("wms", "B2", "main", "s-1", "shipment", -1.0, "2026-03-04 15:00", "SO100"),
+        ("erp", "A1", "main", "r-9", "receipt", 1.0, "2026-03-09 08:00", "PO7"),
+        ("wms", "A1", "east", "r-1", "receipt", 5.0, "2026-03-02 08:00", "PO1"),
+        ("wms", "ZZ", "main", "x-1", "receipt", 5.0, "2026-03-02 08:00", "PO2"),
+    ]
+    frame = pd.DataFrame(
+        rows,
+        columns=[
+            "system",
+            "sku",
+            "location",
+            "event_id",
+            "kind",
+            "qty_delta",
+            "local",
+            "reference",
+        ],
+    )
+    frame["occurred_at"] = [_utc(t) for t in frame.pop("local")]
+    return schema.conform(frame, "events")
+
+
+def _data(**changes: object) -> ExplorerData:
+    counts = schema.conform(
+        pd.DataFrame(
+            {
+                "sku": ["B2"],
+                "location": ["main"],
+                "counted_at": [_utc("2026-03-08 09:00")],
+                "counted_qty": [10.0],
+            }
+        ),
+        "counts",
+    )
+    episodes = pd.DataFrame(
+        {
+            "sku": ["B2", "A1"],
+            "location": ["main", "main"],
+            "system": ["shop", "erp"],
+            "counterpart": ["wms", "wms"],
+            "start": pd.to_datetime(["2026-03-04", "2026-03-09"]),
+            "end": pd.to_datetime(["2026-03-07", "2026-03-10"]),
+            "days": [4, 2],
+            "peak_abs_drift": [3.0, 1.0],
+            "mean_drift": [-3.0, 1.0],
+            "open": [False, True],
+        }
+    )
+    findings = pd.DataFrame(
+        {
+            "sku": ["B2", "B2", "A1"],
+            "location": ["main", "main", "main"],
+            "system": ["shop", "shop", "erp"],
+            "counterpart": ["wms", "wms", "wms"],
+            "cause": ["duplicate_event", "sync_lag", "missing_event"],
+            "first_seen": [
+                _utc("2026-03-04 10:05"),
+                _utc("2026-03-06 00:00"),
+                _utc("2026-03-09 08:00"),
+            ],
+            "last_seen": [
+                _utc("2026-03-07 23:00"),
+                _utc("2026-03-07 23:00"),
+                _utc("2026-03-10 23:00"),
+            ],
+            "units": [-1.0, -2.0, 1.0],
+            "value": [12.0, 24.0, 5.0],
+            "confidence": [0.9, 0.5, 0.8],
+            "evidence": ["SO100 recorded 2x in shop", "late sync", "PO7 in erp, not in wms"],
+        }
+    )
+    impact = pd.DataFrame(
+        {"sku": ["B2", "A1"], "location": ["main", "main"], "lost_sales_units": [1.6, 0.0]}
+    )
+    catalog = schema.conform(
+        pd.DataFrame(
+            {"sku": ["B2", "A1"], "unit_cost": [4.0, 5.0], "title": ["<b>Tent</b>", "Stove"]}
+        ),
+        "catalog",
+    )
+    base = {
+        "grid": _grid(),
+        "events": _events(),
+        "counts": counts,
+        "episodes": episodes,
+        "findings": findings,
+        "impact": impact,
+        "catalog": catalog,
+        "timezone": TZ,
+        "client": "acme",
+    }
+    return ExplorerData(**{**base, **changes})  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def explorer(tmp_path) -> Explorer:
+    return Explorer(_data(), export_dir=tmp_path)
+
+
+def _keys(view_frame: pd.DataFrame) -> list[tuple[str, str]]:
+    return list(zip(view_frame["sku"], view_frame["location"], strict=True))
+
+
+def test_opens_on_the_worst_key_with_its_series(explorer: Explorer) -> None:
+    view = explorer.view()
+    assert (view.sku, view.location, view.position, view.drifted) == ("B2", "main", 1, 2)
+    shop = view.series[view.series["system"] == "shop"]
+    assert shop["value"].tolist() == [10, 10, 10, 7, 7, 7, 7, 10, 10, 10]
+    assert len(view.series) == len(SYSTEMS) * len(DAYS)
+
+
+def test_search_text_selects_the_sku_and_lists_matches(explorer: Explorer) -> None:
+    explorer.controls.search.value = "a1"
+    view = explorer.view()
+    assert (view.sku, view.location) == ("A1", "main")  # exact SKU: its worst location
+    erp = view.series[view.series["system"] == "erp"]["value"].tolist()
+    assert erp == [10.0] * 8 + [11.0, 11.0]
+    assert [code for _, code in explorer.controls.matches.options] == [A1_MAIN, A1_EAST]
+    assert explorer.controls.location.options == ("east", "main")
+    assert _keys(view.findings) == [("A1", "main")]
+    assert view.events["reference"].tolist() == ["PO7"]
+
+
+def test_partial_search_lists_matches_without_moving(explorer: Explorer) -> None:
+    explorer.controls.search.value = "3"
+    assert explorer.view().sku == "B2"
+    options = explorer.controls.matches.options
+    assert [code for _, code in options] == [B2, C3]  # current key kept first, then matches
+    explorer.controls.matches.value = C3
+    assert (explorer.view().sku, explorer.shown.sku) == ("C3", "C3")
+
+
+def test_search_ranks_exact_sku_first_then_worst() -> None:
+    explorer = Explorer(_data())
+    assert explorer.search("")["code"].tolist() == [B2, A1_MAIN, A1_EAST, C3]
+    assert explorer.search("A")["code"].tolist() == [A1_MAIN, A1_EAST]
+    assert explorer.search("c3")["sku"].tolist() == ["C3"]
+    assert explorer.search("nothing").empty
+
+
+def test_location_dropdown_switches_the_key(explorer: Explorer) -> None:
+    explorer.select("A1")
+    explorer.controls.location.value = "east"
+    view = explorer.view()
+    assert (view.sku, view.location) == ("A1", "east")
+    assert view.series[view.series["system"] == "shop"]["day"].min() == DAYS[2]
+    assert view.events["reference"].tolist() == ["PO1"]
+    assert view.findings.empty and view.episodes.empty
+
+
+@pytest.mark.parametrize(
+    ("cause", "findings", "worst_first"),
+    [
+        (ANY_CAUSE, ["duplicate_event", "sync_lag"], [B2, A1_MAIN]),
+        ("sync_lag", ["sync_lag"], [B2]),
+        ("missing_event", [], [A1_MAIN]),
+    ],
+    ids=["any", "sync-lag", "other-key-only"],
+)
+def test_cause_filter_filters_findings_and_the_worst_first_list(
+    explorer: Explorer, cause: str, findings: list[str], worst_first: list[int]
+) -> None:
+    explorer.controls.cause.value = cause
+    assert explorer.view().findings["cause"].tolist() == findings
+    assert explorer._order.tolist() == worst_first
+    assert explorer.shown.findings["cause"].tolist() == findings
+
+
+def test_date_range_filters_every_view(explorer: Explorer) -> None:
+    explorer.controls.days.index = (0, 2)  # 1..3 March: before B2's episode
+    view = explorer.view()
+    assert view.series["day"].max() == DAYS[2] and view.series["day"].min() == DAYS[0]
+    assert view.events.empty and view.counts.empty
+    assert view.episodes.empty and view.findings.empty
+    explorer.controls.days.index = (5, 9)
+    view = explorer.view()
+    assert view.series["day"].min() == DAYS[5]
+    assert view.counts["counted_qty"].tolist() == [10.0]
+    assert view.episodes["system"].tolist() == ["shop"]
+    assert view.findings["cause"].tolist() == ["duplicate_event", "sync_lag"]
+
+
+def test_systems_filter_drops_lines_events_and_findings(explorer: Explorer) -> None:
+    explorer.controls.systems.value = ("wms", "erp")
+    view = explorer.view()
+    assert set(view.series["system"]) == {"wms", "erp"}
+    assert view.events["system"].tolist() == ["wms"]
+    assert view.episodes.empty and view.findings.empty
+
+
+def test_worst_first_buttons_step_and_wrap(explorer: Explorer) -> None:
+    explorer.controls.next.click()
+    assert (explorer.view().sku, explorer.view().location, explorer.view().position) == (
+        "A1",
+        "main",
+        2,
+    )
+    explorer.controls.next.click()
+    assert explorer.view().sku == "B2"
+    explorer.controls.previous.click()
+    assert explorer.view().sku == "A1"
+    explorer.select("C3")  # not drifted: next goes to the worst
+    assert explorer.view().position == 0
+    explorer.controls.next.click()
+    assert explorer.view().sku == "B2"
+
+
+def test_views_show_the_key_only_and_impact_row(explorer: Explorer) -> None:
+    view = explorer.select("B2", "main")
+    assert set(_keys(view.episodes)) == {("B2", "main")}
+    assert view.events["reference"].tolist() == ["SO100", "SO100", "SO100"]
+    assert view.events["time"].iloc[0] == pd.Timestamp("2026-03-04 10:00")  # local time
+    assert view.impact["lost_sales_units"].tolist() == [1.6]
+    assert "SO100 recorded 2x in shop" in explorer.controls.tables.children[1].value
+
+
+def test_markup_from_the_data_is_escaped(explorer: Explorer) -> None:
+    title = explorer.controls.title.value
+    assert "&lt;b&gt;Tent&lt;/b&gt;" in title and "<b>Tent" not in title
+
+
+def test_chart_is_vega_with_the_keys_data(explorer: Explorer) -> None:
+    explorer.select("A1", "main")
+    bundle = explorer.controls.chart.outputs[0]["data"]
+    data = {d["name"]: d.get("values") for d in bundle[VEGA_MIME]["data"]}
+    assert len(data["series"]) == len(SYSTEMS) * len(DAYS)
+    assert [e["reference"] for e in data["events"]] == ["PO7"]
+    assert data["frame"][0]["day"] == "2026-02-28T12:00:00"
+    chart = explorer.chart().to_dict()  # validates against the Vega-Lite schema
+    assert len(chart["datasets"]["series"]) == len(SYSTEMS) * len(DAYS)
+
+
+def test_export_button_writes_the_selection(explorer: Explorer, tmp_path) -> None:
+    explorer.select("B2")
+    explorer.controls.export.click()
+    path = tmp_path / "acme_B2_main.csv"
+    assert str(path) in explorer.controls.exported.value
+    written = pd.read_csv(path)
+    assert set(written["sku"]) == {"B2"} and set(written["location"]) == {"main"}
+    sizes = written["view"].value_counts().to_dict()
+    assert sizes == {
+        "series": 30,
+        "events": 3,
+        "counts": 1,
+        "episodes": 1,
+        "findings": 2,
+        "impact": 1,
+    }
+    shop = written[(written["view"] == "series") & (written["system"] == "shop")]
+    assert shop["value"].min() == 7.0
+
+
+def test_inputs_are_not_mutated() -> None:
+    data = _data()
+    before = {name: getattr(data, name).copy() for name in ("events", "findings", "episodes")}
+    values = data.grid.values.copy()
+    explorer = Explorer(data)
+    explorer.controls.search.value = "A1"
+    explorer.controls.cause.value = "missing_event"
+    for name, frame in before.items():
+        pd.testing.assert_frame_equal(getattr(data, name), frame)
+    np.testing.assert_array_equal(data.grid.values, values)
+
+
+def test_unknown_sku_is_a_clear_error(explorer: Explorer) -> None:
+    with pytest.raises(InputError, match="no key with sku 'NOPE'"):
+        explorer.select("NOPE")
+
+
+def test_empty_tables_still_explore() -> None:
+    explorer = Explorer(ExplorerData(grid=_grid()))
+    view = explorer.select("B2")
+    assert view.events.empty and view.findings.empty and len(view.series) == 30

@@ -1,0 +1,98 @@
+"""Classical inventory formulas against published values (Snyder & Shen, 2nd ed.)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from driftkit import inventory_theory as theory
+
+# Snyder & Shen, Fundamentals of Supply Chain Theory: Example 4.2 (normal newsvendor)
+# and Example 3.1 (EOQ).
+NEWSVENDOR = {"mu": 120.0, "sigma": 10.0, "holding": 2.0, "penalty": 18.0}
+EOQ = {"fixed_cost": 8.0, "holding": 0.225, "demand_rate": 1300.0}
+
+
+def test_newsvendor_optimal_quantity_matches_published_value() -> None:
+    assert theory.newsvendor_normal(**NEWSVENDOR) == pytest.approx(132.815515655446, rel=1e-12)
+
+
+def test_newsvendor_optimal_cost_matches_published_value() -> None:
+    cost = theory.newsvendor_optimal_cost(10.0, 2.0, 18.0)
+    assert cost == pytest.approx(35.09966638649737, rel=1e-12)
+
+
+def test_newsvendor_cost_function_at_optimum_matches_closed_form() -> None:
+    best = theory.newsvendor_normal(**NEWSVENDOR)
+    assert theory.newsvendor_cost(best, **NEWSVENDOR) == pytest.approx(35.09966638649737, rel=1e-12)
+
+
+@pytest.mark.parametrize("offset", [-5.0, -0.5, 0.5, 5.0], ids=["-5", "-0.5", "+0.5", "+5"])
+def test_newsvendor_cost_is_minimal_at_optimum(offset: float) -> None:
+    best = theory.newsvendor_normal(**NEWSVENDOR)
+    assert theory.newsvendor_cost(best + offset, **NEWSVENDOR) > theory.newsvendor_cost(
+        best, **NEWSVENDOR
+    )
+
+
+def test_eoq_matches_published_values() -> None:
+    assert theory.eoq(**EOQ) == pytest.approx(304.0467800264368, rel=1e-12)
+    assert theory.eoq_cost(**EOQ) == pytest.approx(68.41052550594829, rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("z", "expected"),
+    [(0.0, 0.3989422804014327), (1.0, 0.08331547058768495), (-1.0, 1.083315470587685)],
+    ids=["0", "+1", "-1"],
+)
+def test_normal_loss_matches_tabulated_values(z: float, expected: float) -> None:
+    assert theory.normal_loss(z) == pytest.approx(expected, rel=1e-12)
+
+
+def test_normal_cdf_matches_stdlib() -> None:
+    grid = np.linspace(-6, 6, 25)
+    expected = [theory.STANDARD_NORMAL.cdf(v) for v in grid]
+    np.testing.assert_allclose(theory.normal_cdf(grid), expected, rtol=1e-12, atol=1e-15)
+
+
+def test_safety_stock_and_reorder_point() -> None:
+    z = theory.normal_quantile(0.95)
+    assert theory.safety_stock(z, 3.0, 4.0) == pytest.approx(z * 2 * 3.0, rel=1e-12)
+    assert theory.reorder_point(5.0, 3.0, 4.0, z) == pytest.approx(20 + z * 6.0, rel=1e-12)
+
+
+def test_record_error_free_safety_stock_equals_classical() -> None:
+    with_error = theory.safety_stock_with_record_error(1.645, 3.0, 9.0, 0.0)
+    assert with_error == pytest.approx(theory.safety_stock(1.645, 3.0, 9.0), rel=1e-12)
+
+
+def test_safety_stock_with_record_error_only() -> None:
+    assert theory.safety_stock_with_record_error(2.0, 0.0, 7.0, 4.0) == pytest.approx(8.0)
+
+
+@given(st.floats(0.0, 100.0), st.floats(0.01, 50.0), st.floats(0.0, 100.0), st.floats(0.0, 20.0))
+def test_expected_shortage_is_nonincreasing_in_stock(
+    mean: float, sd: float, stock: float, more: float
+) -> None:
+    low = theory.expected_shortage(np.array(mean), np.array(sd), np.array(stock))
+    high = theory.expected_shortage(np.array(mean), np.array(sd), np.array(stock + more))
+    assert high <= low + 1e-12
+    assert low >= max(mean - stock, 0.0) - 1e-9  # Jensen: E[(D−s)+] ≥ (E D − s)+
+
+
+def test_expected_shortage_without_variance_is_deterministic() -> None:
+    out = theory.expected_shortage(np.array([10.0, 10.0]), np.array([0.0, 0.0]), np.array([4, 12]))
+    np.testing.assert_array_equal(out, [6.0, 0.0])
+
+
+@pytest.mark.parametrize(
+    ("p", "dof", "expected"),
+    [(0.95, 5, 2.015048), (0.975, 10, 2.228139), (0.95, 30, 1.697261), (0.95, math.inf, 1.644854)],
+    ids=["t5", "t10", "t30", "normal"],
+)
+def test_t_quantile_close_to_tables(p: float, dof: float, expected: float) -> None:
+    assert theory.t_quantile(p, dof) == pytest.approx(expected, abs=2e-4)
