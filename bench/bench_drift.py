@@ -163,16 +163,21 @@ SELECT CAST(d AS DATE) AS day,
 FROM range(TIMESTAMP '{first}', TIMESTAMP '{last}' + INTERVAL 1 DAY, INTERVAL 1 DAY) t(d);
 CREATE TEMP TABLE val AS
 WITH keys AS (SELECT DISTINCT sku, location FROM b WHERE day BETWEEN '{first}' AND '{last}'),
-     systems AS (SELECT DISTINCT system FROM b),
-     grid AS (SELECT * FROM keys, systems, days)
-SELECT g.sku, g.location, g.system, g.day,
-       CASE WHEN b.as_of > g.day_end - INTERVAL {staleness} HOUR THEN b.v END AS v
-FROM grid g ASOF LEFT JOIN b
-  ON g.system = b.system AND g.sku = b.sku AND g.location = b.location AND g.day >= b.day;
+     runs AS (SELECT *, lead(day) OVER (PARTITION BY system, sku, location ORDER BY day) AS next_day
+              FROM b SEMI JOIN keys USING (sku, location))
+SELECT r.system, r.sku, r.location, days.day, r.v
+FROM runs r CROSS JOIN range(0, {lookback} + 1) o(k)
+JOIN days ON days.day = r.day + CAST(o.k AS INTEGER)
+WHERE (r.next_day IS NULL OR days.day < r.next_day)
+  AND r.as_of > days.day_end - INTERVAL {staleness} HOUR;
 CREATE TEMP TABLE wide AS
 SELECT sku, location, day, count(v) AS n, max(v) - min(v) AS spread,
        {pivot}
 FROM val GROUP BY sku, location, day;
+INSERT INTO wide  -- keys with no present system on a day still are grid cells (n = 0)
+SELECT k.sku, k.location, days.day, 0, NULL, {nulls}
+FROM (SELECT DISTINCT sku, location FROM wide) k CROSS JOIN days
+ANTI JOIN wide w ON w.sku = k.sku AND w.location = k.location AND w.day = days.day;
 CREATE TEMP TABLE d AS
 {pairs};
 """
@@ -234,6 +239,8 @@ def sql_fill(path: Path, n_days: int) -> dict[str, Any]:
         "first": START.isoformat(),
         "last": last.date().isoformat(),
         "staleness": int(STALENESS_HOURS),
+        "lookback": int(np.ceil(STALENESS_HOURS / 24)) + 1,
+        "nulls": ", ".join("NULL" for _ in SYSTEMS),
         "tol": TOLERANCE,
         "authority": AUTHORITY,
         "pivot": pivot,

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -105,12 +106,27 @@ _SNAPSHOT_COLUMNS = {
     },
 }
 _TIME_FORMAT = {"wms": _LOCAL, "3pl": _OFFSET, "shop": _OFFSET}
-SHOPIFY_HEADER = (
-    "Handle,Title,Option1 Name,Option1 Value,Option2 Name,Option2 Value,Option3 Name,"
-    "Option3 Value,SKU,HS Code,COO,Location,Bin name,Incoming (not editable),"
-    "Unavailable (not editable),Committed (not editable),Available (not editable),"
-    "On hand (current),On hand (new)"
-).split(",")
+SHOPIFY_HEADER = [
+    "Handle",
+    "Title",
+    "Option1 Name",
+    "Option1 Value",
+    "Option2 Name",
+    "Option2 Value",
+    "Option3 Name",
+    "Option3 Value",
+    "SKU",
+    "HS Code",
+    "COO",
+    "Location",
+    "Bin name",
+    "Incoming (not editable)",
+    "Unavailable (not editable)",
+    "Committed (not editable)",
+    "Available (not editable)",
+    "On hand (current)",
+    "On hand (new)",
+]
 
 
 def location_names(plan: Plan, system: str) -> list[str]:
@@ -219,8 +235,13 @@ def _text(value: str) -> pa.Scalar:
 
 
 def _cell(values: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """CSV text of one column: empty for null, quoted only where a value needs it."""
     text = pc.fill_null(pc.cast(values, pa.large_string()), "")
+    if not (pa.types.is_string(values.type) or pa.types.is_large_string(values.type)):
+        return text
     needs = pc.match_substring_regex(text, '[",\r\n]')
+    if not pc.any(needs).as_py():
+        return text
     quote = _text('"')
     quoted = pc.binary_join_element_wise(
         quote, pc.replace_substring(text, '"', '""'), quote, _text("")
@@ -230,15 +251,18 @@ def _cell(values: pa.Array | pa.ChunkedArray) -> pa.Array:
 
 def write_csv(path: Path, columns: dict[str, pa.Array | pa.ChunkedArray]) -> None:
     """Write ``columns`` as UTF-8 CSV, LF line ends, quoting only values that need it."""
-    header = ",".join(_cell(pa.array(list(columns), pa.string())).to_pylist()) + "\n"
+    _write_lines(path, list(columns), [_cell(c) for c in columns.values()])
+
+
+def _write_lines(path: Path, header: list[str], cells: list[pa.Array]) -> None:
+    head = ",".join(_cell(pa.array(header, pa.string())).to_pylist()) + "\n"
     with path.open("wb") as out:
-        out.write(header.encode("utf-8"))
-        n = len(next(iter(columns.values()))) if columns else 0
-        if n:
-            cells = [_cell(c) for c in columns.values()]
+        out.write(head.encode("utf-8"))
+        if len(cells[0]):
             lines = pc.binary_join_element_wise(*cells, _text(","))
-            lines = pc.binary_join_element_wise(lines, _text(""), _text("\n"))
-            out.write(_concatenated_bytes(lines))
+            out.write(
+                _concatenated_bytes(pc.binary_join_element_wise(lines, _text(""), _text("\n")))
+            )
 
 
 def _concatenated_bytes(lines: pa.Array | pa.ChunkedArray) -> bytes:
@@ -252,16 +276,56 @@ def _concatenated_bytes(lines: pa.Array | pa.ChunkedArray) -> bytes:
 
 
 def _format_time(values: pa.ChunkedArray | pa.Array, tz: str, fmt: str) -> pa.Array:
-    seconds = pc.cast(values, pa.timestamp("s", tz=tz))
-    return pc.strftime(seconds, format=fmt)
+    """Timestamps as local naive text (``fmt`` = _LOCAL), ISO with offset, or UTC ``Z``.
+
+    Arrow's strftime is slow; a cast to string of the shifted naive time is not.
+    """
+    utc = np.asarray(pc.cast(values, pa.timestamp("s", tz="UTC")).cast(pa.int64()).fill_null(0))
+    mask = np.asarray(pc.is_null(values))
+    offset = _offsets(utc, tz) if tz != "UTC" else np.zeros(utc.size, np.int64)
+    naive = pa.array(utc + offset, pa.timestamp("s"), mask=mask)
+    text = pc.cast(naive, pa.large_string())
+    if fmt == _LOCAL:
+        return text
+    text = pc.replace_substring(text, " ", "T", max_replacements=1)
+    if tz == "UTC":
+        return pc.binary_join_element_wise(text, _text("Z"), _text(""))
+    kinds, which = np.unique(offset, return_inverse=True)
+    suffix = pa.array([_offset_text(int(k)) for k in kinds], pa.large_string()).take(
+        pa.array(which)
+    )
+    return pc.binary_join_element_wise(text, suffix, _text(""))
+
+
+def _offsets(utc: np.ndarray, tz: str) -> np.ndarray:
+    """Local − UTC seconds per value (time zones change offset on whole hours)."""
+    if utc.size == 0:
+        return utc
+    hours = utc // 3600
+    low = hours.min()
+    grid = pd.to_datetime((np.arange(low, hours.max() + 1)) * 3600, unit="s", utc=True)
+    local = grid.tz_convert(tz).tz_localize(None)
+    table = (local - grid.tz_localize(None)).total_seconds().to_numpy().astype(np.int64)
+    return table[hours - low]
+
+
+def _offset_text(seconds: int) -> str:
+    sign = "-" if seconds < 0 else "+"
+    minutes = abs(seconds) // 60
+    return f"{sign}{minutes // 60:02d}:{minutes % 60:02d}"
 
 
 def _raw(plan: Plan, system: str, keys: pa.ChunkedArray | pa.Array) -> dict[str, pa.Array]:
     j = np.asarray(keys)
+    names = pa.array(location_names(plan, system), pa.string())
     return {
-        S.SKU: pa.array(plan.raw_skus[system][plan.key_sku[j]], pa.string()),
-        S.LOCATION: pa.array(np.array(location_names(plan, system), dtype=object)[plan.key_loc[j]]),
+        S.SKU: _raw_skus(plan, system).take(pa.array(plan.key_sku[j])),
+        S.LOCATION: names.take(pa.array(plan.key_loc[j])),
     }
+
+
+def _raw_skus(plan: Plan, system: str) -> pa.Array:
+    return pa.array(plan.raw_skus[system], pa.string())
 
 
 def _whole(values: pa.ChunkedArray) -> pa.Array:
@@ -339,12 +403,11 @@ def _write_mapped_snapshots(folder: Path, plan: Plan, system: str, table: pa.Tab
 def _write_mapped_events(path: Path, plan: Plan, system: str, table: pa.Table) -> None:
     raw = _raw(plan, system, table["_key"])
     to_export = {v: k for k, v in _KINDS[system].items()}
-    kinds = pc.cast(table[S.KIND], pa.string()).to_numpy(zero_copy_only=False)
+    kinds = pc.dictionary_encode(table[S.KIND]).combine_chunks()
+    exported = pa.array([to_export[k] for k in kinds.dictionary.to_pylist()], pa.string())
     values: dict[str, pa.Array | pa.ChunkedArray] = {
         S.EVENT_ID: table[S.EVENT_ID],
-        S.KIND: pa.array([to_export[k] for k in np.unique(kinds)]).take(
-            pa.array(np.searchsorted(np.unique(kinds), kinds))
-        ),
+        S.KIND: exported.take(kinds.indices),
         S.SKU: raw[S.SKU],
         S.LOCATION: raw[S.LOCATION],
         S.REFERENCE: table[S.RAW_REFERENCE],
@@ -383,40 +446,34 @@ def _write_erp(folder: Path, plan: Plan, stack: Stack) -> None:
 
 
 def _write_shopify(folder: Path, plan: Plan, table: pa.Table) -> None:
+    """One Shopify inventory export (2024+ header) per day; constant text rendered once."""
     titles = plan.catalog[S.TITLE].to_numpy(dtype=object)
     slugs = np.array([f"{_slug(t)}-{i + 1}" for i, t in enumerate(titles)], dtype=object)
+    keys = np.arange(plan.n_keys)
+    sku = plan.key_sku
+    raw = _raw(plan, "shop", pa.array(keys))
+    empty = pa.nulls(keys.size, pa.string())
+    constant = [
+        pa.array(slugs[sku], pa.string()),
+        pa.array(titles[sku], pa.string()),
+        pa.array(np.full(keys.size, "Title"), pa.string()),
+        pa.array(np.full(keys.size, "Default Title"), pa.string()),
+        *[empty] * 4,
+        raw[S.SKU],
+        empty,
+        empty,
+        raw[S.LOCATION],
+        empty,
+    ]
+    prefix = pc.binary_join_element_wise(*[_cell(c) for c in constant], _text(","))
     for day, part in _by_day(plan, table, S.AS_OF):
-        j = np.asarray(part["_key"])
-        sku = plan.key_sku[j]
-        raw = _raw(plan, "shop", part["_key"])
         n = len(part)
-        empty = pa.nulls(n, pa.string())
-        zero = pa.array(np.zeros(n, np.int64))
-        values = [
-            pa.array(slugs[sku], pa.string()),
-            pa.array(titles[sku], pa.string()),
-            pa.array(np.full(n, "Title"), pa.string()),
-            pa.array(np.full(n, "Default Title"), pa.string()),
-            empty,
-            empty,
-            empty,
-            empty,
-            raw[S.SKU],
-            empty,
-            empty,
-            raw[S.LOCATION],
-            empty,
-            zero,
-            zero,
-            _whole(part[S.COMMITTED]),
-            _whole(part[S.AVAILABLE]),
-            _whole(part[S.ON_HAND]),
-            empty,
-        ]
+        zero = _cell(pa.array(np.zeros(n, np.int64)))
+        quantities = [_whole(part[c]) for c in (S.COMMITTED, S.AVAILABLE, S.ON_HAND)]
+        cells = [prefix.take(part["_key"]), zero, zero, *[_cell(q) for q in quantities]]
+        cells.append(_cell(pa.nulls(n, pa.string())))
         stamp = np.datetime64(plan.start) + day
-        write_csv(
-            folder / f"inventory_export_{stamp}.csv", dict(zip(SHOPIFY_HEADER, values, strict=True))
-        )
+        _write_lines(folder / f"inventory_export_{stamp}.csv", SHOPIFY_HEADER, cells)
 
 
 def _slug(title: str) -> str:

@@ -245,7 +245,9 @@ def attribute(
         callouts=callouts,
         matches=matches,
         findings_by_cause=count_by_cause(findings),
-        explained_share=explained_share(findings, comparison.episodes, grid.authority, ctx.tz),
+        explained_share=explained_share(
+            findings, comparison.episodes, grid.authority, ctx.tz, _resets(ctx)
+        ),
     )
 
 
@@ -350,14 +352,15 @@ def missing(delivered: pd.DataFrame, ctx: _Context) -> pd.DataFrame:
     """``missing_event``: a business event its target normally receives never arrived.
 
     Deliveries sent so close to the end of the target's export that its usual latency
-    (twice the p95 of that target and family) has not yet passed are pending, not missing.
+    (twice the median of that target and family, at least an hour) has not yet passed
+    are pending, not missing.
     """
     expected = delivered[delivered["normal"]]
-    p95 = expected[expected["received"]].groupby(["target", FAMILY])[LATENCY_H].quantile(0.95)
+    p50 = expected[expected["received"]].groupby(["target", FAMILY])[LATENCY_H].median()
     last = delivered.groupby("target")["received_at"].max()
     lost = expected[~expected["received"]]
-    wait = lost.set_index(["target", FAMILY]).index.map(p95).to_numpy(dtype=float)
-    wait = pd.to_timedelta(np.nan_to_num(wait, nan=24.0) * 2, unit="h")
+    wait = lost.set_index(["target", FAMILY]).index.map(p50).to_numpy(dtype=float)
+    wait = pd.to_timedelta(np.maximum(np.nan_to_num(wait, nan=24.0) * 2, 1.0), unit="h")
     lost = lost[(lost["sent_at"] + wait).to_numpy() <= lost["target"].map(last).to_numpy()]
     if lost.empty:
         return _empty(Cause.MISSING_EVENT)
@@ -684,7 +687,7 @@ def _odd_units(
             use = ~(~np.isnan(values[auth])).any(axis=1)  # keys the authority does not hold
         else:
             use = np.ones(values.shape[1], dtype=bool)
-        both, odd, differ = _ratio_cells(values[s], values[o], pack2, tol)
+        both, odd, _ = _ratio_cells(values[s], values[o], pack2, tol)
         n_both, n_odd = both.sum(axis=1), odd.sum(axis=1)
         present = use & (n_both > 0)
         verdict &= ~present | (n_odd >= np.maximum(2, 0.5 * n_both))
@@ -829,10 +832,12 @@ def unexplained_residuals(
 def timing_drift(data: ClientData, grid: Grid, episodes: pd.DataFrame) -> np.ndarray:
     """Whether each episode is only snapshot timing (no record is wrong).
 
-    Two systems that snapshot at different hours disagree by the events applied between
-    the two snapshot times.  For each episode day both values are rolled forward to the
-    later snapshot time with each system's own events; an episode is timing when the
-    rolled-forward values agree on every one of its days.
+    Two systems that snapshot at different hours, or apply the same event with their
+    usual latency, disagree for a while although neither record is wrong.  For each
+    episode day both values are brought to the later snapshot time T with each system's
+    own events: value + Σ events that occurred by T − Σ events applied by the snapshot
+    (i.e. the events that occurred by T but were applied after the snapshot).  An
+    episode is timing when the two agree on every one of its days.
 
     Returns
     -------
@@ -863,8 +868,12 @@ def timing_drift(data: ClientData, grid: Grid, episodes: pd.DataFrame) -> np.nda
         at = np.where(row >= 0, cells.as_of[np.maximum(row, 0)], np.iinfo(np.int64).max)
         sides.append((s_cell, at, grid.values[s_grid, gkey, day]))
     until = np.maximum(sides[0][1], sides[1][1])
-    moved = _Movements.build(data, cells.keys, cells.systems)
-    rolled = [v + moved.between(s * len(cells.keys) + key, at, until) for s, at, v in sides]
+    applied = _Movements.build(data, cells.keys, cells.systems, by_occurrence=False)
+    occurred = _Movements.build(data, cells.keys, cells.systems, by_occurrence=True)
+    rolled = [
+        v + occurred.upto(g, until) - applied.upto(g, at)
+        for g, at, v in ((s * len(cells.keys) + key, at, v) for s, at, v in sides)
+    ]
     agree = np.abs(rolled[0] - rolled[1]) <= data.config.tolerance + SLACK
     return np.asarray(
         pd.Series(agree).groupby(ep).all().reindex(range(len(episodes)), fill_value=False)
@@ -880,7 +889,9 @@ class _Movements:
     cum: np.ndarray
 
     @classmethod
-    def build(cls, data: ClientData, keys: pd.DataFrame, systems: tuple[str, ...]) -> _Movements:
+    def build(
+        cls, data: ClientData, keys: pd.DataFrame, systems: tuple[str, ...], *, by_occurrence: bool
+    ) -> _Movements:
         events = data.events
         key = pd.MultiIndex.from_frame(keys[[SKU, LOCATION]]).get_indexer(
             pd.MultiIndex.from_frame(events[[SKU, LOCATION]])
@@ -890,8 +901,10 @@ class _Movements:
         qty = events[QTY_DELTA].fillna(0.0)
         if data.config.measure == Measure.AVAILABLE:
             qty = qty - events[COMMIT_DELTA].fillna(0.0)
+        occurred = micros(events[OCCURRED_AT])
         recorded = micros(events[RECORDED_AT])
-        at = np.where(recorded == np.iinfo(np.int64).min, micros(events[OCCURRED_AT]), recorded)
+        at = np.where(recorded == np.iinfo(np.int64).min, occurred, recorded)
+        at = occurred if by_occurrence else at
         group = (system.astype(np.int64) * len(keys) + key)[ok]
         order = np.lexsort((at[ok], group))
         cum = np.concatenate(([0.0], np.cumsum(qty.to_numpy(dtype=float)[ok][order])))
@@ -907,9 +920,10 @@ class _Movements:
         first = np.searchsorted(self.group, group, side="left")
         return self.cum[before[n:]] - self.cum[first]
 
-    def between(self, group: np.ndarray, after: np.ndarray, until: np.ndarray) -> np.ndarray:
-        """Effect of the group's events applied in ``(after, until]``."""
-        return self.upto(group, until) - self.upto(group, after)
+
+def _resets(ctx: _Context) -> pd.DataFrame:
+    """Local days on which each key was counted: ``sku, location, day``."""
+    return ctx.counts[[SKU, LOCATION]].assign(day=ctx.day(ctx.counts[COUNTED_AT]))
 
 
 def episode_fallback(
@@ -918,17 +932,18 @@ def episode_fallback(
     """``unrecorded_change`` for each episode that no finding on its key covers.
 
     Snapshot-timing episodes are not drift of any record and get no finding.  The
-    finding goes to the episode's non-authority system.
+    finding goes to the odd one out: the side of the pair that fewer of the other
+    systems agree with on the episode's first day; on a tie, the non-authority side.
     """
     covered = (
-        covering(findings, episodes, ctx.tz).any(axis=1).to_numpy()
+        covering(findings, episodes, ctx.tz, _resets(ctx)).any(axis=1).to_numpy()
         if len(episodes)
         else np.zeros(0, bool)
     )
     orphans = episodes[~covered & ~timing]
     if orphans.empty:
         return _empty(Cause.UNRECORDED_CHANGE)
-    flip = orphans[SYSTEM] == ctx.authority
+    flip = _blame_counterpart(orphans, ctx)
     system = orphans[SYSTEM].where(~flip, orphans[COUNTERPART])
     other = orphans[COUNTERPART].where(~flip, orphans[SYSTEM])
     units = orphans["mean_drift"].where(~flip, -orphans["mean_drift"])
@@ -959,13 +974,40 @@ def episode_fallback(
     return _findings(out, Cause.UNRECORDED_CHANGE)
 
 
+def _blame_counterpart(orphans: pd.DataFrame, ctx: _Context) -> pd.Series:
+    """Whether the counterpart, not the system, of each episode is the odd one out."""
+    grid, tol = ctx.grid, ctx.config.tolerance + SLACK
+    key = pd.MultiIndex.from_frame(grid.keys[[SKU, LOCATION]]).get_indexer(
+        pd.MultiIndex.from_frame(orphans[[SKU, LOCATION]])
+    )
+    day = grid.days.get_indexer(pd.DatetimeIndex(orphans["start"]))
+    column = grid.values[:, key, day]  # [systems, episodes]
+    index = pd.Index(grid.systems)
+    s, c = index.get_indexer(orphans[SYSTEM]), index.get_indexer(orphans[COUNTERPART])
+    n = np.arange(len(orphans))
+    third = np.ones(column.shape, dtype=bool)
+    third[s, n] = False
+    third[c, n] = False
+    third &= ~np.isnan(column)
+    with_s = (third & (np.abs(column - column[s, n]) <= tol)).sum(axis=0)
+    with_c = (third & (np.abs(column - column[c, n]) <= tol)).sum(axis=0)
+    tie = orphans[SYSTEM].to_numpy() == ctx.authority
+    return pd.Series((with_s > with_c) | ((with_s == with_c) & tie), index=orphans.index)
+
+
 def covering(
-    findings: pd.DataFrame, episodes: pd.DataFrame, tz: str, slack_days: int = 1
+    findings: pd.DataFrame,
+    episodes: pd.DataFrame,
+    tz: str,
+    resets: pd.DataFrame | None = None,
+    slack_days: int = 1,
 ) -> pd.DataFrame:
     """Which causes' findings cover each episode.
 
-    A finding covers an episode of the same key when its local-day span overlaps the
-    episode's days, ± ``slack_days``.
+    A finding covers an episode of the same key when its local-day span, ± ``slack_days``,
+    overlaps the episode's days.  A finding's effect lasts until the key's next count
+    (``resets``: ``sku, location, day``), except ``sync_lag``, which ends when the late
+    record lands; without ``resets`` every effect lasts to the end of the window.
 
     Returns
     -------
@@ -977,7 +1019,7 @@ def covering(
     slack = pd.Timedelta(days=slack_days)
     found = findings.assign(
         first_day=_local_day(findings["first_seen"], tz) - slack,
-        last_day=_local_day(findings["last_seen"], tz) + slack,
+        last_day=_lasting(findings, tz, resets) + slack,
     )
     pairs = ep[[SKU, LOCATION, "start", "end", "episode"]].merge(
         found[[SKU, LOCATION, "cause", "first_day", "last_day"]], on=[SKU, LOCATION]
@@ -985,6 +1027,30 @@ def covering(
     pairs = pairs[(pairs["first_day"] <= pairs["end"]) & (pairs["last_day"] >= pairs["start"])]
     table = pd.crosstab(pairs["episode"], pairs["cause"]) if len(pairs) else pd.DataFrame()
     return table.reindex(index=np.arange(len(episodes)), columns=causes).fillna(0) > 0
+
+
+def _lasting(findings: pd.DataFrame, tz: str, resets: pd.DataFrame | None) -> pd.Series:
+    """Last local day each finding's effect lasts: to the next count of its key."""
+    last = _local_day(findings["last_seen"], tz)
+    if findings.empty:
+        return last
+    ends = pd.Series(pd.Timestamp.max.normalize(), index=findings.index)
+    if resets is not None and len(resets):
+        query = findings[[SKU, LOCATION]].assign(last=last, row=np.arange(len(findings)))
+        nxt = pd.merge_asof(
+            query.sort_values("last"),
+            resets[[SKU, LOCATION, "day"]].drop_duplicates().sort_values("day"),
+            left_on="last",
+            right_on="day",
+            by=[SKU, LOCATION],
+            direction="forward",
+            allow_exact_matches=False,
+        ).sort_values("row")
+        ends = pd.Series(
+            nxt["day"].fillna(pd.Timestamp.max.normalize()).to_numpy(), index=findings.index
+        )
+    lag = findings["cause"] == str(Cause.SYNC_LAG)
+    return last.where(lag, ends)
 
 
 def _local_day(stamps: pd.Series, tz: str) -> pd.Series:
@@ -1005,7 +1071,11 @@ def count_by_cause(findings: pd.DataFrame) -> dict[str, int]:
 
 
 def explained_share(
-    findings: pd.DataFrame, episodes: pd.DataFrame, authority: str, tz: str
+    findings: pd.DataFrame,
+    episodes: pd.DataFrame,
+    authority: str,
+    tz: str,
+    resets: pd.DataFrame | None = None,
 ) -> float:
     """Share of drift units attributed to a cause other than ``unrecorded_change``.
 
@@ -1019,7 +1089,7 @@ def explained_share(
         Between 0 and 1; NaN when no such episode exists.
     """
     vs = episodes[episodes[COUNTERPART] == authority].reset_index(drop=True)
-    covered = covering(findings, vs, tz).astype(float)
+    covered = covering(findings, vs, tz, resets).astype(float)
     n = covered.sum(axis=1)
     weight = vs["peak_abs_drift"].where(n > 0, 0.0)
     if weight.sum() == 0:

@@ -388,7 +388,7 @@ def sku_drilldown(
         alt.Chart(line)
         .mark_line(interpolate="step-after", point=True)
         .encode(
-            x=alt.X("day:T", title=None, axis=alt.Axis(format="%d %b")),
+            x=alt.X("day:T", title=None, axis=alt.Axis(format="%d %b", tickCount="day")),
             y=alt.Y("value:Q", title="Units", scale=alt.Scale(zero=False)),
             color=color,
             opacity=alt.when(pick).then(alt.value(1.0)).otherwise(alt.value(0.15)),
@@ -404,7 +404,7 @@ def sku_drilldown(
         alt.Chart(marks)
         .mark_point(size=70, filled=True, opacity=1)
         .encode(
-            x=alt.X("time:T", title=None, axis=alt.Axis(format="%d %b")),
+            x=alt.X("time:T", title=None, axis=alt.Axis(format="%d %b", tickCount="day")),
             y=alt.Y("system:N", title="Events"),
             color=color,
             shape=alt.Shape("kind:N", title="Event kind"),
@@ -618,7 +618,7 @@ def _pair_lines(
         .transform_calculate(shown=expr)
         .mark_line(point=True)
         .encode(
-            x=alt.X("day:T", title=None, axis=alt.Axis(format="%d %b")),
+            x=alt.X("day:T", title=None, axis=alt.Axis(format="%d %b", tickCount="day")),
             y=alt.Y("shown:Q", title=None, axis=alt.Axis(format=fmt)),
             color=_system_color(_system_palette(systems, data["system"])),
             strokeDash=alt.StrokeDash("counterpart:N", title="Against"),

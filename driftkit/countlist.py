@@ -101,7 +101,10 @@ def selling_component(state: KeyState, params: ImpactParams, horizon: float) -> 
     shows = _fmt(state.selling[worst, pick])
     holds = _fmt(state.authority)
     phantom = lost_value[worst, pick] >= over[worst, pick] * params.pick_failure_cost
-    kind = np.where(phantom, "phantom stockout: ", "oversell: ")
+    empty = np.nan_to_num(state.selling[worst, pick], nan=1.0) <= 0
+    kind = np.where(
+        phantom, np.where(empty, "phantom stockout: ", "phantom stockout ahead: "), "oversell: "
+    )
     reason = kind + names + " shows " + shows + " available, " + state.authority_name + " " + holds
     return _Component(value[worst, pick], names, pd.Series(reason, dtype="str"))
 
@@ -295,3 +298,32 @@ def velocity_ranking(keys: pd.DataFrame, rate: np.ndarray) -> pd.DataFrame:
     """
     table = keys[[SKU, LOCATION]].reset_index(drop=True).assign(demand_rate=rate)
     return table.sort_values(["demand_rate", SKU, LOCATION], ascending=[False, True, True])
+
+
+def discrepant_keys(
+    values: np.ndarray, keys: pd.DataFrame, days: pd.DatetimeIndex, physical: pd.DataFrame
+) -> pd.DataFrame:
+    """Keys whose record differs from true physical stock on the last day (simulation truth).
+
+    Parameters
+    ----------
+    values
+        ``[system, key, day]`` on-hand records (``Grid.values`` with measure on_hand).
+    keys, days
+        The grid's keys and local days.
+    physical
+        The simulator's true stock: ``sku, location, day, on_hand`` (end of local day).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``sku, location, discrepant``: True where some system's last-day record differs
+        from the physical stock by more than half a unit.  Keys without a physical value
+        on that day are left out.
+    """
+    last = physical[pd.to_datetime(physical["day"]) == days[-1]]
+    where = pd.MultiIndex.from_frame(keys[[SKU, LOCATION]])
+    truth = last.set_index([SKU, LOCATION])["on_hand"].reindex(where).to_numpy(dtype=np.float64)
+    off = np.abs(values[:, :, -1] - truth[None, :]) > 0.5
+    table = keys[[SKU, LOCATION]].reset_index(drop=True).assign(discrepant=off.any(axis=0))
+    return table[~np.isnan(truth)].reset_index(drop=True)

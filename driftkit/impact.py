@@ -576,7 +576,8 @@ def key_costs(
 ) -> dict[str, np.ndarray]:
     """Every per-key cost column of ``impact.csv`` except identity and ``expected_value``."""
     lost = lost_units(days.phantom, demand.expected, stock.authority, params.walk_away_share)
-    suspected = lost_units(days.suspected, demand.expected, stock.others, params.walk_away_share)
+    others = stock.others if stock.others is not None else np.zeros_like(stock.authority)
+    suspected = lost_units(days.suspected, demand.expected, others, params.walk_away_share)
     oversell = days.oversold.sum(axis=1)
     unseen, true = forecast_bias(days, demand.expected)
     share = np.divide(unseen, true, out=np.zeros(len(true)), where=true > 0)

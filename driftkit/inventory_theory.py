@@ -110,7 +110,7 @@ def expected_shortage(mean: np.ndarray, sd: np.ndarray, stock: np.ndarray) -> np
     mean, sd, stock = np.broadcast_arrays(
         np.asarray(mean, float), np.asarray(sd, float), np.asarray(stock, float)
     )
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         z = np.where(sd > 0, (stock - mean) / np.where(sd > 0, sd, 1.0), 0.0)
     return np.where(sd > 0, sd * normal_loss(z), np.maximum(mean - stock, 0.0))
 

@@ -1047,10 +1047,12 @@ def _replay(
     """(on hand, committed) per key (major) and time: the system's record at each time."""
     nk, nt, ne = keys.size, times.size, rows["j"].size
     is_set = np.isin(rows["kind"], [_KIND_CODE[S.EventKind.COUNT], _KIND_CODE[S.EventKind.SYNC]])
-    j = np.concatenate([keys, rows["j"], np.repeat(keys, nt)])
-    t = np.concatenate([np.full(nk, -1), rows["rec"], np.tile(times, nk)])
-    rank = np.repeat(np.array([0, 1, 2], np.int8), [nk, ne, nk * nt])
-    order = np.lexsort((rank, t, j))
+    j = np.concatenate([keys, rows["j"], np.repeat(keys, nt)]).astype(np.int64)
+    t = np.concatenate([np.full(nk, plan.day0 - _DAY), rows["rec"], np.tile(times, nk)])
+    rank = np.repeat(np.array([0, 1, 2], np.int64), [nk, ne, nk * nt])
+    # one int64 sort key: key (high bits), seconds since the start (33 bits), rank (2 bits)
+    since = np.clip(t - (plan.day0 - 2 * _DAY), 0, 2**33 - 1)
+    order = np.argsort((j << 35) | (since << 2) | rank, kind="stable")
     absolute = np.concatenate([np.ones(nk, bool), is_set, np.zeros(nk * nt, bool)])[order]
     base = np.concatenate([plan.initial[keys], np.nan_to_num(rows["setq"]), np.zeros(nk * nt)])[
         order
