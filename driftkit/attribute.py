@@ -237,7 +237,10 @@ def attribute(
     detected.append(unexplained_residuals(ctx, _combine(detected), delivered))
     findings = _combine(detected)
     timing = timing_drift(data, grid, comparison.episodes)
-    findings = _combine([findings, episode_fallback(comparison.episodes, findings, timing, ctx)])
+    vs_authority = (comparison.episodes[COUNTERPART] == grid.authority).to_numpy()
+    for first in (vs_authority, ~vs_authority):  # against the authority first, then the rest
+        episodes = comparison.episodes[first]
+        findings = _combine([findings, episode_fallback(episodes, findings, timing[first], ctx)])
     findings = _priced(findings, data.catalog)
     return Attribution(
         findings=findings,

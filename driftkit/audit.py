@@ -1,4 +1,4 @@
-"""One client's audit: load → align → compare → outputs (DESIGN §1, §9).
+"""One client's audit: load → align → compare → attribute → impact → outputs (DESIGN §1, §9).
 
 ``run_audit`` is what the audit notebook calls and what ``driftkit audit --no-html`` calls
 directly; it computes every table once and writes the machine-readable files of a run folder.
@@ -16,9 +16,12 @@ from typing import Any
 import pandas as pd
 
 from driftkit import schema
+from driftkit.accuracy import count_accuracy, rollforward
 from driftkit.align import Grid, align
+from driftkit.attribute import Attribution, attribute
 from driftkit.compare import Comparison, compare
 from driftkit.config import ClientConfig, load_config
+from driftkit.impact import Impact, estimate_impact
 from driftkit.ingest import is_fresh, read_processed
 from driftkit.loaders import ClientData, load_client
 
@@ -48,6 +51,8 @@ class Audit:
     data: ClientData
     grid: Grid
     comparison: Comparison
+    attribution: Attribution
+    impact: Impact
     summary: dict[str, Any]
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
 
@@ -68,8 +73,8 @@ def run_audit(
     *,
     out_dir: str | Path | None = None,
     reports_dir: str | Path | None = None,
-    start: date | None = None,
-    end: date | None = None,
+    start: date | str | None = None,
+    end: date | str | None = None,
     run_at: datetime | None = None,
 ) -> Audit:
     """Audit one client and, when ``out_dir`` is given, write its run files there.
@@ -90,24 +95,56 @@ def run_audit(
     Audit
         All computed tables and the summary.
     """
-    config = client if isinstance(client, ClientConfig) else load_config(client)
+    config = client if isinstance(client, ClientConfig) else load_config(locate(client))
     run_at = run_at or datetime.now(UTC)
     data = load_data(config)
-    grid = align(data.snapshots, config, start=start, end=end)
+    grid = align(data.snapshots, config, start=_day(start), end=_day(end))
     comparison = compare(grid, config, data.catalog)
+    residuals = rollforward(data.snapshots, data.events, config, grid)
+    attribution = attribute(data, grid, comparison, residuals)
+    impact = estimate_impact(data, grid, comparison, attribution, config)
+    count_errors, record_accuracy = count_accuracy(data.snapshots, data.counts, config)
     previous = (
         previous_summary(Path(reports_dir), config.id, run_at.date()) if reports_dir else None
     )
     summary = summarize(config, data, grid, comparison, run_at=run_at, previous=previous)
+    summary.update({k: _plain(v) for k, v in impact.totals.items()})
+    summary["findings_by_cause"] = {k: int(v) for k, v in attribution.findings_by_cause.items()}
+    summary["explained_share"] = _plain(attribution.explained_share)
+    summary["record_accuracy"] = _record_accuracy(record_accuracy)
+    summary["callouts"] = list(attribution.callouts)
     tables = {
+        "findings": attribution.findings,
         "daily": comparison.daily,
         "episodes": comparison.episodes,
+        "handoffs": attribution.handoffs,
+        "impact": impact.per_key,
+        "count_list": impact.count_list,
         "rejects": data.rejects,
+        "bias": comparison.bias,
+        "projection": impact.projection,
+        "count_accuracy": count_errors,
     }
-    audit = Audit(config, data, grid, comparison, summary, tables)
+    audit = Audit(config, data, grid, comparison, attribution, impact, summary, tables)
     if out_dir is not None:
         write_outputs(audit, Path(out_dir))
     return audit
+
+
+def locate(client_dir: str | Path) -> Path:
+    """A relative client folder as given, else found from a parent folder of the working
+    directory (a notebook's kernel runs in ``notebooks/``, its defaults are repo-relative)."""
+    path = Path(client_dir)
+    if path.is_absolute() or path.exists():
+        return path
+    for parent in Path.cwd().parents:
+        if (parent / path / "client.toml").is_file():
+            return parent / path
+    return path
+
+
+def _day(value: date | str | None) -> date | None:
+    return date.fromisoformat(value) if isinstance(value, str) else value
 
 
 def summarize(
@@ -133,7 +170,7 @@ def summarize(
         "authority": config.authority,
         "measure": str(config.measure),
         "rows_read": int(data.files["rows_read"].sum()) if len(data.files) else 0,
-        "rows_rejected": int(len(data.rejects)),
+        "rows_rejected": len(data.rejects),
     }
     summary.update({k: _plain(v) for k, v in comparison.headline.items()})
     summary["notes"] = [*data.notes, *grid.notes]
@@ -170,6 +207,14 @@ def _headline_of(summary: dict[str, Any] | None) -> dict[str, Any] | None:
         return None
     keep = {k: summary.get(k) for k in HEADLINE if k in summary}
     return {"run_at": summary.get("run_at"), **keep}
+
+
+def _record_accuracy(table: pd.DataFrame) -> dict[str, Any]:
+    """System → share of counted keys where its record was exact (None without counts)."""
+    if table.empty:
+        return {}
+    pairs = zip(table["system"], table["record_accuracy"], strict=True)
+    return {str(system): _plain(share) for system, share in pairs}
 
 
 def _plain(value: Any) -> Any:

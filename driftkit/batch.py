@@ -129,7 +129,7 @@ def audit_client(client_dir: Path, options: AuditOptions) -> ClientResult:
             )
         step = "publish"
         publish(staging, final)
-    except Exception as exc:  # noqa: BLE001 - one failing client must not stop the batch
+    except Exception as exc:  # one failing client must not stop the batch
         return _failure(client, step, exc, staging, options, time.perf_counter() - started)
     summary = _read_summary(final)
     return ClientResult(client, True, final, seconds=time.perf_counter() - started, summary=summary)

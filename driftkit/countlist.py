@@ -182,6 +182,13 @@ def count_list(
             reason=np.where(use_selling & (selling.value > 0), selling.reason, record.reason),
         )
     )
+    inflated = (table["reason"] == "no open drift") & (carrying > 0)
+    capital = (
+        "record error inflates safety stock (capital "
+        + _fmt(np.round(state.extra_capital, 2))
+        + ")"
+    )
+    table["reason"] = table["reason"].where(~inflated, pd.Series(capital, dtype="str"))
     table["drift_units"] = _drift_of(state, table[SYSTEM].to_numpy())
     table["reason"] = _fallback_reason(table, state)
     table["cause"] = _causes(table, findings)

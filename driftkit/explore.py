@@ -14,6 +14,7 @@ The logic lives in plain methods (``Explorer.select``, ``Explorer.view``, ``Expl
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import subprocess
@@ -190,41 +191,58 @@ class _Rows:
 
 
 class _KeyLookup:
-    """Maps (sku, location) columns of any table to grid key codes (−1 = not on the grid)."""
+    """Maps (sku, location) columns of any table to grid key codes (−1 = not on the grid).
+
+    SKUs and locations are matched with Arrow hash lookups; the (sku, location) pair is then
+    a dense table lookup (a sorted search when the pair space is too large for a table).
+    """
+
+    DENSE_LIMIT = 50_000_000
 
     def __init__(self, keys: pd.DataFrame) -> None:
-        sku_code, self.skus = pd.factorize(keys[SKU])
-        loc_code, self.locations = pd.factorize(keys[LOCATION])
-        pair = sku_code.astype(np.int64) * len(self.locations) + loc_code
+        sku_code, skus = pd.factorize(keys[SKU])
+        loc_code, locations = pd.factorize(keys[LOCATION])
+        self.skus, self.locations = _text(pd.Series(skus)), _text(pd.Series(locations))
+        self.n_loc = len(locations)
+        pair = sku_code.astype(np.int64) * self.n_loc + loc_code
         self.order = np.argsort(pair, kind="stable")
         self.pairs = pair[self.order]
+        self.table: np.ndarray | None = None
+        if len(skus) * self.n_loc <= self.DENSE_LIMIT:
+            self.table = np.full(len(skus) * self.n_loc, -1, dtype=np.int64)
+            self.table[pair] = np.arange(len(pair))
 
     def codes(self, frame: pd.DataFrame) -> np.ndarray:
         if len(frame) == 0 or SKU not in frame.columns or LOCATION not in frame.columns:
             return np.full(len(frame), -1, dtype=np.int64)
-        sku = pd.Index(self.skus).get_indexer(frame[SKU])
-        loc = pd.Index(self.locations).get_indexer(frame[LOCATION])
-        pair = sku.astype(np.int64) * len(self.locations) + loc
-        at = np.minimum(np.searchsorted(self.pairs, pair), max(len(self.pairs) - 1, 0))
-        found = (sku >= 0) & (loc >= 0) & (self.pairs[at] == pair) if len(self.pairs) else sku < -1
-        return np.where(found, self.order[at], -1)
+        sku = _positions(frame[SKU], self.skus)
+        loc = _positions(frame[LOCATION], self.locations)
+        known = (sku >= 0) & (loc >= 0)
+        pair = np.where(known, sku * self.n_loc + loc, 0)
+        if self.table is not None:
+            return np.where(known, self.table[pair], -1)
+        at = np.minimum(np.searchsorted(self.pairs, pair), len(self.pairs) - 1)
+        return np.where(known & (self.pairs[at] == pair), self.order[at], -1)
 
 
-def _group_rows(frame: pd.DataFrame, codes: np.ndarray, n_keys: int, by: str | None) -> _Rows:
-    """Index ``frame`` by key code, rows of one key ordered by column ``by`` when given."""
-    within = (
-        _sortable(frame[by]) if by is not None and by in frame.columns else np.zeros(len(frame))
-    )
+def _text(column: pd.Series) -> pa.Array:
+    """A text column as an Arrow large_string array (zero-copy for the ``str`` dtype)."""
+    array = pa.array(column, from_pandas=True)
+    return array if array.type == pa.large_string() else pc.cast(array, pa.large_string())
+
+
+def _positions(column: pd.Series, values: pa.Array) -> np.ndarray:
+    """Position of each value of ``column`` in ``values`` (−1 when absent)."""
+    found = pc.index_in(_text(column), value_set=values)
+    return np.asarray(found.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64)
+
+
+def _group_rows(frame: pd.DataFrame, codes: np.ndarray, n_keys: int) -> _Rows:
+    """Index ``frame`` by key code (one stable sort; a key's rows keep their input order)."""
     keep = np.flatnonzero(codes >= 0)
-    order = keep[np.lexsort((within[keep], codes[keep]))]
+    order = keep[np.argsort(codes[keep], kind="stable")]
     offsets = np.searchsorted(codes[order], np.arange(n_keys + 1))
     return _Rows(frame, order, offsets)
-
-
-def _sortable(column: pd.Series) -> np.ndarray:
-    """Microseconds since the epoch (NaT first) for ordering rows within a key."""
-    stamps = pd.to_datetime(column, errors="coerce", utc=True).dt.as_unit("us")
-    return np.asarray(stamps.to_numpy(dtype="datetime64[us]").view(np.int64))
 
 
 def _titles(catalog: pd.DataFrame, keys: pd.DataFrame) -> np.ndarray:
@@ -303,13 +321,13 @@ class Explorer:
         grid, n_keys = data.grid, len(data.grid.keys)
         lookup = _KeyLookup(grid.keys)
         self._lookup = lookup
-        self._events = _group_rows(data.events, lookup.codes(data.events), n_keys, "occurred_at")
-        self._counts = _group_rows(data.counts, lookup.codes(data.counts), n_keys, "counted_at")
-        self._episodes = _group_rows(data.episodes, lookup.codes(data.episodes), n_keys, "start")
-        self._findings = _group_rows(
-            data.findings, lookup.codes(data.findings), n_keys, "first_seen"
-        )
-        self._impact = _group_rows(data.impact, lookup.codes(data.impact), n_keys, None)
+        self._findings_code = lookup.codes(data.findings)
+        self._events = _group_rows(data.events, lookup.codes(data.events), n_keys)
+        self._counts = _group_rows(data.counts, lookup.codes(data.counts), n_keys)
+        self._episodes = _group_rows(data.episodes, lookup.codes(data.episodes), n_keys)
+        self._findings = _group_rows(data.findings, self._findings_code, n_keys)
+        self._impact = _group_rows(data.impact, lookup.codes(data.impact), n_keys)
+        self._locations = grid.keys[LOCATION].to_numpy(dtype=object)
         self._ranking = drift_ranking(grid, data.tolerance)
         self._rank_of = np.empty(n_keys, dtype=np.int64)
         self._rank_of[self._ranking["code"].to_numpy()] = np.arange(n_keys)
@@ -329,7 +347,7 @@ class Explorer:
         ranking = self._ranking
         keep = (ranking["drifted_days"].to_numpy() > 0) | (ranking["drift_units"].to_numpy() > 0)
         if cause != ANY_CAUSE:
-            codes = self._lookup.codes(self.data.findings)
+            codes = self._findings_code
             with_cause = codes[(self.data.findings["cause"] == cause).to_numpy() & (codes >= 0)]
             has = np.zeros(len(self.data.grid.keys), dtype=bool)
             has[with_cause] = True
@@ -367,7 +385,7 @@ class Explorer:
         """Grid key code of ``sku`` at ``location`` (default: its worst location)."""
         codes = self._codes_of_sku(sku)
         if location is not None:
-            codes = codes[(self.data.grid.keys[LOCATION].to_numpy()[codes] == location)]
+            codes = codes[self._locations[codes] == location]
         if len(codes) == 0:
             where = f" at location {location!r}" if location is not None else ""
             raise InputError(
@@ -388,8 +406,11 @@ class Explorer:
         """
         if code is None:
             code = self.key_code(sku or "", location)
-        self._code = int(code)
-        self._sync_key_widgets()
+        return self._show_key(int(code))
+
+    def _show_key(self, code: int, matches: pd.DataFrame | None = None) -> ExplorerView:
+        self._code = code
+        self._sync_key_widgets(matches)
         return self.refresh()
 
     def step(self, offset: int) -> ExplorerView:
@@ -469,7 +490,8 @@ class Explorer:
                 "counted_qty": rows["counted_qty"],
             }
         ).reset_index(drop=True)
-        return frame[_within(frame["time"], first, last)].reset_index(drop=True)
+        kept = frame[_within(frame["time"], first, last)]
+        return kept.sort_values("time", kind="stable").reset_index(drop=True)
 
     def _findings_view(
         self,
@@ -486,8 +508,8 @@ class Explorer:
             return rows.reset_index(drop=True)
         begins = _local(rows["first_seen"], self.data.timezone).dt.normalize()
         ends = _local(rows["last_seen"], self.data.timezone)
-        keep = rows[SYSTEM].isin(systems) & (begins <= last) & (ends >= first)
-        return rows[keep.to_numpy()].reset_index(drop=True)
+        keep = (rows[SYSTEM].isin(systems) & (begins <= last) & (ends >= first)).to_numpy()
+        return rows[keep].sort_values("first_seen", kind="stable").reset_index(drop=True)
 
     def chart(self, view: ExplorerView | None = None) -> alt.VConcatChart:
         """The count lines of ``view`` (default: the current view) as an Altair chart."""
@@ -523,12 +545,13 @@ class Explorer:
         c.previous.on_click(lambda _: self.step(-1))
         c.next.on_click(lambda _: self.step(1))
         c.export.on_click(self._on_export)
+        c.tables.observe(lambda _: c.show_table(self.shown), names="selected_index")
 
     def _on_search(self, change: dict[str, Any]) -> None:
         found = self.search(str(change["new"]))
-        exact = found[SKU].str.upper() == str(change["new"]).strip().upper()
+        exact = (found[SKU].str.upper() == str(change["new"]).strip().upper()).to_numpy()
         if exact.any():
-            self.select(code=int(found["code"][exact.to_numpy()][0]))
+            self._show_key(int(found["code"].to_numpy()[exact][0]), found)
         else:
             self._set_matches(found)
 
@@ -577,10 +600,9 @@ class Explorer:
         finally:
             self._syncing = False
 
-    def _sync_key_widgets(self) -> None:
+    def _sync_key_widgets(self, matches: pd.DataFrame | None) -> None:
         sku, location = self.view_key()
-        codes = self._codes_of_sku(sku)
-        locations = sorted(str(x) for x in self.data.grid.keys[LOCATION].to_numpy()[codes])
+        locations = sorted(str(x) for x in self._locations[self._codes_of_sku(sku)])
         self._syncing = True
         try:
             if list(self.controls.location.options) != locations:
@@ -588,7 +610,9 @@ class Explorer:
             self.controls.location.value = location
         finally:
             self._syncing = False
-        self._set_matches(self.search(self.controls.search.value))
+        self._set_matches(
+            matches if matches is not None else self.search(self.controls.search.value)
+        )
 
     def refresh(self) -> ExplorerView:
         """Redraw every view for the current key and filters; return what is shown."""
@@ -673,8 +697,12 @@ class _Controls:
     def show(self, view: ExplorerView, bundle: dict[str, Any], title: str) -> None:
         self.title.value = title
         self.chart.outputs = ({"output_type": "display_data", "data": bundle, "metadata": {}},)
-        for html, frame in zip(self.tables.children, _tab_frames(view), strict=True):
-            html.value = _html_table(frame)
+        self.show_table(view)
+
+    def show_table(self, view: ExplorerView) -> None:
+        """Render the selected tab only (the others render when they are selected)."""
+        index = self.tables.selected_index or 0
+        self.tables.children[index].value = _html_table(_tab_frames(view)[index])
 
 
 _TABS = ("episodes", "findings", "impact", "events")
@@ -721,8 +749,8 @@ def _overlapping(
         return rows.reset_index(drop=True)
     begins = pd.to_datetime(rows[start]).dt.normalize()
     ends = pd.to_datetime(rows[end]).dt.normalize()
-    keep = rows[SYSTEM].isin(systems) & (begins <= last) & (ends >= first)
-    return rows[keep.to_numpy()].reset_index(drop=True)
+    keep = (rows[SYSTEM].isin(systems) & (begins <= last) & (ends >= first)).to_numpy()
+    return rows[keep].sort_values(start, kind="stable").reset_index(drop=True)
 
 
 def _stacked(view: ExplorerView) -> pd.DataFrame:
@@ -800,12 +828,9 @@ def chart_data(
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    out = frame.reset_index(drop=True)
-    for column in out.columns:
-        if pd.api.types.is_datetime64_any_dtype(out[column]):
-            out[column] = out[column].dt.strftime("%Y-%m-%dT%H:%M:%S")
-    plain = out.astype(object).where(out.notna(), None)
-    return cast(list[dict[str, Any]], plain.to_dict("records"))
+    """JSON-ready rows: NaN → null, naive times as ISO text (Vega reads them as local)."""
+    text = frame.to_json(orient="records", date_format="iso", date_unit="s")
+    return cast(list[dict[str, Any]], json.loads(text))
 
 
 def _layout(

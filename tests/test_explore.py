@@ -252,6 +252,7 @@ def test_views_show_the_key_only_and_impact_row(explorer: Explorer) -> None:
     assert view.events["reference"].tolist() == ["SO100", "SO100", "SO100"]
     assert view.events["time"].iloc[0] == pd.Timestamp("2026-03-04 10:00")  # local time
     assert view.impact["lost_sales_units"].tolist() == [1.6]
+    explorer.controls.tables.selected_index = 1
     assert "SO100 recorded 2x in shop" in explorer.controls.tables.children[1].value
 
 

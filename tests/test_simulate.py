@@ -346,3 +346,40 @@ def test_catalog_titles_exercise_escaping() -> None:
     assert titles.str.contains("<script>").any()
     assert titles.str.contains("<b>").any()
     assert titles.map(lambda t: not t.isascii()).any()
+
+
+# --- the written folder reads back through the loaders -------------------------------------
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        pytest.param({"faults": "high"}, id="chicago-alpha-high"),
+        pytest.param(
+            {
+                "faults": "default",
+                "locations": 3,
+                "timezone": "America/New_York",
+                "sku_style": "numeric",
+                "start": "2026-10-28",  # crosses the end of daylight saving time
+            },
+            id="new-york-numeric-dst",
+        ),
+    ],
+)
+def test_load_client_reads_back_the_same_canonical_rows(tmp_path: Path, options: dict) -> None:
+    from driftkit.loaders import load_client
+
+    sim = simulate(tmp_path / "readback", skus=25, days=8, seed=4, **options)
+    data = load_client(sim.path)
+    assert data.rejects.empty
+    keys = {
+        "snapshots": ["system", "sku", "location", "as_of"],
+        "events": ["system", "event_id", "sku", "kind", "recorded_at"],
+        "counts": ["sku", "location", "counted_at"],
+        "catalog": ["sku"],
+    }
+    for name, by in keys.items():
+        ours = getattr(sim, name).sort_values(by, kind="stable").reset_index(drop=True)
+        theirs = getattr(data, name).sort_values(by, kind="stable").reset_index(drop=True)
+        pd.testing.assert_frame_equal(ours, theirs, obj=name)
