@@ -422,6 +422,16 @@ class Explorer:
         start = here + offset if here >= 0 else (0 if offset > 0 else len(order) - 1)
         return self.select(code=int(order[start % len(order)]))
 
+    def worst_first(self) -> pd.DataFrame:
+        """The keys the previous/next buttons step through (drifted, cause-filtered), worst first.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``code, sku, location, drift_units, drifted_days``.
+        """
+        return self._ranking.iloc[np.sort(self._rank_of[self._order])].reset_index(drop=True)
+
     def _position(self) -> int:
         """1-based place of the current key in the worst-first list; 0 when not in it."""
         ranks = self._rank_of[self._order]
@@ -568,8 +578,12 @@ class Explorer:
             self.refresh()
 
     def _on_cause(self, change: dict[str, Any]) -> None:
+        """Restrict the worst-first list to the cause; jump to its worst key if needed."""
         self._order = self._worst_first(str(change["new"]))
-        self.refresh()
+        if self._position() == 0 and len(self._order):
+            self._show_key(int(self._order[0]))
+        else:
+            self.refresh()
 
     def _on_export(self, button: widgets.Button) -> None:
         self.controls.exported.value = f"exported to <code>{_escape(str(self.export()))}</code>"

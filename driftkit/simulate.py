@@ -20,6 +20,7 @@ import shutil
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -218,8 +219,8 @@ def simulate(
 def write_samples(dest: str | Path = "data/sample") -> list[Simulation]:
     """Regenerate the committed sample clients in ``dest`` (a few MB together).
 
-    ``acme-outdoor``: 300 SKUs × 30 days, default faults, synthetic demand, Chicago.
-    ``brightline-home``: 120 SKUs × 21 days, high fault rates, M5 demand when the real
+    ``acme-outdoor``: 250 SKUs × 30 days, default faults, synthetic demand, Chicago.
+    ``brightline-home``: 100 SKUs × 21 days, high fault rates, M5 demand when the real
     data is beside the checkout, numeric SKUs with leading zeros, three locations,
     New York.  ``calm-goods``: 40 SKUs × 14 days, no faults (a zero-drift baseline).
 
@@ -230,10 +231,10 @@ def write_samples(dest: str | Path = "data/sample") -> list[Simulation]:
     """
     m5 = "m5" if _m5_available() else "synthetic"
     specs = [
-        dict(client_id="acme-outdoor", skus=300, days=30, seed=1, faults="default"),
+        dict(client_id="acme-outdoor", skus=250, days=30, seed=1, faults="default"),
         dict(
             client_id="brightline-home",
-            skus=120,
+            skus=100,
             days=21,
             seed=2,
             faults="high",
@@ -573,12 +574,22 @@ def run_days(plan: Plan, faults: Faults, seed: int) -> Log:
         counted = _count(plan, d, rng, w, base, parts["counts"])
         arrived = _receive(plan, faults, rng, w, d, base, parts["receipts"])
         _change(faults, rng, w, base, parts["changes"])
-        wanted, sold, accepted = _sell(plan, faults, rng, w, d, base, parts["sales"])
+        wanted, sold, _ = _sell(plan, faults, rng, w, d, base, parts["sales"])
         _shrink(faults, rng, w)
         _reorder(plan, w, d)
-        w.counted, w.touched = counted, counted | arrived | (accepted > 0)
+        w.counted, w.touched = counted, counted | arrived
         out["physical"][d], out["wanted"][d], out["sold"][d] = w.phys, wanted, sold
-    return Log(**{name: parts[name].done() for name in _NAMES}, **out)
+    done = {name: parts[name].done() for name in _NAMES}
+    return Log(
+        receipts=done["receipts"],
+        sales=done["sales"],
+        counts=done["counts"],
+        syncs=done["syncs"],
+        changes=done["changes"],
+        physical=out["physical"],
+        wanted=out["wanted"],
+        sold=out["sold"],
+    )
 
 
 def _sync(
@@ -616,7 +627,9 @@ def _count(
     return counted
 
 
-def _counted_between(plan: Plan, keys: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.ndarray:
+def _counted_between(
+    plan: Plan, keys: np.ndarray, low: np.ndarray | int, high: np.ndarray | int
+) -> np.ndarray:
     """Whether each key is counted on some day in [low, high]."""
     first = low + (plan.count_phase[keys] - low) % plan.cycle
     return first <= high
@@ -804,7 +817,7 @@ class _Rows:
         return np.clip(self.rng.lognormal(np.log(median), sigma, n), 1, cap).astype(np.int64)
 
     def add(
-        self, j: np.ndarray, kind: S.EventKind, occ_local: np.ndarray, **cols: np.ndarray
+        self, j: np.ndarray, kind: S.EventKind, occ_local: np.ndarray, **cols: Any
     ) -> np.ndarray:
         n = j.size
         occ = self.plan.utc(occ_local)
@@ -929,7 +942,9 @@ def _sales_rows(rows: _Rows, log: Log, role: int, order_fmt: int) -> None:
             no=s["order"][has],
         )
     ship_start = rows.size
-    commit = -s["sold"][shipped].astype(float) if system != "erp" else np.nan
+    commit = -s["sold"][shipped].astype(float)
+    if system == "erp":  # the ERP keeps no reservations
+        commit = np.full(commit.size, np.nan)
     ship_rec = rows.add(
         s["j"][shipped],
         S.EventKind.SHIPMENT,
@@ -962,7 +977,7 @@ def _sales_rows(rows: _Rows, log: Log, role: int, order_fmt: int) -> None:
         S.EventKind.SHIPMENT,
         s["t_ship"][shipped][d2],
         qty=-s["sold"][shipped][d2].astype(float),
-        commit=commit if np.isscalar(commit) else commit[d2],
+        commit=commit[d2],
         fmt=order_fmt,
         no=s["order"][shipped][d2],
         rec=ship_rec[d2] + delay[shipped][d2],

@@ -76,7 +76,7 @@ def test_duplicate_evidence_names_references_times_and_ids(default: Run) -> None
     assert len(dup)
     assert (
         dup["evidence"]
-        .str.contains(r"applied (twice|\d+ times) in \w+ at .+ and .+\(event id")
+        .str.contains(r"applied (?:twice|\d+ times) in \w+ at .+ and .+\(event id")
         .all()
     )
     assert (dup["units"] < 0).all()

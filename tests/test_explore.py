@@ -2,14 +2,30 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
+import ipywidgets as widgets
+import nbformat
 import numpy as np
 import pandas as pd
+import papermill as pm
 import pytest
 
 from driftkit import schema
 from driftkit.align import Grid
 from driftkit.errors import InputError
-from driftkit.explore import ANY_CAUSE, VEGA_MIME, Explorer, ExplorerData
+from driftkit.explore import (
+    ANY_CAUSE,
+    VEGA_MIME,
+    Explorer,
+    ExplorerData,
+    explore,
+    find_client_dir,
+    open_lab,
+)
+from driftkit.simulate import simulate
 
 DAYS = pd.date_range("2026-03-01", periods=10, freq="D")
 SYSTEMS = ("wms", "erp", "shop")
@@ -190,20 +206,26 @@ def test_location_dropdown_switches_the_key(explorer: Explorer) -> None:
 
 
 @pytest.mark.parametrize(
-    ("cause", "findings", "worst_first"),
+    ("cause", "key", "findings", "worst_first"),
     [
-        (ANY_CAUSE, ["duplicate_event", "sync_lag"], [B2, A1_MAIN]),
-        ("sync_lag", ["sync_lag"], [B2]),
-        ("missing_event", [], [A1_MAIN]),
+        (ANY_CAUSE, ("B2", "main"), ["duplicate_event", "sync_lag"], [B2, A1_MAIN]),
+        ("sync_lag", ("B2", "main"), ["sync_lag"], [B2]),
+        ("missing_event", ("A1", "main"), ["missing_event"], [A1_MAIN]),
+        ("unit_mismatch", ("B2", "main"), [], []),
     ],
-    ids=["any", "sync-lag", "other-key-only"],
+    ids=["any", "sync-lag-stays", "missing-event-jumps", "no-such-finding"],
 )
 def test_cause_filter_filters_findings_and_the_worst_first_list(
-    explorer: Explorer, cause: str, findings: list[str], worst_first: list[int]
+    explorer: Explorer,
+    cause: str,
+    key: tuple[str, str],
+    findings: list[str],
+    worst_first: list[int],
 ) -> None:
     explorer.controls.cause.value = cause
-    assert explorer.view().findings["cause"].tolist() == findings
-    assert explorer._order.tolist() == worst_first
+    view = explorer.view()
+    assert ((view.sku, view.location), view.findings["cause"].tolist()) == (key, findings)
+    assert explorer.worst_first()["code"].tolist() == worst_first
     assert explorer.shown.findings["cause"].tolist() == findings
 
 
@@ -313,3 +335,81 @@ def test_empty_tables_still_explore() -> None:
     explorer = Explorer(ExplorerData(grid=_grid()))
     view = explorer.select("B2")
     assert view.events.empty and view.findings.empty and len(view.series) == 30
+
+
+# --- on a simulated client: explore(path), the notebook, open_lab ----------------------------
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return simulate(tmp_path_factory.mktemp("sim") / "acme", skus=30, days=14, seed=3).path
+
+
+def test_explore_a_client_folder(client: Path, tmp_path: Path) -> None:
+    widget = explore(client, export_dir=tmp_path)
+    explorer = widget.explorer
+    first = explorer.worst_first().iloc[0]
+    assert (explorer.view().sku, explorer.view().location) == (first["sku"], first["location"])
+    assert explorer.view().position == 1 and not explorer.view().series.empty
+    with_findings = explorer.data.findings.iloc[0]
+    view = explorer.select(with_findings["sku"], with_findings["location"])
+    assert with_findings["evidence"] in view.findings["evidence"].tolist()
+    assert isinstance(widget, widgets.VBox)
+
+
+def test_notebook_runs_under_papermill(client: Path, tmp_path: Path) -> None:
+    out = tmp_path / "explore.ipynb"
+    pm.execute_notebook(
+        str(REPO / "notebooks" / "explore.ipynb"),
+        str(out),
+        parameters={"client_dir": str(client)},
+        kernel_name="python3",
+        cwd=str(REPO),
+        progress_bar=False,
+    )
+    cells = nbformat.read(out, as_version=4).cells
+    widget = next(c for c in cells if c.get("id") == "open-explorer").outputs[0]
+    assert "application/vnd.jupyter.widget-view+json" in widget["data"]
+    raw = next(c for c in cells if c.get("id") == "raw-events").outputs[0]
+    assert "occurred_at" in raw["data"]["text/plain"]
+
+
+def test_committed_notebook_is_thin_and_clean() -> None:
+    notebook = nbformat.read(REPO / "notebooks" / "explore.ipynb", as_version=4)
+    code = [c for c in notebook.cells if c.cell_type == "code"]
+    assert all(not c.outputs and c.execution_count is None for c in code)
+    assert code[0].metadata["tags"] == ["parameters"]
+    assert code[0].source == 'client_dir = "data/sample/acme-outdoor"'
+    source = "\n".join(c.source for c in code)
+    assert "def " not in source and "for " not in source and "while " not in source
+
+
+def test_find_client_dir_from_the_notebooks_folder(tmp_path: Path, monkeypatch) -> None:
+    (tmp_path / "data" / "acme").mkdir(parents=True)
+    (tmp_path / "data" / "acme" / "client.toml").write_text("", encoding="utf-8")
+    (tmp_path / "notebooks").mkdir()
+    monkeypatch.chdir(tmp_path / "notebooks")
+    assert find_client_dir("data/acme") == (tmp_path / "data" / "acme").resolve()
+    with pytest.raises(InputError, match="has no client.toml"):
+        find_client_dir("data/nowhere")
+
+
+def test_open_lab_starts_jupyter_lab_on_a_parameterised_copy(
+    client: Path, tmp_path: Path, monkeypatch
+) -> None:
+    calls: list[list[str]] = []
+
+    def run(command: list[str], check: bool) -> subprocess.CompletedProcess[str]:
+        calls.append(command)
+        return subprocess.CompletedProcess(command, 3)
+
+    monkeypatch.setattr(subprocess, "run", run)
+    code = open_lab(client, browser=False, out_dir=tmp_path)
+    target = tmp_path / "acme" / "explore.ipynb"
+    assert code == 3
+    assert calls == [[sys.executable, "-m", "jupyter", "lab", str(target), "--no-browser"]]
+    notebook = nbformat.read(target, as_version=4)
+    injected = [c for c in notebook.cells if "injected-parameters" in c.metadata.get("tags", [])]
+    assert f"client_dir = {str(client)!r}" in injected[0].source.replace('"', "'")
