@@ -100,7 +100,7 @@ class _Replay:
         key = pd.MultiIndex.from_frame(keys[[SKU, LOCATION]]).get_indexer(
             pd.MultiIndex.from_frame(events[[SKU, LOCATION]])
         )
-        system = pd.Index(systems).get_indexer(events[SYSTEM])
+        system = pd.Index(systems).get_indexer(pd.Index(events[SYSTEM]))
         known = (key >= 0) & (system >= 0)
         applied = events[RECORDED_AT].fillna(events[OCCURRED_AT])
         at = applied.dt.as_unit("us").array.asi8
@@ -173,7 +173,8 @@ def count_accuracy(
         direction="backward",
     )
     stale = joined[COUNTED_AT] - joined[AS_OF] >= pd.Timedelta(hours=config.staleness_hours)
-    joined.loc[stale, [AS_OF, "system_qty"]] = [pd.NaT, np.nan]
+    joined[AS_OF] = joined[AS_OF].mask(stale)
+    joined["system_qty"] = joined["system_qty"].mask(stale)
     joined["error"] = joined["system_qty"] - joined[COUNTED_QTY]
     joined["exact"] = joined["error"].abs() <= config.tolerance + SLACK
     rank = joined[SYSTEM].map({s: i for i, s in enumerate(systems)})

@@ -31,6 +31,7 @@ DAY = "day"
 US_PER_DAY = 86_400_000_000
 US_PER_HOUR = 3_600_000_000
 NO_ROW = -1
+DENSE_KEYS = 1 << 20  # sku × location combinations coded with a dense table up to this size
 
 
 @dataclass(frozen=True)
@@ -273,7 +274,7 @@ def _factorize_keys(
     pair = sku_code * n_loc + loc_code
     del sku_code, loc_code
     n_pairs = len(skus) * n_loc
-    if n_pairs <= max(8 * len(pair), 1 << 20):
+    if n_pairs <= max(8 * len(pair), DENSE_KEYS):
         keep = np.bincount(pair[in_window], minlength=n_pairs) > 0
         remap = np.full(n_pairs, -1, dtype=np.int64)
         remap[keep] = np.arange(int(keep.sum()))

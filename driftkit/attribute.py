@@ -234,7 +234,9 @@ def attribute(
         reverted_counts(ctx, stale, matches),
         unit_ratios(ctx),
     ]
-    detected.append(unexplained_residuals(ctx, _combine(detected), delivered))
+    residual_causes = _combine(detected)
+    explains = residual_causes["cause"].isin([str(Cause.STALE_OVERWRITE), str(Cause.UNIT_MISMATCH)])
+    detected.append(unexplained_residuals(ctx, residual_causes[explains], delivered))
     findings = _combine(detected)
     timing = timing_drift(data, grid, comparison.episodes)
     vs_authority = (comparison.episodes[COUNTERPART] == grid.authority).to_numpy()
@@ -362,7 +364,7 @@ def missing(delivered: pd.DataFrame, ctx: _Context) -> pd.DataFrame:
     p50 = expected[expected["received"]].groupby(["target", FAMILY])[LATENCY_H].median()
     last = delivered.groupby("target")["received_at"].max()
     lost = expected[~expected["received"]]
-    wait = lost.set_index(["target", FAMILY]).index.map(p50).to_numpy(dtype=float)
+    wait = p50.reindex(pd.MultiIndex.from_frame(lost[["target", FAMILY]])).to_numpy(dtype=float)
     wait = pd.to_timedelta(np.maximum(np.nan_to_num(wait, nan=24.0) * 2, 1.0), unit="h")
     lost = lost[(lost["sent_at"] + wait).to_numpy() <= lost["target"].map(last).to_numpy()]
     if lost.empty:
@@ -530,7 +532,7 @@ def _grid_index(ctx: _Context, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndar
     key = pd.MultiIndex.from_frame(grid.keys[[SKU, LOCATION]]).get_indexer(
         pd.MultiIndex.from_frame(frame[[SKU, LOCATION]])
     )
-    return pd.Index(grid.systems).get_indexer(frame[SYSTEM]), key
+    return pd.Index(grid.systems).get_indexer(pd.Index(frame[SYSTEM])), key
 
 
 def _residual_array(ctx: _Context) -> np.ndarray:
@@ -565,7 +567,8 @@ def reverted_counts(ctx: _Context, stale: pd.DataFrame, matches: pd.DataFrame) -
 
     After a count on day c changed system *s*'s value (pre = day c−1, post = day c), a
     later day within ``revert_days`` whose value equals pre again, moved from the day
-    before, with a non-zero residual.  Days already explained by a stale sync are skipped.
+    before, with a non-zero residual.  Days already explained by a stale sync are skipped,
+    and so is the authority (syncs flow out of it, not into it).
     """
     grid, tol = ctx.grid, ctx.config.tolerance + SLACK
     key, day = _count_days(ctx, matches)
@@ -582,6 +585,8 @@ def reverted_counts(ctx: _Context, stale: pd.DataFrame, matches: pd.DataFrame) -
     hit &= (np.abs(now - before) > tol) & (
         np.abs(residual[:, k2, later]) > tol + ctx.rules.residual_slack
     )
+    if grid.authority in grid.systems:  # the authority is the source of syncs, not a target
+        hit[grid.systems.index(grid.authority)] = False
     s, i, r = np.nonzero(hit)
     found = pd.DataFrame(
         {
@@ -636,7 +641,7 @@ def _not_near(found: pd.DataFrame, other: pd.DataFrame, ctx: _Context) -> pd.Dat
         on=[SYSTEM, SKU, LOCATION],
     )
     close = (near["other_day"] - near["day"]).abs() <= pd.Timedelta(days=1)
-    return found.drop(index=near.loc[close, "index"].unique())
+    return found.drop(index=list(near.loc[close, "index"].unique()))
 
 
 def unit_ratios(ctx: _Context) -> pd.DataFrame:
@@ -775,8 +780,9 @@ def unexplained_residuals(
 ) -> pd.DataFrame:
     """``unrecorded_change``: a roll-forward residual that no event in any system explains.
 
-    Skipped: residuals within rounding (``residual_slack``), days another finding of the
-    same system and key explains, and residuals equal to the effect of a business event
+    Skipped: residuals within rounding (``residual_slack``), days a stale-overwrite or
+    unit-mismatch finding of the same system and key explains (the causes that move a
+    snapshot without an event), and residuals equal to the effect of a business event
     another system recorded that day and this one did not (the change arrived without an
     event record of its own).
     """
@@ -865,8 +871,8 @@ def timing_drift(data: ClientData, grid: Grid, episodes: pd.DataFrame) -> np.nda
     cday = cells.days.get_indexer(grid.days[day])
     sides = []
     for column in (SYSTEM, COUNTERPART):
-        s_cell = pd.Index(cells.systems).get_indexer(rows[column])
-        s_grid = pd.Index(grid.systems).get_indexer(rows[column])
+        s_cell = pd.Index(cells.systems).get_indexer(pd.Index(rows[column]))
+        s_grid = pd.Index(grid.systems).get_indexer(pd.Index(rows[column]))
         row = cells.row[s_cell, key, cday]
         at = np.where(row >= 0, cells.as_of[np.maximum(row, 0)], np.iinfo(np.int64).max)
         sides.append((s_cell, at, grid.values[s_grid, gkey, day]))
@@ -899,7 +905,7 @@ class _Movements:
         key = pd.MultiIndex.from_frame(keys[[SKU, LOCATION]]).get_indexer(
             pd.MultiIndex.from_frame(events[[SKU, LOCATION]])
         )
-        system = pd.Index(systems).get_indexer(events[SYSTEM])
+        system = pd.Index(systems).get_indexer(pd.Index(events[SYSTEM]))
         ok = (key >= 0) & (system >= 0)
         qty = events[QTY_DELTA].fillna(0.0)
         if data.config.measure == Measure.AVAILABLE:
@@ -986,7 +992,10 @@ def _blame_counterpart(orphans: pd.DataFrame, ctx: _Context) -> pd.Series:
     day = grid.days.get_indexer(pd.DatetimeIndex(orphans["start"]))
     column = grid.values[:, key, day]  # [systems, episodes]
     index = pd.Index(grid.systems)
-    s, c = index.get_indexer(orphans[SYSTEM]), index.get_indexer(orphans[COUNTERPART])
+    s, c = (
+        index.get_indexer(pd.Index(orphans[SYSTEM])),
+        index.get_indexer(pd.Index(orphans[COUNTERPART])),
+    )
     n = np.arange(len(orphans))
     third = np.ones(column.shape, dtype=bool)
     third[s, n] = False

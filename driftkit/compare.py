@@ -345,15 +345,12 @@ def decompose(
         risk, then units on the last day, then window units, largest first.
     """
     columns = ["abs_drift_units", "abs_drift_units_last_day", "value_at_risk_last_day"]
-    per_key = totals[columns].assign(
-        **{
-            name: pd.Series(group, dtype="str"),
-            "sku_locations": 1,
-            "drifted_sku_locations": drifted,
-        }
-    )
-    table = per_key.groupby(name, sort=True)[["sku_locations", "drifted_sku_locations", *columns]]
-    table = table.sum().reset_index()
+    per_key = totals[columns].copy()
+    per_key[name] = pd.Series(group, dtype="str")
+    per_key["sku_locations"] = 1
+    per_key["drifted_sku_locations"] = drifted
+    counted = ["sku_locations", "drifted_sku_locations", *columns]
+    table: pd.DataFrame = per_key.groupby(name, sort=True)[counted].sum().reset_index()
     for column in columns:
         total = table[column].sum()
         table[f"share_{column}"] = table[column] / total if total else np.nan

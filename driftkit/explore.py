@@ -14,12 +14,14 @@ The logic lives in plain methods (``Explorer.select``, ``Explorer.view``, ``Expl
 
 from __future__ import annotations
 
+import html
 import json
 import logging
 import re
 import subprocess
 import sys
 from dataclasses import dataclass, field, fields
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -49,31 +51,12 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = REPO_ROOT / "notebooks" / "explore.ipynb"
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _HALF_DAY = pd.Timedelta(hours=12)
-EPISODE_COLUMNS = (
-    SKU,
-    LOCATION,
-    SYSTEM,
-    "counterpart",
-    "start",
-    "end",
-    "days",
-    "peak_abs_drift",
-    "mean_drift",
-    "open",
-)
-FINDING_COLUMNS = (
-    SKU,
-    LOCATION,
-    SYSTEM,
-    "counterpart",
-    "cause",
-    "first_seen",
-    "last_seen",
-    "units",
-    "value",
-    "confidence",
-    "evidence",
-)
+# fmt: off
+EPISODE_COLUMNS = (SKU, LOCATION, SYSTEM, "counterpart", "start", "end", "days",
+                   "peak_abs_drift", "mean_drift", "open")
+FINDING_COLUMNS = (SKU, LOCATION, SYSTEM, "counterpart", "cause", "first_seen", "last_seen",
+                   "units", "value", "confidence", "evidence")
+# fmt: on
 _TEXT = {SKU, LOCATION, SYSTEM, "counterpart", "cause", "evidence"}
 _TIMES = {"start", "end", "first_seen", "last_seen"}
 
@@ -586,7 +569,7 @@ class Explorer:
             self.refresh()
 
     def _on_export(self, button: widgets.Button) -> None:
-        self.controls.exported.value = f"exported to <code>{_escape(str(self.export()))}</code>"
+        self.controls.exported.value = f"exported to <code>{html.escape(str(self.export()))}</code>"
 
     def view_key(self) -> tuple[str, str]:
         """The current key as ``(sku, location)``."""
@@ -643,8 +626,8 @@ class Explorer:
     def _title(self, view: ExplorerView) -> str:
         title = self._titles[self._code]
         place = f"#{view.position} of {view.drifted} drifted" if view.position else "not drifted"
-        name = f" — {_escape(title)}" if isinstance(title, str) else ""
-        return f"<b>{_escape(view.sku)}</b> @ {_escape(view.location)}{name} · {place}"
+        name = f" — {html.escape(title)}" if isinstance(title, str) else ""
+        return f"<b>{html.escape(view.sku)}</b> @ {html.escape(view.location)}{name} · {place}"
 
 
 class ExplorerWidget(widgets.VBox):
@@ -730,10 +713,6 @@ def _html_table(frame: pd.DataFrame) -> str:
     if frame.empty:
         return "<i>none for this key and filter</i>"
     return frame.to_html(index=False, escape=True, na_rep="", max_rows=200, border=0)
-
-
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 # --- small frame helpers -------------------------------------------------------------------
@@ -942,25 +921,35 @@ class _VegaTemplate:
 # --- entry points --------------------------------------------------------------------------
 
 
-def explore(client: str | Path | Audit, **options: Any) -> ExplorerWidget:
+def explore(
+    client: str | Path | Audit,
+    *,
+    start: date | None = None,
+    end: date | None = None,
+    export_dir: str | Path = "reports/explore",
+) -> ExplorerWidget:
     """The explorer widget for a client folder or an already-computed audit.
 
     Parameters
     ----------
     client
         A client folder (audited here with ``driftkit.audit.run_audit``) or an ``Audit``.
-    **options
-        Passed to :class:`Explorer` (``export_dir``).
+    start, end
+        Window of the audit run here (ignored for an ``Audit``).
+    export_dir
+        Folder the **export CSV** button writes into.
 
     Returns
     -------
     ExplorerWidget
-        An ``ipywidgets.VBox``; its ``.explorer`` holds the plain methods.
+        An ``ipywidgets.VBox``; its ``.explorer`` is the :class:`Explorer` with the plain
+        methods (``select``, ``view``, ``step``, ``search``, ``worst_first``, ``export``).
     """
     from driftkit.audit import Audit, run_audit
 
-    audit = client if isinstance(client, Audit) else run_audit(find_client_dir(client))
-    return Explorer.from_audit(audit, **options).widget
+    if not isinstance(client, Audit):
+        client = run_audit(find_client_dir(client), start=start, end=end)
+    return Explorer.from_audit(client, export_dir=export_dir).widget
 
 
 def find_client_dir(path: str | Path) -> Path:

@@ -160,13 +160,12 @@ def match_events(
         applied it).
     """
     frame = events.reset_index(drop=True)
-    frame = frame.assign(
-        **{
-            FAMILY: frame[KIND].map(KIND_FAMILY).astype("str"),
-            MAGNITUDE: magnitudes(frame),
-            APPLIED_AT: pd.to_datetime(applied_at(frame), unit="us", utc=True),
-        }
-    )
+    derived: dict[str, pd.Series] = {
+        FAMILY: frame[KIND].map(KIND_FAMILY).astype("str"),
+        MAGNITUDE: magnitudes(frame),
+        APPLIED_AT: pd.Series(pd.to_datetime(applied_at(frame), unit="us", utc=True)),
+    }
+    frame = frame.assign(**derived)
     clusters = _cluster(frame, rules.window_hours)
     consistent = _quantity_consistent(frame, clusters, _pack_sizes(frame, catalog))
     business = _split_inconsistent(frame, clusters, consistent)

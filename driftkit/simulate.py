@@ -219,8 +219,8 @@ def simulate(
 def write_samples(dest: str | Path = "data/sample") -> list[Simulation]:
     """Regenerate the committed sample clients in ``dest`` (a few MB together).
 
-    ``acme-outdoor``: 250 SKUs × 30 days, default faults, synthetic demand, Chicago.
-    ``brightline-home``: 100 SKUs × 21 days, high fault rates, M5 demand when the real
+    ``acme-outdoor``: 200 SKUs × 30 days, default faults, synthetic demand, Chicago.
+    ``brightline-home``: 60 SKUs × 21 days, high fault rates, M5 demand when the real
     data is beside the checkout, numeric SKUs with leading zeros, three locations,
     New York.  ``calm-goods``: 40 SKUs × 14 days, no faults (a zero-drift baseline).
 
@@ -231,10 +231,10 @@ def write_samples(dest: str | Path = "data/sample") -> list[Simulation]:
     """
     m5 = "m5" if _m5_available() else "synthetic"
     specs = [
-        dict(client_id="acme-outdoor", skus=250, days=30, seed=1, faults="default"),
+        dict(client_id="acme-outdoor", skus=200, days=30, seed=1, faults="default"),
         dict(
             client_id="brightline-home",
-            skus=100,
+            skus=60,
             days=21,
             seed=2,
             faults="high",

@@ -144,17 +144,17 @@ def test_count_errors_use_the_latest_snapshot_at_or_before_the_count() -> None:
     )
     errors, accuracy = count_accuracy(snaps, COUNTS, config(tolerance=0))
     got = errors[["sku", "system", "system_qty", "error", "exact"]].values.tolist()
-    assert got[:4] == [
+    assert got[:3] == [
         ["A", "wms", 7.0, 0.0, True],
-        ["A", "shop", 6.0, -1.0, False],
+        ["A", "shop", 6.0, -1.0, False],  # not the later 1.0
         ["A", "wms", 9.0, 0.0, True],
-        ["A", "shop", 1.0, -8.0, False],
     ]
+    assert got[3][:2] == ["A", "shop"] and np.isnan(got[3][2])  # 25 h old: stale
     assert got[4][:2] == ["B", "wms"] and np.isnan(got[4][2]) and not got[4][4]
     assert got[5] == ["B", "shop", 5.0, 1.0, False]
     assert accuracy.values.tolist() == [
         ["wms", 3, 2, 2, 1.0, 0.0, 0.0],
-        ["shop", 3, 3, 0, 0.0, pytest.approx(-8 / 3), pytest.approx(10 / 3)],
+        ["shop", 3, 2, 0, 0.0, 0.0, 1.0],
     ]
 
 

@@ -235,3 +235,16 @@ def test_naive_timestamps_are_refused_with_how_to_fix() -> None:
     rows["as_of"] = rows["as_of"].dt.tz_localize(None)
     with pytest.raises(InputError, match=r"schema\.conform"):
         align(rows, config())
+
+
+@pytest.mark.parametrize("dense", [1 << 20, 0], ids=["dense-key-table", "sorted-keys"])
+def test_key_coding_paths_agree(monkeypatch: pytest.MonkeyPatch, dense: int) -> None:
+    monkeypatch.setattr("driftkit.align.DENSE_KEYS", dense)
+    rows = snapshots(
+        ("wms", "B", "2026-03-02T12:00Z", 2.0),
+        ("shop", "A", "2026-03-02T12:00Z", 1.0),
+        ("wms", "C", "2026-02-20T12:00Z", 9.0),  # before the window: not a key
+    )
+    grid = align(rows, config(), start=date(2026, 3, 2))
+    assert grid.keys["sku"].tolist() == ["A", "B"]
+    assert np.array_equal(grid.values[:, :, 0], [[NAN, 2.0], [1.0, NAN]], equal_nan=True)

@@ -392,7 +392,7 @@ def test_find_client_dir_from_the_notebooks_folder(tmp_path: Path, monkeypatch) 
     (tmp_path / "notebooks").mkdir()
     monkeypatch.chdir(tmp_path / "notebooks")
     assert find_client_dir("data/acme") == (tmp_path / "data" / "acme").resolve()
-    with pytest.raises(InputError, match="has no client.toml"):
+    with pytest.raises(InputError, match=r"has no client\.toml"):
         find_client_dir("data/nowhere")
 
 

@@ -19,12 +19,20 @@ CAUSES = [c.value for c in S.Cause]
 SMALL = dict(skus=40, days=12)
 
 
-@cache
-def _run(faults: str, seed: int = 0, skus: int = 40, days: int = 12) -> Simulation:
-    import tempfile
+_ROOT: list[Path] = []
 
-    root = Path(tempfile.mkdtemp(prefix="driftkit-sim-"))
-    return simulate(root / "sim", skus=skus, days=days, seed=seed, faults=faults)
+
+@pytest.fixture(scope="module", autouse=True)
+def _sim_root(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Small simulations are shared by the tests of this module (see ``_run``)."""
+    _ROOT[:] = [tmp_path_factory.mktemp("sims")]
+
+
+@cache
+def _run(faults: str, seed: int = 0) -> Simulation:
+    return simulate(
+        _ROOT[0] / f"sim-{faults}-{seed}".replace("_", "-"), seed=seed, faults=faults, **SMALL
+    )  # type: ignore[arg-type]
 
 
 def _digest(folder: Path) -> dict[str, str]:
@@ -188,7 +196,9 @@ def test_none_preset_differs_from_physical_only_by_latency(system: str) -> None:
     snaps = snaps.assign(day=local.dt.normalize())
     events = sim.events[sim.events["system"] == system]
     pending = snaps.merge(events, on=["sku", "location"], suffixes=("", "_e"))
-    pending = pending[(pending["occurred_at"] <= pending["as_of"]) & (pending["recorded_at"] > pending["as_of"])]
+    pending = pending[
+        (pending["occurred_at"] <= pending["as_of"]) & (pending["recorded_at"] > pending["as_of"])
+    ]
     in_flight = pending.groupby(["sku", "location", "as_of"])["qty_delta"].sum().rename("flight")
     phys = sim.physical.assign(day=pd.to_datetime(sim.physical["day"]))
     out = snaps.merge(phys, on=["sku", "location", "day"], suffixes=("", "_true"))
