@@ -296,14 +296,13 @@ class Explorer:
         self.select(code=self._code)
 
     @classmethod
-    def from_audit(cls, audit: Audit, **options: Any) -> Explorer:
+    def from_audit(cls, audit: Audit, *, export_dir: str | Path = "reports/explore") -> Explorer:
         """An explorer over a computed ``driftkit.audit.Audit``."""
-        return cls(ExplorerData.from_audit(audit), **options)
+        return cls(ExplorerData.from_audit(audit), export_dir=export_dir)
 
     def _index(self, data: ExplorerData) -> None:
         grid, n_keys = data.grid, len(data.grid.keys)
         lookup = _KeyLookup(grid.keys)
-        self._lookup = lookup
         self._findings_code = lookup.codes(data.findings)
         self._events = _group_rows(data.events, lookup.codes(data.events), n_keys)
         self._counts = _group_rows(data.counts, lookup.codes(data.counts), n_keys)
@@ -360,7 +359,7 @@ class Explorer:
         return self._ranking.iloc[pd.unique(rows)[:limit]].reset_index(drop=True)
 
     def _codes_of_sku(self, sku: str) -> np.ndarray:
-        lo, hi = np.searchsorted(self._sorted_skus, [sku, sku], side="left")[0], 0
+        lo = int(np.searchsorted(self._sorted_skus, sku, side="left"))
         hi = int(np.searchsorted(self._sorted_skus, sku, side="right"))
         return np.asarray(self._sku_order[lo:hi], dtype=np.int64)
 
