@@ -1,16 +1,65 @@
-"""driftkit: find where and why inventory counts drift across systems, and what it costs."""
+"""driftkit: find where and why inventory counts drift across systems, and what it costs.
+
+The pipeline, one pure step per module (DESIGN §1)::
+
+    load_client → align → compare → rollforward → attribute → estimate_impact → report
+
+``run_audit`` runs all of it for one client; ``explore`` opens the interactive explorer.
+"""
 
 from __future__ import annotations
 
+from driftkit.accuracy import count_accuracy, rollforward
+from driftkit.align import Grid, align
+from driftkit.attribute import Attribution, attribute
+from driftkit.audit import Audit, run_audit
+from driftkit.compare import Comparison, compare
 from driftkit.config import ClientConfig, load_config
 from driftkit.errors import ConfigError, DriftkitError, InputError, ReportError
+from driftkit.impact import Impact, estimate_impact
+from driftkit.ingest import ingest, read_processed
+from driftkit.loaders import ClientData, load_client
+from driftkit.match import map_handoffs, match_events
+from driftkit.simulate import Faults, Simulation, simulate, write_samples
 
 __all__ = [
+    "Attribution",
+    "Audit",
     "ClientConfig",
+    "ClientData",
+    "Comparison",
     "ConfigError",
     "DriftkitError",
+    "Faults",
+    "Grid",
+    "Impact",
     "InputError",
     "ReportError",
+    "Simulation",
+    "align",
+    "attribute",
+    "compare",
+    "count_accuracy",
+    "estimate_impact",
+    "explore",
+    "ingest",
+    "load_client",
     "load_config",
+    "map_handoffs",
+    "match_events",
+    "read_processed",
+    "rollforward",
+    "run_audit",
+    "simulate",
+    "write_samples",
 ]
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> object:
+    """``driftkit.explore`` is imported lazily: it pulls in ipywidgets."""
+    if name == "explore":
+        from driftkit.explore import explore
+
+        return explore
+    raise AttributeError(f"module 'driftkit' has no attribute {name!r}")

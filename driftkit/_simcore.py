@@ -714,6 +714,9 @@ def _demand_table(
     return _daily_table(plan, {**values, "retained": blocked - lost})
 
 
+DEMAND_COLUMNS = ("sku", "location", "day", "demand", "sold", "blocked", "lost", "retained")
+
+
 def _key_columns(plan: Plan, keys: np.ndarray) -> dict[str, pa.Array]:
     return {
         S.SKU: plan.skus.take(pa.array(plan.key_sku[keys])),

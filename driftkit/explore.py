@@ -46,6 +46,7 @@ log = logging.getLogger(__name__)
 ANY_CAUSE = "any cause"
 MATCHES = 20
 CHART_MAX_EVENTS = 5000
+CHART_WIDTH = 600
 VEGA_MIME = "application/vnd.vega.v5+json"
 REPO_ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = REPO_ROOT / "notebooks" / "explore.ipynb"
@@ -657,7 +658,7 @@ class _Controls:
 
     @classmethod
     def build(cls, grid: Grid, causes: list[str]) -> _Controls:
-        days = [(d.strftime("%Y-%m-%d"), i) for i, d in enumerate(grid.days)]
+        days = [(d.strftime("%d %b %Y"), i) for i, d in enumerate(grid.days)]
         tables = widgets.Tab(children=[widgets.HTML() for _ in _TABS])
         tables.titles = _TABS
         return cls(
@@ -670,7 +671,10 @@ class _Controls:
                 options=list(grid.systems), value=list(grid.systems), description="systems"
             ),
             days=widgets.SelectionRangeSlider(
-                options=days, index=(0, len(days) - 1), description="days"
+                options=days,
+                index=(0, len(days) - 1),
+                description="days",
+                layout=widgets.Layout(width="460px"),
             ),
             cause=widgets.Dropdown(options=causes, value=ANY_CAUSE, description="cause"),
             previous=widgets.Button(description="◀ previous", tooltip="previous worst key"),
@@ -894,8 +898,8 @@ def _layout(
             ],
         )
     )
-    top = alt.layer(bands, lines, counts, ends).properties(width=720, height=240)
-    strip = alt.layer(marks, ends).properties(width=720, height=22 * max(len(systems), 1))
+    top = alt.layer(bands, lines, counts, ends).properties(width=CHART_WIDTH, height=240)
+    strip = alt.layer(marks, ends).properties(width=CHART_WIDTH, height=22 * max(len(systems), 1))
     return alt.vconcat(top, strip, datasets=datasets, spacing=12).resolve_scale(
         x="shared", shape="independent"
     )

@@ -75,9 +75,12 @@ PER_KEY_COLUMNS = (
 class Tables(Protocol):
     """The canonical tables the cost model reads (``driftkit.loaders.ClientData`` has them)."""
 
-    snapshots: pd.DataFrame
-    events: pd.DataFrame
-    catalog: pd.DataFrame
+    @property
+    def snapshots(self) -> pd.DataFrame: ...
+    @property
+    def events(self) -> pd.DataFrame: ...
+    @property
+    def catalog(self) -> pd.DataFrame: ...
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ import pyarrow as pa
 from driftkit import _simwrite
 from driftkit import schema as S
 from driftkit._simcore import DAY, SYSTEMS, build_stack, run_days
+from driftkit._simcore import DEMAND_COLUMNS as DEMAND_COLUMNS
 from driftkit._simcore import TRUTH_COLUMNS as TRUTH_COLUMNS
 from driftkit.config import check_client_id
 from driftkit.errors import ConfigError, InputError

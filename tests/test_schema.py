@@ -30,7 +30,7 @@ def test_conform_orders_casts_and_adds_nullable_columns() -> None:
     assert out["on_hand"].dtype == "float64"
     assert str(out["as_of"].dtype) == "datetime64[us, UTC]"
     assert out["available"].isna().all()
-    assert list(raw.columns)[0] == "on_hand"  # input not mutated
+    assert next(iter(raw.columns)) == "on_hand"  # input not mutated
 
 
 def test_conform_collects_every_problem() -> None:
@@ -57,5 +57,5 @@ def test_conform_rejects_unknown_event_kind() -> None:
 
 def test_vocabularies() -> None:
     assert {k.value for k in schema.EventKind} >= {"order", "shipment", "receipt", "count", "sync"}
-    assert schema.SELLING_KINDS == {schema.SystemKind.STOREFRONT, schema.SystemKind.MARKETPLACE}
+    assert {schema.SystemKind.STOREFRONT, schema.SystemKind.MARKETPLACE} == schema.SELLING_KINDS
     assert len(schema.Cause) == 6

@@ -13,10 +13,18 @@ import pytest
 from driftkit import schema as S
 from driftkit.config import load_config
 from driftkit.errors import ConfigError, InputError
-from driftkit.simulate import FAULT_PRESETS, TRUTH_COLUMNS, Faults, Simulation, simulate
+from driftkit.simulate import (
+    DEMAND_COLUMNS,
+    FAULT_PRESETS,
+    TRUTH_COLUMNS,
+    Faults,
+    Simulation,
+    simulate,
+)
 
 CAUSES = [c.value for c in S.Cause]
 SMALL = dict(skus=40, days=12)
+BIG = dict(skus=300, days=30)  # enough blocked demand to measure the walk-away split
 
 
 _ROOT: list[Path] = []
@@ -29,9 +37,11 @@ def _sim_root(tmp_path_factory: pytest.TempPathFactory) -> None:
 
 
 @cache
-def _run(faults: str, seed: int = 0) -> Simulation:
+def _run(faults: str, seed: int = 0, walk_away_share: float = 0.4, big: bool = False) -> Simulation:
+    name = f"sim-{faults}-{seed}-{walk_away_share}-{big}".replace("_", "-").replace(".", "-")
+    size = BIG if big else SMALL
     return simulate(
-        _ROOT[0] / f"sim-{faults}-{seed}".replace("_", "-"), seed=seed, faults=faults, **SMALL
+        _ROOT[0] / name.lower(), seed=seed, faults=faults, walk_away_share=walk_away_share, **size
     )  # type: ignore[arg-type]
 
 
@@ -139,8 +149,55 @@ def test_physical_stock_never_negative(faults: str) -> None:
     sim = _run(faults)
     assert (sim.physical["on_hand"] >= 0).all()
     demand = sim.demand
-    assert (demand["lost"] >= 0).all()
-    assert (demand["sold"] + demand["lost"] == demand["demand"]).all()
+    assert tuple(demand.columns) == DEMAND_COLUMNS
+    assert (demand[list(DEMAND_COLUMNS[3:])] >= 0).all().all()
+    assert (demand["lost"] + demand["retained"] == demand["blocked"]).all()
+    cancelled = demand["demand"] - demand["sold"] - demand["blocked"]  # oversold, not shipped
+    assert (cancelled >= 0).all()
+
+
+@pytest.mark.parametrize("faults", ["none", "high"])
+def test_blocked_demand_is_what_the_storefront_refused(faults: str) -> None:
+    """Units ordered on the storefront (its order events) = demand − blocked, per key and day."""
+    sim = _run(faults, seed=11, big=faults == "high")
+    shop = sim.events[(sim.events["system"] == "shop") & (sim.events["kind"] == "order")]
+    local = shop["occurred_at"].dt.tz_convert("America/Chicago").dt.tz_localize(None)
+    ordered = shop.assign(day=local.dt.normalize()).groupby(["sku", "location", "day"])
+    ordered = ordered["commit_delta"].sum().rename("ordered").reset_index()
+    demand = sim.demand.assign(day=pd.to_datetime(sim.demand["day"]))
+    out = demand.merge(ordered, how="left").fillna({"ordered": 0})
+    assert (out["ordered"] == out["demand"] - out["blocked"]).all()
+    if faults == "high":
+        assert out["blocked"].sum() > 0
+
+
+def test_walk_away_share_splits_blocked_units_binomially() -> None:
+    """Only truth/demand.parquet depends on the share; lost ≈ share × blocked."""
+    runs = {share: _run("high", seed=11, walk_away_share=share, big=True) for share in (0, 0.4, 1)}
+    digests = {share: _digest(sim.path) for share, sim in runs.items()}
+    for digest in digests.values():
+        digest.pop("truth/demand.parquet")
+    assert digests[0] == digests[0.4] == digests[1]
+    assert (runs[0].demand["lost"] == 0).all()
+    assert (runs[1].demand["lost"] == runs[1].demand["blocked"]).all()
+    demand = runs[0.4].demand
+    blocked = demand["blocked"].sum()
+    assert blocked > 100
+    sd = np.sqrt(0.4 * 0.6 / blocked)  # binomial: ±4 sd fails once in ~16,000 seeds
+    assert abs(demand["lost"].sum() / blocked - 0.4) < 4 * sd
+    assert demand["lost"].between(0, demand["blocked"]).all()
+
+
+def test_return_frames_false_writes_the_same_folder(tmp_path: Path) -> None:
+    full = _run("default")
+    lean = simulate(tmp_path / "lean", seed=0, faults="default", return_frames=False, **SMALL)  # type: ignore[arg-type]
+    assert _digest(lean.path) == _digest(full.path)
+    for name in ("snapshots", "events", "counts", "physical", "demand"):
+        frame = getattr(lean, name)
+        assert frame.empty
+        pd.testing.assert_frame_equal(frame, getattr(full, name).iloc[:0], check_index_type=False)
+    pd.testing.assert_frame_equal(lean.ground_truth, full.ground_truth)
+    pd.testing.assert_frame_equal(lean.catalog, full.catalog)
 
 
 @pytest.mark.parametrize("faults", ["none", "high"])
@@ -319,6 +376,7 @@ def test_presets_cover_every_cause_and_scale() -> None:
         pytest.param({"locations": 1}, id="one-location"),
         pytest.param({"demand": "poisson"}, id="unknown-demand"),
         pytest.param({"timezone": "Mars/Olympus"}, id="bad-timezone"),
+        pytest.param({"walk_away_share": 1.4}, id="walk-away-above-1"),
     ],
 )
 def test_bad_options_are_config_errors(tmp_path: Path, kwargs: dict) -> None:
