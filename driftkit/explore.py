@@ -658,7 +658,7 @@ class _Controls:
 
     @classmethod
     def build(cls, grid: Grid, causes: list[str]) -> _Controls:
-        days = [(d.strftime("%d %b %Y"), i) for i, d in enumerate(grid.days)]
+        days = [(d.strftime("%d %b"), i) for i, d in enumerate(grid.days)]
         tables = widgets.Tab(children=[widgets.HTML() for _ in _TABS])
         tables.titles = _TABS
         return cls(
@@ -671,10 +671,7 @@ class _Controls:
                 options=list(grid.systems), value=list(grid.systems), description="systems"
             ),
             days=widgets.SelectionRangeSlider(
-                options=days,
-                index=(0, len(days) - 1),
-                description="days",
-                layout=widgets.Layout(width="460px"),
+                options=days, index=(0, len(days) - 1), description="days"
             ),
             cause=widgets.Dropdown(options=causes, value=ANY_CAUSE, description="cause"),
             previous=widgets.Button(description="◀ previous", tooltip="previous worst key"),

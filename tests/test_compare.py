@@ -201,7 +201,7 @@ def layer(keys: int = 4, days: int = 5) -> st.SearchStrategy[np.ndarray]:
     return hnp.arrays(np.float64, (keys, days), elements=CELLS)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(base=layer())
 def test_identical_systems_agree_and_never_drift(base: np.ndarray) -> None:
     result = compare(grid([base, base, base], ("wms", "shop", "erp")), config(), catalog())
@@ -215,7 +215,7 @@ def test_identical_systems_agree_and_never_drift(base: np.ndarray) -> None:
     assert (result.bias["mean_drift"].fillna(0) == 0).all()
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(a=layer(), b=layer())
 def test_drift_is_antisymmetric_between_a_pair(a: np.ndarray, b: np.ndarray) -> None:
     forward = compare(grid([a, b], ("wms", "shop"), "wms"), config(), catalog())
@@ -233,7 +233,7 @@ def test_drift_is_antisymmetric_between_a_pair(a: np.ndarray, b: np.ndarray) -> 
     )
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(authority=layer(), shop=layer(), present=hnp.arrays(np.bool_, (4, 5)))
 def test_a_system_agreeing_with_the_authority_changes_no_drift_vs_authority(
     authority: np.ndarray, shop: np.ndarray, present: np.ndarray

@@ -388,21 +388,22 @@ def test_config_copy_for_available_is_not_the_callers(phantom_case) -> None:
 
 
 # --- against the simulator's truth --------------------------------------------------------------
-# The simulator loses every unit of demand the storefront blocks (no substitution, no later
-# purchase): its implicit walk-away share is 1.0, so the default 0.40 estimate is by design
-# 0.40 × the blocked demand.  We compare at walk_away_share = 1.0 and check linearity.
-# Truth: units the physical stock could have served but were not sold, min(lost, on_hand),
-# on keys the authority (wms) holds (it does not record the 3PL's location).
+# The simulator splits every unit of demand the storefront blocks (it showed ≤ 0) with a seeded
+# binomial draw at walk_away_share 0.40: `lost` walked away, `retained` substituted or delayed.
+# We compare the estimate at the DEFAULT share (0.40) with the truth's `lost` on the blocked
+# units the physical stock could have served (the phantom part; a real stockout is not a
+# phantom): per key-day, lost × min(blocked, physical on_hand) ÷ blocked (the split is per unit
+# and exchangeable, so this is the expected number of walk-aways among servable units), on keys
+# the authority (wms) holds (it does not record the 3PL's location).
+
+SIM_SEEDS = (1, 2, 3, 4, 5, 6)
 
 
-@pytest.fixture(scope="module", params=[1, 2, 3], ids=["seed1", "seed2", "seed3"])
-def simulated(request, tmp_path_factory):
+def _simulated_run(folder: Path, seed: int) -> tuple[dict[float, impact.Impact], pd.DataFrame]:
     from driftkit.config import load_config
     from driftkit.simulate import simulate
 
-    sim = simulate(
-        tmp_path_factory.mktemp("sim") / "c", skus=1000, days=45, seed=request.param, faults="high"
-    )
+    sim = simulate(folder / "c", skus=1000, days=45, seed=seed, faults="high")
     config = load_config(sim.path)
     full = dataclasses.replace(
         config, impact=dataclasses.replace(config.impact, walk_away_share=1.0)
@@ -415,23 +416,48 @@ def simulated(request, tmp_path_factory):
         for share, cfg in ((0.4, config), (1.0, full))
     }
     truth = sim.demand.merge(sim.physical, on=["sku", "location", "day"])
-    truth = truth.assign(blocked=np.minimum(truth["lost"], truth["on_hand"]))
+    servable = np.minimum(truth["blocked"], truth["on_hand"])
+    share = np.divide(
+        servable, truth["blocked"], out=np.zeros(len(truth)), where=truth["blocked"] > 0
+    )
+    truth = truth.assign(phantom_lost=truth["lost"] * share)
     return results, truth[truth["location"] != "east"]
+
+
+@pytest.fixture(scope="module")
+def simulations(tmp_path_factory):
+    return {seed: _simulated_run(tmp_path_factory.mktemp("sim"), seed) for seed in SIM_SEEDS}
+
+
+@pytest.fixture(params=SIM_SEEDS, ids=[f"seed{s}" for s in SIM_SEEDS])
+def simulated(request, simulations):
+    return simulations[request.param]
+
+
+def _estimated_lost(result: impact.Impact) -> float:
+    held = result.per_key[result.per_key["location"] != "east"]
+    return float(held["lost_sales_units"].sum() + held["suspected_lost_sales_units"].sum())
 
 
 def test_demand_rate_matches_simulated_demand(simulated) -> None:
     results, truth = simulated
-    per_key = results[1.0].per_key.set_index(["sku", "location"])["demand_rate"]
+    per_key = results[0.4].per_key.set_index(["sku", "location"])["demand_rate"]
     true_rate = truth.groupby(["sku", "location"])["demand"].mean()
     assert per_key.reindex(true_rate.index).sum() == pytest.approx(true_rate.sum(), rel=0.05)
 
 
-def test_lost_sales_near_simulated_blocked_demand(simulated) -> None:
+def test_lost_sales_near_simulated_walk_aways(simulated) -> None:
+    """Per seed: measured 0.94–1.27 (docs/simulator.md): impact's high bias + binomial noise."""
     results, truth = simulated
-    held = results[1.0].per_key[results[1.0].per_key["location"] != "east"]
-    estimate = held["lost_sales_units"].sum() + held["suspected_lost_sales_units"].sum()
-    ratio = estimate / truth["blocked"].sum()
-    assert 0.9 <= ratio <= 1.45  # measured 1.05–1.38 (docs/impact.md): biased high
+    ratio = _estimated_lost(results[0.4]) / truth["phantom_lost"].sum()
+    assert 0.85 <= ratio <= 1.35
+
+
+def test_lost_sales_within_20_percent_over_seeds(simulations) -> None:
+    """Pooled over the seeds the default-share estimate is within ±20 % (measured 1.06)."""
+    estimate = sum(_estimated_lost(results[0.4]) for results, _ in simulations.values())
+    truth = sum(truth["phantom_lost"].sum() for _, truth in simulations.values())
+    assert 0.8 <= estimate / truth <= 1.2
 
 
 def test_default_walk_away_scales_lost_sales_linearly(simulated) -> None:
