@@ -3,9 +3,12 @@
 Run from the repository root::
 
     .venv/bin/python bench/bench_explore.py [--skus 100000 --locations 2 --days 30] [--repeat 40]
+    .venv/bin/python bench/bench_explore.py --simulated /tmp/acme100k [--skus 100000 --days 30]
 
-Builds the explorer's inputs directly at that size with a vectorized generator (the
-simulator writes export files and would spend minutes on them): a grid of 4 systems with
+With ``--simulated DIR`` the client is ``driftkit.simulate`` output (written there first when
+DIR holds no client.toml), loaded, aligned and compared; attribution and impact are skipped
+(they take many minutes at this size), so the findings and impact views are empty.
+Otherwise the explorer's inputs are generated directly at that size: a grid of 4 systems with
 random-walk stock and injected drift episodes, ~1 event per key and day (orders, shipments,
 receipts, syncs with references), cycle counts, one episode and one finding per injected
 drift, and an impact row per drifted key.  Then it drives the widgets the way a user does
@@ -181,6 +184,32 @@ def _findings(
     )
 
 
+def load_simulated(folder: Path, skus: int, days: int, seed: int) -> ExplorerData:
+    """A ``driftkit.simulate`` client (simulated first if needed): load, align, compare."""
+    from driftkit.align import align
+    from driftkit.compare import compare
+    from driftkit.config import load_config
+    from driftkit.loaders import load_client
+    from driftkit.simulate import simulate
+
+    if not (folder / "client.toml").is_file():
+        simulate(folder, skus=skus, days=days, seed=seed)
+    config = load_config(folder)
+    data = load_client(config, progress=False)
+    grid = align(data.snapshots, config)
+    comparison = compare(grid, config, data.catalog)
+    return ExplorerData(
+        grid=grid,
+        events=data.events,
+        counts=data.counts,
+        episodes=comparison.episodes,
+        catalog=data.catalog,
+        timezone=config.timezone,
+        tolerance=config.tolerance,
+        client=config.id,
+    )
+
+
 def timed(action: Any, runs: int) -> np.ndarray:
     """Milliseconds per call of ``action(i)`` (one warm-up call first)."""
     action(-1)
@@ -200,11 +229,15 @@ def main() -> None:
     parser.add_argument("--events-per-key-day", type=float, default=1.0)
     parser.add_argument("--repeat", type=int, default=40)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--simulated", type=Path, default=None, metavar="DIR")
     args = parser.parse_args()
     comm.create_comm = JsonComm  # type: ignore[assignment]
 
     began = time.perf_counter()
-    data = build(args.skus, args.locations, args.days, args.events_per_key_day, args.seed)
+    if args.simulated is not None:
+        data = load_simulated(args.simulated, args.skus, args.days, args.seed)
+    else:
+        data = build(args.skus, args.locations, args.days, args.events_per_key_day, args.seed)
     built = time.perf_counter() - began
     began = time.perf_counter()
     explorer = Explorer(data, export_dir="reports/explore")
@@ -214,7 +247,7 @@ def main() -> None:
     skus = data.grid.keys["sku"].to_numpy()[rng.integers(0, len(data.grid.keys), args.repeat + 1)]
     last = len(data.grid.days) - 1
     ranges = [(int(a), int(a) + 6) for a in rng.integers(0, last - 6, args.repeat + 1)]
-    every = tuple(SYSTEMS)
+    every = tuple(data.grid.systems)
 
     def type_sku(i: int) -> None:
         controls.search.value = str(skus[i])
@@ -231,14 +264,13 @@ def main() -> None:
         "date range slider": days,
         "toggle a system": toggle,
     }
+    grid = data.grid
     print(
-        f"client: {args.skus:,} SKUs × {args.locations} locations = {len(data.grid.keys):,} keys, "
-        f"{args.days} days, {len(SYSTEMS)} systems; {len(data.events):,} events, "
+        f"client {data.client}: {grid.keys['sku'].nunique():,} SKUs, {len(grid.keys):,} keys, "
+        f"{len(grid.days)} days, {len(grid.systems)} systems; {len(data.events):,} events, "
         f"{len(data.counts):,} counts, {len(data.episodes):,} episodes, {len(data.findings):,} findings"
     )
-    print(
-        f"generate inputs: {built:.1f} s; build explorer (indexes, widgets, chart): {ready:.1f} s"
-    )
+    print(f"inputs: {built:.1f} s; build explorer (indexes, widgets, chart): {ready:.1f} s")
     print(f"{'action':32s} {'median ms':>10s} {'p95 ms':>8s} {'max ms':>8s}")
     for name, action in actions.items():
         ms = timed(action, args.repeat)

@@ -10,8 +10,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 
 import numpy as np
 import pandas as pd
@@ -251,29 +252,40 @@ def _cell(values: pa.Array | pa.ChunkedArray) -> pa.Array:
 
 
 def write_csv(path: Path, columns: dict[str, pa.Array | pa.ChunkedArray]) -> None:
-    """Write ``columns`` as UTF-8 CSV, LF line ends, quoting only values that need it."""
-    _write_lines(path, list(columns), [_cell(c) for c in columns.values()])
+    """Write ``columns`` as UTF-8 CSV, LF line ends, quoting only values that need it.
+
+    Rows are rendered and written in batches, so memory stays bounded on big files.
+    """
+    values = list(columns.values())
+    starts = range(0, len(values[0]), _BATCH_ROWS)
+    batches = ([_cell(v.slice(lo, _BATCH_ROWS)) for v in values] for lo in starts)
+    _write_lines(path, list(columns), batches)
 
 
-def _write_lines(path: Path, header: list[str], cells: list[pa.Array]) -> None:
+_BATCH_ROWS = 1 << 20
+
+
+def _write_lines(path: Path, header: list[str], batches: Iterable[list[pa.Array]]) -> None:
+    """Write the header line, then each batch of rendered cells (one list per batch)."""
     head = ",".join(_cell(pa.array(header, pa.string())).to_pylist()) + "\n"
     with path.open("wb") as out:
         out.write(head.encode("utf-8"))
-        if len(cells[0]):
-            lines = pc.binary_join_element_wise(*cells, _text(","))
-            out.write(
-                _concatenated_bytes(pc.binary_join_element_wise(lines, _text(""), _text("\n")))
-            )
+        for cells in batches:
+            if len(cells[0]):
+                last = pc.binary_join_element_wise(cells[-1], _text("\n"), _text(""))
+                lines = pc.binary_join_element_wise(*cells[:-1], last, _text(","))
+                _write_text(out, lines)
 
 
-def _concatenated_bytes(lines: pa.Array | pa.ChunkedArray) -> bytes:
+def _write_text(out: BinaryIO, lines: pa.Array | pa.ChunkedArray) -> None:
+    """Write the concatenated values of a string array straight from its data buffer."""
     chunks = lines.chunks if isinstance(lines, pa.ChunkedArray) else [lines]
-    parts = []
     for chunk in chunks:
         arr = chunk.cast(pa.large_string())
-        offsets = np.frombuffer(arr.buffers()[1], np.int64)[arr.offset : arr.offset + len(arr) + 1]
-        parts.append(arr.buffers()[2].to_pybytes()[offsets[0] : offsets[-1]] if len(arr) else b"")
-    return b"".join(parts)
+        if len(arr):
+            offsets = np.frombuffer(arr.buffers()[1], np.int64)
+            first, last = offsets[arr.offset], offsets[arr.offset + len(arr)]
+            out.write(memoryview(arr.buffers()[2])[first:last])
 
 
 def _format_time(values: pa.ChunkedArray | pa.Array, tz: str, fmt: str) -> pa.Array:
@@ -474,7 +486,7 @@ def _write_shopify(folder: Path, plan: Plan, table: pa.Table) -> None:
         cells = [prefix.take(part["_key"]), zero, zero, *[_cell(q) for q in quantities]]
         cells.append(_cell(pa.nulls(n, pa.string())))
         stamp = np.datetime64(plan.start) + day
-        _write_lines(folder / f"inventory_export_{stamp}.csv", SHOPIFY_HEADER, cells)
+        _write_lines(folder / f"inventory_export_{stamp}.csv", SHOPIFY_HEADER, [cells])
 
 
 def _slug(title: str) -> str:

@@ -19,6 +19,11 @@ Detectors (rules and thresholds in ``docs/causes.md``):
 * ``unit_mismatch`` — a system's value ≈ the authority's ÷ (or ×) the pack size, events
   whose sizes differ by the pack size, or a sub-unit rounding residue;
 * ``unrecorded_change`` — a roll-forward residual that no event in any system explains.
+
+This module wires the steps and is the public surface; the code lives in private modules:
+:mod:`driftkit._causes` (rules, context, finding table), :mod:`driftkit._causes_events`
+(detectors over matched events), :mod:`driftkit._causes_values` (detectors on the daily
+grid) and :mod:`driftkit._episodes` (snapshot timing, the fallback, coverage).
 """
 
 from __future__ import annotations

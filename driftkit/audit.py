@@ -22,7 +22,7 @@ from driftkit.attribute import Attribution, attribute
 from driftkit.compare import Comparison, compare
 from driftkit.config import ClientConfig, load_config
 from driftkit.impact import Impact, estimate_impact
-from driftkit.ingest import is_fresh, read_processed
+from driftkit.ingest import is_fresh, read_notes, read_processed
 from driftkit.loaders import ClientData, load_client
 
 log = logging.getLogger(__name__)
@@ -65,7 +65,7 @@ def load_data(config: ClientConfig, *, processed: Path = PROCESSED) -> ClientDat
     log.info("%s: reading canonical Parquet from %s", config.id, path)
     tables = {t: read_processed(path, t) for t in schema.TABLES}
     files = pd.read_parquet(path / "files.parquet")
-    return ClientData(config=config, files=files, notes=(), **tables)
+    return ClientData(config=config, files=files, notes=read_notes(path), **tables)
 
 
 def run_audit(
@@ -193,13 +193,31 @@ def previous_summary(reports_dir: Path, client_id: str, today: date) -> dict[str
     Run folders are ``<reports_dir>/<client>/<YYYY-MM-DD>/``; today's folder counts as the
     previous run when the audit is repeated on the same day (it is about to be replaced).
     """
-    folder = reports_dir / client_id
-    runs = sorted(p for p in folder.glob("????-??-??") if (p / "summary.json").is_file())
-    runs = [p for p in runs if p.name <= today.isoformat()]
+    runs = [p for p in run_folders(reports_dir / client_id) if p.name <= today.isoformat()]
     if not runs:
         return None
     loaded: dict[str, Any] = json.loads((runs[-1] / "summary.json").read_text(encoding="utf-8"))
     return loaded
+
+
+def run_folders(client_folder: Path) -> list[Path]:
+    """The complete run folders of one client, oldest first.
+
+    A run folder is named by its ISO date and holds ``summary.json``; staging folders
+    (``.<date>.partial-<pid>``), a replaced run (``.<date>.old-<pid>``) and ``failed/`` are
+    never runs, so an interrupted audit is never mistaken for a finished one.
+    """
+    if not client_folder.is_dir():
+        return []
+    found = [p for p in client_folder.iterdir() if _is_date(p.name)]
+    return sorted(p for p in found if (p / "summary.json").is_file())
+
+
+def _is_date(name: str) -> bool:
+    try:
+        return date.fromisoformat(name).isoformat() == name
+    except ValueError:
+        return False
 
 
 def _headline_of(summary: dict[str, Any] | None) -> dict[str, Any] | None:

@@ -12,7 +12,7 @@ import shutil
 import tempfile
 import time
 import traceback
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -21,9 +21,10 @@ from typing import Any
 from jupyter_client.manager import AsyncKernelManager
 from tqdm.auto import tqdm
 
-from driftkit.audit import run_audit
+from driftkit.audit import run_audit, run_folders
 from driftkit.config import check_client_id
 from driftkit.errors import ConfigError, DriftkitError
+from driftkit.schema import Cause
 
 NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "drift_audit.ipynb"
 
@@ -91,9 +92,9 @@ def run_batch(dirs: list[Path], options: AuditOptions) -> list[ClientResult]:
             bar.update()
     else:
         with ProcessPoolExecutor(max_workers=jobs) as pool:
-            futures = [pool.submit(audit_client, folder, options) for folder in dirs]
+            futures = {pool.submit(audit_client, folder, options): folder for folder in dirs}
             for future in as_completed(futures):
-                results.append(future.result())
+                results.append(_outcome(future, futures[future]))
                 bar.set_postfix_str(results[-1].client)
                 bar.update()
     bar.close()
@@ -136,12 +137,30 @@ def audit_client(client_dir: Path, options: AuditOptions) -> ClientResult:
 
 
 def publish(staging: Path, final: Path) -> None:
-    """Move a finished run folder into place; a reader never sees a half-written run."""
+    """Move a finished run folder into place; a reader never sees a half-written run.
+
+    A run of the same day is replaced: it is renamed aside first and put back if the new
+    folder cannot be moved in.
+    """
     old = final.with_name(f".{final.name}.old-{os.getpid()}")
     if final.exists():
         final.rename(old)
-    staging.rename(final)
+    try:
+        staging.rename(final)
+    except OSError:
+        if old.exists() and not final.exists():
+            old.rename(final)
+        raise
     shutil.rmtree(old, ignore_errors=True)
+
+
+def _outcome(future: Future[ClientResult], client_dir: Path) -> ClientResult:
+    """A worker's result; a worker that died (killed, out of memory) is that client's failure."""
+    try:
+        return future.result()
+    except Exception as exc:  # the pool itself broke: report it, keep the batch going
+        client = client_dir.resolve().name
+        return ClientResult(client, False, step="worker", error=f"{type(exc).__name__}: {exc}")
 
 
 def _failure(
@@ -156,10 +175,23 @@ def _failure(
             notebook = failed / "drift_audit.ipynb"
     failed.mkdir(parents=True, exist_ok=True)
     (failed / "error.txt").write_text("".join(traceback.format_exception(exc)), encoding="utf-8")
-    message = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
-    if not isinstance(exc, DriftkitError):
-        message = f"{type(exc).__name__}: {message}"
+    step, message = _describe(step, exc)
     return ClientResult(client, False, step=step, error=message, seconds=seconds, notebook=notebook)
+
+
+def _describe(step: str, exc: BaseException) -> tuple[str, str]:
+    """The failing step and a one-line message; a notebook error names its cell and exception."""
+    ename, evalue = getattr(exc, "ename", None), getattr(exc, "evalue", None)
+    if ename is not None:  # papermill's PapermillExecutionError: the kernel's exception
+        cell = getattr(exc, "exec_count", None)
+        return f"{step} cell {cell}" if cell else step, _one_line(f"{ename}: {evalue}")
+    text = str(exc).strip()
+    message = text if isinstance(exc, DriftkitError) else f"{type(exc).__name__}: {text}"
+    return step, _one_line(message)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split()) or "unknown error"
 
 
 class IPCKernelManager(AsyncKernelManager):
@@ -233,7 +265,7 @@ def _index_row(reports_dir: Path, result: ClientResult) -> dict[str, Any]:
 
 
 def _latest_row(client_folder: Path) -> dict[str, Any]:
-    runs = sorted(p for p in client_folder.glob("????-??-??") if (p / "summary.json").is_file())
+    runs = run_folders(client_folder)
     if not runs:
         return {}
     summary = _read_summary(runs[-1])
@@ -267,15 +299,21 @@ class Thresholds:
         rate = args.min_agreement_rate
         if args.max_drift_rate is not None:
             rate = max(rate or 0.0, 1.0 - args.max_drift_rate)
-        findings = {}
-        for item in args.max_findings:
-            cause, _, limit = item.partition("=")
-            if not limit.isdigit():
-                raise ConfigError(
-                    f"--max-findings {item!r}: expected CAUSE=N, e.g. duplicate_event=0"
-                )
-            findings[cause] = int(limit)
+        findings = dict(_cause_limit(item) for item in args.max_findings)
         return cls(rate, args.max_value_at_risk, args.max_phantom_stockouts, findings)
+
+
+def _cause_limit(item: str) -> tuple[str, int]:
+    """``CAUSE=N`` of ``--max-findings``, the cause checked against the closed vocabulary."""
+    cause, _, limit = item.partition("=")
+    allowed = ", ".join(Cause)
+    if not limit.isdigit():
+        raise ConfigError(f"--max-findings {item!r}: expected CAUSE=N, e.g. duplicate_event=0")
+    if cause not in set(Cause):
+        raise ConfigError(
+            f"--max-findings {item!r}: unknown cause {cause!r}; allowed causes: {allowed}"
+        )
+    return cause, int(limit)
 
 
 def check_client(

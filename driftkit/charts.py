@@ -5,6 +5,10 @@ returns an unrendered Altair chart; nothing is shown or saved here.  Interactivi
 Vega-Lite (legend selections, zoom, dropdowns), so it keeps working in the offline HTML report.
 Pass ``systems=`` (the client's systems, in config order) to keep one colour per system across
 every chart of a report.
+
+The theme, palettes and frame checks live in :mod:`driftkit._chartkit`; the drift views
+(over time, SKU drill-down, bias) in :mod:`driftkit._drift_charts`; the cause, handoff and
+cost views here.  Every builder is importable from this module.
 """
 
 from __future__ import annotations

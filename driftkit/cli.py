@@ -12,10 +12,14 @@ import sys
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from driftkit.errors import ConfigError, DriftkitError, InputError
+
+if TYPE_CHECKING:
+    from driftkit.loaders import ClientData
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -30,12 +34,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         code: int = args.run(args)
     except (ConfigError, InputError) as exc:
-        print(f"driftkit: error: {exc}", file=sys.stderr)
+        _error(exc)
         return EXIT_USAGE
     except DriftkitError as exc:
-        print(f"driftkit: error: {exc}", file=sys.stderr)
+        _error(exc)
         return EXIT_FAILED
     return code
+
+
+def _error(exc: Exception) -> None:
+    """One line on stderr per problem (a multi-line message is joined)."""
+    print(f"driftkit: error: {' '.join(str(exc).split())}", file=sys.stderr)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -112,13 +121,14 @@ def _ingest(args: argparse.Namespace) -> int:
     from driftkit.ingest import ingest
 
     result = ingest(args.client_dir, out=args.out, buckets=args.buckets, progress=True)
-    print(format_load_summary(result.data.files, result.data.notes))
+    print(format_load_summary(result.data))
     print(f"\ncanonical Parquet written to {result.path}")
     return EXIT_OK
 
 
-def format_load_summary(files: pd.DataFrame, notes: Sequence[str] = ()) -> str:
-    """A per-system table: files, rows read/accepted/rejected, SKUs, date span."""
+def format_load_summary(data: ClientData) -> str:
+    """A per-system table: files, rows read/accepted/rejected, distinct SKUs, date span."""
+    files = data.files
     if files.empty:
         return "no files loaded"
     table = files.groupby(["system", "table"], sort=False).agg(
@@ -126,13 +136,31 @@ def format_load_summary(files: pd.DataFrame, notes: Sequence[str] = ()) -> str:
         rows_read=("rows_read", "sum"),
         accepted=("rows_accepted", "sum"),
         rejected=("rows_rejected", "sum"),
-        skus=("skus", "sum"),
         first=("first_as_of", "min"),
         last=("last_as_of", "max"),
     )
+    table.insert(4, "skus", _distinct_skus(data).reindex(table.index).fillna(0).astype(int))
+    for end in ("first", "last"):  # calendar days in the client's timezone (DESIGN §5)
+        local = table[end].dt.tz_convert(data.config.timezone)
+        table[end] = local.dt.strftime("%Y-%m-%d").fillna("")
     lines = [table.to_string()]
-    lines += [f"note: {note}" for note in notes]
+    lines += [f"note: {note}" for note in data.notes]
     return "\n".join(lines)
+
+
+def _distinct_skus(data: ClientData) -> pd.Series:
+    """Distinct SKUs per (system, table): a SKU seen in 30 daily files counts once."""
+    parts = [
+        getattr(data, name).groupby("system")["sku"].nunique().rename(name)
+        for name in ("snapshots", "events")
+    ]
+    per_system = pd.concat(parts, axis=1).rename_axis("system").stack()
+    per_system.index = per_system.index.set_names(["system", "table"])
+    reference = pd.Series(
+        [data.catalog["sku"].nunique(), data.counts["sku"].nunique()],
+        index=pd.MultiIndex.from_tuples([("catalog", "catalog"), ("counts", "counts")]),
+    )
+    return pd.concat([per_system, reference])
 
 
 def _audit(args: argparse.Namespace) -> int:

@@ -57,6 +57,8 @@ EPISODE_COLUMNS = (SKU, LOCATION, SYSTEM, "counterpart", "start", "end", "days",
                    "peak_abs_drift", "mean_drift", "open")
 FINDING_COLUMNS = (SKU, LOCATION, SYSTEM, "counterpart", "cause", "first_seen", "last_seen",
                    "units", "value", "confidence", "evidence")
+_EVENT_COLUMNS = (SYSTEM, "kind", "qty_delta", "commit_delta", "set_qty", "occurred_at",
+                  "recorded_at", "reference", "event_id")
 # fmt: on
 _TEXT = {SKU, LOCATION, SYSTEM, "counterpart", "cause", "evidence"}
 _TIMES = {"start", "end", "first_seen", "last_seen"}
@@ -164,14 +166,17 @@ class ExplorerView:
 
 @dataclass(frozen=True)
 class _Rows:
-    """Rows of a table grouped by key code: key k's rows are ``order[offsets[k]:offsets[k+1]]``."""
+    """A table sorted by key code: key k's rows are ``frame[offsets[k]:offsets[k+1]]``.
+
+    Sorting once and slicing later matters: taking scattered rows from a 9M-row Arrow-backed
+    frame costs 20–40 ms per column, a slice costs microseconds.
+    """
 
     frame: pd.DataFrame
-    order: np.ndarray
     offsets: np.ndarray
 
     def of(self, code: int) -> pd.DataFrame:
-        return self.frame.iloc[self.order[self.offsets[code] : self.offsets[code + 1]]]
+        return self.frame.iloc[self.offsets[code] : self.offsets[code + 1]]
 
 
 class _KeyLookup:
@@ -221,12 +226,18 @@ def _positions(column: pd.Series, values: pa.Array) -> np.ndarray:
     return np.asarray(found.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64)
 
 
-def _group_rows(frame: pd.DataFrame, codes: np.ndarray, n_keys: int) -> _Rows:
-    """Index ``frame`` by key code (one stable sort; a key's rows keep their input order)."""
+def _group_rows(
+    frame: pd.DataFrame, codes: np.ndarray, n_keys: int, columns: tuple[str, ...] | None = None
+) -> _Rows:
+    """A copy of ``frame`` (only ``columns`` when given) sorted by key code, with offsets.
+
+    One stable sort: a key's rows keep their input order; rows off the grid are dropped.
+    """
     keep = np.flatnonzero(codes >= 0)
     order = keep[np.argsort(codes[keep], kind="stable")]
     offsets = np.searchsorted(codes[order], np.arange(n_keys + 1))
-    return _Rows(frame, order, offsets)
+    picked = frame if columns is None else frame[list(columns)]
+    return _Rows(picked.take(order).reset_index(drop=True), offsets)
 
 
 def _titles(catalog: pd.DataFrame, keys: pd.DataFrame) -> np.ndarray:
@@ -305,8 +316,10 @@ class Explorer:
         grid, n_keys = data.grid, len(data.grid.keys)
         lookup = _KeyLookup(grid.keys)
         self._findings_code = lookup.codes(data.findings)
-        self._events = _group_rows(data.events, lookup.codes(data.events), n_keys)
-        self._counts = _group_rows(data.counts, lookup.codes(data.counts), n_keys)
+        self._events = _group_rows(data.events, lookup.codes(data.events), n_keys, _EVENT_COLUMNS)
+        self._counts = _group_rows(
+            data.counts, lookup.codes(data.counts), n_keys, (schema.COUNTED_AT, schema.COUNTED_QTY)
+        )
         self._episodes = _group_rows(data.episodes, lookup.codes(data.episodes), n_keys)
         self._findings = _group_rows(data.findings, self._findings_code, n_keys)
         self._impact = _group_rows(data.impact, lookup.codes(data.impact), n_keys)

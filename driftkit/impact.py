@@ -3,6 +3,11 @@
 Every quantity is an array ``[key, day]`` on the grid of :func:`driftkit.align.align`
 (key codes and local days shared with the comparison), reduced per key with numpy.
 Definitions, parameters, defaults and their sources: ``docs/impact.md``.
+
+This module wires the steps and is the public surface; the code lives in private modules:
+:mod:`driftkit._stock` (stock records, phantom stockouts, oversell), :mod:`driftkit._demand`
+(censoring-aware demand), :mod:`driftkit._costs` (record error, reorder, safety stock,
+per-key table, totals) and :mod:`driftkit._projection` (projection, handoff fixes).
 """
 
 from __future__ import annotations

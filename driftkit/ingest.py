@@ -117,6 +117,12 @@ def is_fresh(path: str | Path, config: ClientConfig) -> bool:
     return bool(recorded) and recorded == _sources(config)
 
 
+def read_notes(path: str | Path) -> tuple[str, ...]:
+    """The loader's notes (e.g. a system without the compared measure) kept by the ingest."""
+    manifest = json.loads((Path(path) / MANIFEST).read_text())
+    return tuple(manifest.get("notes", ()))
+
+
 def _write_bucketed(frame: pd.DataFrame, table: str, folder: Path, buckets: int) -> None:
     codes = sku_buckets(frame[schema.SKU], buckets) if len(frame) else np.zeros(0, np.int32)
     folder.mkdir(parents=True)
@@ -145,6 +151,7 @@ def _manifest(config: ClientConfig, data: ClientData, buckets: int) -> dict[str,
         "buckets": buckets,
         "bucket_hash": "pandas.util.hash_pandas_object(sku) mod buckets",
         "rows": {t: len(getattr(data, t)) for t in (*BUCKETED, *WHOLE)},
+        "notes": list(data.notes),
         "sources": _sources(config),
     }
 

@@ -4,6 +4,10 @@ Nothing here loads anything from the web (DESIGN §10).  A chart is an HTML frag
 static SVG (shown when scripts are off) and a ``<script>`` that renders the interactive chart with
 the Vega bundle, which :func:`export_html` inlines once per report.  Every string that comes
 from client data is escaped.
+
+The public surface lives here with the chart fragments and the notebook export; tables are
+built in :mod:`driftkit._table`, the offline check and atomic writes in :mod:`driftkit._html`
+and the ``REPORTS_DIR`` index page in :mod:`driftkit._index`.
 """
 
 from __future__ import annotations

@@ -9,8 +9,11 @@ record it, each with its own latency, event ids and reference formats:
 * ``erp`` (kind erp) and ``shop`` (kind storefront) see every location.
 
 The handoff failures of DESIGN §6 are injected at the rates of a :class:`Faults` and every
-one is written to ground truth.  :func:`simulate` returns the canonical frames it wrote;
-the export writers live in :mod:`driftkit._simwrite`.  See ``docs/simulator.md``.
+one is written to ground truth.  :func:`simulate` returns the canonical frames it wrote.
+This module holds the public surface and the plan (catalog, keys, demand and replenishment
+parameters); the day-by-day world and each system's records are in
+:mod:`driftkit._simcore`, the export writers in :mod:`driftkit._simwrite`.  See
+``docs/simulator.md``.
 """
 
 from __future__ import annotations
@@ -234,7 +237,7 @@ def simulate(
 def write_samples(dest: str | Path = "data/sample") -> list[Simulation]:
     """Regenerate the committed sample clients in ``dest`` (a few MB together).
 
-    ``acme-outdoor``: 200 SKUs × 30 days, default faults, synthetic demand, Chicago.
+    ``acme-outdoor``: 160 SKUs × 30 days, default faults, synthetic demand, Chicago.
     ``brightline-home``: 60 SKUs × 21 days, high fault rates, M5 demand when the real
     data is beside the checkout, numeric SKUs with leading zeros, three locations,
     New York.  ``calm-goods``: 40 SKUs × 14 days, no faults (a zero-drift baseline).
@@ -246,7 +249,7 @@ def write_samples(dest: str | Path = "data/sample") -> list[Simulation]:
     """
     m5 = "m5" if _m5_available() else "synthetic"
     specs = [
-        dict(client_id="acme-outdoor", skus=200, days=30, seed=1, faults="default"),
+        dict(client_id="acme-outdoor", skus=160, days=30, seed=1, faults="default"),
         dict(
             client_id="brightline-home",
             skus=60,

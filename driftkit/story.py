@@ -17,7 +17,7 @@ import pandas as pd
 from driftkit import charts, report
 from driftkit.audit import Audit
 from driftkit.impact import handoff_fixes
-from driftkit.schema import LOCATION, SKU, SYSTEM
+from driftkit.schema import LOCATION, SKU, SYSTEM, TITLE
 
 CARDS = (
     # summary key, label, kind of number, which direction is better
@@ -59,7 +59,11 @@ def headline_table(audit: Audit) -> report.TableHTML:
     """Every headline number with its previous value."""
     summary, previous = audit.summary, audit.summary.get("previous") or {}
     rows = [
-        {"number": label, "now": _fmt(summary.get(key), kind), "previous": _fmt(previous.get(key), kind)}
+        {
+            "number": label,
+            "now": _fmt(summary.get(key), kind),
+            "previous": _fmt(previous.get(key), kind),
+        }
         for key, label, kind, _ in CARDS
     ]
     return report.table(pd.DataFrame(rows), max_rows=len(rows))
@@ -111,15 +115,22 @@ def drilldown_frames(
         episodes ``start, end, system, counterpart``.
     """
     grid = audit.grid
-    code = np.flatnonzero((grid.keys[SKU] == sku).to_numpy() & (grid.keys[LOCATION] == location).to_numpy())
+    code = np.flatnonzero(
+        (grid.keys[SKU] == sku).to_numpy() & (grid.keys[LOCATION] == location).to_numpy()
+    )
     series = grid.frame(code).rename(columns={"value": "value"})[["day", SYSTEM, "value"]]
     events = audit.data.events
     mine = events[(events[SKU] == sku) & (events[LOCATION] == location)]
     local = mine["occurred_at"].dt.tz_convert(audit.config.timezone).dt.tz_localize(None)
     qty = mine["qty_delta"].fillna(mine["set_qty"])
     marks = pd.DataFrame(
-        {"time": local, SYSTEM: mine[SYSTEM], "kind": mine["kind"], "qty": qty,
-         "reference": mine["raw_reference"].fillna("")}
+        {
+            "time": local,
+            SYSTEM: mine[SYSTEM],
+            "kind": mine["kind"],
+            "qty": qty,
+            "reference": mine["raw_reference"].fillna(""),
+        }
     ).tail(charts.MAX_ROWS // 2)
     episodes = audit.comparison.episodes
     spans = episodes[(episodes[SKU] == sku) & (episodes[LOCATION] == location)]
@@ -129,18 +140,61 @@ def drilldown_frames(
 def drilldowns(audit: Audit, n: int = 3) -> HTML:
     """Drill-down charts of the ``n`` worst keys, each with the findings that explain it."""
     parts = []
-    for rank, (sku, location) in enumerate(worst_keys(audit, n)[[SKU, LOCATION]].itertuples(index=False), 1):
+    for rank, (sku, location) in enumerate(
+        worst_keys(audit, n)[[SKU, LOCATION]].itertuples(index=False), 1
+    ):
         series, marks, spans = drilldown_frames(audit, sku, location)
         title = f"{sku} @ {location}"
-        chart = charts.sku_drilldown(series, marks, spans, title=title, systems=list(audit.grid.systems))
+        product = _product_title(audit, sku)
+        chart = charts.sku_drilldown(
+            series, marks, spans, title=title, systems=list(audit.grid.systems)
+        )
         found = audit.attribution.findings
         why = found[(found[SKU] == sku) & (found[LOCATION] == location)]
         evidence = "".join(f"<li>{escape(str(e))}</li>" for e in why["evidence"].head(4))
         parts.append(
-            f"<h3>{rank}. {escape(title)}</h3>{report.embed(chart, f'drilldown-{rank}')}"
+            f"<h3>{rank}. {escape(title)}{product}</h3>{report.embed(chart, f'drilldown-{rank}')}"
             f"<ul class='dk-evidence'>{evidence or '<li>no finding explains this key</li>'}</ul>"
         )
     return HTML("".join(parts) or "<p>No key drifted in this window.</p>")
+
+
+def with_titles(audit: Audit, frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with the catalog's product ``title`` inserted after its ``sku`` column.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The columns of ``frame`` plus ``title`` (empty when the catalog has none), rows in
+        the same order.  Titles come from storefronts: :func:`report.table` escapes them.
+    """
+    catalog = audit.data.catalog[[SKU, TITLE]].drop_duplicates(SKU)
+    titled = frame.merge(catalog, on=SKU, how="left", validate="many_to_one")
+    titled[TITLE] = titled[TITLE].fillna("")
+    columns = list(frame.columns)
+    columns.insert(columns.index(SKU) + 1, TITLE)
+    return titled[columns].set_axis(frame.index)
+
+
+def findings_table(audit: Audit, max_rows: int = 25) -> report.TableHTML:
+    """The findings with the most value first, with product titles, as an escaped table."""
+    findings = audit.attribution.findings.sort_values("value", ascending=False, kind="stable")
+    columns = [SKU, TITLE, LOCATION, SYSTEM, "counterpart", "cause", "units", "value", "evidence"]
+    return report.table(with_titles(audit, findings), columns=columns, max_rows=max_rows)
+
+
+def count_list_table(audit: Audit, max_rows: int = 20) -> report.TableHTML:
+    """What to count next, with product titles, as an escaped table."""
+    columns = ["rank", SKU, TITLE, LOCATION, SYSTEM, "expected_value", "reason", "cause"]
+    titled = with_titles(audit, audit.impact.count_list)
+    return report.table(titled, columns=columns, max_rows=max_rows)
+
+
+def _product_title(audit: Audit, sku: str) -> str:
+    """`` — <title>`` (escaped) from the catalog, or nothing when the SKU has no title."""
+    catalog = audit.data.catalog
+    titles = catalog.loc[catalog[SKU] == sku, TITLE].dropna()
+    return f" — {escape(str(titles.iloc[0]))}" if len(titles) and titles.iloc[0] else ""
 
 
 def rejects_summary(audit: Audit) -> pd.DataFrame:
@@ -167,7 +221,9 @@ def files_table(audit: Audit) -> report.TableHTML:
 def callouts(audit: Audit) -> HTML:
     """The handoff map's call-outs (missing events clustering on one reference format)."""
     items = "".join(f"<li>{escape(c)}</li>" for c in audit.attribution.callouts)
-    return HTML(f"<ul class='dk-callouts'>{items}</ul>" if items else "<p>No format cluster found.</p>")
+    return HTML(
+        f"<ul class='dk-callouts'>{items}</ul>" if items else "<p>No format cluster found.</p>"
+    )
 
 
 def say(audit: Audit, section: str) -> HTML:
@@ -195,7 +251,9 @@ def _drift_sentence(audit: Audit) -> str:
 def _handoff_sentence(audit: Audit) -> str:
     handoffs = audit.attribution.handoffs
     if handoffs.empty:
-        return "No business event was recorded by more than one system, so no handoff could be mapped."
+        return (
+            "No business event was recorded by more than one system, so no handoff could be mapped."
+        )
     worst = handoffs.sort_values("missing", ascending=False).iloc[0]
     return (
         f"{len(handoffs)} handoffs (source → target, event kind) were inferred from events matched "
@@ -258,8 +316,10 @@ def _causes_sentence(audit: Audit) -> str:
     if totals.empty:
         return "No drift needed explaining."
     top = totals.head(3)
-    parts = [f"<b>{escape(str(c))}</b> ({int(f)} findings, {u:,.0f} units)" for c, f, u in
-             zip(top["cause"], top["findings"], top["units"], strict=True)]
+    parts = [
+        f"<b>{escape(str(c))}</b> ({int(f)} findings, {u:,.0f} units)"
+        for c, f, u in zip(top["cause"], top["findings"], top["units"], strict=True)
+    ]
     return "Top causes: " + ", ".join(parts) + "."
 
 
@@ -276,17 +336,19 @@ def _fix_first(audit: Audit) -> list[str]:
     fixes = handoff_fixes(audit.attribution.findings).head(3)
     cur = audit.config.currency
     return [
-        f"Fix #{i}: <b>{escape(str(r.cause))}</b> in {escape(str(r.system))} "
-        f"(vs {escape(str(r.counterpart))}) — {int(r.findings)} findings, {r.units:,.0f} units, "
-        f"{_fmt(r.value, 'money', cur)}."
-        for i, r in enumerate(fixes.itertuples(index=False), 1)
+        f"Fix #{i}: <b>{escape(str(r['cause']))}</b> in {escape(str(r['system']))} "
+        f"(vs {escape(str(r['counterpart']))}) — {int(r['findings'])} findings, "
+        f"{r['units']:,.0f} units, {_fmt(r['value'], 'money', cur)}."
+        for i, r in enumerate(fixes.to_dict("records"), 1)
     ]
 
 
 def _since(summary: dict[str, Any]) -> str:
     previous = summary.get("previous")
     if not previous:
-        return "<p class='dk-since'>First audit of this client: no previous run to compare with.</p>"
+        return (
+            "<p class='dk-since'>First audit of this client: no previous run to compare with.</p>"
+        )
     return f"<p class='dk-since'>Change since the previous audit ({escape(str(previous.get('run_at')))}).</p>"
 
 
