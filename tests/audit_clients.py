@@ -64,7 +64,9 @@ def write_markup_client(folder: Path) -> Path:
     (folder / "wms.csv").write_text(header + "".join(wms), encoding="utf-8")
     (folder / "shop.csv").write_text(header + "".join(shop), encoding="utf-8")
     for system in ("wms", "shop"):
-        event = f"{system[0].upper()}1,shipment,PLAIN-2,{LOCATION},-1,2026-09-02T10:00:00+00:00,ORD-1\n"
+        event = (
+            f"{system[0].upper()}1,shipment,PLAIN-2,{LOCATION},-1,2026-09-02T10:00:00+00:00,ORD-1\n"
+        )
         (folder / f"{system}_events.csv").write_text(_EVENTS + event, encoding="utf-8")
     return folder
 

@@ -53,7 +53,9 @@ def _driftkit(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.fixture(scope="module")
-def html_batch(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.CompletedProcess[str]]:
+def html_batch(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[Path, subprocess.CompletedProcess[str]]:
     """``driftkit audit acme-outdoor markup broken --out reports --jobs 2`` (with HTML)."""
     root = tmp_path_factory.mktemp("batch")
     markup = write_markup_client(root / "clients" / "markup")
@@ -68,7 +70,7 @@ def _run(out: Path, client: str) -> Path:
 
 
 def test_a_broken_client_fails_alone(html_batch: tuple) -> None:
-    out, done = html_batch
+    _, done = html_batch
     assert done.returncode == 1, done.stderr
     errors = [line for line in done.stderr.splitlines() if "FAILED" in line]
     assert len(errors) == 1, done.stderr

@@ -25,7 +25,9 @@ def _run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]
     return code, out, err
 
 
-def test_simulate_writes_a_client_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_simulate_writes_a_client_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     target = tmp_path / "sim-one"
     code, out, err = _run(capsys, "simulate", str(target), "--skus", "20", "--days", "5",
                           "--seed", "9")  # fmt: skip
@@ -36,7 +38,9 @@ def test_simulate_writes_a_client_folder(tmp_path: Path, capsys: pytest.CaptureF
     assert (target / "ground_truth.csv").is_file()
 
 
-def test_audit_without_html(small: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_audit_without_html(
+    small: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     out_dir = tmp_path / "reports"
     code, out, err = _run(capsys, "audit", str(small), "--out", str(out_dir), "--no-html")
     assert code == 0, err

@@ -25,7 +25,6 @@ from driftkit.explore import (
     find_client_dir,
     open_lab,
 )
-from driftkit.simulate import simulate
 
 DAYS = pd.date_range("2026-03-01", periods=10, freq="D")
 SYSTEMS = ("wms", "erp", "shop")
@@ -337,43 +336,38 @@ def test_empty_tables_still_explore() -> None:
     assert view.events.empty and view.findings.empty and len(view.series) == 30
 
 
-# --- on a simulated client: explore(path), the notebook, open_lab ----------------------------
+# --- on the committed sample client: explore(path), the notebook, open_lab -------------------
 
 REPO = Path(__file__).resolve().parents[1]
+SAMPLE = REPO / "data" / "sample" / "acme-outdoor"
 
 
-@pytest.fixture(scope="module")
-def client(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return simulate(tmp_path_factory.mktemp("sim") / "acme", skus=30, days=14, seed=3).path
-
-
-def test_explore_a_client_folder(client: Path, tmp_path: Path) -> None:
-    widget = explore(client, export_dir=tmp_path)
+def test_explore_a_client_folder(tmp_path: Path) -> None:
+    widget = explore(SAMPLE, export_dir=tmp_path)
     explorer = widget.explorer
     first = explorer.worst_first().iloc[0]
     assert (explorer.view().sku, explorer.view().location) == (first["sku"], first["location"])
     assert explorer.view().position == 1 and not explorer.view().series.empty
-    with_findings = explorer.data.findings.iloc[0]
-    view = explorer.select(with_findings["sku"], with_findings["location"])
-    assert with_findings["evidence"] in view.findings["evidence"].tolist()
+    finding = explorer.data.findings.iloc[0]
+    view = explorer.select(finding["sku"], finding["location"])
+    assert finding["evidence"] in view.findings["evidence"].tolist()
     assert isinstance(widget, widgets.VBox)
 
 
-def test_notebook_runs_under_papermill(client: Path, tmp_path: Path) -> None:
+def test_notebook_runs_under_papermill_with_its_defaults(tmp_path: Path) -> None:
     out = tmp_path / "explore.ipynb"
     pm.execute_notebook(
         str(REPO / "notebooks" / "explore.ipynb"),
         str(out),
-        parameters={"client_dir": str(client)},
         kernel_name="python3",
         cwd=str(REPO),
         progress_bar=False,
     )
-    cells = nbformat.read(out, as_version=4).cells
-    widget = next(c for c in cells if c.get("id") == "open-explorer").outputs[0]
-    assert "application/vnd.jupyter.widget-view+json" in widget["data"]
-    raw = next(c for c in cells if c.get("id") == "raw-events").outputs[0]
-    assert "occurred_at" in raw["data"]["text/plain"]
+    cells = {c.get("id"): c for c in nbformat.read(out, as_version=4).cells}
+    widget = cells["open-explorer"].outputs[0]["data"]
+    assert "application/vnd.jupyter.widget-view+json" in widget
+    raw = cells["raw-events"].outputs[0]["data"]["text/plain"]
+    assert "occurred_at" in raw and "Empty DataFrame" not in raw
 
 
 def test_committed_notebook_is_thin_and_clean() -> None:
@@ -396,9 +390,7 @@ def test_find_client_dir_from_the_notebooks_folder(tmp_path: Path, monkeypatch) 
         find_client_dir("data/nowhere")
 
 
-def test_open_lab_starts_jupyter_lab_on_a_parameterised_copy(
-    client: Path, tmp_path: Path, monkeypatch
-) -> None:
+def test_open_lab_starts_jupyter_lab_on_a_parameterised_copy(tmp_path: Path, monkeypatch) -> None:
     calls: list[list[str]] = []
 
     def run(command: list[str], check: bool) -> subprocess.CompletedProcess[str]:
@@ -406,10 +398,10 @@ def test_open_lab_starts_jupyter_lab_on_a_parameterised_copy(
         return subprocess.CompletedProcess(command, 3)
 
     monkeypatch.setattr(subprocess, "run", run)
-    code = open_lab(client, browser=False, out_dir=tmp_path)
-    target = tmp_path / "acme" / "explore.ipynb"
+    code = open_lab(SAMPLE, browser=False, out_dir=tmp_path)
+    target = tmp_path / "acme-outdoor" / "explore.ipynb"
     assert code == 3
     assert calls == [[sys.executable, "-m", "jupyter", "lab", str(target), "--no-browser"]]
     notebook = nbformat.read(target, as_version=4)
     injected = [c for c in notebook.cells if "injected-parameters" in c.metadata.get("tags", [])]
-    assert f"client_dir = {str(client)!r}" in injected[0].source.replace('"', "'")
+    assert f"client_dir = {str(SAMPLE)!r}" in injected[0].source.replace('"', "'")

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+import shutil
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -46,11 +47,9 @@ class Audited:
     parted: PartitionedAudit
 
 
-@pytest.fixture(scope="module", params=list(CLIENTS), ids=list(CLIENTS))
-def audited(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Audited:
+def _audit(name: str, work: Path) -> Audited:
     """One client audited unpartitioned and partitioned (pandas engine, in process)."""
-    source, buckets = CLIENTS[request.param]
-    work = tmp_path_factory.mktemp(request.param)
+    source, buckets = CLIENTS[name]
     if source is None:
         source = simulate(work / "clients" / "simco", skus=40, days=28, seed=3).path
     config = load_config(source)
@@ -62,6 +61,24 @@ def audited(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
     parted = run_partitioned(config, processed, engine="pandas", jobs=1, run_at=RUN_AT)
     assert len(parted.buckets) == buckets
     return Audited(config, processed, whole, parted)
+
+
+@pytest.fixture(scope="module")
+def audits(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Audited]:
+    """Audits by client name, each computed once per module."""
+    cache: dict[str, Audited] = {}
+
+    def get(name: str) -> Audited:
+        if name not in cache:
+            cache[name] = _audit(name, tmp_path_factory.mktemp(name))
+        return cache[name]
+
+    return get
+
+
+@pytest.fixture(params=list(CLIENTS), ids=list(CLIENTS))
+def audited(request: pytest.FixtureRequest, audits: Callable[[str], Audited]) -> Audited:
+    return audits(request.param)
 
 
 def _same_value(key: str, expected: object, found: object) -> None:
@@ -196,6 +213,28 @@ def test_write_produces_the_run_files(audited: Audited, tmp_path: Path) -> None:
     assert json.loads((tmp_path / "summary.json").read_text())["client"] == audited.config.id
     daily = pd.read_csv(tmp_path / "daily.csv")
     assert len(daily) == len(audited.whole.tables["daily"])
+
+
+def test_a_bucket_without_events_or_counts(
+    audits: Callable[[str], Audited], tmp_path: Path
+) -> None:
+    """Buckets are small: one may hold snapshots and no events; results stay the same."""
+    audited = audits("simulated")
+    processed = tmp_path / "data" / "processed" / audited.config.id
+    shutil.copytree(audited.processed, processed)
+    for table in ("events", "counts"):
+        shutil.rmtree(processed / table / "bucket=01")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(tmp_path)
+        whole = run_audit(audited.config, run_at=RUN_AT)
+    parted = run_partitioned(audited.config, processed, jobs=1, run_at=RUN_AT)
+    assert parted.summary["compared_cells"] == whole.summary["compared_cells"]
+    assert parted.summary["findings_by_cause"] == whole.summary["findings_by_cause"]
+    for name in ("findings", "impact", "count_list", "handoffs", "count_accuracy"):
+        columns = [c for c in whole.tables[name].columns if c != "evidence"]
+        pd.testing.assert_frame_equal(
+            parted.tables[name][columns], whole.tables[name][columns], check_exact=False, **FLOAT
+        )
 
 
 # --- recombination on synthetic grids ---------------------------------------------------------

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from html import escape
 from datetime import UTC, datetime
+from html import escape
 from pathlib import Path
 
 import pandas as pd
