@@ -42,7 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from driftkit import schema
 from driftkit.align import Grid
-from driftkit.explore import Explorer, ExplorerData
+from driftkit.explorer import Explorer, ExplorerData
 
 SYSTEMS = ("wms", "erp", "shop", "3pl")
 TZ = "America/Chicago"

@@ -57,9 +57,9 @@ __version__ = "0.1.0"
 
 
 def __getattr__(name: str) -> object:
-    """``driftkit.explore`` is imported lazily: it pulls in ipywidgets."""
+    """``driftkit.explore`` is imported lazily: it pulls in ipywidgets and Altair's compiler."""
     if name == "explore":
-        from driftkit.explore import explore
+        from driftkit.explorer import explore
 
         return explore
     raise AttributeError(f"module 'driftkit' has no attribute {name!r}")

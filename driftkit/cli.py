@@ -198,7 +198,7 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _explore(args: argparse.Namespace) -> int:
-    from driftkit.explore import open_lab
+    from driftkit.explorer import open_lab
 
     return open_lab(args.client_dir, browser=not args.no_browser)
 

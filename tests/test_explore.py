@@ -1,4 +1,4 @@
-"""Tests of driftkit.explore: widgets driven programmatically, views asserted."""
+"""Tests of driftkit.explorer: widgets driven programmatically, views asserted."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ import pytest
 from driftkit import schema
 from driftkit.align import Grid
 from driftkit.errors import InputError
-from driftkit.explore import (
+from driftkit.explorer import (
     ANY_CAUSE,
     VEGA_MIME,
     Explorer,

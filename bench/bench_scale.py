@@ -1,0 +1,317 @@
+"""Benchmark: partitioned audits (pandas pool, Dask LocalCluster) vs DuckDB, 12M and 120M rows.
+
+Run from the repository root::
+
+    .venv/bin/python bench/bench_scale.py [--skus 100000 1000000] [--days 30] [--jobs 2]
+
+For each size, writes ``skus × days × 4 systems`` snapshot rows **directly as canonical
+Parquet bucketed by SKU** (the layout ``driftkit ingest`` writes; same generator as
+``bench_drift.py``, run one bucket at a time so generating 120M rows never holds more than
+one bucket) and then, each in a fresh subprocess:
+
+* ``pandas``: :func:`driftkit.partition.run_partitioned` with ``engine="pandas"``,
+  ``jobs`` processes, ``full=False``: per bucket read Parquet + align + compare (daily,
+  episodes, bias, headline parts), recombined;
+* ``dask``: the same on a ``dask.distributed`` LocalCluster of ``jobs`` single-threaded
+  worker processes (cluster start-up included);
+* ``duckdb``: ``bench_drift.py``'s hand-written SQL over the same Parquet files (as-of
+  fill, cells, daily per-pair aggregates, episodes), with ``memory_limit`` set so it
+  spills rather than take the machine's memory.
+
+Peak RSS is sampled every 0.1 s over the child **and all its descendants** (pool and Dask
+worker processes included).  The numbers of the three are checked against each other
+(exit 1 on any disagreement).  Not part of the test suite.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import psutil
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import bench_drift as base
+
+ROWS_PER_BUCKET = 2_000_000
+DUCKDB_MEMORY = "6GB"
+
+
+# --- data -----------------------------------------------------------------------------------
+
+
+def generate(root: Path, n_skus: int, n_days: int, buckets: int, seed: int = 7) -> int:
+    """Write bucketed canonical snapshots, catalog, rejects and files to ``root``; rows written."""
+    from driftkit import schema
+    from driftkit.ingest import sku_buckets
+
+    names = pd.Series([f"SKU{i:07d}" for i in range(n_skus)], dtype="str")
+    bucket_of = sku_buckets(names, buckets)
+    rows = 0
+    for bucket in range(buckets):
+        members = np.flatnonzero(bucket_of == bucket)
+        table = _bucket_table(names.to_numpy()[members], members, n_days, seed + bucket)
+        folder = root / "snapshots" / f"bucket={bucket:02d}"
+        folder.mkdir(parents=True)
+        pq.write_table(table, folder / "part-0.parquet", compression="zstd")
+        rows += table.num_rows
+    rng = np.random.default_rng(seed)
+    catalog = pd.DataFrame(
+        {
+            "sku": names,
+            "unit_cost": np.round(rng.uniform(1, 40, n_skus), 2),
+            "unit_price": np.round(rng.uniform(2, 80, n_skus), 2),
+            "pack_size": 1.0,
+            "category": pd.Series(rng.choice(["a", "b", "c"], n_skus), dtype="str"),
+        }
+    )
+    for name, frame in (("catalog", schema.conform(catalog, "catalog")), ("rejects", None)):
+        data = frame if frame is not None else schema.empty(name)
+        arrow = pa.Table.from_pandas(data, schema=schema.TABLES[name], preserve_index=False)
+        pq.write_table(arrow, root / f"{name}.parquet")
+    pd.DataFrame({"rows_read": [rows]}).to_parquet(root / "files.parquet")
+    return rows
+
+
+def _bucket_table(names: np.ndarray, ids: np.ndarray, n_days: int, seed: int) -> pa.Table:
+    """``bench_drift.generate`` for the SKUs of one bucket (``ids`` decide the location)."""
+    rng = np.random.default_rng(seed)
+    n = len(names)
+    truth = 40 + np.cumsum(rng.integers(-3, 4, size=(n, n_days)), axis=1)
+    midnights = base.local_midnights(n_days)
+    day = np.arange(n_days)
+    sku_names = pa.array(names, type=pa.string())
+    locations = pa.array(["main", "east"])
+    tables = []
+    for system in base.SYSTEMS:
+        start = rng.integers(0, n_days, size=n)[:, None]
+        length = rng.integers(1, n_days, size=n)[:, None]
+        hit = (rng.random(n) < base.DRIFT_RATE[system])[:, None]
+        offset = rng.choice(np.array([-6, -3, -2, -1, 1, 2, 4, 12]), size=n)[:, None]
+        value = truth + offset * (hit & (day >= start) & (day < start + length))
+        keep = rng.random((n, n_days)) >= base.SKIP_RATE
+        sku, d = np.nonzero(keep)
+        jitter = rng.integers(0, 600_000_000, size=len(sku))
+        as_of = midnights[d] + int(base.SNAPSHOT_HOUR[system] * 3_600_000_000) + jitter
+        committed = rng.integers(0, 3, size=len(sku)).astype(np.float64)
+        on_hand = value[sku, d].astype(np.float64)
+        tables.append(
+            pa.table(
+                {
+                    "system": pa.array(np.full(len(sku), system), type=pa.string()),
+                    "sku": sku_names.take(pa.array(sku)),
+                    "location": locations.take(pa.array(ids[sku] % 2)),
+                    "as_of": pa.array(as_of, type=pa.timestamp("us", tz="UTC")),
+                    "on_hand": on_hand,
+                    "available": on_hand - committed,
+                    "committed": committed,
+                }
+            )
+        )
+    return pa.concat_tables(tables)
+
+
+# --- engines (each in its own subprocess) -----------------------------------------------------
+
+
+def run_partitioned(root: Path, engine: str, jobs: int) -> dict[str, Any]:
+    """driftkit, bucket by bucket: read + align + compare per bucket, recombined."""
+    from driftkit.partition import run_partitioned as audit
+
+    started = time.perf_counter()
+    result = audit(base.bench_config(), root, engine=engine, jobs=jobs, full=False)
+    seconds = time.perf_counter() - started
+    return {
+        "seconds": seconds,
+        "buckets": len(result.buckets),
+        **base.driftkit_numbers(result.comparison),
+    }
+
+
+def run_duckdb(root: Path, n_days: int) -> dict[str, Any]:
+    """``bench_drift``'s DuckDB SQL over every bucket's Parquet, memory-limited (spills)."""
+    import duckdb
+
+    started = time.perf_counter()
+    con = duckdb.connect()
+    con.execute(f"SET memory_limit = '{DUCKDB_MEMORY}'")
+    con.execute(f"SET temp_directory = '{root / 'duckdb.tmp'}'")
+    con.execute("SET TimeZone = 'UTC'")
+    fill = base.sql_fill(root / "snapshots" / "*" / "*.parquet", n_days)
+    con.execute(base.DUCKDB_SQL.format(**fill))
+    cells = con.execute(base.DUCKDB_QUERIES["cells"].format(**fill)).fetchone()
+    last = con.execute(base.DUCKDB_QUERIES["last_day"].format(**fill)).fetchone()
+    daily = con.execute(base.DUCKDB_QUERIES["daily"].format(**fill)).fetchall()
+    n_episodes = con.execute(base.DUCKDB_QUERIES["episodes"].format(**fill)).fetchone()
+    seconds = time.perf_counter() - started
+    assert cells is not None and last is not None and n_episodes is not None
+    return {
+        "seconds": seconds,
+        "compared_cells": cells[0],
+        "agreeing_cells": cells[1],
+        "agreement_rate": cells[1] / cells[0] if cells[0] else None,
+        "drifted_sku_locations": cells[2],
+        "abs_drift_units_last_day": float(last[0]),
+        "episodes": n_episodes[0],
+        "daily": [list(row) for row in daily],
+    }
+
+
+class TreeMemory:
+    """Peak resident memory of this process and all its descendants, sampled every 0.1 s."""
+
+    def __init__(self) -> None:
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def __enter__(self) -> TreeMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _sample(self) -> None:
+        me = psutil.Process()
+        while not self._stop.wait(0.1):
+            total = 0
+            for process in [me, *me.children(recursive=True)]:
+                try:
+                    total += process.memory_info().rss
+                except psutil.Error:  # a child that just ended
+                    continue
+            self.peak = max(self.peak, total)
+
+
+def child(mode: str, root: Path, n_days: int, jobs: int) -> None:
+    """Run one engine; print its result with the peak RSS of its process tree as JSON."""
+    runners = {
+        "pandas": lambda: run_partitioned(root, "pandas", jobs),
+        "dask": lambda: run_partitioned(root, "dask", jobs),
+        "duckdb": lambda: run_duckdb(root, n_days),
+    }
+    cpu = psutil.Process().cpu_times()
+    with TreeMemory() as memory:
+        result = runners[mode]()
+    after = psutil.Process().cpu_times()
+    result["cpu_seconds_self"] = after.user + after.system - cpu.user - cpu.system
+    result["peak_rss_mb"] = memory.peak / 2**20
+    sys.stdout.write(json.dumps(result, default=float) + "\n")
+
+
+def spawn(mode: str, root: Path, n_days: int, jobs: int) -> dict[str, Any]:
+    """Run ``mode`` in a fresh interpreter; its JSON result plus process wall time."""
+    started = time.perf_counter()
+    command = [sys.executable, __file__, "--child", mode, "--data", str(root)]
+    command += ["--days", str(n_days), "--jobs", str(jobs)]
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode:
+        raise SystemExit(f"{mode} failed:\n{done.stderr[-4000:]}")
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    result["process_seconds"] = time.perf_counter() - started
+    return result
+
+
+# --- report -----------------------------------------------------------------------------------
+
+
+def report(size: dict[str, Any], results: dict[str, dict[str, Any]], problems: list[str]) -> str:
+    """The table for one size."""
+    rows = size["rows"]
+    lines = [
+        f"snapshot rows: {rows:,} ({size['skus']:,} SKUs × {size['days']} days × 4 systems), "
+        f"{size['buckets']} buckets (largest {size['largest_bucket']:,} rows), "
+        f"generated in {size['generate_s']:.0f} s, {size['parquet_mb']:.0f} MB Parquet",
+        f"{'engine':<8}{'compute s':>11}{'process s':>11}{'peak RSS MB':>13}"
+        f"{'rows/s':>14}{'rows per GB':>14}",
+    ]
+    for mode, r in results.items():
+        lines.append(
+            f"{mode:<8}{r['seconds']:>11.1f}{r['process_seconds']:>11.1f}"
+            f"{r['peak_rss_mb']:>13.0f}{rows / r['seconds']:>14,.0f}"
+            f"{rows / (r['peak_rss_mb'] / 1024):>14,.0f}"
+        )
+    for mode in ("pandas", "dask"):
+        if mode in results and "duckdb" in results:
+            ratio = results[mode]["seconds"] / results["duckdb"]["seconds"]
+            memory = results[mode]["peak_rss_mb"] / results["duckdb"]["peak_rss_mb"]
+            lines.append(f"{mode} / duckdb: time {ratio:.2f}, peak RSS {memory:.2f}")
+    head = results[next(iter(results))]
+    lines.append(
+        f"headline: compared_cells={head['compared_cells']:,} "
+        f"agreement_rate={head['agreement_rate']:.6f} "
+        f"drifted_sku_locations={head['drifted_sku_locations']:,} episodes={head['episodes']:,}"
+    )
+    lines.append("all agree" if not problems else "DISAGREE: " + "; ".join(problems))
+    return "\n".join(lines)
+
+
+def bench_size(n_skus: int, n_days: int, jobs: int, modes: list[str], work: Path) -> str:
+    """Generate one size, run every engine on it, check they agree; the report text."""
+    estimate = n_skus * n_days * 4
+    buckets = max(8, math.ceil(estimate / ROWS_PER_BUCKET))
+    root = work / f"bench_{n_skus}"
+    started = time.perf_counter()
+    rows = generate(root, n_skus, n_days, buckets)
+    files = list((root / "snapshots").rglob("*.parquet"))
+    size = {
+        "rows": rows,
+        "skus": n_skus,
+        "days": n_days,
+        "buckets": buckets,
+        "largest_bucket": max(pq.ParquetFile(f).metadata.num_rows for f in files),
+        "generate_s": time.perf_counter() - started,
+        "parquet_mb": sum(f.stat().st_size for f in files) / 2**20,
+    }
+    results = {mode: spawn(mode, root, n_days, jobs) for mode in modes}
+    shutil.rmtree(root)
+    problems = []
+    names = list(results)
+    for other in names[1:]:
+        problems += [
+            f"{names[0]} vs {other}: {p}"
+            for p in base.differences(results[names[0]], results[other])
+        ]
+    text = report(size, results, problems)
+    sys.stdout.write(text + "\n\n")
+    sys.stdout.flush()
+    return text if not problems else text + "\n!"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--skus", type=int, nargs="+", default=[100_000, 1_000_000])
+    parser.add_argument("--days", type=int, default=30)
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--modes", nargs="+", default=["pandas", "dask", "duckdb"])
+    parser.add_argument(
+        "--work", type=Path, default=None, help="folder for the data (default: temp)"
+    )
+    parser.add_argument("--child", choices=["pandas", "dask", "duckdb"], help=argparse.SUPPRESS)
+    parser.add_argument("--data", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        child(args.child, args.data, args.days, args.jobs)
+        return 0
+    with tempfile.TemporaryDirectory(dir=args.work) as tmp:
+        texts = [bench_size(n, args.days, args.jobs, args.modes, Path(tmp)) for n in args.skus]
+    return 1 if any(t.endswith("!") for t in texts) else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
