@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import subprocess
 import tempfile
 import time
 import traceback
@@ -201,6 +202,18 @@ class IPCKernelManager(AsyncKernelManager):
         super().__init__(**kwargs)
         self.transport = "ipc"
         self.ip = str(Path(tempfile.mkdtemp(prefix="driftkit-kernel-")) / "kernel")
+
+    async def start_kernel(self, **kw: Any) -> None:  # type: ignore[override]  # async here
+        """Start the kernel with its stderr discarded: the kernel's own log lines (e.g. an
+        interrupt during shutdown) must not mix into the one-line-per-problem CLI output;
+        errors in cells reach the executed notebook and the batch's error line."""
+        kw.setdefault("stderr", subprocess.DEVNULL)
+        await super().start_kernel(**kw)
+
+    async def _async_cleanup_resources(self, restart: bool = False) -> None:
+        await super()._async_cleanup_resources(restart=restart)
+        if not restart:  # the private socket folder goes with the kernel
+            shutil.rmtree(Path(self.ip).parent, ignore_errors=True)
 
 
 def _execute_notebook(client_dir: Path, run_dir: Path, options: AuditOptions) -> None:

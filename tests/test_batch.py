@@ -7,6 +7,7 @@ broken client; most tests read its outputs.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import re
@@ -14,6 +15,8 @@ import signal
 import subprocess
 import sys
 import time
+from concurrent.futures import Future
+from concurrent.futures.process import BrokenProcessPool
 from datetime import UTC, datetime
 from html.parser import HTMLParser
 from pathlib import Path
@@ -259,3 +262,26 @@ def test_a_killed_audit_leaves_no_run_folder(small: Path, tmp_path: Path) -> Non
     assert run_folders(out / "small") == []
     assert previous_summary(out, "small", datetime.now(UTC).date()) is None
     assert batch._latest_row(out / "small") == {}
+
+
+def test_a_dead_worker_is_that_clients_failure(tmp_path: Path) -> None:
+    future: Future[batch.ClientResult] = Future()
+    future.set_exception(BrokenProcessPool("a child process terminated abruptly"))
+    result = batch._outcome(future, tmp_path / "acme")
+    assert (result.ok, result.client, result.step) == (False, "acme", "worker")
+    assert result.line() == (
+        "acme: FAILED at worker: BrokenProcessPool: a child process terminated abruptly"
+    )
+
+
+def test_ipc_kernel_is_quiet_and_cleans_up() -> None:
+    async def start_and_stop() -> tuple[str, str, bool, bool]:
+        manager = batch.IPCKernelManager(kernel_name="python3")
+        await manager.start_kernel()
+        folder = Path(manager.ip).parent
+        stderr = os.readlink(f"/proc/{manager.provisioner.process.pid}/fd/2")  # type: ignore[union-attr]
+        existed = folder.is_dir()
+        await manager.shutdown_kernel()
+        return manager.transport, stderr, existed, folder.exists()
+
+    assert asyncio.run(start_and_stop()) == ("ipc", "/dev/null", True, False)
