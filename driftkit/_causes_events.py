@@ -91,6 +91,8 @@ def missing(delivered: pd.DataFrame, ctx: _Context) -> pd.DataFrame:
     are pending, not missing.
     """
     expected = delivered[delivered["normal"]]
+    if expected.empty:
+        return _empty(Cause.MISSING_EVENT)
     p50 = expected[expected["received"]].groupby(["target", FAMILY])[LATENCY_H].median()
     last = delivered.groupby("target")["received_at"].max()
     lost = expected[~expected["received"]]

@@ -13,7 +13,7 @@ import pytest
 
 from driftkit.audit import Audit, previous_summary, run_audit, run_folders
 from driftkit.schema import Cause
-from tests.audit_clients import SAMPLE_CLIENTS, SAMPLES, simulate_small
+from tests.audit_clients import SAMPLE_CLIENTS, SAMPLES, simulate_small, write_markup_client
 
 SUMMARY_KEYS = (
     "client", "run_at", "window_start", "window_end", "systems", "authority", "rows_read",
@@ -157,3 +157,19 @@ def test_window_options_narrow_the_window(small: Path) -> None:
         "2026-09-03",
         "2026-09-05",
     )
+
+
+def test_a_client_with_snapshots_only_is_audited(tmp_path: Path) -> None:
+    """No events anywhere: every drift is honestly an unrecorded change, nothing crashes."""
+    folder = write_markup_client(tmp_path / "snapshots-only")
+    toml = (folder / "client.toml").read_text(encoding="utf-8")
+    toml = toml.replace('events = "wms_events.csv"\n', "").replace(
+        'events = "shop_events.csv"\n', ""
+    )
+    (folder / "client.toml").write_text(toml, encoding="utf-8")
+    audit = run_audit(folder)
+    causes = audit.summary["findings_by_cause"]
+    assert causes["unrecorded_change"] >= 1
+    assert sum(causes.values()) == causes["unrecorded_change"]
+    assert audit.summary["explained_share"] == 0
+    assert audit.attribution.handoffs.empty
