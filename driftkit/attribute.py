@@ -30,6 +30,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from driftkit._causes import FINDING_COLUMNS, AttributionRules, _combine, _Context
@@ -66,6 +67,10 @@ class Attribution:
     explained_share
         Share of drift units attributed to a cause other than ``unrecorded_change``
         (NaN when there is no drift against the authority).
+    explained_by
+        One label per row of ``comparison.episodes`` (same order): the causes of the
+        findings covering it joined by ``+``, or ``snapshot_timing`` when the two systems
+        only snapshot at different times (no record is wrong), else empty.
     """
 
     findings: pd.DataFrame
@@ -74,6 +79,7 @@ class Attribution:
     matches: pd.DataFrame
     findings_by_cause: dict[str, int]
     explained_share: float
+    explained_by: pd.Series
 
 
 def attribute(
@@ -127,6 +133,7 @@ def attribute(
         episodes = comparison.episodes[first]
         findings = _combine([findings, episode_fallback(episodes, findings, timing[first], ctx)])
     findings = _priced(findings, data.catalog)
+    labels = explain_episodes(findings, comparison.episodes, timing, ctx.tz, _resets(ctx))
     return Attribution(
         findings=findings,
         handoffs=handoffs,
@@ -136,6 +143,7 @@ def attribute(
         explained_share=explained_share(
             findings, comparison.episodes, grid.authority, ctx.tz, _resets(ctx)
         ),
+        explained_by=labels,
     )
 
 
@@ -144,6 +152,30 @@ def _priced(findings: pd.DataFrame, catalog: pd.DataFrame) -> pd.DataFrame:
     cost = findings[SKU].map(catalog.drop_duplicates(SKU).set_index(SKU)[UNIT_COST])
     out = findings.assign(value=findings["units"].astype(float).abs() * cost.astype(float))
     return out[FINDING_COLUMNS].reset_index(drop=True)
+
+
+def explain_episodes(
+    findings: pd.DataFrame,
+    episodes: pd.DataFrame,
+    timing: np.ndarray,
+    tz: str,
+    resets: pd.DataFrame | None = None,
+) -> pd.Series:
+    """Label every episode with what explains it: causes, ``snapshot_timing`` or nothing.
+
+    Returns
+    -------
+    pandas.Series
+        str, one per episode row (positional), e.g. ``missing_event``,
+        ``duplicate_event+sync_lag``, ``snapshot_timing`` or ``""``.
+    """
+    covered = covering(findings, episodes, tz, resets)
+    labels = np.full(len(covered), "", dtype=object)
+    for cause in covered.columns:  # six causes, each a vectorized pass
+        hit = covered[cause].to_numpy(dtype=bool)
+        labels = np.where(hit, np.where(labels == "", cause, labels + "+" + cause), labels)
+    labels = np.where((labels == "") & np.asarray(timing, dtype=bool), SNAPSHOT_TIMING, labels)
+    return pd.Series(labels, dtype="str")
 
 
 def count_by_cause(findings: pd.DataFrame) -> dict[str, int]:
@@ -180,8 +212,11 @@ def explained_share(
     return float((other.fillna(0.0) * weight).sum() / weight.sum())
 
 
+SNAPSHOT_TIMING = "snapshot_timing"
+
 __all__ = [
     "FINDING_COLUMNS",
+    "SNAPSHOT_TIMING",
     "US_PER_HOUR",
     "Attribution",
     "AttributionRules",
@@ -190,6 +225,7 @@ __all__ = [
     "covering",
     "duplicates",
     "episode_fallback",
+    "explain_episodes",
     "explained_share",
     "late",
     "missing",

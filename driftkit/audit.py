@@ -111,12 +111,13 @@ def run_audit(
     summary.update({k: _plain(v) for k, v in impact.totals.items()})
     summary["findings_by_cause"] = {k: int(v) for k, v in attribution.findings_by_cause.items()}
     summary["explained_share"] = _plain(attribution.explained_share)
+    summary["episodes_by_explanation"] = _explanations(attribution.explained_by)
     summary["record_accuracy"] = _record_accuracy(record_accuracy)
     summary["callouts"] = list(attribution.callouts)
     tables = {
         "findings": attribution.findings,
         "daily": comparison.daily,
-        "episodes": comparison.episodes,
+        "episodes": comparison.episodes.assign(explained_by=attribution.explained_by.to_numpy()),
         "handoffs": attribution.handoffs,
         "impact": impact.per_key,
         "count_list": impact.count_list,
@@ -225,6 +226,12 @@ def _headline_of(summary: dict[str, Any] | None) -> dict[str, Any] | None:
         return None
     keep = {k: summary.get(k) for k in HEADLINE if k in summary}
     return {"run_at": summary.get("run_at"), **keep}
+
+
+def _explanations(labels: pd.Series) -> dict[str, int]:
+    """Episodes per explanation; ``unexplained`` counts those with no label at all."""
+    counts = labels.replace("", "unexplained").value_counts()
+    return {str(k): int(v) for k, v in counts.items()}
 
 
 def _record_accuracy(table: pd.DataFrame) -> dict[str, Any]:

@@ -173,3 +173,13 @@ def test_a_client_with_snapshots_only_is_audited(tmp_path: Path) -> None:
     assert sum(causes.values()) == causes["unrecorded_change"]
     assert audit.summary["explained_share"] == 0
     assert audit.attribution.handoffs.empty
+
+
+@pytest.mark.parametrize("client", SAMPLE_CLIENTS)
+def test_every_sample_episode_is_explained(client: str) -> None:
+    """Each drift episode has a cause, or is honestly snapshot timing; none is left blank."""
+    audit = run_audit(SAMPLES / client)
+    labels = audit.tables["episodes"]["explained_by"]
+    assert len(labels) == len(audit.comparison.episodes)
+    assert (labels != "").all(), labels.value_counts()
+    assert "unexplained" not in audit.summary["episodes_by_explanation"]
