@@ -81,6 +81,29 @@ class Faults:
             raise ConfigError(f"unknown fault preset {name!r}; allowed: {', '.join(FAULT_PRESETS)}")
         return FAULT_PRESETS[name]
 
+    @classmethod
+    def parse(cls, text: str) -> Faults:
+        """A preset name, or ``cause=rate`` pairs separated by commas (others 0), e.g.
+        ``duplicate_event=0.05,sync_lag=0.02``."""
+        if "=" not in text:
+            return cls.preset(text.strip())
+        names = {f.name for f in fields(cls)}
+        rates: dict[str, float] = {}
+        for item in text.split(","):
+            name, _, rate = item.partition("=")
+            name = name.strip()
+            if name not in names:
+                raise ConfigError(
+                    f"--faults: unknown cause {name!r}; allowed: {', '.join(sorted(names))}"
+                )
+            try:
+                rates[name] = float(rate)
+            except ValueError:
+                raise ConfigError(
+                    f"--faults: {item!r} needs a number after '=', e.g. {name}=0.05"
+                ) from None
+        return cls(**rates)
+
 
 _DEFAULT = Faults(
     duplicate_event=0.01,

@@ -59,6 +59,10 @@ def _parser() -> argparse.ArgumentParser:
     sim.add_argument("--seed", type=int, default=0)
     sim.add_argument("--locations", type=int, default=2)
     sim.add_argument("--faults", default="default", help="preset name or cause=rate,...")
+    sim.add_argument("--demand", choices=("synthetic", "m5"), default="synthetic")
+    sim.add_argument(
+        "--walk-away-share", type=float, default=0.40, help="share of blocked buyers lost"
+    )
     sim.set_defaults(run=_simulate)
 
     ing = commands.add_parser("ingest", help="load exports into canonical Parquet")
@@ -109,6 +113,8 @@ def _simulate(args: argparse.Namespace) -> int:
         seed=args.seed,
         faults=args.faults,
         locations=args.locations,
+        demand=args.demand,
+        walk_away_share=args.walk_away_share,
     )
     print(f"simulated client written to {sim.path}")
     print(

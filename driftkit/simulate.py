@@ -149,7 +149,7 @@ def simulate(
     """
     folder = Path(out_dir) / client_id if client_id else Path(out_dir)
     cid = check_client_id(folder.resolve().name, folder)
-    chosen = Faults.preset(faults) if isinstance(faults, str) else faults
+    chosen = Faults.parse(faults) if isinstance(faults, str) else faults
     _check_options(skus, days, locations, demand, timezone, sku_style, walk_away_share)
     plan = make_plan(
         client_id=cid,

@@ -6,6 +6,7 @@ import json
 import shutil
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from driftkit import cli
@@ -165,3 +166,23 @@ def test_check_of_a_missing_client_is_a_config_error(
     shutil.rmtree(tmp_path / "gone", ignore_errors=True)
     code, _, err = _run(capsys, "check", str(tmp_path / "gone"))
     assert code == 2 and len(err.strip().splitlines()) == 1
+
+
+def test_simulate_accepts_cause_rates(tmp_path: Path) -> None:
+    out = tmp_path / "rates"
+    code = cli.main(
+        ["simulate", str(out), "--skus", "20", "--days", "5", "--faults", "duplicate_event=0.3"]
+    )
+    assert code == 0
+    truth = pd.read_csv(out / "ground_truth.csv")
+    assert set(truth["cause"]) == {"duplicate_event"}
+
+
+def test_simulate_refuses_an_unknown_cause(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = cli.main(
+        ["simulate", str(tmp_path / "x"), "--skus", "5", "--days", "3", "--faults", "dupe=1"]
+    )
+    assert code == 2
+    assert "unknown cause 'dupe'" in capsys.readouterr().err
