@@ -303,8 +303,8 @@ def first_records(matches: pd.DataFrame) -> pd.DataFrame:
     first = matches.sort_values([APPLIED_AT, SYSTEM], kind="stable").drop_duplicates(
         [BUSINESS_EVENT, SYSTEM]
     )
-    copies = matches.groupby([BUSINESS_EVENT, SYSTEM], sort=False, as_index=False)[COPY].max()
-    first = first.merge(copies.rename(columns={COPY: "copies"}), on=[BUSINESS_EVENT, SYSTEM])
+    groups = matches.groupby([BUSINESS_EVENT, SYSTEM], sort=False, as_index=False)
+    first = first.merge(groups.agg(copies=(COPY, "max")), on=[BUSINESS_EVENT, SYSTEM])
     formats = reference_formats(first[RAW_REFERENCE].fillna(first[REFERENCE]))
     return first.assign(**{REF_FORMAT: formats})
 
