@@ -176,7 +176,7 @@ def with_titles(audit: Audit, frame: pd.DataFrame) -> pd.DataFrame:
     return titled[columns].set_axis(frame.index)
 
 
-def findings_table(audit: Audit, max_rows: int = 25) -> report.TableHTML:
+def findings_table(audit: Audit, max_rows: int = 15) -> report.TableHTML:
     """The findings with the most value first, with product titles, as an escaped table."""
     findings = audit.attribution.findings.sort_values("value", ascending=False, kind="stable")
     columns = [SKU, TITLE, LOCATION, SYSTEM, "counterpart", "cause", "units", "value", "evidence"]
