@@ -3,6 +3,7 @@
 Run from the repository root::
 
     .venv/bin/python bench/bench_scale.py [--skus 100000 1000000] [--days 30] [--jobs 2]
+                                          [--modes pandas dask duckdb] [--full-skus 30000]
 
 For each size, writes ``skus × days × 4 systems`` snapshot rows **directly as canonical
 Parquet bucketed by SKU** (the layout ``driftkit ingest`` writes; same generator as
@@ -17,6 +18,10 @@ one bucket) and then, each in a fresh subprocess:
 * ``duckdb``: ``bench_drift.py``'s hand-written SQL over the same Parquet files (as-of
   fill, cells, daily per-pair aggregates, episodes), with ``memory_limit`` set so it
   spills rather than take the machine's memory.
+
+With ``--full-skus N`` it also simulates a client of N SKUs (``driftkit.simulate``: events,
+counts, faults), ingests it and times the **whole** audit: ``run_audit`` in one process vs
+``run_partitioned`` on the pandas and dask engines, checking that the summary numbers agree.
 
 Peak RSS is sampled every 0.1 s over the child **and all its descendants** (pool and Dask
 worker processes included).  The numbers of the three are checked against each other
@@ -141,6 +146,39 @@ def run_partitioned(root: Path, engine: str, jobs: int) -> dict[str, Any]:
     }
 
 
+def run_full(root: Path, engine: str, jobs: int) -> dict[str, Any]:
+    """The whole audit (attribution, impact, count accuracy): partitioned, or ``run_audit``."""
+    import os
+
+    from driftkit.audit import run_audit
+    from driftkit.config import load_config
+
+    config = load_config(root.parents[2] / "client")
+    started = time.perf_counter()
+    if engine == "single":
+        os.chdir(root.parents[2])  # run_audit reads the fresh ingest in data/processed/<client>
+        result = run_audit(config)
+        summary, buckets = result.summary, 1
+    else:
+        from driftkit.partition import run_partitioned as audit
+
+        parted = audit(config, root, engine=engine, jobs=jobs)
+        summary, buckets = parted.summary, len(parted.buckets)
+    numbers = {k: summary[k] for k in FULL_NUMBERS}
+    return {"seconds": time.perf_counter() - started, "buckets": buckets, **numbers}
+
+
+FULL_NUMBERS = (
+    "compared_cells",
+    "agreement_rate",
+    "episodes",
+    "findings_by_cause",
+    "phantom_stockout_sku_days",
+    "lost_sales_units",
+    "explained_share",
+)
+
+
 def run_duckdb(root: Path, n_days: int) -> dict[str, Any]:
     """``bench_drift``'s DuckDB SQL over every bucket's Parquet, memory-limited (spills)."""
     import duckdb
@@ -175,6 +213,8 @@ class TreeMemory:
 
     def __init__(self) -> None:
         self.peak = 0
+        self.own = 0  # peak of this process alone (the driver)
+        self.worker = 0  # peak of the largest single descendant (a pool or cluster worker)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
 
@@ -189,13 +229,21 @@ class TreeMemory:
     def _sample(self) -> None:
         me = psutil.Process()
         while not self._stop.wait(0.1):
-            total = 0
+            sizes = []
             for process in [me, *me.children(recursive=True)]:
                 try:
-                    total += process.memory_info().rss
+                    sizes.append(process.memory_info().rss)
                 except psutil.Error:  # a child that just ended
                     continue
-            self.peak = max(self.peak, total)
+            self.peak = max(self.peak, sum(sizes))
+            self.own = max(self.own, sizes[0] if sizes else 0)
+            self.worker = max(self.worker, max(sizes[1:], default=0))
+
+
+def _cpu_seconds() -> float:
+    """CPU seconds of this process and of its children that have ended (pool, cluster)."""
+    times = psutil.Process().cpu_times()
+    return times.user + times.system + times.children_user + times.children_system
 
 
 def child(mode: str, root: Path, n_days: int, jobs: int) -> None:
@@ -204,13 +252,17 @@ def child(mode: str, root: Path, n_days: int, jobs: int) -> None:
         "pandas": lambda: run_partitioned(root, "pandas", jobs),
         "dask": lambda: run_partitioned(root, "dask", jobs),
         "duckdb": lambda: run_duckdb(root, n_days),
+        "full-single": lambda: run_full(root, "single", jobs),
+        "full-pandas": lambda: run_full(root, "pandas", jobs),
+        "full-dask": lambda: run_full(root, "dask", jobs),
     }
-    cpu = psutil.Process().cpu_times()
+    before = _cpu_seconds()
     with TreeMemory() as memory:
         result = runners[mode]()
-    after = psutil.Process().cpu_times()
-    result["cpu_seconds_self"] = after.user + after.system - cpu.user - cpu.system
+    result["cpu_seconds"] = _cpu_seconds() - before
     result["peak_rss_mb"] = memory.peak / 2**20
+    result["driver_rss_mb"] = memory.own / 2**20
+    result["worker_rss_mb"] = memory.worker / 2**20
     sys.stdout.write(json.dumps(result, default=float) + "\n")
 
 
@@ -237,14 +289,16 @@ def report(size: dict[str, Any], results: dict[str, dict[str, Any]], problems: l
         f"snapshot rows: {rows:,} ({size['skus']:,} SKUs × {size['days']} days × 4 systems), "
         f"{size['buckets']} buckets (largest {size['largest_bucket']:,} rows), "
         f"generated in {size['generate_s']:.0f} s, {size['parquet_mb']:.0f} MB Parquet",
-        f"{'engine':<8}{'compute s':>11}{'process s':>11}{'peak RSS MB':>13}"
-        f"{'rows/s':>14}{'rows per GB':>14}",
+        f"{'engine':<8}{'compute s':>11}{'cpu s':>9}{'process s':>11}{'peak RSS MB':>13}"
+        f"{'driver MB':>11}{'worker MB':>11}{'rows/s':>12}{'rows per GB':>13}",
     ]
     for mode, r in results.items():
         lines.append(
-            f"{mode:<8}{r['seconds']:>11.1f}{r['process_seconds']:>11.1f}"
-            f"{r['peak_rss_mb']:>13.0f}{rows / r['seconds']:>14,.0f}"
-            f"{rows / (r['peak_rss_mb'] / 1024):>14,.0f}"
+            f"{mode:<8}{r['seconds']:>11.1f}{r.get('cpu_seconds', float('nan')):>9.1f}"
+            f"{r['process_seconds']:>11.1f}{r['peak_rss_mb']:>13.0f}"
+            f"{r.get('driver_rss_mb', float('nan')):>11.0f}"
+            f"{r.get('worker_rss_mb', float('nan')):>11.0f}{rows / r['seconds']:>12,.0f}"
+            f"{rows / (r['peak_rss_mb'] / 1024):>13,.0f}"
         )
     for mode in ("pandas", "dask"):
         if mode in results and "duckdb" in results:
@@ -293,16 +347,64 @@ def bench_size(n_skus: int, n_days: int, jobs: int, modes: list[str], work: Path
     return text if not problems else text + "\n!"
 
 
+CHILDREN = ("pandas", "dask", "duckdb", "full-single", "full-pandas", "full-dask")
+
+
+def bench_full(n_skus: int, n_days: int, jobs: int, work: Path) -> str:
+    """The whole audit of a simulated client: run_audit vs partitioned (pandas, dask)."""
+    from driftkit.config import load_config
+    from driftkit.ingest import ingest
+    from driftkit.simulate import simulate
+
+    started = time.perf_counter()
+    simulate(work / "full" / "client", skus=n_skus, days=n_days, seed=1, return_frames=False)
+    config = load_config(work / "full" / "client")
+    buckets = max(8, math.ceil(n_skus / 5_000))
+    root = work / "full" / "data" / "processed" / config.id
+    done = ingest(config, out=root, buckets=buckets)
+    made = time.perf_counter() - started
+    rows = len(done.data.snapshots)
+    del done
+    results = {m: spawn(m, root, n_days, jobs) for m in ("full-single", "full-pandas", "full-dask")}
+    lines = [
+        f"whole audit of a simulated client: {n_skus:,} SKUs × {n_days} days, {rows:,} snapshot "
+        f"rows, {buckets} buckets (simulated + ingested in {made:.0f} s)",
+        f"{'engine':<12}{'compute s':>11}{'cpu s':>9}{'peak RSS MB':>13}",
+    ]
+    for mode, r in results.items():
+        lines.append(
+            f"{mode:<12}{r['seconds']:>11.1f}{r['cpu_seconds']:>9.1f}{r['peak_rss_mb']:>13.0f}"
+        )
+    first = results["full-single"]
+    problems = [
+        f"{mode} {k}"
+        for mode, r in results.items()
+        for k in FULL_NUMBERS
+        if json.dumps(r[k], default=float) != json.dumps(first[k], default=float)
+        and not (isinstance(r[k], float) and np.isclose(r[k], first[k], rtol=1e-9))
+    ]
+    lines.append(f"numbers: { {k: first[k] for k in FULL_NUMBERS} }")
+    lines.append("all agree" if not problems else "DISAGREE: " + "; ".join(problems))
+    text = "\n".join(lines)
+    sys.stdout.write(text + "\n\n")
+    return text if not problems else text + "\n!"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--skus", type=int, nargs="+", default=[100_000, 1_000_000])
     parser.add_argument("--days", type=int, default=30)
     parser.add_argument("--jobs", type=int, default=2)
-    parser.add_argument("--modes", nargs="+", default=["pandas", "dask", "duckdb"])
+    parser.add_argument(
+        "--modes", nargs="+", default=["pandas", "dask", "duckdb"], choices=CHILDREN[:3]
+    )
     parser.add_argument(
         "--work", type=Path, default=None, help="folder for the data (default: temp)"
     )
-    parser.add_argument("--child", choices=["pandas", "dask", "duckdb"], help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--full-skus", type=int, default=0, help="also time the whole audit on a simulated client"
+    )
+    parser.add_argument("--child", choices=[*CHILDREN], help=argparse.SUPPRESS)
     parser.add_argument("--data", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -310,6 +412,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     with tempfile.TemporaryDirectory(dir=args.work) as tmp:
         texts = [bench_size(n, args.days, args.jobs, args.modes, Path(tmp)) for n in args.skus]
+        if args.full_skus:
+            texts.append(bench_full(args.full_skus, args.days, args.jobs, Path(tmp)))
     return 1 if any(t.endswith("!") for t in texts) else 0
 
 

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from driftkit import partition
+from driftkit import _partition_bucket, _partition_combine
 from driftkit.align import Grid
 from driftkit.audit import Audit, run_audit
 from driftkit.cluster import mapper
@@ -30,7 +30,7 @@ from driftkit.compare import compare
 from driftkit.config import ClientConfig, load_config
 from driftkit.errors import ConfigError, InputError
 from driftkit.ingest import ingest
-from driftkit.partition import PartitionedAudit, run_partitioned
+from driftkit.partition import PartitionedAudit, bucket_numbers, ingested, run_partitioned
 from driftkit.simulate import simulate
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -237,6 +237,15 @@ def test_a_bucket_without_events_or_counts(
         )
 
 
+def test_ingested_reuses_a_fresh_ingest(audits: Callable[[str], Audited]) -> None:
+    audited = audits("sample")
+    processed = audited.processed.parent
+    manifest = audited.processed / "manifest.json"
+    before = manifest.stat().st_mtime_ns
+    assert ingested(audited.config, processed=processed) == audited.processed
+    assert manifest.stat().st_mtime_ns == before  # fresh: not ingested again
+
+
 # --- recombination on synthetic grids ---------------------------------------------------------
 
 
@@ -263,23 +272,25 @@ def test_headline_and_daily_recombine_exactly(seed: int) -> None:
         sub = _grid(values[:, part == bucket], keys[part == bucket], days)
         comparison = compare(sub, config, catalog)
         results.append(
-            partition.BucketResult(
+            _partition_bucket.BucketResult(
                 bucket,
-                partition._headline_parts(sub, comparison, config),
+                _partition_bucket.headline_parts(sub, comparison, config),
                 pd.DataFrame(),
                 comparison.daily,
                 comparison.episodes,
-                partition._bias_parts(sub, config),
+                _partition_bucket.bias_parts(sub, config),
                 comparison.by_category,
                 comparison.by_location,
                 comparison.key_drift,
             )
         )
-    headline = partition._headline(results, len(days))
+    headline = _partition_combine.combined_headline(results, len(days))
     assert headline == whole.headline
-    pd.testing.assert_frame_equal(partition._daily([r.daily for r in results]), whole.daily)
+    pd.testing.assert_frame_equal(
+        _partition_combine.combined_daily([r.daily for r in results]), whole.daily
+    )
     grid = _grid(values, keys, days)
-    episodes = partition._episodes(grid, [r.episodes for r in results])
+    episodes = _partition_combine.combined_episodes(grid, [r.episodes for r in results])
     pd.testing.assert_frame_equal(episodes, whole.episodes, check_exact=True)
 
 
@@ -288,7 +299,7 @@ def test_headline_and_daily_recombine_exactly(seed: int) -> None:
 
 def test_a_folder_without_buckets_is_refused(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="driftkit ingest"):
-        partition.bucket_numbers(tmp_path)
+        bucket_numbers(tmp_path)
 
 
 @pytest.mark.parametrize(
