@@ -20,6 +20,7 @@ from driftkit.impact import Impact, estimate_impact
 from driftkit.ingest import ingest, read_processed
 from driftkit.loaders import ClientData, load_client
 from driftkit.match import map_handoffs, match_events
+from driftkit.partition import PartitionedAudit, run_partitioned
 from driftkit.simulate import Faults, Simulation, simulate, write_samples
 
 __all__ = [
@@ -34,6 +35,7 @@ __all__ = [
     "Grid",
     "Impact",
     "InputError",
+    "PartitionedAudit",
     "ReportError",
     "Simulation",
     "align",
@@ -50,6 +52,7 @@ __all__ = [
     "read_processed",
     "rollforward",
     "run_audit",
+    "run_partitioned",
     "simulate",
     "write_samples",
 ]

@@ -83,7 +83,18 @@ def client_dirs(dirs: list[Path], all_dir: Path | None) -> list[Path]:
 
 def run_batch(dirs: list[Path], options: AuditOptions) -> list[ClientResult]:
     """Audit every client (``options.jobs`` at a time), then write ``index.html``."""
-    jobs = max(1, min(options.jobs or os.cpu_count() or 1, len(dirs)))
+    if options.scheduler and options.engine == "pandas":
+        from driftkit.cluster import run_batch_on_cluster
+
+        dispatched = run_batch_on_cluster(dirs, options, scheduler=options.scheduler)
+        _write_index(options.out, dispatched)
+        return dispatched
+    # The dask engine spreads each client's buckets over the cluster: clients go one by one.
+    jobs = (
+        1
+        if options.engine == "dask"
+        else max(1, min(options.jobs or os.cpu_count() or 1, len(dirs)))
+    )
     results: list[ClientResult] = []
     bar = tqdm(total=len(dirs), desc="audit", unit="client", disable=None)
     if jobs == 1:
@@ -120,6 +131,9 @@ def audit_client(client_dir: Path, options: AuditOptions) -> ClientResult:
             _execute_notebook(client_dir, staging, options)
             step = "html"
             _export_html(staging, client_dir)
+        elif options.engine == "dask":
+            step = "partitioned analysis"
+            _run_partitioned(client_dir, staging, options)
         else:
             step = "analysis"
             run_audit(
@@ -135,6 +149,25 @@ def audit_client(client_dir: Path, options: AuditOptions) -> ClientResult:
         return _failure(client, step, exc, staging, options, time.perf_counter() - started)
     summary = _read_summary(final)
     return ClientResult(client, True, final, seconds=time.perf_counter() - started, summary=summary)
+
+
+def _run_partitioned(client_dir: Path, run_dir: Path, options: AuditOptions) -> None:
+    """The audit bucket by bucket on Dask (docs/scale.md): ingest if stale, then recombine."""
+    from driftkit.config import load_config
+    from driftkit.partition import ingested, run_partitioned
+
+    config = load_config(client_dir)
+    audit = run_partitioned(
+        config,
+        ingested(config),
+        engine="dask",
+        jobs=options.jobs,
+        scheduler=options.scheduler,
+        start=options.start,
+        end=options.end,
+        reports_dir=options.out,
+    )
+    audit.write(run_dir)
 
 
 def publish(staging: Path, final: Path) -> None:

@@ -172,6 +172,11 @@ def _distinct_skus(data: ClientData) -> pd.Series:
 def _audit(args: argparse.Namespace) -> int:
     from driftkit.batch import AuditOptions, client_dirs, run_batch
 
+    if args.engine == "dask" and args.html:
+        raise ConfigError(
+            "--engine dask runs the audit bucket by bucket and has no notebook report yet; "
+            "add --no-html, or drop --engine dask for the HTML report"
+        )
     dirs = client_dirs(args.client_dirs, args.all)
     options = AuditOptions(
         out=args.out,

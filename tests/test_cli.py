@@ -186,3 +186,36 @@ def test_simulate_refuses_an_unknown_cause(
     )
     assert code == 2
     assert "unknown cause 'dupe'" in capsys.readouterr().err
+
+
+def test_audit_engine_dask_equals_the_in_process_audit(tmp_path: Path) -> None:
+    """`--engine dask` (buckets on a LocalCluster) writes the same headline numbers."""
+    from driftkit.audit import run_audit
+
+    client = tmp_path / "small"
+    shutil.copytree(simulate_small(tmp_path / "sim"), client)
+    code = cli.main(
+        [
+            "audit",
+            str(client),
+            "--out",
+            str(tmp_path / "r"),
+            "--no-html",
+            "--engine",
+            "dask",
+            "--jobs",
+            "1",
+        ]
+    )
+    assert code == 0
+    (run,) = (tmp_path / "r" / "small").glob("????-??-??")
+    written = json.loads((run / "summary.json").read_text())
+    expected = run_audit(client).summary
+    for key in ("compared_cells", "agreement_rate", "drifted_sku_locations", "findings_by_cause"):
+        assert written[key] == expected[key], key
+
+
+def test_audit_engine_dask_refuses_html(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = cli.main(["audit", str(tmp_path), "--engine", "dask"])
+    assert code == 2
+    assert "--no-html" in capsys.readouterr().err
