@@ -6,13 +6,15 @@ BIN    := $(VENV)/bin
 SAMPLES := data/sample
 REPORTS := reports
 
-.PHONY: demo test lint typecheck pytest samples bench browser clean help
+.PHONY: demo test lint typecheck pytest samples bench bench-match bench-scale bench-explore accuracy browser clean help
 
 help:
 	@echo "make demo    - set up .venv, generate sample clients if absent, audit them"
 	@echo "make test    - set up .venv with dev tools, run ruff, mypy and pytest"
 	@echo "make samples - regenerate the committed sample clients in $(SAMPLES)/"
-	@echo "make bench   - run the benchmarks in bench/ (minutes; not part of the tests)"
+	@echo "make bench   - align+compare at 12M rows vs DuckDB and naive pandas (minutes)"
+	@echo "make bench-match / bench-scale / bench-explore - the other benchmarks in bench/"
+	@echo "make accuracy - precision and recall of the causes against simulated ground truth"
 
 # The venv is reused while pyproject.toml is unchanged: the stamps are newer than it.
 $(VENV)/.stamp-base: pyproject.toml
@@ -53,6 +55,18 @@ browser:
 
 bench: $(VENV)/.stamp-dev
 	$(PY) bench/bench_drift.py
+
+bench-match: $(VENV)/.stamp-dev
+	$(PY) bench/bench_match.py
+
+bench-scale: $(VENV)/.stamp-dev
+	$(PY) bench/bench_scale.py
+
+bench-explore: $(VENV)/.stamp-dev
+	$(PY) bench/bench_explore.py
+
+accuracy: $(VENV)/.stamp-dev
+	$(PY) -m driftkit.score
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache data/processed
