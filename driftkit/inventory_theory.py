@@ -105,14 +105,18 @@ def reorder_point(
     return np.asarray(demand_rate) * np.asarray(lead_time) + safety_stock(z, demand_sd, lead_time)
 
 
+SD_FLOOR = 1e-9  # units: below this a standard deviation is treated as 0
+
+
 def expected_shortage(mean: np.ndarray, sd: np.ndarray, stock: np.ndarray) -> np.ndarray:
     """E[(D − s)⁺] for D ~ Normal(mean, sd²): sd·G((s − mean)/sd); (mean − s)⁺ when sd = 0."""
     mean, sd, stock = np.broadcast_arrays(
         np.asarray(mean, float), np.asarray(sd, float), np.asarray(stock, float)
     )
+    spread = sd > SD_FLOOR  # a vanishing sd (denormals) is a deterministic demand
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        z = np.where(sd > 0, (stock - mean) / np.where(sd > 0, sd, 1.0), 0.0)
-    return np.where(sd > 0, sd * normal_loss(z), np.maximum(mean - stock, 0.0))
+        z = np.where(spread, (stock - mean) / np.where(spread, sd, 1.0), 0.0)
+    return np.where(spread, sd * normal_loss(z), np.maximum(mean - stock, 0.0))
 
 
 def t_quantile(p: float, dof: float) -> float:

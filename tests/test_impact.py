@@ -9,7 +9,7 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
@@ -354,6 +354,7 @@ def _demand(rate: np.ndarray, sd: np.ndarray) -> impact.Demand:
     st.floats(0, 30),
     st.floats(0, 30),
 )
+@example(rate=1.0, sd=5e-324, error=-1.0, more=0.0, error_sd=0.0, more_sd=0.0)  # denormal sd
 def test_more_record_error_never_lowers_reorder_or_safety_stock_cost(
     rate: float, sd: float, error: float, more: float, error_sd: float, more_sd: float
 ) -> None:
