@@ -29,6 +29,7 @@ $(VENV)/.stamp-dev: pyproject.toml $(VENV)/.stamp-base
 
 demo: $(VENV)/.stamp-base
 	@test -f $(SAMPLES)/acme-outdoor/client.toml || $(MAKE) samples
+	$(PY) -m ipykernel install --sys-prefix --name python3 > /dev/null
 	$(BIN)/driftkit audit --all $(SAMPLES) --out $(REPORTS)
 
 samples: $(VENV)/.stamp-base
