@@ -6,12 +6,23 @@ findings of one cause (rules in ``docs/causes.md``).
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import numpy as np
 import pandas as pd
 
 from driftkit._causes import _Context, _empty, _findings, _label, _num, _units_text
 from driftkit.compare import COUNTERPART
-from driftkit.match import APPLIED_AT, BUSINESS_EVENT, COPY, DUPLICATE, FAMILY, LATENCY_H, SOURCE
+from driftkit.match import (
+    APPLIED_AT,
+    BUSINESS_EVENT,
+    COPY,
+    DUPLICATE,
+    FAMILY,
+    LATENCY_H,
+    SOURCE,
+    TARGET,
+)
 from driftkit.schema import (
     COUNTED_AT,
     COUNTED_QTY,
@@ -26,6 +37,40 @@ from driftkit.schema import (
     Cause,
     EventKind,
 )
+
+
+def _series() -> pd.Series:
+    return pd.Series(dtype="float64")
+
+
+@dataclass(frozen=True)
+class HandoffStats:
+    """Client-wide statistics of the handoff map that the event detectors compare with.
+
+    :func:`missing` and :func:`late` compute them from the frames they are given; the
+    partitioned audit passes the values over all buckets instead.
+
+    Attributes
+    ----------
+    normal
+        ``(target, family, location)`` → share of the business events sent while the target
+        exported events that it recorded (the source's own record included):
+        ``match.deliveries``' *normal* test.
+    received_share
+        The same share without the source's own record (``missing_event`` confidence).
+    latency_p50
+        ``(target, family)`` → median latency (h) of the normal deliveries received.
+    last_received
+        ``target`` → its last receipt of a delivery (UTC).
+    delay_p95
+        ``(system, kind)`` → p95 of applied − occurred (h) of first records, syncs excluded.
+    """
+
+    normal: pd.Series = field(default_factory=_series)
+    received_share: pd.Series = field(default_factory=_series)
+    latency_p50: pd.Series = field(default_factory=_series)
+    last_received: pd.Series = field(default_factory=_series)
+    delay_p95: pd.Series = field(default_factory=_series)
 
 
 def duplicates(matches: pd.DataFrame, ctx: _Context) -> pd.DataFrame:
@@ -83,26 +128,36 @@ def duplicates(matches: pd.DataFrame, ctx: _Context) -> pd.DataFrame:
     return _findings(out, Cause.DUPLICATE_EVENT)
 
 
-def missing(delivered: pd.DataFrame, ctx: _Context) -> pd.DataFrame:
+def missing(
+    delivered: pd.DataFrame, ctx: _Context, stats: HandoffStats | None = None
+) -> pd.DataFrame:
     """``missing_event``: a business event its target normally receives never arrived.
 
     Deliveries sent so close to the end of the target's export that its usual latency
     (twice the median of that target and family, at least an hour) has not yet passed
-    are pending, not missing.
+    are pending, not missing.  ``stats`` (latencies, last receipts, received shares) are
+    computed from ``delivered`` when not given.
     """
     expected = delivered[delivered["normal"]]
-    if expected.empty:
-        return _empty(Cause.MISSING_EVENT)
-    p50 = expected[expected["received"]].groupby(["target", FAMILY])[LATENCY_H].median()
-    last = delivered.groupby("target")["received_at"].max()
     lost = expected[~expected["received"]]
-    wait = p50.reindex(pd.MultiIndex.from_frame(lost[["target", FAMILY]])).to_numpy(dtype=float)
-    wait = pd.to_timedelta(np.maximum(np.nan_to_num(wait, nan=24.0) * 2, 1.0), unit="h")
-    lost = lost[(lost["sent_at"] + wait).to_numpy() <= lost["target"].map(last).to_numpy()]
     if lost.empty:
         return _empty(Cause.MISSING_EVENT)
-    share = expected.groupby(["target", FAMILY, LOCATION])["received"].mean()
-    rate = lost.set_index(["target", FAMILY, LOCATION]).index.map(share).to_numpy(dtype=float)
+    if stats is None:
+        stats = HandoffStats(
+            received_share=expected.groupby([TARGET, FAMILY, LOCATION])["received"].mean(),
+            latency_p50=expected[expected["received"]]
+            .groupby([TARGET, FAMILY])[LATENCY_H]
+            .median(),
+            last_received=delivered.groupby(TARGET)["received_at"].max(),
+        )
+    wait = stats.latency_p50.reindex(pd.MultiIndex.from_frame(lost[[TARGET, FAMILY]]))
+    hours = np.maximum(np.nan_to_num(wait.to_numpy(dtype=float), nan=24.0) * 2, 1.0)
+    due = (lost["sent_at"] + pd.to_timedelta(hours, unit="h")).to_numpy()
+    lost = lost[due <= lost[TARGET].map(stats.last_received).to_numpy()]
+    if lost.empty:
+        return _empty(Cause.MISSING_EVENT)
+    where = pd.MultiIndex.from_frame(lost[[TARGET, FAMILY, LOCATION]])
+    rate = stats.received_share.reindex(where).to_numpy(dtype=float)
     units = -ctx.effect(lost)
     evidence = (
         _label(lost)
@@ -113,7 +168,7 @@ def missing(delivered: pd.DataFrame, ctx: _Context) -> pd.DataFrame:
         + ") at "
         + ctx.clock(lost["sent_at"])
         + ", never reached "
-        + lost["target"]
+        + lost[TARGET]
         + ", which recorded "
         + pd.Series(np.round(rate * 100), index=lost.index).astype(int).astype(str)
         + "% of "
@@ -124,7 +179,7 @@ def missing(delivered: pd.DataFrame, ctx: _Context) -> pd.DataFrame:
         + _units_text(units)
     )
     out = lost.assign(
-        **{SYSTEM: lost["target"], COUNTERPART: lost[SOURCE]},
+        **{SYSTEM: lost[TARGET], COUNTERPART: lost[SOURCE]},
         first_seen=lost["sent_at"],
         last_seen=lost["sent_at"],
         units=units,
@@ -134,17 +189,35 @@ def missing(delivered: pd.DataFrame, ctx: _Context) -> pd.DataFrame:
     return _findings(out, Cause.MISSING_EVENT)
 
 
-def late(matches: pd.DataFrame, ctx: _Context) -> pd.DataFrame:
-    """``sync_lag``: a record applied far beyond its system's usual delay for that kind.
+def record_delays(matches: pd.DataFrame) -> pd.DataFrame:
+    """Applied − occurred (h) of every first record but syncs.
 
-    Delay = applied_at − occurred_at; usual = the p95 of the system and kind; late =
-    beyond ``max(lag_factor × p95, p95 + lag_floor_h)``.  Syncs are not events of their
-    own and are skipped.
+    Returns
+    -------
+    pandas.DataFrame
+        The rows of ``matches`` that :func:`late` judges, plus ``delay`` (h).
     """
-    rules = ctx.rules
     rows = matches[~matches[DUPLICATE] & (matches[KIND] != str(EventKind.SYNC))]
     delay = (rows[APPLIED_AT] - rows[OCCURRED_AT]).dt.total_seconds() / 3600.0
-    p95 = delay.groupby([rows[SYSTEM], rows[KIND]]).transform(lambda d: d.quantile(0.95))
+    return rows.assign(delay=delay)
+
+
+def late(matches: pd.DataFrame, ctx: _Context, stats: HandoffStats | None = None) -> pd.DataFrame:
+    """``sync_lag``: a record applied far beyond its system's usual delay for that kind.
+
+    Delay = applied_at − occurred_at; usual = the p95 of the system and kind (over
+    ``matches``, or ``stats.delay_p95`` when given); late = beyond
+    ``max(lag_factor × p95, p95 + lag_floor_h)``.  Syncs are not events of their own and
+    are skipped.
+    """
+    rules = ctx.rules
+    rows = record_delays(matches)
+    delay = rows["delay"]
+    if stats is None:
+        p95 = delay.groupby([rows[SYSTEM], rows[KIND]]).transform(lambda d: d.quantile(0.95))
+    else:
+        where = pd.MultiIndex.from_arrays([rows[SYSTEM], rows[KIND]])
+        p95 = pd.Series(stats.delay_p95.reindex(where).to_numpy(dtype=float), index=rows.index)
     limit = np.maximum(rules.lag_factor * p95, p95 + rules.lag_floor_h)
     hit = rows[delay > limit].assign(delay=delay, usual=p95)
     hit = hit[ctx.effect(hit) != 0]

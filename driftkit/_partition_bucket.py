@@ -16,21 +16,15 @@ import pandas as pd
 
 from driftkit import schema
 from driftkit._causes import (
-    FINDING_COLUMNS,
-    _combine,
     _Context,
 )
-from driftkit._causes_events import duplicates, stale_syncs
-from driftkit._causes_values import reverted_counts, unexplained_residuals, unit_ratios
-from driftkit._episodes import _resets, covering, episode_fallback, timing_drift
+from driftkit._episodes import _resets, covering
 from driftkit._partition_demand import observed_units, shipments, weekday_parts
 from driftkit._partition_events import (
     EDGE_COLUMNS,
     deliveries,
     event_profile,
     format_parts,
-    late_records,
-    missing_events,
 )
 from driftkit._partition_plan import (
     GHOST,
@@ -43,7 +37,7 @@ from driftkit._partition_plan import (
 )
 from driftkit.accuracy import count_accuracy, rollforward
 from driftkit.align import Grid, measured_values
-from driftkit.attribute import explain_episodes
+from driftkit.attribute import detect_causes, explain_episodes
 from driftkit.compare import (
     COUNTERPART,
     SLACK,
@@ -211,25 +205,7 @@ def _attribute(
     ctx = _Context(plan.config, grid, residuals, data.counts, data.catalog, RULES)
     matches = match_events(data.events, catalog=data.catalog, rules=RULES.match)
     delivered = deliveries(matches, plan)
-    stale = stale_syncs(matches, ctx)
-    detected = [
-        duplicates(matches, ctx),
-        missing_events(delivered, ctx, plan.handoffs),
-        late_records(matches, ctx, plan.handoffs),
-        stale,
-        reverted_counts(ctx, stale, matches),
-        unit_ratios(ctx),
-    ]
-    residual_causes = _combine(detected)
-    explains = residual_causes["cause"].isin([str(Cause.STALE_OVERWRITE), str(Cause.UNIT_MISMATCH)])
-    detected.append(unexplained_residuals(ctx, residual_causes[explains], delivered))
-    findings = _combine(detected)
-    timing = timing_drift(data, grid, comparison.episodes)
-    vs_authority = (comparison.episodes[COUNTERPART] == grid.authority).to_numpy()
-    for first in (vs_authority, ~vs_authority):  # against the authority first, then the rest
-        episodes = comparison.episodes[first]
-        findings = _combine([findings, episode_fallback(episodes, findings, timing[first], ctx)])
-    findings = _priced(findings, data.catalog)
+    findings, timing = detect_causes(data, comparison, ctx, matches, delivered, plan.handoffs)
     edges = delivered[delivered["normal"]]
     return {
         "findings": findings,
@@ -240,13 +216,6 @@ def _attribute(
             findings, comparison.episodes, timing, ctx.tz, _resets(ctx)
         ),
     }
-
-
-def _priced(findings: pd.DataFrame, catalog: pd.DataFrame) -> pd.DataFrame:
-    """``value`` = |units| × unit_cost, as ``attribute.attribute`` prices its findings."""
-    cost = findings[SKU].map(catalog.drop_duplicates(SKU).set_index(SKU)[schema.UNIT_COST])
-    out = findings.assign(value=findings["units"].astype(float).abs() * cost.astype(float))
-    return out[FINDING_COLUMNS].reset_index(drop=True)
 
 
 def _explained_parts(

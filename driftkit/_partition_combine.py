@@ -21,12 +21,11 @@ from driftkit._causes import (
     FINDING_COLUMNS,
 )
 from driftkit._partition_bucket import GROUP_SUMS, SUMMED, TOTAL_PARTS, BucketResult
-from driftkit._partition_events import format_callouts, handoff_map
-from driftkit._partition_plan import Plan
+from driftkit._partition_plan import RULES, Plan
 from driftkit.accuracy import _accuracy
-from driftkit.align import Grid
+from driftkit.align import Grid, measure_notes
 from driftkit.attribute import Attribution, count_by_cause
-from driftkit.audit import Audit, summarize, write_outputs
+from driftkit.audit import Audit, assemble_summary, audit_tables, summarize, write_outputs
 from driftkit.compare import (
     COUNTERPART,
     Comparison,
@@ -45,6 +44,8 @@ from driftkit.ingest import MANIFEST, read_notes, read_processed
 from driftkit.loaders import ClientData
 from driftkit.match import (
     BUSINESS_EVENT,
+    callouts_from_counts,
+    handoff_table,
 )
 from driftkit.schema import (
     LOCATION,
@@ -123,24 +124,10 @@ def combine(
         labels = episodes[EXPLAINED_BY].reset_index(drop=True)
         attribution, impact, more = _full(plan, grid, comparison, results, labels)
         parts.update(more.pop("parts"))
-        summary.update({k: _plain(v) for k, v in impact.totals.items()})
-        summary["findings_by_cause"] = dict(attribution.findings_by_cause)
-        summary["explained_share"] = _plain(attribution.explained_share)
-        summary["episodes_by_explanation"] = _explanations(labels)
-        summary["record_accuracy"] = _record_accuracy(more["accuracy"])
-        summary["callouts"] = list(attribution.callouts)
-        tables = {
-            "findings": attribution.findings,
-            "daily": comparison.daily,
-            "episodes": episodes,
-            "handoffs": attribution.handoffs,
-            "impact": impact.per_key,
-            "count_list": impact.count_list,
-            "rejects": data.rejects,
-            "bias": comparison.bias,
-            "projection": impact.projection,
-            "count_accuracy": more["count_errors"],
-        }
+        summary = assemble_summary(summary, attribution, impact, more["accuracy"])
+        tables = audit_tables(
+            comparison, episodes, attribution, impact, data.rejects, more["count_errors"]
+        )
     buckets = tuple(r.bucket for r in results)
     return PartitionedAudit(
         plan.config, summary, tables, comparison, attribution, impact, parts, buckets
@@ -175,25 +162,14 @@ def _measure_notes(
     counts: pd.DataFrame, systems: tuple[str, ...], measure: Measure
 ) -> tuple[str, ...]:
     """``align``'s notes about derived or unknown measures, from summed row counts."""
-    identity = {
-        Measure.ON_HAND: "available + committed + unavailable",
-        Measure.AVAILABLE: "on_hand - committed",
-    }[measure]
-    counts = counts.reindex(list(systems), fill_value=0)
-    notes = []
-    for system, row in counts.iterrows():  # a handful of systems, not data rows
-        total, made, unknown = int(row["rows"]), int(row["derived"]), int(row["unknown"])
-        parts = []
-        if made:
-            parts.append(f"{measure} derived as {identity} for {made} of {total} snapshots")
-        if unknown:
-            parts.append(
-                f"{measure} unknown and not derivable for {unknown} of {total} snapshots "
-                "(absent on the days they decide)"
-            )
-        if parts:
-            notes.append(f"{system}: " + "; ".join(parts))
-    return tuple(notes)
+    counts = counts.reindex(list(systems), fill_value=0).astype(int)
+    return measure_notes(
+        systems,
+        counts["rows"].to_numpy(),
+        counts["derived"].to_numpy(),
+        counts["unknown"].to_numpy(),
+        measure,
+    )
 
 
 def _comparison(
@@ -313,8 +289,10 @@ def _full(
     edges = pd.concat([f["edges"] for f in full], ignore_index=True)
     attribution = Attribution(
         findings=findings,
-        handoffs=handoff_map(edges),
-        callouts=format_callouts(pd.concat([f["formats"] for f in full], ignore_index=True)),
+        handoffs=handoff_table(edges),
+        callouts=callouts_from_counts(
+            pd.concat([f["formats"] for f in full], ignore_index=True), RULES.match
+        ),
         matches=_NO_MATCHES,
         findings_by_cause=count_by_cause(findings),
         explained_share=explained / covered if covered else float("nan"),
@@ -381,26 +359,3 @@ def _count_list(frames: list[pd.DataFrame]) -> pd.DataFrame:
     table = table.iloc[order].reset_index(drop=True)
     table["rank"] = np.arange(1, len(table) + 1)
     return table[list(COUNT_LIST_COLUMNS)]
-
-
-def _explanations(labels: pd.Series) -> dict[str, int]:
-    """Episodes per explanation (``audit.run_audit``'s ``episodes_by_explanation``)."""
-    counts = labels.replace("", "unexplained").value_counts()
-    return {str(k): int(v) for k, v in counts.items()}
-
-
-def _record_accuracy(table: pd.DataFrame) -> dict[str, Any]:
-    """System → share of counted keys where its record was exact (as in ``summary.json``)."""
-    pairs = zip(table[SYSTEM], table["record_accuracy"], strict=True)
-    return {str(system): _plain(share) for system, share in pairs} if len(table) else {}
-
-
-def _plain(value: Any) -> Any:
-    """JSON-safe scalars: numpy numbers to Python, NaN to None."""
-    if value is None:
-        return None
-    if hasattr(value, "item"):
-        value = value.item()
-    if isinstance(value, float) and value != value:
-        return None
-    return value

@@ -23,6 +23,7 @@ from driftkit import schema
 from driftkit._causes import (
     AttributionRules,
 )
+from driftkit._causes_events import HandoffStats
 from driftkit.align import Grid, align
 from driftkit.config import ClientConfig
 from driftkit.errors import InputError
@@ -54,37 +55,6 @@ def _no_span() -> pd.DataFrame:
             "max": pd.Series(dtype="datetime64[us, UTC]"),
         }
     )
-
-
-def _series() -> pd.Series:
-    return pd.Series(dtype="float64")
-
-
-@dataclass(frozen=True)
-class HandoffStats:
-    """Global statistics of the handoff map that the event detectors compare with.
-
-    Attributes
-    ----------
-    normal
-        ``(target, family, location)`` → share of the business events sent while the target
-        exported events that it recorded (the source's own record included):
-        ``match.deliveries``' *normal* test.
-    received_share
-        The same share without the source's own record (``missing_event`` confidence).
-    latency_p50
-        ``(target, family)`` → median latency (h) of the normal deliveries received.
-    last_received
-        ``target`` → its last receipt of a delivery (UTC).
-    delay_p95
-        ``(system, kind)`` → p95 of applied − occurred (h) of first records, syncs excluded.
-    """
-
-    normal: pd.Series = field(default_factory=_series)
-    received_share: pd.Series = field(default_factory=_series)
-    latency_p50: pd.Series = field(default_factory=_series)
-    last_received: pd.Series = field(default_factory=_series)
-    delay_p95: pd.Series = field(default_factory=_series)
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ followed by one vectorized staleness test.  See ``docs/metrics.md``.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -179,20 +180,45 @@ def _measure_notes(
         cells.system_code, weights=np.isnan(direct) & ~np.isnan(values), minlength=n
     )
     missing = np.bincount(cells.system_code, weights=np.isnan(values), minlength=n)
+    return measure_notes(cells.systems, rows, derived.astype(int), missing.astype(int), measure)
+
+
+def measure_notes(
+    systems: Sequence[str],
+    rows: np.ndarray,
+    derived: np.ndarray,
+    unknown: np.ndarray,
+    measure: Measure,
+) -> tuple[str, ...]:
+    """The grid's notes about derived or unknown measures, from per-system row counts.
+
+    Parameters
+    ----------
+    systems
+        System names.
+    rows, derived, unknown
+        Per system (same order): snapshot rows, rows whose measure was derived, rows whose
+        measure stayed unknown.
+    measure
+        The client's measure.
+
+    Returns
+    -------
+    tuple[str, ...]
+        One note per system with derived or unknown values.
+    """
     identity = {
         Measure.ON_HAND: "available + committed + unavailable",
         Measure.AVAILABLE: "on_hand - committed",
     }[measure]
     notes = []
-    for system, total, made, unknown in zip(
-        cells.systems, rows, derived.astype(int), missing.astype(int), strict=True
-    ):
+    for system, total, made, lost in zip(systems, rows, derived, unknown, strict=True):
         parts = []
         if made:
             parts.append(f"{measure} derived as {identity} for {made} of {total} snapshots")
-        if unknown:
+        if lost:
             parts.append(
-                f"{measure} unknown and not derivable for {unknown} of {total} snapshots "
+                f"{measure} unknown and not derivable for {lost} of {total} snapshots "
                 "(absent on the days they decide)"
             )
         if parts:

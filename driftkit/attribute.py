@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from driftkit._causes import FINDING_COLUMNS, AttributionRules, _combine, _Context
-from driftkit._causes_events import duplicates, late, missing, stale_syncs
+from driftkit._causes_events import HandoffStats, duplicates, late, missing, stale_syncs
 from driftkit._causes_values import reverted_counts, unexplained_residuals, unit_ratios
 from driftkit._episodes import _resets, covering, episode_fallback, timing_drift
 from driftkit.align import Grid
@@ -114,25 +114,7 @@ def attribute(
     matches = match_events(data.events, catalog=data.catalog, rules=rules.match)
     delivered = deliveries(matches, rules.match)
     handoffs, callouts = map_handoffs(delivered, matches, rules.match)
-    stale = stale_syncs(matches, ctx)
-    detected = [
-        duplicates(matches, ctx),
-        missing(delivered, ctx),
-        late(matches, ctx),
-        stale,
-        reverted_counts(ctx, stale, matches),
-        unit_ratios(ctx),
-    ]
-    residual_causes = _combine(detected)
-    explains = residual_causes["cause"].isin([str(Cause.STALE_OVERWRITE), str(Cause.UNIT_MISMATCH)])
-    detected.append(unexplained_residuals(ctx, residual_causes[explains], delivered))
-    findings = _combine(detected)
-    timing = timing_drift(data, grid, comparison.episodes)
-    vs_authority = (comparison.episodes[COUNTERPART] == grid.authority).to_numpy()
-    for first in (vs_authority, ~vs_authority):  # against the authority first, then the rest
-        episodes = comparison.episodes[first]
-        findings = _combine([findings, episode_fallback(episodes, findings, timing[first], ctx)])
-    findings = _priced(findings, data.catalog)
+    findings, timing = detect_causes(data, comparison, ctx, matches, delivered)
     labels = explain_episodes(findings, comparison.episodes, timing, ctx.tz, _resets(ctx))
     return Attribution(
         findings=findings,
@@ -145,6 +127,58 @@ def attribute(
         ),
         explained_by=labels,
     )
+
+
+def detect_causes(
+    data: ClientData,
+    comparison: Comparison,
+    ctx: _Context,
+    matches: pd.DataFrame,
+    delivered: pd.DataFrame,
+    stats: HandoffStats | None = None,
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """Run every cause detector, then the episode fallbacks, and price the findings.
+
+    Parameters
+    ----------
+    data
+        The client's canonical tables.
+    comparison
+        ``compare.compare`` of the same data.
+    ctx
+        The detectors' context (grid, residuals, counts, catalog, rules).
+    matches, delivered
+        ``match.match_events`` and ``match.deliveries`` of the events.
+    stats
+        Client-wide handoff statistics for ``missing``/``late``; computed from
+        ``matches``/``delivered`` when None.
+
+    Returns
+    -------
+    tuple[pandas.DataFrame, numpy.ndarray]
+        The findings (columns ``sku, location, system, counterpart, cause, first_seen,
+        last_seen, units, value, confidence, evidence``) and ``timing_drift`` of the
+        episodes.
+    """
+    stale = stale_syncs(matches, ctx)
+    detected = [
+        duplicates(matches, ctx),
+        missing(delivered, ctx, stats),
+        late(matches, ctx, stats),
+        stale,
+        reverted_counts(ctx, stale, matches),
+        unit_ratios(ctx),
+    ]
+    residual_causes = _combine(detected)
+    explains = residual_causes["cause"].isin([str(Cause.STALE_OVERWRITE), str(Cause.UNIT_MISMATCH)])
+    detected.append(unexplained_residuals(ctx, residual_causes[explains], delivered))
+    findings = _combine(detected)
+    timing = timing_drift(data, ctx.grid, comparison.episodes)
+    vs_authority = (comparison.episodes[COUNTERPART] == ctx.grid.authority).to_numpy()
+    for first in (vs_authority, ~vs_authority):  # against the authority first, then the rest
+        episodes = comparison.episodes[first]
+        findings = _combine([findings, episode_fallback(episodes, findings, timing[first], ctx)])
+    return _priced(findings, data.catalog), timing
 
 
 def _priced(findings: pd.DataFrame, catalog: pd.DataFrame) -> pd.DataFrame:

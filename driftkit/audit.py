@@ -107,25 +107,14 @@ def run_audit(
     previous = (
         previous_summary(Path(reports_dir), config.id, run_at.date()) if reports_dir else None
     )
-    summary = summarize(config, data, grid, comparison, run_at=run_at, previous=previous)
-    summary.update({k: _plain(v) for k, v in impact.totals.items()})
-    summary["findings_by_cause"] = {k: int(v) for k, v in attribution.findings_by_cause.items()}
-    summary["explained_share"] = _plain(attribution.explained_share)
-    summary["episodes_by_explanation"] = _explanations(attribution.explained_by)
-    summary["record_accuracy"] = _record_accuracy(record_accuracy)
-    summary["callouts"] = list(attribution.callouts)
-    tables = {
-        "findings": attribution.findings,
-        "daily": comparison.daily,
-        "episodes": comparison.episodes.assign(explained_by=attribution.explained_by.to_numpy()),
-        "handoffs": attribution.handoffs,
-        "impact": impact.per_key,
-        "count_list": impact.count_list,
-        "rejects": data.rejects,
-        "bias": comparison.bias,
-        "projection": impact.projection,
-        "count_accuracy": count_errors,
-    }
+    summary = assemble_summary(
+        summarize(config, data, grid, comparison, run_at=run_at, previous=previous),
+        attribution,
+        impact,
+        record_accuracy,
+    )
+    episodes = comparison.episodes.assign(explained_by=attribution.explained_by.to_numpy())
+    tables = audit_tables(comparison, episodes, attribution, impact, data.rejects, count_errors)
     audit = Audit(config, data, grid, comparison, attribution, impact, summary, tables)
     if out_dir is not None:
         write_outputs(audit, Path(out_dir))
@@ -177,6 +166,64 @@ def summarize(
     summary["notes"] = [*data.notes, *grid.notes]
     summary["previous"] = _headline_of(previous)
     return summary
+
+
+def assemble_summary(
+    summary: dict[str, Any],
+    attribution: Attribution,
+    impact: Impact,
+    record_accuracy: pd.DataFrame,
+) -> dict[str, Any]:
+    """The whole ``summary.json`` object: :func:`summarize`'s plus impact, causes, accuracy.
+
+    Parameters
+    ----------
+    summary
+        Output of :func:`summarize`; not mutated.
+    attribution, impact
+        The audit's attribution and impact.
+    record_accuracy
+        ``accuracy.count_accuracy``'s per-system table (``system, record_accuracy``).
+
+    Returns
+    -------
+    dict
+        ``summary`` followed by the impact totals, ``findings_by_cause``,
+        ``explained_share``, ``episodes_by_explanation``, ``record_accuracy`` and
+        ``callouts``.
+    """
+    return {
+        **summary,
+        **{k: _plain(v) for k, v in impact.totals.items()},
+        "findings_by_cause": {k: int(v) for k, v in attribution.findings_by_cause.items()},
+        "explained_share": _plain(attribution.explained_share),
+        "episodes_by_explanation": _explanations(attribution.explained_by),
+        "record_accuracy": _record_accuracy(record_accuracy),
+        "callouts": list(attribution.callouts),
+    }
+
+
+def audit_tables(
+    comparison: Comparison,
+    episodes: pd.DataFrame,
+    attribution: Attribution,
+    impact: Impact,
+    rejects: pd.DataFrame,
+    count_errors: pd.DataFrame,
+) -> dict[str, pd.DataFrame]:
+    """The run's CSV tables by name (DESIGN §9), ``episodes`` with their ``explained_by``."""
+    return {
+        "findings": attribution.findings,
+        "daily": comparison.daily,
+        "episodes": episodes,
+        "handoffs": attribution.handoffs,
+        "impact": impact.per_key,
+        "count_list": impact.count_list,
+        "rejects": rejects,
+        "bias": comparison.bias,
+        "projection": impact.projection,
+        "count_accuracy": count_errors,
+    }
 
 
 def write_outputs(audit: Audit, run_dir: Path) -> None:

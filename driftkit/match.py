@@ -334,9 +334,31 @@ def deliveries(matches: pd.DataFrame, rules: MatchRules = MatchRules()) -> pd.Da
         and ``received`` False when the target never applied it, ``copies`` the number of
         times the target applied it beyond the first.
     """
-    first = first_records(matches)
-    sources = first[first[SYSTEM] == first[SOURCE]]
     span = matches.groupby(SYSTEM)[APPLIED_AT].agg(["min", "max"])
+    joined = delivery_candidates(first_records(matches), span)
+    share = joined.groupby([TARGET, FAMILY, LOCATION])["received"].transform("mean")
+    joined["normal"] = share >= rules.normal_share
+    return _delivery_columns(joined[joined[TARGET] != joined[SOURCE]])
+
+
+def delivery_candidates(first: pd.DataFrame, span: pd.DataFrame) -> pd.DataFrame:
+    """Every source record joined with each system whose export span ``span`` covers it.
+
+    Parameters
+    ----------
+    first
+        Output of :func:`first_records`.
+    span
+        Per system (index), the ``min`` and ``max`` of its ``applied_at``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The source's columns of ``first`` plus ``target``, ``min``, ``max``, the target's
+        ``applied_at_target``, ``ref_format_target``, ``event_id_target``, ``copies``
+        (NaN where the target never applied the event) and ``received``.
+    """
+    sources = first[first[SYSTEM] == first[SOURCE]]
     candidates = sources.merge(span.rename_axis(TARGET).reset_index(), how="cross")
     opened = candidates["min"] - pd.Timedelta(hours=SPAN_SLACK_H)
     candidates = candidates[candidates[APPLIED_AT].between(opened, candidates["max"])]
@@ -347,10 +369,7 @@ def deliveries(matches: pd.DataFrame, rules: MatchRules = MatchRules()) -> pd.Da
         how="left",
         suffixes=("", "_target"),
     )
-    joined["received"] = joined[f"{APPLIED_AT}_target"].notna()
-    share = joined.groupby([TARGET, FAMILY, LOCATION])["received"].transform("mean")
-    joined["normal"] = share >= rules.normal_share
-    return _delivery_columns(joined[joined[TARGET] != joined[SOURCE]])
+    return joined.assign(received=joined[f"{APPLIED_AT}_target"].notna())
 
 
 def _delivery_columns(joined: pd.DataFrame) -> pd.DataFrame:
@@ -416,6 +435,18 @@ def map_handoffs(
         callouts about missing events that cluster on one reference format.
     """
     edges = delivered[delivered["normal"]]
+    return handoff_table(edges), format_callouts(edges, matches, rules)
+
+
+def handoff_table(edges: pd.DataFrame) -> pd.DataFrame:
+    """The handoff map of :func:`map_handoffs` from its normal deliveries ``edges``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``source, target, kind, events, matched, missing, duplicated,
+        missing_share, source_formats, target_formats, latency_p50_h, latency_p95_h``.
+    """
     table = (
         edges.assign(doubled=edges["copies"] > 0)
         .groupby(EDGE)
@@ -432,7 +463,7 @@ def map_handoffs(
     table["latency_p95_h"] = latency.quantile(0.95)
     table = table.reset_index().reindex(columns=HANDOFF_COLUMNS)
     table = table.astype({c: np.int64 for c in ("events", "matched", "missing", "duplicated")})
-    return table.sort_values(EDGE, ignore_index=True), format_callouts(edges, matches, rules)
+    return table.sort_values(EDGE, ignore_index=True)
 
 
 def _format_lists(edges: pd.DataFrame, column: str) -> pd.Series:
@@ -461,19 +492,44 @@ def format_callouts(
         e.g. ``wms never received 14 of 16 receipts whose erp reference looks like
         `PO#999-A` (all other formats: 0 missing of 230)``.
     """
+    return callouts_from_counts(format_counts(edges, first_records(matches)), rules)
+
+
+def format_counts(edges: pd.DataFrame, first: pd.DataFrame) -> pd.DataFrame:
+    """Per target, kind, recording system and reference format: expected and missing events.
+
+    Parameters
+    ----------
+    edges
+        The normal rows of :func:`deliveries`.
+    first
+        :func:`first_records` of the matches.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``target, kind, system, ref_format, events, missing``.
+    """
     expected = edges.drop_duplicates([BUSINESS_EVENT, TARGET])[[BUSINESS_EVENT, TARGET, KIND]]
-    seen = first_records(matches)[[BUSINESS_EVENT, SYSTEM, REF_FORMAT]]
-    rows = expected.merge(seen, on=BUSINESS_EVENT)
+    rows = expected.merge(first[[BUSINESS_EVENT, SYSTEM, REF_FORMAT]], on=BUSINESS_EVENT)
     rows = rows[rows[SYSTEM] != rows[TARGET]]
     got = edges.set_index([BUSINESS_EVENT, TARGET])["received"]
-    rows["missing"] = ~got.reindex(
-        pd.MultiIndex.from_frame(rows[[BUSINESS_EVENT, TARGET]])
-    ).to_numpy(dtype=bool)
+    where = pd.MultiIndex.from_frame(rows[[BUSINESS_EVENT, TARGET]])
+    rows = rows.assign(missing=~got.reindex(where).to_numpy(dtype=bool))
+    stats = rows.groupby([TARGET, KIND, SYSTEM, REF_FORMAT])["missing"]
+    return stats.agg(events="size", missing="sum").reset_index()
+
+
+def callouts_from_counts(counts: pd.DataFrame, rules: MatchRules = MatchRules()) -> list[str]:
+    """The sentences of :func:`format_callouts` from :func:`format_counts` (or sums of them).
+
+    Returns
+    -------
+    list[str]
+        One sentence per reference format whose events vanish.
+    """
     group = [TARGET, KIND, SYSTEM]
-    stats = rows.groupby([*group, REF_FORMAT]).agg(
-        events=("missing", "size"), missing=("missing", "sum")
-    )
-    stats = stats.reset_index()
+    stats = counts.groupby([*group, REF_FORMAT])[["events", "missing"]].sum().reset_index()
     totals = stats.groupby(group)[["events", "missing"]].transform("sum")
     other_events = totals["events"] - stats["events"]
     other_missing = totals["missing"] - stats["missing"]
