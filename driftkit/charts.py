@@ -231,8 +231,9 @@ def count_list(top: pd.DataFrame, *, n: int = 25) -> alt.Chart:
     alt.Chart
         Horizontal bars labelled ``sku @ location``, coloured by reason.
     """
-    data = _frame(top, ("sku", "location", "expected_value", "reason", "system"), "count_list")
-    data = data.nlargest(n, "expected_value")
+    columns = ("sku", "location", "expected_value", "reason", "system")
+    ranked = top.nlargest(n, "expected_value") if "expected_value" in top else top
+    data = _frame(ranked, columns, "count_list")  # the top n is a selection, not a truncation
     data["label"] = data["sku"].astype(str) + " @ " + data["location"].astype(str)
     return (
         alt.Chart(

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import altair as alt
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -182,7 +183,10 @@ def test_data_is_inline_never_a_side_file(name: str) -> None:
     assert not [v for k, v in _walk(spec) if k == "url"]
 
 
-@pytest.mark.parametrize("name", NAMES, ids=NAMES)
+AGGREGATED = [n for n in NAMES if n != "count_list"]  # count_list selects its own top n
+
+
+@pytest.mark.parametrize("name", AGGREGATED, ids=AGGREGATED)
 def test_more_than_5000_rows_is_refused_with_how_to_fix(name: str) -> None:
     build, frames = BUILDERS[name]
     inputs = frames()
@@ -315,6 +319,16 @@ def test_impact_projection_band_and_line_per_metric(weeks: list[Any], kind: str)
     assert line["encoding"]["y"]["field"] == "estimate"
     assert band["encoding"]["x"]["type"] == kind
     assert spec["facet"]["field"] == "metric"
+
+
+def test_count_list_charts_the_top_n_of_a_long_list() -> None:
+    """A client with 20,000 keys has a 20,000-row count list; the chart shows its top n."""
+    many = pd.concat([_top()] * (20_000 // len(_top()) + 1), ignore_index=True)
+    many["expected_value"] = np.arange(len(many), dtype=float)
+    spec = charts.count_list(many, n=25).to_dict()
+    (rows,) = spec["datasets"].values()
+    assert len(rows) == 25
+    assert min(r["expected_value"] for r in rows) == len(many) - 25
 
 
 def test_count_list_takes_top_n_by_expected_value() -> None:
