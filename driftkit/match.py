@@ -329,8 +329,8 @@ def deliveries(matches: pd.DataFrame, rules: MatchRules = MatchRules()) -> pd.Da
     pandas.DataFrame
         Columns ``business_event, sku, location, family, kind, source, target, reference,
         raw_reference, source_format, target_format, source_event_id, target_event_id,
-        qty_delta, magnitude, sent_at, received_at, latency_h, received, copies, normal``:
-        ``kind``/``qty_delta``/``magnitude`` are the source's record, ``received_at`` NaT
+        qty_delta, commit_delta, magnitude, sent_at, received_at, latency_h, received, copies, normal``:
+        ``kind``/``qty_delta``/``commit_delta``/``magnitude`` are the source's record, ``received_at`` NaT
         and ``received`` False when the target never applied it, ``copies`` the number of
         times the target applied it beyond the first.
     """
@@ -388,7 +388,7 @@ def _delivery_columns(joined: pd.DataFrame) -> pd.DataFrame:
     out["copies"] = out["copies"].fillna(0).astype(np.int64)
     columns = [BUSINESS_EVENT, SKU, LOCATION, FAMILY, KIND, SOURCE, TARGET, REFERENCE]
     columns += [RAW_REFERENCE, "source_format", "target_format", "source_event_id"]
-    columns += ["target_event_id", QTY_DELTA, MAGNITUDE, "sent_at", "received_at"]
+    columns += ["target_event_id", QTY_DELTA, COMMIT_DELTA, MAGNITUDE, "sent_at", "received_at"]
     return out[[*columns, LATENCY_H, "received", "copies", "normal"]].reset_index(drop=True)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import shutil
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -183,3 +184,44 @@ def test_every_sample_episode_is_explained(client: str) -> None:
     assert len(labels) == len(audit.comparison.episodes)
     assert (labels != "").all(), labels.value_counts()
     assert "unexplained" not in audit.summary["episodes_by_explanation"]
+
+
+OLT_TOML = """\
+[client]
+name = "OLT Jewellery (real Shopify exports)"
+timezone = "UTC"
+authority = "inventory"
+measure = "available"
+
+[systems.inventory]
+kind = "storefront"
+format = "shopify_inventory"
+snapshots = "raw/inventory_export_1.csv"
+as_of = "2023-03-01T12:00:00"
+[systems.inventory.locations]
+"Once-Loved Treasures" = "main"
+
+[systems.products]
+kind = "storefront"
+format = "shopify_products"
+snapshots = "raw/products_export_1.csv"
+as_of = "2023-03-01T12:00:00"
+"""
+
+
+def test_real_shopify_exports_of_one_store_audit_to_zero_drift(
+    tmp_path: Path, realdata: Path
+) -> None:
+    """The OLT store's inventory and products exports agree: the real zero-drift baseline,
+    audited end to end on the `available` measure (no events, no catalog)."""
+    folder = tmp_path / "olt-jewellery"
+    (folder / "raw").mkdir(parents=True)
+    for name in ("inventory_export_1.csv", "products_export_1.csv"):
+        shutil.copy(realdata / "shopify_olt_jewellery" / name, folder / "raw" / name)
+    (folder / "client.toml").write_text(OLT_TOML, encoding="utf-8")
+    summary = run_audit(folder).summary
+    assert summary["compared_cells"] == summary["sku_locations"] == 881
+    assert summary["agreement_rate"] == 1.0
+    assert summary["drifted_sku_locations"] == 0
+    assert summary["rows_read"] == 884 + 6006
+    assert sum(summary["findings_by_cause"].values()) == 0
