@@ -39,7 +39,7 @@ class AuditOptions:
     end: date | None = None
     html: bool = True
     jobs: int | None = None
-    engine: str = "pandas"
+    engine: str | None = None  # None: in-process; "pandas"/"dask": partitioned (docs/scale.md)
     scheduler: str | None = None
 
 
@@ -83,16 +83,16 @@ def client_dirs(dirs: list[Path], all_dir: Path | None) -> list[Path]:
 
 def run_batch(dirs: list[Path], options: AuditOptions) -> list[ClientResult]:
     """Audit every client (``options.jobs`` at a time), then write ``index.html``."""
-    if options.scheduler and options.engine == "pandas":
+    if options.scheduler and options.engine != "dask":
         from driftkit.cluster import run_batch_on_cluster
 
         dispatched = run_batch_on_cluster(dirs, options, scheduler=options.scheduler)
         _write_index(options.out, dispatched)
         return dispatched
-    # The dask engine spreads each client's buckets over the cluster: clients go one by one.
+    # A partitioned engine spreads each client's buckets over the processes: clients go one by one.
     jobs = (
         1
-        if options.engine == "dask"
+        if options.engine is not None
         else max(1, min(options.jobs or os.cpu_count() or 1, len(dirs)))
     )
     results: list[ClientResult] = []
@@ -131,7 +131,7 @@ def audit_client(client_dir: Path, options: AuditOptions) -> ClientResult:
             _execute_notebook(client_dir, staging, options)
             step = "html"
             _export_html(staging, client_dir)
-        elif options.engine == "dask":
+        elif options.engine is not None:
             step = "partitioned analysis"
             _run_partitioned(client_dir, staging, options)
         else:
@@ -152,7 +152,8 @@ def audit_client(client_dir: Path, options: AuditOptions) -> ClientResult:
 
 
 def _run_partitioned(client_dir: Path, run_dir: Path, options: AuditOptions) -> None:
-    """The audit bucket by bucket on Dask (docs/scale.md): ingest if stale, then recombine."""
+    """The audit bucket by bucket (docs/scale.md): in a local process pool of ``--jobs``
+    (pandas engine) or on Dask; ingest first when stale, then recombine."""
     from driftkit.config import load_config
     from driftkit.partition import ingested, run_partitioned
 
@@ -160,9 +161,9 @@ def _run_partitioned(client_dir: Path, run_dir: Path, options: AuditOptions) -> 
     audit = run_partitioned(
         config,
         ingested(config),
-        engine="dask",
+        engine=options.engine or "pandas",
         jobs=options.jobs,
-        scheduler=options.scheduler,
+        scheduler=options.scheduler if options.engine == "dask" else None,
         start=options.start,
         end=options.end,
         reports_dir=options.out,

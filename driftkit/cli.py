@@ -79,7 +79,13 @@ def _parser() -> argparse.ArgumentParser:
     aud.add_argument("--end", type=date.fromisoformat, default=None)
     aud.add_argument("--jobs", type=int, default=None, help="parallel clients (default: cores)")
     aud.add_argument("--no-html", dest="html", action="store_false", help="skip the notebook")
-    aud.add_argument("--engine", choices=("pandas", "dask"), default="pandas")
+    aud.add_argument(
+        "--engine",
+        choices=("pandas", "dask"),
+        default=None,
+        help="audit bucket by bucket: pandas = local process pool of --jobs, dask = Dask cluster "
+        "(default: the whole client in one process)",
+    )
     aud.add_argument("--scheduler", default=None, metavar="ADDRESS")
     aud.set_defaults(run=_audit)
 
@@ -172,10 +178,10 @@ def _distinct_skus(data: ClientData) -> pd.Series:
 def _audit(args: argparse.Namespace) -> int:
     from driftkit.batch import AuditOptions, client_dirs, run_batch
 
-    if args.engine == "dask" and args.html:
+    if args.engine is not None and args.html:
         raise ConfigError(
-            "--engine dask runs the audit bucket by bucket and has no notebook report yet; "
-            "add --no-html, or drop --engine dask for the HTML report"
+            f"--engine {args.engine} runs the audit bucket by bucket and has no notebook report "
+            f"yet; add --no-html, or drop --engine {args.engine} for the HTML report"
         )
     dirs = client_dirs(args.client_dirs, args.all)
     options = AuditOptions(

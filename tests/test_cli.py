@@ -188,8 +188,14 @@ def test_simulate_refuses_an_unknown_cause(
     assert "unknown cause 'dupe'" in capsys.readouterr().err
 
 
-def test_audit_engine_dask_equals_the_in_process_audit(tmp_path: Path) -> None:
-    """`--engine dask` (buckets on a LocalCluster) writes the same headline numbers."""
+@pytest.mark.parametrize(
+    ("engine", "jobs"), [("dask", "1"), ("pandas", "2")], ids=["dask", "pandas-pool"]
+)
+def test_partitioned_engines_equal_the_in_process_audit(
+    tmp_path: Path, engine: str, jobs: str
+) -> None:
+    """`--engine dask` (a LocalCluster) and `--engine pandas` (a local process pool of --jobs)
+    audit bucket by bucket and write the same headline numbers as the in-process audit."""
     from driftkit.audit import run_audit
 
     client = tmp_path / "small"
@@ -202,9 +208,9 @@ def test_audit_engine_dask_equals_the_in_process_audit(tmp_path: Path) -> None:
             str(tmp_path / "r"),
             "--no-html",
             "--engine",
-            "dask",
+            engine,
             "--jobs",
-            "1",
+            jobs,
         ]
     )
     assert code == 0
@@ -215,7 +221,10 @@ def test_audit_engine_dask_equals_the_in_process_audit(tmp_path: Path) -> None:
         assert written[key] == expected[key], key
 
 
-def test_audit_engine_dask_refuses_html(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code = cli.main(["audit", str(tmp_path), "--engine", "dask"])
+@pytest.mark.parametrize("engine", ["dask", "pandas"])
+def test_partitioned_engines_refuse_html(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], engine: str
+) -> None:
+    code = cli.main(["audit", str(tmp_path), "--engine", engine])
     assert code == 2
     assert "--no-html" in capsys.readouterr().err
