@@ -26,6 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -195,12 +196,17 @@ DUCKDB_QUERIES = {
 }
 
 
-def run_duckdb(path: Path, n_days: int) -> dict[str, Any]:
-    """The same numbers as one hand-written DuckDB SQL script over the Parquet file."""
+def run_duckdb(path: Path, n_days: int, *, settings: Sequence[str] = ()) -> dict[str, Any]:
+    """The same numbers as one hand-written DuckDB SQL script over the Parquet file(s).
+
+    ``path`` may be a glob; ``settings`` are extra ``SET`` statements (memory limit, spill).
+    """
     import duckdb
 
     started = time.perf_counter()
     con = duckdb.connect()
+    for setting in settings:
+        con.execute(setting)
     con.execute("SET TimeZone = 'UTC'")
     fill = sql_fill(path, n_days)
     con.execute(DUCKDB_SQL.format(**fill))

@@ -181,31 +181,11 @@ FULL_NUMBERS = (
 
 def run_duckdb(root: Path, n_days: int) -> dict[str, Any]:
     """``bench_drift``'s DuckDB SQL over every bucket's Parquet, memory-limited (spills)."""
-    import duckdb
-
-    started = time.perf_counter()
-    con = duckdb.connect()
-    con.execute(f"SET memory_limit = '{DUCKDB_MEMORY}'")
-    con.execute(f"SET temp_directory = '{root / 'duckdb.tmp'}'")
-    con.execute("SET TimeZone = 'UTC'")
-    fill = base.sql_fill(root / "snapshots" / "*" / "*.parquet", n_days)
-    con.execute(base.DUCKDB_SQL.format(**fill))
-    cells = con.execute(base.DUCKDB_QUERIES["cells"].format(**fill)).fetchone()
-    last = con.execute(base.DUCKDB_QUERIES["last_day"].format(**fill)).fetchone()
-    daily = con.execute(base.DUCKDB_QUERIES["daily"].format(**fill)).fetchall()
-    n_episodes = con.execute(base.DUCKDB_QUERIES["episodes"].format(**fill)).fetchone()
-    seconds = time.perf_counter() - started
-    assert cells is not None and last is not None and n_episodes is not None
-    return {
-        "seconds": seconds,
-        "compared_cells": cells[0],
-        "agreeing_cells": cells[1],
-        "agreement_rate": cells[1] / cells[0] if cells[0] else None,
-        "drifted_sku_locations": cells[2],
-        "abs_drift_units_last_day": float(last[0]),
-        "episodes": n_episodes[0],
-        "daily": [list(row) for row in daily],
-    }
+    settings = (
+        f"SET memory_limit = '{DUCKDB_MEMORY}'",
+        f"SET temp_directory = '{root / 'duckdb.tmp'}'",
+    )
+    return base.run_duckdb(root / "snapshots" / "*" / "*.parquet", n_days, settings=settings)
 
 
 class TreeMemory:
