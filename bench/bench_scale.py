@@ -147,25 +147,41 @@ def run_partitioned(root: Path, engine: str, jobs: int) -> dict[str, Any]:
 
 
 def run_full(root: Path, engine: str, jobs: int) -> dict[str, Any]:
-    """The whole audit (attribution, impact, count accuracy): partitioned, or ``run_audit``."""
+    """The whole audit (attribution, impact, count accuracy): partitioned, or ``run_audit``.
+
+    Also scores the findings against the simulator's ground truth (precision and recall
+    per cause, as ``python -m driftkit.score`` does).
+    """
     import os
 
     from driftkit.audit import run_audit
     from driftkit.config import load_config
+    from driftkit.score import score
 
-    config = load_config(root.parents[2] / "client")
+    client = root.parents[2] / "client"
+    config = load_config(client)
     started = time.perf_counter()
     if engine == "single":
         os.chdir(root.parents[2])  # run_audit reads the fresh ingest in data/processed/<client>
         result = run_audit(config)
-        summary, buckets = result.summary, 1
+        summary, buckets, findings = result.summary, 1, result.attribution.findings
     else:
         from driftkit.partition import run_partitioned as audit
 
         parted = audit(config, root, engine=engine, jobs=jobs)
-        summary, buckets = parted.summary, len(parted.buckets)
+        summary, buckets, findings = parted.summary, len(parted.buckets), parted.tables["findings"]
+    seconds = time.perf_counter() - started
+    truth = pd.read_csv(client / "ground_truth.csv", dtype=str)
+    scored = score(findings, truth).set_index("cause")
     numbers = {k: summary[k] for k in FULL_NUMBERS}
-    return {"seconds": time.perf_counter() - started, "buckets": buckets, **numbers}
+    accuracy = scored[["precision", "recall"]].round(3).to_dict("index")
+    return {
+        "seconds": seconds,
+        "buckets": buckets,
+        "findings": len(findings),
+        "accuracy": accuracy,
+        **numbers,
+    }
 
 
 FULL_NUMBERS = (
@@ -330,32 +346,47 @@ def bench_size(n_skus: int, n_days: int, jobs: int, modes: list[str], work: Path
 CHILDREN = ("pandas", "dask", "duckdb", "full-single", "full-pandas", "full-dask")
 
 
-def bench_full(n_skus: int, n_days: int, jobs: int, work: Path) -> str:
-    """The whole audit of a simulated client: run_audit vs partitioned (pandas, dask)."""
-    from driftkit.config import load_config
-    from driftkit.ingest import ingest
-    from driftkit.simulate import simulate
+SINGLE_MAX_SKUS = 100_000  # run_audit holds the whole client: ≈ 8 GB at 100k SKUs × 30 days
+
+
+def bench_full(n_skus: int, n_days: int, jobs: int, work: Path, modes: list[str]) -> str:
+    """The whole audit of a simulated client: run_audit vs partitioned (pandas, dask).
+
+    The client is simulated in chunks straight into bucketed Parquet
+    (:func:`driftkit.simulate.simulate_ingested`), so it can be larger than memory;
+    ``run_audit`` (one process, the whole client in memory) only runs up to
+    :data:`SINGLE_MAX_SKUS`.
+    """
+    from driftkit.simulate import simulate_ingested
 
     started = time.perf_counter()
-    simulate(work / "full" / "client", skus=n_skus, days=n_days, seed=1, return_frames=False)
-    config = load_config(work / "full" / "client")
-    buckets = max(8, math.ceil(n_skus / 5_000))
-    root = work / "full" / "data" / "processed" / config.id
-    done = ingest(config, out=root, buckets=buckets)
+    root = work / "full" / "data" / "processed" / "client"
+    simulate_ingested(work / "full" / "client", root, skus=n_skus, days=n_days, seed=1, jobs=jobs)
     made = time.perf_counter() - started
-    rows = len(done.data.snapshots)
-    del done
-    results = {m: spawn(m, root, n_days, jobs) for m in ("full-single", "full-pandas", "full-dask")}
+    manifest = json.loads((root / "manifest.json").read_text())
+    rows, buckets = manifest["rows"], manifest["buckets"]
+    largest = max(
+        pq.ParquetFile(f).metadata.num_rows for f in (root / "snapshots").rglob("*.parquet")
+    )
+    chosen = [m for m in modes if m != "full-single" or n_skus <= SINGLE_MAX_SKUS]
+    results = {m: spawn(m, root, n_days, jobs) for m in chosen}
+    shutil.rmtree(work / "full")
     lines = [
-        f"whole audit of a simulated client: {n_skus:,} SKUs × {n_days} days, {rows:,} snapshot "
-        f"rows, {buckets} buckets (simulated + ingested in {made:.0f} s)",
-        f"{'engine':<12}{'compute s':>11}{'cpu s':>9}{'peak RSS MB':>13}",
+        f"whole audit of a simulated client: {n_skus:,} SKUs × {n_days} days, "
+        f"{rows['snapshots']:,} snapshot rows, {rows['events']:,} events, "
+        f"{rows['counts']:,} counts, {buckets} buckets (largest {largest:,} snapshot rows); "
+        f"simulated straight into Parquet in {made:.0f} s",
+        f"{'engine':<12}{'compute s':>11}{'cpu s':>9}{'peak RSS MB':>13}"
+        f"{'driver MB':>11}{'worker MB':>11}{'findings':>10}{'precision':>11}{'recall':>8}",
     ]
     for mode, r in results.items():
+        overall = r["accuracy"]["all"]
         lines.append(
             f"{mode:<12}{r['seconds']:>11.1f}{r['cpu_seconds']:>9.1f}{r['peak_rss_mb']:>13.0f}"
+            f"{r['driver_rss_mb']:>11.0f}{r['worker_rss_mb']:>11.0f}{r['findings']:>10,}"
+            f"{overall['precision']:>11.3f}{overall['recall']:>8.3f}"
         )
-    first = results["full-single"]
+    first = results[chosen[0]]
     problems = [
         f"{mode} {k}"
         for mode, r in results.items()
@@ -364,15 +395,23 @@ def bench_full(n_skus: int, n_days: int, jobs: int, work: Path) -> str:
         and not (isinstance(r[k], float) and np.isclose(r[k], first[k], rtol=1e-9))
     ]
     lines.append(f"numbers: { {k: first[k] for k in FULL_NUMBERS} }")
+    lines.append(
+        "precision / recall per cause: "
+        + ", ".join(
+            f"{cause} {pr['precision']:.3f}/{pr['recall']:.3f}"
+            for cause, pr in first["accuracy"].items()
+        )
+    )
     lines.append("all agree" if not problems else "DISAGREE: " + "; ".join(problems))
     text = "\n".join(lines)
     sys.stdout.write(text + "\n\n")
+    sys.stdout.flush()
     return text if not problems else text + "\n!"
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--skus", type=int, nargs="+", default=[100_000, 1_000_000])
+    parser.add_argument("--skus", type=int, nargs="*", default=[100_000, 1_000_000])
     parser.add_argument("--days", type=int, default=30)
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument(
@@ -382,8 +421,13 @@ def main(argv: list[str] | None = None) -> int:
         "--work", type=Path, default=None, help="folder for the data (default: temp)"
     )
     parser.add_argument(
-        "--full-skus", type=int, default=0, help="also time the whole audit on a simulated client"
+        "--full-skus",
+        type=int,
+        nargs="*",
+        default=[],
+        help="also time the whole audit on simulated clients of these sizes",
     )
+    parser.add_argument("--full-modes", nargs="+", default=list(CHILDREN[3:]), choices=CHILDREN[3:])
     parser.add_argument("--child", choices=[*CHILDREN], help=argparse.SUPPRESS)
     parser.add_argument("--data", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -392,8 +436,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     with tempfile.TemporaryDirectory(dir=args.work) as tmp:
         texts = [bench_size(n, args.days, args.jobs, args.modes, Path(tmp)) for n in args.skus]
-        if args.full_skus:
-            texts.append(bench_full(args.full_skus, args.days, args.jobs, Path(tmp)))
+        for n in args.full_skus:
+            texts.append(bench_full(n, args.days, args.jobs, Path(tmp), args.full_modes))
     return 1 if any(t.endswith("!") for t in texts) else 0
 
 

@@ -207,10 +207,16 @@ def make_plan(
     demand: str,
     sku_style: str,
     unit_mismatch: float,
+    sku_numbers: np.ndarray | None = None,
 ) -> Plan:
-    """Draw the catalog, keys and their demand and replenishment parameters."""
+    """Draw the catalog, keys and their demand and replenishment parameters.
+
+    ``sku_numbers`` (default ``0..n_skus-1``) number the SKU codes, so that the chunks of a
+    large simulation (:mod:`driftkit._simscale`) get disjoint SKUs.
+    """
     rng = np.random.default_rng([seed, 0])
-    skus, raw = _sku_codes(client_id, n_skus, sku_style)
+    numbers = np.arange(n_skus) if sku_numbers is None else np.asarray(sku_numbers)
+    skus, raw = _sku_codes(client_id, numbers, sku_style)
     locations = ("main", *(f"dc{i}" for i in range(2, n_locations)), "east")
     key_sku = np.repeat(np.arange(n_skus), n_locations)
     key_loc = np.tile(np.arange(n_locations), n_skus)
@@ -256,12 +262,15 @@ def make_plan(
     )
 
 
-def _sku_codes(client_id: str, n: int, style: str) -> tuple[list[str], dict[str, np.ndarray]]:
+def _sku_codes(
+    client_id: str, numbers: np.ndarray, style: str
+) -> tuple[list[str], dict[str, np.ndarray]]:
+    """(canonical SKU per number, each system's raw spelling of it)."""
     if style == "numeric":
-        codes = np.array([f"{1000 + 37 * i:07d}" for i in range(n)], dtype=object)
+        codes = np.array([f"{1000 + 37 * i:07d}" for i in numbers.tolist()], dtype=object)
         return list(codes), {s: codes for s in (*SYSTEMS, "catalog")}
     prefix = "".join(p[0] for p in client_id.replace("_", "-").split("-") if p).upper()[:3]
-    nums = [str(10001 + i) for i in range(n)]
+    nums = [str(10001 + i) for i in numbers.tolist()]
     dashed = np.array([f"{prefix}-{x}" for x in nums], dtype=object)
     plain = np.array([f"{prefix}{x}" for x in nums], dtype=object)
     lower = np.array([f"{prefix.lower()}-{x}" for x in nums], dtype=object)

@@ -67,12 +67,15 @@ def write_client(folder: Path, plan: Plan, stack: Stack, *, name: str) -> None:
     _write_erp(raw / "erp", plan, stack)
     _write_shopify(raw / "shop", plan, stack.snapshots["shop"])
     _write_mapped_events(raw / "shop" / _EVENTS_FILE["shop"], plan, "shop", stack.events["shop"])
-    truth = stack.truth.set_column(
-        4, "time", _format_time(stack.truth["time"], "UTC", "%Y-%m-%dT%H:%M:%SZ")
-    )
-    write_csv(folder / "ground_truth.csv", {n: truth[n] for n in truth.column_names})
+    write_truth(folder / "ground_truth.csv", stack.truth)
     pq.write_table(stack.physical, folder / "truth" / "physical.parquet")
     pq.write_table(stack.demand, folder / "truth" / "demand.parquet")
+
+
+def write_truth(path: Path, truth: pa.Table) -> None:
+    """Write the ground truth (``TRUTH_COLUMNS``) as CSV with UTC ISO times."""
+    truth = truth.set_column(4, "time", _format_time(truth["time"], "UTC", "%Y-%m-%dT%H:%M:%SZ"))
+    write_csv(path, {n: truth[n] for n in truth.column_names})
 
 
 # --- CSV text built in Arrow (RFC 4180 quoting only where needed, like real exports) --------

@@ -80,12 +80,13 @@ def ingest(
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
     for table in BUCKETED:
-        _write_bucketed(getattr(data, table), table, staging / table, buckets)
+        write_bucketed(getattr(data, table), table, staging / table, buckets)
     for table in WHOLE:
-        _write(getattr(data, table), schema.TABLES[table], staging / f"{table}.parquet")
+        write_table(getattr(data, table), table, staging / f"{table}.parquet")
     data.files.to_parquet(staging / "files.parquet", index=False)
-    (staging / MANIFEST).write_text(json.dumps(_manifest(config, data, buckets), indent=2))
-    _replace(staging, dest)
+    rows = {t: len(getattr(data, t)) for t in (*BUCKETED, *WHOLE)}
+    write_manifest(staging, config, buckets, rows, data.notes)
+    replace_folder(staging, dest)
     return Ingested(path=dest, data=data, buckets=buckets)
 
 
@@ -123,18 +124,42 @@ def read_notes(path: str | Path) -> tuple[str, ...]:
     return tuple(manifest.get("notes", ()))
 
 
-def _write_bucketed(frame: pd.DataFrame, table: str, folder: Path, buckets: int) -> None:
+def write_bucketed(frame: pd.DataFrame, table: str, folder: Path, buckets: int) -> None:
+    """Write ``frame`` (canonical ``table``) as ``folder/bucket=NN/part-0.parquet`` files.
+
+    Each bucket folder must be new: writers of disjoint SKU sets may share ``folder``.
+    """
     codes = sku_buckets(frame[schema.SKU], buckets) if len(frame) else np.zeros(0, np.int32)
-    folder.mkdir(parents=True)
+    folder.mkdir(parents=True, exist_ok=True)
     for bucket in np.unique(codes):
         part = folder / f"bucket={bucket:02d}"
         part.mkdir()
-        _write(frame[codes == bucket], schema.TABLES[table], part / "part-0.parquet")
+        write_table(frame[codes == bucket], table, part / "part-0.parquet")
 
 
-def _write(frame: pd.DataFrame, arrow_schema: pa.Schema, path: Path) -> None:
-    table = pa.Table.from_pandas(frame, schema=arrow_schema, preserve_index=False)
-    pq.write_table(table, path, compression="zstd")
+def write_table(frame: pd.DataFrame, table: str, path: Path) -> None:
+    """Write ``frame`` as Parquet (zstd) with the canonical schema of ``table``."""
+    arrow = pa.Table.from_pandas(frame, schema=schema.TABLES[table], preserve_index=False)
+    pq.write_table(arrow, path, compression="zstd")
+
+
+def write_manifest(
+    folder: Path,
+    config: ClientConfig,
+    buckets: int,
+    rows: dict[str, int],
+    notes: tuple[str, ...] | list[str] = (),
+) -> None:
+    """Write ``manifest.json``: the client's current source files (freshness), buckets, rows."""
+    manifest = {
+        "client": config.id,
+        "buckets": buckets,
+        "bucket_hash": "pandas.util.hash_pandas_object(sku) mod buckets",
+        "rows": rows,
+        "notes": list(notes),
+        "sources": _sources(config),
+    }
+    (folder / MANIFEST).write_text(json.dumps(manifest, indent=2))
 
 
 def _sources(config: ClientConfig) -> dict[str, list[float]]:
@@ -145,18 +170,7 @@ def _sources(config: ClientConfig) -> dict[str, list[float]]:
     }
 
 
-def _manifest(config: ClientConfig, data: ClientData, buckets: int) -> dict[str, object]:
-    return {
-        "client": config.id,
-        "buckets": buckets,
-        "bucket_hash": "pandas.util.hash_pandas_object(sku) mod buckets",
-        "rows": {t: len(getattr(data, t)) for t in (*BUCKETED, *WHOLE)},
-        "notes": list(data.notes),
-        "sources": _sources(config),
-    }
-
-
-def _replace(staging: Path, dest: Path) -> None:
+def replace_folder(staging: Path, dest: Path) -> None:
     """Swap ``staging`` into ``dest`` so readers never see a half-written folder."""
     old = dest.with_name(f".{dest.name}.old")
     shutil.rmtree(old, ignore_errors=True)

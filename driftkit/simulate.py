@@ -49,6 +49,7 @@ from driftkit._simplan import _catalog as _catalog
 from driftkit._simplan import _demand_model as _demand_model
 from driftkit._simplan import _m5_units as _m5_units
 from driftkit._simplan import _sku_codes as _sku_codes
+from driftkit._simscale import simulate_chunks
 from driftkit._simworld import run_days
 from driftkit.config import check_client_id
 from driftkit.errors import ConfigError, InputError
@@ -170,6 +171,79 @@ def simulate(
     log.info("simulated %s: %d SKUs × %d days in %s", cid, skus, days, folder)
     frames = stack.frames(full=return_frames)
     return Simulation(path=folder, client_id=cid, faults=chosen, **frames)
+
+
+def simulate_ingested(
+    out_dir: str | Path,
+    processed: str | Path,
+    *,
+    skus: int,
+    days: int = 30,
+    seed: int = 0,
+    faults: Faults | str = "default",
+    locations: int = 2,
+    start: str | date = "2026-09-01",
+    timezone: str = "America/Chicago",
+    sku_style: str = "alpha",
+    buckets: int | None = None,
+    chunk_skus: int = 50_000,
+    jobs: int = 1,
+) -> Path:
+    """Simulate a client of any size straight into an ingest folder (bucketed Parquet).
+
+    For clients too large to simulate at once (DESIGN §12: 1M SKUs × 30 days ≈ 175M
+    snapshot rows): independent chunks of SKUs, each a whole simulation with its own seed
+    and disjoint SKU codes, run in a process pool and written straight into the layout
+    ``driftkit ingest`` writes; no raw exports (see :mod:`driftkit._simscale`).
+
+    Parameters
+    ----------
+    out_dir
+        The client folder (``client.toml``, ``ground_truth.csv``); its name is the client id.
+        Must be empty or an earlier simulation (it is replaced).
+    processed
+        The ingest folder to write (replaced atomically), e.g. ``data/processed/<client>``;
+        its manifest marks it fresh for ``out_dir``.
+    skus, days, seed, faults, locations, start, timezone, sku_style
+        As in :func:`simulate` (demand is synthetic; walk-away share 0.40).
+    buckets
+        SKU buckets; default one per ~8,000 SKUs (≈ 1M snapshot rows per bucket at 30
+        days), at least 8.
+    chunk_skus
+        SKUs simulated at once per process (≈ 3 GB of memory per 50,000 SKUs × 30 days).
+    jobs
+        Processes simulating chunks in parallel.
+
+    Returns
+    -------
+    pathlib.Path
+        The ingest folder, for :func:`driftkit.partition.run_partitioned`.
+    """
+    folder = Path(out_dir)
+    cid = check_client_id(folder.resolve().name, folder)
+    chosen = Faults.parse(faults) if isinstance(faults, str) else faults
+    _check_options(skus, days, locations, "synthetic", timezone, sku_style, 0.40)
+    _prepare(folder)
+    options: dict[str, object] = dict(
+        client_id=cid,
+        name=_title(cid),
+        days=days,
+        locations=locations,
+        start=str(start),
+        timezone=timezone,
+        sku_style=sku_style,
+        faults=chosen,
+    )
+    return simulate_chunks(
+        folder,
+        Path(processed),
+        options,
+        skus=skus,
+        seed=seed,
+        buckets=buckets or max(8, round(skus / 8_000)),
+        chunk_skus=chunk_skus,
+        jobs=jobs,
+    )
 
 
 def write_samples(dest: str | Path = "data/sample") -> list[Simulation]:
