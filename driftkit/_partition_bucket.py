@@ -21,7 +21,6 @@ from driftkit._causes import (
 from driftkit._episodes import _resets, covering
 from driftkit._partition_demand import observed_units, shipments, weekday_parts
 from driftkit._partition_events import (
-    EDGE_COLUMNS,
     deliveries,
     event_profile,
     format_parts,
@@ -64,9 +63,7 @@ from driftkit.impact import (
     window_value,
 )
 from driftkit.loaders import ClientData
-from driftkit.match import (
-    match_events,
-)
+from driftkit.match import edge_parts, match_events
 from driftkit.schema import (
     AS_OF,
     LOCATION,
@@ -209,7 +206,7 @@ def _attribute(
     edges = delivered[delivered["normal"]]
     return {
         "findings": findings,
-        "edges": edges[EDGE_COLUMNS],
+        "edges": edge_parts(edges),
         "formats": format_parts(edges, matches),
         "explained": _explained_parts(findings, comparison.episodes, ctx),
         "explained_by": explain_episodes(

@@ -45,7 +45,7 @@ from driftkit.loaders import ClientData
 from driftkit.match import (
     BUSINESS_EVENT,
     callouts_from_counts,
-    handoff_table,
+    handoff_from_parts,
 )
 from driftkit.schema import (
     LOCATION,
@@ -286,10 +286,9 @@ def _full(
     full = [r.full for r in results]
     findings = _findings_table([f["findings"] for f in full])
     explained, covered = (float(sum(f["explained"][i] for f in full)) for i in (0, 1))
-    edges = pd.concat([f["edges"] for f in full], ignore_index=True)
     attribution = Attribution(
         findings=findings,
-        handoffs=handoff_table(edges),
+        handoffs=handoff_from_parts([f["edges"] for f in full]),
         callouts=callouts_from_counts(
             pd.concat([f["formats"] for f in full], ignore_index=True), RULES.match
         ),

@@ -17,17 +17,20 @@ from driftkit._partition_plan import RULES, Plan, Profile
 from driftkit.loaders import ClientData
 from driftkit.match import (
     APPLIED_AT,
-    BUSINESS_EVENT,
     FAMILY,
     LATENCY_H,
     REF_FORMAT,
     SOURCE,
     TARGET,
+    Samples,
     _delivery_columns,
     delivery_candidates,
     first_records,
     format_counts,
     match_events,
+    pooled,
+    sample_stat,
+    samples,
 )
 from driftkit.schema import (
     KIND,
@@ -53,10 +56,9 @@ def candidates(matches: pd.DataFrame, span: pd.DataFrame) -> pd.DataFrame:
     return delivery_candidates(first_records_of(matches), span)
 
 
-def event_profile(
-    data: ClientData, plan: Plan
-) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series, pd.DataFrame]:
-    """The bucket's share parts, received latencies, last receipts and record delays."""
+def event_profile(data: ClientData, plan: Plan) -> tuple[pd.DataFrame, Samples, pd.Series, Samples]:
+    """The bucket's share parts, received latencies (per target, family, location), last
+    receipts and record delays (per system, kind)."""
     matches = match_events(data.events, catalog=data.catalog, rules=RULES.match)
     joined = candidates(matches, plan.span)
     others = joined[joined[TARGET] != joined[SOURCE]]
@@ -69,9 +71,9 @@ def event_profile(
     latency = (got[RECEIVED_AT] - got[APPLIED_AT]).dt.total_seconds() / 3600.0
     return (
         shares.fillna(0).reset_index(),
-        got[DELIVERY_GROUP].assign(**{LATENCY_H: latency}),
+        samples(got[DELIVERY_GROUP].assign(**{LATENCY_H: latency}), DELIVERY_GROUP, LATENCY_H),
         others.groupby(TARGET)[RECEIVED_AT].max(),
-        record_delays(matches)[[SYSTEM, KIND, "delay"]],
+        samples(record_delays(matches), [SYSTEM, KIND], "delay"),
     )
 
 
@@ -80,32 +82,23 @@ def handoff_stats(profiles: list[Profile]) -> HandoffStats:
     shares = pd.concat([p.shares for p in profiles]).groupby(DELIVERY_GROUP).sum()
     normal = shares["received"] / shares["deliveries"]
     received_share = shares["received_others"] / shares["others"].where(shares["others"] > 0)
-    latencies = pd.concat([p.latencies for p in profiles], ignore_index=True)
-    where = pd.MultiIndex.from_frame(latencies[DELIVERY_GROUP])
-    latencies = latencies[normal.reindex(where).to_numpy() >= RULES.match.normal_share]
-    delays = pd.concat([p.delays for p in profiles], ignore_index=True)
+    kept = [
+        {k: v for k, v in p.latencies.items() if normal.get(k, 0.0) >= RULES.match.normal_share}
+        for p in profiles
+    ]
+    by_family = [  # the locations' samples of one target and family, pooled
+        pooled([{k[:2]: v} for k, v in part.items()]) for part in kept
+    ]
     lasts = pd.concat([p.last_received for p in profiles])
     return HandoffStats(
         normal=normal,
         received_share=received_share,
-        latency_p50=latencies.groupby([TARGET, FAMILY])[LATENCY_H].median(),
+        latency_p50=sample_stat(pooled(by_family), [TARGET, FAMILY], pd.Series.median),
         last_received=lasts.groupby(level=0).max(),
-        delay_p95=delays.groupby([SYSTEM, KIND])["delay"].agg(lambda d: d.quantile(0.95)),
+        delay_p95=sample_stat(
+            pooled([p.delays for p in profiles]), [SYSTEM, KIND], lambda d: d.quantile(0.95)
+        ),
     )
-
-
-EDGE_COLUMNS = [
-    BUSINESS_EVENT,
-    SOURCE,
-    TARGET,
-    KIND,
-    "source_format",
-    "target_format",
-    LATENCY_H,
-    "received",
-    "copies",
-    "normal",
-]
 
 
 def deliveries(matches: pd.DataFrame, plan: Plan) -> pd.DataFrame:

@@ -29,6 +29,7 @@ from driftkit.config import ClientConfig
 from driftkit.errors import InputError
 from driftkit.ingest import BUCKETED, read_processed
 from driftkit.loaders import ClientData
+from driftkit.match import Samples
 from driftkit.schema import (
     AS_OF,
     KIND,
@@ -211,9 +212,9 @@ class Profile:
     """Pass 2 of one bucket: parts of the handoff statistics, shipment days, weekday sums."""
 
     shares: pd.DataFrame  # target, family, location → received, deliveries, received_others, others
-    latencies: pd.DataFrame  # target, family, location, latency_h of received deliveries
+    latencies: Samples  # (target, family, location) → latency_h of received deliveries
     last_received: pd.Series  # target → last received_at
-    delays: pd.DataFrame  # system, kind, delay (h)
+    delays: Samples  # (system, kind) → record delay (h)
     shipped: DaySpan
     day_units: np.ndarray | None  # Σ over keys of sellable observed units per day
     day_cells: np.ndarray | None  # Σ over keys of sellable observed key-days per day

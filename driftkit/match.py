@@ -18,7 +18,9 @@ See ``docs/causes.md``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -438,6 +440,82 @@ def map_handoffs(
     return handoff_table(edges), format_callouts(edges, matches, rules)
 
 
+Samples = dict[tuple[str, ...], np.ndarray]
+
+
+def samples(frame: pd.DataFrame, by: list[str], value: str) -> Samples:
+    """The values of ``value`` as one float array per group of ``by`` (few groups: edges,
+    systems × kinds), so quantiles can be taken exactly over samples pooled from partitions."""
+    grouped = frame.groupby(by, sort=True)[value]
+    return {tuple(str(k) for k in key): part.to_numpy(dtype=float) for key, part in grouped}
+
+
+def pooled(parts: list[Samples]) -> Samples:
+    """Per group, the concatenated samples of every part."""
+    keys = sorted({key for part in parts for key in part})
+    return {key: np.concatenate([p[key] for p in parts if key in p]) for key in keys}
+
+
+def sample_stat(
+    pool: Samples, names: list[str], stat: Callable[[pd.Series], float | np.floating[Any]]
+) -> pd.Series:
+    """``stat`` (e.g. ``pd.Series.median``) of each group's samples.
+
+    Returns
+    -------
+    pandas.Series
+        Indexed by ``names`` (one level per name), float.
+    """
+    keys = list(pool)
+    index = pd.MultiIndex.from_arrays(
+        [[k[i] for k in keys] for i in range(len(names))], names=names
+    )
+    return pd.Series([float(stat(pd.Series(v))) for v in pool.values()], index=index, dtype=float)
+
+
+@dataclass(frozen=True)
+class EdgeParts:
+    """The parts of the handoff map that add up over partitions.
+
+    Attributes
+    ----------
+    counts
+        Indexed by ``source, target, kind``: ``events, matched, duplicated``.
+    formats
+        ``source, target, kind, side, format, n`` (side ``source_format`` or ``target_format``).
+    latency
+        Per edge, the latency (h) of every received delivery.
+    """
+
+    counts: pd.DataFrame
+    formats: pd.DataFrame
+    latency: Samples
+
+
+def edge_parts(edges: pd.DataFrame) -> EdgeParts:
+    """The summable parts of :func:`handoff_table` of ``edges`` (normal deliveries)."""
+    counts = (
+        edges.assign(doubled=edges["copies"] > 0)
+        .groupby(EDGE)
+        .agg(
+            events=("received", "size"), matched=("received", "sum"), duplicated=("doubled", "sum")
+        )
+    )
+    formats = pd.concat(
+        [
+            edges.groupby([*EDGE, side])
+            .size()
+            .rename("n")
+            .reset_index()
+            .rename(columns={side: "format"})
+            .assign(side=side)
+            for side in ("source_format", "target_format")
+        ],
+        ignore_index=True,
+    )
+    return EdgeParts(counts, formats, samples(edges[edges["received"]], EDGE, LATENCY_H))
+
+
 def handoff_table(edges: pd.DataFrame) -> pd.DataFrame:
     """The handoff map of :func:`map_handoffs` from its normal deliveries ``edges``.
 
@@ -447,31 +525,37 @@ def handoff_table(edges: pd.DataFrame) -> pd.DataFrame:
         Columns ``source, target, kind, events, matched, missing, duplicated,
         missing_share, source_formats, target_formats, latency_p50_h, latency_p95_h``.
     """
-    table = (
-        edges.assign(doubled=edges["copies"] > 0)
-        .groupby(EDGE)
-        .agg(
-            events=("received", "size"), matched=("received", "sum"), duplicated=("doubled", "sum")
-        )
-    )
+    return handoff_from_parts([edge_parts(edges)])
+
+
+def handoff_from_parts(parts: list[EdgeParts]) -> pd.DataFrame:
+    """:func:`handoff_table` from the :class:`EdgeParts` of several partitions (exact).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The columns of :func:`handoff_table`.
+    """
+    table = pd.concat([p.counts for p in parts]).groupby(level=EDGE).sum()
     table["missing"] = table["events"] - table["matched"]
     table["missing_share"] = table["missing"] / table["events"]
-    table["source_formats"] = _format_lists(edges, "source_format")
-    table["target_formats"] = _format_lists(edges, "target_format")
-    latency = edges[edges["received"]].groupby(EDGE)[LATENCY_H]
-    table["latency_p50_h"] = latency.quantile(0.5)
-    table["latency_p95_h"] = latency.quantile(0.95)
+    every = pd.concat([p.formats for p in parts], ignore_index=True)
+    formats = every.groupby([*EDGE, "side", "format"], as_index=False)["n"].sum()
+    for side in ("source_format", "target_format"):
+        table[f"{side}s"] = _format_lists(formats[formats["side"] == side])
+    latency = pooled([p.latency for p in parts])
+    table["latency_p50_h"] = sample_stat(latency, EDGE, lambda v: v.quantile(0.5))
+    table["latency_p95_h"] = sample_stat(latency, EDGE, lambda v: v.quantile(0.95))
     table = table.reset_index().reindex(columns=HANDOFF_COLUMNS)
     table = table.astype({c: np.int64 for c in ("events", "matched", "missing", "duplicated")})
     return table.sort_values(EDGE, ignore_index=True)
 
 
-def _format_lists(edges: pd.DataFrame, column: str) -> pd.Series:
-    """Per edge, the reference formats seen in ``column`` with their counts."""
-    counts = edges.groupby([*EDGE, column]).size().rename("n").reset_index()
-    counts = counts.sort_values([*EDGE, "n", column], ascending=[True, True, True, False, True])
-    counts["text"] = "`" + counts[column] + "` ×" + counts["n"].astype(str)
-    return counts.groupby(EDGE)["text"].agg(", ".join)
+def _format_lists(counts: pd.DataFrame) -> pd.Series:
+    """Per edge, the reference formats seen with their counts (``format, n`` per edge)."""
+    ordered = counts.sort_values([*EDGE, "n", "format"], ascending=[True, True, True, False, True])
+    text = "`" + ordered["format"] + "` ×" + ordered["n"].astype(str)
+    return text.groupby([ordered[c] for c in EDGE]).agg(", ".join)
 
 
 def format_callouts(
