@@ -77,6 +77,14 @@ class PartitionedAudit:
         unseen_demand, true_demand``.
     buckets
         The bucket numbers audited.
+    plan
+        What every bucket shared: the ingest folder, the window, the systems.
+    grid
+        The client's grid without keys: systems, days, authority and measure notes (the
+        ``[system, key, day]`` values stay in the workers).
+    data
+        The client's whole small tables: catalog, rejects, files and loader notes
+        (snapshots, events and counts stay in the bucketed Parquet at ``plan.path``).
     """
 
     config: ClientConfig
@@ -87,6 +95,9 @@ class PartitionedAudit:
     impact: Impact | None
     parts: dict[str, float]
     buckets: tuple[int, ...]
+    plan: Plan
+    grid: Grid
+    data: ClientData
 
     def write(self, run_dir: str | Path) -> None:
         """Write ``summary.json`` and every table as CSV, exactly as ``run_audit`` does."""
@@ -130,7 +141,17 @@ def combine(
         )
     buckets = tuple(r.bucket for r in results)
     return PartitionedAudit(
-        plan.config, summary, tables, comparison, attribution, impact, parts, buckets
+        plan.config,
+        summary,
+        tables,
+        comparison,
+        attribution,
+        impact,
+        parts,
+        buckets,
+        plan=plan,
+        grid=grid,
+        data=data,
     )
 
 

@@ -1,7 +1,9 @@
 """One client's audit: load → align → compare → attribute → impact → outputs (DESIGN §1, §9).
 
-``run_audit`` is what the audit notebook calls and what ``driftkit audit --no-html`` calls
-directly; it computes every table once and writes the machine-readable files of a run folder.
+``run_audit`` is what ``driftkit audit --no-html`` calls directly and what the audit
+notebook calls through :func:`audit_for_report`; it computes every table once and writes the
+machine-readable files of a run folder.  ``audit_for_report`` with an ``engine`` audits bucket
+by bucket instead (:mod:`driftkit.partition`) and returns the report's view of that audit.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from driftkit.loaders import ClientData, load_client
 log = logging.getLogger(__name__)
 
 PROCESSED = Path("data/processed")
+DRILLDOWNS = 3  # keys the report drills into (``story.drilldowns``)
 HEADLINE = (
     "sku_locations",
     "compared_cells",
@@ -119,6 +122,66 @@ def run_audit(
     if out_dir is not None:
         write_outputs(audit, Path(out_dir))
     return audit
+
+
+def audit_for_report(
+    client: str | Path | ClientConfig,
+    *,
+    engine: str | None = None,
+    jobs: int | None = None,
+    scheduler: str | None = None,
+    out_dir: str | Path | None = None,
+    reports_dir: str | Path | None = None,
+    start: date | str | None = None,
+    end: date | str | None = None,
+    run_at: datetime | None = None,
+    drilldowns: int = DRILLDOWNS,
+) -> Audit:
+    """The audit the report notebook tells: whole in this process, or bucket by bucket.
+
+    Parameters
+    ----------
+    client
+        Client folder or parsed config.
+    engine
+        None: :func:`run_audit` (the whole client in this process).  ``"pandas"`` or
+        ``"dask"``: :func:`driftkit.partition.run_partitioned` on the client's ingest
+        (``data/processed/<client>``, ingested first when stale), with ``jobs`` processes or
+        workers and the Dask ``scheduler`` (docs/scale.md).
+    jobs, scheduler
+        As for ``run_partitioned``; ignored without ``engine``.
+    out_dir, reports_dir, start, end, run_at
+        As for :func:`run_audit`; the files written to ``out_dir`` are the same either way.
+    drilldowns
+        Partitioned only: the worst keys whose rows are read back for the drill-down charts.
+
+    Returns
+    -------
+    Audit
+        Without ``engine``, :func:`run_audit`'s.  With one, the same summary and tables, but
+        ``grid`` holds only the ``drilldowns`` worst keys and ``data`` only their snapshots,
+        events and counts (with the whole catalog, rejects and files); memory stays bounded
+        by a bucket, never the client.
+    """
+    if engine is None:
+        return run_audit(
+            client, out_dir=out_dir, reports_dir=reports_dir, start=start, end=end, run_at=run_at
+        )
+    from driftkit._partition_report import partitioned_report  # it imports this module
+
+    config = client if isinstance(client, ClientConfig) else load_config(locate(client))
+    return partitioned_report(
+        config,
+        engine=engine,
+        jobs=jobs,
+        scheduler=scheduler,
+        out_dir=out_dir,
+        reports_dir=reports_dir,
+        start=_day(start),
+        end=_day(end),
+        run_at=run_at,
+        drilldowns=drilldowns,
+    )
 
 
 def locate(client_dir: str | Path) -> Path:

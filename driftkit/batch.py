@@ -253,12 +253,17 @@ class IPCKernelManager(AsyncKernelManager):
 def _execute_notebook(client_dir: Path, run_dir: Path, options: AuditOptions) -> None:
     import papermill as pm
 
+    partitioned = options.engine is not None
     parameters = {
         "client_dir": str(client_dir.resolve()),
         "out_dir": str(run_dir.resolve()),
         "reports_dir": str(options.out.resolve()),
         "start": options.start.isoformat() if options.start else None,
         "end": options.end.isoformat() if options.end else None,
+        # the notebook audits bucket by bucket with an engine (docs/scale.md)
+        "engine": options.engine,
+        "jobs": options.jobs if partitioned else None,
+        "scheduler": options.scheduler if options.engine == "dask" else None,
     }
     pm.execute_notebook(
         str(NOTEBOOK),

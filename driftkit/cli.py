@@ -178,11 +178,6 @@ def _distinct_skus(data: ClientData) -> pd.Series:
 def _audit(args: argparse.Namespace) -> int:
     from driftkit.batch import AuditOptions, client_dirs, run_batch
 
-    if args.engine is not None and args.html:
-        raise ConfigError(
-            f"--engine {args.engine} runs the audit bucket by bucket and has no notebook report "
-            f"yet; add --no-html, or drop --engine {args.engine} for the HTML report"
-        )
     dirs = client_dirs(args.client_dirs, args.all)
     options = AuditOptions(
         out=args.out,

@@ -19,7 +19,8 @@ Recombination: counts and sums add, rates are Σ numerator ÷ Σ denominator, ta
 concatenated and ordered as :func:`driftkit.audit.run_audit` orders them, quantiles are
 taken over the concatenated samples, the count list is re-ranked over all keys and the
 projection is recomputed from the combined daily series.  What is exact and what is
-only equal up to float summation order: ``docs/scale.md``.
+only equal up to float summation order: ``docs/scale.md``.  The HTML report of a
+partitioned audit: :func:`driftkit.audit.audit_for_report` (``_partition_report.py``).
 """
 
 from __future__ import annotations
@@ -102,7 +103,7 @@ def run_partitioned(
         ``summary`` and ``tables`` as ``run_audit`` computes them (docs/scale.md says
         which numbers are exact and which equal up to float summation order).
     """
-    path = Path(processed_path)
+    path = Path(processed_path).absolute()  # workers may run in another working directory
     buckets = bucket_numbers(path)
     with mapper(engine, jobs=jobs, scheduler=scheduler) as run:
         plan = plan_audit(config, path, buckets, run, start=_day(start), end=_day(end), full=full)

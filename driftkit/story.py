@@ -15,7 +15,8 @@ import numpy as np
 import pandas as pd
 
 from driftkit import charts, report
-from driftkit.audit import Audit
+from driftkit.audit import DRILLDOWNS, Audit
+from driftkit.errors import ReportError
 from driftkit.impact import handoff_fixes
 from driftkit.schema import LOCATION, SKU, SYSTEM, TITLE
 
@@ -85,7 +86,7 @@ def cause_totals(audit: Audit) -> pd.DataFrame:
     return table.sort_values("value", ascending=False, kind="stable").reset_index(drop=True)
 
 
-def worst_keys(audit: Audit, n: int = 3) -> pd.DataFrame:
+def worst_keys(audit: Audit, n: int = DRILLDOWNS) -> pd.DataFrame:
     """The ``n`` keys with the most drift value over the window (ties: units).
 
     Returns
@@ -93,8 +94,19 @@ def worst_keys(audit: Audit, n: int = 3) -> pd.DataFrame:
     pandas.DataFrame
         ``sku, location, abs_drift_units, drift_value_last_day``.
     """
-    drift = audit.comparison.key_drift
-    per_key = drift.groupby([SKU, LOCATION], as_index=False)[
+    return rank_worst_keys(audit.comparison.key_drift, n)
+
+
+def rank_worst_keys(key_drift: pd.DataFrame, n: int = DRILLDOWNS) -> pd.DataFrame:
+    """:func:`worst_keys` from ``Comparison.key_drift`` alone (a partitioned audit has it too).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``sku, location, abs_drift_units, drift_value_last_day``: Σ over systems, the ``n``
+        keys with drift units, most drift value on the last day first (ties: units).
+    """
+    per_key = key_drift.groupby([SKU, LOCATION], as_index=False)[
         ["abs_drift_units", "drift_value_last_day"]
     ].sum()
     ranked = per_key[per_key["abs_drift_units"] > 0].sort_values(
@@ -118,6 +130,11 @@ def drilldown_frames(
     code = np.flatnonzero(
         (grid.keys[SKU] == sku).to_numpy() & (grid.keys[LOCATION] == location).to_numpy()
     )
+    if not len(code):
+        raise ReportError(
+            f"{sku} @ {location}: no such key on this audit's grid; a partitioned audit's "
+            "report holds only its drill-down keys: pass drilldowns=N to audit_for_report"
+        )
     series = grid.frame(code).rename(columns={"value": "value"})[["day", SYSTEM, "value"]]
     events = audit.data.events
     mine = events[(events[SKU] == sku) & (events[LOCATION] == location)]
@@ -137,7 +154,7 @@ def drilldown_frames(
     return series, marks, spans[["start", "end", SYSTEM, "counterpart"]]
 
 
-def drilldowns(audit: Audit, n: int = 3) -> HTML:
+def drilldowns(audit: Audit, n: int = DRILLDOWNS) -> HTML:
     """Drill-down charts of the ``n`` worst keys, each with the findings that explain it."""
     parts = []
     for rank, (sku, location) in enumerate(

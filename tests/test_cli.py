@@ -192,12 +192,13 @@ def test_simulate_refuses_an_unknown_cause(
     ("engine", "jobs"), [("dask", "1"), ("pandas", "2")], ids=["dask", "pandas-pool"]
 )
 def test_partitioned_engines_equal_the_in_process_audit(
-    tmp_path: Path, engine: str, jobs: str
+    tmp_path: Path, engine: str, jobs: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """`--engine dask` (a LocalCluster) and `--engine pandas` (a local process pool of --jobs)
     audit bucket by bucket and write the same headline numbers as the in-process audit."""
     from driftkit.audit import run_audit
 
+    monkeypatch.chdir(tmp_path)  # the ingest goes to tmp_path/data/processed, not the repo's
     client = tmp_path / "small"
     shutil.copytree(simulate_small(tmp_path / "sim"), client)
     code = cli.main(
@@ -221,10 +222,39 @@ def test_partitioned_engines_equal_the_in_process_audit(
         assert written[key] == expected[key], key
 
 
-@pytest.mark.parametrize("engine", ["dask", "pandas"])
-def test_partitioned_engines_refuse_html(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], engine: str
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        pytest.param([], (None, None, None), id="in-process"),
+        pytest.param(["--engine", "pandas", "--jobs", "2"], ("pandas", 2, None), id="pandas"),
+        pytest.param(
+            ["--engine", "dask", "--jobs", "3", "--scheduler", "tcp://host:8786"],
+            ("dask", 3, "tcp://host:8786"),
+            id="dask",
+        ),
+    ],
+)
+def test_audit_with_html_passes_the_engine_to_the_notebook(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    args: list[str],
+    expected: tuple[object, ...],
 ) -> None:
-    code = cli.main(["audit", str(tmp_path), "--engine", engine])
-    assert code == 2
-    assert "--no-html" in capsys.readouterr().err
+    """The report notebook gets ``engine, jobs, scheduler`` (tests/test_partition_report.py
+    runs it for real); here papermill is replaced by a recorder that stops the run."""
+    import papermill
+
+    seen: list[dict[str, object]] = []
+
+    def record(*_: object, parameters: dict[str, object], **__: object) -> None:
+        seen.append(parameters)
+        raise RuntimeError("recorded")
+
+    monkeypatch.setattr(papermill, "execute_notebook", record)
+    client = write_markup_client(tmp_path / "clients" / "markup")
+    code, _, err = _run(capsys, "audit", str(client), "--out", str(tmp_path / "r"), *args)
+    assert code == 1 and "markup: FAILED at notebook: RuntimeError: recorded" in err
+    (parameters,) = seen
+    assert (parameters["engine"], parameters["jobs"], parameters["scheduler"]) == expected
+    assert parameters["client_dir"] == str(client.resolve())

@@ -1,7 +1,8 @@
 """Engines and cluster dispatch: ordered maps, errors, batch audits as Dask tasks.
 
-The batch test runs ``audit_client`` (without HTML, so no papermill) for a good and a
-broken client on an in-process LocalCluster: the broken one fails alone.
+The batch tests run ``audit_client`` for a good and a broken client on an in-process
+LocalCluster, without HTML and with it (``driftkit audit --all DIR --scheduler ADDRESS``:
+papermill on the workers, the report whole or bucket by bucket): the broken one fails alone.
 """
 
 from __future__ import annotations
@@ -13,10 +14,11 @@ from pathlib import Path
 import pytest
 from distributed import Client
 
+from driftkit import cli
 from driftkit.batch import AuditOptions
 from driftkit.cluster import connect, dask_map, mapper, run_batch_on_cluster
 from driftkit.errors import ConfigError
-from tests.audit_clients import simulate_small, write_broken_client
+from tests.audit_clients import simulate_small, write_broken_client, write_markup_client
 
 
 @pytest.fixture(scope="module")
@@ -70,3 +72,35 @@ def test_batch_on_cluster_isolates_a_failing_client(client: Client, tmp_path: Pa
     assert done.ok and done.run_dir is not None
     summary = json.loads((done.run_dir / "summary.json").read_text())
     assert summary["client"] == "good" and summary["compared_cells"] > 0
+
+
+@pytest.mark.parametrize(
+    "engine", [[], ["--engine", "pandas", "--jobs", "1"]], ids=["whole", "partitioned"]
+)
+def test_html_batch_on_cluster_isolates_a_failing_client(
+    client: Client,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    engine: list[str],
+) -> None:
+    monkeypatch.chdir(tmp_path)  # the workers are threads here: ingests go to tmp_path/data
+    clients, out = tmp_path / "clients", tmp_path / "reports"
+    write_markup_client(clients / "good")
+    write_broken_client(clients / "broken")
+    address = client.scheduler.address
+    code = cli.main(
+        ["audit", "--all", str(clients), "--out", str(out), "--scheduler", address, *engine]
+    )
+    printed, errors = capsys.readouterr()
+    assert code == 1
+    assert printed.startswith("good: ok in ") and "index of reports" in printed
+    (line,) = errors.strip().splitlines()
+    assert line.startswith("broken: FAILED at notebook cell ") and "missing.csv" in line, line
+    (run,) = (out / "good").glob("????-??-??")
+    report = (run / "drift_audit.html").read_text(encoding="utf-8")
+    assert 'id="drilldown-1"' in report and "Markup &lt;i&gt;Test&lt;/i&gt; &amp; Co" in report
+    assert (out / "broken" / "failed" / "drift_audit.ipynb").is_file()
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert f'href="good/{run.name}/drift_audit.html"' in index and "missing.csv" in index
+    assert (tmp_path / "data" / "processed" / "good").is_dir() == bool(engine)

@@ -20,7 +20,16 @@ NOTEBOOKS = REPO / "notebooks"
 AUDIT_NOTEBOOK = NOTEBOOKS / "drift_audit.ipynb"
 EXECUTED = [AUDIT_NOTEBOOK, NOTEBOOKS / "explore.ipynb"]
 SANITIZE = REPO / "tests" / "nbval_sanitize.cfg"
-PARAMETERS = {"client_dir", "out_dir", "reports_dir", "start", "end"}  # what batch.py injects
+PARAMETERS = {
+    "client_dir",
+    "out_dir",
+    "reports_dir",
+    "start",
+    "end",
+    "engine",
+    "jobs",
+    "scheduler",
+}  # what batch.py injects
 NOT_THIN = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda, ast.For,
             ast.AsyncFor, ast.While, ast.ListComp, ast.SetComp, ast.DictComp,
             ast.GeneratorExp)  # fmt: skip

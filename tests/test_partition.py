@@ -246,6 +246,16 @@ def test_ingested_reuses_a_fresh_ingest(audits: Callable[[str], Audited]) -> Non
     assert manifest.stat().st_mtime_ns == before  # fresh: not ingested again
 
 
+def test_a_relative_ingest_path_reaches_the_workers_absolute(
+    audits: Callable[[str], Audited], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Dask workers may run in another working directory: the plan carries an absolute path."""
+    audited = audits("sample")
+    monkeypatch.chdir(audited.processed.parent)
+    parted = run_partitioned(audited.config, audited.config.id, jobs=1, full=False, run_at=RUN_AT)
+    assert parted.plan.path == audited.processed and parted.plan.path.is_absolute()
+
+
 # --- recombination on synthetic grids ---------------------------------------------------------
 
 
