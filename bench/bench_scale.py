@@ -19,9 +19,15 @@ one bucket) and then, each in a fresh subprocess:
   fill, cells, daily per-pair aggregates, episodes), with ``memory_limit`` set so it
   spills rather than take the machine's memory.
 
-With ``--full-skus N`` it also simulates a client of N SKUs (``driftkit.simulate``: events,
-counts, faults), ingests it and times the **whole** audit: ``run_audit`` in one process vs
-``run_partitioned`` on the pandas and dask engines, checking that the summary numbers agree.
+With ``--full-skus N [N ...]`` it also simulates clients of N SKUs with events, counts,
+faults and ground truth (``driftkit.simulate.simulate_ingested``: chunks of 50,000 SKUs written
+straight into bucketed Parquet, so N may exceed memory) and times the **whole** audit:
+``run_audit`` in one process (only up to 100,000 SKUs) vs ``run_partitioned`` on the pandas and
+dask engines (``--full-modes``), checking that the summary numbers agree and scoring the
+findings against the ground truth (precision / recall per cause).  ``--skus`` with no value
+skips the snapshot-only sizes::
+
+    .venv/bin/python bench/bench_scale.py --skus --full-skus 1000000 --full-modes full-pandas
 
 Peak RSS is sampled every 0.1 s over the child **and all its descendants** (pool and Dask
 worker processes included).  The numbers of the three are checked against each other
