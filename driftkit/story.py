@@ -334,7 +334,7 @@ def _causes_sentence(audit: Audit) -> str:
         return "No drift needed explaining."
     top = totals.head(3)
     parts = [
-        f"<b>{escape(str(c))}</b> ({int(f)} findings, {u:,.0f} units)"
+        f"<b>{escape(str(c))}</b> ({int(f):,} findings, {u:,.0f} units)"
         for c, f, u in zip(top["cause"], top["findings"], top["units"], strict=True)
     ]
     return "Top causes: " + ", ".join(parts) + "."
@@ -354,7 +354,7 @@ def _fix_first(audit: Audit) -> list[str]:
     cur = audit.config.currency
     return [
         f"Fix #{i}: <b>{escape(str(r['cause']))}</b> in {escape(str(r['system']))} "
-        f"(vs {escape(str(r['counterpart']))}) — {int(r['findings'])} findings, "
+        f"(vs {escape(str(r['counterpart']))}) — {int(r['findings']):,} findings, "
         f"{r['units']:,.0f} units, {_fmt(r['value'], 'money', cur)}."
         for i, r in enumerate(fixes.to_dict("records"), 1)
     ]
