@@ -160,8 +160,8 @@ def audit_for_report(
     Audit
         Without ``engine``, :func:`run_audit`'s.  With one, the same summary and tables, but
         ``grid`` holds only the ``drilldowns`` worst keys and ``data`` only their snapshots,
-        events and counts (with the whole catalog, rejects and files); memory stays bounded
-        by a bucket, never the client.
+        events and counts (with the whole catalog, rejects and files); no raw rows of the
+        whole client are loaded here (docs/scale.md: driver memory).
     """
     if engine is None:
         return run_audit(
