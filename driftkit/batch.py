@@ -13,7 +13,7 @@ import subprocess
 import tempfile
 import time
 import traceback
-from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -265,15 +265,20 @@ def _execute_notebook(client_dir: Path, run_dir: Path, options: AuditOptions) ->
         "jobs": options.jobs if partitioned else None,
         "scheduler": options.scheduler if options.engine == "dask" else None,
     }
-    pm.execute_notebook(
-        str(NOTEBOOK),
-        str(run_dir / "drift_audit.ipynb"),
-        parameters=parameters,
-        kernel_name="python3",
-        progress_bar=False,
-        cwd=str(Path.cwd()),
-        kernel_manager_class=IPCKernelManager,
-    )
+    # A fresh thread has no asyncio loop: papermill (nbclient) starts its own there.  In the
+    # calling thread, e.g. a Dask worker's executor thread, an event loop may already run and
+    # nbclient fails with "This event loop is already running".
+    with ThreadPoolExecutor(max_workers=1) as fresh:
+        fresh.submit(
+            pm.execute_notebook,
+            str(NOTEBOOK),
+            str(run_dir / "drift_audit.ipynb"),
+            parameters=parameters,
+            kernel_name="python3",
+            progress_bar=False,
+            cwd=str(Path.cwd()),
+            kernel_manager_class=IPCKernelManager,
+        ).result()
 
 
 def _export_html(run_dir: Path, client_dir: Path) -> None:
