@@ -29,7 +29,7 @@ import pyarrow as pa
 
 from driftkit import _simwrite, schema
 from driftkit._simcore import build_stack
-from driftkit._simplan import Faults, make_plan
+from driftkit._simplan import Faults, Plan, make_plan
 from driftkit._simplan import _sku_codes as sku_codes
 from driftkit._simworld import run_days
 from driftkit.config import load_config
@@ -44,6 +44,36 @@ from driftkit.ingest import (
 from driftkit.loaders import FILES_COLUMNS
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ClientOptions:
+    """What every chunk of one simulated client shares (checked by the caller)."""
+
+    client_id: str
+    name: str
+    days: int
+    locations: int
+    start: date
+    timezone: str
+    sku_style: str
+    faults: Faults
+
+    def plan(self, seed: int, sku_numbers: np.ndarray) -> Plan:
+        """The chunk's plan: catalog, keys, demand and replenishment of ``sku_numbers``."""
+        return make_plan(
+            client_id=self.client_id,
+            n_skus=sku_numbers.size,
+            days=self.days,
+            n_locations=self.locations,
+            start=self.start,
+            timezone=self.timezone,
+            seed=seed,
+            demand="synthetic",
+            sku_style=self.sku_style,
+            unit_mismatch=self.faults.unit_mismatch,
+            sku_numbers=sku_numbers,
+        )
 
 
 @dataclass(frozen=True)
@@ -88,7 +118,7 @@ def chunks_by_bucket(
     return [np.sort(part) for part in np.split(order, bounds) if part.size]
 
 
-def run_chunk(chunk: Chunk, options: dict[str, object]) -> ChunkResult:
+def run_chunk(chunk: Chunk, options: ClientOptions) -> ChunkResult:
     """Simulate one chunk and write its canonical tables into its buckets.
 
     Returns
@@ -98,22 +128,10 @@ def run_chunk(chunk: Chunk, options: dict[str, object]) -> ChunkResult:
         ``TRUTH_COLUMNS``); per system and table the first and last time and SKUs
         (``system, table, rows, skus, first, last``).
     """
-    faults = options["faults"]
-    assert isinstance(faults, Faults)
-    plan = make_plan(
-        client_id=str(options["client_id"]),
-        n_skus=chunk.sku_numbers.size,
-        days=int(str(options["days"])),
-        n_locations=int(str(options["locations"])),
-        start=date.fromisoformat(str(options["start"])),
-        timezone=str(options["timezone"]),
-        seed=chunk.seed,
-        demand="synthetic",
-        sku_style=str(options["sku_style"]),
-        unit_mismatch=faults.unit_mismatch,
-        sku_numbers=chunk.sku_numbers,
+    plan = options.plan(chunk.seed, chunk.sku_numbers)
+    stack = build_stack(
+        plan, run_days(plan, options.faults, chunk.seed), chunk.seed, walk_away_share=0.4
     )
-    stack = build_stack(plan, run_days(plan, faults, chunk.seed), chunk.seed, walk_away_share=0.4)
     frames = stack.frames(full=True)
     if chunk.number:
         events = frames["events"]
@@ -133,7 +151,7 @@ def run_chunk(chunk: Chunk, options: dict[str, object]) -> ChunkResult:
 def simulate_chunks(
     folder: Path,
     processed: Path,
-    options: dict[str, object],
+    options: ClientOptions,
     *,
     skus: int,
     seed: int,
@@ -143,8 +161,7 @@ def simulate_chunks(
 ) -> Path:
     """Simulate ``skus`` SKUs in chunks into ``processed`` (see the module docstring).
 
-    ``folder`` must be empty; ``options`` holds ``client_id, name, days, locations,
-    start, timezone, sku_style, faults`` (checked by the caller).
+    ``folder`` must be empty; ``options`` are checked by the caller.
 
     Returns
     -------
@@ -154,9 +171,7 @@ def simulate_chunks(
     staging = processed.with_name(f".{processed.name}.partial")
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
-    parts = chunks_by_bucket(
-        str(options["client_id"]), skus, str(options["sku_style"]), buckets, chunk_skus
-    )
+    parts = chunks_by_bucket(options.client_id, skus, options.sku_style, buckets, chunk_skus)
     work = [
         Chunk(n, numbers, _chunk_seed(seed, n), staging, buckets) for n, numbers in enumerate(parts)
     ]
@@ -177,7 +192,7 @@ def _chunk_seed(seed: int, number: int) -> int:
     return int(np.random.SeedSequence([seed, number]).generate_state(1)[0])
 
 
-def _run(work: list[Chunk], options: dict[str, object], jobs: int) -> list[ChunkResult]:
+def _run(work: list[Chunk], options: ClientOptions, jobs: int) -> list[ChunkResult]:
     if jobs <= 1 or len(work) == 1:
         return [run_chunk(c, options) for c in work]
     with ProcessPoolExecutor(max_workers=jobs) as pool:
@@ -266,24 +281,9 @@ def _write_whole(staging: Path, results: list[ChunkResult]) -> None:
 
 
 def _write_folder(
-    folder: Path, seed: int, options: dict[str, object], results: list[ChunkResult]
+    folder: Path, seed: int, options: ClientOptions, results: list[ChunkResult]
 ) -> None:
     """``client.toml`` (the simulator's config) and ``ground_truth.csv`` of every chunk."""
-    faults = options["faults"]
-    assert isinstance(faults, Faults)
-    plan = make_plan(
-        client_id=str(options["client_id"]),
-        n_skus=1,
-        days=int(str(options["days"])),
-        n_locations=int(str(options["locations"])),
-        start=date.fromisoformat(str(options["start"])),
-        timezone=str(options["timezone"]),
-        seed=seed,
-        demand="synthetic",
-        sku_style=str(options["sku_style"]),
-        unit_mismatch=faults.unit_mismatch,
-    )
-    (folder / "client.toml").write_text(
-        _simwrite.client_toml(plan, str(options["name"])), encoding="utf-8"
-    )
+    plan = options.plan(seed, np.arange(1))
+    (folder / "client.toml").write_text(_simwrite.client_toml(plan, options.name), encoding="utf-8")
     _simwrite.write_truth(folder / "ground_truth.csv", pa.concat_tables(r.truth for r in results))

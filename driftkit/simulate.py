@@ -49,7 +49,7 @@ from driftkit._simplan import _catalog as _catalog
 from driftkit._simplan import _demand_model as _demand_model
 from driftkit._simplan import _m5_units as _m5_units
 from driftkit._simplan import _sku_codes as _sku_codes
-from driftkit._simscale import simulate_chunks
+from driftkit._simscale import ClientOptions, simulate_chunks
 from driftkit._simworld import run_days
 from driftkit.config import check_client_id
 from driftkit.errors import ConfigError, InputError
@@ -224,12 +224,12 @@ def simulate_ingested(
     chosen = Faults.parse(faults) if isinstance(faults, str) else faults
     _check_options(skus, days, locations, "synthetic", timezone, sku_style, 0.40)
     _prepare(folder)
-    options: dict[str, object] = dict(
+    options = ClientOptions(
         client_id=cid,
         name=_title(cid),
         days=days,
         locations=locations,
-        start=str(start),
+        start=date.fromisoformat(str(start)),
         timezone=timezone,
         sku_style=sku_style,
         faults=chosen,
