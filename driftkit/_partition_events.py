@@ -82,18 +82,19 @@ def handoff_stats(profiles: list[Profile]) -> HandoffStats:
     shares = pd.concat([p.shares for p in profiles]).groupby(DELIVERY_GROUP).sum()
     normal = shares["received"] / shares["deliveries"]
     received_share = shares["received_others"] / shares["others"].where(shares["others"] > 0)
-    kept = [
-        {k: v for k, v in p.latencies.items() if normal.get(k, 0.0) >= RULES.match.normal_share}
-        for p in profiles
-    ]
-    by_family = [  # the locations' samples of one target and family, pooled
-        pooled([{k[:2]: v} for k, v in part.items()]) for part in kept
-    ]
+    by_family = pooled(  # (target, family) ← every normal location's samples
+        [
+            {key[:2]: values}
+            for p in profiles
+            for key, values in p.latencies.items()
+            if normal.get(key, 0.0) >= RULES.match.normal_share
+        ]
+    )
     lasts = pd.concat([p.last_received for p in profiles])
     return HandoffStats(
         normal=normal,
         received_share=received_share,
-        latency_p50=sample_stat(pooled(by_family), [TARGET, FAMILY], pd.Series.median),
+        latency_p50=sample_stat(by_family, [TARGET, FAMILY], pd.Series.median),
         last_received=lasts.groupby(level=0).max(),
         delay_p95=sample_stat(
             pooled([p.delays for p in profiles]), [SYSTEM, KIND], lambda d: d.quantile(0.95)

@@ -204,39 +204,32 @@ def _run(work: list[Chunk], options: ClientOptions, jobs: int) -> list[ChunkResu
         return results
 
 
+_TIME_OF = {"snapshots": schema.AS_OF, "events": schema.OCCURRED_AT, "counts": schema.COUNTED_AT}
+
+
 def _span(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    """Per system and table: rows, SKUs, first and last time (for ``files.parquet``)."""
-    time_of = {"snapshots": schema.AS_OF, "events": schema.OCCURRED_AT}
+    """Per system and table: rows, SKUs, first and last time (for ``files.parquet``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``system, rows, skus, first, last, table``; counts have the system ``counts``.
+    """
     parts = []
-    for table, column in time_of.items():
-        grouped = frames[table].groupby(schema.SYSTEM, observed=True)
-        parts.append(
-            pd.DataFrame(
-                {
-                    "rows": grouped.size(),
-                    "skus": grouped[schema.SKU].nunique(),
-                    "first": grouped[column].min(),
-                    "last": grouped[column].max(),
-                }
-            ).assign(table=table)
+    for table, column in _TIME_OF.items():
+        frame = frames[table] if table != "counts" else frames[table].assign(system="counts")
+        grouped = frame.groupby(schema.SYSTEM, observed=True)
+        summary = grouped.agg(
+            rows=(schema.SKU, "size"),
+            skus=(schema.SKU, "nunique"),
+            first=(column, "min"),
+            last=(column, "max"),
         )
-    counts = frames["counts"]
-    parts.append(
-        pd.DataFrame(
-            {
-                "rows": [len(counts)],
-                "skus": [counts[schema.SKU].nunique()],
-                "first": [counts[schema.COUNTED_AT].min()],
-                "last": [counts[schema.COUNTED_AT].max()],
-                "table": ["counts"],
-            },
-            index=pd.Index(["counts"], name=schema.SYSTEM),
-        )
-    )
+        parts.append(summary.assign(table=table))
     return pd.concat(parts).rename_axis(schema.SYSTEM).reset_index()
 
 
-def _files(results: list[ChunkResult]) -> pd.DataFrame:
+def _files(spans: list[pd.DataFrame]) -> pd.DataFrame:
     """``files.parquet``: one row per system and table, as if one file each had been loaded.
 
     Returns
@@ -244,9 +237,12 @@ def _files(results: list[ChunkResult]) -> pd.DataFrame:
     pandas.DataFrame
         :data:`driftkit.loaders.FILES_COLUMNS`; ``skus`` adds over chunks (disjoint SKUs).
     """
-    spans = pd.concat([r.span for r in results])
-    total = spans.groupby([schema.SYSTEM, "table"], sort=True).agg(
-        rows=("rows", "sum"), skus=("skus", "sum"), first=("first", "min"), last=("last", "max")
+    total = (
+        pd.concat(spans)
+        .groupby([schema.SYSTEM, "table"], sort=True)
+        .agg(
+            rows=("rows", "sum"), skus=("skus", "sum"), first=("first", "min"), last=("last", "max")
+        )
     )
     total = total.reset_index()
     files = pd.DataFrame(
@@ -275,9 +271,7 @@ def _write_whole(staging: Path, results: list[ChunkResult]) -> None:
     whole = pd.DataFrame(
         {"system": "catalog", "table": "catalog", "rows": n, "skus": n, "first": unknown}
     ).assign(last=unknown)
-    _files([*results, ChunkResult({}, catalog, pa.table({}), whole)]).to_parquet(
-        staging / "files.parquet", index=False
-    )
+    _files([*(r.span for r in results), whole]).to_parquet(staging / "files.parquet", index=False)
 
 
 def _write_folder(
