@@ -70,7 +70,7 @@ bench-explore: $(VENV)/.stamp-dev
 	$(PY) bench/bench_explore.py
 
 accuracy: $(VENV)/.stamp-dev
-	$(PY) -m driftkit.score
+	$(PY) -m driftkit.simulate.score
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache data/processed

@@ -107,8 +107,8 @@ def generate(path: Path, n_skus: int, n_days: int, seed: int = 7) -> int:
 
 def run_driftkit(path: Path) -> dict[str, Any]:
     """driftkit's public pipeline: read Parquet, align, compare."""
-    from driftkit.align import align
-    from driftkit.compare import compare
+    from driftkit.drift.align import align
+    from driftkit.drift.compare import compare
     from driftkit.schema import empty
 
     started = time.perf_counter()
@@ -396,8 +396,8 @@ def differences(a: dict[str, Any], b: dict[str, Any]) -> list[str]:
 
 def subset_reference(path: Path, n_days: int) -> dict[str, Any]:
     """driftkit's numbers on the naive subset (untimed, in this process)."""
-    from driftkit.align import align
-    from driftkit.compare import compare
+    from driftkit.drift.align import align
+    from driftkit.drift.compare import compare
     from driftkit.schema import empty
 
     snapshots = subset(pd.read_parquet(path))

@@ -5,7 +5,7 @@ Run from the repository root::
     .venv/bin/python bench/bench_explore.py [--skus 100000 --locations 2 --days 30] [--repeat 40]
     .venv/bin/python bench/bench_explore.py --simulated /tmp/acme100k [--skus 100000 --days 30]
 
-With ``--simulated DIR`` the client is ``driftkit.simulate`` output (written there first when
+With ``--simulated DIR`` the client is ``driftkit.simulate.simulation`` output (written there first when
 DIR holds no client.toml), loaded, aligned and compared; attribution and impact are skipped
 (they take many minutes at this size), so the findings and impact views are empty.
 Otherwise the explorer's inputs are generated directly at that size: a grid of 4 systems with
@@ -41,8 +41,8 @@ from comm.base_comm import BaseComm
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from driftkit import schema
-from driftkit.align import Grid
-from driftkit.explorer import Explorer, ExplorerData
+from driftkit.drift.align import Grid
+from driftkit.explorer.app import Explorer, ExplorerData
 
 SYSTEMS = ("wms", "erp", "shop", "3pl")
 TZ = "America/Chicago"
@@ -185,12 +185,12 @@ def _findings(
 
 
 def load_simulated(folder: Path, skus: int, days: int, seed: int) -> ExplorerData:
-    """A ``driftkit.simulate`` client (simulated first if needed): load, align, compare."""
-    from driftkit.align import align
-    from driftkit.compare import compare
+    """A ``driftkit.simulate.simulation`` client (simulated first if needed): load, align, compare."""
     from driftkit.config import load_config
-    from driftkit.loaders import load_client
-    from driftkit.simulate import simulate
+    from driftkit.drift.align import align
+    from driftkit.drift.compare import compare
+    from driftkit.load.client import load_client
+    from driftkit.simulate.simulation import simulate
 
     if not (folder / "client.toml").is_file():
         simulate(folder, skus=skus, days=days, seed=seed)

@@ -3,7 +3,7 @@
 Generates business events (sales, receipts, returns, counts) and records each in its
 source system and, with a per-system probability, in the other three with a random
 latency; 1% of records are replayed (duplicates).  Then times
-:func:`driftkit.match.match_events` and a DuckDB SQL implementation of the same rule
+:func:`driftkit.causes.match.match_events` and a DuckDB SQL implementation of the same rule
 (family + sku + reference, gap-chained within the window; repeats per system, kind,
 location and sign), checks that both find the same number of business events and
 duplicates, and prints times, peak RSS and the ratio.
@@ -21,7 +21,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from driftkit.match import KIND_FAMILY, MatchRules, match_events
+from driftkit.causes.match import KIND_FAMILY, MatchRules, match_events
 
 SYSTEMS = np.array(["shop", "wms", "erp", "3pl"])
 KINDS = np.array(["order", "receipt", "return", "count"])

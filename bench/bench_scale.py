@@ -10,7 +10,7 @@ Parquet bucketed by SKU** (the layout ``driftkit ingest`` writes; same generator
 ``bench_drift.py``, run one bucket at a time so generating 120M rows never holds more than
 one bucket) and then, each in a fresh subprocess:
 
-* ``pandas``: :func:`driftkit.partition.run_partitioned` with ``engine="pandas"``,
+* ``pandas``: :func:`driftkit.scale.partition.run_partitioned` with ``engine="pandas"``,
   ``jobs`` processes, ``full=False``: per bucket read Parquet + align + compare (daily,
   episodes, bias, headline parts), recombined;
 * ``dask``: the same on a ``dask.distributed`` LocalCluster of ``jobs`` single-threaded
@@ -20,7 +20,7 @@ one bucket) and then, each in a fresh subprocess:
   spills rather than take the machine's memory.
 
 With ``--full-skus N [N ...]`` it also simulates clients of N SKUs with events, counts,
-faults and ground truth (``driftkit.simulate.simulate_ingested``: chunks of 50,000 SKUs written
+faults and ground truth (``driftkit.simulate.simulation.simulate_ingested``: chunks of 50,000 SKUs written
 straight into bucketed Parquet, so N may exceed memory) and times the **whole** audit:
 ``run_audit`` in one process (only up to 100,000 SKUs) vs ``run_partitioned`` on the pandas and
 dask engines (``--full-modes``), checking that the summary numbers agree and scoring the
@@ -67,7 +67,7 @@ DUCKDB_MEMORY = "6GB"
 def generate(root: Path, n_skus: int, n_days: int, buckets: int, seed: int = 7) -> int:
     """Write bucketed canonical snapshots, catalog, rejects and files to ``root``; rows written."""
     from driftkit import schema
-    from driftkit.ingest import sku_buckets
+    from driftkit.load.ingest import sku_buckets
 
     names = pd.Series([f"SKU{i:07d}" for i in range(n_skus)], dtype="str")
     bucket_of = sku_buckets(names, buckets)
@@ -140,7 +140,7 @@ def _bucket_table(names: np.ndarray, ids: np.ndarray, n_days: int, seed: int) ->
 
 def run_partitioned(root: Path, engine: str, jobs: int) -> dict[str, Any]:
     """driftkit, bucket by bucket: read + align + compare per bucket, recombined."""
-    from driftkit.partition import run_partitioned as audit
+    from driftkit.scale.partition import run_partitioned as audit
 
     started = time.perf_counter()
     result = audit(base.bench_config(), root, engine=engine, jobs=jobs, full=False)
@@ -156,13 +156,13 @@ def run_full(root: Path, engine: str, jobs: int) -> dict[str, Any]:
     """The whole audit (attribution, impact, count accuracy): partitioned, or ``run_audit``.
 
     Also scores the findings against the simulator's ground truth (precision and recall
-    per cause, as ``python -m driftkit.score`` does).
+    per cause, as ``python -m driftkit.simulate.score`` does).
     """
     import os
 
     from driftkit.audit import run_audit
     from driftkit.config import load_config
-    from driftkit.score import score
+    from driftkit.simulate.score import score
 
     client = root.parents[2] / "client"
     config = load_config(client)
@@ -172,7 +172,7 @@ def run_full(root: Path, engine: str, jobs: int) -> dict[str, Any]:
         result = run_audit(config)
         summary, buckets, findings = result.summary, 1, result.attribution.findings
     else:
-        from driftkit.partition import run_partitioned as audit
+        from driftkit.scale.partition import run_partitioned as audit
 
         parted = audit(config, root, engine=engine, jobs=jobs)
         summary, buckets, findings = parted.summary, len(parted.buckets), parted.tables["findings"]
@@ -359,11 +359,11 @@ def bench_full(n_skus: int, n_days: int, jobs: int, work: Path, modes: list[str]
     """The whole audit of a simulated client: run_audit vs partitioned (pandas, dask).
 
     The client is simulated in chunks straight into bucketed Parquet
-    (:func:`driftkit.simulate.simulate_ingested`), so it can be larger than memory;
+    (:func:`driftkit.simulate.simulation.simulate_ingested`), so it can be larger than memory;
     ``run_audit`` (one process, the whole client in memory) only runs up to
     :data:`SINGLE_MAX_SKUS`.
     """
-    from driftkit.simulate import simulate_ingested
+    from driftkit.simulate.simulation import simulate_ingested
 
     started = time.perf_counter()
     root = work / "full" / "data" / "processed" / "client"

@@ -9,19 +9,19 @@ The pipeline, one pure step per module (DESIGN §1)::
 
 from __future__ import annotations
 
-from driftkit.accuracy import count_accuracy, rollforward
-from driftkit.align import Grid, align
-from driftkit.attribute import Attribution, attribute
 from driftkit.audit import Audit, run_audit
-from driftkit.compare import Comparison, compare
+from driftkit.causes.attribute import Attribution, attribute
+from driftkit.causes.match import map_handoffs, match_events
 from driftkit.config import ClientConfig, load_config
+from driftkit.drift.accuracy import count_accuracy, rollforward
+from driftkit.drift.align import Grid, align
+from driftkit.drift.compare import Comparison, compare
 from driftkit.errors import ConfigError, DriftkitError, InputError, ReportError
-from driftkit.impact import Impact, estimate_impact
-from driftkit.ingest import ingest, read_processed
-from driftkit.loaders import ClientData, load_client
-from driftkit.match import map_handoffs, match_events
-from driftkit.partition import PartitionedAudit, run_partitioned
-from driftkit.simulate import Faults, Simulation, simulate, write_samples
+from driftkit.impact.estimate import Impact, estimate_impact
+from driftkit.load.client import ClientData, load_client
+from driftkit.load.ingest import ingest, read_processed
+from driftkit.scale.partition import PartitionedAudit, run_partitioned
+from driftkit.simulate.simulation import Faults, Simulation, simulate, write_samples
 
 __all__ = [
     "Attribution",
@@ -62,7 +62,7 @@ __version__ = "0.1.0"
 def __getattr__(name: str) -> object:
     """``driftkit.explore`` is imported lazily: it pulls in ipywidgets and Altair's compiler."""
     if name == "explore":
-        from driftkit.explorer import explore
+        from driftkit.explorer.app import explore
 
         return explore
     raise AttributeError(f"module 'driftkit' has no attribute {name!r}")

@@ -3,7 +3,7 @@
 ``run_audit`` is what ``driftkit audit --no-html`` calls directly and what the audit
 notebook calls through :func:`audit_for_report`; it computes every table once and writes the
 machine-readable files of a run folder.  ``audit_for_report`` with an ``engine`` audits bucket
-by bucket instead (:mod:`driftkit.partition`) and returns the report's view of that audit.
+by bucket instead (:mod:`driftkit.scale.partition`) and returns the report's view of that audit.
 """
 
 from __future__ import annotations
@@ -18,19 +18,18 @@ from typing import Any
 import pandas as pd
 
 from driftkit import schema
-from driftkit.accuracy import count_accuracy, rollforward
-from driftkit.align import Grid, align
-from driftkit.attribute import Attribution, attribute
-from driftkit.compare import Comparison, compare
+from driftkit.causes.attribute import Attribution, attribute
 from driftkit.config import ClientConfig, load_config
-from driftkit.impact import Impact, estimate_impact
-from driftkit.ingest import is_fresh, read_notes, read_processed
-from driftkit.loaders import ClientData, load_client
+from driftkit.drift.accuracy import count_accuracy, rollforward
+from driftkit.drift.align import Grid, align
+from driftkit.drift.compare import DRILLDOWNS, Comparison, compare
+from driftkit.impact.estimate import Impact, estimate_impact
+from driftkit.load.client import ClientData, load_client
+from driftkit.load.ingest import is_fresh, read_notes, read_processed
 
 log = logging.getLogger(__name__)
 
 PROCESSED = Path("data/processed")
-DRILLDOWNS = 3  # keys the report drills into (``story.drilldowns``)
 HEADLINE = (
     "sku_locations",
     "compared_cells",
@@ -145,7 +144,7 @@ def audit_for_report(
         Client folder or parsed config.
     engine
         None: :func:`run_audit` (the whole client in this process).  ``"pandas"`` or
-        ``"dask"``: :func:`driftkit.partition.run_partitioned` on the client's ingest
+        ``"dask"``: :func:`driftkit.scale.partition.run_partitioned` on the client's ingest
         (``data/processed/<client>``, ingested first when stale), with ``jobs`` processes or
         workers and the Dask ``scheduler`` (docs/scale.md).
     jobs, scheduler
@@ -167,7 +166,7 @@ def audit_for_report(
         return run_audit(
             client, out_dir=out_dir, reports_dir=reports_dir, start=start, end=end, run_at=run_at
         )
-    from driftkit._partition_report import partitioned_report  # it imports this module
+    from driftkit.scale.report import partitioned_report  # it imports this module
 
     config = client if isinstance(client, ClientConfig) else load_config(locate(client))
     return partitioned_report(

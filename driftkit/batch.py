@@ -84,7 +84,7 @@ def client_dirs(dirs: list[Path], all_dir: Path | None) -> list[Path]:
 def run_batch(dirs: list[Path], options: AuditOptions) -> list[ClientResult]:
     """Audit every client (``options.jobs`` at a time), then write ``index.html``."""
     if options.scheduler and options.engine != "dask":
-        from driftkit.cluster import run_batch_on_cluster
+        from driftkit.scale.cluster import run_batch_on_cluster
 
         dispatched = run_batch_on_cluster(dirs, options, scheduler=options.scheduler)
         _write_index(options.out, dispatched)
@@ -155,7 +155,7 @@ def _run_partitioned(client_dir: Path, run_dir: Path, options: AuditOptions) -> 
     """The audit bucket by bucket (docs/scale.md): in a local process pool of ``--jobs``
     (pandas engine) or on Dask; ingest first when stale, then recombine."""
     from driftkit.config import load_config
-    from driftkit.partition import ingested, run_partitioned
+    from driftkit.scale.partition import ingested, run_partitioned
 
     config = load_config(client_dir)
     audit = run_partitioned(
@@ -282,7 +282,7 @@ def _execute_notebook(client_dir: Path, run_dir: Path, options: AuditOptions) ->
 
 
 def _export_html(run_dir: Path, client_dir: Path) -> None:
-    from driftkit.report import export_html
+    from driftkit.report.html import export_html
 
     summary = _read_summary(run_dir)
     export_html(
@@ -306,7 +306,7 @@ def _read_summary(run_dir: Path) -> dict[str, Any]:
 
 
 def _write_index(reports_dir: Path, results: list[ClientResult]) -> None:
-    from driftkit.report import write_index
+    from driftkit.report.html import write_index
 
     rows = [_index_row(reports_dir, r) for r in results]
     known = {r.client for r in results}

@@ -19,7 +19,7 @@ import pandas as pd
 from driftkit.errors import ConfigError, DriftkitError, InputError
 
 if TYPE_CHECKING:
-    from driftkit.loaders import ClientData
+    from driftkit.load.client import ClientData
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -110,7 +110,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _simulate(args: argparse.Namespace) -> int:
-    from driftkit.simulate import simulate
+    from driftkit.simulate.simulation import simulate
 
     sim = simulate(
         args.out_dir,
@@ -130,7 +130,7 @@ def _simulate(args: argparse.Namespace) -> int:
 
 
 def _ingest(args: argparse.Namespace) -> int:
-    from driftkit.ingest import ingest
+    from driftkit.load.ingest import ingest
 
     result = ingest(args.client_dir, out=args.out, buckets=args.buckets, progress=True)
     print(format_load_summary(result.data))
@@ -210,7 +210,7 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _explore(args: argparse.Namespace) -> int:
-    from driftkit.explorer import open_lab
+    from driftkit.explorer.app import open_lab
 
     return open_lab(args.client_dir, browser=not args.no_browser)
 

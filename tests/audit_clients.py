@@ -81,7 +81,7 @@ def write_broken_client(folder: Path) -> Path:
 
 def simulate_small(folder: Path, *, seed: int = 1, skus: int = 40, days: int = 10) -> Path:
     """A small simulated client (all fault causes at the default rates)."""
-    from driftkit.simulate import simulate
+    from driftkit.simulate.simulation import simulate
 
     shutil.rmtree(folder, ignore_errors=True)
     return Path(simulate(folder, skus=skus, days=days, seed=seed).path)

@@ -1,4 +1,4 @@
-"""Tests of driftkit.accuracy: roll-forward residuals and physical-count record accuracy."""
+"""Tests of driftkit.drift.accuracy: roll-forward residuals and physical-count record accuracy."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 
 from driftkit import schema
-from driftkit.accuracy import count_accuracy, rollforward
-from driftkit.align import align
 from driftkit.config import ClientConfig, SystemConfig
+from driftkit.drift.accuracy import count_accuracy, rollforward
+from driftkit.drift.align import align
 from driftkit.schema import SystemKind
 
 NAN = np.nan

@@ -1,4 +1,4 @@
-"""Accuracy of cause attribution against the simulator's ground truth (driftkit.score).
+"""Accuracy of cause attribution against the simulator's ground truth (driftkit.simulate.score).
 
 Scored by (system, sku, location, cause): precision and recall per cause, pooled over
 every fault mix (each cause alone, all together at low/default/high rates, four
@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from driftkit.schema import Cause
-from driftkit.score import SCENARIOS, Scenario, measure
+from driftkit.simulate.score import SCENARIOS, Scenario, measure
 
 FAST = tuple(
     Scenario(s.name, s.faults, seeds=s.seeds[:1], skus=150, days=30, locations=s.locations)

@@ -1,4 +1,4 @@
-"""Cause attribution (driftkit.attribute) on small simulated stacks with known faults."""
+"""Cause attribution (driftkit.causes.attribute) on small simulated stacks with known faults."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from driftkit.attribute import FINDING_COLUMNS, Attribution, covering
+from driftkit.causes.attribute import FINDING_COLUMNS, Attribution, covering
 from driftkit.schema import Cause
-from driftkit.score import attribute_data, client_data
-from driftkit.simulate import Faults, Simulation, simulate
+from driftkit.simulate.score import attribute_data, client_data
+from driftkit.simulate.simulation import Faults, Simulation, simulate
 
 Run = tuple[Simulation, Attribution]
 
@@ -103,9 +103,9 @@ def test_po_format_failure_is_called_out(tmp_path: Path) -> None:
 def test_every_episode_against_the_authority_is_covered_or_timing(default: Run) -> None:
     sim, result = default
     data = client_data(sim)
-    from driftkit.align import align
-    from driftkit.attribute import timing_drift
-    from driftkit.compare import compare
+    from driftkit.causes.attribute import timing_drift
+    from driftkit.drift.align import align
+    from driftkit.drift.compare import compare
 
     grid = align(data.snapshots, data.config)
     episodes = compare(grid, data.config, data.catalog).episodes

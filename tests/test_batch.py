@@ -23,9 +23,10 @@ from pathlib import Path
 
 import pytest
 
-from driftkit import batch, report
+from driftkit import batch
 from driftkit.audit import previous_summary, run_folders
 from driftkit.batch import AuditOptions, audit_client, publish, run_batch
+from driftkit.report import html as report
 from tests.audit_clients import (
     LOCATION,
     NAME,

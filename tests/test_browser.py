@@ -11,7 +11,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from driftkit import report
+from driftkit.report import html as report
 
 pytestmark = pytest.mark.browser
 
@@ -20,7 +20,8 @@ CHART_IDS = ["drift-over-time", "count-list"]
 SETUP = """\
 import pandas as pd
 from IPython.display import display
-from driftkit import charts, report
+from driftkit.report import charts
+from driftkit.report import html as report
 days = pd.date_range("2026-09-01", periods=4, freq="D", tz="UTC")
 daily = pd.DataFrame({"day": list(days) * 2, "system": ["erp"] * 4 + ["shop"] * 4,
                       "counterpart": "wms", "skus_compared": 10, "skus_drifted": [1, 2, 3, 1] * 2,

@@ -1,4 +1,4 @@
-"""Tests for driftkit.charts: specs asserted through ``chart.to_dict()``."""
+"""Tests for driftkit.report.charts: specs asserted through ``chart.to_dict()``."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from driftkit import charts
 from driftkit.errors import ReportError
+from driftkit.report import charts
 
 DAYS = pd.date_range("2026-09-01", periods=3, freq="D", tz="UTC")
 SYSTEMS = ["wms", "erp", "shop", "3pl"]

@@ -16,8 +16,8 @@ from distributed import Client
 
 from driftkit import cli
 from driftkit.batch import AuditOptions
-from driftkit.cluster import connect, dask_map, mapper, run_batch_on_cluster
 from driftkit.errors import ConfigError
+from driftkit.scale.cluster import connect, dask_map, mapper, run_batch_on_cluster
 from tests.audit_clients import simulate_small, write_broken_client, write_markup_client
 
 

@@ -1,4 +1,4 @@
-"""Tests of driftkit.compare: hand-computed drift metrics and their invariants (DESIGN §5)."""
+"""Tests of driftkit.drift.compare: hand-computed drift metrics and their invariants (DESIGN §5)."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from driftkit import schema
-from driftkit.align import Grid
-from driftkit.compare import Comparison, compare
 from driftkit.config import ClientConfig, SystemConfig
+from driftkit.drift.align import Grid
+from driftkit.drift.compare import Comparison, compare
 from driftkit.schema import SystemKind
 
 NAN = np.nan

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from driftkit import countlist
 from driftkit.config import ImpactParams
+from driftkit.impact import countlist
 
 PARAMS = ImpactParams()  # horizon 8 weeks = 56 days
 NAN = np.nan
@@ -122,11 +122,11 @@ def test_lift_counts_hits_against_expected_random_hits() -> None:
 def test_count_list_finds_more_discrepancies_than_random_and_velocity(seed: int, tmp_path) -> None:
     from types import SimpleNamespace
 
-    from driftkit.align import align
-    from driftkit.compare import compare
     from driftkit.config import load_config
-    from driftkit.impact import estimate_impact
-    from driftkit.simulate import simulate
+    from driftkit.drift.align import align
+    from driftkit.drift.compare import compare
+    from driftkit.impact.estimate import estimate_impact
+    from driftkit.simulate.simulation import simulate
 
     sim = simulate(tmp_path / "c", skus=400, days=30, seed=seed, faults="default")
     config = load_config(sim.path)

@@ -1,4 +1,4 @@
-"""Tests of driftkit.explorer: widgets driven programmatically, views asserted."""
+"""Tests of driftkit.explorer.app: widgets driven programmatically, views asserted."""
 
 from __future__ import annotations
 
@@ -14,9 +14,9 @@ import papermill as pm
 import pytest
 
 from driftkit import schema
-from driftkit.align import Grid
+from driftkit.drift.align import Grid
 from driftkit.errors import InputError
-from driftkit.explorer import (
+from driftkit.explorer.app import (
     ANY_CAUSE,
     VEGA_MIME,
     Explorer,

@@ -13,10 +13,10 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from driftkit import impact
-from driftkit.align import align
-from driftkit.compare import compare
 from driftkit.config import ClientConfig, ImpactParams, SystemConfig
+from driftkit.drift.align import align
+from driftkit.drift.compare import compare
+from driftkit.impact import estimate as impact
 from driftkit.schema import SystemKind, conform, empty
 
 START = pd.Timestamp("2026-03-02 22:00", tz="UTC")  # a Monday, evening
@@ -402,7 +402,7 @@ SIM_SEEDS = (1, 2, 3, 4, 5, 6)
 
 def _simulated_run(folder: Path, seed: int) -> tuple[dict[float, impact.Impact], pd.DataFrame]:
     from driftkit.config import load_config
-    from driftkit.simulate import simulate
+    from driftkit.simulate.simulation import simulate
 
     sim = simulate(folder / "c", skus=1000, days=45, seed=seed, faults="high")
     config = load_config(sim.path)

@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 from driftkit import cli, schema
 from driftkit.audit import load_data
 from driftkit.config import load_config
-from driftkit.ingest import BUCKETED, ingest, is_fresh, read_processed, sku_buckets
-from driftkit.loaders import load_client
+from driftkit.load.client import load_client
+from driftkit.load.ingest import BUCKETED, ingest, is_fresh, read_processed, sku_buckets
 from tests.audit_clients import simulate_small
 
 BUCKETS = 4

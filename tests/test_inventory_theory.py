@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from driftkit import inventory_theory as theory
+from driftkit.impact import theory
 
 # Snyder & Shen, Fundamentals of Supply Chain Theory: Example 4.2 (normal newsvendor)
 # and Example 3.1 (EOQ).

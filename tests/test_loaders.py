@@ -1,4 +1,4 @@
-"""Tests of driftkit.loaders on small hand-written client folders."""
+"""Tests of driftkit.load.client on small hand-written client folders."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from driftkit.errors import InputError
-from driftkit.loaders import FILES_COLUMNS, ClientData, load_client
+from driftkit.load.client import FILES_COLUMNS, ClientData, load_client
 from tests.conftest import make_client
 
 HEAD = """

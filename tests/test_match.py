@@ -1,4 +1,4 @@
-"""Event matching and the handoff map (driftkit.match)."""
+"""Event matching and the handoff map (driftkit.causes.match)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from driftkit import schema
-from driftkit.match import (
+from driftkit.causes.match import (
     COMPATIBLE_KINDS,
     HANDOFF_COLUMNS,
     KIND_FAMILY,

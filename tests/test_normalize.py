@@ -1,4 +1,4 @@
-"""Tests of driftkit.normalize: SKUs, aliases, references, quantities, timestamps."""
+"""Tests of driftkit.load.normalize: SKUs, aliases, references, quantities, timestamps."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from driftkit.config import SkuRules
-from driftkit.normalize import (
+from driftkit.load.normalize import (
     EMPTY_QUANTITY,
     NOT_A_QUANTITY,
     NOT_STOCKED,

@@ -22,16 +22,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from driftkit import _partition_bucket, _partition_combine
-from driftkit.align import Grid
 from driftkit.audit import Audit, run_audit
-from driftkit.cluster import mapper
-from driftkit.compare import compare
 from driftkit.config import ClientConfig, load_config
+from driftkit.drift.align import Grid
+from driftkit.drift.compare import compare
 from driftkit.errors import ConfigError, InputError
-from driftkit.ingest import ingest
-from driftkit.partition import PartitionedAudit, bucket_numbers, ingested, run_partitioned
-from driftkit.simulate import simulate
+from driftkit.load.ingest import ingest
+from driftkit.scale import bucket as _partition_bucket
+from driftkit.scale import combine as _partition_combine
+from driftkit.scale.cluster import mapper
+from driftkit.scale.partition import PartitionedAudit, bucket_numbers, ingested, run_partitioned
+from driftkit.simulate.simulation import simulate
 
 ROOT = Path(__file__).resolve().parents[1]
 RUN_AT = datetime(2026, 12, 1, 12, tzinfo=UTC)

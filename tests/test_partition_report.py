@@ -21,13 +21,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from driftkit import _partition_report, story
-from driftkit._partition_report import report_view
 from driftkit.audit import HEADLINE, Audit, run_audit
 from driftkit.config import ClientConfig, load_config
 from driftkit.errors import ReportError
-from driftkit.ingest import ingest, sku_buckets
-from driftkit.partition import PartitionedAudit, run_partitioned
+from driftkit.load.ingest import ingest, sku_buckets
+from driftkit.report import story
+from driftkit.scale import report as _partition_report
+from driftkit.scale.partition import PartitionedAudit, run_partitioned
+from driftkit.scale.report import report_view
 from driftkit.schema import LOCATION, SKU
 from tests.audit_clients import SAMPLES
 

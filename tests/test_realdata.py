@@ -8,10 +8,10 @@ import pandas as pd
 import pytest
 
 from driftkit.config import SkuRules, SystemConfig
-from driftkit.loaders import ClientData, load_client
-from driftkit.loaders import shopify as shopify_loader
-from driftkit.loaders._read import read_table
-from driftkit.normalize import normalize_skus, parse_quantities
+from driftkit.load import shopify as shopify_loader
+from driftkit.load.client import ClientData, load_client
+from driftkit.load.normalize import normalize_skus, parse_quantities
+from driftkit.load.read import read_table
 from driftkit.schema import SystemKind
 from tests.conftest import make_client
 

@@ -1,4 +1,4 @@
-"""Tests for driftkit.report: fragments, escaping, the offline HTML export and the index."""
+"""Tests for driftkit.report.html: fragments, escaping, the offline HTML export and the index."""
 
 from __future__ import annotations
 
@@ -11,15 +11,17 @@ import pandas as pd
 import pytest
 from nbclient import NotebookClient
 
-from driftkit import charts, report
 from driftkit.errors import ReportError
+from driftkit.report import charts
+from driftkit.report import html as report
 
 EVIL = "<script>alert(1)</script>"
 ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
 SETUP = """\
 import pandas as pd
 from IPython.display import display
-from driftkit import charts, report
+from driftkit.report import charts
+from driftkit.report import html as report
 top = pd.DataFrame({"sku": ["<script>alert(1)</script>", "B-2"], "location": ["main", "main"],
                     "expected_value": [500.0, 50.0], "reason": ["oversell", "late reorder"],
                     "system": ["shop", "shop"]})"""

@@ -9,13 +9,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from driftkit._simscale import chunks_by_bucket
 from driftkit.config import load_config
 from driftkit.errors import InputError
-from driftkit.ingest import BUCKETED, ingest, is_fresh, read_processed, sku_buckets
-from driftkit.partition import run_partitioned
-from driftkit.score import score
-from driftkit.simulate import simulate, simulate_ingested
+from driftkit.load.ingest import BUCKETED, ingest, is_fresh, read_processed, sku_buckets
+from driftkit.scale.partition import run_partitioned
+from driftkit.simulate.chunks import chunks_by_bucket
+from driftkit.simulate.score import score
+from driftkit.simulate.simulation import simulate, simulate_ingested
 
 TABLES = (*BUCKETED, "catalog", "rejects")
 
@@ -59,7 +59,7 @@ def test_chunks_are_whole_buckets_and_cover_every_sku_once() -> None:
     numbers = np.concatenate(parts)
     assert np.array_equal(np.sort(numbers), np.arange(5_000))
     assert 3 <= len(parts) <= 6
-    from driftkit._simplan import _sku_codes
+    from driftkit.simulate.plan import _sku_codes
 
     bucket = sku_buckets(pd.Series(_sku_codes("big-co", np.arange(5_000), "alpha")[0]), 10)
     owners = [set(bucket[p].tolist()) for p in parts]

@@ -1,4 +1,4 @@
-"""Tests of the simulator (driftkit.simulate): determinism, truth, replay, presets."""
+"""Tests of the simulator (driftkit.simulate.simulation): determinism, truth, replay, presets."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pytest
 from driftkit import schema as S
 from driftkit.config import load_config
 from driftkit.errors import ConfigError, InputError
-from driftkit.simulate import (
+from driftkit.simulate.simulation import (
     DEMAND_COLUMNS,
     FAULT_PRESETS,
     TRUTH_COLUMNS,
@@ -102,7 +102,7 @@ def test_csv_written_in_batches_is_identical(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Big files are rendered in row batches (bounded memory); the bytes do not change."""
-    from driftkit import _simwrite
+    from driftkit.simulate import write as _simwrite
 
     whole = _run("high")
     monkeypatch.setattr(_simwrite, "_BATCH_ROWS", 7)
@@ -449,7 +449,7 @@ def test_catalog_titles_exercise_escaping() -> None:
     ],
 )
 def test_load_client_reads_back_the_same_canonical_rows(tmp_path: Path, options: dict) -> None:
-    from driftkit.loaders import load_client
+    from driftkit.load.client import load_client
 
     sim = simulate(tmp_path / "readback", skus=25, days=8, seed=4, **options)
     data = load_client(sim.path)

@@ -11,8 +11,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from driftkit import story
 from driftkit.audit import Audit, run_audit
+from driftkit.report import story
 from tests.audit_clients import LOCATION, SKU, TITLE, write_markup_client
 
 EVIL = '<img src=x onerror="alert(1)">'

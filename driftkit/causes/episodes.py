@@ -1,0 +1,261 @@
+"""Drift episodes and findings: snapshot timing, the ``unrecorded_change`` fallback, coverage.
+
+Decides which episodes are only snapshot timing, gives every other episode that no finding
+covers an honest ``unrecorded_change`` and says which causes cover each episode.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from driftkit.causes.context import _Context, _empty, _findings, _num, _units_text
+from driftkit.causes.match import micros
+from driftkit.drift.align import Grid, asof_cells
+from driftkit.drift.compare import COUNTERPART, SLACK
+from driftkit.load.client import ClientData
+from driftkit.schema import (
+    COMMIT_DELTA,
+    COUNTED_AT,
+    LOCATION,
+    OCCURRED_AT,
+    QTY_DELTA,
+    RECORDED_AT,
+    SKU,
+    SYSTEM,
+    Cause,
+    Measure,
+)
+
+
+def timing_drift(data: ClientData, grid: Grid, episodes: pd.DataFrame) -> np.ndarray:
+    """Whether each episode is only snapshot timing (no record is wrong).
+
+    Two systems that snapshot at different hours, or apply the same event with their
+    usual latency, disagree for a while although neither record is wrong.  For each
+    episode day both values are brought to the later snapshot time T with each system's
+    own events: value + Σ events that occurred by T − Σ events applied by the snapshot
+    (i.e. the events that occurred by T but were applied after the snapshot).  An
+    episode is timing when the two agree on every one of its days.
+
+    Returns
+    -------
+    numpy.ndarray
+        bool, one per episode row.
+    """
+    if episodes.empty:
+        return np.zeros(0, dtype=bool)
+    cells = asof_cells(
+        data.snapshots, data.config, start=grid.days[0].date(), end=grid.days[-1].date()
+    )
+    cell_key = pd.MultiIndex.from_frame(cells.keys[[SKU, LOCATION]])
+    n_days = episodes["days"].to_numpy()
+    ep = np.repeat(np.arange(len(episodes)), n_days)
+    offset = np.arange(len(ep)) - np.repeat(np.cumsum(n_days) - n_days, n_days)
+    rows = episodes.iloc[ep]
+    day = grid.days.get_indexer(pd.DatetimeIndex(rows["start"])) + offset
+    key = cell_key.get_indexer(pd.MultiIndex.from_frame(rows[[SKU, LOCATION]]))
+    gkey = pd.MultiIndex.from_frame(grid.keys[[SKU, LOCATION]]).get_indexer(
+        pd.MultiIndex.from_frame(rows[[SKU, LOCATION]])
+    )
+    cday = cells.days.get_indexer(grid.days[day])
+    sides = []
+    for column in (SYSTEM, COUNTERPART):
+        s_cell = pd.Index(cells.systems).get_indexer(pd.Index(rows[column]))
+        s_grid = pd.Index(grid.systems).get_indexer(pd.Index(rows[column]))
+        row = cells.row[s_cell, key, cday]
+        at = np.where(row >= 0, cells.as_of[np.maximum(row, 0)], np.iinfo(np.int64).max)
+        sides.append((s_cell, at, grid.values[s_grid, gkey, day]))
+    until = np.maximum(sides[0][1], sides[1][1])
+    applied = _Movements.build(data, cells.keys, cells.systems, by_occurrence=False)
+    occurred = _Movements.build(data, cells.keys, cells.systems, by_occurrence=True)
+    rolled = [
+        v + occurred.upto(g, until) - applied.upto(g, at)
+        for g, at, v in ((s * len(cells.keys) + key, at, v) for s, at, v in sides)
+    ]
+    agree = np.abs(rolled[0] - rolled[1]) <= data.config.tolerance + SLACK
+    return np.asarray(
+        pd.Series(agree).groupby(ep).all().reindex(range(len(episodes)), fill_value=False)
+    )
+
+
+@dataclass(frozen=True)
+class _Movements:
+    """Each (system, key)'s cumulative event effect, sorted for interval sums."""
+
+    group: np.ndarray
+    at: np.ndarray
+    cum: np.ndarray
+
+    @classmethod
+    def build(
+        cls, data: ClientData, keys: pd.DataFrame, systems: tuple[str, ...], *, by_occurrence: bool
+    ) -> _Movements:
+        events = data.events
+        key = pd.MultiIndex.from_frame(keys[[SKU, LOCATION]]).get_indexer(
+            pd.MultiIndex.from_frame(events[[SKU, LOCATION]])
+        )
+        system = pd.Index(systems).get_indexer(pd.Index(events[SYSTEM]))
+        ok = (key >= 0) & (system >= 0)
+        qty = events[QTY_DELTA].fillna(0.0)
+        if data.config.measure == Measure.AVAILABLE:
+            qty = qty - events[COMMIT_DELTA].fillna(0.0)
+        occurred = micros(events[OCCURRED_AT])
+        recorded = micros(events[RECORDED_AT])
+        at = np.where(recorded == np.iinfo(np.int64).min, occurred, recorded)
+        at = occurred if by_occurrence else at
+        group = (system.astype(np.int64) * len(keys) + key)[ok]
+        order = np.lexsort((at[ok], group))
+        cum = np.concatenate(([0.0], np.cumsum(qty.to_numpy(dtype=float)[ok][order])))
+        return cls(group[order], at[ok][order], cum)
+
+    def upto(self, group: np.ndarray, at: np.ndarray) -> np.ndarray:
+        """Cumulative effect of the group's events applied at or before ``at``."""
+        n = len(self.at)
+        rank = np.r_[np.zeros(n, np.int8), np.ones(len(at), np.int8)]
+        order = np.lexsort((rank, np.r_[self.at, at], np.r_[self.group, group]))
+        before = np.empty(len(order), dtype=np.int64)
+        before[order] = np.cumsum(order < n)
+        first = np.searchsorted(self.group, group, side="left")
+        return self.cum[before[n:]] - self.cum[first]
+
+
+def _resets(ctx: _Context) -> pd.DataFrame:
+    """Local days on which each key was counted: ``sku, location, day``."""
+    return ctx.counts[[SKU, LOCATION]].assign(day=ctx.day(ctx.counts[COUNTED_AT]))
+
+
+def episode_fallback(
+    episodes: pd.DataFrame, findings: pd.DataFrame, timing: np.ndarray, ctx: _Context
+) -> pd.DataFrame:
+    """``unrecorded_change`` for each episode that no finding on its key covers.
+
+    Snapshot-timing episodes are not drift of any record and get no finding.  The
+    finding goes to the odd one out: the side of the pair that fewer of the other
+    systems agree with on the episode's first day; on a tie, the non-authority side.
+    """
+    covered = (
+        covering(findings, episodes, ctx.tz, _resets(ctx)).any(axis=1).to_numpy()
+        if len(episodes)
+        else np.zeros(0, bool)
+    )
+    orphans = episodes[~covered & ~timing]
+    if orphans.empty:
+        return _empty(Cause.UNRECORDED_CHANGE)
+    flip = _blame_counterpart(orphans, ctx)
+    system = orphans[SYSTEM].where(~flip, orphans[COUNTERPART])
+    other = orphans[COUNTERPART].where(~flip, orphans[SYSTEM])
+    units = orphans["mean_drift"].where(~flip, -orphans["mean_drift"])
+    evidence = (
+        system
+        + " differs from "
+        + other
+        + " by up to "
+        + _num(orphans["peak_abs_drift"])
+        + " units from "
+        + orphans["start"].dt.strftime("%Y-%m-%d").astype("str")
+        + " to "
+        + orphans["end"].dt.strftime("%Y-%m-%d").astype("str")
+        + " ("
+        + orphans["days"].astype(str)
+        + " days) and no event, count, sync or snapshot timing explains it; "
+        + _units_text(units)
+        + " on average"
+    )
+    out = orphans.assign(
+        **{SYSTEM: system, COUNTERPART: other},
+        first_seen=ctx.start_of(orphans["start"]),
+        last_seen=ctx.start_of(orphans["end"]),
+        units=units,
+        confidence=ctx.rules.fallback_confidence,
+        evidence=evidence,
+    ).drop_duplicates([SYSTEM, SKU, LOCATION, "first_seen"])
+    return _findings(out, Cause.UNRECORDED_CHANGE)
+
+
+def _blame_counterpart(orphans: pd.DataFrame, ctx: _Context) -> pd.Series:
+    """Whether the counterpart, not the system, of each episode is the odd one out."""
+    grid, tol = ctx.grid, ctx.config.tolerance + SLACK
+    key = pd.MultiIndex.from_frame(grid.keys[[SKU, LOCATION]]).get_indexer(
+        pd.MultiIndex.from_frame(orphans[[SKU, LOCATION]])
+    )
+    day = grid.days.get_indexer(pd.DatetimeIndex(orphans["start"]))
+    column = grid.values[:, key, day]  # [systems, episodes]
+    index = pd.Index(grid.systems)
+    s, c = (
+        index.get_indexer(pd.Index(orphans[SYSTEM])),
+        index.get_indexer(pd.Index(orphans[COUNTERPART])),
+    )
+    n = np.arange(len(orphans))
+    third = np.ones(column.shape, dtype=bool)
+    third[s, n] = False
+    third[c, n] = False
+    third &= ~np.isnan(column)
+    with_s = (third & (np.abs(column - column[s, n]) <= tol)).sum(axis=0)
+    with_c = (third & (np.abs(column - column[c, n]) <= tol)).sum(axis=0)
+    tie = orphans[SYSTEM].to_numpy() == ctx.authority
+    return pd.Series((with_s > with_c) | ((with_s == with_c) & tie), index=orphans.index)
+
+
+def covering(
+    findings: pd.DataFrame,
+    episodes: pd.DataFrame,
+    tz: str,
+    resets: pd.DataFrame | None = None,
+    slack_days: int = 1,
+) -> pd.DataFrame:
+    """Which causes' findings cover each episode.
+
+    A finding covers an episode of the same key when its local-day span, ± ``slack_days``,
+    overlaps the episode's days.  A finding's effect lasts until the key's next count
+    (``resets``: ``sku, location, day``), except ``sync_lag``, which ends when the late
+    record lands; without ``resets`` every effect lasts to the end of the window.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Boolean, one row per episode (in order), one column per cause.
+    """
+    causes = [str(c) for c in Cause]
+    ep = episodes.reset_index(drop=True).assign(episode=np.arange(len(episodes)))
+    slack = pd.Timedelta(days=slack_days)
+    found = findings.assign(
+        first_day=_local_day(findings["first_seen"], tz) - slack,
+        last_day=_lasting(findings, tz, resets) + slack,
+    )
+    pairs = ep[[SKU, LOCATION, "start", "end", "episode"]].merge(
+        found[[SKU, LOCATION, "cause", "first_day", "last_day"]], on=[SKU, LOCATION]
+    )
+    pairs = pairs[(pairs["first_day"] <= pairs["end"]) & (pairs["last_day"] >= pairs["start"])]
+    table = pd.crosstab(pairs["episode"], pairs["cause"]) if len(pairs) else pd.DataFrame()
+    return table.reindex(index=np.arange(len(episodes)), columns=causes).fillna(0) > 0
+
+
+def _lasting(findings: pd.DataFrame, tz: str, resets: pd.DataFrame | None) -> pd.Series:
+    """Last local day each finding's effect lasts: to the next count of its key."""
+    last = _local_day(findings["last_seen"], tz)
+    if findings.empty:
+        return last
+    ends = pd.Series(pd.Timestamp.max.normalize(), index=findings.index)
+    if resets is not None and len(resets):
+        query = findings[[SKU, LOCATION]].assign(last=last, row=np.arange(len(findings)))
+        nxt = pd.merge_asof(
+            query.sort_values("last"),
+            resets[[SKU, LOCATION, "day"]].drop_duplicates().sort_values("day"),
+            left_on="last",
+            right_on="day",
+            by=[SKU, LOCATION],
+            direction="forward",
+            allow_exact_matches=False,
+        ).sort_values("row")
+        ends = pd.Series(
+            nxt["day"].fillna(pd.Timestamp.max.normalize()).to_numpy(), index=findings.index
+        )
+    lag = findings["cause"] == str(Cause.SYNC_LAG)
+    return last.where(lag, ends)
+
+
+def _local_day(stamps: pd.Series, tz: str) -> pd.Series:
+    return pd.to_datetime(stamps, utc=True).dt.tz_convert(tz).dt.tz_localize(None).dt.normalize()

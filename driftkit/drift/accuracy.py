@@ -1,0 +1,228 @@
+"""Record accuracy: roll-forward residuals and physical-count errors (DESIGN §5).
+
+* :func:`rollforward` — per system, key and day: how much of the change between two
+  consecutive snapshots no recorded event explains.
+* :func:`count_accuracy` — each system's record vs the physical cycle counts, the only
+  ground truth a client has.
+
+Both work in **on_hand** whatever ``config.measure`` is: events (``qty_delta``,
+``set_qty``) and counts describe on_hand.  Exact rules: ``docs/metrics.md``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from driftkit.config import ClientConfig
+from driftkit.drift.align import DAY, Grid, asof_cells, measured_values
+from driftkit.drift.compare import SLACK
+from driftkit.schema import (
+    ABSOLUTE_KINDS,
+    AS_OF,
+    COUNTED_AT,
+    COUNTED_QTY,
+    KIND,
+    LOCATION,
+    OCCURRED_AT,
+    QTY_DELTA,
+    RECORDED_AT,
+    SET_QTY,
+    SKU,
+    SYSTEM,
+    Measure,
+)
+
+US_PER_HOUR = 3_600_000_000
+
+
+def rollforward(
+    snapshots: pd.DataFrame, events: pd.DataFrame, config: ClientConfig, grid: Grid
+) -> pd.DataFrame:
+    """Roll-forward residual per system, key and day of ``grid``'s window.
+
+    For day D with a present snapshot on D and on D−1 (the as-of snapshots of the grid,
+    taken at ``t_prev`` and ``t``), the system's events applied in ``(t_prev, t]`` are
+    replayed on ``previous`` in time order (``recorded_at``, else ``occurred_at``; ties
+    in input order): ``qty_delta`` adds; a ``count``/``sync`` event with ``set_qty``
+    resets the running value to ``set_qty`` (its own ``qty_delta`` is ignored).  Then
+    ``events_delta = replayed − previous`` and ``residual = snapshot − replayed``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``sku, location, system, day, snapshot, previous, events, events_delta, residual``
+        (``events`` = number of events replayed); one row per (key, system, day) with
+        both snapshots known, the window's first day excluded.
+    """
+    cells = asof_cells(snapshots, config, start=grid.days[0].date(), end=grid.days[-1].date())
+    _, on_hand = measured_values(snapshots, Measure.ON_HAND)
+    row = cells.row
+    prev, cur = row[:, :, :-1], row[:, :, 1:]
+    ok = (prev >= 0) & (cur >= 0)
+    ok[ok] = ~np.isnan(on_hand[prev[ok]]) & ~np.isnan(on_hand[cur[ok]])
+    s, k, d = np.nonzero(ok)
+    prev_row, cur_row = prev[s, k, d], cur[s, k, d]
+    group = s * len(cells.keys) + k
+    replay = _Replay.build(events, cells.keys, cells.systems)
+    count, replayed = replay.apply(
+        group, cells.as_of[prev_row], cells.as_of[cur_row], on_hand[prev_row]
+    )
+    return pd.DataFrame(
+        {
+            SKU: cells.keys[SKU].to_numpy()[k],
+            LOCATION: cells.keys[LOCATION].to_numpy()[k],
+            SYSTEM: pd.Series(np.asarray(cells.systems, dtype=object)[s], dtype="str"),
+            DAY: cells.days[d + 1],
+            "snapshot": on_hand[cur_row],
+            "previous": on_hand[prev_row],
+            "events": count,
+            "events_delta": replayed - on_hand[prev_row],
+            "residual": on_hand[cur_row] - replayed,
+        }
+    ).astype({SKU: "str", LOCATION: "str"})
+
+
+class _Replay:
+    """Events sorted by (system·key group, applied time) with running sums for replay."""
+
+    def __init__(self, group: np.ndarray, at: np.ndarray, delta: np.ndarray, reset: np.ndarray):
+        order = np.lexsort((at, group))
+        self.group, self.at = group[order], at[order]
+        self.reset_to = reset[order]
+        is_reset = ~np.isnan(self.reset_to)
+        self.cum = np.concatenate(([0.0], np.cumsum(np.where(is_reset, 0.0, delta[order]))))
+        marks = np.where(is_reset, np.arange(len(order)), -1)
+        self.last_reset = np.maximum.accumulate(marks) if len(marks) else marks
+
+    @classmethod
+    def build(cls, events: pd.DataFrame, keys: pd.DataFrame, systems: tuple[str, ...]) -> _Replay:
+        key = pd.MultiIndex.from_frame(keys[[SKU, LOCATION]]).get_indexer(
+            pd.MultiIndex.from_frame(events[[SKU, LOCATION]])
+        )
+        system = pd.Index(systems).get_indexer(pd.Index(events[SYSTEM]))
+        known = (key >= 0) & (system >= 0)
+        applied = events[RECORDED_AT].fillna(events[OCCURRED_AT])
+        at = applied.dt.as_unit("us").array.asi8
+        delta = np.nan_to_num(events[QTY_DELTA].to_numpy(dtype=np.float64, na_value=np.nan))
+        set_qty = events[SET_QTY].to_numpy(dtype=np.float64, na_value=np.nan)
+        absolute = events[KIND].isin([str(k) for k in ABSOLUTE_KINDS]).to_numpy()
+        reset = np.where(absolute, set_qty, np.nan)
+        group = system.astype(np.int64) * len(keys) + key
+        return cls(group[known], at[known], delta[known], reset[known])
+
+    def apply(
+        self, group: np.ndarray, after: np.ndarray, until: np.ndarray, start: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Replay each group's events in ``(after, until]`` on ``start``: (count, value)."""
+        lo = _position(self.group, self.at, group, after)
+        hi = _position(self.group, self.at, group, until)
+        reset = self.last_reset[np.maximum(hi - 1, 0)] if len(self.at) else np.full(len(hi), -1)
+        has_reset = (hi > lo) & (reset >= lo)
+        base = np.where(
+            has_reset, self.reset_to[np.maximum(reset, 0)] if len(self.at) else 0, start
+        )
+        since = np.where(has_reset, reset + 1, lo)
+        return hi - lo, base + self.cum[hi] - self.cum[since]
+
+
+def _position(
+    sorted_group: np.ndarray, sorted_at: np.ndarray, group: np.ndarray, at: np.ndarray
+) -> np.ndarray:
+    """Index of the first sorted event after (group, at) in (group, time) order."""
+    first = np.searchsorted(sorted_group, group, side="left")
+    last = np.searchsorted(sorted_group, group, side="right")
+    ranks = np.concatenate((sorted_at, at))
+    _, inverse = np.unique(ranks, return_inverse=True)
+    span = int(inverse.max(initial=0)) + 2
+    composite = sorted_group * span + inverse[: len(sorted_at)]
+    position = np.searchsorted(composite, group * span + inverse[len(sorted_at) :], side="right")
+    return np.clip(position, first, last)
+
+
+def count_accuracy(
+    snapshots: pd.DataFrame, counts: pd.DataFrame, config: ClientConfig
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Each system's on_hand vs each physical count, and record accuracy per system.
+
+    A system's value for a count is the on_hand of its latest snapshot with
+    ``as_of <= counted_at`` and ``as_of > counted_at − staleness_hours`` (derived by
+    identity where needed); otherwise it has no value for that count.
+
+    Returns
+    -------
+    tuple of pandas.DataFrame
+        ``errors``: ``sku, location, counted_at, counted_qty, system, as_of, system_qty,
+        error, exact`` with ``error = system_qty − counted_qty`` and ``exact`` = |error| ≤
+        tolerance; one row per count row and system, counts in input order.
+        ``accuracy``: ``system, counts, counted, exact, record_accuracy, mean_error,
+        mean_abs_error``; ``counted`` = counts where the system had a value,
+        ``record_accuracy = exact / counted`` (NaN when nothing was counted).
+    """
+    systems = _systems(snapshots, config)
+    _, on_hand = measured_values(snapshots, Measure.ON_HAND)
+    right = snapshots[[SYSTEM, SKU, LOCATION, AS_OF]].assign(system_qty=on_hand)
+    left = counts[[SKU, LOCATION, COUNTED_AT, COUNTED_QTY]].assign(count_row=np.arange(len(counts)))
+    left = left.merge(pd.DataFrame({SYSTEM: pd.Series(systems, dtype="str")}), how="cross")
+    joined = pd.merge_asof(
+        left.sort_values(COUNTED_AT, kind="stable"),
+        right.sort_values(AS_OF, kind="stable"),
+        left_on=COUNTED_AT,
+        right_on=AS_OF,
+        by=[SYSTEM, SKU, LOCATION],
+        direction="backward",
+    )
+    stale = joined[COUNTED_AT] - joined[AS_OF] >= pd.Timedelta(hours=config.staleness_hours)
+    joined[AS_OF] = joined[AS_OF].mask(stale)
+    joined["system_qty"] = joined["system_qty"].mask(stale)
+    joined["error"] = joined["system_qty"] - joined[COUNTED_QTY]
+    joined["exact"] = joined["error"].abs() <= config.tolerance + SLACK
+    rank = joined[SYSTEM].map({s: i for i, s in enumerate(systems)})
+    joined = joined.assign(rank=rank).sort_values(["count_row", "rank"], kind="stable")
+    columns = [
+        SKU,
+        LOCATION,
+        COUNTED_AT,
+        COUNTED_QTY,
+        SYSTEM,
+        AS_OF,
+        "system_qty",
+        "error",
+        "exact",
+    ]
+    errors = joined[columns].reset_index(drop=True)
+    return errors, _accuracy(errors, systems)
+
+
+def _systems(snapshots: pd.DataFrame, config: ClientConfig) -> list[str]:
+    found = set(snapshots[SYSTEM].unique())
+    return [s for s in config.systems if s in found] + sorted(found - set(config.systems))
+
+
+def _accuracy(errors: pd.DataFrame, systems: list[str]) -> pd.DataFrame:
+    counted = errors["error"].notna()
+    table = errors.assign(
+        counts=1,
+        counted=counted,
+        exact=errors["exact"] & counted,
+        abs_error=errors["error"].abs(),
+    )
+    sums = table.groupby(SYSTEM, sort=False)[["counts", "counted", "exact"]].sum()
+    means = table.groupby(SYSTEM, sort=False)[["error", "abs_error"]].mean()
+    out = sums.join(means).reindex(pd.Index(systems, name=SYSTEM)).reset_index()
+    out[["counts", "counted", "exact"]] = (
+        out[["counts", "counted", "exact"]].fillna(0).astype(np.int64)
+    )
+    counted_n = out["counted"].where(out["counted"] > 0)
+    out["record_accuracy"] = out["exact"] / counted_n
+    out = out.rename(columns={"error": "mean_error", "abs_error": "mean_abs_error"})
+    order = [
+        SYSTEM,
+        "counts",
+        "counted",
+        "exact",
+        "record_accuracy",
+        "mean_error",
+        "mean_abs_error",
+    ]
+    return out[order].astype({SYSTEM: "str"})

@@ -1,0 +1,173 @@
+"""The explorer's chart: one key's count lines, compiled to Vega once and refilled per key.
+
+Private: the public surface is :mod:`driftkit.explorer`.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, cast
+
+import altair as alt
+import pandas as pd
+import vl_convert as vlc
+
+from driftkit import schema
+from driftkit.explorer.data import ExplorerView
+from driftkit.report import charts
+from driftkit.schema import SYSTEM
+
+CHART_MAX_EVENTS = 5000
+CHART_WIDTH = 600
+_HALF_DAY = pd.Timedelta(hours=12)
+_CHART_DATA = ("series", "episodes", "counts", "events", "frame")
+
+
+def key_chart(
+    view: ExplorerView,
+    *,
+    systems: tuple[str, ...],
+    first: pd.Timestamp,
+    last: pd.Timestamp,
+) -> alt.VConcatChart:
+    """Count lines of one key: one line per system, episodes shaded, counts and events marked.
+
+    Parameters
+    ----------
+    view
+        The key's frames (``series``, ``episodes``, ``counts``, ``events``).
+    systems
+        Every system of the client (fixes the colours and the rows of the event strip).
+    first, last
+        The date range shown.
+    """
+    return _layout(systems, chart_data(view, first, last))
+
+
+def chart_data(
+    view: ExplorerView, first: pd.Timestamp, last: pd.Timestamp
+) -> dict[str, list[dict[str, Any]]]:
+    """The named datasets of :func:`key_chart` as JSON-ready records (local times as text).
+
+    ``series``: day, system, value; ``episodes``: day, day_end, system, counterpart (bands
+    of half a day either side of the episode's days); ``counts``: day, counted_qty;
+    ``events``: day, system, kind, qty, commit, set_qty, reference; ``frame``: the range's two ends.
+    """
+    episodes = view.episodes
+    bands = pd.DataFrame(
+        {
+            "day": pd.to_datetime(episodes.get("start", pd.Series(dtype="datetime64[us]")))
+            - _HALF_DAY,
+            "day_end": pd.to_datetime(episodes.get("end", pd.Series(dtype="datetime64[us]")))
+            + _HALF_DAY,
+            SYSTEM: episodes.get(SYSTEM),
+            "counterpart": episodes.get("counterpart"),
+        }
+    )
+    events = view.events.tail(CHART_MAX_EVENTS).rename(columns={"time": "day"})
+    frames = {
+        "series": view.series,
+        "episodes": bands,
+        "counts": view.counts.rename(columns={"time": "day"}),
+        "events": events[["day", SYSTEM, "kind", "qty", "commit", "set_qty", "reference"]],
+        "frame": pd.DataFrame({"day": [first - _HALF_DAY, last + _HALF_DAY]}),
+    }
+    return {name: _records(frame) for name, frame in frames.items()}
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """JSON-ready rows: NaN → null, naive times as ISO text (Vega reads them as local)."""
+    text = frame.to_json(orient="records", date_format="iso", date_unit="s")
+    return cast(list[dict[str, Any]], json.loads(text))
+
+
+def _layout(
+    systems: tuple[str, ...], datasets: dict[str, list[dict[str, Any]]]
+) -> alt.VConcatChart:
+    """The chart over named datasets, so a key's data is swapped in without rebuilding it.
+
+    Colours, step lines, legend highlighting and zoom follow ``charts.sku_drilldown`` (the
+    report's drill-down); cycle counts are added as black diamonds.
+    """
+    x = alt.X("day:T", title=None, axis=alt.Axis(format="%d %b", tickCount="day"))
+    palette = charts.system_colors(systems)
+    scale = alt.Scale(domain=list(palette), range=list(palette.values()))
+    legend = alt.Legend(symbolOpacity=1)
+    colour = alt.Color(f"{SYSTEM}:N", title="System", scale=scale, legend=legend)
+    pick = alt.selection_point(name="pick_system", fields=[SYSTEM], bind="legend")
+    zoom = alt.selection_interval(name="zoom", encodings=["x"], bind="scales")
+    data = {name: alt.Data(name=name) for name in _CHART_DATA}
+    ends = alt.Chart(data["frame"]).mark_point(opacity=0).encode(x=x)
+    bands = (
+        alt.Chart(data["episodes"])
+        .mark_rect(opacity=0.12)
+        .encode(
+            x=x,
+            x2="day_end:T",
+            fill=alt.Fill(f"{SYSTEM}:N", title="System", scale=scale, legend=legend),
+            tooltip=[alt.Tooltip("system:N", title="Episode of"), "counterpart:N"],
+        )
+    )
+    lines = (
+        alt.Chart(data["series"])
+        .mark_line(interpolate="step-after", point=True)
+        .encode(
+            x=x,
+            y=alt.Y("value:Q", title="Units", scale=alt.Scale(zero=False)),
+            color=colour,
+            opacity=alt.when(pick).then(alt.value(1.0)).otherwise(alt.value(0.15)),
+            tooltip=["day:T", "system:N", "value:Q"],
+        )
+        .add_params(pick, zoom)
+    )
+    counts = (
+        alt.Chart(data["counts"])
+        .mark_point(shape="diamond", size=90, filled=True, color="black")
+        .encode(
+            x=x,
+            y="counted_qty:Q",
+            tooltip=[alt.Tooltip("day:T", title="Cycle count"), "counted_qty:Q"],
+        )
+    )
+    marks = (
+        alt.Chart(data["events"])
+        .mark_point(size=70, filled=True, opacity=1)
+        .encode(
+            x=x,
+            y=alt.Y(f"{SYSTEM}:N", title="Events", scale=alt.Scale(domain=list(systems))),
+            color=colour,
+            shape=alt.Shape(
+                "kind:N", title="Event kind", scale=alt.Scale(domain=list(schema.EventKind))
+            ),
+            tooltip=[
+                "day:T",
+                "system:N",
+                "kind:N",
+                "qty:Q",
+                "commit:Q",
+                "set_qty:Q",
+                "reference:N",
+            ],
+        )
+    )
+    top = alt.layer(bands, lines, counts, ends).properties(width=CHART_WIDTH, height=240)
+    strip = alt.layer(marks, ends).properties(width=CHART_WIDTH, height=22 * max(len(systems), 1))
+    return alt.vconcat(top, strip, datasets=datasets, spacing=12).resolve_scale(
+        x="shared", shape="independent"
+    )
+
+
+class _VegaTemplate:
+    """:func:`key_chart` compiled to Vega once; ``fill`` swaps in one key's datasets."""
+
+    def __init__(self, systems: tuple[str, ...]) -> None:
+        empty: dict[str, list[dict[str, Any]]] = {name: [] for name in _CHART_DATA}
+        spec = _layout(systems, empty).to_dict(validate=False)
+        self.vega: dict[str, Any] = vlc.vegalite_to_vega(spec, vl_version="5.21")
+
+    def fill(self, datasets: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
+        data = [
+            {**entry, "values": datasets[entry["name"]]} if entry["name"] in datasets else entry
+            for entry in self.vega["data"]
+        ]
+        return {**self.vega, "data": data}

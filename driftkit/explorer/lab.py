@@ -1,0 +1,66 @@
+"""Opening the explorer in JupyterLab: the client folder lookup and the notebook launcher.
+
+Private: the public surface is :mod:`driftkit.explorer`.
+"""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+import sys
+from pathlib import Path
+
+from driftkit.errors import InputError, ReportError
+
+log = logging.getLogger("driftkit.explorer")  # the public module's logger, as before
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+NOTEBOOK = REPO_ROOT / "notebooks" / "explore.ipynb"
+
+
+def find_client_dir(path: str | Path) -> Path:
+    """``path`` as given when it exists, else resolved against the repository root.
+
+    Lets a notebook name ``data/sample/...`` whether its kernel runs in the repository root
+    or in ``notebooks/``.
+    """
+    path = Path(path)
+    for candidate in (path, REPO_ROOT / path, Path.cwd().parent / path):
+        if (candidate / "client.toml").is_file():
+            return candidate.resolve()
+    raise InputError(
+        f"client folder {str(path)!r} has no client.toml (looked in {Path.cwd()} and {REPO_ROOT}); "
+        "pass the folder that holds the client's client.toml"
+    )
+
+
+def open_lab(
+    client_dir: str | Path, browser: bool = True, *, out_dir: str | Path = "reports/explore"
+) -> int:
+    """Open JupyterLab on a copy of ``notebooks/explore.ipynb`` parameterised for one client.
+
+    The copy is written to ``out_dir/<client>/explore.ipynb`` (papermill ``prepare_only``);
+    returns the exit code of ``jupyter lab``.
+    """
+    import papermill as pm
+
+    client = find_client_dir(client_dir)
+    if not NOTEBOOK.is_file():
+        raise ReportError(
+            f"explorer notebook {NOTEBOOK} is missing; reinstall driftkit from the repository"
+        )
+    target = Path(out_dir) / client.name / "explore.ipynb"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    pm.execute_notebook(
+        str(NOTEBOOK),
+        str(target),
+        parameters={"client_dir": str(client)},
+        prepare_only=True,
+        kernel_name="python3",
+        progress_bar=False,
+    )
+    command = [sys.executable, "-m", "jupyter", "lab", str(target)]
+    if not browser:
+        command.append("--no-browser")
+    log.info("starting %s", " ".join(command))
+    return subprocess.run(command, check=False).returncode

@@ -1,0 +1,155 @@
+"""The explorer's per-key frames: series, events, counts and findings after the filters.
+
+Private: the public surface is :mod:`driftkit.explorer`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import fields
+
+import numpy as np
+import pandas as pd
+
+from driftkit.explorer.data import ANY_CAUSE, ExplorerView
+from driftkit.explorer.index import _KeyIndex
+from driftkit.explorer.widgets import _Controls
+from driftkit.schema import LOCATION, SKU, SYSTEM
+
+
+class _KeyViews(_KeyIndex):
+    """The frames of one key after the filters, sliced from the indexes of :class:`_KeyIndex`.
+
+    The filters are the values of ``controls`` (systems, day range, cause).
+    """
+
+    controls: _Controls
+
+    def view(self) -> ExplorerView:
+        """The frames for the current key after the system, date-range and cause filters."""
+        code, controls, grid = self._code, self.controls, self.data.grid
+        systems = list(controls.systems.value)
+        first, last = (grid.days[i] for i in controls.days.index)
+        cause = controls.cause.value
+        key = grid.keys.iloc[code]
+        return ExplorerView(
+            sku=str(key[SKU]),
+            location=str(key[LOCATION]),
+            position=self._position(),
+            drifted=len(self._order),
+            series=self._series(code, systems, controls.days.index),
+            events=self._events_view(code, systems, first, last),
+            counts=self._counts_view(code, first, last),
+            episodes=_overlapping(self._episodes.of(code), systems, "start", "end", first, last),
+            findings=self._findings_view(code, systems, cause, first, last),
+            impact=self._impact.of(code).reset_index(drop=True),
+        )
+
+    def _series(self, code: int, systems: list[str], days: tuple[int, int]) -> pd.DataFrame:
+        grid = self.data.grid
+        chosen = [grid.index(s) for s in grid.systems if s in systems]
+        block = grid.values[chosen, code, days[0] : days[1] + 1]
+        s, d = np.nonzero(~np.isnan(block))
+        return pd.DataFrame(
+            {
+                "day": grid.days[days[0] + d],
+                SYSTEM: pd.Series(np.asarray(grid.systems, dtype=object)[chosen][s], dtype="str"),
+                "value": block[s, d],
+            }
+        )
+
+    def _events_view(
+        self, code: int, systems: list[str], first: pd.Timestamp, last: pd.Timestamp
+    ) -> pd.DataFrame:
+        rows = self._events.of(code)
+        applied = rows["recorded_at"].fillna(rows["occurred_at"])
+        frame = pd.DataFrame(
+            {
+                "time": _local(applied, self.data.timezone),
+                SYSTEM: rows[SYSTEM],
+                "kind": rows["kind"],
+                "qty": rows["qty_delta"],
+                "commit": rows["commit_delta"],
+                "set_qty": rows["set_qty"],
+                "reference": rows["reference"],
+                "event_id": rows["event_id"],
+            }
+        ).reset_index(drop=True)
+        keep = frame[SYSTEM].isin(systems) & _within(frame["time"], first, last)
+        return frame[keep].sort_values("time", kind="stable").reset_index(drop=True)
+
+    def _counts_view(self, code: int, first: pd.Timestamp, last: pd.Timestamp) -> pd.DataFrame:
+        rows = self._counts.of(code)
+        frame = pd.DataFrame(
+            {
+                "time": _local(rows["counted_at"], self.data.timezone),
+                "counted_qty": rows["counted_qty"],
+            }
+        ).reset_index(drop=True)
+        kept = frame[_within(frame["time"], first, last)]
+        return kept.sort_values("time", kind="stable").reset_index(drop=True)
+
+    def _findings_view(
+        self,
+        code: int,
+        systems: list[str],
+        cause: str,
+        first: pd.Timestamp,
+        last: pd.Timestamp,
+    ) -> pd.DataFrame:
+        rows = self._findings.of(code)
+        if cause != ANY_CAUSE and not rows.empty:
+            rows = rows[(rows["cause"] == cause).to_numpy()]
+        if rows.empty or "first_seen" not in rows.columns:
+            return rows.reset_index(drop=True)
+        begins = _local(rows["first_seen"], self.data.timezone).dt.normalize()
+        ends = _local(rows["last_seen"], self.data.timezone)
+        keep = (rows[SYSTEM].isin(systems) & (begins <= last) & (ends >= first)).to_numpy()
+        return rows[keep].sort_values("first_seen", kind="stable").reset_index(drop=True)
+
+
+# --- small frame helpers -------------------------------------------------------------------
+
+
+def _local(stamps: pd.Series, timezone: str) -> pd.Series:
+    """Timestamps as naive local times of ``timezone`` (naive input is taken as local)."""
+    stamps = pd.to_datetime(stamps)
+    if isinstance(stamps.dtype, pd.DatetimeTZDtype):
+        return stamps.dt.tz_convert(timezone).dt.tz_localize(None)
+    return stamps
+
+
+def _within(times: pd.Series, first: pd.Timestamp, last: pd.Timestamp) -> pd.Series:
+    return (times >= first) & (times < last + pd.Timedelta(days=1))
+
+
+def _overlapping(
+    rows: pd.DataFrame,
+    systems: list[str],
+    start: str,
+    end: str,
+    first: pd.Timestamp,
+    last: pd.Timestamp,
+) -> pd.DataFrame:
+    if rows.empty or start not in rows.columns:
+        return rows.reset_index(drop=True)
+    begins = pd.to_datetime(rows[start]).dt.normalize()
+    ends = pd.to_datetime(rows[end]).dt.normalize()
+    keep = (rows[SYSTEM].isin(systems) & (begins <= last) & (ends >= first)).to_numpy()
+    return rows[keep].sort_values(start, kind="stable").reset_index(drop=True)
+
+
+def _stacked(view: ExplorerView) -> pd.DataFrame:
+    parts = [
+        getattr(view, f.name).assign(view=f.name)
+        for f in fields(view)
+        if isinstance(getattr(view, f.name), pd.DataFrame)
+    ]
+    frame = (
+        pd.concat([p for p in parts if len(p)], ignore_index=True)
+        if any(len(p) for p in parts)
+        else pd.DataFrame(columns=["view"])
+    )
+    frame = frame.drop(columns=[SKU, LOCATION], errors="ignore")
+    frame.insert(0, LOCATION, view.location)
+    frame.insert(0, SKU, view.sku)
+    return frame[["view", *[c for c in frame.columns if c != "view"]]]

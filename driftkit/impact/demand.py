@@ -1,0 +1,210 @@
+"""Censoring-aware daily demand per key: shipments or stock declines, rate, profile, class.
+
+Days a key could not sell are left out of its demand (definitions in ``docs/impact.md``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from driftkit.config import ClientConfig
+from driftkit.drift.align import Grid
+from driftkit.impact.stock import _key_index
+from driftkit.schema import (
+    EVENT_ID,
+    KIND,
+    LOCATION,
+    OCCURRED_AT,
+    QTY_DELTA,
+    REFERENCE,
+    SKU,
+    SYSTEM,
+    EventKind,
+    SystemKind,
+)
+
+MIN_DAYS_FOR_WEEKDAY_PROFILE = 28  # four of each weekday before a weekday profile is used
+
+
+HOLDER_KINDS = frozenset({SystemKind.WMS, SystemKind.THREE_PL})  # systems that hold stock
+
+
+@dataclass(frozen=True)
+class Demand:
+    """Censoring-aware demand per key.
+
+    Attributes
+    ----------
+    rate, sd
+        Mean and standard deviation (ddof 1; 0 with fewer than 2 days) of daily units
+        over the key's sellable observed days, zero days included.
+    expected
+        ``[key, day]`` expected units: rate × weekday index of the day.
+    weekday_index
+        Seven factors (Monday first) averaging 1; all 1 when the window is too short.
+    table
+        ``sku, location, demand_rate, demand_sd, sellable_days, censored_days,
+        demand_days, adi, cv2, demand_class``.
+    """
+
+    rate: np.ndarray
+    sd: np.ndarray
+    expected: np.ndarray
+    weekday_index: np.ndarray
+    table: pd.DataFrame
+
+
+def daily_shipments(
+    events: pd.DataFrame, grid: Grid, timezone: str, preferred: tuple[str, ...] = ()
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """Units shipped per ``[key, day]`` from one system's shipment events, and the observed mask.
+
+    Shipments are mirrored across systems, so each key's are read from one system: the
+    first of ``preferred`` (the authority, then the stock holders: wms, 3pl) that records
+    shipments for the key, else the system with the most shipment events for it.  A
+    replayed delivery (same system, key, kind and reference, or same event id) counts
+    once.  Days outside the first..last shipment day are unobserved.  None when no system
+    has shipment events.
+    """
+    ships = events[events[KIND] == EventKind.SHIPMENT]
+    if ships.empty:
+        return None
+    key = _key_index(grid.keys).get_indexer(pd.MultiIndex.from_frame(ships[[SKU, LOCATION]]))
+    ships = _deduplicated(ships.assign(_key=key)[key >= 0])
+    ships = ships[
+        ships[SYSTEM] == _source_per_key(ships, preferred).reindex(ships["_key"]).to_numpy()
+    ]
+    local = ships[OCCURRED_AT].dt.tz_convert(timezone).dt.tz_localize(None).dt.normalize()
+    day = grid.days.get_indexer(pd.DatetimeIndex(local))
+    units = np.abs(ships[QTY_DELTA].to_numpy(dtype=np.float64, na_value=np.nan))
+    keep = (day >= 0) & ~np.isnan(units)
+    out = np.zeros(grid.values.shape[1:])
+    np.add.at(out, (ships["_key"].to_numpy()[keep], day[keep]), units[keep])
+    observed = (grid.days >= local.min()) & (grid.days <= local.max())
+    return out, np.broadcast_to(np.asarray(observed), out.shape)
+
+
+def _source_per_key(ships: pd.DataFrame, preferred: tuple[str, ...]) -> pd.Series:
+    """Key code → the system whose shipments count for it."""
+    counts = ships.groupby(["_key", SYSTEM]).size().rename("events").reset_index()
+    rank = {system: i for i, system in enumerate(preferred)}
+    counts["rank"] = counts[SYSTEM].map(rank).fillna(len(rank))
+    counts = counts.sort_values(["_key", "rank", "events"], ascending=[True, True, False])
+    return counts.drop_duplicates("_key").set_index("_key")[SYSTEM]
+
+
+def _deduplicated(events: pd.DataFrame) -> pd.DataFrame:
+    with_ref = events[REFERENCE].notna()
+    by_ref = events[with_ref].drop_duplicates([SYSTEM, SKU, LOCATION, KIND, REFERENCE])
+    rest = events[~with_ref]
+    rest = pd.concat(
+        [rest[rest[EVENT_ID].isna()], rest[rest[EVENT_ID].notna()].drop_duplicates(EVENT_ID)]
+    )
+    return pd.concat([by_ref, rest])
+
+
+def snapshot_declines(on_hand: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Units gone per ``[key, day]``: max(0, v(D−1) − v(D)), observed where both days are known."""
+    before = np.concatenate([np.full((on_hand.shape[0], 1), np.nan), on_hand[:, :-1]], axis=1)
+    change = before - on_hand
+    return np.nan_to_num(np.maximum(change, 0.0)), ~np.isnan(change)
+
+
+def estimate_demand(
+    units: np.ndarray, observed: np.ndarray, censored: np.ndarray, days: pd.DatetimeIndex
+) -> Demand:
+    """Mean, deviation and weekday profile of daily demand over sellable observed days.
+
+    Parameters
+    ----------
+    units
+        ``[key, day]`` units shipped (or stock declines).
+    observed
+        ``[key, day]`` True where ``units`` is known.
+    censored
+        ``[key, day]`` True where the key could not sell (recorded stockout or phantom
+        stockout): sales there say nothing about demand and are left out.
+    days
+        The grid's local days (for the weekday profile).
+    """
+    use = observed & ~censored
+    n = use.sum(axis=1)
+    total = np.where(use, units, 0.0).sum(axis=1)
+    rate = np.divide(total, n, out=np.zeros(len(n)), where=n > 0)
+    squares = np.where(use, (units - rate[:, None]) ** 2, 0.0).sum(axis=1)
+    sd = np.sqrt(np.divide(squares, n - 1, out=np.zeros(len(n)), where=n > 1))
+    index = weekday_index(units, use, days)
+    expected = rate[:, None] * index[days.day_of_week.to_numpy()][None, :]
+    nonzero = (use & (units > 0)).sum(axis=1)
+    sizes = _cv2_of_sizes(units, use & (units > 0))
+    adi = np.divide(n, nonzero, out=np.full(len(n), np.inf), where=nonzero > 0)
+    table = pd.DataFrame(
+        {
+            "demand_rate": rate,
+            "demand_sd": sd,
+            "sellable_days": n,
+            "censored_days": (observed & censored).sum(axis=1),
+            "demand_days": nonzero,
+            "adi": adi,
+            "cv2": sizes,
+            "demand_class": demand_class(adi, sizes, nonzero),
+        }
+    )
+    return Demand(rate, sd, expected, index, table)
+
+
+def weekday_index(units: np.ndarray, use: np.ndarray, days: pd.DatetimeIndex) -> np.ndarray:
+    """Seven multiplicative weekday factors (Monday first), pooled over keys.
+
+    Factor w = mean units on weekday w ÷ mean units on all days, over sellable observed
+    key-days; all ones when the window has fewer than
+    :data:`MIN_DAYS_FOR_WEEKDAY_PROFILE` days or no demand.
+    """
+    weekday = days.day_of_week.to_numpy()
+    if len(days) < MIN_DAYS_FOR_WEEKDAY_PROFILE:
+        return np.ones(7)
+    sums = np.bincount(weekday, weights=np.where(use, units, 0.0).sum(axis=0), minlength=7)
+    cells = np.bincount(weekday, weights=use.sum(axis=0), minlength=7)
+    overall = sums.sum() / max(cells.sum(), 1)
+    if overall <= 0 or (cells == 0).any():
+        return np.ones(7)
+    return np.asarray((sums / cells) / overall)
+
+
+def _cv2_of_sizes(units: np.ndarray, nonzero: np.ndarray) -> np.ndarray:
+    count = nonzero.sum(axis=1)
+    mean = np.divide(
+        np.where(nonzero, units, 0.0).sum(axis=1), count, where=count > 0, out=np.zeros(len(count))
+    )
+    var = np.divide(
+        np.where(nonzero, (units - mean[:, None]) ** 2, 0.0).sum(axis=1),
+        count,
+        where=count > 0,
+        out=np.zeros(len(count)),
+    )
+    return np.divide(var, mean**2, out=np.zeros(len(count)), where=mean > 0)
+
+
+def demand_class(adi: np.ndarray, cv2: np.ndarray, demand_days: np.ndarray) -> np.ndarray:
+    """Syntetos–Boylan–Croston class: smooth, erratic, intermittent, lumpy (none: no demand).
+
+    Cut-offs ADI 1.32 and CV² 0.49 (Syntetos, Boylan & Croston 2005).
+    """
+    classes = np.array(["smooth", "erratic", "intermittent", "lumpy"], dtype=object)
+    code = (adi > 1.32).astype(int) * 2 + (cv2 > 0.49).astype(int)
+    return np.where(demand_days > 0, classes[code], "none")
+
+
+def observed_demand(
+    events: pd.DataFrame, grid: Grid, config: ClientConfig
+) -> tuple[np.ndarray, np.ndarray]:
+    """Daily units per ``[key, day]`` and where they are known: shipments, else stock declines."""
+    holders = [s for s, c in config.systems.items() if c.kind in HOLDER_KINDS]
+    preferred = (grid.authority, *[s for s in holders if s != grid.authority])
+    shipped = daily_shipments(events, grid, config.timezone, preferred) if len(events) else None
+    if shipped is not None:
+        return shipped
+    return snapshot_declines(grid.values[grid.index(grid.authority)])

@@ -1,0 +1,153 @@
+"""Stock records on the grid and what they show: phantom stockouts, lost sales, oversells.
+
+Every array is ``[..., key, day]`` on the grid of :func:`driftkit.drift.align.align`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from driftkit.config import ClientConfig
+from driftkit.drift.align import Grid, align
+from driftkit.schema import AVAILABLE, LOCATION, SELLING_KINDS, SKU, Measure
+
+
+@dataclass(frozen=True)
+class Stock:
+    """Stock records on the grid that the cost model compares, all ``[..., key, day]``.
+
+    Attributes
+    ----------
+    authority
+        The authority's sellable stock: its ``available`` where known, else its ``on_hand``.
+    selling
+        ``[selling system, key, day]``: each storefront/marketplace's ``available`` (its
+        compared measure where available is unknown); NaN = absent.
+    selling_systems
+        Names of the first axis of ``selling``.
+    drift
+        ``[non-authority system, key, day]``: v_s − v_authority of the grid's measure.
+    drift_systems
+        Names of the first axis of ``drift``.
+    others
+        ``[key, day]``: the largest sellable stock recorded by a non-authority system that
+        does not sell (ERP, 3PL); NaN where none records the key.
+    """
+
+    authority: np.ndarray
+    selling: np.ndarray
+    selling_systems: tuple[str, ...]
+    drift: np.ndarray
+    drift_systems: tuple[str, ...]
+    others: np.ndarray | None = None
+
+
+def stock_records(snapshots: pd.DataFrame, grid: Grid, config: ClientConfig) -> Stock:
+    """The authority's sellable stock, the selling systems' available and drift vs authority.
+
+    ``available`` is aligned with the same as-of rule as ``grid`` (align on a config copy
+    whose measure is ``available``); where a system's available is unknown its grid value
+    (the compared measure) stands in.
+    """
+    available = _measure_on(grid, snapshots, config, Measure.AVAILABLE)
+    sellable = np.where(np.isnan(available), grid.values, available)
+    authority = grid.index(grid.authority)
+    kinds = {s: c.kind for s, c in config.systems.items()}
+    selling = tuple(s for s in grid.systems if kinds.get(s) in SELLING_KINDS)
+    others = tuple(s for s in grid.systems if s != grid.authority)
+    rows = [grid.index(s) for s in others]
+    planning = [grid.index(s) for s in others if s not in selling]
+    return Stock(
+        authority=sellable[authority],
+        selling=sellable[[grid.index(s) for s in selling]],
+        selling_systems=selling,
+        drift=grid.values[rows] - grid.values[authority][None],
+        drift_systems=others,
+        others=_fmax(sellable[planning]) if planning else None,
+    )
+
+
+def _fmax(values: np.ndarray) -> np.ndarray:
+    """Max over the first axis ignoring NaN (NaN where all are NaN), without warnings."""
+    return np.asarray(np.fmax.reduce(values, axis=0))
+
+
+def _measure_on(
+    grid: Grid, snapshots: pd.DataFrame, config: ClientConfig, measure: Measure
+) -> np.ndarray:
+    """``measure`` aligned on ``grid``'s systems, keys and days (NaN where absent)."""
+    if config.measure == measure:
+        return grid.values
+    if measure not in snapshots.columns and AVAILABLE not in snapshots.columns:
+        return np.full(grid.values.shape, np.nan)
+    other = align(
+        snapshots,
+        dataclasses.replace(config, measure=measure),
+        start=grid.days[0].date(),
+        end=grid.days[-1].date(),
+    )
+    out = np.full(grid.values.shape, np.nan)
+    key_at = _key_index(grid.keys).get_indexer(_key_index(other.keys))
+    for position, system in enumerate(other.systems):
+        if system in grid.systems:
+            found = key_at >= 0
+            out[grid.index(system), key_at[found]] = other.values[position, found]
+    return out
+
+
+def _key_index(keys: pd.DataFrame) -> pd.MultiIndex:
+    return pd.MultiIndex.from_arrays([keys[SKU].to_numpy(), keys[LOCATION].to_numpy()])
+
+
+def phantom_stockouts(stock: Stock, tolerance: float) -> np.ndarray:
+    """``[key, day]``: a selling system shows ≤ 0 available while the authority holds stock.
+
+    The authority holds stock when its sellable stock (available, else on_hand) exceeds
+    ``tolerance``.  Absent cells are never phantom.
+    """
+    shows_none = (stock.selling <= 0).any(axis=0) if len(stock.selling_systems) else False
+    return np.asarray(shows_none & (stock.authority > tolerance))
+
+
+def suspected_phantom_stockouts(stock: Stock, tolerance: float) -> np.ndarray:
+    """``[key, day]``: a selling system and the authority show ≤ 0, another record holds stock.
+
+    The authority itself may be wrong (a receipt that reached the ERP but not the WMS):
+    when a non-selling, non-authority record (ERP, 3PL) shows more than ``tolerance`` while
+    the authority and a selling system show none, the day is a *suspected* phantom
+    stockout.  Reported apart from the DESIGN §7 count.
+    """
+    if stock.others is None or not stock.selling_systems:
+        return np.zeros(stock.authority.shape, dtype=bool)
+    shows_none = (stock.selling <= 0).any(axis=0)
+    return np.asarray(shows_none & (stock.authority <= tolerance) & (stock.others > tolerance))
+
+
+def lost_units(
+    days: np.ndarray, expected: np.ndarray, stock: np.ndarray, walk_away: float
+) -> np.ndarray:
+    """Per key: walk-away share × Σ over ``days`` of min(expected demand, stock held).
+
+    A sale the stock could not have filled is not lost to the phantom stockout, so each
+    day's demand is capped at the stock the holding record shows.
+    """
+    served = np.fmin(expected, np.maximum(np.nan_to_num(stock), 0.0))
+    return walk_away * np.where(days, served, 0.0).sum(axis=1)
+
+
+def oversold_units(stock: Stock, expected: np.ndarray) -> np.ndarray:
+    """``[key, day]`` expected units sold beyond the authority's available.
+
+    Per selling system: max(0, min(demand of the day, its available) − max(authority, 0)),
+    i.e. the part of the day's sales that the selling system lets through but the
+    authority cannot fill; the largest over selling systems (they share one demand).
+    """
+    if not stock.selling_systems:
+        return np.zeros_like(expected)
+    allowed = np.fmin(expected[None], np.maximum(stock.selling, 0.0))
+    beyond = allowed - np.maximum(stock.authority, 0.0)[None]
+    return np.nan_to_num(np.nanmax(np.maximum(beyond, 0.0), axis=0, initial=0.0))

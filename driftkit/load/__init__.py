@@ -1,0 +1,13 @@
+"""Load: a client's raw exports → canonical tables and rejects (DESIGN §2–§4).
+
+In: ``client.toml`` and the export files it names (CSV, Shopify, WooCommerce, BigCommerce,
+Amazon, reference files).  Out: :class:`ClientData` (snapshots, events, counts, catalog,
+rejects, per-file accounting) and, through :func:`ingest`, canonical Parquet bucketed by SKU.
+One module per source family (``shopify``, ``amazon`` ...), ``read`` and ``finish`` for what
+they share, ``normalize`` for SKU and location spelling.
+"""
+
+from driftkit.load.client import ClientData, load_client
+from driftkit.load.ingest import ingest, is_fresh, read_processed
+
+__all__ = ["ClientData", "ingest", "is_fresh", "load_client", "read_processed"]
