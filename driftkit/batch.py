@@ -1,33 +1,31 @@
 """Batch audits: many clients, one papermill run each, atomic run folders (DESIGN §9).
 
 A failing client never stops the batch: its error (client, step, message, the executed
-notebook kept for debugging) is reported and the others complete.
+notebook kept for debugging) is reported and the others complete.  Clients run here one by
+one, in a process pool (``--jobs``) or as Dask tasks (``--scheduler``:
+:func:`driftkit.scale.cluster.run_batch_on_cluster`, given :func:`audit_client`); the notebook
+run and its HTML export are :mod:`driftkit.notebook`'s.
 """
 
 from __future__ import annotations
 
-import argparse
+import functools
 import os
 import shutil
-import subprocess
-import tempfile
 import time
 import traceback
-from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from jupyter_client.manager import AsyncKernelManager
 from tqdm.auto import tqdm
 
 from driftkit.audit import run_audit, run_folders
 from driftkit.config import check_client_id
 from driftkit.errors import ConfigError, DriftkitError
-from driftkit.schema import Cause
-
-NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "drift_audit.ipynb"
+from driftkit.notebook import execute_notebook, export_report, read_summary
 
 
 @dataclass(frozen=True)
@@ -84,9 +82,7 @@ def client_dirs(dirs: list[Path], all_dir: Path | None) -> list[Path]:
 def run_batch(dirs: list[Path], options: AuditOptions) -> list[ClientResult]:
     """Audit every client (``options.jobs`` at a time), then write ``index.html``."""
     if options.scheduler and options.engine != "dask":
-        from driftkit.scale.cluster import run_batch_on_cluster
-
-        dispatched = run_batch_on_cluster(dirs, options, scheduler=options.scheduler)
+        dispatched = _run_on_cluster(dirs, options)
         _write_index(options.out, dispatched)
         return dispatched
     # A partitioned engine spreads each client's buckets over the processes: clients go one by one.
@@ -115,6 +111,15 @@ def run_batch(dirs: list[Path], options: AuditOptions) -> list[ClientResult]:
     return results
 
 
+def _run_on_cluster(dirs: list[Path], options: AuditOptions) -> list[ClientResult]:
+    """One Dask task per client at ``options.scheduler``; ``out`` made absolute for the workers."""
+    from driftkit.scale.cluster import run_batch_on_cluster
+
+    shared = replace(options, out=Path(options.out).resolve())
+    lost = functools.partial(_lost, step="dispatch")
+    return run_batch_on_cluster(dirs, shared, audit_client, lost, scheduler=options.scheduler)
+
+
 def audit_client(client_dir: Path, options: AuditOptions) -> ClientResult:
     """Audit one client into ``REPORTS_DIR/<client>/<date>/``, atomically; never raises."""
     client = client_dir.resolve().name
@@ -128,9 +133,9 @@ def audit_client(client_dir: Path, options: AuditOptions) -> ClientResult:
         staging.mkdir(parents=True)
         if options.html:
             step = "notebook"
-            _execute_notebook(client_dir, staging, options)
+            execute_notebook(staging, _notebook_parameters(client_dir, staging, options))
             step = "html"
-            _export_html(staging, client_dir)
+            export_report(staging, client_dir)
         elif options.engine is not None:
             step = "partitioned analysis"
             _run_partitioned(client_dir, staging, options)
@@ -147,7 +152,7 @@ def audit_client(client_dir: Path, options: AuditOptions) -> ClientResult:
         publish(staging, final)
     except Exception as exc:  # one failing client must not stop the batch
         return _failure(client, step, exc, staging, options, time.perf_counter() - started)
-    summary = _read_summary(final)
+    summary = read_summary(final)
     return ClientResult(client, True, final, seconds=time.perf_counter() - started, summary=summary)
 
 
@@ -189,13 +194,34 @@ def publish(staging: Path, final: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
+def _notebook_parameters(client_dir: Path, run_dir: Path, options: AuditOptions) -> dict[str, Any]:
+    """The audit notebook's ``parameters`` cell for one client (docs/audit.md)."""
+    partitioned = options.engine is not None
+    return {
+        "client_dir": str(client_dir.resolve()),
+        "out_dir": str(run_dir.resolve()),
+        "reports_dir": str(options.out.resolve()),
+        "start": options.start.isoformat() if options.start else None,
+        "end": options.end.isoformat() if options.end else None,
+        # the notebook audits bucket by bucket with an engine (docs/scale.md)
+        "engine": options.engine,
+        "jobs": options.jobs if partitioned else None,
+        "scheduler": options.scheduler if options.engine == "dask" else None,
+    }
+
+
 def _outcome(future: Future[ClientResult], client_dir: Path) -> ClientResult:
     """A worker's result; a worker that died (killed, out of memory) is that client's failure."""
     try:
         return future.result()
     except Exception as exc:  # the pool itself broke: report it, keep the batch going
-        client = client_dir.resolve().name
-        return ClientResult(client, False, step="worker", error=f"{type(exc).__name__}: {exc}")
+        return _lost(client_dir, exc)
+
+
+def _lost(client_dir: Path, exc: BaseException, *, step: str = "worker") -> ClientResult:
+    """The failure of a client whose worker died or whose Dask task was lost (``dispatch``)."""
+    error = f"{type(exc).__name__}: {exc}"
+    return ClientResult(client_dir.resolve().name, False, step=step, error=error)
 
 
 def _failure(
@@ -229,82 +255,6 @@ def _one_line(text: str) -> str:
     return " ".join(text.split()) or "unknown error"
 
 
-class IPCKernelManager(AsyncKernelManager):
-    """A kernel manager on IPC sockets in a private folder: no TCP port collisions."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.transport = "ipc"
-        self.ip = str(Path(tempfile.mkdtemp(prefix="driftkit-kernel-")) / "kernel")
-
-    async def start_kernel(self, **kw: Any) -> None:  # type: ignore[override]  # async here
-        """Start the kernel with its stderr discarded: the kernel's own log lines (e.g. an
-        interrupt during shutdown) must not mix into the one-line-per-problem CLI output;
-        errors in cells reach the executed notebook and the batch's error line."""
-        kw.setdefault("stderr", subprocess.DEVNULL)
-        await super().start_kernel(**kw)
-
-    async def _async_cleanup_resources(self, restart: bool = False) -> None:
-        await super()._async_cleanup_resources(restart=restart)
-        if not restart:  # the private socket folder goes with the kernel
-            shutil.rmtree(Path(self.ip).parent, ignore_errors=True)
-
-
-def _execute_notebook(client_dir: Path, run_dir: Path, options: AuditOptions) -> None:
-    import papermill as pm
-
-    partitioned = options.engine is not None
-    parameters = {
-        "client_dir": str(client_dir.resolve()),
-        "out_dir": str(run_dir.resolve()),
-        "reports_dir": str(options.out.resolve()),
-        "start": options.start.isoformat() if options.start else None,
-        "end": options.end.isoformat() if options.end else None,
-        # the notebook audits bucket by bucket with an engine (docs/scale.md)
-        "engine": options.engine,
-        "jobs": options.jobs if partitioned else None,
-        "scheduler": options.scheduler if options.engine == "dask" else None,
-    }
-    # A fresh thread has no asyncio loop: papermill (nbclient) starts its own there.  In the
-    # calling thread, e.g. a Dask worker's executor thread, an event loop may already run and
-    # nbclient fails with "This event loop is already running".
-    with ThreadPoolExecutor(max_workers=1) as fresh:
-        fresh.submit(
-            pm.execute_notebook,
-            str(NOTEBOOK),
-            str(run_dir / "drift_audit.ipynb"),
-            parameters=parameters,
-            kernel_name="python3",
-            progress_bar=False,
-            cwd=str(Path.cwd()),
-            kernel_manager_class=IPCKernelManager,
-        ).result()
-
-
-def _export_html(run_dir: Path, client_dir: Path) -> None:
-    from driftkit.report.html import export_html
-
-    summary = _read_summary(run_dir)
-    export_html(
-        run_dir / "drift_audit.ipynb",
-        run_dir / "drift_audit.html",
-        title="Inventory drift audit",
-        client=str(summary.get("client_name") or client_dir.name),
-        window=f"{summary.get('window_start')} to {summary.get('window_end')}",
-        generated_at=str(summary.get("run_at")),
-    )
-
-
-def _read_summary(run_dir: Path) -> dict[str, Any]:
-    import json
-
-    path = run_dir / "summary.json"
-    if not path.is_file():
-        return {}
-    loaded: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-    return loaded
-
-
 def _write_index(reports_dir: Path, results: list[ClientResult]) -> None:
     from driftkit.report.html import write_index
 
@@ -325,7 +275,7 @@ def _latest_row(client_folder: Path) -> dict[str, Any]:
     runs = run_folders(client_folder)
     if not runs:
         return {}
-    summary = _read_summary(runs[-1])
+    summary = read_summary(runs[-1])
     html = runs[-1] / "drift_audit.html"
     return {
         "client": client_folder.name,
@@ -336,72 +286,3 @@ def _latest_row(client_folder: Path) -> dict[str, Any]:
         "summary": summary,
         "previous": summary.get("previous"),
     }
-
-
-# --- check ----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Thresholds:
-    """Limits for ``driftkit check``; None = not checked."""
-
-    min_agreement_rate: float | None = None
-    max_value_at_risk: float | None = None
-    max_phantom_stockouts: float | None = None
-    max_findings: dict[str, int] = field(default_factory=dict)
-
-    @classmethod
-    def from_args(cls, args: argparse.Namespace) -> Thresholds:
-        """Thresholds from the ``check`` command's options."""
-        rate = args.min_agreement_rate
-        if args.max_drift_rate is not None:
-            rate = max(rate or 0.0, 1.0 - args.max_drift_rate)
-        findings = dict(_cause_limit(item) for item in args.max_findings)
-        return cls(rate, args.max_value_at_risk, args.max_phantom_stockouts, findings)
-
-
-def _cause_limit(item: str) -> tuple[str, int]:
-    """``CAUSE=N`` of ``--max-findings``, the cause checked against the closed vocabulary."""
-    cause, _, limit = item.partition("=")
-    allowed = ", ".join(Cause)
-    if not limit.isdigit():
-        raise ConfigError(f"--max-findings {item!r}: expected CAUSE=N, e.g. duplicate_event=0")
-    if cause not in set(Cause):
-        raise ConfigError(
-            f"--max-findings {item!r}: unknown cause {cause!r}; allowed causes: {allowed}"
-        )
-    return cause, int(limit)
-
-
-def check_client(
-    client_dir: Path, thresholds: Thresholds, *, start: date | None = None, end: date | None = None
-) -> list[str]:
-    """Audit ``client_dir`` without writing anything; the reasons of every crossed threshold."""
-    summary = run_audit(client_dir, start=start, end=end).summary
-    return crossed(summary, thresholds)
-
-
-def crossed(summary: dict[str, Any], t: Thresholds) -> list[str]:
-    """One line per threshold ``summary`` crosses (empty when all are met)."""
-    client = summary.get("client", "?")
-    reasons = []
-    rate = summary.get("agreement_rate")
-    if t.min_agreement_rate is not None and rate is not None and rate < t.min_agreement_rate:
-        reasons.append(f"{client}: agreement rate {rate:.4f} is below {t.min_agreement_rate:.4f}")
-    var = summary.get("value_at_risk_last_day")
-    if t.max_value_at_risk is not None and var is not None and var > t.max_value_at_risk:
-        reasons.append(f"{client}: value at risk {var:,.2f} exceeds {t.max_value_at_risk:,.2f}")
-    phantom = summary.get("phantom_stockout_sku_days")
-    if (
-        t.max_phantom_stockouts is not None
-        and phantom is not None
-        and phantom > t.max_phantom_stockouts
-    ):
-        reasons.append(
-            f"{client}: {phantom} phantom stockout SKU-days exceed {t.max_phantom_stockouts:g}"
-        )
-    by_cause = summary.get("findings_by_cause") or {}
-    for cause, limit in t.max_findings.items():
-        if by_cause.get(cause, 0) > limit:
-            reasons.append(f"{client}: {by_cause[cause]} {cause} findings exceed {limit}")
-    return reasons

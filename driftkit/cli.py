@@ -198,7 +198,7 @@ def _audit(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from driftkit.batch import Thresholds, check_client
+    from driftkit.check import Thresholds, check_client
 
     thresholds = Thresholds.from_args(args)
     crossed = check_client(args.client_dir, thresholds, start=args.start, end=args.end)

@@ -2,6 +2,8 @@
 
 Every problem is a :class:`~driftkit.errors.ConfigError` naming the file, the key, what
 was found and what is allowed.  Unknown keys are errors: a typo must never pass silently.
+This module is the public surface: the dataclasses are defined in ``driftkit._config_types``
+and the typed TOML reading in ``driftkit._toml``; import them all from here.
 """
 
 from __future__ import annotations
@@ -9,119 +11,45 @@ from __future__ import annotations
 import re
 import tomllib
 import zoneinfo
-from dataclasses import dataclass, field
 from datetime import datetime, time
 from pathlib import Path
 from typing import Any
 
+from driftkit._config_types import (
+    DEFAULT_SENTINELS,
+    EVENT_FORMATS,
+    FORMATS,
+    UNITS,
+    ClientConfig,
+    ImpactParams,
+    SkuRules,
+    SystemConfig,
+    TableSource,
+)
+from driftkit._toml import TableReader, check_inside
 from driftkit.errors import ConfigError
 from driftkit.schema import CATALOG, COUNTS, EVENTS, SNAPSHOTS, Measure, SystemKind
 
+__all__ = [
+    "CLIENT_ID",
+    "DEFAULT_SENTINELS",
+    "EVENT_FORMATS",
+    "FORMATS",
+    "SYSTEM_ID",
+    "UNITS",
+    "ClientConfig",
+    "ImpactParams",
+    "SkuRules",
+    "SystemConfig",
+    "TableSource",
+    "check_client_id",
+    "check_inside",
+    "load_config",
+    "parse_config",
+]
+
 CLIENT_ID = re.compile(r"[a-z0-9][a-z0-9_-]*")
 SYSTEM_ID = re.compile(r"[a-z0-9][a-z0-9_-]*")
-FORMATS = (
-    "csv",
-    "parquet",
-    "shopify_inventory",
-    "shopify_products",
-    "amazon_inventory",
-    "amazon_fba_inventory",
-    "bigcommerce_products",
-    "woocommerce_products",
-)
-EVENT_FORMATS = ("csv", "parquet")
-UNITS = ("each", "pack")
-DEFAULT_SENTINELS = (999999.0, 99999.0, 9999999.0)
-
-
-@dataclass(frozen=True)
-class SkuRules:
-    """How SKUs (and references) are normalized before comparing."""
-
-    strip: bool = True
-    upper: bool = True
-    remove: str = ""
-    aliases: Path | None = None
-
-
-@dataclass(frozen=True)
-class TableSource:
-    """Where a client-wide table (catalog, counts) comes from."""
-
-    path: str
-    columns: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class SystemConfig:
-    """One system of a client: its kind, export format and files."""
-
-    id: str
-    kind: SystemKind
-    format: str = "csv"
-    snapshots: str | None = None
-    events: str | None = None
-    events_format: str = "csv"
-    columns: dict[str, str] = field(default_factory=dict)
-    event_columns: dict[str, str] = field(default_factory=dict)
-    locations: dict[str, str] = field(default_factory=dict)
-    event_kinds: dict[str, str] = field(default_factory=dict)
-    as_of: datetime | None = None
-    as_of_pattern: str | None = None
-    as_of_time: time = time(23, 59)
-    timestamp_format: str | None = None
-    unit: str = "each"
-    scale: float = 1.0
-    sentinels: tuple[float, ...] = DEFAULT_SENTINELS
-    encoding: str | None = None
-    delimiter: str | None = None
-
-
-@dataclass(frozen=True)
-class ImpactParams:
-    """Documented parameters of the cost model (DESIGN §7)."""
-
-    walk_away_share: float = 0.40
-    lead_time_days: float = 7.0
-    service_level: float = 0.95
-    pick_failure_cost: float = 15.0
-    holding_rate: float = 0.25
-    projection_weeks: int = 8
-    category_lead_time_days: dict[str, float] = field(default_factory=dict)
-    category_service_level: dict[str, float] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class ClientConfig:
-    """A parsed ``client.toml``; paths are resolved inside ``root``."""
-
-    id: str
-    root: Path
-    name: str
-    timezone: str = "UTC"
-    currency: str = "USD"
-    authority: str = ""
-    measure: Measure = Measure.ON_HAND
-    tolerance: float = 0.0
-    staleness_hours: float = 24.0
-    default_location: str = "main"
-    sku: SkuRules = field(default_factory=SkuRules)
-    catalog: TableSource | None = None
-    counts: TableSource | None = None
-    systems: dict[str, SystemConfig] = field(default_factory=dict)
-    impact: ImpactParams = field(default_factory=ImpactParams)
-
-    @property
-    def source(self) -> Path:
-        """The ``client.toml`` this config was read from."""
-        return self.root / "client.toml"
-
-    def resolve(self, pattern: str) -> list[Path]:
-        """Files matching ``pattern`` (relative, glob allowed) inside the client folder, sorted."""
-        return sorted(p for p in self.root.glob(pattern) if p.is_file())
-
-
-# --- parsing --------------------------------------------------------------------------------
 
 _CLIENT_KEYS = {
     "name",
@@ -170,93 +98,6 @@ _SNAPSHOT_COLUMNS = set(SNAPSHOTS.names) - {"system"} | {"unavailable", "title"}
 _EVENT_COLUMNS = set(EVENTS.names) - {"system"}
 
 
-class _Reader:
-    """Typed access to one TOML table, raising ConfigError with file and dotted key."""
-
-    def __init__(self, source: Path, prefix: str, table: Any) -> None:
-        self.source, self.prefix = source, prefix
-        if not isinstance(table, dict):
-            self.fail("", table, "a table")
-        self.table: dict[str, Any] = table
-
-    def fail(self, key: str, found: Any, allowed: str) -> None:
-        dotted = f"{self.prefix}.{key}".strip(".")
-        raise ConfigError(f"{self.source}: [{dotted}] is {found!r}; expected {allowed}")
-
-    def only(self, allowed: set[str]) -> None:
-        unknown = sorted(set(self.table) - allowed)
-        if unknown:
-            dotted = f"{self.prefix}.{unknown[0]}".strip(".")
-            raise ConfigError(
-                f"{self.source}: unknown key {dotted!r}; allowed keys in "
-                f"[{self.prefix or 'top level'}]: {', '.join(sorted(allowed))}"
-            )
-
-    def get(self, key: str, kind: type | tuple[type, ...], default: Any = None) -> Any:
-        if key not in self.table:
-            return default
-        value = self.table[key]
-        if isinstance(value, bool) and bool not in (kind if isinstance(kind, tuple) else (kind,)):
-            self.fail(key, value, _type_name(kind))
-        if not isinstance(value, kind):
-            self.fail(key, value, _type_name(kind))
-        return value
-
-    def number(
-        self, key: str, default: float, *, low: float = 0.0, high: float = float("inf")
-    ) -> float:
-        value = float(self.get(key, (int, float), default))
-        if not low <= value <= high:
-            self.fail(key, value, f"a number between {low} and {high}")
-        return value
-
-    def choice(self, key: str, allowed: tuple[str, ...], default: str | None = None) -> str:
-        value = self.get(key, str, default)
-        if value not in allowed:
-            self.fail(key, value, "one of " + ", ".join(allowed))
-        return str(value)
-
-    def mapping(
-        self, key: str, *, values: set[str] | None = None, keys: set[str] | None = None
-    ) -> dict[str, str]:
-        raw = self.get(key, dict, {})
-        out: dict[str, str] = {}
-        for k, v in raw.items():
-            if not isinstance(v, str):
-                self.fail(f"{key}.{k}", v, "a string")
-            if keys is not None and k not in keys:
-                self.fail(f"{key}.{k}", k, "one of " + ", ".join(sorted(keys)))
-            if values is not None and v not in values:
-                self.fail(f"{key}.{k}", v, "one of " + ", ".join(sorted(values)))
-            out[str(k)] = v
-        return out
-
-    def path(self, key: str, root: Path, required: bool = False) -> str | None:
-        value = self.get(key, str)
-        if value is None:
-            if required:
-                self.fail(key, None, "a path relative to the client folder")
-            return None
-        check_inside(value, root, self.source, f"{self.prefix}.{key}")
-        return str(value)
-
-    def sub(self, key: str) -> _Reader:
-        return _Reader(self.source, f"{self.prefix}.{key}".strip("."), self.table.get(key, {}))
-
-
-def _type_name(kind: type | tuple[type, ...]) -> str:
-    kinds = kind if isinstance(kind, tuple) else (kind,)
-    names = {
-        int: "an integer",
-        float: "a number",
-        str: "a string",
-        bool: "true or false",
-        dict: "a table",
-        list: "a list",
-    }
-    return " or ".join(names.get(k, k.__name__) for k in kinds)
-
-
 def check_client_id(client_id: str, source: Path | str = "client folder") -> str:
     """Return ``client_id`` if it is a valid client id, else raise ConfigError."""
     if not CLIENT_ID.fullmatch(client_id):
@@ -266,20 +107,6 @@ def check_client_id(client_id: str, source: Path | str = "client folder") -> str
             f"{re.sub(r'[^a-z0-9_-]+', '-', client_id.lower()).strip('-_') or 'client-1'!r}"
         )
     return client_id
-
-
-def check_inside(pattern: str, root: Path, source: Path, key: str) -> None:
-    """Refuse a path (or glob) that is absolute or escapes the client folder."""
-    candidate = Path(pattern)
-    escapes = candidate.is_absolute() or ".." in candidate.parts
-    if not escapes:
-        resolved = (root / candidate.parent).resolve()
-        escapes = not resolved.is_relative_to(root.resolve())
-    if escapes:
-        raise ConfigError(
-            f"{source}: [{key}] is {pattern!r}, which points outside the client folder; "
-            "use a path relative to the folder holding client.toml, without '..'"
-        )
 
 
 def load_config(client_dir: str | Path) -> ClientConfig:
@@ -307,7 +134,7 @@ def load_config(client_dir: str | Path) -> ClientConfig:
 
 def parse_config(data: dict[str, Any], *, root: Path, source: Path) -> ClientConfig:
     """Build a :class:`ClientConfig` from already-parsed TOML ``data``."""
-    top = _Reader(source, "", data)
+    top = TableReader(source, "", data)
     top.only(_TOP_KEYS)
     client = top.sub("client")
     client.only(_CLIENT_KEYS)
@@ -339,7 +166,7 @@ def parse_config(data: dict[str, Any], *, root: Path, source: Path) -> ClientCon
     )
 
 
-def _parse_sku(r: _Reader, root: Path) -> SkuRules:
+def _parse_sku(r: TableReader, root: Path) -> SkuRules:
     r.only(_SKU_KEYS)
     aliases = r.path("aliases", root)
     return SkuRules(
@@ -350,7 +177,7 @@ def _parse_sku(r: _Reader, root: Path) -> SkuRules:
     )
 
 
-def _parse_table(top: _Reader, key: str, root: Path, allowed: set[str]) -> TableSource | None:
+def _parse_table(top: TableReader, key: str, root: Path, allowed: set[str]) -> TableSource | None:
     if key not in top.table:
         return None
     r = top.sub(key)
@@ -360,7 +187,7 @@ def _parse_table(top: _Reader, key: str, root: Path, allowed: set[str]) -> Table
     return TableSource(path=path, columns=r.mapping("columns", keys=allowed))
 
 
-def _parse_systems(r: _Reader, root: Path) -> dict[str, SystemConfig]:
+def _parse_systems(r: TableReader, root: Path) -> dict[str, SystemConfig]:
     systems = {}
     for system_id in r.table:
         if not SYSTEM_ID.fullmatch(system_id):
@@ -369,7 +196,7 @@ def _parse_systems(r: _Reader, root: Path) -> dict[str, SystemConfig]:
     return systems
 
 
-def _parse_system(system_id: str, r: _Reader, root: Path) -> SystemConfig:
+def _parse_system(system_id: str, r: TableReader, root: Path) -> SystemConfig:
     r.only(_SYSTEM_KEYS)
     kind = r.choice("kind", tuple(k.value for k in SystemKind))
     snapshots, events = r.path("snapshots", root), r.path("events", root)
@@ -417,7 +244,7 @@ def _event_kinds() -> list[Any]:
     return list(EventKind)
 
 
-def _parse_time(r: _Reader, key: str) -> time:
+def _parse_time(r: TableReader, key: str) -> time:
     value = r.get(key, (str, time), "23:59")
     if isinstance(value, time):
         return value
@@ -428,14 +255,14 @@ def _parse_time(r: _Reader, key: str) -> time:
         raise  # unreachable
 
 
-def _number_list(r: _Reader, key: str, default: tuple[float, ...]) -> tuple[float, ...]:
+def _number_list(r: TableReader, key: str, default: tuple[float, ...]) -> tuple[float, ...]:
     value = r.get(key, list, list(default))
     if not all(isinstance(x, int | float) and not isinstance(x, bool) for x in value):
         r.fail(key, value, "a list of numbers")
     return tuple(value)
 
 
-def _parse_impact(r: _Reader) -> ImpactParams:
+def _parse_impact(r: TableReader) -> ImpactParams:
     r.only(_IMPACT_KEYS)
     return ImpactParams(
         walk_away_share=r.number("walk_away_share", 0.40, high=1.0),

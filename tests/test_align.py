@@ -240,7 +240,7 @@ def test_naive_timestamps_are_refused_with_how_to_fix() -> None:
 
 @pytest.mark.parametrize("dense", [1 << 20, 0], ids=["dense-key-table", "sorted-keys"])
 def test_key_coding_paths_agree(monkeypatch: pytest.MonkeyPatch, dense: int) -> None:
-    monkeypatch.setattr(sys.modules["driftkit.drift.align"], "DENSE_KEYS", dense)
+    monkeypatch.setattr(sys.modules["driftkit.drift.asof"], "DENSE_KEYS", dense)
     rows = snapshots(
         ("wms", "B", "2026-03-02T12:00Z", 2.0),
         ("shop", "A", "2026-03-02T12:00Z", 1.0),

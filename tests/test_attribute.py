@@ -8,8 +8,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from driftkit import schema
 from driftkit.causes.attribute import FINDING_COLUMNS, Attribution, covering
-from driftkit.schema import Cause
+from driftkit.config import ClientConfig, SystemConfig
+from driftkit.load.client import ClientData
+from driftkit.schema import Cause, SystemKind
 from driftkit.simulate.score import attribute_data, client_data
 from driftkit.simulate.simulation import Faults, Simulation, simulate
 
@@ -123,3 +126,91 @@ def test_inputs_are_not_mutated(tmp_path: Path) -> None:
     attribute_data(data)
     for name, frame in before.items():
         pd.testing.assert_frame_equal(getattr(data, name), frame)
+
+
+# --- structured references: hand-made events whose findings are known --------------------
+
+
+def handmade_client() -> ClientData:
+    """wms (authority) and shop, one SKU, 1–7 Sept 2026.
+
+    wms applies shipment ``SO-001001`` twice (event ids W1, W2; shop has it once as S1);
+    wms receipts PO-000201..203 (R1..R3) reach the shop as T1, T2 except the first, which
+    the shop never records; the shop's count drops by 3 on the 6th with no event at all.
+    """
+    events = pd.DataFrame(
+        [
+            ("wms", "W1", "shipment", -1.0, "2026-09-03T10:00Z", "1001", "SO-001001"),
+            ("wms", "W2", "shipment", -1.0, "2026-09-03T10:20Z", "1001", "SO-001001"),
+            ("shop", "S1", "shipment", -1.0, "2026-09-03T10:05Z", "1001", "#1001"),
+            ("wms", "R1", "receipt", 5.0, "2026-09-03T08:00Z", "201", "PO-000201"),
+            ("wms", "R2", "receipt", 5.0, "2026-09-04T08:00Z", "202", "PO-000202"),
+            ("shop", "T1", "receipt", 5.0, "2026-09-04T09:00Z", "202", "PO-000202"),
+            ("wms", "R3", "receipt", 5.0, "2026-09-05T08:00Z", "203", "PO-000203"),
+            ("shop", "T2", "receipt", 5.0, "2026-09-05T09:00Z", "203", "PO-000203"),
+        ],
+        columns=[
+            "system",
+            "event_id",
+            "kind",
+            "qty_delta",
+            "occurred_at",
+            "reference",
+            "raw_reference",
+        ],
+    )
+    events = events.assign(
+        sku="A", location="main", occurred_at=pd.to_datetime(events["occurred_at"], utc=True)
+    )
+    days = pd.date_range("2026-09-01T23:00Z", periods=7, freq="D")
+    wms = [10, 10, 13, 18, 23, 23, 23]  # the duplicate and the three receipts
+    shop = [10, 10, 9, 14, 19, 16, 16]  # one shipment, two receipts, −3 unrecorded on the 6th
+    snapshots = pd.DataFrame(
+        {
+            "system": ["wms"] * 7 + ["shop"] * 7,
+            "sku": "A",
+            "location": "main",
+            "as_of": days.append(days),
+            "on_hand": [float(v) for v in wms + shop],
+        }
+    )
+    systems = {
+        "wms": SystemConfig("wms", SystemKind.WMS),
+        "shop": SystemConfig("shop", SystemKind.STOREFRONT),
+    }
+    config = ClientConfig(id="t", root=Path("."), name="t", authority="wms", systems=systems)
+    return ClientData(
+        config=config,
+        snapshots=schema.conform(snapshots, "snapshots"),
+        events=schema.conform(events, "events"),
+        counts=schema.empty("counts"),
+        catalog=schema.empty("catalog"),
+        rejects=schema.empty("rejects"),
+        files=pd.DataFrame(),
+        notes=(),
+    )
+
+
+@pytest.fixture(scope="module")
+def handmade() -> pd.DataFrame:
+    result, _ = attribute_data(handmade_client())
+    return result.findings
+
+
+def test_duplicate_finding_carries_its_reference_and_event_ids(handmade: pd.DataFrame) -> None:
+    dup = handmade[handmade["cause"] == "duplicate_event"]
+    assert dup[["system", "reference", "event_ids"]].values.tolist() == [["wms", "1001", "W1;W2"]]
+
+
+def test_missing_finding_carries_the_reference_and_the_source_event(
+    handmade: pd.DataFrame,
+) -> None:
+    lost = handmade[handmade["cause"] == "missing_event"]
+    assert lost[["system", "reference", "event_ids"]].values.tolist() == [["shop", "201", "R1"]]
+
+
+def test_value_based_findings_have_no_reference_or_event_ids(handmade: pd.DataFrame) -> None:
+    on_values = handmade[handmade["cause"] == "unrecorded_change"]
+    assert len(on_values) and set(on_values["system"]) == {"shop"}
+    assert (on_values["reference"] == "").all() and (on_values["event_ids"] == "").all()
+    assert handmade["reference"].dtype == "str" and handmade["event_ids"].dtype == "str"

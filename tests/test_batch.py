@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from driftkit import batch
+from driftkit import batch, notebook
 from driftkit.audit import previous_summary, run_folders
 from driftkit.batch import AuditOptions, audit_client, publish, run_batch
 from driftkit.report import html as report
@@ -277,7 +277,7 @@ def test_a_dead_worker_is_that_clients_failure(tmp_path: Path) -> None:
 
 def test_ipc_kernel_is_quiet_and_cleans_up() -> None:
     async def start_and_stop() -> tuple[str, str, bool, bool]:
-        manager = batch.IPCKernelManager(kernel_name="python3")
+        manager = notebook.IPCKernelManager(kernel_name="python3")
         await manager.start_kernel()
         folder = Path(manager.ip).parent
         stderr = os.readlink(f"/proc/{manager.provisioner.process.pid}/fd/2")  # type: ignore[union-attr]

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from driftkit import cli
-from driftkit.batch import Thresholds, crossed
+from driftkit.check import Thresholds, crossed
 from driftkit.config import load_config
 from tests.audit_clients import simulate_small, write_markup_client
 

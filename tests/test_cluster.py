@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from distributed import Client
 
-from driftkit import cli
-from driftkit.batch import AuditOptions
+from driftkit import batch, cli
+from driftkit.batch import AuditOptions, audit_client
 from driftkit.errors import ConfigError
 from driftkit.scale.cluster import connect, dask_map, mapper, run_batch_on_cluster
 from tests.audit_clients import simulate_small, write_broken_client, write_markup_client
@@ -64,7 +64,12 @@ def test_batch_on_cluster_isolates_a_failing_client(client: Client, tmp_path: Pa
     broken = write_broken_client(tmp_path / "clients" / "broken")
     options = AuditOptions(out=tmp_path / "reports", html=False)
     results = run_batch_on_cluster(
-        [good, broken], options, scheduler=client.scheduler.address, retries=0
+        [good, broken],
+        options,
+        audit_client,
+        batch._lost,
+        scheduler=client.scheduler.address,
+        retries=0,
     )
     assert [r.client for r in results] == ["broken", "good"]
     failed, done = results

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from driftkit.config import ImpactParams
-from driftkit.impact import countlist
+from driftkit.impact import countlist, lift
 
 PARAMS = ImpactParams()  # horizon 8 weeks = 56 days
 NAN = np.nan
@@ -104,9 +104,7 @@ def test_lift_counts_hits_against_expected_random_hits() -> None:
     )
     ranking = keys.iloc[[0, 1, 2, 3, 4, 5, 6, 7, 8, 9]]
     velocity = keys.iloc[[9, 0, 8, 7, 6, 5, 4, 3, 2, 1]]
-    table = countlist.count_list_lift(
-        {"count_list": ranking, "velocity": velocity}, truth, top_n=(2,)
-    )
+    table = lift.count_list_lift({"count_list": ranking, "velocity": velocity}, truth, top_n=(2,))
     table = table.set_index("policy")
     assert table.loc["count_list", "hits"] == 2
     assert table.loc["velocity", "hits"] == 1
@@ -133,10 +131,10 @@ def test_count_list_finds_more_discrepancies_than_random_and_velocity(seed: int,
     grid = align(sim.snapshots, config)
     data = SimpleNamespace(snapshots=sim.snapshots, events=sim.events, catalog=sim.catalog)
     result = estimate_impact(data, grid, compare(grid, config, sim.catalog), None, config)
-    truth = countlist.discrepant_keys(grid.values, grid.keys, grid.days, sim.physical)
-    velocity = countlist.velocity_ranking(grid.keys, result.per_key["demand_rate"].to_numpy())
-    lift = countlist.count_list_lift(
+    truth = lift.discrepant_keys(grid.values, grid.keys, grid.days, sim.physical)
+    velocity = lift.velocity_ranking(grid.keys, result.per_key["demand_rate"].to_numpy())
+    lifts = lift.count_list_lift(
         {"count_list": result.count_list, "velocity": velocity}, truth, top_n=(25, 50)
     ).pivot(index="top_n", columns="policy", values="lift")
-    assert (lift["count_list"] > 2.0).all()
-    assert (lift["count_list"] > lift["velocity"]).all()
+    assert (lifts["count_list"] > 2.0).all()
+    assert (lifts["count_list"] > lifts["velocity"]).all()

@@ -1,4 +1,4 @@
-"""Event matching and the handoff map (driftkit.causes.match)."""
+"""Event matching, deliveries and the handoff map (driftkit.causes.match, .deliveries, .handoffs)."""
 
 from __future__ import annotations
 
@@ -8,16 +8,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from driftkit import schema
-from driftkit.causes.match import (
-    COMPATIBLE_KINDS,
-    HANDOFF_COLUMNS,
-    KIND_FAMILY,
-    MatchRules,
-    deliveries,
-    map_handoffs,
-    match_events,
-    reference_formats,
-)
+from driftkit.causes.context import MatchRules
+from driftkit.causes.deliveries import deliveries, reference_formats
+from driftkit.causes.handoffs import HANDOFF_COLUMNS, map_handoffs
+from driftkit.causes.match import COMPATIBLE_KINDS, KIND_FAMILY, match_events
 
 COLUMNS = [
     "system",

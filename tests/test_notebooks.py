@@ -13,7 +13,7 @@ import nbformat
 import pytest
 from nbval.plugin import get_sanitize_patterns
 
-from driftkit.batch import IPCKernelManager
+from driftkit.notebook import IPCKernelManager
 from tests.audit_clients import REPO, SAMPLE_CLIENTS, SAMPLES
 
 NOTEBOOKS = REPO / "notebooks"

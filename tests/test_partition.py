@@ -28,8 +28,8 @@ from driftkit.drift.align import Grid
 from driftkit.drift.compare import compare
 from driftkit.errors import ConfigError, InputError
 from driftkit.load.ingest import ingest
-from driftkit.scale import bucket as _partition_bucket
-from driftkit.scale import combine as _partition_combine
+from driftkit.scale import merge
+from driftkit.scale import part as scale_part
 from driftkit.scale.cluster import mapper
 from driftkit.scale.partition import PartitionedAudit, bucket_numbers, ingested, run_partitioned
 from driftkit.simulate.simulation import simulate
@@ -283,25 +283,23 @@ def test_headline_and_daily_recombine_exactly(seed: int) -> None:
         sub = _grid(values[:, part == bucket], keys[part == bucket], days)
         comparison = compare(sub, config, catalog)
         results.append(
-            _partition_bucket.BucketResult(
+            scale_part.BucketResult(
                 bucket,
-                _partition_bucket.headline_parts(sub, comparison, config),
+                scale_part.headline_parts(sub, comparison, config),
                 pd.DataFrame(),
                 comparison.daily,
                 comparison.episodes,
-                _partition_bucket.bias_parts(sub, config),
+                scale_part.bias_parts(sub, config),
                 comparison.by_category,
                 comparison.by_location,
                 comparison.key_drift,
             )
         )
-    headline = _partition_combine.combined_headline(results, len(days))
+    headline = merge.combined_headline(results, len(days))
     assert headline == whole.headline
-    pd.testing.assert_frame_equal(
-        _partition_combine.combined_daily([r.daily for r in results]), whole.daily
-    )
+    pd.testing.assert_frame_equal(merge.combined_daily([r.daily for r in results]), whole.daily)
     grid = _grid(values, keys, days)
-    episodes = _partition_combine.combined_episodes(grid, [r.episodes for r in results])
+    episodes = merge.combined_episodes(grid, [r.episodes for r in results])
     pd.testing.assert_frame_equal(episodes, whole.episodes, check_exact=True)
 
 

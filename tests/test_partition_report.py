@@ -26,7 +26,7 @@ from driftkit.config import ClientConfig, load_config
 from driftkit.errors import ReportError
 from driftkit.load.ingest import ingest, sku_buckets
 from driftkit.report import story
-from driftkit.scale import report as _partition_report
+from driftkit.scale import report as scale_report
 from driftkit.scale.partition import PartitionedAudit, run_partitioned
 from driftkit.scale.report import report_view
 from driftkit.schema import LOCATION, SKU
@@ -102,13 +102,13 @@ def test_view_opens_only_the_buckets_of_its_keys(
     audited: Audited, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     opened: list[str] = []
-    read_table = _partition_report.pq.read_table
+    read_table = scale_report.pq.read_table
 
     def spy(path: Path, **kwargs: object) -> object:
         opened.append(Path(path).parent.name)
         return read_table(path, **kwargs)
 
-    monkeypatch.setattr(_partition_report.pq, "read_table", spy)
+    monkeypatch.setattr(scale_report.pq, "read_table", spy)
     for keys in (1, 3):
         opened.clear()
         report_view(audited.parted, keys=keys)

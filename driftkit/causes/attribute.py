@@ -5,7 +5,8 @@ handoff map, runs one detector per cause and then makes sure every drift episode
 cause: an episode that no finding covers becomes an honest ``unrecorded_change``.  A
 finding names the system whose record is wrong (a duplicate in the authority is the
 authority's finding), its ``units`` are the signed effect on that system's count and its
-``evidence`` is one sentence an analyst can check against the exports.
+``evidence`` is one sentence an analyst can check against the exports; ``reference`` and
+``event_ids`` name the business reference and the events behind a finding on events.
 
 Detectors (rules and thresholds in ``docs/causes.md``):
 
@@ -20,10 +21,14 @@ Detectors (rules and thresholds in ``docs/causes.md``):
   whose sizes differ by the pack size, or a sub-unit rounding residue;
 * ``unrecorded_change`` — a roll-forward residual that no event in any system explains.
 
-This module wires the steps and is the public surface; the code lives in private modules:
-:mod:`driftkit.causes.context` (rules, context, finding table), :mod:`driftkit.causes.event_detectors`
-(detectors over matched events), :mod:`driftkit.causes.value_detectors` (detectors on the daily
-grid) and :mod:`driftkit.causes.episodes` (snapshot timing, the fallback, coverage).
+This module wires the steps and is the public surface; the code lives in the modules
+beside it: :mod:`driftkit.causes.context` (rules, context, finding table),
+:mod:`driftkit.causes.match`, :mod:`driftkit.causes.deliveries`,
+:mod:`driftkit.causes.handoffs` and :mod:`driftkit.causes.callouts` (matching and the handoff
+map), :mod:`driftkit.causes.event_detectors` (detectors over matched events),
+:mod:`driftkit.causes.stale_detectors` (stale syncs and reverted counts),
+:mod:`driftkit.causes.value_detectors` (detectors on the daily grid) and
+:mod:`driftkit.causes.episodes` (snapshot timing, the fallback, coverage).
 """
 
 from __future__ import annotations
@@ -34,12 +39,16 @@ import numpy as np
 import pandas as pd
 
 from driftkit.causes.context import FINDING_COLUMNS, AttributionRules, _combine, _Context
+from driftkit.causes.deliveries import deliveries
 from driftkit.causes.episodes import _resets, covering, episode_fallback, timing_drift
-from driftkit.causes.event_detectors import HandoffStats, duplicates, late, missing, stale_syncs
-from driftkit.causes.match import deliveries, map_handoffs, match_events
-from driftkit.causes.value_detectors import reverted_counts, unexplained_residuals, unit_ratios
+from driftkit.causes.event_detectors import HandoffStats, duplicates, late, missing
+from driftkit.causes.handoffs import map_handoffs
+from driftkit.causes.match import match_events
+from driftkit.causes.stale_detectors import reverted_counts, stale_syncs
+from driftkit.causes.value_detectors import unexplained_residuals, unit_ratios
 from driftkit.drift.align import Grid
-from driftkit.drift.compare import COUNTERPART, Comparison
+from driftkit.drift.compare import Comparison
+from driftkit.drift.pairs import COUNTERPART
 from driftkit.load.client import ClientData
 from driftkit.schema import SKU, UNIT_COST, Cause
 
@@ -55,9 +64,11 @@ class Attribution:
     ----------
     findings
         One row per (system, key, cause) occurrence; columns ``sku, location, system,
-        counterpart, cause, first_seen, last_seen, units, value, confidence, evidence``.
+        counterpart, cause, first_seen, last_seen, units, value, confidence, evidence,
+        reference, event_ids`` (the business reference and the ``;``-joined event ids
+        behind a finding on events; ``""`` for findings on values).
     handoffs
-        The handoff map (:func:`driftkit.causes.match.map_handoffs`).
+        The handoff map (:func:`driftkit.causes.handoffs.map_handoffs`).
     callouts
         Sentences about missing events clustering on one reference format.
     matches
@@ -107,7 +118,8 @@ def attribute(
     -------
     Attribution
         ``findings`` (columns ``sku, location, system, counterpart, cause, first_seen,
-        last_seen, units, value, confidence, evidence``), ``handoffs``, ``callouts``,
+        last_seen, units, value, confidence, evidence, reference, event_ids``),
+        ``handoffs``, ``callouts``,
         ``matches``, ``findings_by_cause`` and ``explained_share``.
     """
     ctx = _Context(data.config, grid, residuals, data.counts, data.catalog, rules)
@@ -148,7 +160,7 @@ def detect_causes(
     ctx
         The detectors' context (grid, residuals, counts, catalog, rules).
     matches, delivered
-        ``match.match_events`` and ``match.deliveries`` of the events.
+        ``match.match_events`` and ``deliveries.deliveries`` of the events.
     stats
         Client-wide handoff statistics for ``missing``/``late``; computed from
         ``matches``/``delivered`` when None.
@@ -157,7 +169,8 @@ def detect_causes(
     -------
     tuple[pandas.DataFrame, numpy.ndarray]
         The findings (columns ``sku, location, system, counterpart, cause, first_seen,
-        last_seen, units, value, confidence, evidence``) and ``timing_drift`` of the
+        last_seen, units, value, confidence, evidence, reference, event_ids``) and
+        ``timing_drift`` of the
         episodes.
     """
     stale = stale_syncs(matches, ctx)

@@ -1,7 +1,10 @@
-"""What every cause detector shares: the thresholds, the context and the finding table.
+"""What every cause step shares: the thresholds, the columns, the context and the finding table.
 
-A finding is one row of :data:`FINDING_COLUMNS`; detectors build theirs with :func:`_findings`
-and write their one-sentence evidence with the text helpers here.
+:class:`MatchRules` and :class:`AttributionRules` hold every documented threshold; the
+column names below are the ones matching (:mod:`driftkit.causes.match`) adds to the events
+and the deliveries (:mod:`driftkit.causes.deliveries`) carry.  A finding is one row of
+:data:`FINDING_COLUMNS`; detectors build theirs with :func:`_findings` and write their
+one-sentence evidence with the text helpers here.
 """
 
 from __future__ import annotations
@@ -11,10 +14,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from driftkit.causes.match import MatchRules
 from driftkit.config import ClientConfig
 from driftkit.drift.align import Grid
-from driftkit.drift.compare import COUNTERPART
+from driftkit.drift.pairs import COUNTERPART
 from driftkit.schema import (
     COMMIT_DELTA,
     KIND,
@@ -29,6 +31,19 @@ from driftkit.schema import (
     Measure,
 )
 
+BUSINESS_EVENT = "business_event"
+FAMILY = "family"
+MAGNITUDE = "magnitude"
+COPY = "copy"
+DUPLICATE = "duplicate"
+SOURCE = "source"
+TARGET = "target"
+LATENCY_H = "latency_h"
+QTY_CONSISTENT = "qty_consistent"
+REF_FORMAT = "ref_format"
+APPLIED_AT = "applied_at"
+EVENT_IDS = "event_ids"
+
 FINDING_COLUMNS = [
     SKU,
     LOCATION,
@@ -41,7 +56,39 @@ FINDING_COLUMNS = [
     "value",
     "confidence",
     "evidence",
+    REFERENCE,
+    EVENT_IDS,
 ]
+#: The finding columns an event detector fills from its events; findings on values have none.
+FINDING_EVENT_COLUMNS = [REFERENCE, EVENT_IDS]
+
+
+@dataclass(frozen=True)
+class MatchRules:
+    """Documented thresholds of matching and of the handoff map.
+
+    Attributes
+    ----------
+    window_hours
+        Events of one reference, SKU and kind family more than this apart (gap between
+        consecutive ``occurred_at``) are different business events.
+    normal_share
+        A system *normally* receives a kind family at a location when it recorded at least
+        this share of the business events of that family and location that happened
+        within its export span.
+    callout_min_missing
+        Fewest missing events of one format worth a callout.
+    callout_other_share
+        A callout needs the other formats' missing share to be at most this.
+    """
+
+    window_hours: float = 168.0
+    normal_share: float = 0.5
+    callout_min_missing: int = 3
+    callout_other_share: float = 0.05
+
+
+DEFAULT_MATCH_RULES = MatchRules()  # the default ``rules=`` of matching and the handoff map
 
 
 @dataclass(frozen=True)
@@ -123,10 +170,16 @@ class _Context:
 
 
 def _findings(frame: pd.DataFrame, cause: Cause) -> pd.DataFrame:
-    """``frame`` (with the finding columns except value/cause) as findings of ``cause``."""
-    out = frame.assign(cause=str(cause), value=np.nan)
+    """``frame`` (with the finding columns except value/cause) as findings of ``cause``.
+
+    ``reference`` (the events' normalized business reference) and ``event_ids`` are ``""``
+    where ``frame`` lacks them (a finding on values, not events) or where they are missing.
+    """
+    blank = {column: "" for column in FINDING_EVENT_COLUMNS if column not in frame.columns}
+    out = frame.assign(cause=str(cause), value=np.nan, **blank)
     out = out[FINDING_COLUMNS].reset_index(drop=True)
-    return out.astype({SKU: "str", LOCATION: "str", SYSTEM: "str", COUNTERPART: "str"})
+    text = dict.fromkeys([SKU, LOCATION, SYSTEM, COUNTERPART, *FINDING_EVENT_COLUMNS], "str")
+    return out.fillna(dict.fromkeys(FINDING_EVENT_COLUMNS, "")).astype(text)
 
 
 def _combine(parts: list[pd.DataFrame]) -> pd.DataFrame:
@@ -138,6 +191,21 @@ def _combine(parts: list[pd.DataFrame]) -> pd.DataFrame:
     return out.sort_values(
         ["first_seen", SYSTEM, SKU, LOCATION, "cause"], kind="stable", ignore_index=True
     )
+
+
+def _not_near(found: pd.DataFrame, other: pd.DataFrame, ctx: _Context) -> pd.DataFrame:
+    """Rows of ``found`` (with a ``day``) with no ``other`` finding of the same system and
+    key within a day."""
+    if other.empty or found.empty:
+        return found
+    near = found.reset_index().merge(
+        other[[SYSTEM, SKU, LOCATION, "first_seen"]].assign(
+            other_day=lambda f: ctx.day(f["first_seen"])
+        ),
+        on=[SYSTEM, SKU, LOCATION],
+    )
+    close = (near["other_day"] - near["day"]).abs() <= pd.Timedelta(days=1)
+    return found.drop(index=list(near.loc[close, "index"].unique()))
 
 
 def _label(frame: pd.DataFrame) -> pd.Series:

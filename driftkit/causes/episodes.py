@@ -13,8 +13,9 @@ import pandas as pd
 
 from driftkit.causes.context import _Context, _empty, _findings, _num, _units_text
 from driftkit.causes.match import micros
-from driftkit.drift.align import Grid, asof_cells
-from driftkit.drift.compare import COUNTERPART, SLACK
+from driftkit.drift.align import Grid
+from driftkit.drift.asof import asof_cells
+from driftkit.drift.pairs import COUNTERPART, SLACK
 from driftkit.load.client import ClientData
 from driftkit.schema import (
     COMMIT_DELTA,

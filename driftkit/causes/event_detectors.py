@@ -1,7 +1,9 @@
-"""Cause detectors over the matched events: duplicates, missing events, late records, stale syncs.
+"""Cause detectors over the matched events: duplicates, missing events, late records.
 
-Each takes the rows of :func:`driftkit.causes.match.match_events` (or its deliveries) and returns
-findings of one cause (rules in ``docs/causes.md``).
+Each takes the rows of :func:`driftkit.causes.match.match_events` (or the deliveries of
+:func:`driftkit.causes.deliveries.deliveries`) and returns findings of one cause (rules in
+``docs/causes.md``).  Stale syncs, which need the counts too, are in
+:mod:`driftkit.causes.stale_detectors`.
 """
 
 from __future__ import annotations
@@ -11,8 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from driftkit.causes.context import _Context, _empty, _findings, _label, _num, _units_text
-from driftkit.causes.match import (
+from driftkit.causes.context import (
     APPLIED_AT,
     BUSINESS_EVENT,
     COPY,
@@ -21,22 +22,14 @@ from driftkit.causes.match import (
     LATENCY_H,
     SOURCE,
     TARGET,
+    _Context,
+    _empty,
+    _findings,
+    _label,
+    _units_text,
 )
-from driftkit.drift.compare import COUNTERPART
-from driftkit.schema import (
-    COUNTED_AT,
-    COUNTED_QTY,
-    EVENT_ID,
-    KIND,
-    LOCATION,
-    OCCURRED_AT,
-    SET_QTY,
-    SKU,
-    SOURCE_AS_OF,
-    SYSTEM,
-    Cause,
-    EventKind,
-)
+from driftkit.drift.pairs import COUNTERPART
+from driftkit.schema import EVENT_ID, KIND, LOCATION, OCCURRED_AT, SYSTEM, Cause, EventKind
 
 
 def _series() -> pd.Series:
@@ -55,7 +48,7 @@ class HandoffStats:
     normal
         ``(target, family, location)`` → share of the business events sent while the target
         exported events that it recorded (the source's own record included):
-        ``match.deliveries``' *normal* test.
+        ``deliveries.deliveries``' *normal* test.
     received_share
         The same share without the source's own record (``missing_event`` confidence).
     latency_p50
@@ -124,8 +117,23 @@ def duplicates(matches: pd.DataFrame, ctx: _Context) -> pd.DataFrame:
         last_seen=shown[APPLIED_AT],
         confidence=np.where(replay, 0.95, 0.9),
         evidence=evidence,
+        event_ids=_record_ids(pairs, shown[per]),
     )
     return _findings(out, Cause.DUPLICATE_EVENT)
+
+
+def _record_ids(pairs: pd.DataFrame, keys: pd.DataFrame) -> np.ndarray:
+    """Per row of ``keys`` (a finding's columns of ``pairs``): the event ids of the first
+    record and of every copy in ``pairs``, each once, in applied order, joined by ``;``."""
+    per = list(keys.columns)
+    first = pairs[[*per, f"{APPLIED_AT}_first", f"{EVENT_ID}_first"]]
+    records = pd.concat(
+        [first.set_axis([*per, APPLIED_AT, EVENT_ID], axis=1), pairs[[*per, APPLIED_AT, EVENT_ID]]],
+        ignore_index=True,
+    ).drop_duplicates([*per, EVENT_ID])
+    records = records.sort_values([*per, APPLIED_AT, EVENT_ID], kind="stable")
+    joined = (records[EVENT_ID] + ";").groupby([records[c] for c in per], dropna=False).sum()
+    return joined.str[:-1].reindex(pd.MultiIndex.from_frame(keys)).to_numpy()
 
 
 def missing(
@@ -185,6 +193,7 @@ def missing(
         units=units,
         confidence=np.round(rate, 2),
         evidence=evidence,
+        event_ids=lost["source_event_id"],
     )
     return _findings(out, Cause.MISSING_EVENT)
 
@@ -247,82 +256,6 @@ def late(matches: pd.DataFrame, ctx: _Context, stats: HandoffStats | None = None
         units=units,
         confidence=0.9,
         evidence=evidence,
+        event_ids=hit[EVENT_ID],
     )
     return _findings(out, Cause.SYNC_LAG)
-
-
-def _count_times(matches: pd.DataFrame, ctx: _Context) -> pd.DataFrame:
-    """Counts applied per (system, key): count events, plus the counts table in every system."""
-    own = matches[matches[KIND] == str(EventKind.COUNT)]
-    own = own[[SYSTEM, SKU, LOCATION, APPLIED_AT, SET_QTY]].rename(
-        columns={APPLIED_AT: "count_at", SET_QTY: "count_qty"}
-    )
-    systems = pd.DataFrame({SYSTEM: pd.Series(matches[SYSTEM].unique(), dtype="str")})
-    table = ctx.counts[[SKU, LOCATION, COUNTED_AT, COUNTED_QTY]].merge(systems, how="cross")
-    table = table.rename(columns={COUNTED_AT: "count_at", COUNTED_QTY: "count_qty"})
-    both = pd.concat([own, table[own.columns]], ignore_index=True)
-    return both.sort_values("count_at", kind="stable").drop_duplicates(
-        [SYSTEM, SKU, LOCATION, "count_at"]
-    )
-
-
-def stale_syncs(matches: pd.DataFrame, ctx: _Context) -> pd.DataFrame:
-    """``stale_overwrite``: a sync whose ``source_as_of`` predates a count already applied.
-
-    ``units`` = the synced value − the value the system held just before the sync
-    (the count plus the system's own movements since).
-    """
-    sync = matches[(matches[KIND] == str(EventKind.SYNC)) & matches[SOURCE_AS_OF].notna()]
-    if sync.empty:
-        return _empty(Cause.STALE_OVERWRITE)
-    moves = matches.sort_values(APPLIED_AT, kind="stable")
-    moves = moves.assign(
-        moved=ctx.effect(moves).groupby([moves[SYSTEM], moves[SKU], moves[LOCATION]]).cumsum()
-    )
-    counts = _count_times(matches, ctx).sort_values("count_at")
-    counts = pd.merge_asof(
-        counts,
-        moves[[SYSTEM, SKU, LOCATION, APPLIED_AT, "moved"]],
-        left_on="count_at",
-        right_on=APPLIED_AT,
-        by=[SYSTEM, SKU, LOCATION],
-    ).drop(columns=APPLIED_AT)
-    sync = moves.loc[sync.index].sort_values(APPLIED_AT)
-    paired = pd.merge_asof(
-        sync,
-        counts.rename(columns={"moved": "moved_at_count"}),
-        left_on=APPLIED_AT,
-        right_on="count_at",
-        by=[SYSTEM, SKU, LOCATION],
-        allow_exact_matches=False,
-    )
-    stale = paired[paired[SOURCE_AS_OF] < paired["count_at"]]
-    if stale.empty:
-        return _empty(Cause.STALE_OVERWRITE)
-    held = stale["count_qty"] + stale["moved"] - stale["moved_at_count"].fillna(0.0)
-    units = stale[SET_QTY] - held
-    evidence = (
-        "sync at "
-        + ctx.clock(stale[APPLIED_AT])
-        + " set "
-        + stale[SYSTEM]
-        + " to "
-        + _num(stale[SET_QTY])
-        + " from a reading taken "
-        + ctx.clock(stale[SOURCE_AS_OF])
-        + ", before the count of "
-        + ctx.clock(stale["count_at"])
-        + " (counted "
-        + _num(stale["count_qty"])
-        + "); "
-        + _units_text(units)
-    )
-    out = stale.assign(
-        counterpart=ctx.counterpart(stale[SYSTEM], pd.Series(ctx.authority, index=stale.index)),
-        first_seen=stale[APPLIED_AT],
-        last_seen=stale[APPLIED_AT],
-        units=units,
-        confidence=0.95,
-        evidence=evidence,
-    )
-    return _findings(out, Cause.STALE_OVERWRITE)

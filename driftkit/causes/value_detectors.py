@@ -1,7 +1,8 @@
-"""Cause detectors on the daily grid of values: reverted counts, unit mismatches, residuals.
+"""Cause detectors on the daily grid of values: unit mismatches and unexplained residuals.
 
 They read the aligned values and the roll-forward residuals rather than single events and
-return findings of one cause each (rules in ``docs/causes.md``).
+return findings of one cause each (rules in ``docs/causes.md``).  Values that revert after
+a count are in :mod:`driftkit.causes.stale_detectors`.
 """
 
 from __future__ import annotations
@@ -9,129 +10,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from driftkit.causes.context import _Context, _empty, _findings, _num, _units_text
-from driftkit.causes.match import APPLIED_AT
+from driftkit.causes.context import _Context, _empty, _findings, _not_near, _num, _units_text
 from driftkit.drift.align import Grid
-from driftkit.drift.compare import SLACK
-from driftkit.schema import COUNTED_AT, KIND, LOCATION, SKU, SYSTEM, Cause, EventKind
-
-
-def _grid_index(ctx: _Context, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """(system index, key index) in the grid of each row; −1 where not on the grid."""
-    grid = ctx.grid
-    key = pd.MultiIndex.from_frame(grid.keys[[SKU, LOCATION]]).get_indexer(
-        pd.MultiIndex.from_frame(frame[[SKU, LOCATION]])
-    )
-    return pd.Index(grid.systems).get_indexer(pd.Index(frame[SYSTEM])), key
-
-
-def _residual_array(ctx: _Context) -> np.ndarray:
-    """Roll-forward residuals on the grid's shape (NaN where unknown)."""
-    grid, res = ctx.grid, ctx.residuals
-    out = np.full(grid.values.shape, np.nan)
-    s, k = _grid_index(ctx, res)
-    d = grid.days.get_indexer(pd.DatetimeIndex(res["day"]))
-    ok = (s >= 0) & (k >= 0) & (d >= 0)
-    out[s[ok], k[ok], d[ok]] = res["residual"].to_numpy(dtype=float)[ok]
-    return out
-
-
-def _count_days(ctx: _Context, matches: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """(key index, day index) of every counted key and local day on the grid."""
-    counted = pd.concat(
-        [
-            ctx.counts[[SKU, LOCATION]].assign(day=ctx.day(ctx.counts[COUNTED_AT])),
-            matches.loc[matches[KIND] == str(EventKind.COUNT), [SKU, LOCATION]].assign(
-                day=ctx.day(matches.loc[matches[KIND] == str(EventKind.COUNT), APPLIED_AT])
-            ),
-        ]
-    ).drop_duplicates()
-    _, key = _grid_index(ctx, counted.assign(**{SYSTEM: ctx.authority}))
-    day = ctx.grid.days.get_indexer(pd.DatetimeIndex(counted["day"]))
-    ok = (key >= 0) & (day >= 1)
-    return key[ok], day[ok]
-
-
-def reverted_counts(ctx: _Context, stale: pd.DataFrame, matches: pd.DataFrame) -> pd.DataFrame:
-    """``stale_overwrite``: a value jumps back to its pre-count level with no event.
-
-    After a count on day c changed system *s*'s value (pre = day c−1, post = day c), a
-    later day within ``revert_days`` whose value equals pre again, moved from the day
-    before, with a non-zero residual.  Days already explained by a stale sync are skipped,
-    and so is the authority (syncs flow out of it, not into it).
-    """
-    grid, tol = ctx.grid, ctx.config.tolerance + SLACK
-    key, day = _count_days(ctx, matches)
-    values, residual = grid.values, _residual_array(ctx)
-    n_days = values.shape[2]
-    offsets = np.arange(1, ctx.rules.revert_days + 1)
-    later = day[:, None] + offsets[None, :]
-    inside = later < n_days
-    later = np.minimum(later, n_days - 1)
-    k2 = np.broadcast_to(key[:, None], later.shape)
-    pre, post = values[:, key, day - 1][:, :, None], values[:, key, day][:, :, None]
-    now, before = values[:, k2, later], values[:, k2, later - 1]
-    hit = inside[None] & (np.abs(pre - post) > tol) & (np.abs(now - pre) <= tol)
-    hit &= (np.abs(now - before) > tol) & (
-        np.abs(residual[:, k2, later]) > tol + ctx.rules.residual_slack
-    )
-    if grid.authority in grid.systems:  # the authority is the source of syncs, not a target
-        hit[grid.systems.index(grid.authority)] = False
-    s, i, r = np.nonzero(hit)
-    found = pd.DataFrame(
-        {
-            SKU: grid.keys[SKU].to_numpy()[key[i]],
-            LOCATION: grid.keys[LOCATION].to_numpy()[key[i]],
-            SYSTEM: np.asarray(grid.systems, dtype=object)[s],
-            "count_day": grid.days[day[i]],
-            "day": grid.days[later[i, r]],
-            "pre": pre[s, i, 0],
-            "post": post[s, i, 0],
-            "units": residual[s, key[i], later[i, r]],
-        }
-    ).drop_duplicates([SYSTEM, SKU, LOCATION, "day"])
-    found = _not_near(found, stale, ctx)
-    if found.empty:
-        return _empty(Cause.STALE_OVERWRITE)
-    evidence = (
-        found[SYSTEM]
-        + " went back to "
-        + _num(found["pre"])
-        + " on "
-        + found["day"].dt.strftime("%Y-%m-%d").astype("str")
-        + ", its level before the count of "
-        + found["count_day"].dt.strftime("%Y-%m-%d").astype("str")
-        + " (which set it to "
-        + _num(found["post"])
-        + "), with no event; "
-        + _units_text(found["units"])
-    )
-    seen = ctx.start_of(found["day"])
-    out = found.assign(
-        counterpart=ctx.counterpart(
-            found[SYSTEM].astype("str"), pd.Series(ctx.authority, index=found.index)
-        ),
-        first_seen=seen,
-        last_seen=seen,
-        confidence=0.7,
-        evidence=evidence,
-    )
-    return _findings(out, Cause.STALE_OVERWRITE)
-
-
-def _not_near(found: pd.DataFrame, other: pd.DataFrame, ctx: _Context) -> pd.DataFrame:
-    """Rows of ``found`` (with a ``day``) with no ``other`` finding of the same system and
-    key within a day."""
-    if other.empty or found.empty:
-        return found
-    near = found.reset_index().merge(
-        other[[SYSTEM, SKU, LOCATION, "first_seen"]].assign(
-            other_day=lambda f: ctx.day(f["first_seen"])
-        ),
-        on=[SYSTEM, SKU, LOCATION],
-    )
-    close = (near["other_day"] - near["day"]).abs() <= pd.Timedelta(days=1)
-    return found.drop(index=list(near.loc[close, "index"].unique()))
+from driftkit.drift.pairs import SLACK
+from driftkit.schema import LOCATION, SKU, SYSTEM, Cause
 
 
 def unit_ratios(ctx: _Context) -> pd.DataFrame:

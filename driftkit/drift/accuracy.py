@@ -15,8 +15,10 @@ import numpy as np
 import pandas as pd
 
 from driftkit.config import ClientConfig
-from driftkit.drift.align import DAY, Grid, asof_cells, measured_values
-from driftkit.drift.compare import SLACK
+from driftkit.drift.align import DAY, Grid
+from driftkit.drift.asof import asof_cells
+from driftkit.drift.measures import measured_values
+from driftkit.drift.pairs import SLACK
 from driftkit.schema import (
     ABSOLUTE_KINDS,
     AS_OF,

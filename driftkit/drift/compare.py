@@ -2,28 +2,33 @@
 
 Everything works on the ``values[system, key, day]`` array of a :class:`~driftkit.drift.align.Grid`
 with numpy reductions over the key or day axis; the only Python loop is over system pairs
-(at most a handful).  Definitions, units and sign conventions: ``docs/metrics.md``.
-
-System pairs: for every non-authority system *s*, the pair ``(s, authority)`` with
-``d = v_s - v_authority``; then every unordered pair of non-authority systems
-``(s, c)`` with ``s < c`` alphabetically and ``d = v_s - v_c``.
+(at most a handful, :mod:`driftkit.drift.pairs`).  :func:`compare` builds the headline, the
+daily and bias tables here, the episodes in :mod:`driftkit.drift.episodes` and the
+per-key and per-group tables in :mod:`driftkit.drift.breakdown`.  Names that modules
+outside ``drift/`` import from here are re-exported (``import x as x``).  Definitions,
+units and sign conventions: ``docs/metrics.md``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from itertools import combinations
 
 import numpy as np
 import pandas as pd
 
 from driftkit.config import ClientConfig
 from driftkit.drift.align import DAY, Grid
+from driftkit.drift.breakdown import DRILLDOWNS as DRILLDOWNS
+from driftkit.drift.breakdown import decompose, drift_per_key
+from driftkit.drift.breakdown import rank_worst_keys as rank_worst_keys
+from driftkit.drift.episodes import episodes
+from driftkit.drift.pairs import COUNTERPART as COUNTERPART
+from driftkit.drift.pairs import SLACK as SLACK
+from driftkit.drift.pairs import _Pair, _vs_authority
+from driftkit.drift.pairs import system_pairs as system_pairs
 from driftkit.schema import CATEGORY, LOCATION, SKU, SYSTEM, UNIT_COST
 
-COUNTERPART = "counterpart"
 NO_CATEGORY = "(none)"
-SLACK = 1e-9  # float slack on the tolerance test: |d| <= tolerance + SLACK agrees
 
 
 @dataclass(frozen=True)
@@ -37,16 +42,6 @@ class Comparison:
     by_category: pd.DataFrame
     by_location: pd.DataFrame
     key_drift: pd.DataFrame
-
-
-@dataclass(frozen=True)
-class _Pair:
-    system: int
-    counterpart: int
-
-    def drift(self, values: np.ndarray) -> np.ndarray:
-        """``v_system - v_counterpart`` per (key, day); NaN unless both are present."""
-        return values[self.system] - values[self.counterpart]
 
 
 def compare(grid: Grid, config: ClientConfig, catalog: pd.DataFrame) -> Comparison:
@@ -98,23 +93,6 @@ def catalog_columns(keys: pd.DataFrame, catalog: pd.DataFrame) -> tuple[np.ndarr
         names = table[CATEGORY].to_numpy(dtype=object, na_value=NO_CATEGORY)
         category[found] = names[position[found]]
     return cost, category
-
-
-def system_pairs(grid: Grid) -> list[_Pair]:
-    """Every non-authority system vs the authority, then non-authority pairs s < c."""
-    authority = grid.index(grid.authority)
-    others = [s for s in grid.systems if s != grid.authority]
-    pairs = [_Pair(grid.index(s), authority) for s in others]
-    pairs += [_Pair(grid.index(a), grid.index(b)) for a, b in combinations(sorted(others), 2)]
-    return pairs
-
-
-def _vs_authority(grid: Grid) -> tuple[list[str], np.ndarray]:
-    """Non-authority system names and their drift ``[system, key, day]`` vs the authority."""
-    authority = grid.index(grid.authority)
-    others = [s for s in grid.systems if s != grid.authority]
-    rows = [grid.index(s) for s in others]
-    return others, grid.values[rows] - grid.values[authority][None, :, :]
 
 
 @dataclass(frozen=True)
@@ -183,7 +161,7 @@ def daily(grid: Grid, pairs: list[_Pair], cost: np.ndarray, tolerance: float) ->
     -------
     pandas.DataFrame
         ``day, system, counterpart, skus_compared, skus_drifted, abs_drift_units,
-        drift_value``; one row per (day, pair), pairs in :func:`system_pairs` order.
+        drift_value``; one row per (day, pair), pairs in :func:`~driftkit.drift.pairs.system_pairs` order.
     """
     priced = np.nan_to_num(cost)[:, None]
     frames = []
@@ -222,56 +200,6 @@ def _empty_daily() -> pd.DataFrame:
     )
 
 
-def _runs(disagree: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Maximal runs of True along the day axis: (key, first day, last day) per run."""
-    padded = np.zeros((disagree.shape[0], disagree.shape[1] + 2), dtype=np.int8)
-    padded[:, 1:-1] = disagree
-    step = np.diff(padded, axis=1)
-    key, start = np.nonzero(step == 1)
-    _, stop = np.nonzero(step == -1)
-    return key, start, stop - 1
-
-
-def episodes(grid: Grid, pairs: list[_Pair], tolerance: float) -> pd.DataFrame:
-    """Maximal runs of consecutive days on which a pair disagrees (|d| > tolerance).
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``sku, location, system, counterpart, start, end, days, peak_abs_drift, mean_drift,
-        open``; ``open`` is True when the run reaches the window's last day.
-    """
-    frames = [_pair_episodes(grid, pair, tolerance) for pair in pairs]
-    if not frames:
-        return _pair_episodes(grid, _Pair(0, 0), np.inf)
-    return pd.concat(frames, ignore_index=True)
-
-
-def _pair_episodes(grid: Grid, pair: _Pair, tolerance: float) -> pd.DataFrame:
-    d = pair.drift(grid.values)
-    key, start, end = _runs(np.abs(d) > tolerance)
-    n_days = d.shape[1]
-    flat = np.append(np.nan_to_num(d).ravel(), 0.0)
-    bounds = np.column_stack((key * n_days + start, key * n_days + end + 1)).ravel()
-    total = np.add.reduceat(flat, bounds)[::2] if len(bounds) else np.zeros(0)
-    peak = np.maximum.reduceat(np.abs(flat), bounds)[::2] if len(bounds) else np.zeros(0)
-    length = end - start + 1
-    return pd.DataFrame(
-        {
-            SKU: grid.keys[SKU].to_numpy()[key],
-            LOCATION: grid.keys[LOCATION].to_numpy()[key],
-            SYSTEM: grid.systems[pair.system],
-            COUNTERPART: grid.systems[pair.counterpart],
-            "start": grid.days[start],
-            "end": grid.days[end],
-            "days": length.astype(np.int64),
-            "peak_abs_drift": peak,
-            "mean_drift": total / np.maximum(length, 1),
-            "open": end == n_days - 1,
-        }
-    ).astype({SKU: "str", LOCATION: "str", SYSTEM: "str", COUNTERPART: "str"})
-
-
 def bias(grid: Grid, tolerance: float) -> pd.DataFrame:
     """Mean signed drift vs the authority per non-authority system, with its sign shares.
 
@@ -298,82 +226,3 @@ def bias(grid: Grid, tolerance: float) -> pd.DataFrame:
             "share_negative": negative,
         }
     )
-
-
-def drift_per_key(grid: Grid, cost: np.ndarray, tolerance: float) -> pd.DataFrame:
-    """Per key and non-authority system: drift on the last day and over the window.
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``sku, location, system, compared_days, drift_last_day, abs_drift_units,
-        drifted_days, drift_value_last_day``; only (key, system) compared with the
-        authority on at least one day.  ``drift_value_last_day`` = |d| × unit_cost (NaN
-        when either is unknown).
-    """
-    others, drift = _vs_authority(grid)
-    n_keys = len(grid.keys)
-    last = drift[:, :, -1] if len(grid.days) else np.full((len(others), n_keys), np.nan)
-    table = pd.DataFrame(
-        {
-            "key": np.tile(np.arange(n_keys), len(others)),
-            SYSTEM: np.repeat(np.asarray(others, dtype=object), n_keys),
-            "compared_days": (~np.isnan(drift)).sum(axis=2).ravel(),
-            "drift_last_day": last.ravel(),
-            "abs_drift_units": np.nansum(np.abs(drift), axis=2).ravel(),
-            "drifted_days": (np.abs(drift) > tolerance).sum(axis=2).ravel(),
-            "drift_value_last_day": (np.abs(last) * cost[None, :]).ravel(),
-        }
-    )
-    table = table[table["compared_days"] > 0]
-    keys = grid.keys.iloc[table["key"].to_numpy()].reset_index(drop=True)
-    table = table.drop(columns="key").reset_index(drop=True)
-    return pd.concat([keys, table], axis=1).astype({SYSTEM: "str"})
-
-
-def decompose(
-    totals: pd.DataFrame, drifted: np.ndarray, group: np.ndarray, name: str
-) -> pd.DataFrame:
-    """Drift summed by a per-key label (category, location), with each group's share.
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``<name>, sku_locations, drifted_sku_locations, abs_drift_units,
-        abs_drift_units_last_day, value_at_risk_last_day, share_abs_drift_units,
-        share_abs_drift_units_last_day, share_value_at_risk_last_day``; sorted by value at
-        risk, then units on the last day, then window units, largest first.
-    """
-    columns = ["abs_drift_units", "abs_drift_units_last_day", "value_at_risk_last_day"]
-    per_key = totals[columns].copy()
-    per_key[name] = pd.Series(group, dtype="str")
-    per_key["sku_locations"] = 1
-    per_key["drifted_sku_locations"] = drifted
-    counted = ["sku_locations", "drifted_sku_locations", *columns]
-    table: pd.DataFrame = per_key.groupby(name, sort=True)[counted].sum().reset_index()
-    for column in columns:
-        total = table[column].sum()
-        table[f"share_{column}"] = table[column] / total if total else np.nan
-    order = ["value_at_risk_last_day", "abs_drift_units_last_day", "abs_drift_units"]
-    return table.sort_values(order, ascending=False, kind="stable").reset_index(drop=True)
-
-
-DRILLDOWNS = 3  # keys the report drills into (``story.drilldowns``)
-
-
-def rank_worst_keys(key_drift: pd.DataFrame, n: int = DRILLDOWNS) -> pd.DataFrame:
-    """The keys the report drills into, from ``Comparison.key_drift`` alone.
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``sku, location, abs_drift_units, drift_value_last_day``: Σ over systems, the ``n``
-        keys with drift units, most drift value on the last day first (ties: units).
-    """
-    per_key = key_drift.groupby([SKU, LOCATION], as_index=False)[
-        ["abs_drift_units", "drift_value_last_day"]
-    ].sum()
-    ranked = per_key[per_key["abs_drift_units"] > 0].sort_values(
-        ["drift_value_last_day", "abs_drift_units"], ascending=False, kind="stable"
-    )
-    return ranked.head(n).reset_index(drop=True)

@@ -11,11 +11,12 @@ Speed: every table is indexed by key code once (rows sorted by key, offsets foun
 The logic lives in plain methods (``Explorer.select``, ``Explorer.view``, ``Explorer.step``,
 ``Explorer.export``) that run and test without a browser; the widgets only call them.
 
-This module is the public surface and the ``Explorer`` itself (selection, widget events,
+This module is the public surface and the ``Explorer`` itself (widget events, chart,
 export); the inputs and views are in :mod:`driftkit.explorer.data`, the per-key indexes,
 ranking and search in :mod:`driftkit.explorer.index`, the filtered frames in
-:mod:`driftkit.explorer.views`, the chart in :mod:`driftkit.explorer.chart`, the controls in
-:mod:`driftkit.explorer.widgets` and the JupyterLab launcher in :mod:`driftkit.explorer.lab`.
+:mod:`driftkit.explorer.views`, selecting, stepping and redrawing the current key in
+:mod:`driftkit.explorer.selection`, the chart in :mod:`driftkit.explorer.chart`, the controls
+in :mod:`driftkit.explorer.widgets` and the JupyterLab launcher in :mod:`driftkit.explorer.lab`.
 """
 
 from __future__ import annotations
@@ -29,25 +30,16 @@ from typing import TYPE_CHECKING, Any
 
 import altair as alt
 import ipywidgets as widgets
-import pandas as pd
 
-from driftkit.drift.align import Grid as Grid
 from driftkit.errors import InputError
-from driftkit.errors import ReportError as ReportError
-from driftkit.explorer.chart import _CHART_DATA as _CHART_DATA
-from driftkit.explorer.chart import _HALF_DAY as _HALF_DAY
 from driftkit.explorer.chart import (
     CHART_MAX_EVENTS,
     CHART_WIDTH,
+    VEGA_MIME,
     _VegaTemplate,
     chart_data,
     key_chart,
 )
-from driftkit.explorer.chart import _layout as _layout
-from driftkit.explorer.chart import _records as _records
-from driftkit.explorer.data import _EVENT_COLUMNS as _EVENT_COLUMNS
-from driftkit.explorer.data import _TEXT as _TEXT
-from driftkit.explorer.data import _TIMES as _TIMES
 from driftkit.explorer.data import (
     ANY_CAUSE,
     EPISODE_COLUMNS,
@@ -56,25 +48,12 @@ from driftkit.explorer.data import (
     ExplorerData,
     ExplorerView,
 )
-from driftkit.explorer.data import _empty_frame as _empty_frame
-from driftkit.explorer.index import _group_rows as _group_rows
-from driftkit.explorer.index import _KeyLookup as _KeyLookup
-from driftkit.explorer.index import _positions as _positions
-from driftkit.explorer.index import _Rows as _Rows
-from driftkit.explorer.index import _text as _text
-from driftkit.explorer.index import _titles as _titles
 from driftkit.explorer.index import drift_ranking
 from driftkit.explorer.lab import NOTEBOOK, REPO_ROOT, find_client_dir, open_lab
-from driftkit.explorer.views import _KeyViews, _stacked
-from driftkit.explorer.views import _local as _local
-from driftkit.explorer.views import _overlapping as _overlapping
-from driftkit.explorer.views import _within as _within
-from driftkit.explorer.widgets import _TABS as _TABS
+from driftkit.explorer.selection import _Selection
+from driftkit.explorer.views import _stacked
 from driftkit.explorer.widgets import _Controls
-from driftkit.explorer.widgets import _html_table as _html_table
-from driftkit.explorer.widgets import _tab_frames as _tab_frames
-from driftkit.schema import LOCATION, SKU
-from driftkit.schema import SYSTEM as SYSTEM
+from driftkit.schema import SKU
 
 if TYPE_CHECKING:
     from driftkit.audit import Audit
@@ -103,11 +82,10 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-VEGA_MIME = "application/vnd.vega.v5+json"
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
-class Explorer(_KeyViews):
+class Explorer(_Selection):
     """Widgets and per-key indexes over one client's audit.
 
     Parameters
@@ -138,34 +116,6 @@ class Explorer(_KeyViews):
         return cls(ExplorerData.from_audit(audit), export_dir=export_dir)
 
     # --- plain methods (no browser needed) ------------------------------------------------
-
-    def select(
-        self, sku: str | None = None, location: str | None = None, *, code: int | None = None
-    ) -> ExplorerView:
-        """Show one key (by ``sku`` and optional ``location``, or by grid key ``code``).
-
-        Returns
-        -------
-        ExplorerView
-            The frames now shown.
-        """
-        if code is None:
-            code = self.key_code(sku or "", location)
-        return self._show_key(int(code))
-
-    def _show_key(self, code: int, matches: pd.DataFrame | None = None) -> ExplorerView:
-        self._code = code
-        self._sync_key_widgets(matches)
-        return self.refresh()
-
-    def step(self, offset: int) -> ExplorerView:
-        """Move ``offset`` places along the worst-first list (wrapping) and show that key."""
-        order = self._order
-        if len(order) == 0:
-            return self.view()
-        here = self._position() - 1
-        start = here + offset if here >= 0 else (0 if offset > 0 else len(order) - 1)
-        return self.select(code=int(order[start % len(order)]))
 
     def chart(self, view: ExplorerView | None = None) -> alt.VConcatChart:
         """The count lines of ``view`` (default: the current view) as an Altair chart."""
@@ -233,64 +183,6 @@ class Explorer(_KeyViews):
 
     def _on_export(self, button: widgets.Button) -> None:
         self.controls.exported.value = f"exported to <code>{html.escape(str(self.export()))}</code>"
-
-    def view_key(self) -> tuple[str, str]:
-        """The current key as ``(sku, location)``."""
-        key = self.data.grid.keys.iloc[self._code]
-        return str(key[SKU]), str(key[LOCATION])
-
-    def _set_matches(self, found: pd.DataFrame) -> None:
-        if not (found["code"] == self._code).any():
-            found = pd.concat(
-                [self._ranking.iloc[[self._rank_of[self._code]]], found.head(MATCHES - 1)]
-            )
-        labels = (
-            found[SKU]
-            + " @ "
-            + found[LOCATION]
-            + "  |Δ| "
-            + found["drift_units"].round(1).astype("str")
-        )
-        self._syncing = True
-        try:
-            self.controls.matches.options = list(
-                zip(labels, found["code"].astype(int), strict=True)
-            )
-            self.controls.matches.value = self._code
-        finally:
-            self._syncing = False
-
-    def _sync_key_widgets(self, matches: pd.DataFrame | None) -> None:
-        sku, location = self.view_key()
-        locations = sorted(str(x) for x in self._locations[self._codes_of_sku(sku)])
-        self._syncing = True
-        try:
-            if list(self.controls.location.options) != locations:
-                self.controls.location.options = locations
-            self.controls.location.value = location
-        finally:
-            self._syncing = False
-        self._set_matches(
-            matches if matches is not None else self.search(self.controls.search.value)
-        )
-
-    def refresh(self) -> ExplorerView:
-        """Redraw every view for the current key and filters; return what is shown."""
-        view = self.view()
-        self.shown = view
-        self.controls.show(view, self._chart_bundle(view), self._title(view))
-        return view
-
-    def _chart_bundle(self, view: ExplorerView) -> dict[str, Any]:
-        first, last = (self.data.grid.days[i] for i in self.controls.days.index)
-        vega = self._template.fill(chart_data(view, first, last))
-        return {VEGA_MIME: vega, "text/plain": f"<count lines of {view.sku} @ {view.location}>"}
-
-    def _title(self, view: ExplorerView) -> str:
-        title = self._titles[self._code]
-        place = f"#{view.position} of {view.drifted} drifted" if view.position else "not drifted"
-        name = f" — {html.escape(title)}" if isinstance(title, str) else ""
-        return f"<b>{html.escape(view.sku)}</b> @ {html.escape(view.location)}{name} · {place}"
 
 
 class ExplorerWidget(widgets.VBox):

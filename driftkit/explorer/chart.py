@@ -18,6 +18,7 @@ from driftkit.report import charts
 from driftkit.schema import SYSTEM
 
 CHART_MAX_EVENTS = 5000
+VEGA_MIME = "application/vnd.vega.v5+json"
 CHART_WIDTH = 600
 _HALF_DAY = pd.Timedelta(hours=12)
 _CHART_DATA = ("series", "episodes", "counts", "events", "frame")

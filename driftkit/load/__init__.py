@@ -3,8 +3,10 @@
 In: ``client.toml`` and the export files it names (CSV, Shopify, WooCommerce, BigCommerce,
 Amazon, reference files).  Out: :class:`ClientData` (snapshots, events, counts, catalog,
 rejects, per-file accounting) and, through :func:`ingest`, canonical Parquet bucketed by SKU.
-One module per source family (``shopify``, ``amazon`` ...), ``read`` and ``finish`` for what
-they share, ``normalize`` for SKU and location spelling.
+``client`` loads a whole client and ``file`` one export file; one module per source family
+(``shopify``, ``amazon`` ...) stages it, ``read``, ``rows`` and ``finish`` for what they share,
+``reference`` for aliases, catalog and counts, ``normalize`` for SKU and location spelling,
+``ingest`` for the Parquet.
 """
 
 from driftkit.load.client import ClientData, load_client

@@ -13,7 +13,9 @@ import pandas as pd
 
 from driftkit import schema as s
 from driftkit.config import ClientConfig, TableSource
-from driftkit.load.finish import (
+from driftkit.load.normalize import normalize_skus
+from driftkit.load.read import RawTable, require_columns
+from driftkit.load.rows import (
     Context,
     Finished,
     Problems,
@@ -23,8 +25,6 @@ from driftkit.load.finish import (
     resolve_duplicates,
     timestamps,
 )
-from driftkit.load.normalize import normalize_skus
-from driftkit.load.read import RawTable, require_columns
 from driftkit.load.tabular import resolve_headers
 
 ALIASES = ("system", "raw_sku", s.SKU)

@@ -6,29 +6,27 @@ argument tuples: serially, on a ``concurrent.futures`` process pool (``--engine 
 default, or the scheduler at ``--scheduler tcp://host:8786``.  Tasks receive paths and
 small plans, never data frames, so each worker reads its own bucket from Parquet.
 
-:func:`run_batch_on_cluster` dispatches one audit per client (one papermill run each) as a
-Dask task with :func:`driftkit.batch.audit_client`, which never raises: a failing client is
-a failed :class:`~driftkit.batch.ClientResult`, never a failed batch.  Operating a cluster:
-``docs/scale.md``.
+:func:`run_batch_on_cluster` dispatches one task per client folder with the per-client
+function it is given (the batch runner passes :func:`driftkit.batch.audit_client`, which never
+raises: a failing client is a failed result, never a failed batch); a task lost with its worker
+becomes a failed result too, built by the ``lost`` function it is given.  Nothing here imports
+the batch runner.  Operating a cluster: ``docs/scale.md``.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import os
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from driftkit.errors import ConfigError
 
 if TYPE_CHECKING:
     from distributed import Client
-
-    from driftkit.batch import AuditOptions, ClientResult
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +35,9 @@ RETRIES = 2  # a task whose worker died is run again this many times
 
 #: Runs ``function(*args)`` for every tuple of ``items`` and returns the results in order.
 Mapper = Callable[[Callable[..., Any], Sequence[tuple[Any, ...]]], list[Any]]
+
+Options = TypeVar("Options")
+Result = TypeVar("Result")
 
 
 def _serial(function: Callable[..., Any], items: Sequence[tuple[Any, ...]]) -> list[Any]:
@@ -150,22 +151,30 @@ def dask_map(
 
 
 def run_batch_on_cluster(
-    dirs: list[Path],
-    options: AuditOptions,
+    dirs: Sequence[Path],
+    options: Options,
+    audit: Callable[[Path, Options], Result],
+    lost: Callable[[Path, BaseException], Result],
     *,
     scheduler: str | None = None,
     workers: int | None = None,
     retries: int = RETRIES,
-) -> list[ClientResult]:
-    """Audit every client as one Dask task each (one papermill run per worker thread).
+) -> list[Result]:
+    """Run ``audit(client_dir, options)`` for every client as one Dask task each.
 
     Parameters
     ----------
     dirs
-        Client folders.
+        Client folders; the tasks receive them as absolute paths.
     options
-        Batch options, as for :func:`driftkit.batch.run_batch`; ``options.out`` must be a
-        path every worker can write (a shared file system on a multi-host cluster).
+        Passed to every task unchanged; paths in it must be ones every worker can use
+        (absolute, on a shared file system on a multi-host cluster).
+    audit
+        The per-client function (picklable, e.g. a module-level function); it should never
+        raise: its failures are results (:func:`driftkit.batch.audit_client`).
+    lost
+        Builds the result of a client whose task was lost (its worker died ``retries`` + 1
+        times) from the client folder and the exception.
     scheduler
         Address of a running Dask scheduler; default a LocalCluster of ``workers``.
     retries
@@ -173,31 +182,23 @@ def run_batch_on_cluster(
 
     Returns
     -------
-    list of ClientResult
-        One per client, sorted by client id; failures carry their step and error.
+    list
+        One result per client, sorted by client folder name.
     """
-    from driftkit.batch import audit_client
-
-    absolute = [Path(d).resolve() for d in dirs]
-    options = dataclasses.replace(options, out=Path(options.out).resolve())
+    absolute = sorted((Path(d).resolve() for d in dirs), key=lambda folder: folder.name)
     with connect(scheduler, workers=workers) as client:
         futures = client.map(
-            audit_client, absolute, [options] * len(absolute), pure=False, retries=retries
+            audit, absolute, [options] * len(absolute), pure=False, retries=retries
         )
-        results = [
-            _settled(future, folder) for future, folder in zip(futures, absolute, strict=True)
+        return [
+            _settled(future, folder, lost) for future, folder in zip(futures, absolute, strict=True)
         ]
-    return sorted(results, key=lambda r: r.client)
 
 
-def _settled(future: Any, folder: Path) -> ClientResult:
-    """The task's result, or a failed result when the task itself was lost."""
-    from driftkit.batch import ClientResult
-
+def _settled(future: Any, folder: Path, lost: Callable[[Path, BaseException], Result]) -> Result:
+    """The task's result, or ``lost(folder, exc)`` when the task itself was lost."""
     try:
-        result: ClientResult = future.result()
+        result: Result = future.result()
     except Exception as exc:  # a lost worker or task must not stop the batch
-        return ClientResult(
-            folder.name, False, step="dispatch", error=f"{type(exc).__name__}: {exc}"
-        )
+        return lost(folder, exc)
     return result

@@ -1,26 +1,26 @@
-"""Partitioned audits (DESIGN §12): the audit run one SKU bucket at a time, recombined exactly.
+"""Running an audit (DESIGN §12): three passes over its parts, then one combine.
 
-``driftkit ingest`` writes canonical Parquet bucketed by SKU, so every key lives in one
-bucket and align, compare, roll-forward, the cause detectors and the per-key cost model
-run on one bucket at a time — in a local process pool or on a Dask cluster
-(:mod:`driftkit.scale.cluster`) — with no shuffle.  Workers read their own bucket from Parquet;
-only small per-bucket results travel back.  What is not per key is decided globally in
-passes over the buckets:
+Every audit is the same code.  A *part* is one SKU bucket of an ingest folder
+(``driftkit ingest`` writes canonical Parquet bucketed by SKU, so every key lives in one
+bucket) or, in process, the whole client.  What is not per key is decided globally in
+passes over the parts:
 
 1. **scan** (a few columns): the window, the systems, each system's event export span,
-   whether the client records shipments;
+   whether the client records shipments (:func:`driftkit.scale.plan.scan`);
 2. **profile** (only when needed): the handoff statistics (share of deliveries each target
    receives, latency and delay samples, last receipt per target), the first and last
-   shipment day and the pooled weekday profile of demand;
-3. **audit**: the whole per-key pipeline with those global facts.  Each bucket returns its
-   tables and the numerator and denominator of every cross-key number.
+   shipment day and the pooled weekday profile of demand
+   (:func:`driftkit.scale.part.profile_part`);
+3. **audit**: the whole per-key pipeline with those global facts; each part returns its
+   tables and the numerator and denominator of every cross-key number
+   (:func:`driftkit.scale.part.audit_part`).
 
-Recombination: counts and sums add, rates are Σ numerator ÷ Σ denominator, tables are
-concatenated and ordered as :func:`driftkit.audit.run_audit` orders them, quantiles are
-taken over the concatenated samples, the count list is re-ranked over all keys and the
-projection is recomputed from the combined daily series.  What is exact and what is
-only equal up to float summation order: ``docs/scale.md``.  The HTML report of a
-partitioned audit: :func:`driftkit.audit.audit_for_report` (``_partition_report.py``).
+:func:`combine` then merges the parts (:mod:`driftkit.scale.combine`).
+:func:`run_in_process` runs the three passes on one part in this process;
+:func:`run_partitioned` runs them bucket by bucket in a local process pool or on a Dask
+cluster (:mod:`driftkit.scale.cluster`), with no shuffle: workers read their own bucket
+from Parquet and only small per-bucket results travel back.  What is exact and what is only
+equal up to float summation order: ``docs/scale.md``.
 """
 
 from __future__ import annotations
@@ -32,24 +32,25 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from driftkit.audit import PROCESSED, previous_summary
 from driftkit.config import ClientConfig
 from driftkit.impact.estimate import MIN_DAYS_FOR_WEEKDAY_PROFILE
+from driftkit.load.client import ClientData
 from driftkit.load.ingest import DEFAULT_BUCKETS, ingest, is_fresh
-from driftkit.scale.bucket import BucketResult, audit_bucket, profile_bucket
-from driftkit.scale.cluster import Mapper, mapper
-from driftkit.scale.combine import PartitionedAudit, combine
+from driftkit.scale.bucket import (
+    PROCESSED,
+    audit_bucket,
+    bucket_numbers,
+    client_tables,
+    profile_bucket,
+    scan_bucket,
+)
+from driftkit.scale.cluster import mapper
+from driftkit.scale.combine import Audit, PartitionedAudit, combine
 from driftkit.scale.demand import shipped_days, weekday_profile
 from driftkit.scale.handoffs import handoff_stats
-from driftkit.scale.plan import (
-    Plan,
-    Profile,
-    Scan,
-    bucket_numbers,
-    grid_systems,
-    scan_bucket,
-    window,
-)
+from driftkit.scale.part import BucketResult, audit_part, profile_part
+from driftkit.scale.plan import Plan, Profile, Scan, grid_systems, scan, window
+from driftkit.scale.summary import previous_summary
 
 __all__ = [
     "BucketResult",
@@ -58,8 +59,53 @@ __all__ = [
     "bucket_numbers",
     "ingested",
     "plan_audit",
+    "run_in_process",
     "run_partitioned",
 ]
+
+
+def run_in_process(
+    data: ClientData,
+    *,
+    start: date | str | None = None,
+    end: date | str | None = None,
+    run_at: datetime | None = None,
+    reports_dir: str | Path | None = None,
+) -> Audit:
+    """Audit a client whose tables are in memory: the three passes on one part, then combine.
+
+    Parameters
+    ----------
+    data
+        The client's canonical tables (``load_client`` or its ingest); not mutated.
+    start, end, run_at, reports_dir
+        As in :func:`run_partitioned`.
+
+    Returns
+    -------
+    Audit
+        Summary, tables, and the whole client's grid, comparison, attribution (with every
+        matched event) and impact.
+    """
+    plan = plan_audit(data.config, [scan(data.snapshots, data.events)], start, end)
+    if needs_profile(plan):
+        plan = with_profiles(plan, [profile_part(plan, data)])
+    result = audit_part(plan, data, keep=True)
+    run_at = run_at or datetime.now(UTC)
+    combined = combine(
+        plan, [result], data, run_at=run_at, previous=_previous(data.config, run_at, reports_dir)
+    )
+    assert combined.attribution is not None and combined.impact is not None  # plan.full
+    return Audit(
+        data.config,
+        data,
+        combined.grid,
+        combined.comparison,
+        combined.attribution,
+        combined.impact,
+        combined.summary,
+        combined.tables,
+    )
 
 
 def run_partitioned(
@@ -75,7 +121,7 @@ def run_partitioned(
     run_at: datetime | None = None,
     reports_dir: str | Path | None = None,
 ) -> PartitionedAudit:
-    """Audit a client bucket by bucket from its ingest folder and recombine the results.
+    """Audit a client bucket by bucket from its ingest folder and combine the results.
 
     Parameters
     ----------
@@ -95,25 +141,25 @@ def run_partitioned(
     full
         False: only align + compare (headline, daily, episodes, bias); for benchmarks.
     run_at, reports_dir
-        As in :func:`driftkit.audit.run_audit` (``previous`` comes from ``reports_dir``).
+        The run's time (default now) and where earlier runs live (for ``previous``).
 
     Returns
     -------
     PartitionedAudit
-        ``summary`` and ``tables`` as ``run_audit`` computes them (docs/scale.md says
-        which numbers are exact and which equal up to float summation order).
+        ``summary`` and ``tables`` as :func:`run_in_process` computes them (docs/scale.md
+        says which numbers are exact and which equal up to float summation order).
     """
     path = Path(processed_path).absolute()  # workers may run in another working directory
     buckets = bucket_numbers(path)
     with mapper(engine, jobs=jobs, scheduler=scheduler) as run:
-        plan = plan_audit(config, path, buckets, run, start=_day(start), end=_day(end), full=full)
+        scans: list[Scan] = run(scan_bucket, [(path, b) for b in buckets])
+        plan = plan_audit(config, scans, start, end, path=path, full=full)
+        if needs_profile(plan):
+            plan = with_profiles(plan, run(profile_bucket, [(plan, b) for b in buckets]))
         results = run(audit_bucket, [(plan, b) for b in buckets])
-    previous = (
-        previous_summary(Path(reports_dir), config.id, (run_at or datetime.now(UTC)).date())
-        if reports_dir
-        else None
-    )
-    return combine(plan, results, run_at=run_at or datetime.now(UTC), previous=previous)
+    run_at = run_at or datetime.now(UTC)
+    previous = _previous(config, run_at, reports_dir)
+    return combine(plan, results, client_tables(plan), run_at=run_at, previous=previous)
 
 
 def ingested(
@@ -141,26 +187,20 @@ def ingested(
     return path
 
 
-def _day(value: date | str | None) -> date | None:
-    return date.fromisoformat(value) if isinstance(value, str) else value
-
-
 def plan_audit(
     config: ClientConfig,
-    path: Path,
-    buckets: tuple[int, ...],
-    run: Mapper,
+    scans: list[Scan],
+    start: date | str | None = None,
+    end: date | str | None = None,
     *,
-    start: date | None = None,
-    end: date | None = None,
+    path: Path | None = None,
     full: bool = True,
 ) -> Plan:
-    """The global facts of an audit: scan every bucket, then profile them when needed."""
-    scans: list[Scan] = run(scan_bucket, [(path, b) for b in buckets])
+    """The global facts of pass 1, from every part's :class:`~driftkit.scale.plan.Scan`."""
     found = frozenset().union(*(s.systems for s in scans))
-    first, last = window(scans, config.timezone, start, end)
+    first, last = window(scans, config.timezone, _day(start), _day(end))
     spans = pd.concat([s.span for s in scans])
-    plan = Plan(
+    return Plan(
         config=config,
         path=path,
         start=first,
@@ -171,14 +211,33 @@ def plan_audit(
         span=spans.groupby(level=0).agg({"min": "min", "max": "max"}).sort_index(),
         shipments=any(s.shipments for s in scans),
     )
+
+
+def needs_profile(plan: Plan) -> bool:
+    """Whether pass 2 has anything to decide: event spans, shipments or a weekday profile."""
     weekday = len(plan.days) >= MIN_DAYS_FOR_WEEKDAY_PROFILE
-    if not full or not (len(plan.span) or plan.shipments or weekday):
-        return plan
-    profiles: list[Profile] = run(profile_bucket, [(plan, b) for b in buckets])
+    return plan.full and bool(len(plan.span) or plan.shipments or weekday)
+
+
+def with_profiles(plan: Plan, profiles: list[Profile]) -> Plan:
+    """``plan`` with the global facts of pass 2: handoff statistics, shipment days, weekday."""
     shipped = shipped_days(profiles)
+    weekday = len(plan.days) >= MIN_DAYS_FOR_WEEKDAY_PROFILE
     return dataclasses.replace(
         plan,
         handoffs=handoff_stats(profiles),
         shipped=shipped,
         weekday=weekday_profile(profiles, plan, shipped) if weekday else np.ones(7),
     )
+
+
+def _previous(
+    config: ClientConfig, run_at: datetime, reports_dir: str | Path | None
+) -> dict[str, object] | None:
+    if reports_dir is None:
+        return None
+    return previous_summary(Path(reports_dir), config.id, run_at.date())
+
+
+def _day(value: date | str | None) -> date | None:
+    return date.fromisoformat(value) if isinstance(value, str) else value

@@ -1,9 +1,10 @@
-"""What every bucket of a partitioned audit shares (DESIGN §12): the plan and pass 1.
+"""What every part of an audit shares (DESIGN §12): the plan, pass 1 and the part's grid.
 
-Pass 1 (:func:`scan_bucket`) reads a few columns of each bucket: the window, the systems,
-each system's event export span and whether shipments are recorded.  :class:`Plan` carries
-those facts, and the ones pass 2 adds, to every bucket; :func:`read_bucket` and
-:func:`bucket_grid` give a worker its bucket's tables and its grid on the global window.
+Pass 1 (:func:`scan`) looks at a few columns of each part: the window, the systems, each
+system's event export span and whether shipments are recorded.  :class:`Plan` carries those
+facts, and the ones pass 2 adds (:class:`Profile`), to every part; :func:`part_grid` aligns a
+part on the global window and systems.  A part is one SKU bucket of an ingest folder
+(:mod:`driftkit.scale.bucket`) or, in process, the whole client.
 """
 
 from __future__ import annotations
@@ -16,10 +17,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
 
-from driftkit import schema
 from driftkit.causes.context import (
     AttributionRules,
 )
@@ -29,7 +27,6 @@ from driftkit.config import ClientConfig
 from driftkit.drift.align import Grid, align
 from driftkit.errors import InputError
 from driftkit.load.client import ClientData
-from driftkit.load.ingest import BUCKETED, read_processed
 from driftkit.schema import (
     AS_OF,
     KIND,
@@ -65,7 +62,8 @@ class Plan:
     Attributes
     ----------
     config, path
-        The client config and its ingest folder (``data/processed/<client>``).
+        The client config and its ingest folder (``data/processed/<client>``); None when
+        the audit runs in process on tables already in memory.
     start, end
         The window (local days), the same for every bucket so all grids share days.
     systems
@@ -87,7 +85,7 @@ class Plan:
     """
 
     config: ClientConfig
-    path: Path
+    path: Path | None
     start: pd.Timestamp
     end: pd.Timestamp
     systems: tuple[str, ...]
@@ -105,24 +103,9 @@ class Plan:
         return pd.date_range(self.start, self.end, freq="D")
 
 
-def bucket_numbers(path: Path) -> tuple[int, ...]:
-    """Every bucket that holds rows of any bucketed table in the ingest folder ``path``."""
-    found = {
-        int(folder.name.split("=", 1)[1])
-        for table in BUCKETED
-        for folder in (path / table).glob("bucket=*")
-    }
-    if not found:
-        raise InputError(
-            f"{path}: no bucketed Parquet (snapshots/bucket=NN/...) there; run "
-            "`driftkit ingest CLIENT_DIR --out DIR` first and pass that folder"
-        )
-    return tuple(sorted(found))
-
-
 @dataclass(frozen=True)
 class Scan:
-    """Pass 1 of one bucket: as_of range, systems, event export spans, shipments seen."""
+    """Pass 1 of one part: as_of range, systems, event export spans, shipments seen."""
 
     first: pd.Timestamp  # earliest as_of (NaT without snapshots)
     last: pd.Timestamp
@@ -131,10 +114,16 @@ class Scan:
     shipments: bool
 
 
-def scan_bucket(path: Path, bucket: int) -> Scan:
-    """Pass 1 over one bucket, reading a few columns: as_of range, systems, event spans."""
-    snaps = read_columns(path, "snapshots", bucket, [SYSTEM, AS_OF])
-    events = read_columns(path, "events", bucket, [SYSTEM, KIND, OCCURRED_AT, RECORDED_AT])
+def scan(snaps: pd.DataFrame, events: pd.DataFrame) -> Scan:
+    """Pass 1 over one part: as_of range, systems, event export spans, shipments seen.
+
+    Parameters
+    ----------
+    snaps
+        The part's snapshots (at least ``system, as_of``).
+    events
+        The part's events (at least ``system, kind, occurred_at, recorded_at``).
+    """
     applied = events[RECORDED_AT].fillna(events[OCCURRED_AT])
     return Scan(
         first=snaps[AS_OF].min(),
@@ -143,14 +132,6 @@ def scan_bucket(path: Path, bucket: int) -> Scan:
         span=applied.groupby(events[SYSTEM]).agg(["min", "max"]),
         shipments=bool((events[KIND] == str(EventKind.SHIPMENT)).any()),
     )
-
-
-def read_columns(path: Path, table: str, bucket: int, columns: list[str]) -> pd.DataFrame:
-    """A few columns of one bucket of ``table`` (empty, typed, when the bucket has none)."""
-    files = sorted((path / table / f"bucket={bucket:02d}").glob("*.parquet"))
-    if not files:
-        return schema.empty(table)[columns]
-    return pa.concat_tables([pq.read_table(f, columns=columns) for f in files]).to_pandas()
 
 
 def window(scans: list[Scan], tz: str, start: date | None, end: date | None) -> DaySpan:
@@ -183,21 +164,8 @@ def grid_systems(found: frozenset[str], config: ClientConfig) -> tuple[str, ...]
     return tuple(ordered)
 
 
-def read_bucket(plan: Plan, bucket: int) -> ClientData:
-    """One bucket's snapshots, events and counts with the whole catalog, from Parquet."""
-    tables = {t: read_processed(plan.path, t, bucket=bucket) for t in BUCKETED}
-    return ClientData(
-        config=plan.config,
-        catalog=read_processed(plan.path, "catalog"),
-        rejects=schema.empty("rejects"),
-        files=pd.DataFrame(),
-        notes=(),
-        **tables,
-    )
-
-
-def bucket_grid(data: ClientData, plan: Plan) -> Grid:
-    """The bucket's grid on the global window, with every system of the client."""
+def part_grid(data: ClientData, plan: Plan) -> Grid:
+    """The part's grid on the global window, with every system of the client."""
     grid = align(data.snapshots, plan.config, start=plan.start, end=plan.end)
     if grid.systems == plan.systems:
         return grid
@@ -209,7 +177,7 @@ def bucket_grid(data: ClientData, plan: Plan) -> Grid:
 
 @dataclass(frozen=True)
 class Profile:
-    """Pass 2 of one bucket: parts of the handoff statistics, shipment days, weekday sums."""
+    """Pass 2 of one part: parts of the handoff statistics, shipment days, weekday sums."""
 
     shares: pd.DataFrame  # target, family, location → received, deliveries, received_others, others
     latencies: Samples  # (target, family, location) → latency_h of received deliveries

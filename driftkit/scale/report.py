@@ -24,15 +24,15 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from driftkit import schema
-from driftkit.audit import Audit
 from driftkit.config import ClientConfig
 from driftkit.drift.compare import DRILLDOWNS, rank_worst_keys
 from driftkit.errors import ReportError
 from driftkit.load.client import ClientData
 from driftkit.load.ingest import MANIFEST, sku_buckets
-from driftkit.scale.combine import PartitionedAudit
+from driftkit.scale.bucket import bucket_numbers, ingest_path
+from driftkit.scale.combine import Audit, PartitionedAudit
 from driftkit.scale.partition import ingested, run_partitioned
-from driftkit.scale.plan import Plan, bucket_grid, bucket_numbers
+from driftkit.scale.plan import Plan, part_grid
 from driftkit.schema import LOCATION, SKU
 
 
@@ -77,7 +77,7 @@ def partitioned_report(
 
 
 def report_view(audit: PartitionedAudit, *, keys: int = DRILLDOWNS) -> Audit:
-    """An :class:`~driftkit.audit.Audit` of a partitioned audit, for the story functions.
+    """An :class:`~driftkit.scale.combine.Audit` of a partitioned audit, for the story functions.
 
     Parameters
     ----------
@@ -103,7 +103,7 @@ def report_view(audit: PartitionedAudit, *, keys: int = DRILLDOWNS) -> Audit:
     data, grid = audit.data, audit.grid
     if len(worst):
         data = key_rows(audit.plan, audit.data, worst)
-        grid = dataclasses.replace(bucket_grid(data, audit.plan), notes=audit.grid.notes)
+        grid = dataclasses.replace(part_grid(data, audit.plan), notes=audit.grid.notes)
     return Audit(
         audit.config,
         data,
@@ -118,12 +118,13 @@ def report_view(audit: PartitionedAudit, *, keys: int = DRILLDOWNS) -> Audit:
 
 def key_rows(plan: Plan, data: ClientData, keys: pd.DataFrame) -> ClientData:
     """``data`` with the snapshots, events and counts of ``keys`` (``sku, location``)."""
-    buckets = key_buckets(plan.path, keys[SKU])
+    path = ingest_path(plan)
+    buckets = key_buckets(path, keys[SKU])
     return dataclasses.replace(
         data,
-        snapshots=read_keys(plan.path, "snapshots", keys, buckets),
-        events=read_keys(plan.path, "events", keys, buckets),
-        counts=read_keys(plan.path, "counts", keys, buckets),
+        snapshots=read_keys(path, "snapshots", keys, buckets),
+        events=read_keys(path, "events", keys, buckets),
+        counts=read_keys(path, "counts", keys, buckets),
     )
 
 

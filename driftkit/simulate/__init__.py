@@ -2,9 +2,10 @@
 
 In: a seed, a size and fault rates.  Out: a client folder (``client.toml``, raw exports,
 ``ground_truth.csv``) or, for large clients, canonical Parquet in the ingest layout
-(``chunks``).  ``plan`` fixes the world, ``world`` moves stock day by day, ``records`` and
-``core`` give each system's view, ``formats`` and ``write`` spell it out; ``score`` measures
-attribution against the ground truth.
+(``chunks``).  ``simulation`` is the public surface and ``prepare`` checks its options;
+``faults`` sets the fault rates, ``plan`` fixes the world, ``world`` moves stock day by day,
+``records`` and ``core`` give each system's view, ``formats`` and ``write`` spell it out;
+``score`` measures attribution against the ground truth.
 """
 
 from driftkit.simulate.simulation import (

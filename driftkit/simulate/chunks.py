@@ -40,7 +40,8 @@ from driftkit.load.ingest import (
 )
 from driftkit.simulate import write as _simwrite
 from driftkit.simulate.core import build_stack
-from driftkit.simulate.plan import Faults, Plan, make_plan
+from driftkit.simulate.faults import Faults
+from driftkit.simulate.plan import Plan, make_plan
 from driftkit.simulate.plan import _sku_codes as sku_codes
 from driftkit.simulate.world import run_days
 

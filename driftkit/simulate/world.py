@@ -2,7 +2,7 @@
 
 :func:`run_days` moves stock per key (sku × location) through the day's phases (sync,
 counts, receipts, manual changes, orders, shrink, reorders) and draws every fault of a
-:class:`~driftkit.simulate.simulation.Faults` into a :class:`Log`.
+:class:`~driftkit.simulate.faults.Faults` into a :class:`Log`.
 Private: the public surface is :mod:`driftkit.simulate.simulation`; see ``docs/simulator.md``.
 """
 
@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from driftkit.simulate.plan import DAY, Faults, Plan
+from driftkit.simulate.faults import Faults
+from driftkit.simulate.plan import DAY, Plan
 
 HOLDER, ERP, SHOP = 0, 1, 2  # fault targets: the key's holder (wms or 3pl), erp, shop
 HOUR = 3600

@@ -1,0 +1,113 @@
+"""The frozen dataclasses a ``client.toml`` becomes, and the values its fields allow (DESIGN §3).
+
+Private: import these from :mod:`driftkit.config`, which parses ``client.toml`` into them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, time
+from pathlib import Path
+
+from driftkit.schema import Measure, SystemKind
+
+FORMATS = (
+    "csv",
+    "parquet",
+    "shopify_inventory",
+    "shopify_products",
+    "amazon_inventory",
+    "amazon_fba_inventory",
+    "bigcommerce_products",
+    "woocommerce_products",
+)
+EVENT_FORMATS = ("csv", "parquet")
+UNITS = ("each", "pack")
+DEFAULT_SENTINELS = (999999.0, 99999.0, 9999999.0)
+
+
+@dataclass(frozen=True)
+class SkuRules:
+    """How SKUs (and references) are normalized before comparing."""
+
+    strip: bool = True
+    upper: bool = True
+    remove: str = ""
+    aliases: Path | None = None
+
+
+@dataclass(frozen=True)
+class TableSource:
+    """Where a client-wide table (catalog, counts) comes from."""
+
+    path: str
+    columns: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SystemConfig:
+    """One system of a client: its kind, export format and files."""
+
+    id: str
+    kind: SystemKind
+    format: str = "csv"
+    snapshots: str | None = None
+    events: str | None = None
+    events_format: str = "csv"
+    columns: dict[str, str] = field(default_factory=dict)
+    event_columns: dict[str, str] = field(default_factory=dict)
+    locations: dict[str, str] = field(default_factory=dict)
+    event_kinds: dict[str, str] = field(default_factory=dict)
+    as_of: datetime | None = None
+    as_of_pattern: str | None = None
+    as_of_time: time = time(23, 59)
+    timestamp_format: str | None = None
+    unit: str = "each"
+    scale: float = 1.0
+    sentinels: tuple[float, ...] = DEFAULT_SENTINELS
+    encoding: str | None = None
+    delimiter: str | None = None
+
+
+@dataclass(frozen=True)
+class ImpactParams:
+    """Documented parameters of the cost model (DESIGN §7)."""
+
+    walk_away_share: float = 0.40
+    lead_time_days: float = 7.0
+    service_level: float = 0.95
+    pick_failure_cost: float = 15.0
+    holding_rate: float = 0.25
+    projection_weeks: int = 8
+    category_lead_time_days: dict[str, float] = field(default_factory=dict)
+    category_service_level: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ClientConfig:
+    """A parsed ``client.toml``; paths are resolved inside ``root``."""
+
+    id: str
+    root: Path
+    name: str
+    timezone: str = "UTC"
+    currency: str = "USD"
+    authority: str = ""
+    measure: Measure = Measure.ON_HAND
+    tolerance: float = 0.0
+    staleness_hours: float = 24.0
+    default_location: str = "main"
+    sku: SkuRules = field(default_factory=SkuRules)
+    catalog: TableSource | None = None
+    counts: TableSource | None = None
+    systems: dict[str, SystemConfig] = field(default_factory=dict)
+    impact: ImpactParams = field(default_factory=ImpactParams)
+
+    @property
+    def source(self) -> Path:
+        """The ``client.toml`` this config was read from."""
+        return self.root / "client.toml"
+
+    def resolve(self, pattern: str) -> list[Path]:
+        """Files matching ``pattern`` (relative, glob allowed) inside the client folder, sorted."""
+        return sorted(p for p in self.root.glob(pattern) if p.is_file())

@@ -1,0 +1,161 @@
+"""Deliveries: every business event paired with each other system that could have received it.
+
+:func:`first_records` keeps each system's first record of each business event (the rows of
+:func:`driftkit.causes.match.match_events`) with the shape of its reference
+(:func:`reference_formats`); :func:`deliveries` joins every source record with each system
+whose event export covers it and marks the systems that *normally* receive that kind
+family at that location.  The handoff map (:mod:`driftkit.causes.handoffs`) and the
+``missing_event`` detector read these rows.  See ``docs/causes.md``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from driftkit.causes.context import (
+    APPLIED_AT,
+    BUSINESS_EVENT,
+    COPY,
+    DEFAULT_MATCH_RULES,
+    FAMILY,
+    LATENCY_H,
+    MAGNITUDE,
+    REF_FORMAT,
+    SOURCE,
+    TARGET,
+    MatchRules,
+)
+from driftkit.schema import (
+    COMMIT_DELTA,
+    EVENT_ID,
+    KIND,
+    LOCATION,
+    QTY_DELTA,
+    RAW_REFERENCE,
+    REFERENCE,
+    SKU,
+    SYSTEM,
+)
+
+SPAN_SLACK_H = 24.0  # a target's export "covers" events sent up to a day before its first row
+
+
+def reference_formats(raw: pd.Series) -> pd.Series:
+    """The shape of each raw reference: digits become ``9``, letters ``A``.
+
+    A leading run of letters is kept as written: it names the document type (``PO``,
+    ``SO``, ``RMA``) and is what tells two formats apart.
+
+    Returns
+    -------
+    pandas.Series
+        ``str`` dtype, same index: ``PO-000123`` → ``PO-999999``, ``PO#123-b`` →
+        ``PO#999-A``, ``#1001`` → ``#9999``; NaN stays NaN.
+    """
+    parts = raw.astype("str").str.extract(r"^([^\W\d_]*)(.*)$", expand=True)
+    rest = parts[1].str.replace(r"\d", "9", regex=True).str.replace(r"[^\W\d_]", "A", regex=True)
+    return (parts[0] + rest).astype("str")
+
+
+def first_records(matches: pd.DataFrame) -> pd.DataFrame:
+    """Each system's first record of each business event, with its reference format.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The rows of ``matches`` that are the earliest (``applied_at``) of their
+        (business_event, system), plus ``ref_format`` (:func:`reference_formats` of
+        ``raw_reference``, else ``reference``) and ``copies`` (the largest ``copy`` of any of
+        that system's rows of the business event).
+    """
+    first = matches.sort_values([APPLIED_AT, SYSTEM], kind="stable").drop_duplicates(
+        [BUSINESS_EVENT, SYSTEM]
+    )
+    groups = matches.groupby([BUSINESS_EVENT, SYSTEM], sort=False, as_index=False)
+    first = first.merge(groups.agg(copies=(COPY, "max")), on=[BUSINESS_EVENT, SYSTEM])
+    formats = reference_formats(first[RAW_REFERENCE].fillna(first[REFERENCE]))
+    return first.assign(**{REF_FORMAT: formats})
+
+
+def deliveries(matches: pd.DataFrame, rules: MatchRules = DEFAULT_MATCH_RULES) -> pd.DataFrame:
+    """One row per business event and every other system that could have received it.
+
+    A system could have received a business event when the event was applied at the
+    source within that system's own event export span (from a day before its first
+    ``applied_at`` to its last).  The row is ``normal`` when that system normally receives
+    the event's kind family at its location (``rules.normal_share``).
+
+    Parameters
+    ----------
+    matches
+        Output of :func:`~driftkit.causes.match.match_events`.
+    rules
+        ``normal_share``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``business_event, sku, location, family, kind, source, target, reference,
+        raw_reference, source_format, target_format, source_event_id, target_event_id,
+        qty_delta, commit_delta, magnitude, sent_at, received_at, latency_h, received, copies, normal``:
+        ``kind``/``qty_delta``/``commit_delta``/``magnitude`` are the source's record, ``received_at`` NaT
+        and ``received`` False when the target never applied it, ``copies`` the number of
+        times the target applied it beyond the first.
+    """
+    span = matches.groupby(SYSTEM)[APPLIED_AT].agg(["min", "max"])
+    joined = delivery_candidates(first_records(matches), span)
+    share = joined.groupby([TARGET, FAMILY, LOCATION])["received"].transform("mean")
+    joined["normal"] = share >= rules.normal_share
+    return _delivery_columns(joined[joined[TARGET] != joined[SOURCE]])
+
+
+def delivery_candidates(first: pd.DataFrame, span: pd.DataFrame) -> pd.DataFrame:
+    """Every source record joined with each system whose export span ``span`` covers it.
+
+    Parameters
+    ----------
+    first
+        Output of :func:`first_records`.
+    span
+        Per system (index), the ``min`` and ``max`` of its ``applied_at``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The source's columns of ``first`` plus ``target``, ``min``, ``max``, the target's
+        ``applied_at_target``, ``ref_format_target``, ``event_id_target``, ``copies``
+        (NaN where the target never applied the event) and ``received``.
+    """
+    sources = first[first[SYSTEM] == first[SOURCE]]
+    candidates = sources.merge(span.rename_axis(TARGET).reset_index(), how="cross")
+    opened = candidates["min"] - pd.Timedelta(hours=SPAN_SLACK_H)
+    candidates = candidates[candidates[APPLIED_AT].between(opened, candidates["max"])]
+    received = first[[BUSINESS_EVENT, SYSTEM, APPLIED_AT, REF_FORMAT, EVENT_ID, "copies"]]
+    joined = candidates.drop(columns="copies").merge(
+        received.rename(columns={SYSTEM: TARGET}),
+        on=[BUSINESS_EVENT, TARGET],
+        how="left",
+        suffixes=("", "_target"),
+    )
+    return joined.assign(received=joined[f"{APPLIED_AT}_target"].notna())
+
+
+def _delivery_columns(joined: pd.DataFrame) -> pd.DataFrame:
+    """Name and order the columns of :func:`deliveries`."""
+    out = joined.rename(
+        columns={
+            REF_FORMAT: "source_format",
+            f"{REF_FORMAT}_target": "target_format",
+            EVENT_ID: "source_event_id",
+            f"{EVENT_ID}_target": "target_event_id",
+            APPLIED_AT: "sent_at",
+            f"{APPLIED_AT}_target": "received_at",
+        }
+    )
+    out[LATENCY_H] = (out["received_at"] - out["sent_at"]).dt.total_seconds() / 3600.0
+    out["copies"] = out["copies"].fillna(0).astype(np.int64)
+    columns = [BUSINESS_EVENT, SKU, LOCATION, FAMILY, KIND, SOURCE, TARGET, REFERENCE]
+    columns += [RAW_REFERENCE, "source_format", "target_format", "source_event_id"]
+    columns += ["target_event_id", QTY_DELTA, COMMIT_DELTA, MAGNITUDE, "sent_at", "received_at"]
+    return out[[*columns, LATENCY_H, "received", "copies", "normal"]].reset_index(drop=True)

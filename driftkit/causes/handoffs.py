@@ -1,0 +1,186 @@
+"""The handoff map: per edge (source → target, kind), how many events arrived, vanished or doubled.
+
+:func:`map_handoffs` aggregates the normal :func:`~driftkit.causes.deliveries.deliveries`
+per edge and adds the callouts about reference formats whose events vanish
+(:mod:`driftkit.causes.callouts`).  The counts, formats and latencies of an edge add up over
+partitions (:class:`EdgeParts`; latencies as :data:`Samples`, one array per edge, so the
+quantiles are exact), so the partitioned audit builds the same map with
+:func:`handoff_from_parts`.  See ``docs/causes.md``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from driftkit.causes.callouts import format_callouts
+from driftkit.causes.context import DEFAULT_MATCH_RULES, LATENCY_H, SOURCE, TARGET, MatchRules
+from driftkit.schema import KIND
+
+EDGE = [SOURCE, TARGET, KIND]
+
+HANDOFF_COLUMNS = [
+    *EDGE,
+    "events",
+    "matched",
+    "missing",
+    "duplicated",
+    "missing_share",
+    "source_formats",
+    "target_formats",
+    "latency_p50_h",
+    "latency_p95_h",
+]
+
+
+def map_handoffs(
+    delivered: pd.DataFrame,
+    matches: pd.DataFrame,
+    rules: MatchRules = DEFAULT_MATCH_RULES,
+) -> tuple[pd.DataFrame, list[str]]:
+    """The handoff map: per edge, how many events arrived, vanished or doubled.
+
+    Only deliveries to systems that normally receive the kind family at that location
+    count (``normal``).
+
+    Parameters
+    ----------
+    delivered
+        Output of :func:`~driftkit.causes.deliveries.deliveries`.
+    matches
+        Output of :func:`~driftkit.causes.match.match_events` (for the formats of every recording system).
+    rules
+        The callout thresholds.
+
+    Returns
+    -------
+    tuple[pandas.DataFrame, list[str]]
+        The map, columns ``source, target, kind, events, matched, missing, duplicated,
+        missing_share, source_formats, target_formats, latency_p50_h, latency_p95_h``
+        (formats as ``` `PO-999999` ×120, `#9999` ×3 ```, most frequent first); and the
+        callouts about missing events that cluster on one reference format.
+    """
+    edges = delivered[delivered["normal"]]
+    return handoff_table(edges), format_callouts(edges, matches, rules)
+
+
+Samples = dict[tuple[str, ...], np.ndarray]
+
+
+def samples(frame: pd.DataFrame, by: list[str], value: str) -> Samples:
+    """The values of ``value`` as one float array per group of ``by`` (few groups: edges,
+    systems × kinds), so quantiles can be taken exactly over samples pooled from partitions."""
+    grouped = frame.groupby(by, sort=True)[value]
+    return {tuple(str(k) for k in key): part.to_numpy(dtype=float) for key, part in grouped}
+
+
+def pooled(parts: list[Samples]) -> Samples:
+    """Per group, the concatenated samples of every part."""
+    keys = sorted({key for part in parts for key in part})
+    return {key: np.concatenate([p[key] for p in parts if key in p]) for key in keys}
+
+
+def sample_stat(
+    pool: Samples, names: list[str], stat: Callable[[pd.Series], float | np.floating[Any]]
+) -> pd.Series:
+    """``stat`` (e.g. ``pd.Series.median``) of each group's samples.
+
+    Returns
+    -------
+    pandas.Series
+        Indexed by ``names`` (one level per name), float.
+    """
+    keys = list(pool)
+    index = pd.MultiIndex.from_arrays(
+        [[k[i] for k in keys] for i in range(len(names))], names=names
+    )
+    return pd.Series([float(stat(pd.Series(v))) for v in pool.values()], index=index, dtype=float)
+
+
+@dataclass(frozen=True)
+class EdgeParts:
+    """The parts of the handoff map that add up over partitions.
+
+    Attributes
+    ----------
+    counts
+        Indexed by ``source, target, kind``: ``events, matched, duplicated``.
+    formats
+        ``source, target, kind, side, format, n`` (side ``source_format`` or ``target_format``).
+    latency
+        Per edge, the latency (h) of every received delivery.
+    """
+
+    counts: pd.DataFrame
+    formats: pd.DataFrame
+    latency: Samples
+
+
+def edge_parts(edges: pd.DataFrame) -> EdgeParts:
+    """The summable parts of :func:`handoff_table` of ``edges`` (normal deliveries)."""
+    counts = (
+        edges.assign(doubled=edges["copies"] > 0)
+        .groupby(EDGE)
+        .agg(
+            events=("received", "size"), matched=("received", "sum"), duplicated=("doubled", "sum")
+        )
+    )
+    formats = pd.concat(
+        [
+            edges.groupby([*EDGE, side])
+            .size()
+            .rename("n")
+            .reset_index()
+            .rename(columns={side: "format"})
+            .assign(side=side)
+            for side in ("source_format", "target_format")
+        ],
+        ignore_index=True,
+    )
+    return EdgeParts(counts, formats, samples(edges[edges["received"]], EDGE, LATENCY_H))
+
+
+def handoff_table(edges: pd.DataFrame) -> pd.DataFrame:
+    """The handoff map of :func:`map_handoffs` from its normal deliveries ``edges``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``source, target, kind, events, matched, missing, duplicated,
+        missing_share, source_formats, target_formats, latency_p50_h, latency_p95_h``.
+    """
+    return handoff_from_parts([edge_parts(edges)])
+
+
+def handoff_from_parts(parts: list[EdgeParts]) -> pd.DataFrame:
+    """:func:`handoff_table` from the :class:`EdgeParts` of several partitions (exact).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The columns of :func:`handoff_table`.
+    """
+    table = pd.concat([p.counts for p in parts]).groupby(level=EDGE).sum()
+    table["missing"] = table["events"] - table["matched"]
+    table["missing_share"] = table["missing"] / table["events"]
+    every = pd.concat([p.formats for p in parts], ignore_index=True)
+    formats = every.groupby([*EDGE, "side", "format"], as_index=False)["n"].sum()
+    for side in ("source_format", "target_format"):
+        table[f"{side}s"] = _format_lists(formats[formats["side"] == side])
+    latency = pooled([p.latency for p in parts])
+    table["latency_p50_h"] = sample_stat(latency, EDGE, lambda v: v.quantile(0.5))
+    table["latency_p95_h"] = sample_stat(latency, EDGE, lambda v: v.quantile(0.95))
+    table = table.reset_index().reindex(columns=HANDOFF_COLUMNS)
+    table = table.astype({c: np.int64 for c in ("events", "matched", "missing", "duplicated")})
+    return table.sort_values(EDGE, ignore_index=True)
+
+
+def _format_lists(counts: pd.DataFrame) -> pd.Series:
+    """Per edge, the reference formats seen with their counts (``format, n`` per edge)."""
+    ordered = counts.sort_values([*EDGE, "n", "format"], ascending=[True, True, True, False, True])
+    text = "`" + ordered["format"] + "` ×" + ordered["n"].astype(str)
+    return text.groupby([ordered[c] for c in EDGE]).agg(", ".join)

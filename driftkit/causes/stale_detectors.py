@@ -1,0 +1,217 @@
+"""``stale_overwrite`` detectors: a value set from a reading older than a count already applied.
+
+Two ways to see it: :func:`stale_syncs` finds the ``sync`` events whose ``source_as_of``
+predates a count the system had applied (the events show it), :func:`reverted_counts` finds
+the values that jump back to their pre-count level with no event at all (only the daily grid
+and the roll-forward residuals show it).  Rules in ``docs/causes.md``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from driftkit.causes.context import (
+    APPLIED_AT,
+    _Context,
+    _empty,
+    _findings,
+    _not_near,
+    _num,
+    _units_text,
+)
+from driftkit.drift.pairs import SLACK
+from driftkit.schema import (
+    COUNTED_AT,
+    COUNTED_QTY,
+    EVENT_ID,
+    KIND,
+    LOCATION,
+    SET_QTY,
+    SKU,
+    SOURCE_AS_OF,
+    SYSTEM,
+    Cause,
+    EventKind,
+)
+
+
+def _count_times(matches: pd.DataFrame, ctx: _Context) -> pd.DataFrame:
+    """Counts applied per (system, key): count events, plus the counts table in every system."""
+    own = matches[matches[KIND] == str(EventKind.COUNT)]
+    own = own[[SYSTEM, SKU, LOCATION, APPLIED_AT, SET_QTY]].rename(
+        columns={APPLIED_AT: "count_at", SET_QTY: "count_qty"}
+    )
+    systems = pd.DataFrame({SYSTEM: pd.Series(matches[SYSTEM].unique(), dtype="str")})
+    table = ctx.counts[[SKU, LOCATION, COUNTED_AT, COUNTED_QTY]].merge(systems, how="cross")
+    table = table.rename(columns={COUNTED_AT: "count_at", COUNTED_QTY: "count_qty"})
+    both = pd.concat([own, table[own.columns]], ignore_index=True)
+    return both.sort_values("count_at", kind="stable").drop_duplicates(
+        [SYSTEM, SKU, LOCATION, "count_at"]
+    )
+
+
+def stale_syncs(matches: pd.DataFrame, ctx: _Context) -> pd.DataFrame:
+    """``stale_overwrite``: a sync whose ``source_as_of`` predates a count already applied.
+
+    ``units`` = the synced value − the value the system held just before the sync
+    (the count plus the system's own movements since).
+    """
+    sync = matches[(matches[KIND] == str(EventKind.SYNC)) & matches[SOURCE_AS_OF].notna()]
+    if sync.empty:
+        return _empty(Cause.STALE_OVERWRITE)
+    moves = matches.sort_values(APPLIED_AT, kind="stable")
+    moves = moves.assign(
+        moved=ctx.effect(moves).groupby([moves[SYSTEM], moves[SKU], moves[LOCATION]]).cumsum()
+    )
+    counts = _count_times(matches, ctx).sort_values("count_at")
+    counts = pd.merge_asof(
+        counts,
+        moves[[SYSTEM, SKU, LOCATION, APPLIED_AT, "moved"]],
+        left_on="count_at",
+        right_on=APPLIED_AT,
+        by=[SYSTEM, SKU, LOCATION],
+    ).drop(columns=APPLIED_AT)
+    sync = moves.loc[sync.index].sort_values(APPLIED_AT)
+    paired = pd.merge_asof(
+        sync,
+        counts.rename(columns={"moved": "moved_at_count"}),
+        left_on=APPLIED_AT,
+        right_on="count_at",
+        by=[SYSTEM, SKU, LOCATION],
+        allow_exact_matches=False,
+    )
+    stale = paired[paired[SOURCE_AS_OF] < paired["count_at"]]
+    if stale.empty:
+        return _empty(Cause.STALE_OVERWRITE)
+    held = stale["count_qty"] + stale["moved"] - stale["moved_at_count"].fillna(0.0)
+    units = stale[SET_QTY] - held
+    evidence = (
+        "sync at "
+        + ctx.clock(stale[APPLIED_AT])
+        + " set "
+        + stale[SYSTEM]
+        + " to "
+        + _num(stale[SET_QTY])
+        + " from a reading taken "
+        + ctx.clock(stale[SOURCE_AS_OF])
+        + ", before the count of "
+        + ctx.clock(stale["count_at"])
+        + " (counted "
+        + _num(stale["count_qty"])
+        + "); "
+        + _units_text(units)
+    )
+    out = stale.assign(
+        counterpart=ctx.counterpart(stale[SYSTEM], pd.Series(ctx.authority, index=stale.index)),
+        first_seen=stale[APPLIED_AT],
+        last_seen=stale[APPLIED_AT],
+        units=units,
+        confidence=0.95,
+        evidence=evidence,
+        event_ids=stale[EVENT_ID],
+    )
+    return _findings(out, Cause.STALE_OVERWRITE)
+
+
+def _grid_index(ctx: _Context, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """(system index, key index) in the grid of each row; −1 where not on the grid."""
+    grid = ctx.grid
+    key = pd.MultiIndex.from_frame(grid.keys[[SKU, LOCATION]]).get_indexer(
+        pd.MultiIndex.from_frame(frame[[SKU, LOCATION]])
+    )
+    return pd.Index(grid.systems).get_indexer(pd.Index(frame[SYSTEM])), key
+
+
+def _residual_array(ctx: _Context) -> np.ndarray:
+    """Roll-forward residuals on the grid's shape (NaN where unknown)."""
+    grid, res = ctx.grid, ctx.residuals
+    out = np.full(grid.values.shape, np.nan)
+    s, k = _grid_index(ctx, res)
+    d = grid.days.get_indexer(pd.DatetimeIndex(res["day"]))
+    ok = (s >= 0) & (k >= 0) & (d >= 0)
+    out[s[ok], k[ok], d[ok]] = res["residual"].to_numpy(dtype=float)[ok]
+    return out
+
+
+def _count_days(ctx: _Context, matches: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """(key index, day index) of every counted key and local day on the grid."""
+    counted = pd.concat(
+        [
+            ctx.counts[[SKU, LOCATION]].assign(day=ctx.day(ctx.counts[COUNTED_AT])),
+            matches.loc[matches[KIND] == str(EventKind.COUNT), [SKU, LOCATION]].assign(
+                day=ctx.day(matches.loc[matches[KIND] == str(EventKind.COUNT), APPLIED_AT])
+            ),
+        ]
+    ).drop_duplicates()
+    _, key = _grid_index(ctx, counted.assign(**{SYSTEM: ctx.authority}))
+    day = ctx.grid.days.get_indexer(pd.DatetimeIndex(counted["day"]))
+    ok = (key >= 0) & (day >= 1)
+    return key[ok], day[ok]
+
+
+def reverted_counts(ctx: _Context, stale: pd.DataFrame, matches: pd.DataFrame) -> pd.DataFrame:
+    """``stale_overwrite``: a value jumps back to its pre-count level with no event.
+
+    After a count on day c changed system *s*'s value (pre = day c−1, post = day c), a
+    later day within ``revert_days`` whose value equals pre again, moved from the day
+    before, with a non-zero residual.  Days already explained by a stale sync are skipped,
+    and so is the authority (syncs flow out of it, not into it).
+    """
+    grid, tol = ctx.grid, ctx.config.tolerance + SLACK
+    key, day = _count_days(ctx, matches)
+    values, residual = grid.values, _residual_array(ctx)
+    n_days = values.shape[2]
+    offsets = np.arange(1, ctx.rules.revert_days + 1)
+    later = day[:, None] + offsets[None, :]
+    inside = later < n_days
+    later = np.minimum(later, n_days - 1)
+    k2 = np.broadcast_to(key[:, None], later.shape)
+    pre, post = values[:, key, day - 1][:, :, None], values[:, key, day][:, :, None]
+    now, before = values[:, k2, later], values[:, k2, later - 1]
+    hit = inside[None] & (np.abs(pre - post) > tol) & (np.abs(now - pre) <= tol)
+    hit &= (np.abs(now - before) > tol) & (
+        np.abs(residual[:, k2, later]) > tol + ctx.rules.residual_slack
+    )
+    if grid.authority in grid.systems:  # the authority is the source of syncs, not a target
+        hit[grid.systems.index(grid.authority)] = False
+    s, i, r = np.nonzero(hit)
+    found = pd.DataFrame(
+        {
+            SKU: grid.keys[SKU].to_numpy()[key[i]],
+            LOCATION: grid.keys[LOCATION].to_numpy()[key[i]],
+            SYSTEM: np.asarray(grid.systems, dtype=object)[s],
+            "count_day": grid.days[day[i]],
+            "day": grid.days[later[i, r]],
+            "pre": pre[s, i, 0],
+            "post": post[s, i, 0],
+            "units": residual[s, key[i], later[i, r]],
+        }
+    ).drop_duplicates([SYSTEM, SKU, LOCATION, "day"])
+    found = _not_near(found, stale, ctx)
+    if found.empty:
+        return _empty(Cause.STALE_OVERWRITE)
+    evidence = (
+        found[SYSTEM]
+        + " went back to "
+        + _num(found["pre"])
+        + " on "
+        + found["day"].dt.strftime("%Y-%m-%d").astype("str")
+        + ", its level before the count of "
+        + found["count_day"].dt.strftime("%Y-%m-%d").astype("str")
+        + " (which set it to "
+        + _num(found["post"])
+        + "), with no event; "
+        + _units_text(found["units"])
+    )
+    seen = ctx.start_of(found["day"])
+    out = found.assign(
+        counterpart=ctx.counterpart(
+            found[SYSTEM].astype("str"), pd.Series(ctx.authority, index=found.index)
+        ),
+        first_seen=seen,
+        last_seen=seen,
+        confidence=0.7,
+        evidence=evidence,
+    )
+    return _findings(out, Cause.STALE_OVERWRITE)

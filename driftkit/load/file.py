@@ -1,0 +1,185 @@
+"""One export file → its canonical rows, rejects and line accounting.
+
+:func:`load_file` reads a file (:mod:`driftkit.load.read`), stages it with its format's
+module (``shopify``, ``amazon``, ``bigcommerce``, ``woocommerce``, else ``tabular``),
+finishes it (:mod:`driftkit.load.finish`; aliases, catalog and counts in
+:mod:`driftkit.load.reference`) and returns the file's row of the ``files`` table
+(:data:`FILES_COLUMNS`).  :func:`driftkit.load.client.load_client` runs it over every file
+of a client.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import pandas as pd
+
+from driftkit import schema as s
+from driftkit.config import ClientConfig, SystemConfig, TableSource
+from driftkit.errors import InputError
+from driftkit.load import amazon, bigcommerce, shopify, tabular, woocommerce
+from driftkit.load.finish import finish_events, finish_snapshots
+from driftkit.load.read import RawTable, read_table
+from driftkit.load.reference import finish_aliases, finish_catalog, finish_counts, relative
+from driftkit.load.rows import Context, Finished
+
+log = logging.getLogger("driftkit.load.client")  # load_client's logger, as before
+
+Stager = Callable[[RawTable, SystemConfig], tuple[pd.DataFrame, dict[str, str]]]
+STAGERS: dict[str, Stager] = {
+    "shopify_inventory": shopify.stage_inventory,
+    "shopify_products": shopify.stage_products,
+    "amazon_inventory": amazon.stage_inventory,
+    "amazon_fba_inventory": amazon.stage_fba_inventory,
+    "bigcommerce_products": bigcommerce.stage_products,
+    "woocommerce_products": woocommerce.stage_products,
+}
+AVAILABLE_ONLY = {
+    "shopify_products": "Variant Inventory Qty",
+    "amazon_inventory": "quantity",
+    "bigcommerce_products": "Current Stock Level",
+    "woocommerce_products": "Stock",
+}
+FILES_COLUMNS = (
+    "system",
+    "table",
+    "source_file",
+    "format",
+    "rows_read",
+    "rows_accepted",
+    "rows_rejected",
+    "skus",
+    "first_as_of",
+    "last_as_of",
+)
+_TIME_OF = {"snapshots": s.AS_OF, "events": s.OCCURRED_AT, "counts": s.COUNTED_AT}
+
+
+@dataclass(frozen=True)
+class Part:
+    """What loading one file gave: its table name, finished rows and ``files`` row."""
+
+    table: str
+    finished: Finished
+    file: dict[str, object]
+
+
+def load_file(
+    config: ClientConfig,
+    label: str,
+    table: str,
+    path: Path,
+    source: SystemConfig | TableSource | None,
+    aliases: pd.DataFrame,
+    pack_sizes: pd.Series,
+) -> Part:
+    """Read, stage and finish one file of ``config``; ``label`` is its system or table."""
+    name = relative(path, config)
+    log.info("reading %s (%s %s)", name, label, table)
+    system = source if isinstance(source, SystemConfig) else None
+    fmt = _format_of(system, table)
+    setting = f"[systems.{system.id}]" if system else f"[{table}]"
+    raw = read_table(
+        path,
+        source_file=name,
+        encoding=system.encoding if system else None,
+        delimiter=system.delimiter if system else None,
+        setting=setting,
+        parquet=fmt == "parquet",
+    )
+    ctx = Context(config, system, name, aliases, pack_sizes)
+    finished = _finish(raw, table, ctx, source, path)
+    return Part(table, finished, _file_row(label, table, fmt, raw, finished))
+
+
+def _format_of(system: SystemConfig | None, table: str) -> str:
+    if system is None:
+        return "csv"
+    return system.events_format if table == "events" else system.format
+
+
+def _finish(
+    raw: RawTable,
+    table: str,
+    ctx: Context,
+    source: SystemConfig | TableSource | None,
+    path: Path,
+) -> Finished:
+    if table == "aliases":
+        return finish_aliases(raw, ctx.config)
+    if table == "catalog" and isinstance(source, TableSource):
+        return finish_catalog(raw, ctx, source)
+    if table == "counts" and isinstance(source, TableSource):
+        return finish_counts(raw, ctx, source)
+    assert isinstance(source, SystemConfig)
+    if table == "events":
+        staged, headers = tabular.stage_events(raw, source)
+        return finish_events(staged, _with(ctx, headers), raw.broken)
+    as_of = _file_as_of(path, source, ctx.config, raw.source_file)
+    if source.format in STAGERS:
+        if as_of is None:
+            raise InputError(
+                f"{raw.source_file}: a {source.format} export has no snapshot time; set "
+                f"`as_of` or `as_of_pattern` (+ `as_of_time`) in [systems.{source.id}]"
+            )
+        staged, headers = STAGERS[source.format](raw, source)
+    else:
+        staged, headers = tabular.stage_snapshots(raw, source, has_as_of=as_of is not None)
+    finished = finish_snapshots(staged, _with(ctx, headers, as_of), raw.broken)
+    return finished
+
+
+def _with(ctx: Context, headers: dict[str, str], as_of: pd.Timestamp | None = None) -> Context:
+    return Context(
+        ctx.config, ctx.system, ctx.source_file, ctx.aliases, ctx.pack_sizes, headers, as_of
+    )
+
+
+def _file_as_of(
+    path: Path, system: SystemConfig, config: ClientConfig, source_file: str
+) -> pd.Timestamp | None:
+    """Snapshot time of a whole file: ``as_of``, or the file name via ``as_of_pattern``."""
+    if system.as_of is not None:
+        return _localize(pd.Timestamp(system.as_of), config.timezone)
+    if system.as_of_pattern is None:
+        return None
+    pattern = Path(system.as_of_pattern).name
+    try:
+        stamp = datetime.strptime(path.name, pattern)
+    except ValueError as exc:
+        raise InputError(
+            f"{source_file}: the file name does not match as_of_pattern {pattern!r} of "
+            f"[systems.{system.id}] ({exc}); rename the file or fix the pattern"
+        ) from exc
+    if not any(code in pattern for code in ("%H", "%I", "%M")):
+        stamp = datetime.combine(stamp.date(), system.as_of_time)
+    return _localize(pd.Timestamp(stamp), config.timezone)
+
+
+def _localize(stamp: pd.Timestamp, timezone: str) -> pd.Timestamp:
+    if stamp.tzinfo is None:
+        stamp = stamp.tz_localize(timezone, ambiguous=True, nonexistent="shift_forward")
+    return stamp.tz_convert("UTC").as_unit("us")
+
+
+def _file_row(
+    label: str, table: str, fmt: str, raw: RawTable, finished: Finished
+) -> dict[str, object]:
+    frame = finished.table
+    when = frame[_TIME_OF[table]] if table in _TIME_OF else pd.Series(dtype="datetime64[us, UTC]")
+    return {
+        "system": label,
+        "table": table,
+        "source_file": raw.source_file,
+        "format": fmt,
+        "rows_read": raw.rows_read,
+        "rows_accepted": finished.rows_accepted,
+        "rows_rejected": finished.rows_rejected,
+        "skus": int(frame[s.SKU].nunique()) if s.SKU in frame else 0,
+        "first_as_of": when.min() if len(when) else pd.NaT,
+        "last_as_of": when.max() if len(when) else pd.NaT,
+    }

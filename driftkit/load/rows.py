@@ -1,0 +1,241 @@
+"""The steps every finisher shares: parse staged columns, flag bad rows, account for lines.
+
+Each step reads staged columns (see :mod:`driftkit.load.finish`) for one file's
+:class:`Context` and records the first problem of each row in :class:`Problems` (DESIGN §4
+bad-input rules): keys and locations, timestamps, quantities in eaches, duplicate keys.
+:func:`account` turns the problems into rejects and line counts; the notes report what was
+soft-rejected.  :mod:`driftkit.load.finish` and :mod:`driftkit.load.reference` compose them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from driftkit import schema as s
+from driftkit.config import ClientConfig, SystemConfig
+from driftkit.load.normalize import (
+    EMPTY_QUANTITY,
+    NOT_A_QUANTITY,
+    NOT_STOCKED,
+    SENTINEL,
+    apply_aliases,
+    normalize_skus,
+    parse_quantities,
+    parse_timestamps,
+)
+
+_PROBLEM = (s.REASON, s.COLUMN, s.VALUE)
+
+
+@dataclass(frozen=True)
+class Context:
+    """What finishing a file needs to know besides its rows."""
+
+    config: ClientConfig
+    system: SystemConfig | None
+    source_file: str
+    aliases: pd.DataFrame
+    pack_sizes: pd.Series
+    headers: dict[str, str] = field(default_factory=dict)
+    as_of: pd.Timestamp | None = None
+    table: str = ""
+
+    @property
+    def name(self) -> str:
+        """The system id, or the table name (catalog, counts) for client-wide tables."""
+        return self.system.id if self.system else self.table
+
+
+@dataclass(frozen=True)
+class Finished:
+    """A canonical table from one file, its rejects and its line accounting."""
+
+    table: pd.DataFrame
+    rejects: pd.DataFrame
+    rows_accepted: int
+    rows_rejected: int
+    notes: tuple[str, ...] = ()
+
+
+class Problems:
+    """The first problem found on each staged row: reason, export column and raw value."""
+
+    def __init__(self, staged: pd.DataFrame, headers: dict[str, str]) -> None:
+        self.frame = pd.DataFrame(index=staged.index, columns=list(_PROBLEM), dtype="str")
+        if s.REASON in staged:
+            for col in _PROBLEM:
+                if col in staged:
+                    self.frame[col] = staged[col].astype("str")
+        self.headers = headers
+
+    @property
+    def ok(self) -> pd.Series:
+        """Rows without a problem so far."""
+        return self.frame[s.REASON].isna()
+
+    def flag(self, mask: pd.Series, reason: str | pd.Series, column: str, value: pd.Series) -> None:
+        """Record ``reason`` on rows in ``mask`` that have no problem yet."""
+        new = mask.fillna(False).astype(bool) & self.ok
+        if not new.any():
+            return
+        self.frame.loc[new, s.REASON] = reason[new] if isinstance(reason, pd.Series) else reason
+        self.frame.loc[new, s.COLUMN] = self.headers.get(column, column)
+        self.frame.loc[new, s.VALUE] = value[new].astype("str")
+
+
+def keys_and_location(staged: pd.DataFrame, ctx: Context, problems: Problems) -> pd.DataFrame:
+    """Normalized ``sku`` (aliases applied) and ``location`` (mapped, defaulted)."""
+    out = pd.DataFrame(index=staged.index)
+    sku = normalize_skus(staged[s.SKU], ctx.config.sku)
+    out[s.SKU] = apply_aliases(sku, ctx.name, ctx.aliases)
+    problems.flag(out[s.SKU].isna(), "empty SKU: the row cannot be keyed", s.SKU, staged[s.SKU])
+    out[s.LOCATION] = map_locations(staged.get(s.LOCATION), ctx, staged.index)
+    return out
+
+
+def map_locations(raw: pd.Series | None, ctx: Context, index: pd.Index) -> pd.Series:
+    """Export location names → client locations; blank → the client's default location."""
+    default = ctx.config.default_location
+    if raw is None:
+        return pd.Series(default, index=index, dtype="str")
+    text = raw.astype("str").str.strip()
+    mapping = ctx.system.locations if ctx.system else {}
+    if mapping:
+        folded = {k.strip().casefold(): v for k, v in mapping.items()}
+        mapped = text.str.casefold().map(folded)
+        text = mapped.where(mapped.notna(), text)
+    return text.where(text.notna() & (text.str.len() > 0), default).astype("str")
+
+
+def timestamps(
+    staged: pd.DataFrame, column: str, ctx: Context, problems: Problems, *, required: bool
+) -> pd.Series:
+    """Parse ``column`` in the client zone; unreadable (or missing when required) → problem."""
+    fmt = ctx.system.timestamp_format if ctx.system else None
+    if column not in staged:
+        return pd.Series(pd.NaT, index=staged.index, dtype="datetime64[us, UTC]")
+    stamps, reasons = parse_timestamps(staged[column], timezone=ctx.config.timezone, fmt=fmt)
+    problems.flag(reasons.notna(), reasons, column, staged[column])
+    if required:
+        problems.flag(stamps.isna(), f"empty {column}: a time is required", column, staged[column])
+    return stamps
+
+
+def quantities(
+    staged: pd.DataFrame,
+    columns: tuple[str, ...],
+    ctx: Context,
+    problems: Problems,
+    *,
+    sentinels: tuple[float, ...] = (),
+) -> tuple[pd.DataFrame, pd.Series]:
+    """Parse quantity columns; garbage is a problem. Returns values and the first soft reason."""
+    values = pd.DataFrame(index=staged.index)
+    first_reason = pd.Series(pd.NA, index=staged.index, dtype="str")
+    for col in columns:
+        if col not in staged:
+            continue
+        number, reasons = parse_quantities(staged[col], sentinels=sentinels)
+        garbage = reasons.str.startswith(NOT_A_QUANTITY, na=False)
+        problems.flag(garbage, reasons, col, staged[col])
+        first_reason = first_reason.where(first_reason.notna(), reasons)
+        values[col] = number
+    return scale(values, ctx, staged, problems), first_reason
+
+
+def scale(
+    values: pd.DataFrame, ctx: Context, staged: pd.DataFrame, problems: Problems
+) -> pd.DataFrame:
+    """Apply the system's declared ``scale`` and ``unit = "pack"`` conversion to eaches."""
+    if ctx.system is None:
+        return values
+    factor = pd.Series(ctx.system.scale, index=values.index)
+    if ctx.system.unit == "pack":
+        sku = apply_aliases(normalize_skus(staged[s.SKU], ctx.config.sku), ctx.name, ctx.aliases)
+        pack = sku.map(ctx.pack_sizes).astype("float64")
+        reason = "unit = 'pack' but the catalog has no pack_size for this SKU"
+        problems.flag(pack.isna() & sku.notna(), reason, s.SKU, staged[s.SKU])
+        factor = factor * pack
+    return values.mul(factor, axis=0)
+
+
+def sentinel_note(ctx: Context, reasons: pd.Series) -> tuple[str, ...]:
+    """One note when sentinel values were treated as unknown."""
+    hits = reasons.str.startswith(SENTINEL, na=False)
+    if not hits.any():
+        return ()
+    values = sorted(reasons[hits].str.extract(r"sentinel (\S+)")[0].unique())
+    return (
+        f"{ctx.name}: {int(hits.sum())} value(s) in {ctx.source_file} hold always-in-stock "
+        f"sentinel(s) {', '.join(values)}; treated as unknown (configure [systems.{ctx.name}] sentinels)",
+    )
+
+
+def resolve_duplicates(
+    table: pd.DataFrame, keys: list[str], values: list[str], lines: pd.Series, problems: Problems
+) -> None:
+    """Flag duplicate keys among rows still ok: exact → keep the first, conflicting → reject all."""
+    ok = problems.ok
+    dup = table[ok].duplicated(keys, keep=False)
+    if not dup.any():
+        return
+    group = table[ok][dup]
+    ids = group.groupby(keys, sort=False, dropna=False).ngroup()
+    distinct = group[values].fillna(np.inf).groupby(ids).nunique().max(axis=1)
+    exact = ids.map(distinct) == 1
+    first_line = lines[group.index].groupby(ids).transform("min")
+    later = exact & (lines[group.index] != first_line)
+    problems.flag(
+        later.reindex(table.index, fill_value=False),
+        ("exact duplicate of line " + first_line.astype("str")).reindex(table.index),
+        keys[0],
+        table[keys[0]],
+    )
+    if exact.all():
+        return
+    conflict = ~exact
+    desc = "line " + lines[group.index].astype("str") + " (" + _describe(group[values]) + ")"
+    listing = desc[conflict].groupby(ids[conflict]).agg(", ".join).astype("str")
+    reason = "conflicting duplicates of one key, never summed: " + ids[conflict].map(listing)
+    mask = conflict.reindex(table.index, fill_value=False)
+    problems.flag(mask, reason.reindex(table.index), keys[0], table[keys[0]])
+
+
+def _describe(values: pd.DataFrame) -> pd.Series:
+    parts = [col + "=" + values[col].map("{:g}".format) for col in values.columns]
+    out = parts[0]
+    for part in parts[1:]:
+        out = out + ", " + part
+    return out
+
+
+def account(
+    lines: pd.Series, accepted: pd.Series, problems: Problems, ctx: Context, broken: pd.DataFrame
+) -> tuple[pd.DataFrame, int, int]:
+    """Rejects (one per line with no accepted row) and the accepted/rejected line counts."""
+    good_lines = pd.Index(lines[accepted].unique())
+    frame = problems.frame.assign(**{s.LINE: lines})
+    bad = frame[~accepted & ~lines.isin(good_lines)].drop_duplicates(s.LINE)
+    broken = broken.assign(**{s.COLUMN: None})
+    rejects: pd.DataFrame = pd.concat([bad, broken], ignore_index=True)
+    rejects[s.SOURCE_FILE] = ctx.source_file
+    rejects = rejects.sort_values(s.LINE, kind="stable")
+    rejects = s.conform(rejects, "rejects") if len(rejects) else s.empty("rejects")
+    return rejects, len(good_lines), len(rejects)
+
+
+def partial_note(lines: pd.Series, problems: Problems, ctx: Context) -> tuple[str, ...]:
+    """A note for cells not used on lines that were otherwise accepted (wide formats)."""
+    accepted = problems.ok
+    hidden = ~accepted & lines.isin(lines[accepted]) & problems.frame[s.REASON].notna()
+    hard = hidden & ~problems.frame[s.REASON].isin([EMPTY_QUANTITY, NOT_STOCKED])
+    if not hard.any():
+        return ()
+    example = problems.frame[hard].iloc[0]
+    return (
+        f"{ctx.name}: {int(hard.sum())} cell(s) on otherwise accepted rows of "
+        f"{ctx.source_file} were not used, e.g. column {example[s.COLUMN]!r}: {example[s.REASON]}",
+    )

@@ -1,0 +1,144 @@
+"""Merging the parts' tables into the client's (DESIGN §12): one function per table.
+
+Counts and sums add, rates are Σ numerator ÷ Σ denominator, per-key tables are
+concatenated in key order (sku, location: ``align``'s key codes), episodes in system-pair
+order, findings in ``attribute``'s order and the count list is re-ranked over all keys with
+``count_list``'s tie-breaks.  With one part each merge returns that part's table as is.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from driftkit.causes.context import FINDING_COLUMNS
+from driftkit.drift.align import Grid
+from driftkit.drift.compare import COUNTERPART, system_pairs
+from driftkit.impact.countlist import COUNT_LIST_COLUMNS
+from driftkit.scale.part import GROUP_SUMS, SUMMED, BucketResult
+from driftkit.scale.plan import Plan
+from driftkit.schema import LOCATION, SKU, SYSTEM
+
+
+def combined_headline(results: list[BucketResult], days: int) -> dict[str, float | int | None]:
+    """``compare.headline``: counts summed, agreement and mean spread as Σ ÷ Σ."""
+    total = {k: sum(r.headline[k] for r in results) for k in (*SUMMED, "spread_sum")}
+    compared, agreeing = int(total["compared_cells"]), int(total["agreeing_cells"])
+    max_spread = max(r.headline["max_spread"] for r in results)
+    return {
+        "sku_locations": int(total["sku_locations"]),
+        "days": days,
+        "compared_cells": compared,
+        "agreeing_cells": agreeing,
+        "agreement_rate": agreeing / compared if compared else None,
+        "drifted_sku_locations": int(total["drifted_sku_locations"]),
+        "abs_drift_units_last_day": float(total["abs_drift_units_last_day"]),
+        "value_at_risk_last_day": float(total["value_at_risk_last_day"]),
+        "keys_without_cost": int(total["keys_without_cost"]),
+        "mean_spread": total["spread_sum"] / compared if compared else None,
+        "max_spread": float(max_spread) if compared else None,
+        "episodes": int(total["episodes"]),
+        "open_episodes": int(total["open_episodes"]),
+    }
+
+
+def combined_daily(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """Every bucket has one row per (day, pair) in the same order: add them up."""
+    numeric = ["skus_compared", "skus_drifted", "abs_drift_units", "drift_value"]
+    summed = {c: np.sum([f[c].to_numpy() for f in frames], axis=0) for c in numeric}
+    return frames[0].assign(**summed)
+
+
+def key_order(frame: pd.DataFrame) -> np.ndarray:
+    """Row order of ``frame`` by key code: (sku, location) as ``align`` sorts keys."""
+    return np.lexsort((frame[LOCATION].to_numpy(dtype=object), frame[SKU].to_numpy(dtype=object)))
+
+
+def combined_episodes(grid: Grid, frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """Concatenated and ordered by pair (``compare.system_pairs``), key and start."""
+    table = pd.concat(frames, ignore_index=True)
+    pairs = {
+        (grid.systems[p.system], grid.systems[p.counterpart]): i
+        for i, p in enumerate(system_pairs(grid))
+    }
+    rank = (
+        pd.MultiIndex.from_frame(table[[SYSTEM, COUNTERPART]]).map(pairs).to_numpy(dtype=np.int64)
+    )
+    order = np.lexsort(
+        (
+            table["start"].to_numpy(),
+            table[LOCATION].to_numpy(dtype=object),
+            table[SKU].to_numpy(dtype=object),
+            rank,
+        )
+    )
+    return table.iloc[order].reset_index(drop=True)
+
+
+def combined_bias(frames: list[pd.DataFrame], plan: Plan) -> pd.DataFrame:
+    """``compare.bias`` from summed drift, compared, positive and negative cells."""
+    others = [s for s in plan.systems if s != plan.config.authority]
+    sums = pd.concat(frames).groupby(SYSTEM).sum().reindex(others, fill_value=0)
+    cells = sums["compared_cells"].to_numpy()
+    safe = np.maximum(cells, 1)
+    return pd.DataFrame(
+        {
+            SYSTEM: pd.Series(others, dtype="str"),
+            "mean_drift": np.where(cells > 0, sums["drift_sum"].to_numpy() / safe, np.nan),
+            "compared_cells": cells.astype(np.int64),
+            "share_positive": np.where(cells > 0, sums["positive"].to_numpy() / safe, np.nan),
+            "share_negative": np.where(cells > 0, sums["negative"].to_numpy() / safe, np.nan),
+        }
+    )
+
+
+def combined_groups(frames: list[pd.DataFrame], name: str) -> pd.DataFrame:
+    """``compare.decompose`` from every bucket's group sums."""
+    table = pd.concat(frames).groupby(name, sort=True)[GROUP_SUMS].sum().reset_index()
+    for column in GROUP_SUMS[2:]:
+        total = table[column].sum()
+        table[f"share_{column}"] = table[column] / total if total else np.nan
+    order = ["value_at_risk_last_day", "abs_drift_units_last_day", "abs_drift_units"]
+    return table.sort_values(order, ascending=False, kind="stable").reset_index(drop=True)
+
+
+def combined_key_drift(frames: list[pd.DataFrame], plan: Plan) -> pd.DataFrame:
+    """Concatenated, ordered by system (grid order) then key."""
+    table = pd.concat(frames, ignore_index=True)
+    rank = table[SYSTEM].map({s: i for i, s in enumerate(plan.systems)}).to_numpy()
+    order = np.lexsort(
+        (table[LOCATION].to_numpy(dtype=object), table[SKU].to_numpy(dtype=object), rank)
+    )
+    return table.iloc[order].reset_index(drop=True)
+
+
+def combined_findings(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """Concatenated findings in ``attribute``'s order (first seen, system, key, cause)."""
+    table = pd.concat(frames, ignore_index=True)
+    order = ["first_seen", SYSTEM, SKU, LOCATION, "cause"]
+    return table.sort_values(order, kind="stable", ignore_index=True)[FINDING_COLUMNS]
+
+
+def combined_by_key(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    table = pd.concat(frames, ignore_index=True)
+    return table.iloc[key_order(table)].reset_index(drop=True)
+
+
+def combined_count_list(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """``countlist.count_list`` ranked over every key (its tie-breaks included)."""
+    table = combined_by_key(frames)
+    at_risk = np.abs(np.nan_to_num(table["drift_units"].to_numpy(dtype=float))) * np.nan_to_num(
+        table["_cost"].to_numpy(dtype=float)
+    )
+    order = np.lexsort(
+        (
+            table[SKU].to_numpy(dtype=object),
+            -table["_rate"].to_numpy(dtype=float),
+            -table["window"].to_numpy(dtype=float),
+            -at_risk,
+            -table["expected_value"].to_numpy(dtype=float),
+        )
+    )
+    table = table.iloc[order].reset_index(drop=True)
+    table["rank"] = np.arange(1, len(table) + 1)
+    return table[list(COUNT_LIST_COLUMNS)]
