@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from driftkit.audit import Audit, run_audit
 from driftkit.causes.attribute import Attribution, attribute
-from driftkit.causes.match import map_handoffs, match_events
+from driftkit.causes.handoffs import map_handoffs
+from driftkit.causes.match import match_events
 from driftkit.config import ClientConfig, load_config
 from driftkit.drift.accuracy import count_accuracy, rollforward
 from driftkit.drift.align import Grid, align

@@ -17,7 +17,7 @@ import pandas as pd
 
 from driftkit import schema
 from driftkit.config import ClientConfig, load_config
-from driftkit.drift.compare import DRILLDOWNS
+from driftkit.drift.breakdown import DRILLDOWNS
 from driftkit.load.client import ClientData, load_client
 from driftkit.load.ingest import is_fresh, read_notes, read_processed
 from driftkit.scale.bucket import PROCESSED

@@ -23,8 +23,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from driftkit.causes.callouts import callouts_from_counts as callouts_from_counts
-from driftkit.causes.callouts import format_counts as format_counts
 from driftkit.causes.context import (
     APPLIED_AT,
     BUSINESS_EVENT,
@@ -38,18 +36,6 @@ from driftkit.causes.context import (
     SOURCE,
     MatchRules,
 )
-from driftkit.causes.context import REF_FORMAT as REF_FORMAT
-from driftkit.causes.context import TARGET as TARGET
-from driftkit.causes.deliveries import _delivery_columns as _delivery_columns
-from driftkit.causes.deliveries import delivery_candidates as delivery_candidates
-from driftkit.causes.deliveries import first_records as first_records
-from driftkit.causes.handoffs import Samples as Samples
-from driftkit.causes.handoffs import edge_parts as edge_parts
-from driftkit.causes.handoffs import handoff_from_parts as handoff_from_parts
-from driftkit.causes.handoffs import map_handoffs as map_handoffs
-from driftkit.causes.handoffs import pooled as pooled
-from driftkit.causes.handoffs import sample_stat as sample_stat
-from driftkit.causes.handoffs import samples as samples
 from driftkit.schema import (
     COMMIT_DELTA,
     EVENT_ID,

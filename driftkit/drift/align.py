@@ -22,7 +22,6 @@ from driftkit import schema
 from driftkit.config import ClientConfig
 from driftkit.drift.asof import asof_cells
 from driftkit.drift.measures import _measure_notes, measured_values
-from driftkit.drift.measures import measure_notes as measure_notes
 from driftkit.errors import InputError
 from driftkit.schema import AS_OF, LOCATION, SKU, SYSTEM, Measure
 

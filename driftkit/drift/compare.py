@@ -18,14 +18,9 @@ import pandas as pd
 
 from driftkit.config import ClientConfig
 from driftkit.drift.align import DAY, Grid
-from driftkit.drift.breakdown import DRILLDOWNS as DRILLDOWNS
 from driftkit.drift.breakdown import decompose, drift_per_key
-from driftkit.drift.breakdown import rank_worst_keys as rank_worst_keys
 from driftkit.drift.episodes import episodes
-from driftkit.drift.pairs import COUNTERPART as COUNTERPART
-from driftkit.drift.pairs import SLACK as SLACK
-from driftkit.drift.pairs import _Pair, _vs_authority
-from driftkit.drift.pairs import system_pairs as system_pairs
+from driftkit.drift.pairs import COUNTERPART, SLACK, _Pair, _vs_authority, system_pairs
 from driftkit.schema import CATEGORY, LOCATION, SKU, SYSTEM, UNIT_COST
 
 NO_CATEGORY = "(none)"

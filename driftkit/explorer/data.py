@@ -5,33 +5,33 @@ Private: the public surface is :mod:`driftkit.explorer`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from driftkit import schema
+from driftkit.causes.context import FINDING_COLUMNS
 from driftkit.drift.align import Grid
 from driftkit.schema import LOCATION, SKU, SYSTEM
 
 if TYPE_CHECKING:
-    from driftkit.audit import Audit
+    from driftkit.scale.combine import Audit
 
 ANY_CAUSE = "any cause"
 MATCHES = 20
 # fmt: off
 EPISODE_COLUMNS = (SKU, LOCATION, SYSTEM, "counterpart", "start", "end", "days",
                    "peak_abs_drift", "mean_drift", "open")
-FINDING_COLUMNS = (SKU, LOCATION, SYSTEM, "counterpart", "cause", "first_seen", "last_seen",
-                   "units", "value", "confidence", "evidence")
 _EVENT_COLUMNS = (SYSTEM, "kind", "qty_delta", "commit_delta", "set_qty", "occurred_at",
                   "recorded_at", "reference", "event_id")
 # fmt: on
-_TEXT = {SKU, LOCATION, SYSTEM, "counterpart", "cause", "evidence"}
+_TEXT = {SKU, LOCATION, SYSTEM, "counterpart", "cause", "evidence", "reference", "event_ids"}
 _TIMES = {"start", "end", "first_seen", "last_seen"}
 
 
-def _empty_frame(columns: tuple[str, ...]) -> pd.DataFrame:
+def _empty_frame(columns: Sequence[str]) -> pd.DataFrame:
     """Zero rows with the given columns: text as ``str``, times as datetimes, else float."""
     dtypes = {
         c: "str" if c in _TEXT else "datetime64[us]" if c in _TIMES else "float64" for c in columns
@@ -56,7 +56,7 @@ class ExplorerData:
         ``sku, location, system, counterpart, start, end, days, peak_abs_drift, mean_drift, open``.
     findings
         ``sku, location, system, counterpart, cause, first_seen, last_seen, units, value,
-        confidence, evidence``.
+        confidence, evidence, reference, event_ids``.
     impact
         One row per key: ``sku, location`` and the key's impact numbers.
     timezone, tolerance, client

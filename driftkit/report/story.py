@@ -15,7 +15,7 @@ from html import escape
 import numpy as np
 import pandas as pd
 
-from driftkit.drift.compare import DRILLDOWNS, rank_worst_keys
+from driftkit.drift.breakdown import DRILLDOWNS, rank_worst_keys
 from driftkit.errors import ReportError
 from driftkit.report import charts
 from driftkit.report import html as report

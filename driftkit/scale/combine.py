@@ -18,13 +18,17 @@ import pandas as pd
 
 from driftkit import schema
 from driftkit.causes.attribute import Attribution, count_by_cause
-from driftkit.causes.match import BUSINESS_EVENT, callouts_from_counts, handoff_from_parts
+from driftkit.causes.callouts import callouts_from_counts
+from driftkit.causes.handoffs import handoff_from_parts
+from driftkit.causes.match import BUSINESS_EVENT
 from driftkit.config import ClientConfig
 from driftkit.drift.accuracy import _accuracy
-from driftkit.drift.align import Grid, measure_notes
+from driftkit.drift.align import Grid
 from driftkit.drift.compare import Comparison
+from driftkit.drift.measures import measure_notes
 from driftkit.impact.estimate import Impact, daily_series, handoff_fixes, impact_totals, project
 from driftkit.load.client import ClientData
+from driftkit.scale.full import TOTAL_PARTS
 from driftkit.scale.merge import (
     combined_bias,
     combined_by_key,
@@ -36,7 +40,7 @@ from driftkit.scale.merge import (
     combined_headline,
     combined_key_drift,
 )
-from driftkit.scale.part import TOTAL_PARTS, BucketResult
+from driftkit.scale.part import BucketResult
 from driftkit.scale.plan import RULES, Plan
 from driftkit.scale.summary import assemble_summary, audit_tables, summarize, write_outputs
 from driftkit.schema import LOCATION, SKU, Measure

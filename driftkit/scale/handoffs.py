@@ -12,24 +12,12 @@ from __future__ import annotations
 
 import pandas as pd
 
+from driftkit.causes.callouts import format_counts
+from driftkit.causes.context import REF_FORMAT, TARGET
+from driftkit.causes.deliveries import _delivery_columns, delivery_candidates, first_records
 from driftkit.causes.event_detectors import HandoffStats, record_delays
-from driftkit.causes.match import (
-    APPLIED_AT,
-    FAMILY,
-    LATENCY_H,
-    REF_FORMAT,
-    SOURCE,
-    TARGET,
-    Samples,
-    _delivery_columns,
-    delivery_candidates,
-    first_records,
-    format_counts,
-    match_events,
-    pooled,
-    sample_stat,
-    samples,
-)
+from driftkit.causes.handoffs import Samples, pooled, sample_stat, samples
+from driftkit.causes.match import APPLIED_AT, FAMILY, LATENCY_H, SOURCE, match_events
 from driftkit.load.client import ClientData
 from driftkit.scale.plan import RULES, Plan, Profile
 from driftkit.schema import (

@@ -13,7 +13,7 @@ import pandas as pd
 
 from driftkit.causes.context import FINDING_COLUMNS
 from driftkit.drift.align import Grid
-from driftkit.drift.compare import COUNTERPART, system_pairs
+from driftkit.drift.pairs import COUNTERPART, system_pairs
 from driftkit.impact.countlist import COUNT_LIST_COLUMNS
 from driftkit.scale.part import GROUP_SUMS, SUMMED, BucketResult
 from driftkit.scale.plan import Plan

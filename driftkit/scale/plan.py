@@ -22,7 +22,7 @@ from driftkit.causes.context import (
     AttributionRules,
 )
 from driftkit.causes.event_detectors import HandoffStats
-from driftkit.causes.match import Samples
+from driftkit.causes.handoffs import Samples
 from driftkit.config import ClientConfig
 from driftkit.drift.align import Grid, align
 from driftkit.errors import InputError

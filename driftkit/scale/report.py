@@ -25,7 +25,7 @@ import pyarrow.parquet as pq
 
 from driftkit import schema
 from driftkit.config import ClientConfig
-from driftkit.drift.compare import DRILLDOWNS, rank_worst_keys
+from driftkit.drift.breakdown import DRILLDOWNS, rank_worst_keys
 from driftkit.errors import ReportError
 from driftkit.load.client import ClientData
 from driftkit.load.ingest import MANIFEST, sku_buckets
