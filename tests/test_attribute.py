@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 
 from driftkit import schema
-from driftkit.causes.attribute import FINDING_COLUMNS, Attribution, covering
+from driftkit.causes.attribute import FINDING_COLUMNS, Attribution
+from driftkit.causes.episodes import covering
 from driftkit.config import ClientConfig, SystemConfig
 from driftkit.load.client import ClientData
 from driftkit.schema import Cause, SystemKind
@@ -106,7 +107,7 @@ def test_po_format_failure_is_called_out(tmp_path: Path) -> None:
 def test_every_episode_against_the_authority_is_covered_or_timing(default: Run) -> None:
     sim, result = default
     data = client_data(sim)
-    from driftkit.causes.attribute import timing_drift
+    from driftkit.causes.episodes import timing_drift
     from driftkit.drift.align import align
     from driftkit.drift.compare import compare
 

@@ -9,9 +9,10 @@ from hypothesis import strategies as st
 
 from driftkit import schema
 from driftkit.causes.context import MatchRules
-from driftkit.causes.deliveries import deliveries, reference_formats
+from driftkit.causes.deliveries import reference_formats
 from driftkit.causes.handoffs import HANDOFF_COLUMNS, map_handoffs
 from driftkit.causes.match import COMPATIBLE_KINDS, KIND_FAMILY, match_events
+from driftkit.causes.stats import deliveries
 
 COLUMNS = [
     "system",

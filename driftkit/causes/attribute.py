@@ -35,22 +35,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
 import pandas as pd
 
-from driftkit.causes.context import FINDING_COLUMNS, AttributionRules, _combine, _Context
-from driftkit.causes.deliveries import deliveries
-from driftkit.causes.episodes import _resets, covering, episode_fallback, timing_drift
-from driftkit.causes.event_detectors import HandoffStats, duplicates, late, missing
-from driftkit.causes.handoffs import map_handoffs
+from driftkit.causes.callouts import callouts_from_counts, format_counts
+from driftkit.causes.context import FINDING_COLUMNS, AttributionRules, _Context
+from driftkit.causes.deliveries import first_records_of
+from driftkit.causes.detect import detect_causes, explain_episodes
+from driftkit.causes.episodes import _resets, covering
+from driftkit.causes.handoffs import EdgeParts, edge_parts, handoff_from_parts
 from driftkit.causes.match import match_events
-from driftkit.causes.stale_detectors import reverted_counts, stale_syncs
-from driftkit.causes.value_detectors import unexplained_residuals, unit_ratios
+from driftkit.causes.stats import HandoffStats, client_stats, normal_deliveries
 from driftkit.drift.align import Grid
 from driftkit.drift.compare import Comparison
 from driftkit.drift.pairs import COUNTERPART
 from driftkit.load.client import ClientData
-from driftkit.schema import SKU, UNIT_COST, Cause
+from driftkit.schema import LOCATION, SKU, SYSTEM, Cause
 
 US_PER_HOUR = 3_600_000_000
 _DEFAULT_RULES = AttributionRules()  # the default of attribute(rules=...)
@@ -93,6 +92,34 @@ class Attribution:
     explained_by: pd.Series
 
 
+@dataclass(frozen=True)
+class AttributionPart:
+    """One part's attribution: its findings and the summable parts of the rest.
+
+    Attributes
+    ----------
+    findings
+        The part's findings (:data:`~driftkit.causes.context.FINDING_COLUMNS`).
+    matches
+        The part's matched events.
+    edges
+        :class:`~driftkit.causes.handoffs.EdgeParts` of its normal deliveries.
+    formats
+        Reference-format counts of those deliveries (``callouts.format_counts``).
+    explained
+        (explained drift units, covered drift units) of its episodes vs the authority.
+    explained_by
+        One label per row of the part's ``comparison.episodes``.
+    """
+
+    findings: pd.DataFrame
+    matches: pd.DataFrame
+    edges: EdgeParts
+    formats: pd.DataFrame
+    explained: tuple[float, float]
+    explained_by: pd.Series
+
+
 def attribute(
     data: ClientData,
     grid: Grid,
@@ -103,14 +130,17 @@ def attribute(
 ) -> Attribution:
     """Explain every drift episode by a cause and map the handoffs between systems.
 
+    The one-part case of the audit's attribution: the handoff statistics come from this
+    client's own events, then :func:`attribution_part` and :func:`attribution_from_parts`.
+
     Parameters
     ----------
     data
-        The client's canonical tables (``loaders.load_client``); not mutated.
+        The client's canonical tables (``load_client``); not mutated.
     grid, comparison
-        ``align.align`` and ``compare.compare`` of the same data.
+        ``align`` and ``compare`` of the same data.
     residuals
-        ``accuracy.rollforward`` of the same data and grid.
+        ``rollforward`` of the same data and grid.
     rules
         Thresholds.
 
@@ -119,166 +149,103 @@ def attribute(
     Attribution
         ``findings`` (columns ``sku, location, system, counterpart, cause, first_seen,
         last_seen, units, value, confidence, evidence, reference, event_ids``),
-        ``handoffs``, ``callouts``,
-        ``matches``, ``findings_by_cause`` and ``explained_share``.
+        ``handoffs``, ``callouts``, ``matches``, ``findings_by_cause``,
+        ``explained_share`` and ``explained_by``.
     """
-    ctx = _Context(data.config, grid, residuals, data.counts, data.catalog, rules)
     matches = match_events(data.events, catalog=data.catalog, rules=rules.match)
-    delivered = deliveries(matches, rules.match)
-    handoffs, callouts = map_handoffs(delivered, matches, rules.match)
-    findings, timing = detect_causes(data, comparison, ctx, matches, delivered)
-    labels = explain_episodes(findings, comparison.episodes, timing, ctx.tz, _resets(ctx))
-    return Attribution(
-        findings=findings,
-        handoffs=handoffs,
-        callouts=callouts,
-        matches=matches,
-        findings_by_cause=count_by_cause(findings),
-        explained_share=explained_share(
-            findings, comparison.episodes, grid.authority, ctx.tz, _resets(ctx)
-        ),
-        explained_by=labels,
+    span, stats = client_stats(matches, rules.match)
+    part = attribution_part(
+        data, grid, comparison, residuals, matches=matches, span=span, stats=stats, rules=rules
     )
+    return attribution_from_parts([part], part.explained_by, matches=matches, rules=rules)
 
 
-def detect_causes(
+def attribution_part(
     data: ClientData,
+    grid: Grid,
     comparison: Comparison,
-    ctx: _Context,
+    residuals: pd.DataFrame,
+    *,
     matches: pd.DataFrame,
-    delivered: pd.DataFrame,
-    stats: HandoffStats | None = None,
-) -> tuple[pd.DataFrame, np.ndarray]:
-    """Run every cause detector, then the episode fallbacks, and price the findings.
+    span: pd.DataFrame,
+    stats: HandoffStats,
+    rules: AttributionRules = _DEFAULT_RULES,
+) -> AttributionPart:
+    """One part's attribution with the client's export spans and handoff statistics.
 
     Parameters
     ----------
-    data
-        The client's canonical tables.
-    comparison
-        ``compare.compare`` of the same data.
-    ctx
-        The detectors' context (grid, residuals, counts, catalog, rules).
-    matches, delivered
-        ``match.match_events`` and ``deliveries.deliveries`` of the events.
-    stats
-        Client-wide handoff statistics for ``missing``/``late``; computed from
-        ``matches``/``delivered`` when None.
-
-    Returns
-    -------
-    tuple[pandas.DataFrame, numpy.ndarray]
-        The findings (columns ``sku, location, system, counterpart, cause, first_seen,
-        last_seen, units, value, confidence, evidence, reference, event_ids``) and
-        ``timing_drift`` of the
-        episodes.
+    data, grid, comparison, residuals
+        The part's tables, grid, comparison and roll-forward residuals.
+    matches
+        ``match_events`` of the part's events.
+    span, stats
+        The client's :func:`~driftkit.causes.stats.export_spans` and
+        :func:`~driftkit.causes.stats.handoff_stats`.
+    rules
+        Thresholds.
     """
-    stale = stale_syncs(matches, ctx)
-    detected = [
-        duplicates(matches, ctx),
-        missing(delivered, ctx, stats),
-        late(matches, ctx, stats),
-        stale,
-        reverted_counts(ctx, stale, matches),
-        unit_ratios(ctx),
-    ]
-    residual_causes = _combine(detected)
-    explains = residual_causes["cause"].isin([str(Cause.STALE_OVERWRITE), str(Cause.UNIT_MISMATCH)])
-    detected.append(unexplained_residuals(ctx, residual_causes[explains], delivered))
-    findings = _combine(detected)
-    timing = timing_drift(data, ctx.grid, comparison.episodes)
-    vs_authority = (comparison.episodes[COUNTERPART] == ctx.grid.authority).to_numpy()
-    for first in (vs_authority, ~vs_authority):  # against the authority first, then the rest
-        episodes = comparison.episodes[first]
-        findings = _combine([findings, episode_fallback(episodes, findings, timing[first], ctx)])
-    return _priced(findings, data.catalog), timing
+    ctx = _Context(data.config, grid, residuals, data.counts, data.catalog, rules)
+    delivered = normal_deliveries(matches, span, stats, rules.match)
+    findings, timing = detect_causes(data, comparison, ctx, matches, delivered, stats)
+    edges = delivered[delivered["normal"]]
+    return AttributionPart(
+        findings=findings,
+        matches=matches,
+        edges=edge_parts(edges),
+        formats=format_counts(edges, first_records_of(matches)),
+        explained=explained_parts(findings, comparison.episodes, ctx),
+        explained_by=explain_episodes(findings, comparison.episodes, timing, ctx.tz, _resets(ctx)),
+    )
 
 
-def _priced(findings: pd.DataFrame, catalog: pd.DataFrame) -> pd.DataFrame:
-    """Fill ``value`` = |units| × unit_cost (NaN where the cost is unknown)."""
-    cost = findings[SKU].map(catalog.drop_duplicates(SKU).set_index(SKU)[UNIT_COST])
-    out = findings.assign(value=findings["units"].astype(float).abs() * cost.astype(float))
-    return out[FINDING_COLUMNS].reset_index(drop=True)
+def attribution_from_parts(
+    parts: list[AttributionPart],
+    explained_by: pd.Series,
+    *,
+    matches: pd.DataFrame,
+    rules: AttributionRules = _DEFAULT_RULES,
+) -> Attribution:
+    """The client's attribution from every part's (findings in ``attribute``'s order).
 
-
-def explain_episodes(
-    findings: pd.DataFrame,
-    episodes: pd.DataFrame,
-    timing: np.ndarray,
-    tz: str,
-    resets: pd.DataFrame | None = None,
-) -> pd.Series:
-    """Label every episode with what explains it: causes, ``snapshot_timing`` or nothing.
-
-    Returns
-    -------
-    pandas.Series
-        str, one per episode row (positional), e.g. ``missing_event``,
-        ``duplicate_event+sync_lag``, ``snapshot_timing`` or ``""``.
+    ``explained_by`` is the parts' labels in the order of the combined episodes;
+    ``matches`` the matched events kept (empty when they stayed in the workers).
     """
-    covered = covering(findings, episodes, tz, resets)
-    labels = np.full(len(covered), "", dtype=object)
-    for cause in covered.columns:  # six causes, each a vectorized pass
-        hit = covered[cause].to_numpy(dtype=bool)
-        labels = np.where(hit, np.where(labels == "", cause, labels + "+" + cause), labels)
-    labels = np.where((labels == "") & np.asarray(timing, dtype=bool), SNAPSHOT_TIMING, labels)
-    return pd.Series(labels, dtype="str")
+    findings = pd.concat([p.findings for p in parts], ignore_index=True)
+    order = ["first_seen", SYSTEM, SKU, LOCATION, "cause"]
+    findings = findings.sort_values(order, kind="stable", ignore_index=True)[FINDING_COLUMNS]
+    explained, covered = (float(sum(p.explained[i] for p in parts)) for i in (0, 1))
+    formats = pd.concat([p.formats for p in parts], ignore_index=True)
+    return Attribution(
+        findings=findings,
+        handoffs=handoff_from_parts([p.edges for p in parts]),
+        callouts=callouts_from_counts(formats, rules.match),
+        matches=matches,
+        findings_by_cause=count_by_cause(findings),
+        explained_share=explained / covered if covered else float("nan"),
+        explained_by=explained_by,
+    )
+
+
+def explained_parts(
+    findings: pd.DataFrame, episodes: pd.DataFrame, ctx: _Context
+) -> tuple[float, float]:
+    """The share of drift units attributed to a cause other than ``unrecorded_change``,
+    as (explained units, covered units).
+
+    Drift units: Σ ``peak_abs_drift`` over the episodes against the authority that some
+    finding covers (snapshot-timing episodes, which no finding covers, are not drift of
+    any record).  Each episode's units are split evenly between the causes covering it.
+    """
+    vs = episodes[episodes[COUNTERPART] == ctx.authority].reset_index(drop=True)
+    covered = covering(findings, vs, ctx.tz, _resets(ctx)).astype(float)
+    n = covered.sum(axis=1)
+    weight = vs["peak_abs_drift"].where(n > 0, 0.0)
+    other = covered.drop(columns=str(Cause.UNRECORDED_CHANGE)).sum(axis=1) / n.where(n > 0)
+    return float((other.fillna(0.0) * weight).sum()), float(weight.sum())
 
 
 def count_by_cause(findings: pd.DataFrame) -> dict[str, int]:
     """Number of findings per cause, every cause listed (zeros included)."""
     counts = findings["cause"].value_counts()
     return {str(c): int(counts.get(str(c), 0)) for c in Cause}
-
-
-def explained_share(
-    findings: pd.DataFrame,
-    episodes: pd.DataFrame,
-    authority: str,
-    tz: str,
-    resets: pd.DataFrame | None = None,
-) -> float:
-    """Share of drift units attributed to a cause other than ``unrecorded_change``.
-
-    Drift units: Σ ``peak_abs_drift`` over the episodes against the authority that some
-    finding covers (snapshot-timing episodes, which no finding covers, are not drift of
-    any record).  Each episode's units are split evenly between the causes covering it.
-
-    Returns
-    -------
-    float
-        Between 0 and 1; NaN when no such episode exists.
-    """
-    vs = episodes[episodes[COUNTERPART] == authority].reset_index(drop=True)
-    covered = covering(findings, vs, tz, resets).astype(float)
-    n = covered.sum(axis=1)
-    weight = vs["peak_abs_drift"].where(n > 0, 0.0)
-    if weight.sum() == 0:
-        return float("nan")
-    other = covered.drop(columns=str(Cause.UNRECORDED_CHANGE)).sum(axis=1) / n.where(n > 0)
-    return float((other.fillna(0.0) * weight).sum() / weight.sum())
-
-
-SNAPSHOT_TIMING = "snapshot_timing"
-
-__all__ = [
-    "FINDING_COLUMNS",
-    "SNAPSHOT_TIMING",
-    "US_PER_HOUR",
-    "Attribution",
-    "AttributionRules",
-    "attribute",
-    "count_by_cause",
-    "covering",
-    "duplicates",
-    "episode_fallback",
-    "explain_episodes",
-    "explained_share",
-    "late",
-    "missing",
-    "reverted_counts",
-    "stale_syncs",
-    "timing_drift",
-    "unexplained_residuals",
-    "unit_ratios",
-]

@@ -2,9 +2,9 @@
 
 :func:`first_records` keeps each system's first record of each business event (the rows of
 :func:`driftkit.causes.match.match_events`) with the shape of its reference
-(:func:`reference_formats`); :func:`deliveries` joins every source record with each system
-whose event export covers it and marks the systems that *normally* receive that kind
-family at that location.  The handoff map (:mod:`driftkit.causes.handoffs`) and the
+(:func:`reference_formats`); :func:`delivery_candidates` joins every source record with each
+system whose event export covers it (:mod:`driftkit.causes.stats` marks the systems that
+*normally* receive that kind family at that location).  The handoff map (:mod:`driftkit.causes.handoffs`) and the
 ``missing_event`` detector read these rows.  See ``docs/causes.md``.
 """
 
@@ -17,14 +17,12 @@ from driftkit.causes.context import (
     APPLIED_AT,
     BUSINESS_EVENT,
     COPY,
-    DEFAULT_MATCH_RULES,
     FAMILY,
     LATENCY_H,
     MAGNITUDE,
     REF_FORMAT,
     SOURCE,
     TARGET,
-    MatchRules,
 )
 from driftkit.schema import (
     COMMIT_DELTA,
@@ -78,36 +76,11 @@ def first_records(matches: pd.DataFrame) -> pd.DataFrame:
     return first.assign(**{REF_FORMAT: formats})
 
 
-def deliveries(matches: pd.DataFrame, rules: MatchRules = DEFAULT_MATCH_RULES) -> pd.DataFrame:
-    """One row per business event and every other system that could have received it.
-
-    A system could have received a business event when the event was applied at the
-    source within that system's own event export span (from a day before its first
-    ``applied_at`` to its last).  The row is ``normal`` when that system normally receives
-    the event's kind family at its location (``rules.normal_share``).
-
-    Parameters
-    ----------
-    matches
-        Output of :func:`~driftkit.causes.match.match_events`.
-    rules
-        ``normal_share``.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Columns ``business_event, sku, location, family, kind, source, target, reference,
-        raw_reference, source_format, target_format, source_event_id, target_event_id,
-        qty_delta, commit_delta, magnitude, sent_at, received_at, latency_h, received, copies, normal``:
-        ``kind``/``qty_delta``/``commit_delta``/``magnitude`` are the source's record, ``received_at`` NaT
-        and ``received`` False when the target never applied it, ``copies`` the number of
-        times the target applied it beyond the first.
-    """
-    span = matches.groupby(SYSTEM)[APPLIED_AT].agg(["min", "max"])
-    joined = delivery_candidates(first_records(matches), span)
-    share = joined.groupby([TARGET, FAMILY, LOCATION])["received"].transform("mean")
-    joined["normal"] = share >= rules.normal_share
-    return _delivery_columns(joined[joined[TARGET] != joined[SOURCE]])
+def first_records_of(matches: pd.DataFrame) -> pd.DataFrame:
+    """:func:`first_records`, also for a part without events (typed, empty)."""
+    if len(matches):
+        return first_records(matches)
+    return matches.assign(copies=pd.Series(dtype="int64"), **{REF_FORMAT: pd.Series(dtype="str")})
 
 
 def delivery_candidates(first: pd.DataFrame, span: pd.DataFrame) -> pd.DataFrame:

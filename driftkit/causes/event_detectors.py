@@ -8,8 +8,6 @@ Each takes the rows of :func:`driftkit.causes.match.match_events` (or the delive
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import numpy as np
 import pandas as pd
 
@@ -19,7 +17,6 @@ from driftkit.causes.context import (
     COPY,
     DUPLICATE,
     FAMILY,
-    LATENCY_H,
     SOURCE,
     TARGET,
     _Context,
@@ -28,42 +25,9 @@ from driftkit.causes.context import (
     _label,
     _units_text,
 )
+from driftkit.causes.stats import HandoffStats, record_delays
 from driftkit.drift.pairs import COUNTERPART
-from driftkit.schema import EVENT_ID, KIND, LOCATION, OCCURRED_AT, SYSTEM, Cause, EventKind
-
-
-def _series() -> pd.Series:
-    return pd.Series(dtype="float64")
-
-
-@dataclass(frozen=True)
-class HandoffStats:
-    """Client-wide statistics of the handoff map that the event detectors compare with.
-
-    :func:`missing` and :func:`late` compute them from the frames they are given; the
-    partitioned audit passes the values over all buckets instead.
-
-    Attributes
-    ----------
-    normal
-        ``(target, family, location)`` → share of the business events sent while the target
-        exported events that it recorded (the source's own record included):
-        ``deliveries.deliveries``' *normal* test.
-    received_share
-        The same share without the source's own record (``missing_event`` confidence).
-    latency_p50
-        ``(target, family)`` → median latency (h) of the normal deliveries received.
-    last_received
-        ``target`` → its last receipt of a delivery (UTC).
-    delay_p95
-        ``(system, kind)`` → p95 of applied − occurred (h) of first records, syncs excluded.
-    """
-
-    normal: pd.Series = field(default_factory=_series)
-    received_share: pd.Series = field(default_factory=_series)
-    latency_p50: pd.Series = field(default_factory=_series)
-    last_received: pd.Series = field(default_factory=_series)
-    delay_p95: pd.Series = field(default_factory=_series)
+from driftkit.schema import EVENT_ID, KIND, LOCATION, OCCURRED_AT, SYSTEM, Cause
 
 
 def duplicates(matches: pd.DataFrame, ctx: _Context) -> pd.DataFrame:
@@ -136,28 +100,18 @@ def _record_ids(pairs: pd.DataFrame, keys: pd.DataFrame) -> np.ndarray:
     return joined.str[:-1].reindex(pd.MultiIndex.from_frame(keys)).to_numpy()
 
 
-def missing(
-    delivered: pd.DataFrame, ctx: _Context, stats: HandoffStats | None = None
-) -> pd.DataFrame:
+def missing(delivered: pd.DataFrame, ctx: _Context, stats: HandoffStats) -> pd.DataFrame:
     """``missing_event``: a business event its target normally receives never arrived.
 
     Deliveries sent so close to the end of the target's export that its usual latency
     (twice the median of that target and family, at least an hour) has not yet passed
-    are pending, not missing.  ``stats`` (latencies, last receipts, received shares) are
-    computed from ``delivered`` when not given.
+    are pending, not missing.  ``stats`` gives the latencies, last receipts and received
+    shares over the whole client (:func:`driftkit.causes.stats.handoff_stats`).
     """
     expected = delivered[delivered["normal"]]
     lost = expected[~expected["received"]]
     if lost.empty:
         return _empty(Cause.MISSING_EVENT)
-    if stats is None:
-        stats = HandoffStats(
-            received_share=expected.groupby([TARGET, FAMILY, LOCATION])["received"].mean(),
-            latency_p50=expected[expected["received"]]
-            .groupby([TARGET, FAMILY])[LATENCY_H]
-            .median(),
-            last_received=delivered.groupby(TARGET)["received_at"].max(),
-        )
     wait = stats.latency_p50.reindex(pd.MultiIndex.from_frame(lost[[TARGET, FAMILY]]))
     hours = np.maximum(np.nan_to_num(wait.to_numpy(dtype=float), nan=24.0) * 2, 1.0)
     due = (lost["sent_at"] + pd.to_timedelta(hours, unit="h")).to_numpy()
@@ -198,35 +152,19 @@ def missing(
     return _findings(out, Cause.MISSING_EVENT)
 
 
-def record_delays(matches: pd.DataFrame) -> pd.DataFrame:
-    """Applied − occurred (h) of every first record but syncs.
-
-    Returns
-    -------
-    pandas.DataFrame
-        The rows of ``matches`` that :func:`late` judges, plus ``delay`` (h).
-    """
-    rows = matches[~matches[DUPLICATE] & (matches[KIND] != str(EventKind.SYNC))]
-    delay = (rows[APPLIED_AT] - rows[OCCURRED_AT]).dt.total_seconds() / 3600.0
-    return rows.assign(delay=delay)
-
-
-def late(matches: pd.DataFrame, ctx: _Context, stats: HandoffStats | None = None) -> pd.DataFrame:
+def late(matches: pd.DataFrame, ctx: _Context, stats: HandoffStats) -> pd.DataFrame:
     """``sync_lag``: a record applied far beyond its system's usual delay for that kind.
 
-    Delay = applied_at − occurred_at; usual = the p95 of the system and kind (over
-    ``matches``, or ``stats.delay_p95`` when given); late = beyond
+    Delay = applied_at − occurred_at; usual = the p95 of the system and kind over the
+    whole client (``stats.delay_p95``); late = beyond
     ``max(lag_factor × p95, p95 + lag_floor_h)``.  Syncs are not events of their own and
     are skipped.
     """
     rules = ctx.rules
     rows = record_delays(matches)
     delay = rows["delay"]
-    if stats is None:
-        p95 = delay.groupby([rows[SYSTEM], rows[KIND]]).transform(lambda d: d.quantile(0.95))
-    else:
-        where = pd.MultiIndex.from_arrays([rows[SYSTEM], rows[KIND]])
-        p95 = pd.Series(stats.delay_p95.reindex(where).to_numpy(dtype=float), index=rows.index)
+    where = pd.MultiIndex.from_arrays([rows[SYSTEM], rows[KIND]])
+    p95 = pd.Series(stats.delay_p95.reindex(where).to_numpy(dtype=float), index=rows.index)
     limit = np.maximum(rules.lag_factor * p95, p95 + rules.lag_floor_h)
     hit = rows[delay > limit].assign(delay=delay, usual=p95)
     hit = hit[ctx.effect(hit) != 0]

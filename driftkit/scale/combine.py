@@ -17,10 +17,8 @@ import numpy as np
 import pandas as pd
 
 from driftkit import schema
-from driftkit.causes.attribute import Attribution, count_by_cause
-from driftkit.causes.callouts import callouts_from_counts
-from driftkit.causes.handoffs import handoff_from_parts
-from driftkit.causes.match import BUSINESS_EVENT
+from driftkit.causes.attribute import Attribution, attribution_from_parts
+from driftkit.causes.context import BUSINESS_EVENT
 from driftkit.config import ClientConfig
 from driftkit.drift.accuracy import _accuracy
 from driftkit.drift.align import Grid
@@ -35,7 +33,6 @@ from driftkit.scale.merge import (
     combined_count_list,
     combined_daily,
     combined_episodes,
-    combined_findings,
     combined_groups,
     combined_headline,
     combined_key_drift,
@@ -243,19 +240,11 @@ def _full(
 ) -> tuple[Attribution, Impact, dict[str, Any]]:
     """Attribution, impact and count accuracy recombined."""
     full = [r.full for r in results]
-    findings = combined_findings([f["findings"] for f in full])
-    explained, covered = (float(sum(f["explained"][i] for f in full)) for i in (0, 1))
-    attribution = Attribution(
-        findings=findings,
-        handoffs=handoff_from_parts([f["edges"] for f in full]),
-        callouts=callouts_from_counts(
-            pd.concat([f["formats"] for f in full], ignore_index=True), RULES.match
-        ),
-        matches=_kept_matches(results),
-        findings_by_cause=count_by_cause(findings),
-        explained_share=explained / covered if covered else float("nan"),
-        explained_by=labels,
+    attribution = attribution_from_parts(
+        [f["attribution"] for f in full], labels, matches=_kept_matches(results), rules=RULES
     )
+    findings = attribution.findings
+    explained, covered = (float(sum(f["attribution"].explained[i] for f in full)) for i in (0, 1))
     totals = {k: np.asarray([sum(f["totals"][k] for f in full)]) for k in TOTAL_PARTS}
     fixes = handoff_fixes(findings)
     cost = np.sum([f["daily_cost"] for f in full], axis=0)

@@ -14,15 +14,11 @@ import numpy as np
 import pandas as pd
 
 from driftkit import schema
-from driftkit.causes.attribute import detect_causes, explain_episodes
-from driftkit.causes.context import _Context
-from driftkit.causes.episodes import _resets, covering
-from driftkit.causes.handoffs import edge_parts
+from driftkit.causes.attribute import attribution_part
 from driftkit.causes.match import match_events
 from driftkit.drift.accuracy import count_accuracy, rollforward
 from driftkit.drift.align import Grid
 from driftkit.drift.compare import Comparison
-from driftkit.drift.pairs import COUNTERPART
 from driftkit.impact.countlist import count_list
 from driftkit.impact.estimate import (
     KeyDays,
@@ -40,9 +36,8 @@ from driftkit.impact.estimate import (
 )
 from driftkit.load.client import ClientData
 from driftkit.scale.demand import observed_units
-from driftkit.scale.handoffs import deliveries, format_parts
 from driftkit.scale.plan import GHOST, RULES, Plan
-from driftkit.schema import AS_OF, LOCATION, SKU, SYSTEM, Cause
+from driftkit.schema import AS_OF, LOCATION, SKU, SYSTEM
 
 
 def full_parts(data: ClientData, grid: Grid, comparison: Comparison, plan: Plan) -> dict[str, Any]:
@@ -51,8 +46,8 @@ def full_parts(data: ClientData, grid: Grid, comparison: Comparison, plan: Plan)
     Returns
     -------
     dict
-        ``findings``, ``matches``, ``edges``, ``formats``, ``explained``, ``explained_by``
-        (attribution), ``per_key``, ``count_list``, ``demand``, ``totals``, ``daily_cost``
+        ``attribution`` (:class:`~driftkit.causes.attribute.AttributionPart`), ``findings``
+        and ``explained_by`` (its findings and episode labels), ``per_key``, ``count_list``, ``demand``, ``totals``, ``daily_cost``
         (impact) and ``count_errors``.
     """
     residuals = rollforward(data.snapshots, data.events, plan.config, grid)
@@ -65,34 +60,19 @@ def full_parts(data: ClientData, grid: Grid, comparison: Comparison, plan: Plan)
 def _attribute(
     data: ClientData, grid: Grid, comparison: Comparison, residuals: pd.DataFrame, plan: Plan
 ) -> dict[str, Any]:
-    """``attribute.attribute`` on one bucket, its handoff statistics taken from the plan."""
-    ctx = _Context(plan.config, grid, residuals, data.counts, data.catalog, RULES)
+    """``attribution_part`` of one part with the plan's export spans and handoff statistics."""
     matches = match_events(data.events, catalog=data.catalog, rules=RULES.match)
-    delivered = deliveries(matches, plan)
-    findings, timing = detect_causes(data, comparison, ctx, matches, delivered, plan.handoffs)
-    edges = delivered[delivered["normal"]]
-    return {
-        "findings": findings,
-        "matches": matches,
-        "edges": edge_parts(edges),
-        "formats": format_parts(edges, matches),
-        "explained": _explained_parts(findings, comparison.episodes, ctx),
-        "explained_by": explain_episodes(
-            findings, comparison.episodes, timing, ctx.tz, _resets(ctx)
-        ),
-    }
-
-
-def _explained_parts(
-    findings: pd.DataFrame, episodes: pd.DataFrame, ctx: _Context
-) -> tuple[float, float]:
-    """``attribute.explained_share`` as (explained drift units, covered drift units)."""
-    vs = episodes[episodes[COUNTERPART] == ctx.authority].reset_index(drop=True)
-    covered = covering(findings, vs, ctx.tz, _resets(ctx)).astype(float)
-    n = covered.sum(axis=1)
-    weight = vs["peak_abs_drift"].where(n > 0, 0.0)
-    other = covered.drop(columns=str(Cause.UNRECORDED_CHANGE)).sum(axis=1) / n.where(n > 0)
-    return float((other.fillna(0.0) * weight).sum()), float(weight.sum())
+    part = attribution_part(
+        data,
+        grid,
+        comparison,
+        residuals,
+        matches=matches,
+        span=plan.span,
+        stats=plan.handoffs,
+        rules=RULES,
+    )
+    return {"attribution": part, "findings": part.findings, "explained_by": part.explained_by}
 
 
 def _impact(data: ClientData, grid: Grid, findings: pd.DataFrame, plan: Plan) -> dict[str, Any]:

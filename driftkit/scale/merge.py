@@ -2,7 +2,7 @@
 
 Counts and sums add, rates are Σ numerator ÷ Σ denominator, per-key tables are
 concatenated in key order (sku, location: ``align``'s key codes), episodes in system-pair
-order, findings in ``attribute``'s order and the count list is re-ranked over all keys with
+order and the count list is re-ranked over all keys with
 ``count_list``'s tie-breaks.  With one part each merge returns that part's table as is.
 """
 
@@ -11,7 +11,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from driftkit.causes.context import FINDING_COLUMNS
 from driftkit.drift.align import Grid
 from driftkit.drift.pairs import COUNTERPART, system_pairs
 from driftkit.impact.countlist import COUNT_LIST_COLUMNS
@@ -110,13 +109,6 @@ def combined_key_drift(frames: list[pd.DataFrame], plan: Plan) -> pd.DataFrame:
         (table[LOCATION].to_numpy(dtype=object), table[SKU].to_numpy(dtype=object), rank)
     )
     return table.iloc[order].reset_index(drop=True)
-
-
-def combined_findings(frames: list[pd.DataFrame]) -> pd.DataFrame:
-    """Concatenated findings in ``attribute``'s order (first seen, system, key, cause)."""
-    table = pd.concat(frames, ignore_index=True)
-    order = ["first_seen", SYSTEM, SKU, LOCATION, "cause"]
-    return table.sort_values(order, kind="stable", ignore_index=True)[FINDING_COLUMNS]
 
 
 def combined_by_key(frames: list[pd.DataFrame]) -> pd.DataFrame:

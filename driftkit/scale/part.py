@@ -17,6 +17,8 @@ import numpy as np
 import pandas as pd
 
 from driftkit import schema
+from driftkit.causes.match import match_events
+from driftkit.causes.stats import stats_part
 from driftkit.config import ClientConfig
 from driftkit.drift.align import Grid, measured_values
 from driftkit.drift.compare import Comparison, _cell_stats, _vs_authority, compare
@@ -27,10 +29,8 @@ from driftkit.impact.estimate import (
 from driftkit.load.client import ClientData
 from driftkit.scale.demand import shipments, weekday_parts
 from driftkit.scale.full import full_parts
-from driftkit.scale.handoffs import (
-    event_profile,
-)
 from driftkit.scale.plan import (
+    RULES,
     DaySpan,
     Plan,
     Profile,
@@ -45,7 +45,8 @@ from driftkit.schema import (
 
 def profile_part(plan: Plan, data: ClientData) -> Profile:
     """Pass 2 over one part: handoff statistics, shipment days and weekday demand sums."""
-    shares, latencies, last, delays = event_profile(data, plan)
+    matches = match_events(data.events, catalog=data.catalog, rules=RULES.match)
+    handoffs = stats_part(matches, plan.span)
     shipped: DaySpan = (pd.NaT, pd.NaT)
     units = cells = None
     weekday = len(plan.days) >= MIN_DAYS_FOR_WEEKDAY_PROFILE
@@ -55,7 +56,7 @@ def profile_part(plan: Plan, data: ClientData) -> Profile:
             shipped = shipments(data.events, grid, plan.config)[1:]
         if weekday:
             units, cells = weekday_parts(data, grid, plan)
-    return Profile(shares, latencies, last, delays, shipped, units, cells)
+    return Profile(handoffs, shipped, units, cells)
 
 
 SUMMED = (
@@ -125,8 +126,10 @@ def audit_part(
         return result
     full = full_parts(data, grid, comparison, plan)
     labelled = comparison.episodes.assign(explained_by=full.pop("explained_by").to_numpy())
-    matches = full.pop("matches")
-    matches = matches if keep else None
+    part = full["attribution"]
+    if not keep:  # a bucket's matched events never travel back from a worker
+        full["attribution"] = dataclasses.replace(part, matches=part.matches.iloc[:0])
+    matches = part.matches if keep else None
     return dataclasses.replace(result, episodes=labelled, full=full, matches=matches)
 
 

@@ -32,6 +32,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from driftkit.causes.stats import handoff_stats
 from driftkit.config import ClientConfig
 from driftkit.impact.estimate import MIN_DAYS_FOR_WEEKDAY_PROFILE
 from driftkit.load.client import ClientData
@@ -47,9 +48,8 @@ from driftkit.scale.bucket import (
 from driftkit.scale.cluster import mapper
 from driftkit.scale.combine import Audit, PartitionedAudit, combine
 from driftkit.scale.demand import shipped_days, weekday_profile
-from driftkit.scale.handoffs import handoff_stats
 from driftkit.scale.part import BucketResult, audit_part, profile_part
-from driftkit.scale.plan import Plan, Profile, Scan, grid_systems, scan, window
+from driftkit.scale.plan import RULES, Plan, Profile, Scan, grid_systems, scan, window
 from driftkit.scale.summary import previous_summary
 
 __all__ = [
@@ -225,7 +225,7 @@ def with_profiles(plan: Plan, profiles: list[Profile]) -> Plan:
     weekday = len(plan.days) >= MIN_DAYS_FOR_WEEKDAY_PROFILE
     return dataclasses.replace(
         plan,
-        handoffs=handoff_stats(profiles),
+        handoffs=handoff_stats([p.handoffs for p in profiles], RULES.match),
         shipped=shipped,
         weekday=weekday_profile(profiles, plan, shipped) if weekday else np.ones(7),
     )

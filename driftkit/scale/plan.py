@@ -21,8 +21,7 @@ import pandas as pd
 from driftkit.causes.context import (
     AttributionRules,
 )
-from driftkit.causes.event_detectors import HandoffStats
-from driftkit.causes.handoffs import Samples
+from driftkit.causes.stats import HandoffStats, StatsPart, export_spans
 from driftkit.config import ClientConfig
 from driftkit.drift.align import Grid, align
 from driftkit.errors import InputError
@@ -30,8 +29,6 @@ from driftkit.load.client import ClientData
 from driftkit.schema import (
     AS_OF,
     KIND,
-    OCCURRED_AT,
-    RECORDED_AT,
     SYSTEM,
     EventKind,
 )
@@ -124,12 +121,11 @@ def scan(snaps: pd.DataFrame, events: pd.DataFrame) -> Scan:
     events
         The part's events (at least ``system, kind, occurred_at, recorded_at``).
     """
-    applied = events[RECORDED_AT].fillna(events[OCCURRED_AT])
     return Scan(
         first=snaps[AS_OF].min(),
         last=snaps[AS_OF].max(),
         systems=frozenset(str(s) for s in snaps[SYSTEM].unique()),
-        span=applied.groupby(events[SYSTEM]).agg(["min", "max"]),
+        span=export_spans(events),
         shipments=bool((events[KIND] == str(EventKind.SHIPMENT)).any()),
     )
 
@@ -179,10 +175,7 @@ def part_grid(data: ClientData, plan: Plan) -> Grid:
 class Profile:
     """Pass 2 of one part: parts of the handoff statistics, shipment days, weekday sums."""
 
-    shares: pd.DataFrame  # target, family, location → received, deliveries, received_others, others
-    latencies: Samples  # (target, family, location) → latency_h of received deliveries
-    last_received: pd.Series  # target → last received_at
-    delays: Samples  # (system, kind) → record delay (h)
+    handoffs: StatsPart  # the part's pieces of the handoff statistics
     shipped: DaySpan
     day_units: np.ndarray | None  # Σ over keys of sellable observed units per day
     day_cells: np.ndarray | None  # Σ over keys of sellable observed key-days per day

@@ -1,0 +1,115 @@
+"""Running the cause detectors in order, pricing the findings, labelling the episodes.
+
+:func:`detect_causes` runs one detector per cause (:mod:`driftkit.causes.event_detectors`,
+:mod:`driftkit.causes.stale_detectors`, :mod:`driftkit.causes.value_detectors`), then the
+episode fallbacks (:mod:`driftkit.causes.episodes`); :func:`explain_episodes` labels every
+drift episode with the causes covering it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from driftkit.causes.context import FINDING_COLUMNS, _combine, _Context
+from driftkit.causes.episodes import covering, episode_fallback, timing_drift
+from driftkit.causes.event_detectors import duplicates, late, missing
+from driftkit.causes.stale_detectors import reverted_counts, stale_syncs
+from driftkit.causes.stats import HandoffStats
+from driftkit.causes.value_detectors import unexplained_residuals, unit_ratios
+from driftkit.drift.compare import Comparison
+from driftkit.drift.pairs import COUNTERPART
+from driftkit.load.client import ClientData
+from driftkit.schema import SKU, UNIT_COST, Cause
+
+SNAPSHOT_TIMING = "snapshot_timing"
+
+
+def detect_causes(
+    data: ClientData,
+    comparison: Comparison,
+    ctx: _Context,
+    matches: pd.DataFrame,
+    delivered: pd.DataFrame,
+    stats: HandoffStats,
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """Run every cause detector, then the episode fallbacks, and price the findings.
+
+    Parameters
+    ----------
+    data
+        The client's canonical tables.
+    comparison
+        ``compare.compare`` of the same data.
+    ctx
+        The detectors' context (grid, residuals, counts, catalog, rules).
+    matches, delivered
+        ``match.match_events`` and ``deliveries.deliveries`` of the events.
+    stats
+        Client-wide handoff statistics for ``missing``/``late``
+        (:func:`driftkit.causes.stats.handoff_stats`).
+
+    Returns
+    -------
+    tuple[pandas.DataFrame, numpy.ndarray]
+        The findings (columns ``sku, location, system, counterpart, cause, first_seen,
+        last_seen, units, value, confidence, evidence, reference, event_ids``) and
+        ``timing_drift`` of the
+        episodes.
+    """
+    stale = stale_syncs(matches, ctx)
+    detected = [
+        duplicates(matches, ctx),
+        missing(delivered, ctx, stats),
+        late(matches, ctx, stats),
+        stale,
+        reverted_counts(ctx, stale, matches),
+        unit_ratios(ctx),
+    ]
+    residual_causes = _combine(detected)
+    explains = residual_causes["cause"].isin([str(Cause.STALE_OVERWRITE), str(Cause.UNIT_MISMATCH)])
+    detected.append(unexplained_residuals(ctx, residual_causes[explains], delivered))
+    findings = _combine(detected)
+    timing = timing_drift(data, ctx.grid, comparison.episodes)
+    vs_authority = (comparison.episodes[COUNTERPART] == ctx.grid.authority).to_numpy()
+    for first in (vs_authority, ~vs_authority):  # against the authority first, then the rest
+        episodes = comparison.episodes[first]
+        findings = _combine([findings, episode_fallback(episodes, findings, timing[first], ctx)])
+    return _priced(findings, data.catalog), timing
+
+
+def _priced(findings: pd.DataFrame, catalog: pd.DataFrame) -> pd.DataFrame:
+    """Fill ``value`` = |units| × unit_cost (NaN where the cost is unknown)."""
+    cost = findings[SKU].map(catalog.drop_duplicates(SKU).set_index(SKU)[UNIT_COST])
+    out = findings.assign(value=findings["units"].astype(float).abs() * cost.astype(float))
+    return out[FINDING_COLUMNS].reset_index(drop=True)
+
+
+def explain_episodes(
+    findings: pd.DataFrame,
+    episodes: pd.DataFrame,
+    timing: np.ndarray,
+    tz: str,
+    resets: pd.DataFrame | None = None,
+) -> pd.Series:
+    """Label every episode with what explains it: causes, ``snapshot_timing`` or nothing.
+
+    Returns
+    -------
+    pandas.Series
+        str, one per episode row (positional), e.g. ``missing_event``,
+        ``duplicate_event+sync_lag``, ``snapshot_timing`` or ``""``.
+    """
+    covered = covering(findings, episodes, tz, resets)
+    labels = np.full(len(covered), "", dtype=object)
+    for cause in covered.columns:  # six causes, each a vectorized pass
+        hit = covered[cause].to_numpy(dtype=bool)
+        labels = np.where(hit, np.where(labels == "", cause, labels + "+" + cause), labels)
+    labels = np.where((labels == "") & np.asarray(timing, dtype=bool), SNAPSHOT_TIMING, labels)
+    return pd.Series(labels, dtype="str")
+
+
+def count_by_cause(findings: pd.DataFrame) -> dict[str, int]:
+    """Number of findings per cause, every cause listed (zeros included)."""
+    counts = findings["cause"].value_counts()
+    return {str(c): int(counts.get(str(c), 0)) for c in Cause}

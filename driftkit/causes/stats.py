@@ -1,0 +1,216 @@
+"""The handoff statistics the event detectors judge by: per-part pieces and one combine.
+
+``missing_event`` needs the share of deliveries a target normally receives, the usual
+latency of an edge and each target's last receipt; ``sync_lag`` the usual record delay of
+each system and kind.  Each part of an audit returns the summable pieces of those numbers
+(:func:`stats_part`: counts, and latencies and delays as samples), :func:`handoff_stats`
+combines them (quantiles over the pooled samples: exact) and :func:`normal_deliveries`
+marks each part's deliveries with the client-wide *normal* test.  :func:`deliveries` is the
+one-part case.  See ``docs/causes.md``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from driftkit.causes.context import (
+    APPLIED_AT,
+    DEFAULT_MATCH_RULES,
+    DUPLICATE,
+    FAMILY,
+    LATENCY_H,
+    SOURCE,
+    TARGET,
+    MatchRules,
+)
+from driftkit.causes.deliveries import _delivery_columns, delivery_candidates, first_records_of
+from driftkit.causes.handoffs import Samples, pooled, sample_stat, samples
+from driftkit.schema import KIND, LOCATION, OCCURRED_AT, RECORDED_AT, SYSTEM, EventKind
+
+DELIVERY_GROUP = [TARGET, FAMILY, LOCATION]
+RECEIVED_AT = f"{APPLIED_AT}_target"
+
+
+def _series() -> pd.Series:
+    return pd.Series(dtype="float64")
+
+
+@dataclass(frozen=True)
+class HandoffStats:
+    """Client-wide statistics of the handoff map that the event detectors compare with.
+
+    One value per client, combined from every part's :class:`StatsPart` by
+    :func:`handoff_stats`; ``missing_event`` and ``sync_lag`` judge each part with them.
+
+    Attributes
+    ----------
+    normal
+        ``(target, family, location)`` → share of the business events sent while the target
+        exported events that it recorded (the source's own record included):
+        ``deliveries.deliveries``' *normal* test.
+    received_share
+        The same share without the source's own record (``missing_event`` confidence).
+    latency_p50
+        ``(target, family)`` → median latency (h) of the normal deliveries received.
+    last_received
+        ``target`` → its last receipt of a delivery (UTC).
+    delay_p95
+        ``(system, kind)`` → p95 of applied − occurred (h) of first records, syncs excluded.
+    """
+
+    normal: pd.Series = field(default_factory=_series)
+    received_share: pd.Series = field(default_factory=_series)
+    latency_p50: pd.Series = field(default_factory=_series)
+    last_received: pd.Series = field(default_factory=_series)
+    delay_p95: pd.Series = field(default_factory=_series)
+
+
+@dataclass(frozen=True)
+class StatsPart:
+    """One part's pieces of :class:`HandoffStats`.
+
+    Attributes
+    ----------
+    shares
+        ``target, family, location, received, deliveries, received_others, others``.
+    latencies
+        ``(target, family, location)`` → latency (h) of every received delivery.
+    last_received
+        ``target`` → its last receipt (UTC).
+    delays
+        ``(system, kind)`` → record delay (h) of every first record but syncs.
+    """
+
+    shares: pd.DataFrame
+    latencies: Samples
+    last_received: pd.Series
+    delays: Samples
+
+
+def export_spans(events: pd.DataFrame) -> pd.DataFrame:
+    """Each system's event export span: ``min``, ``max`` of when its events took effect
+    (``recorded_at``, else ``occurred_at``), indexed by system."""
+    applied = events[RECORDED_AT].fillna(events[OCCURRED_AT])
+    return applied.groupby(events[SYSTEM]).agg(["min", "max"])
+
+
+def stats_part(matches: pd.DataFrame, span: pd.DataFrame) -> StatsPart:
+    """One part's pieces of the handoff statistics.
+
+    Parameters
+    ----------
+    matches
+        The part's :func:`~driftkit.causes.match.match_events`.
+    span
+        The client's :func:`export_spans`.
+    """
+    joined = _candidates(matches, span)
+    others = joined[joined[TARGET] != joined[SOURCE]]
+    shares = joined.groupby(DELIVERY_GROUP)["received"].agg(received="sum", deliveries="size")
+    shares = shares.join(
+        others.groupby(DELIVERY_GROUP)["received"].agg(received_others="sum", others="size"),
+        how="outer",
+    )
+    got = others[others["received"]]
+    latency = (got[RECEIVED_AT] - got[APPLIED_AT]).dt.total_seconds() / 3600.0
+    return StatsPart(
+        shares=shares.fillna(0).reset_index(),
+        latencies=samples(
+            got[DELIVERY_GROUP].assign(**{LATENCY_H: latency}), DELIVERY_GROUP, LATENCY_H
+        ),
+        last_received=others.groupby(TARGET)[RECEIVED_AT].max(),
+        delays=samples(record_delays(matches), [SYSTEM, KIND], "delay"),
+    )
+
+
+def handoff_stats(parts: list[StatsPart], rules: MatchRules = DEFAULT_MATCH_RULES) -> HandoffStats:
+    """The client's handoff statistics from every part's pieces (quantiles over all samples)."""
+    shares = pd.concat([p.shares for p in parts]).groupby(DELIVERY_GROUP).sum()
+    normal = shares["received"] / shares["deliveries"]
+    received_share = shares["received_others"] / shares["others"].where(shares["others"] > 0)
+    by_family = pooled(  # (target, family) ← every normal location's samples
+        [
+            {key[:2]: values}
+            for p in parts
+            for key, values in p.latencies.items()
+            if normal.get(key, 0.0) >= rules.normal_share
+        ]
+    )
+    lasts = pd.concat([p.last_received for p in parts])
+    return HandoffStats(
+        normal=normal,
+        received_share=received_share,
+        latency_p50=sample_stat(by_family, [TARGET, FAMILY], pd.Series.median),
+        last_received=lasts.groupby(level=0).max(),
+        delay_p95=sample_stat(
+            pooled([p.delays for p in parts]), [SYSTEM, KIND], lambda d: d.quantile(0.95)
+        ),
+    )
+
+
+def normal_deliveries(
+    matches: pd.DataFrame,
+    span: pd.DataFrame,
+    stats: HandoffStats,
+    rules: MatchRules = DEFAULT_MATCH_RULES,
+) -> pd.DataFrame:
+    """One row per business event and every other system that could have received it.
+
+    A system could have received a business event when the event was applied at the
+    source within that system's export ``span`` (from a day before its first record to its
+    last).  The row is ``normal`` when that system normally receives the event's kind
+    family at its location: ``stats.normal`` ≥ ``rules.normal_share``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``business_event, sku, location, family, kind, source, target, reference,
+        raw_reference, source_format, target_format, source_event_id, target_event_id,
+        qty_delta, commit_delta, magnitude, sent_at, received_at, latency_h, received,
+        copies, normal``: ``kind``/``qty_delta``/``commit_delta``/``magnitude`` are the
+        source's record, ``received_at`` NaT and ``received`` False when the target never
+        applied it, ``copies`` the number of times the target applied it beyond the first.
+    """
+    joined = _candidates(matches, span)
+    share = stats.normal.reindex(pd.MultiIndex.from_frame(joined[DELIVERY_GROUP]))
+    joined["normal"] = share.to_numpy(dtype=float) >= rules.normal_share
+    return _delivery_columns(joined[joined[TARGET] != joined[SOURCE]])
+
+
+def client_stats(
+    matches: pd.DataFrame, rules: MatchRules = DEFAULT_MATCH_RULES
+) -> tuple[pd.DataFrame, HandoffStats]:
+    """The export spans and handoff statistics of a client that is one part."""
+    span = export_spans(matches)
+    return span, handoff_stats([stats_part(matches, span)], rules)
+
+
+def deliveries(matches: pd.DataFrame, rules: MatchRules = DEFAULT_MATCH_RULES) -> pd.DataFrame:
+    """:func:`normal_deliveries` of a client that is one part (its own spans and statistics).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The columns of :func:`normal_deliveries`.
+    """
+    span, stats = client_stats(matches, rules)
+    return normal_deliveries(matches, span, stats, rules)
+
+
+def record_delays(matches: pd.DataFrame) -> pd.DataFrame:
+    """Applied − occurred (h) of every first record but syncs.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The rows of ``matches`` that :func:`late` judges, plus ``delay`` (h).
+    """
+    rows = matches[~matches[DUPLICATE] & (matches[KIND] != str(EventKind.SYNC))]
+    delay = (rows[APPLIED_AT] - rows[OCCURRED_AT]).dt.total_seconds() / 3600.0
+    return rows.assign(delay=delay)
+
+
+def _candidates(matches: pd.DataFrame, span: pd.DataFrame) -> pd.DataFrame:
+    return delivery_candidates(first_records_of(matches), span)
