@@ -1,10 +1,12 @@
 """driftkit: find where and why inventory counts drift across systems, and what it costs.
 
-The pipeline, one pure step per module (DESIGN §1)::
+The pipeline, one folder per step (DESIGN §1, docs/architecture.md)::
 
-    load_client → align → compare → rollforward → attribute → estimate_impact → report
+    load/ → drift/ → causes/ → impact/ → report/      (scale/ runs them per part)
 
-``run_audit`` runs all of it for one client; ``explore`` opens the interactive explorer.
+``run_audit`` runs all of it for one client; ``run_partitioned`` the same code bucket by
+bucket; ``explore`` opens the interactive explorer.  Everything not in ``__all__`` is
+internal.
 """
 
 from __future__ import annotations
