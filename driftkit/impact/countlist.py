@@ -31,6 +31,7 @@ COUNT_LIST_COLUMNS = (
     "drift_units",
     "cause",
 )
+RANKING_COLUMNS = ("demand_rate", "window_value", "unit_cost")  # count_rows' tie-breaks
 
 
 @dataclass(frozen=True)
@@ -166,32 +167,88 @@ def count_list(
         cause of the largest finding on that (key, system), NaN when unknown.  Ties (and
         keys without open drift) are ordered by value at risk, window cost, then velocity.
     """
+    return rank_count_list(count_rows(state, params, findings))
+
+
+def count_rows(
+    state: KeyState,
+    params: ImpactParams,
+    findings: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """The count list's rows before ranking, with what the ranking reads (one row per key).
+
+    The rows of every part are ranked together by :func:`rank_count_list`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``sku, location, system, expected_value, reason, drift_units, cause`` (as in
+        :func:`count_list`) and the tie-breaks :data:`RANKING_COLUMNS`: ``demand_rate``,
+        ``window_value`` (the key's cost over the window) and ``unit_cost``; key order.
+    """
     horizon = params.projection_weeks * 7.0
     selling = selling_component(state, params, horizon)
     record = record_component(state, params, horizon)
     carrying = state.extra_capital * params.holding_rate * horizon / DAYS_PER_YEAR
-    value = selling.value + record.value + carrying
-    use_selling = selling.value >= record.value
+    use_selling = (selling.value >= record.value) & (selling.value > 0)
     table = (
         state.keys[[SKU, LOCATION]]
         .reset_index(drop=True)
         .assign(
-            system=np.where(use_selling & (selling.value > 0), selling.system, record.system),
-            expected_value=value,
-            reason=np.where(use_selling & (selling.value > 0), selling.reason, record.reason),
+            system=np.where(use_selling, selling.system, record.system),
+            expected_value=selling.value + record.value + carrying,
+            reason=np.where(use_selling, selling.reason, record.reason),
         )
     )
-    inflated = (table["reason"] == "no open drift") & (carrying > 0)
+    table["reason"] = _capital_reason(table["reason"], state, carrying)
+    table["drift_units"] = _drift_of(state, table[SYSTEM].to_numpy())
+    table["reason"] = _fallback_reason(table, state)
+    table["cause"] = _causes(table, findings)
+    return table.assign(
+        demand_rate=state.rate, window_value=state.window_value, unit_cost=state.unit_cost
+    )
+
+
+def rank_count_list(rows: pd.DataFrame) -> pd.DataFrame:
+    """Rank count-list rows (:func:`count_rows`, of one part or of all parts) over all keys.
+
+    Ordered by expected value, then value at risk (|drift_units| × unit_cost), window
+    value, demand rate, sku and location, all descending but the key.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`COUNT_LIST_COLUMNS` (see :func:`count_list`), best first.
+    """
+    at_risk = np.abs(np.nan_to_num(rows["drift_units"].to_numpy(dtype=float))) * np.nan_to_num(
+        rows["unit_cost"].to_numpy(dtype=float)
+    )
+    order = np.lexsort(
+        (
+            rows[LOCATION].to_numpy(dtype=object),
+            rows[SKU].to_numpy(dtype=object),
+            -rows["demand_rate"].to_numpy(dtype=float),
+            -rows["window_value"].to_numpy(dtype=float),
+            -at_risk,
+            -rows["expected_value"].to_numpy(dtype=float),
+        )
+    )
+    table = rows.iloc[order].reset_index(drop=True)
+    table.insert(0, "rank", np.arange(1, len(table) + 1))
+    return table[list(COUNT_LIST_COLUMNS)].astype(
+        {SKU: "str", LOCATION: "str", SYSTEM: "str", "reason": "str", "cause": "str"}
+    )
+
+
+def _capital_reason(reason: pd.Series, state: KeyState, carrying: np.ndarray) -> pd.Series:
+    """Keys without open drift whose record error inflates safety stock say so."""
+    inflated = (reason == "no open drift") & (carrying > 0)
     capital = (
         "record error inflates safety stock (capital "
         + _fmt(np.round(state.extra_capital, 2))
         + ")"
     )
-    table["reason"] = table["reason"].where(~inflated, pd.Series(capital, dtype="str"))
-    table["drift_units"] = _drift_of(state, table[SYSTEM].to_numpy())
-    table["reason"] = _fallback_reason(table, state)
-    table["cause"] = _causes(table, findings)
-    return _ranked(table, state)
+    return reason.where(~inflated, pd.Series(capital, dtype="str"))
 
 
 def _drift_of(state: KeyState, systems: np.ndarray) -> np.ndarray:
@@ -219,26 +276,6 @@ def _causes(table: pd.DataFrame, findings: pd.DataFrame | None) -> pd.Series:
     top = ranked.drop_duplicates([SKU, LOCATION, SYSTEM]).set_index([SKU, LOCATION, SYSTEM])
     where = pd.MultiIndex.from_frame(table[[SKU, LOCATION, SYSTEM]])
     return pd.Series(top["cause"].reindex(where).to_numpy(), index=table.index, dtype="str")
-
-
-def _ranked(table: pd.DataFrame, state: KeyState) -> pd.DataFrame:
-    at_risk = np.abs(np.nan_to_num(table["drift_units"].to_numpy())) * np.nan_to_num(
-        state.unit_cost
-    )
-    order = np.lexsort(
-        (
-            table[SKU].to_numpy(),
-            -state.rate,
-            -state.window_value,
-            -at_risk,
-            -table["expected_value"],
-        )
-    )
-    table = table.iloc[order].reset_index(drop=True)
-    table.insert(0, "rank", np.arange(1, len(table) + 1))
-    return table[list(COUNT_LIST_COLUMNS)].astype(
-        {SKU: "str", LOCATION: "str", SYSTEM: "str", "reason": "str", "cause": "str"}
-    )
 
 
 def _fmt(values: np.ndarray) -> np.ndarray:

@@ -1,11 +1,14 @@
 """Censoring-aware daily demand per key: shipments or stock declines, rate, profile, class.
 
 Days a key could not sell are left out of its demand (definitions in ``docs/impact.md``).
+What every part's demand shares — whether shipments exist, the client's shipped days, the
+pooled weekday profile — is decided over all parts in :mod:`driftkit.impact.pooled`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -30,6 +33,23 @@ MIN_DAYS_FOR_WEEKDAY_PROFILE = 28  # four of each weekday before a weekday profi
 
 
 HOLDER_KINDS = frozenset({SystemKind.WMS, SystemKind.THREE_PL})  # systems that hold stock
+
+
+#: First and last local day: ``pd.Timestamp`` each, ``pd.NaT`` when there is none.
+DaySpan = tuple[Any, Any]
+
+NO_SPAN: DaySpan = (pd.NaT, pd.NaT)
+
+
+class Tables(Protocol):
+    """The canonical tables the cost model reads (``driftkit.load.client.ClientData`` has them)."""
+
+    @property
+    def snapshots(self) -> pd.DataFrame: ...
+    @property
+    def events(self) -> pd.DataFrame: ...
+    @property
+    def catalog(self) -> pd.DataFrame: ...
 
 
 @dataclass(frozen=True)
@@ -58,33 +78,54 @@ class Demand:
 
 
 def daily_shipments(
-    events: pd.DataFrame, grid: Grid, timezone: str, preferred: tuple[str, ...] = ()
-) -> tuple[np.ndarray, np.ndarray] | None:
-    """Units shipped per ``[key, day]`` from one system's shipment events, and the observed mask.
+    events: pd.DataFrame, grid: Grid, config: ClientConfig
+) -> tuple[np.ndarray, DaySpan]:
+    """Units shipped per ``[key, day]`` of one part, and its first and last shipment day.
 
     Shipments are mirrored across systems, so each key's are read from one system: the
-    first of ``preferred`` (the authority, then the stock holders: wms, 3pl) that records
-    shipments for the key, else the system with the most shipment events for it.  A
-    replayed delivery (same system, key, kind and reference, or same event id) counts
-    once.  Days outside the first..last shipment day are unobserved.  None when no system
-    has shipment events.
+    authority, then the stock holders (wms, 3pl) that record shipments for the key, else
+    the system with the most shipment events for it.  A replayed delivery (same system,
+    key, kind and reference, or same event id) counts once.  The span (local days, NaT
+    when the part has no shipment of a grid key) bounds the days demand is observed on
+    once combined over all parts (:func:`driftkit.impact.pooled.shipped_days`).
     """
-    ships = events[events[KIND] == EventKind.SHIPMENT]
+    out = np.zeros(grid.values.shape[1:])
+    ships = events[events[KIND] == str(EventKind.SHIPMENT)] if len(events) else events
     if ships.empty:
-        return None
+        return out, NO_SPAN
     key = _key_index(grid.keys).get_indexer(pd.MultiIndex.from_frame(ships[[SKU, LOCATION]]))
     ships = _deduplicated(ships.assign(_key=key)[key >= 0])
-    ships = ships[
-        ships[SYSTEM] == _source_per_key(ships, preferred).reindex(ships["_key"]).to_numpy()
-    ]
-    local = ships[OCCURRED_AT].dt.tz_convert(timezone).dt.tz_localize(None).dt.normalize()
+    source = _source_per_key(ships, _preferred(grid, config)).reindex(ships["_key"]).to_numpy()
+    ships = ships[ships[SYSTEM] == source]
+    local = ships[OCCURRED_AT].dt.tz_convert(config.timezone).dt.tz_localize(None).dt.normalize()
     day = grid.days.get_indexer(pd.DatetimeIndex(local))
     units = np.abs(ships[QTY_DELTA].to_numpy(dtype=np.float64, na_value=np.nan))
     keep = (day >= 0) & ~np.isnan(units)
-    out = np.zeros(grid.values.shape[1:])
     np.add.at(out, (ships["_key"].to_numpy()[keep], day[keep]), units[keep])
-    observed = (grid.days >= local.min()) & (grid.days <= local.max())
-    return out, np.broadcast_to(np.asarray(observed), out.shape)
+    return out, (local.min(), local.max())
+
+
+def _preferred(grid: Grid, config: ClientConfig) -> tuple[str, ...]:
+    """Systems whose shipments count first: the authority, then the stock holders."""
+    holders = [s for s, c in config.systems.items() if c.kind in HOLDER_KINDS]
+    return (grid.authority, *[s for s in holders if s != grid.authority])
+
+
+def observed_demand(
+    events: pd.DataFrame, grid: Grid, config: ClientConfig, *, shipped: DaySpan | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Daily units per ``[key, day]`` and where they are known.
+
+    ``shipped`` is the client's first and last shipment day
+    (:attr:`driftkit.impact.pooled.DemandFacts.shipped`): units are the part's shipments,
+    observed on those days.  None when the client records no shipment: units are the
+    authority's stock declines (:func:`snapshot_declines`).
+    """
+    if shipped is None:
+        return snapshot_declines(grid.values[grid.index(grid.authority)])
+    units, _ = daily_shipments(events, grid, config)
+    observed = (grid.days >= shipped[0]) & (grid.days <= shipped[1])
+    return units, np.broadcast_to(np.asarray(observed), units.shape)
 
 
 def _source_per_key(ships: pd.DataFrame, preferred: tuple[str, ...]) -> pd.Series:
@@ -114,7 +155,11 @@ def snapshot_declines(on_hand: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def estimate_demand(
-    units: np.ndarray, observed: np.ndarray, censored: np.ndarray, days: pd.DatetimeIndex
+    units: np.ndarray,
+    observed: np.ndarray,
+    censored: np.ndarray,
+    days: pd.DatetimeIndex,
+    weekday: np.ndarray,
 ) -> Demand:
     """Mean, deviation and weekday profile of daily demand over sellable observed days.
 
@@ -128,7 +173,10 @@ def estimate_demand(
         ``[key, day]`` True where the key could not sell (recorded stockout or phantom
         stockout): sales there say nothing about demand and are left out.
     days
-        The grid's local days (for the weekday profile).
+        The grid's local days.
+    weekday
+        Seven weekday factors (Monday first) pooled over every key of the client
+        (:func:`driftkit.impact.pooled.weekday_profile`).
     """
     use = observed & ~censored
     n = use.sum(axis=1)
@@ -136,8 +184,7 @@ def estimate_demand(
     rate = np.divide(total, n, out=np.zeros(len(n)), where=n > 0)
     squares = np.where(use, (units - rate[:, None]) ** 2, 0.0).sum(axis=1)
     sd = np.sqrt(np.divide(squares, n - 1, out=np.zeros(len(n)), where=n > 1))
-    index = weekday_index(units, use, days)
-    expected = rate[:, None] * index[days.day_of_week.to_numpy()][None, :]
+    expected = rate[:, None] * weekday[days.day_of_week.to_numpy()][None, :]
     nonzero = (use & (units > 0)).sum(axis=1)
     sizes = _cv2_of_sizes(units, use & (units > 0))
     adi = np.divide(n, nonzero, out=np.full(len(n), np.inf), where=nonzero > 0)
@@ -153,25 +200,7 @@ def estimate_demand(
             "demand_class": demand_class(adi, sizes, nonzero),
         }
     )
-    return Demand(rate, sd, expected, index, table)
-
-
-def weekday_index(units: np.ndarray, use: np.ndarray, days: pd.DatetimeIndex) -> np.ndarray:
-    """Seven multiplicative weekday factors (Monday first), pooled over keys.
-
-    Factor w = mean units on weekday w ÷ mean units on all days, over sellable observed
-    key-days; all ones when the window has fewer than
-    :data:`MIN_DAYS_FOR_WEEKDAY_PROFILE` days or no demand.
-    """
-    weekday = days.day_of_week.to_numpy()
-    if len(days) < MIN_DAYS_FOR_WEEKDAY_PROFILE:
-        return np.ones(7)
-    sums = np.bincount(weekday, weights=np.where(use, units, 0.0).sum(axis=0), minlength=7)
-    cells = np.bincount(weekday, weights=use.sum(axis=0), minlength=7)
-    overall = sums.sum() / max(cells.sum(), 1)
-    if overall <= 0 or (cells == 0).any():
-        return np.ones(7)
-    return np.asarray((sums / cells) / overall)
+    return Demand(rate, sd, expected, weekday, table)
 
 
 def _cv2_of_sizes(units: np.ndarray, nonzero: np.ndarray) -> np.ndarray:
@@ -196,15 +225,3 @@ def demand_class(adi: np.ndarray, cv2: np.ndarray, demand_days: np.ndarray) -> n
     classes = np.array(["smooth", "erratic", "intermittent", "lumpy"], dtype=object)
     code = (adi > 1.32).astype(int) * 2 + (cv2 > 0.49).astype(int)
     return np.where(demand_days > 0, classes[code], "none")
-
-
-def observed_demand(
-    events: pd.DataFrame, grid: Grid, config: ClientConfig
-) -> tuple[np.ndarray, np.ndarray]:
-    """Daily units per ``[key, day]`` and where they are known: shipments, else stock declines."""
-    holders = [s for s, c in config.systems.items() if c.kind in HOLDER_KINDS]
-    preferred = (grid.authority, *[s for s in holders if s != grid.authority])
-    shipped = daily_shipments(events, grid, config.timezone, preferred) if len(events) else None
-    if shipped is not None:
-        return shipped
-    return snapshot_declines(grid.values[grid.index(grid.authority)])

@@ -113,6 +113,12 @@ def phantom_stockouts(stock: Stock, tolerance: float) -> np.ndarray:
     return np.asarray(shows_none & (stock.authority > tolerance))
 
 
+def censored_days(stock: Stock, tolerance: float) -> np.ndarray:
+    """``[key, day]``: the key could not sell — a recorded stockout (authority stock ≤
+    ``tolerance``) or a phantom stockout; its sales there say nothing about demand."""
+    return phantom_stockouts(stock, tolerance) | (stock.authority <= tolerance)
+
+
 def suspected_phantom_stockouts(stock: Stock, tolerance: float) -> np.ndarray:
     """``[key, day]``: a selling system and the authority show ≤ 0, another record holds stock.
 

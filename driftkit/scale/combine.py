@@ -24,13 +24,10 @@ from driftkit.drift.accuracy import _accuracy
 from driftkit.drift.align import Grid
 from driftkit.drift.compare import Comparison
 from driftkit.drift.measures import measure_notes
-from driftkit.impact.estimate import Impact, daily_series, handoff_fixes, impact_totals, project
+from driftkit.impact.parts import Impact, forecast_bias_parts, impact_from_parts
 from driftkit.load.client import ClientData
-from driftkit.scale.full import TOTAL_PARTS
 from driftkit.scale.merge import (
     combined_bias,
-    combined_by_key,
-    combined_count_list,
     combined_daily,
     combined_episodes,
     combined_groups,
@@ -245,19 +242,9 @@ def _full(
     )
     findings = attribution.findings
     explained, covered = (float(sum(f["attribution"].explained[i] for f in full)) for i in (0, 1))
-    totals = {k: np.asarray([sum(f["totals"][k] for f in full)]) for k in TOTAL_PARTS}
-    fixes = handoff_fixes(findings)
-    cost = np.sum([f["daily_cost"] for f in full], axis=0)
-    series = daily_series(comparison.daily, grid.authority, grid.days, cost)
-    removed = float(fixes["share"].head(3).sum()) if len(fixes) else None
-    impact = Impact(
-        per_key=combined_by_key([f["per_key"] for f in full]),
-        count_list=combined_count_list([f["count_list"] for f in full]),
-        projection=project(series, plan.config.impact.projection_weeks, removed_share=removed),
-        totals=impact_totals(totals),
-        demand=combined_by_key([f["demand"] for f in full]),
-        fixes=fixes,
-        weekday_index=tuple(float(v) for v in plan.weekday),
+    costs = [f["impact"] for f in full]
+    impact = impact_from_parts(
+        costs, comparison.daily, grid, findings, config=plan.config, facts=plan.demand
     )
     errors = pd.concat([f["count_errors"] for f in full], ignore_index=True)
     systems = [s for s in plan.config.systems if s in plan.found]
@@ -265,8 +252,7 @@ def _full(
     parts = {
         "explained_units": explained,
         "drift_units": covered,
-        "unseen_demand": float(totals["unseen_demand"][0]),
-        "true_demand": float(totals["true_demand"][0]),
+        **forecast_bias_parts(costs),
     }
     more = {"parts": parts, "count_errors": errors, "accuracy": _accuracy(errors, systems)}
     return attribution, impact, more

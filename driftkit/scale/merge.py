@@ -2,8 +2,10 @@
 
 Counts and sums add, rates are Σ numerator ÷ Σ denominator, per-key tables are
 concatenated in key order (sku, location: ``align``'s key codes), episodes in system-pair
-order and the count list is re-ranked over all keys with
-``count_list``'s tie-breaks.  With one part each merge returns that part's table as is.
+order.  With one part each merge returns that part's table as is.  Attribution and impact
+merge their own parts (:func:`driftkit.causes.attribute.attribution_from_parts`,
+:func:`driftkit.impact.parts.impact_from_parts`: per-key impact tables in key order, the
+count list re-ranked over all keys).
 """
 
 from __future__ import annotations
@@ -13,7 +15,6 @@ import pandas as pd
 
 from driftkit.drift.align import Grid
 from driftkit.drift.pairs import COUNTERPART, system_pairs
-from driftkit.impact.countlist import COUNT_LIST_COLUMNS
 from driftkit.scale.part import GROUP_SUMS, SUMMED, BucketResult
 from driftkit.scale.plan import Plan
 from driftkit.schema import LOCATION, SKU, SYSTEM
@@ -46,11 +47,6 @@ def combined_daily(frames: list[pd.DataFrame]) -> pd.DataFrame:
     numeric = ["skus_compared", "skus_drifted", "abs_drift_units", "drift_value"]
     summed = {c: np.sum([f[c].to_numpy() for f in frames], axis=0) for c in numeric}
     return frames[0].assign(**summed)
-
-
-def key_order(frame: pd.DataFrame) -> np.ndarray:
-    """Row order of ``frame`` by key code: (sku, location) as ``align`` sorts keys."""
-    return np.lexsort((frame[LOCATION].to_numpy(dtype=object), frame[SKU].to_numpy(dtype=object)))
 
 
 def combined_episodes(grid: Grid, frames: list[pd.DataFrame]) -> pd.DataFrame:
@@ -109,28 +105,3 @@ def combined_key_drift(frames: list[pd.DataFrame], plan: Plan) -> pd.DataFrame:
         (table[LOCATION].to_numpy(dtype=object), table[SKU].to_numpy(dtype=object), rank)
     )
     return table.iloc[order].reset_index(drop=True)
-
-
-def combined_by_key(frames: list[pd.DataFrame]) -> pd.DataFrame:
-    table = pd.concat(frames, ignore_index=True)
-    return table.iloc[key_order(table)].reset_index(drop=True)
-
-
-def combined_count_list(frames: list[pd.DataFrame]) -> pd.DataFrame:
-    """``countlist.count_list`` ranked over every key (its tie-breaks included)."""
-    table = combined_by_key(frames)
-    at_risk = np.abs(np.nan_to_num(table["drift_units"].to_numpy(dtype=float))) * np.nan_to_num(
-        table["_cost"].to_numpy(dtype=float)
-    )
-    order = np.lexsort(
-        (
-            table[SKU].to_numpy(dtype=object),
-            -table["_rate"].to_numpy(dtype=float),
-            -table["window"].to_numpy(dtype=float),
-            -at_risk,
-            -table["expected_value"].to_numpy(dtype=float),
-        )
-    )
-    table = table.iloc[order].reset_index(drop=True)
-    table["rank"] = np.arange(1, len(table) + 1)
-    return table[list(COUNT_LIST_COLUMNS)]

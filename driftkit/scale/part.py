@@ -23,15 +23,11 @@ from driftkit.config import ClientConfig
 from driftkit.drift.align import Grid, measured_values
 from driftkit.drift.compare import Comparison, _cell_stats, _vs_authority, compare
 from driftkit.drift.pairs import SLACK
-from driftkit.impact.estimate import (
-    MIN_DAYS_FOR_WEEKDAY_PROFILE,
-)
+from driftkit.impact.pooled import DemandPart, demand_part, pools_weekdays
 from driftkit.load.client import ClientData
-from driftkit.scale.demand import shipments, weekday_parts
 from driftkit.scale.full import full_parts
 from driftkit.scale.plan import (
     RULES,
-    DaySpan,
     Plan,
     Profile,
     part_grid,
@@ -47,16 +43,11 @@ def profile_part(plan: Plan, data: ClientData) -> Profile:
     """Pass 2 over one part: handoff statistics, shipment days and weekday demand sums."""
     matches = match_events(data.events, catalog=data.catalog, rules=RULES.match)
     handoffs = stats_part(matches, plan.span)
-    shipped: DaySpan = (pd.NaT, pd.NaT)
-    units = cells = None
-    weekday = len(plan.days) >= MIN_DAYS_FOR_WEEKDAY_PROFILE
-    if plan.shipments or weekday:
-        grid = part_grid(data, plan)
-        if plan.shipments:
-            shipped = shipments(data.events, grid, plan.config)[1:]
-        if weekday:
-            units, cells = weekday_parts(data, grid, plan)
-    return Profile(handoffs, shipped, units, cells)
+    shipments = plan.demand.shipments
+    demand = DemandPart()
+    if shipments or pools_weekdays(plan.days):
+        demand = demand_part(data, part_grid(data, plan), plan.config, shipments=shipments)
+    return Profile(handoffs, demand)
 
 
 SUMMED = (

@@ -29,12 +29,11 @@ import dataclasses
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from driftkit.causes.stats import handoff_stats
 from driftkit.config import ClientConfig
-from driftkit.impact.estimate import MIN_DAYS_FOR_WEEKDAY_PROFILE
+from driftkit.impact.pooled import DemandFacts, demand_facts, pools_weekdays
 from driftkit.load.client import ClientData
 from driftkit.load.ingest import DEFAULT_BUCKETS, ingest, is_fresh
 from driftkit.scale.bucket import (
@@ -47,7 +46,6 @@ from driftkit.scale.bucket import (
 )
 from driftkit.scale.cluster import mapper
 from driftkit.scale.combine import Audit, PartitionedAudit, combine
-from driftkit.scale.demand import shipped_days, weekday_profile
 from driftkit.scale.part import BucketResult, audit_part, profile_part
 from driftkit.scale.plan import RULES, Plan, Profile, Scan, grid_systems, scan, window
 from driftkit.scale.summary import previous_summary
@@ -209,25 +207,23 @@ def plan_audit(
         found=tuple(sorted(found)),
         full=full,
         span=spans.groupby(level=0).agg({"min": "min", "max": "max"}).sort_index(),
-        shipments=any(s.shipments for s in scans),
+        demand=DemandFacts(shipments=any(s.shipments for s in scans)),
     )
 
 
 def needs_profile(plan: Plan) -> bool:
     """Whether pass 2 has anything to decide: event spans, shipments or a weekday profile."""
-    weekday = len(plan.days) >= MIN_DAYS_FOR_WEEKDAY_PROFILE
-    return plan.full and bool(len(plan.span) or plan.shipments or weekday)
+    shipments = plan.demand.shipments
+    return plan.full and bool(len(plan.span) or shipments or pools_weekdays(plan.days))
 
 
 def with_profiles(plan: Plan, profiles: list[Profile]) -> Plan:
     """``plan`` with the global facts of pass 2: handoff statistics, shipment days, weekday."""
-    shipped = shipped_days(profiles)
-    weekday = len(plan.days) >= MIN_DAYS_FOR_WEEKDAY_PROFILE
+    demand = [p.demand for p in profiles]
     return dataclasses.replace(
         plan,
         handoffs=handoff_stats([p.handoffs for p in profiles], RULES.match),
-        shipped=shipped,
-        weekday=weekday_profile(profiles, plan, shipped) if weekday else np.ones(7),
+        demand=demand_facts(demand, plan.days, shipments=plan.demand.shipments),
     )
 
 

@@ -13,7 +13,6 @@ import dataclasses
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -25,19 +24,15 @@ from driftkit.causes.stats import HandoffStats, StatsPart, export_spans
 from driftkit.config import ClientConfig
 from driftkit.drift.align import Grid, align
 from driftkit.errors import InputError
+from driftkit.impact.demand import DaySpan
+from driftkit.impact.pooled import DemandFacts, DemandPart, has_shipments
 from driftkit.load.client import ClientData
 from driftkit.schema import (
     AS_OF,
-    KIND,
     SYSTEM,
-    EventKind,
 )
 
 RULES = AttributionRules()
-
-
-#: First and last local day: ``pd.Timestamp`` each, ``pd.NaT`` when there is none.
-DaySpan = tuple[Any, Any]
 
 
 GHOST = "\x00"  # sku/location of the placeholder snapshot that lists a system in a bucket
@@ -71,14 +66,11 @@ class Plan:
         False: align + compare only (headline, daily, episodes, bias).
     span
         Each system's event export span: ``min``, ``max`` of ``applied_at`` by system.
-    shipments
-        Whether the client records any shipment event.
     handoffs
         :class:`HandoffStats`.
-    shipped
-        First and last local day of the shipments demand is read from (NaT when none).
-    weekday
-        The pooled weekday profile of demand (seven factors, Monday first).
+    demand
+        :class:`~driftkit.impact.pooled.DemandFacts`: whether the client records shipments
+        (pass 1), its first and last shipment day and the pooled weekday profile (pass 2).
     """
 
     config: ClientConfig
@@ -89,10 +81,8 @@ class Plan:
     found: tuple[str, ...]
     full: bool = True
     span: pd.DataFrame = field(default_factory=_no_span)
-    shipments: bool = False
     handoffs: HandoffStats = field(default_factory=HandoffStats)
-    shipped: DaySpan = (pd.NaT, pd.NaT)
-    weekday: np.ndarray = field(default_factory=lambda: np.ones(7))
+    demand: DemandFacts = field(default_factory=DemandFacts)
 
     @property
     def days(self) -> pd.DatetimeIndex:
@@ -126,7 +116,7 @@ def scan(snaps: pd.DataFrame, events: pd.DataFrame) -> Scan:
         last=snaps[AS_OF].max(),
         systems=frozenset(str(s) for s in snaps[SYSTEM].unique()),
         span=export_spans(events),
-        shipments=bool((events[KIND] == str(EventKind.SHIPMENT)).any()),
+        shipments=has_shipments(events),
     )
 
 
@@ -176,6 +166,4 @@ class Profile:
     """Pass 2 of one part: parts of the handoff statistics, shipment days, weekday sums."""
 
     handoffs: StatsPart  # the part's pieces of the handoff statistics
-    shipped: DaySpan
-    day_units: np.ndarray | None  # Σ over keys of sellable observed units per day
-    day_cells: np.ndarray | None  # Σ over keys of sellable observed key-days per day
+    demand: DemandPart  # the part's shipment days and weekday demand sums
