@@ -186,14 +186,15 @@ def attribution_part(
         Thresholds.
     """
     ctx = _Context(data.config, grid, residuals, data.counts, data.catalog, rules)
-    delivered = normal_deliveries(matches, span, stats, rules.match)
+    first = first_records_of(matches)
+    delivered = normal_deliveries(first, span, stats, rules.match)
     findings, timing = detect_causes(data, comparison, ctx, matches, delivered, stats)
     edges = delivered[delivered["normal"]]
     return AttributionPart(
         findings=findings,
         matches=matches,
         edges=edge_parts(edges),
-        formats=format_counts(edges, first_records_of(matches)),
+        formats=format_counts(edges, first),
         explained=explained_parts(findings, comparison.episodes, ctx),
         explained_by=explain_episodes(findings, comparison.episodes, timing, ctx.tz, _resets(ctx)),
     )

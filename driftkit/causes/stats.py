@@ -151,7 +151,7 @@ def handoff_stats(parts: list[StatsPart], rules: MatchRules = DEFAULT_MATCH_RULE
 
 
 def normal_deliveries(
-    matches: pd.DataFrame,
+    first: pd.DataFrame,
     span: pd.DataFrame,
     stats: HandoffStats,
     rules: MatchRules = DEFAULT_MATCH_RULES,
@@ -161,7 +161,8 @@ def normal_deliveries(
     A system could have received a business event when the event was applied at the
     source within that system's export ``span`` (from a day before its first record to its
     last).  The row is ``normal`` when that system normally receives the event's kind
-    family at its location: ``stats.normal`` ≥ ``rules.normal_share``.
+    family at its location: ``stats.normal`` ≥ ``rules.normal_share``.  ``first`` is
+    :func:`~driftkit.causes.deliveries.first_records_of` the part's matched events.
 
     Returns
     -------
@@ -173,7 +174,7 @@ def normal_deliveries(
         source's record, ``received_at`` NaT and ``received`` False when the target never
         applied it, ``copies`` the number of times the target applied it beyond the first.
     """
-    joined = _candidates(matches, span)
+    joined = delivery_candidates(first, span)
     share = stats.normal.reindex(pd.MultiIndex.from_frame(joined[DELIVERY_GROUP]))
     joined["normal"] = share.to_numpy(dtype=float) >= rules.normal_share
     return _delivery_columns(joined[joined[TARGET] != joined[SOURCE]])
@@ -196,7 +197,7 @@ def deliveries(matches: pd.DataFrame, rules: MatchRules = DEFAULT_MATCH_RULES) -
         The columns of :func:`normal_deliveries`.
     """
     span, stats = client_stats(matches, rules)
-    return normal_deliveries(matches, span, stats, rules)
+    return normal_deliveries(first_records_of(matches), span, stats, rules)
 
 
 def record_delays(matches: pd.DataFrame) -> pd.DataFrame:

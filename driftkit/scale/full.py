@@ -23,30 +23,42 @@ from driftkit.scale.plan import GHOST, RULES, Plan
 from driftkit.schema import AS_OF, LOCATION, SKU, SYSTEM
 
 
-def full_parts(data: ClientData, grid: Grid, comparison: Comparison, plan: Plan) -> dict[str, Any]:
+def full_parts(
+    data: ClientData,
+    grid: Grid,
+    comparison: Comparison,
+    plan: Plan,
+    *,
+    matches: pd.DataFrame | None = None,
+) -> dict[str, Any]:
     """Roll-forward, attribution, impact and count accuracy of one part.
 
     Returns
     -------
     dict
-        ``attribution`` (:class:`~driftkit.causes.attribute.AttributionPart`), ``findings``
-        and ``explained_by`` (its findings and episode labels), ``impact``
+        ``attribution`` (:class:`~driftkit.causes.attribute.AttributionPart`),
+        ``explained_by`` (its episode labels), ``impact``
         (:class:`~driftkit.impact.parts.ImpactPart`) and ``count_errors``.
     """
     residuals = rollforward(data.snapshots, data.events, plan.config, grid)
-    full = _attribute(data, grid, comparison, residuals, plan)
-    full["impact"] = impact_part(
-        data, grid, full["findings"], config=plan.config, facts=plan.demand
-    )
+    if matches is None:
+        matches = match_events(data.events, catalog=data.catalog, rules=RULES.match)
+    full = _attribute(data, grid, comparison, residuals, plan, matches)
+    findings = full["attribution"].findings
+    full["impact"] = impact_part(data, grid, findings, config=plan.config, facts=plan.demand)
     full["count_errors"] = _count_errors(data, plan)
     return full
 
 
 def _attribute(
-    data: ClientData, grid: Grid, comparison: Comparison, residuals: pd.DataFrame, plan: Plan
+    data: ClientData,
+    grid: Grid,
+    comparison: Comparison,
+    residuals: pd.DataFrame,
+    plan: Plan,
+    matches: pd.DataFrame,
 ) -> dict[str, Any]:
     """``attribution_part`` of one part with the plan's export spans and handoff statistics."""
-    matches = match_events(data.events, catalog=data.catalog, rules=RULES.match)
     part = attribution_part(
         data,
         grid,
@@ -57,7 +69,7 @@ def _attribute(
         stats=plan.handoffs,
         rules=RULES,
     )
-    return {"attribution": part, "findings": part.findings, "explained_by": part.explained_by}
+    return {"attribution": part, "explained_by": part.explained_by}
 
 
 def _count_errors(data: ClientData, plan: Plan) -> pd.DataFrame:

@@ -39,14 +39,25 @@ from driftkit.schema import (
 )
 
 
-def profile_part(plan: Plan, data: ClientData) -> Profile:
-    """Pass 2 over one part: handoff statistics, shipment days and weekday demand sums."""
-    matches = match_events(data.events, catalog=data.catalog, rules=RULES.match)
+def profile_part(
+    plan: Plan,
+    data: ClientData,
+    *,
+    matches: pd.DataFrame | None = None,
+    grid: Grid | None = None,
+) -> Profile:
+    """Pass 2 over one part: handoff statistics, shipment days and weekday demand sums.
+
+    ``matches`` and ``grid`` are the part's matched events and grid when already computed
+    (in process, where pass 3 reuses them); else computed here.
+    """
+    matches = match_part(data) if matches is None else matches
     handoffs = stats_part(matches, plan.span)
     shipments = plan.demand.shipments
     demand = DemandPart()
     if shipments or pools_weekdays(plan.days):
-        demand = demand_part(data, part_grid(data, plan), plan.config, shipments=shipments)
+        grid = part_grid(data, plan) if grid is None else grid
+        demand = demand_part(data, grid, plan.config, shipments=shipments)
     return Profile(handoffs, demand)
 
 
@@ -91,15 +102,22 @@ class BucketResult:
 
 
 def audit_part(
-    plan: Plan, data: ClientData, *, bucket: int = 0, keep: bool = False
+    plan: Plan,
+    data: ClientData,
+    *,
+    bucket: int = 0,
+    keep: bool = False,
+    matches: pd.DataFrame | None = None,
+    grid: Grid | None = None,
 ) -> BucketResult:
     """Pass 3 over one part: align, compare and (when ``plan.full``) roll-forward,
     attribution, impact and count accuracy, with the plan's global facts.
 
     ``keep`` returns the part's grid and matched events too (in process only: a bucket's
-    rows never travel back from a worker).
+    rows never travel back from a worker); ``matches`` and ``grid`` as for
+    :func:`profile_part`.
     """
-    grid = part_grid(data, plan)
+    grid = part_grid(data, plan) if grid is None else grid
     comparison = compare(grid, plan.config, data.catalog)
     result = BucketResult(
         bucket=bucket,
@@ -115,7 +133,7 @@ def audit_part(
     )
     if not plan.full:
         return result
-    full = full_parts(data, grid, comparison, plan)
+    full = full_parts(data, grid, comparison, plan, matches=matches)
     labelled = comparison.episodes.assign(explained_by=full.pop("explained_by").to_numpy())
     part = full["attribution"]
     if not keep:  # a bucket's matched events never travel back from a worker
@@ -162,3 +180,8 @@ def bias_parts(grid: Grid, config: ClientConfig) -> pd.DataFrame:
                 "negative": (drift < -tolerance).sum(axis=(1, 2)),
             }
         )
+
+
+def match_part(data: ClientData) -> pd.DataFrame:
+    """The part's events matched across systems, with the audit's rules."""
+    return match_events(data.events, catalog=data.catalog, rules=RULES.match)

@@ -46,8 +46,8 @@ from driftkit.scale.bucket import (
 )
 from driftkit.scale.cluster import mapper
 from driftkit.scale.combine import Audit, PartitionedAudit, combine
-from driftkit.scale.part import BucketResult, audit_part, profile_part
-from driftkit.scale.plan import RULES, Plan, Profile, Scan, grid_systems, scan, window
+from driftkit.scale.part import BucketResult, audit_part, match_part, profile_part
+from driftkit.scale.plan import RULES, Plan, Profile, Scan, grid_systems, part_grid, scan, window
 from driftkit.scale.summary import previous_summary
 
 __all__ = [
@@ -86,9 +86,10 @@ def run_in_process(
         matched event) and impact.
     """
     plan = plan_audit(data.config, [scan(data.snapshots, data.events)], start, end)
+    matches, grid = match_part(data), part_grid(data, plan)  # computed once, both passes
     if needs_profile(plan):
-        plan = with_profiles(plan, [profile_part(plan, data)])
-    result = audit_part(plan, data, keep=True)
+        plan = with_profiles(plan, [profile_part(plan, data, matches=matches, grid=grid)])
+    result = audit_part(plan, data, keep=True, matches=matches, grid=grid)
     run_at = run_at or datetime.now(UTC)
     combined = combine(
         plan, [result], data, run_at=run_at, previous=_previous(data.config, run_at, reports_dir)
