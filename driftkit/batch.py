@@ -256,7 +256,7 @@ def _one_line(text: str) -> str:
 
 
 def _write_index(reports_dir: Path, results: list[ClientResult]) -> None:
-    from driftkit.report.html import write_index
+    from driftkit.report.index import write_index
 
     rows = [_index_row(reports_dir, r) for r in results]
     known = {r.client for r in results}

@@ -12,6 +12,20 @@ notebook export), ``checks`` (offline check, atomic writes) and ``index`` (the i
 all re-exported by ``html``.
 """
 
-from driftkit.report.html import chart, export_html, write_index
+from __future__ import annotations
 
 __all__ = ["chart", "export_html", "write_index"]
+
+
+def __getattr__(name: str) -> object:
+    """``report.chart`` and ``report.export_html`` are imported lazily: they pull in Altair and
+    vl-convert (seconds), which ``write_index`` and an audit without HTML never need."""
+    if name in ("chart", "export_html"):
+        from driftkit.report import embed, export
+
+        return {"chart": embed.chart, "export_html": export.export_html}[name]
+    if name == "write_index":
+        from driftkit.report.index import write_index
+
+        return write_index
+    raise AttributeError(f"module 'driftkit.report' has no attribute {name!r}")
