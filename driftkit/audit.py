@@ -142,8 +142,8 @@ def audit_for_report(
         scheduler=scheduler,
         out_dir=out_dir,
         reports_dir=reports_dir,
-        start=_day(start),
-        end=_day(end),
+        start=start,
+        end=end,
         run_at=run_at,
         drilldowns=drilldowns,
     )
@@ -159,7 +159,3 @@ def locate(client_dir: str | Path) -> Path:
         if (parent / path / "client.toml").is_file():
             return parent / path
     return path
-
-
-def _day(value: date | str | None) -> date | None:
-    return date.fromisoformat(value) if isinstance(value, str) else value

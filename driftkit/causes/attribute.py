@@ -215,7 +215,7 @@ def attribution_from_parts(
     findings = pd.concat([p.findings for p in parts], ignore_index=True)
     order = ["first_seen", SYSTEM, SKU, LOCATION, "cause"]
     findings = findings.sort_values(order, kind="stable", ignore_index=True)[FINDING_COLUMNS]
-    explained, covered = (float(sum(p.explained[i] for p in parts)) for i in (0, 1))
+    explained, covered = explained_totals(parts)
     formats = pd.concat([p.formats for p in parts], ignore_index=True)
     return Attribution(
         findings=findings,
@@ -226,6 +226,11 @@ def attribution_from_parts(
         explained_share=explained / covered if covered else float("nan"),
         explained_by=explained_by,
     )
+
+
+def explained_totals(parts: list[AttributionPart]) -> tuple[float, float]:
+    """Σ explained and Σ covered drift units over the parts (``explained_share``'s ratio)."""
+    return (float(sum(p.explained[0] for p in parts)), float(sum(p.explained[1] for p in parts)))
 
 
 def explained_parts(

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from driftkit import schema
-from driftkit.causes.attribute import Attribution, attribution_from_parts
+from driftkit.causes.attribute import Attribution, attribution_from_parts, explained_totals
 from driftkit.causes.context import BUSINESS_EVENT
 from driftkit.config import ClientConfig
 from driftkit.drift.accuracy import _accuracy
@@ -241,7 +241,7 @@ def _full(
         [f["attribution"] for f in full], labels, matches=_kept_matches(results), rules=RULES
     )
     findings = attribution.findings
-    explained, covered = (float(sum(f["attribution"].explained[i] for f in full)) for i in (0, 1))
+    explained, covered = explained_totals([f["attribution"] for f in full])
     costs = [f["impact"] for f in full]
     impact = impact_from_parts(
         costs, comparison.daily, grid, findings, config=plan.config, facts=plan.demand

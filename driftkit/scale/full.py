@@ -37,12 +37,12 @@ def full_parts(
     -------
     dict
         ``attribution`` (:class:`~driftkit.causes.attribute.AttributionPart`),
-        ``explained_by`` (its episode labels), ``impact``
+        ``impact``
         (:class:`~driftkit.impact.parts.ImpactPart`) and ``count_errors``.
     """
     residuals = rollforward(data.snapshots, data.events, plan.config, grid)
     if matches is None:
-        matches = match_events(data.events, catalog=data.catalog, rules=RULES.match)
+        matches = match_part(data)
     full = _attribute(data, grid, comparison, residuals, plan, matches)
     findings = full["attribution"].findings
     full["impact"] = impact_part(data, grid, findings, config=plan.config, facts=plan.demand)
@@ -69,7 +69,7 @@ def _attribute(
         stats=plan.handoffs,
         rules=RULES,
     )
-    return {"attribution": part, "explained_by": part.explained_by}
+    return {"attribution": part}
 
 
 def _count_errors(data: ClientData, plan: Plan) -> pd.DataFrame:
@@ -93,3 +93,8 @@ def _count_errors(data: ClientData, plan: Plan) -> pd.DataFrame:
         )
         snapshots = pd.concat([snapshots, schema.conform(placeholder, "snapshots")])
     return count_accuracy(snapshots, data.counts, plan.config)[0]
+
+
+def match_part(data: ClientData) -> pd.DataFrame:
+    """The part's events matched across systems, with the audit's rules."""
+    return match_events(data.events, catalog=data.catalog, rules=RULES.match)

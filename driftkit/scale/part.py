@@ -17,7 +17,6 @@ import numpy as np
 import pandas as pd
 
 from driftkit import schema
-from driftkit.causes.match import match_events
 from driftkit.causes.stats import stats_part
 from driftkit.config import ClientConfig
 from driftkit.drift.align import Grid, measured_values
@@ -25,9 +24,8 @@ from driftkit.drift.compare import Comparison, _cell_stats, _vs_authority, compa
 from driftkit.drift.pairs import SLACK
 from driftkit.impact.pooled import DemandPart, demand_part, pools_weekdays
 from driftkit.load.client import ClientData
-from driftkit.scale.full import full_parts
+from driftkit.scale.full import full_parts, match_part
 from driftkit.scale.plan import (
-    RULES,
     Plan,
     Profile,
     part_grid,
@@ -134,7 +132,7 @@ def audit_part(
     if not plan.full:
         return result
     full = full_parts(data, grid, comparison, plan, matches=matches)
-    labelled = comparison.episodes.assign(explained_by=full.pop("explained_by").to_numpy())
+    labelled = comparison.episodes.assign(explained_by=full["attribution"].explained_by.to_numpy())
     part = full["attribution"]
     if not keep:  # a bucket's matched events never travel back from a worker
         full["attribution"] = dataclasses.replace(part, matches=part.matches.iloc[:0])
@@ -180,8 +178,3 @@ def bias_parts(grid: Grid, config: ClientConfig) -> pd.DataFrame:
                 "negative": (drift < -tolerance).sum(axis=(1, 2)),
             }
         )
-
-
-def match_part(data: ClientData) -> pd.DataFrame:
-    """The part's events matched across systems, with the audit's rules."""
-    return match_events(data.events, catalog=data.catalog, rules=RULES.match)

@@ -46,7 +46,8 @@ from driftkit.scale.bucket import (
 )
 from driftkit.scale.cluster import mapper
 from driftkit.scale.combine import Audit, PartitionedAudit, combine
-from driftkit.scale.part import BucketResult, audit_part, match_part, profile_part
+from driftkit.scale.full import match_part
+from driftkit.scale.part import BucketResult, audit_part, profile_part
 from driftkit.scale.plan import RULES, Plan, Profile, Scan, grid_systems, part_grid, scan, window
 from driftkit.scale.summary import previous_summary
 

@@ -44,8 +44,8 @@ def partitioned_report(
     scheduler: str | None = None,
     out_dir: str | Path | None = None,
     reports_dir: str | Path | None = None,
-    start: date | None = None,
-    end: date | None = None,
+    start: date | str | None = None,
+    end: date | str | None = None,
     run_at: datetime | None = None,
     drilldowns: int = DRILLDOWNS,
 ) -> Audit:
