@@ -26,6 +26,7 @@ LAYERS = (
     "drift",
     "causes",
     "impact",
+    "plan",
     "simulate",
     "scale",
     "report",

@@ -26,6 +26,7 @@ from driftkit.drift.compare import Comparison
 from driftkit.drift.measures import measure_notes
 from driftkit.impact.parts import Impact, forecast_bias_parts, impact_from_parts
 from driftkit.load.client import ClientData
+from driftkit.plan.assemble import plan_fixes
 from driftkit.scale.merge import (
     combined_bias,
     combined_daily,
@@ -77,7 +78,8 @@ class PartitionedAudit:
         What ``summary.json`` holds.
     tables
         ``findings, daily, episodes, handoffs, impact, count_list, rejects, bias,
-        projection, count_accuracy`` (``daily, episodes, bias, rejects`` only when not full).
+        projection, count_accuracy, fix_plan, authority`` (``daily, episodes, bias,
+        rejects`` only when not full).
     comparison, attribution, impact
         The recombined results (``attribution.matches`` is empty: matches stay in the
         workers).  None when not full (``comparison`` is always set).
@@ -167,6 +169,14 @@ def combine(
         tables = audit_tables(
             comparison, episodes, attribution, impact, client.rejects, more["count_errors"]
         )
+        fixes = plan_fixes(
+            [r.full["authority"] for r in results],
+            more["accuracy"],
+            attribution,
+            configured=plan.config.authority,
+        )
+        summary = {**summary, "authority_recommendation": fixes.summary()}
+        tables = {**tables, "fix_plan": fixes.fixes, "authority": fixes.authority}
     buckets = tuple(r.bucket for r in results)
     return PartitionedAudit(
         plan.config,

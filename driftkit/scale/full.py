@@ -19,6 +19,7 @@ from driftkit.drift.align import Grid
 from driftkit.drift.compare import Comparison
 from driftkit.impact.parts import impact_part
 from driftkit.load.client import ClientData
+from driftkit.plan.authority import authority_part
 from driftkit.scale.plan import GHOST, RULES, Plan
 from driftkit.schema import AS_OF, LOCATION, SKU, SYSTEM
 
@@ -38,7 +39,8 @@ def full_parts(
     dict
         ``attribution`` (:class:`~driftkit.causes.attribute.AttributionPart`),
         ``impact``
-        (:class:`~driftkit.impact.parts.ImpactPart`) and ``count_errors``.
+        (:class:`~driftkit.impact.parts.ImpactPart`), ``count_errors`` and ``authority``
+        (:func:`~driftkit.plan.authority.authority_part`).
     """
     residuals = rollforward(data.snapshots, data.events, plan.config, grid)
     if matches is None:
@@ -47,6 +49,7 @@ def full_parts(
     findings = full["attribution"].findings
     full["impact"] = impact_part(data, grid, findings, config=plan.config, facts=plan.demand)
     full["count_errors"] = _count_errors(data, plan)
+    full["authority"] = authority_part(grid, data.catalog)
     return full
 
 
