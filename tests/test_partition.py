@@ -113,7 +113,7 @@ def test_exact_integer_headline_and_rate(audited: Audited) -> None:
 
 @pytest.mark.parametrize(
     "table", ["daily", "episodes", "bias", "impact", "count_list", "handoffs", "projection",
-              "count_accuracy", "rejects"],
+              "count_accuracy", "rejects", "fix_plan", "authority"],
 )  # fmt: skip
 def test_tables_match_the_unpartitioned_audit(audited: Audited, table: str) -> None:
     pd.testing.assert_frame_equal(

@@ -167,7 +167,9 @@ def _rules(
 
 def _examples(findings: pd.DataFrame, items: pd.DataFrame) -> pd.Series:
     """Per item, up to three of its costliest findings as ``SKU@location (reference)``."""
-    ranked = findings.assign(edge=_edge_of(findings)).sort_values("value", ascending=False)
+    ranked = findings.assign(edge=_edge_of(findings)).sort_values(
+        "value", ascending=False, kind="stable"
+    )
     top = ranked.groupby("edge").head(3)
     ref = top["reference"] if "reference" in top else pd.Series("", index=top.index)
     label = top[SKU].astype("str") + "@" + top["location"].astype("str")
@@ -183,7 +185,7 @@ def _evidence(items: pd.DataFrame, edge: pd.DataFrame, examples: pd.Series) -> p
         + " findings on "
         + items["keys"].astype("str")
         + " SKU-locations, "
-        + items["units"].round(1).astype("str")
+        + items["units"].astype(float).round(1).astype("str")
         + " units; e.g. "
         + examples
     )
