@@ -3,6 +3,7 @@ cases and on the simulator's truth."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from driftkit.plan.authority import (
     verdict,
 )
 from driftkit.plan.fixes import fix_plan
+from driftkit.report import story
 from driftkit.simulate.simulation import simulate
 
 # --- authority: hand-computed -----------------------------------------------------------------
@@ -295,3 +297,26 @@ def test_the_plan_is_written_beside_the_other_outputs(
     written = pd.read_csv(tmp_path / "fix_plan.csv")
     assert written["rank"].tolist() == list(range(1, len(written) + 1))
     assert (tmp_path / "authority.csv").is_file()
+
+
+# --- the report opens with it ------------------------------------------------------------------
+
+
+def test_the_report_opens_with_the_owner_and_three_fixes(wrong_owner: Audit) -> None:
+    html = story.answer(wrong_owner).html
+    verdict_ = wrong_owner.summary["authority_recommendation"]
+    assert html.startswith("<p class='dk-authority'>Owner of the count: <b>")
+    assert "not the configured <b>erp</b>" in html
+    assert f"Measured against {verdict_['recommended']} instead of erp" in html
+    assert html.index("dk-authority") < html.index("dk-fixes") < html.index("dk-cards")
+    fixes = re.findall(r"<li>Fix #(\d)(.*?)</li>", html)
+    assert [n for n, _ in fixes] == ["1", "2", "3"][: len(wrong_owner.tables["fix_plan"])]
+    assert all("Evidence:" in text and "USD" in text for _, text in fixes)
+
+
+def test_without_counts_the_report_says_it_rests_on_handoffs(wrong_owner: Audit) -> None:
+    verdict_ = {**wrong_owner.summary["authority_recommendation"], "basis": "handoffs"}
+    audit = dataclasses.replace(
+        wrong_owner, summary={**wrong_owner.summary, "authority_recommendation": verdict_}
+    )
+    assert "rests on handoff evidence alone" in story.what_to_fix(audit).html

@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from driftkit.audit import Audit, run_audit
+from driftkit.plan.fixes import fix_plan
 from driftkit.report import story
 from tests.audit_clients import LOCATION, SKU, TITLE, write_markup_client
 
@@ -37,7 +38,9 @@ def _evil_findings(audit: Audit) -> Audit:
         cause="missing_event", counterpart=EVIL, evidence=EVIL
     )
     attribution = dataclasses.replace(audit.attribution, findings=findings)
-    return dataclasses.replace(audit, attribution=attribution)
+    plan = fix_plan(findings, audit.attribution.handoffs, [], owner=EVIL)
+    tables = {**audit.tables, "fix_plan": plan}
+    return dataclasses.replace(audit, attribution=attribution, tables=tables)
 
 
 def test_answer_escapes_client_strings(audit: Audit) -> None:

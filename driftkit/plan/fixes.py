@@ -9,6 +9,8 @@ counts) and the drift its fix would remove.  Every rule is explained in docs/fix
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 
@@ -56,6 +58,8 @@ FORMAT_RULE = (
     "Validate or normalize the reference format at {source} before it is sent: {target} "
     "loses the events whose reference has an unusual format (see the callout).",
 )
+#: A callout of :mod:`driftkit.causes.callouts`: ``<target> never received … whose <source> reference``.
+CALLOUT = re.compile(r"^(\S+) never received .* whose (\S+) reference ")
 GATE = "Gate this path through {owner}: {target} should read the count from {owner} instead of taking writes from {source}. "
 
 FIX_COLUMNS = [
@@ -148,12 +152,13 @@ def _edge_stats(handoffs: pd.DataFrame, items: pd.DataFrame) -> pd.DataFrame:
 def _rules(
     items: pd.DataFrame, p95: pd.Series, callouts: list[str] | tuple[str, ...], owner: str
 ) -> dict[str, list[str]]:
-    """The ``rule`` and ``action`` of every item."""
-    lost_format = {c.split(" never received ")[0] for c in callouts if " never received " in c}
+    """The ``rule`` and ``action`` of every item (missing events on an edge a callout names
+    get :data:`FORMAT_RULE`; an edge between two systems other than ``owner`` is gated)."""
+    lost_format = {m.groups() for m in map(CALLOUT.match, callouts) if m}  # (target, source)
     rules, actions = [], []
     for item, latency in zip(items.to_dict("records"), p95, strict=True):  # one per edge
         rule, action = RULES[item["cause"]]
-        if item["cause"] == Cause.MISSING_EVENT and item[TARGET] in lost_format:
+        if item["cause"] == Cause.MISSING_EVENT and (item[TARGET], item[SOURCE]) in lost_format:
             rule, action = FORMAT_RULE
         gate = item[SOURCE] not in (owner, "(none)") and item[TARGET] != owner
         text = (GATE if gate else "") + action

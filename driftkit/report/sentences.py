@@ -13,7 +13,6 @@ from typing import Any
 
 import numpy as np
 
-from driftkit.impact.estimate import handoff_fixes
 from driftkit.scale.combine import Audit
 from driftkit.schema import LOCATION, SKU
 
@@ -118,17 +117,6 @@ def _money_sentence(audit: Audit) -> str:
         f"misstated on the last day; phantom stockouts cost {_fmt(s.get('lost_revenue'), 'money', cur)} "
         f"in lost revenue and {_fmt(s.get('oversell_units'), 'count')} units were oversold."
     )
-
-
-def _fix_first(audit: Audit) -> list[str]:
-    fixes = handoff_fixes(audit.attribution.findings).head(3)
-    cur = audit.config.currency
-    return [
-        f"Fix #{i}: <b>{escape(str(r['cause']))}</b> in {escape(str(r['system']))} "
-        f"(vs {escape(str(r['counterpart']))}) — {int(r['findings']):,} findings, "
-        f"{r['units']:,.0f} units, {_fmt(r['value'], 'money', cur)}."
-        for i, r in enumerate(fixes.to_dict("records"), 1)
-    ]
 
 
 def _since(summary: dict[str, Any]) -> str:

@@ -19,11 +19,11 @@ from driftkit.drift.breakdown import DRILLDOWNS, rank_worst_keys
 from driftkit.errors import ReportError
 from driftkit.report import charts
 from driftkit.report import html as report
+from driftkit.report.plan_sentences import authority_sentence, fix_sentences
 from driftkit.report.sentences import (
     _SENTENCES,
     CARDS,
     _card,
-    _fix_first,
     _fmt,
     _money_sentence,
     _since,
@@ -46,14 +46,36 @@ class HTML:
 
 
 def answer(audit: Audit) -> HTML:
-    """The report's first screen: headline cards with the change since the previous audit,
-    the top causes, the money at risk and the three handoffs to fix first."""
+    """The report's first screen: the recommended owner of the count and the three fixes
+    first (docs/fix_plan.md), then headline cards with the change since the previous audit,
+    the top causes and the money at risk."""
     summary = audit.summary
     cards = "".join(_card(summary, *card) for card in CARDS)
-    points = [_causes_sentence(audit), _money_sentence(audit), *_fix_first(audit)]
+    opening = what_to_fix(audit).html
+    points = [_causes_sentence(audit), _money_sentence(audit)]
     items = "".join(f"<li>{p}</li>" for p in points if p)
     since = _since(summary)
-    return HTML(f'<div class="dk-cards">{cards}</div>{since}<ul class="dk-answer">{items}</ul>')
+    return HTML(
+        f'{opening}<div class="dk-cards">{cards}</div>{since}<ul class="dk-answer">{items}</ul>'
+    )
+
+
+def what_to_fix(audit: Audit) -> HTML:
+    """Who should own the count and the top three fixes, each with evidence and money."""
+    fixes = "".join(f"<li>{p}</li>" for p in fix_sentences(audit))
+    return HTML(
+        f"<p class='dk-authority'>{authority_sentence(audit)}</p><ol class='dk-fixes'>{fixes}</ol>"
+    )
+
+
+def authority_table(audit: Audit) -> report.TableHTML:
+    """Every system's evidence as the owner of the count (``authority.csv``), side by side."""
+    return report.table(audit.tables["authority"], max_rows=len(audit.tables["authority"]))
+
+
+def fix_plan_table(audit: Audit, max_rows: int = 10) -> report.TableHTML:
+    """The write-gating plan (``fix_plan.csv``), costliest first."""
+    return report.table(audit.tables["fix_plan"], max_rows=max_rows)
 
 
 def headline_table(audit: Audit) -> report.TableHTML:
