@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, time
 from pathlib import Path
 
+from driftkit._toml import TableReader
 from driftkit.schema import Measure, SystemKind
 
 FORMATS = (
@@ -83,6 +84,42 @@ class ImpactParams:
     category_service_level: dict[str, float] = field(default_factory=dict)
 
 
+TIERS = ("A", "B", "C")
+_TIER_LIMITS = {"min_agreement_rate", "max_value_at_risk", "max_drifted_sku_locations"}
+
+
+@dataclass(frozen=True)
+class CheckParams:
+    """``[check]``: how SKUs are tiered for scheduled checks and each tier's limits.
+
+    ``tier_a_share``/``tier_b_share``: tier A is the keys making the first share of the
+    client's daily demand value, B up to the second, C the rest (docs/fix_plan.md).
+    ``limits``: tier → ``min_agreement_rate``, ``max_value_at_risk``,
+    ``max_drifted_sku_locations`` (``[check.A]`` …), what ``driftkit check --tier`` applies.
+    """
+
+    tier_a_share: float = 0.80
+    tier_b_share: float = 0.95
+    limits: dict[str, dict[str, float]] = field(default_factory=dict)
+
+    @classmethod
+    def read(cls, r: TableReader) -> CheckParams:
+        """Parse the ``[check]`` table (unknown keys and tiers are errors)."""
+        r.only({"tier_a_share", "tier_b_share", *TIERS})
+        a = r.number("tier_a_share", 0.80, low=0.01, high=1.0)
+        b = r.number("tier_b_share", 0.95, low=a, high=1.0)
+        limits = {t: _limits(r.sub(t)) for t in TIERS if t in r.table}
+        return cls(a, b, limits)
+
+
+def _limits(r: TableReader) -> dict[str, float]:
+    r.only(_TIER_LIMITS)
+    return {
+        k: r.number(k, 0.0, high=1.0 if k.startswith("min_") else float("inf"))
+        for k in sorted(_TIER_LIMITS & set(r.table))
+    }
+
+
 @dataclass(frozen=True)
 class ClientConfig:
     """A parsed ``client.toml``; paths are resolved inside ``root``."""
@@ -102,6 +139,7 @@ class ClientConfig:
     counts: TableSource | None = None
     systems: dict[str, SystemConfig] = field(default_factory=dict)
     impact: ImpactParams = field(default_factory=ImpactParams)
+    check: CheckParams = field(default_factory=CheckParams)
 
     @property
     def source(self) -> Path:

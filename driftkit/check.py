@@ -14,6 +14,7 @@ from typing import Any
 
 from driftkit.audit import run_audit
 from driftkit.errors import ConfigError
+from driftkit.plan.schedule import tier_headline, tier_keys
 from driftkit.schema import Cause
 
 
@@ -81,3 +82,43 @@ def crossed(summary: dict[str, Any], t: Thresholds) -> list[str]:
         if by_cause.get(cause, 0) > limit:
             reasons.append(f"{client}: {by_cause[cause]} {cause} findings exceed {limit}")
     return reasons
+
+
+def check_tier(
+    client_dir: Path,
+    tier: str,
+    thresholds: Thresholds,
+    *,
+    start: date | None = None,
+    end: date | None = None,
+) -> list[str]:
+    """``check_client`` on one schedule tier's SKU-locations (docs/fix_plan.md).
+
+    The tiers come from the same audit's demand and costs (``plan.schedule.tier_keys``);
+    the drift numbers are recomputed on the tier's keys only.  ``[check.<tier>]`` of
+    client.toml gives the limits the command line leaves unset.
+    """
+    if thresholds.max_phantom_stockouts is not None or thresholds.max_findings:
+        raise ConfigError(
+            "--tier checks drift numbers of the tier's keys; --max-phantom-stockouts and "
+            "--max-findings apply to the whole client: run them without --tier"
+        )
+    audit = run_audit(client_dir, start=start, end=end)
+    config, catalog = audit.config, audit.data.catalog
+    tiers = tier_keys(audit.impact.per_key, catalog, config.check)
+    headline = tier_headline(audit.grid, config, catalog, tiers[tiers["tier"] == tier])
+    limits = config.check.limits.get(tier, {})
+    merged = Thresholds(
+        _either(thresholds.min_agreement_rate, limits.get("min_agreement_rate")),
+        _either(thresholds.max_value_at_risk, limits.get("max_value_at_risk")),
+    )
+    summary = {**headline, "client": f"{config.id} tier {tier}"}
+    reasons = crossed(summary, merged)
+    most, drifted = limits.get("max_drifted_sku_locations"), headline["drifted_sku_locations"]
+    if most is not None and drifted > most:
+        reasons.append(f"{summary['client']}: {drifted} drifted SKU-locations exceed {most:g}")
+    return reasons
+
+
+def _either(given: float | None, configured: float | None) -> float | None:
+    return configured if given is None else given

@@ -100,7 +100,17 @@ def _parser() -> argparse.ArgumentParser:
     chk.add_argument(
         "--max-findings", action="append", default=[], metavar="CAUSE=N", help="per cause"
     )
+    chk.add_argument(
+        "--tier", choices=("A", "B", "C"), default=None, help="check one schedule tier's keys"
+    )
     chk.set_defaults(run=_check)
+
+    sch = commands.add_parser("schedule", help="tier SKUs for scheduled checks, print cron lines")
+    sch.add_argument("client_dir", type=Path, metavar="CLIENT_DIR")
+    sch.add_argument("--start", type=date.fromisoformat, default=None)
+    sch.add_argument("--end", type=date.fromisoformat, default=None)
+    sch.add_argument("--out", type=Path, default=None, help="write the keys' tiers as this CSV")
+    sch.set_defaults(run=_schedule)
 
     exp = commands.add_parser("explore", help="open JupyterLab on the explorer notebook")
     exp.add_argument("client_dir", type=Path, metavar="CLIENT_DIR")
@@ -198,15 +208,34 @@ def _audit(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from driftkit.check import Thresholds, check_client
+    from driftkit.check import Thresholds, check_client, check_tier
 
     thresholds = Thresholds.from_args(args)
-    crossed = check_client(args.client_dir, thresholds, start=args.start, end=args.end)
+    if args.tier is not None:
+        crossed = check_tier(args.client_dir, args.tier, thresholds, start=args.start, end=args.end)
+    else:
+        crossed = check_client(args.client_dir, thresholds, start=args.start, end=args.end)
     for reason in crossed:
         print(f"driftkit check: {reason}", file=sys.stderr)
     if not crossed:
         print(f"driftkit check: {args.client_dir.name}: all thresholds met")
     return EXIT_FAILED if crossed else EXIT_OK
+
+
+def _schedule(args: argparse.Namespace) -> int:
+    from driftkit.audit import run_audit
+    from driftkit.plan.schedule import cron_lines, tier_keys, tier_table
+
+    audit = run_audit(args.client_dir, start=args.start, end=args.end)
+    tiers = tier_keys(audit.impact.per_key, audit.data.catalog, audit.config.check)
+    table = tier_table(tiers, audit.config.check)
+    print(table.to_string(index=False, float_format=lambda v: f"{v:,.2f}"))
+    print("\n# crontab lines (`crontab -e`):")
+    print("\n".join(cron_lines(args.client_dir, table)))
+    if args.out is not None:
+        tiers.to_csv(args.out, index=False)
+        print(f"\nper-key tiers written to {args.out}")
+    return EXIT_OK
 
 
 def _explore(args: argparse.Namespace) -> int:

@@ -20,6 +20,7 @@ from driftkit._config_types import (
     EVENT_FORMATS,
     FORMATS,
     UNITS,
+    CheckParams,
     ClientConfig,
     ImpactParams,
     SkuRules,
@@ -37,6 +38,7 @@ __all__ = [
     "FORMATS",
     "SYSTEM_ID",
     "UNITS",
+    "CheckParams",
     "ClientConfig",
     "ImpactParams",
     "SkuRules",
@@ -61,7 +63,7 @@ _CLIENT_KEYS = {
     "staleness_hours",
     "default_location",
 }
-_TOP_KEYS = {"client", "sku", "catalog", "counts", "systems", "impact"}
+_TOP_KEYS = {"client", "sku", "catalog", "counts", "systems", "impact", "check"}
 _SKU_KEYS = {"strip", "upper", "remove", "aliases"}
 _TABLE_KEYS = {"path", "columns"}
 _SYSTEM_KEYS = {
@@ -163,6 +165,7 @@ def parse_config(data: dict[str, Any], *, root: Path, source: Path) -> ClientCon
         counts=_parse_table(top, "counts", root, set(COUNTS.names)),
         systems=systems,
         impact=_parse_impact(top.sub("impact")),
+        check=CheckParams.read(top.sub("check")),
     )
 
 
