@@ -320,3 +320,10 @@ def test_without_counts_the_report_says_it_rests_on_handoffs(wrong_owner: Audit)
         wrong_owner, summary={**wrong_owner.summary, "authority_recommendation": verdict_}
     )
     assert "rests on handoff evidence alone" in story.what_to_fix(audit).html
+
+
+def test_the_format_rule_needs_the_callouts_edge() -> None:
+    # the callout is about erp → wms; missing events on shop → wms are not a format problem
+    findings = FINDINGS.assign(counterpart=FINDINGS["counterpart"].replace({"erp": "shop"}))
+    plan = fix_plan(findings, HANDOFFS, CALLOUTS, owner="wms").set_index("cause")
+    assert plan.loc["missing_event", "rule"] == "delivery_confirmation"
