@@ -23,7 +23,8 @@ SUMMARY_KEYS = (
     "phantom_stockout_sku_days", "lost_sales_units", "lost_revenue", "oversell_units",
     "findings_by_cause", "explained_share", "previous",
 )  # fmt: skip
-RUN_FILES = ("daily", "episodes", "findings", "handoffs", "impact", "count_list", "rejects")
+RUN_FILES = ("daily", "episodes", "findings", "handoffs", "impact", "count_list", "rejects",
+             "fix_plan", "authority")  # fmt: skip
 RUN_AT = datetime(2026, 10, 1, 6, 0, tzinfo=UTC)
 
 

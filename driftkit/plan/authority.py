@@ -167,8 +167,9 @@ def recommend(scored: pd.DataFrame, configured: str) -> str:
 
     With counts: a two-proportion z-test on the exact-count shares (z > :data:`Z_BETTER`;
     coverage must be at least the configured one's).  Without: the handoff score must be
-    higher by :data:`HANDOFF_MARGIN`.  A configured authority with no evidence at all (no
-    snapshots) is always replaced by the best.
+    higher by :data:`HANDOFF_MARGIN`.  A configured authority whose score is unknown (no
+    snapshots, or fewer than :data:`MIN_COUNTS` counts while others have them) is replaced
+    by the best.
     """
     best = scored.iloc[0]
     mine = scored[scored[SYSTEM] == configured]
