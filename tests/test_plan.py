@@ -327,3 +327,16 @@ def test_the_format_rule_needs_the_callouts_edge() -> None:
     findings = FINDINGS.assign(counterpart=FINDINGS["counterpart"].replace({"erp": "shop"}))
     plan = fix_plan(findings, HANDOFFS, CALLOUTS, owner="wms").set_index("cause")
     assert plan.loc["missing_event", "rule"] == "delivery_confirmation"
+
+
+def test_an_uncounted_configured_authority_gives_way_and_inputs_are_kept() -> None:
+    # erp counted 10 times (< MIN_COUNTS): its score is unknown, the counted wms is recommended
+    candidates, accuracy = _candidates(
+        {"wms": (200, 150), "erp": (10, 10)}, {"wms": 100, "erp": 100}
+    )
+    before = (candidates.copy(), accuracy.copy())
+    scored = score_authorities(candidates, accuracy, NO_HANDOFFS, NO_FINDINGS, configured="erp")
+    assert verdict(scored, "erp").recommended == "wms"
+    assert np.isnan(scored.set_index("system").loc["erp", "score"])
+    pd.testing.assert_frame_equal(candidates, before[0])
+    pd.testing.assert_frame_equal(accuracy, before[1])
