@@ -57,7 +57,8 @@ def _evidence(row: pd.Series, system: str, basis: str) -> str:
     if basis == "cycle_counts" and pd.notna(row["record_accuracy"]):
         parts.append(
             f"its record matched {_fmt(row['record_accuracy'], 'share')} of "
-            f"{int(row['counts']):,} cycle counts (bias {row['bias']:+.2f} units per count)"
+            f"{int(row['counts']):,} cycle counts (bias {round(row['bias'], 2) + 0.0:+.2f} units "
+            "per count)"
         )
     parts.append(f"it records {_fmt(row['first_share'], 'share')} of business events first")
     parts.append(f"it is the wrong record in {_fmt(row['wrong_share'], 'share')} of findings")
