@@ -13,7 +13,8 @@ import pandas as pd
 from driftkit import schema as s
 from driftkit.config import SystemConfig
 from driftkit.load.finish import DELTAS, MEASURES
-from driftkit.load.read import RawTable, require_columns
+from driftkit.load.headers import require_columns
+from driftkit.load.read import RawTable
 
 SNAPSHOT_COLUMNS = (s.SKU, s.LOCATION, s.AS_OF, *MEASURES)
 EVENT_COLUMNS = (

@@ -12,7 +12,8 @@ import pandas as pd
 
 from driftkit import schema as s
 from driftkit.config import SystemConfig
-from driftkit.load.read import RawTable, require_columns
+from driftkit.load.headers import require_columns
+from driftkit.load.read import RawTable
 from driftkit.load.shopify import variant_key
 
 
