@@ -73,7 +73,8 @@ def stage_snapshots(
     if not has_as_of:
         required[s.AS_OF] = headers.get(s.AS_OF, s.AS_OF)
     if not any(headers.get(m) in found for m in MEASURES):
-        required[s.ON_HAND] = headers.get(s.ON_HAND, s.ON_HAND)
+        measure = next((m for m in MEASURES if m in headers), s.ON_HAND)
+        required[measure] = headers.get(measure, measure)
     if s.AS_OF in required and required[s.AS_OF] not in found:
         raise InputError(
             f"{raw.source_file}: no snapshot time: the file has no {required[s.AS_OF]!r} "
