@@ -283,3 +283,25 @@ def test_binary_file_declared_as_text_says_what_it_is(tmp_path, content: bytes, 
         _load(tmp_path, 'snapshots = "raw/s.csv"\n' + AS_OF + "\n", {"raw/s.csv": content})
     message = str(info.value)
     assert says in message and len(message) < 400
+
+
+@pytest.mark.parametrize(
+    ("extra", "says"),
+    [
+        ('aggregate = "mean"\n', r"\[systems.s.aggregate\] is 'mean'; expected one of none, sum"),
+        ('[systems.s.wide]\nmeasure = "on_hand"\n', r"\[systems.s.wide.locations\] is None"),
+        (
+            '[systems.s.wide]\nmeasure = "stock"\nlocations = {A = "a"}\n',
+            r"\[systems.s.wide.measure\] is 'stock'",
+        ),
+        ('[systems.s.wide]\nlocation = {A = "a"}\n', r"unknown key 'systems.s.wide.location'"),
+        ("sheet = 1.5\n", r"\[systems.s.sheet\] is 1.5; expected a string or an integer"),
+    ],
+)
+def test_new_keys_are_checked(tmp_path, extra: str, says: str) -> None:
+    with pytest.raises(ConfigError, match=says):
+        _load(
+            tmp_path,
+            'snapshots = "raw/s.csv"\n' + AS_OF + "\n" + extra,
+            {"raw/s.csv": "sku,on_hand\nA,1\n"},
+        )
