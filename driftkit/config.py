@@ -255,6 +255,15 @@ def _parse_system(system_id: str, r: TableReader, root: Path) -> SystemConfig:
 
 
 def _parse_wide(r: TableReader) -> WideSheet:
+    if r.table.get("format", "csv") not in ("csv", "parquet"):
+        r.fail("wide", r.table["wide"], "no [wide] table: it applies to format csv or parquet")
+    mapped = sorted(set(r.get("columns", dict, {})) - {s.SKU, s.AS_OF})
+    if mapped:
+        r.fail(
+            f"columns.{mapped[0]}",
+            mapped[0],
+            "sku or as_of only: [wide.locations] holds quantities",
+        )
     wide = r.sub("wide")
     wide.only({"locations", "measure"})
     locations = wide.mapping("locations")

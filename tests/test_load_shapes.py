@@ -305,3 +305,20 @@ def test_new_keys_are_checked(tmp_path, extra: str, says: str) -> None:
             'snapshots = "raw/s.csv"\n' + AS_OF + "\n" + extra,
             {"raw/s.csv": "sku,on_hand\nA,1\n"},
         )
+
+
+def test_wide_refuses_other_mapped_columns_and_named_formats(tmp_path) -> None:
+    wide = '[systems.s.wide]\nlocations = {A = "a"}\n'
+    with pytest.raises(ConfigError, match=r"columns.on_hand\] is 'on_hand'; expected sku or as_of"):
+        _load(tmp_path, BINS + '[systems.s.columns]\non_hand = "Q"\n' + wide, {})
+    with pytest.raises(ConfigError, match=r"it applies to format csv or parquet"):
+        _load(tmp_path, 'format = "shopify_inventory"\n' + BINS + wide, {})
+
+
+def test_fba_format_on_a_listings_report_proposes_no_wrong_measure(tmp_path) -> None:
+    system = 'format = "amazon_fba_inventory"\nsnapshots = "raw/l.txt"\n' + AS_OF + "\n"
+    with pytest.raises(InputError) as info:
+        _load(tmp_path, system, {"raw/l.txt": LISTINGS.encode("utf-8")})
+    message = str(info.value)
+    assert "'afn-warehouse-quantity' (for on_hand)" in message
+    assert "on_hand = 'quantity'" not in message and "sku = 'seller-sku'" in message

@@ -32,7 +32,8 @@ def zip_names(path: Path) -> list[str]:
 def refuse_binary(path: Path, data: bytes, source_file: str, setting: str) -> None:
     """Raise InputError when ``data`` is a binary file rather than a text export.
 
-    UTF-16/32 text (NUL bytes in a regular pattern, or a BOM) is not refused here.
+    More than 1% NUL bytes in the first 8 KB means binary, unless they fall on every other
+    byte (UTF-16 without a BOM) or the file starts with a UTF-16/32 BOM.
     """
     head = data[:8]
     if head.startswith(b"PK\x03\x04"):
@@ -49,7 +50,7 @@ def refuse_binary(path: Path, data: bytes, source_file: str, setting: str) -> No
                 f"{source_file}: the file is not a text export: it is {what}; {fix} ({setting})"
             )
     sample = data[:8192]
-    if b"\x00" in sample and not _utf16_like(sample):
+    if sample.count(0) * 100 > len(sample) and not _utf16_like(sample):
         raise InputError(
             f"{source_file}: the file is binary ({sample.count(0)} NUL bytes in its first "
             f"{len(sample)}), not a text export; export the data as CSV and point {setting} at it"
@@ -59,4 +60,5 @@ def refuse_binary(path: Path, data: bytes, source_file: str, setting: str) -> No
 def _utf16_like(sample: bytes) -> bool:
     """NULs on every other byte (UTF-16) or three of four (UTF-32): text, not binary."""
     boms = (b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")
-    return sample.startswith(boms) or sample[1::2].count(0) > len(sample) // 4
+    zeros = max(sample[0::2].count(0), sample[1::2].count(0))
+    return sample.startswith(boms) or zeros > len(sample) // 4
