@@ -102,6 +102,7 @@ def check_bigcommerce(data: ClientData) -> None:
 
 def check_woocommerce(data: ClientData) -> None:
     assert files(data).loc["woo"].tolist() == [243, 168, 75]
+    assert any("100 short row(s)" in note for note in data.notes)  # PROVENANCE: 100 short rows
     assert data.snapshots["as_of"].iloc[0] == pd.Timestamp("2026-02-25 22:56:14.291", tz="UTC")
 
 
@@ -119,7 +120,13 @@ def check_rangsutra(data: ClientData) -> None:
     counts = files(data)
     assert counts.loc["sheet"].tolist() == [1779, 1779, 0]
     assert counts.loc["online", "rows_read"] == 951
-    assert any("1,779 rows × 12 quantity columns = 21,348 cells" in n for n in data.notes)
+    sheet_file = data.config.root / "raw" / "inventory_list 2.xlsx"
+    cells = pd.read_excel(sheet_file, engine="calamine").drop(columns="SKU").notna().sum().sum()
+    assert cells == 8471  # an independent count: the non-empty channel cells
+    assert any(
+        "1,779 rows × 12 quantity columns = 21,348 cells: 8,471 used, 12,877 empty" in n
+        for n in data.notes
+    )
     sheet = data.snapshots[data.snapshots["system"] == "sheet"]
     assert sheet["location"].nunique() == 12
     online = data.snapshots[data.snapshots["system"] == "online"]

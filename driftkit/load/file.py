@@ -10,6 +10,7 @@ of a client.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -150,7 +151,13 @@ def _finish(
     else:
         staged, headers = tabular.stage_snapshots(raw, source, has_as_of=as_of is not None)
     finished = finish_snapshots(staged, _with(ctx, headers, as_of), raw.broken)
-    return finished
+    if not len(raw.padded):
+        return finished
+    note = (
+        f"{source.id}: {len(raw.padded):,} short row(s) of {raw.source_file} (only trailing "
+        "fields missing) were padded with blanks; misaligned ones are rejected"
+    )
+    return dataclasses.replace(finished, notes=(*finished.notes, note))
 
 
 def _with(ctx: Context, headers: dict[str, str], as_of: pd.Timestamp | None = None) -> Context:
