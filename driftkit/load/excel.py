@@ -51,8 +51,9 @@ def read_workbook(path: Path, source_file: str, sheet: str | int | None, setting
         book = CalamineWorkbook.from_path(str(path))
     except Exception as exc:  # calamine raises its own error types per container format
         raise InputError(
-            f"{source_file}: not a readable workbook ({exc}); open it in Excel and save it "
-            "again as .xlsx, or export the sheet as CSV"
+            f"{source_file}: not a readable workbook ({str(exc)[:200]}); open it in Excel and "
+            "save it again as .xlsx, or export the sheet as CSV (some '.xls' exports are "
+            "really HTML or tab-separated text: then name the file .csv)"
         ) from exc
     names = list(book.sheet_names)
     chosen = _sheet_name(names, sheet, source_file, setting)
