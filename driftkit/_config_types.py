@@ -21,10 +21,13 @@ FORMATS = (
     "amazon_fba_inventory",
     "bigcommerce_products",
     "woocommerce_products",
+    "amazon_listings",
+    "magento_products",
 )
 EVENT_FORMATS = ("csv", "parquet")
 UNITS = ("each", "pack")
-DEFAULT_SENTINELS = (999999.0, 99999.0, 9999999.0)
+DEFAULT_SENTINELS = (999999.0, 99999.0, 9999999.0, 9999.0)
+AGGREGATES = ("none", "sum")
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,18 @@ class TableSource:
 
     path: str
     columns: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class WideSheet:
+    """A wide sheet: one quantity column per location or channel, melted to rows.
+
+    ``locations`` maps each quantity column's export header to the location it holds;
+    ``measure`` is what every such cell is (on_hand, available or committed).
+    """
+
+    locations: dict[str, str]
+    measure: str = "on_hand"
 
 
 @dataclass(frozen=True)
@@ -66,8 +81,12 @@ class SystemConfig:
     unit: str = "each"
     scale: float = 1.0
     sentinels: tuple[float, ...] = DEFAULT_SENTINELS
+    location_sentinels: dict[str, tuple[float, ...]] = field(default_factory=dict)
     encoding: str | None = None
     delimiter: str | None = None
+    sheet: str | int | None = None
+    wide: WideSheet | None = None
+    aggregate: str = "none"
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ Private: :mod:`driftkit.config` reads ``client.toml`` with :class:`TableReader`;
 
 from __future__ import annotations
 
+from datetime import time
 from pathlib import Path
 from typing import Any
 
@@ -81,6 +82,24 @@ class TableReader:
             return None
         check_inside(value, root, self.source, f"{self.prefix}.{key}")
         return str(value)
+
+    def clock(self, key: str, default: str) -> time:
+        """A local time of day such as ``'23:59'``."""
+        value = self.get(key, (str, time), default)
+        if isinstance(value, time):
+            return value
+        try:
+            return time.fromisoformat(value)
+        except ValueError:
+            self.fail(key, value, "a local time such as '23:59'")
+            raise  # unreachable
+
+    def numbers(self, key: str, default: tuple[float, ...]) -> tuple[float, ...]:
+        """A list of numbers (ints or floats, not booleans) as floats."""
+        value = self.get(key, list, list(default))
+        if not all(isinstance(x, int | float) and not isinstance(x, bool) for x in value):
+            self.fail(key, value, "a list of numbers")
+        return tuple(float(x) for x in value)
 
     def sub(self, key: str) -> TableReader:
         return TableReader(self.source, f"{self.prefix}.{key}".strip("."), self.table.get(key, {}))

@@ -11,11 +11,13 @@ from __future__ import annotations
 import re
 import tomllib
 import zoneinfo
-from datetime import datetime, time
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from driftkit import schema as s
 from driftkit._config_types import (
+    AGGREGATES,
     DEFAULT_SENTINELS,
     EVENT_FORMATS,
     FORMATS,
@@ -26,6 +28,7 @@ from driftkit._config_types import (
     SkuRules,
     SystemConfig,
     TableSource,
+    WideSheet,
 )
 from driftkit._toml import TableReader, check_inside
 from driftkit.errors import ConfigError
@@ -44,6 +47,7 @@ __all__ = [
     "SkuRules",
     "SystemConfig",
     "TableSource",
+    "WideSheet",
     "check_client_id",
     "check_inside",
     "load_config",
@@ -85,6 +89,10 @@ _SYSTEM_KEYS = {
     "sentinels",
     "encoding",
     "delimiter",
+    "sheet",
+    "wide",
+    "aggregate",
+    "location_sentinels",
 }
 _IMPACT_KEYS = {
     "walk_away_share",
@@ -216,7 +224,8 @@ def _parse_system(system_id: str, r: TableReader, root: Path) -> SystemConfig:
         r.fail(
             "as_of_pattern",
             pattern,
-            "a file-name pattern with strftime codes, e.g. 'export_%Y-%m-%d.csv'",
+            "a file-name pattern with strftime codes (and * wildcards, %s/%Q epoch "
+            "seconds/milliseconds), e.g. 'export_%Y-%m-%d.csv'",
         )
     return SystemConfig(
         id=system_id,
@@ -231,38 +240,46 @@ def _parse_system(system_id: str, r: TableReader, root: Path) -> SystemConfig:
         event_kinds=r.mapping("event_kinds", values={k.value for k in _event_kinds()}),
         as_of=as_of,
         as_of_pattern=pattern,
-        as_of_time=_parse_time(r, "as_of_time"),
+        as_of_time=r.clock("as_of_time", "23:59"),
         timestamp_format=r.get("timestamp_format", str),
         unit=r.choice("unit", UNITS, "each"),
         scale=r.number("scale", 1.0, low=1e-9),
-        sentinels=tuple(float(x) for x in _number_list(r, "sentinels", DEFAULT_SENTINELS)),
+        sentinels=r.numbers("sentinels", DEFAULT_SENTINELS),
+        location_sentinels={
+            k: r.sub("location_sentinels").numbers(k, ())
+            for k in r.get("location_sentinels", dict, {})
+        },
         encoding=r.get("encoding", str),
         delimiter=r.get("delimiter", str),
+        sheet=r.get("sheet", (str, int)),
+        wide=_parse_wide(r) if "wide" in r.table else None,
+        aggregate=r.choice("aggregate", AGGREGATES, "none"),
     )
+
+
+def _parse_wide(r: TableReader) -> WideSheet:
+    if r.table.get("format", "csv") not in ("csv", "parquet"):
+        r.fail("wide", r.table["wide"], "no [wide] table: it applies to format csv or parquet")
+    mapped = sorted(set(r.get("columns", dict, {})) - {s.SKU, s.AS_OF})
+    if mapped:
+        r.fail(
+            f"columns.{mapped[0]}",
+            mapped[0],
+            "sku or as_of only: [wide.locations] holds quantities",
+        )
+    wide = r.sub("wide")
+    wide.only({"locations", "measure"})
+    locations = wide.mapping("locations")
+    if not locations:
+        wide.fail("locations", None, "a table: quantity column header = location name")
+    measures = (s.ON_HAND, s.AVAILABLE, s.COMMITTED)
+    return WideSheet(locations=locations, measure=wide.choice("measure", measures, s.ON_HAND))
 
 
 def _event_kinds() -> list[Any]:
     from driftkit.schema import EventKind
 
     return list(EventKind)
-
-
-def _parse_time(r: TableReader, key: str) -> time:
-    value = r.get(key, (str, time), "23:59")
-    if isinstance(value, time):
-        return value
-    try:
-        return time.fromisoformat(value)
-    except ValueError:
-        r.fail(key, value, "a local time such as '23:59'")
-        raise  # unreachable
-
-
-def _number_list(r: TableReader, key: str, default: tuple[float, ...]) -> tuple[float, ...]:
-    value = r.get(key, list, list(default))
-    if not all(isinstance(x, int | float) and not isinstance(x, bool) for x in value):
-        r.fail(key, value, "a list of numbers")
-    return tuple(value)
 
 
 def _parse_impact(r: TableReader) -> ImpactParams:

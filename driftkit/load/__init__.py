@@ -6,7 +6,8 @@ rejects, per-file accounting) and, through :func:`ingest`, canonical Parquet buc
 ``client`` loads a whole client and ``file`` one export file; one module per source family
 (``shopify``, ``amazon`` ...) stages it, ``read``, ``rows`` and ``finish`` for what they share,
 ``reference`` for aliases, catalog and counts, ``normalize`` for SKU and location spelling,
-``ingest`` for the Parquet.
+``ingest`` for the Parquet; ``excel``, ``wide``, ``aggregate``, ``sentinels``, ``filename``,
+``columns``, ``headers`` and ``sniff`` for shapes and rules every format shares.
 """
 
 from driftkit.load.client import ClientData, load_client

@@ -13,7 +13,8 @@ import pandas as pd
 
 from driftkit import schema as s
 from driftkit.config import SystemConfig
-from driftkit.load.read import RawTable, require_columns
+from driftkit.load.headers import require_columns
+from driftkit.load.read import RawTable
 
 _COLUMNS = {
     "type": "Item Type",

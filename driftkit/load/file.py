@@ -10,10 +10,10 @@ of a client.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
@@ -21,7 +21,19 @@ import pandas as pd
 from driftkit import schema as s
 from driftkit.config import ClientConfig, SystemConfig, TableSource
 from driftkit.errors import InputError
-from driftkit.load import amazon, bigcommerce, shopify, tabular, woocommerce
+from driftkit.load import (
+    amazon,
+    amazon_listings,
+    bigcommerce,
+    excel,
+    magento,
+    shopify,
+    tabular,
+    wide,
+    woocommerce,
+)
+from driftkit.load.columns import override_headers
+from driftkit.load.filename import parse_name
 from driftkit.load.finish import finish_events, finish_snapshots
 from driftkit.load.read import RawTable, read_table
 from driftkit.load.reference import finish_aliases, finish_catalog, finish_counts, relative
@@ -37,12 +49,15 @@ STAGERS: dict[str, Stager] = {
     "amazon_fba_inventory": amazon.stage_fba_inventory,
     "bigcommerce_products": bigcommerce.stage_products,
     "woocommerce_products": woocommerce.stage_products,
+    "amazon_listings": amazon_listings.stage_listings,
+    "magento_products": magento.stage_products,
 }
 AVAILABLE_ONLY = {
     "shopify_products": "Variant Inventory Qty",
     "amazon_inventory": "quantity",
     "bigcommerce_products": "Current Stock Level",
     "woocommerce_products": "Stock",
+    "amazon_listings": "quantity",
 }
 FILES_COLUMNS = (
     "system",
@@ -83,14 +98,18 @@ def load_file(
     system = source if isinstance(source, SystemConfig) else None
     fmt = _format_of(system, table)
     setting = f"[systems.{system.id}]" if system else f"[{table}]"
-    raw = read_table(
-        path,
-        source_file=name,
-        encoding=system.encoding if system else None,
-        delimiter=system.delimiter if system else None,
-        setting=setting,
-        parquet=fmt == "parquet",
-    )
+    if excel.is_workbook(path):
+        raw = excel.read_workbook(path, name, system.sheet if system else None, setting)
+    else:
+        raw = read_table(
+            path,
+            source_file=name,
+            encoding=system.encoding if system else None,
+            delimiter=system.delimiter if system else None,
+            setting=setting,
+            parquet=fmt == "parquet",
+            pad_short=fmt == "woocommerce_products",
+        )
     ctx = Context(config, system, name, aliases, pack_sizes)
     finished = _finish(raw, table, ctx, source, path)
     return Part(table, finished, _file_row(label, table, fmt, raw, finished))
@@ -126,11 +145,19 @@ def _finish(
                 f"{raw.source_file}: a {source.format} export has no snapshot time; set "
                 f"`as_of` or `as_of_pattern` (+ `as_of_time`) in [systems.{source.id}]"
             )
-        staged, headers = STAGERS[source.format](raw, source)
+        staged, headers = STAGERS[source.format](override_headers(raw, source), source)
+    elif source.wide is not None:
+        staged, headers = wide.stage_wide(raw, source, has_as_of=as_of is not None)
     else:
         staged, headers = tabular.stage_snapshots(raw, source, has_as_of=as_of is not None)
     finished = finish_snapshots(staged, _with(ctx, headers, as_of), raw.broken)
-    return finished
+    if not len(raw.padded):
+        return finished
+    note = (
+        f"{source.id}: {len(raw.padded):,} short row(s) of {raw.source_file} (only trailing "
+        "fields missing) were padded with blanks; misaligned ones are rejected"
+    )
+    return dataclasses.replace(finished, notes=(*finished.notes, note))
 
 
 def _with(ctx: Context, headers: dict[str, str], as_of: pd.Timestamp | None = None) -> Context:
@@ -149,14 +176,18 @@ def _file_as_of(
         return None
     pattern = Path(system.as_of_pattern).name
     try:
-        stamp = datetime.strptime(path.name, pattern)
+        stamp = parse_name(path.name, pattern, system.as_of_time)
     except ValueError as exc:
         raise InputError(
-            f"{source_file}: the file name does not match as_of_pattern {pattern!r} of "
-            f"[systems.{system.id}] ({exc}); rename the file or fix the pattern"
+            f"{source_file}: as_of_pattern {pattern!r} of [systems.{system.id}]: {exc}; "
+            "use strftime codes, * and %s / %Q (epoch seconds / milliseconds)"
         ) from exc
-    if not any(code in pattern for code in ("%H", "%I", "%M")):
-        stamp = datetime.combine(stamp.date(), system.as_of_time)
+    if stamp is None:
+        raise InputError(
+            f"{source_file}: the file name {path.name!r} does not match as_of_pattern "
+            f"{pattern!r} of [systems.{system.id}]; rename the file or fix the pattern "
+            "(* matches any text, %Q a millisecond epoch, e.g. 'wc-product-export-*-%Q.csv')"
+        )
     return _localize(pd.Timestamp(stamp), config.timezone)
 
 

@@ -12,8 +12,10 @@ from __future__ import annotations
 import pandas as pd
 
 from driftkit import schema as s
+from driftkit.load.aggregate import sum_rows
 from driftkit.load.normalize import normalize_references
 from driftkit.load.rows import (
+    CELL_HEADER,
     Context,
     Finished,
     Problems,
@@ -22,9 +24,10 @@ from driftkit.load.rows import (
     partial_note,
     quantities,
     resolve_duplicates,
-    sentinel_note,
     timestamps,
 )
+from driftkit.load.sentinels import mark_sentinels
+from driftkit.load.wide import cell_note
 
 MEASURES = (s.ON_HAND, s.AVAILABLE, s.COMMITTED, "unavailable")
 DELTAS = (s.QTY_DELTA, s.COMMIT_DELTA, s.SET_QTY)
@@ -50,7 +53,8 @@ def finish_snapshots(staged: pd.DataFrame, ctx: Context, broken: pd.DataFrame) -
             out[s.AS_OF] = out[s.AS_OF].fillna(ctx.as_of)
     else:
         out[s.AS_OF] = pd.Series(ctx.as_of, index=staged.index, dtype="datetime64[us, UTC]")
-    values, soft = quantities(staged, MEASURES, ctx, problems, sentinels=ctx.system.sentinels)
+    values, soft = quantities(staged, MEASURES, ctx, problems)
+    values, soft, sentinel_notes = mark_sentinels(staged, values, soft, out[s.LOCATION], ctx)
     values = _derive_on_hand(values)
     measured = [c for c in (s.ON_HAND, s.AVAILABLE, s.COMMITTED) if c in values]
     first = next(c for c in MEASURES if c in staged)
@@ -59,14 +63,21 @@ def finish_snapshots(staged: pd.DataFrame, ctx: Context, broken: pd.DataFrame) -
     keys = [s.SKU, s.LOCATION, s.AS_OF] + ([BIN] if BIN in staged else [])
     if BIN in staged:
         table[BIN] = staged[BIN].astype("str").str.strip().fillna("")
-    resolve_duplicates(table, keys, measured, lines, problems)
+    summing = ctx.system.aggregate == "sum"
+    if not summing:
+        resolve_duplicates(table, keys, measured, lines, problems)
     accepted = problems.ok
     rejects, n_ok, n_bad = account(lines, accepted, problems, ctx, broken)
     kept = table[accepted]
     if BIN in kept:
         kept = kept.groupby(keys[:3], sort=False, as_index=False)[measured].sum(min_count=1)
+    notes = sentinel_notes + partial_note(lines, problems, ctx)
+    if summing:
+        kept, summed = sum_rows(kept, measured, ctx)
+        notes += summed
+    if CELL_HEADER in staged:
+        notes += cell_note(staged, ctx, problems)
     kept = kept.assign(**{s.SYSTEM: ctx.system.id})
-    notes = sentinel_note(ctx, soft) + partial_note(lines, problems, ctx)
     return Finished(s.conform(kept, "snapshots"), rejects, n_ok, n_bad, notes)
 
 

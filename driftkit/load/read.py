@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import codecs
 import csv
-import difflib
 import io
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +23,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from driftkit.errors import InputError
+from driftkit.load.sniff import refuse_binary
 
 DELIMITERS = {",": "comma", "\t": "tab", ";": "semicolon", "|": "pipe"}
 _BOMS = (
@@ -37,13 +37,18 @@ _BOMS = (
 
 @dataclass(frozen=True)
 class RawTable:
-    """One export file read as strings: the frame, its lines and structural rejects."""
+    """One export file read as strings: the frame, its lines and structural rejects.
+
+    ``padded`` holds the lines of short rows padded with empty trailing fields
+    (``read_table(pad_short=True)``); the format decides whether they line up.
+    """
 
     source_file: str
     format: str
     frame: pd.DataFrame
     lines: np.ndarray
     broken: pd.DataFrame = field(default_factory=pd.DataFrame)
+    padded: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
 
     @property
     def rows_read(self) -> int:
@@ -59,6 +64,7 @@ def read_table(
     delimiter: str | None = None,
     setting: str = "[systems.<id>]",
     parquet: bool = False,
+    pad_short: bool = False,
 ) -> RawTable:
     """Read a CSV/TSV or Parquet export into a :class:`RawTable`.
 
@@ -74,6 +80,9 @@ def read_table(
         The config table where ``encoding``/``delimiter`` would be set, for messages.
     parquet
         Read as Parquet (also chosen for ``.parquet``/``.pq`` files).
+    pad_short
+        Pad rows with fewer fields than the header with empty trailing fields (WooCommerce
+        leaves trailing columns out); their lines are in ``RawTable.padded``.
 
     Raises
     ------
@@ -84,13 +93,14 @@ def read_table(
     if parquet or path.suffix.lower() in (".parquet", ".pq"):
         return _read_parquet(path, source_file)
     data = path.read_bytes()
+    refuse_binary(path, data, source_file, setting)
     text = _decode(data, source_file, encoding, setting)
     if not text.strip():
         raise InputError(f"{source_file}: the file is empty; export it again with a header row")
     if "\n" not in text and "\r" in text:
         text = text.replace("\r", "\n")
     sep = _choose_delimiter(text, source_file, delimiter, setting)
-    return _parse_text(text, source_file, sep)
+    return _parse_text(text, source_file, sep, pad_short)
 
 
 def _decode(data: bytes, source_file: str, encoding: str | None, setting: str) -> str:
@@ -167,7 +177,7 @@ def _record_lines(data: bytes) -> np.ndarray:
     return lines[nonempty]
 
 
-def _parse_text(text: str, source_file: str, sep: str) -> RawTable:
+def _parse_text(text: str, source_file: str, sep: str, pad_short: bool = False) -> RawTable:
     header = next(csv.reader([_header_line(text)], delimiter=sep))
     names = _unique_names(header)
     invalid: list[int] = []
@@ -193,22 +203,28 @@ def _parse_text(text: str, source_file: str, sep: str) -> RawTable:
         invalid.append(-1)
     lines = _record_lines(data)
     if table is None or invalid or len(lines) - 1 != table.num_rows:
-        return _parse_slow(text, source_file, sep, names)
+        return _parse_slow(text, source_file, sep, names, pad_short)
     frame = table.to_pandas()
     frame.columns = names
     return RawTable(source_file, "csv", frame, lines[1:])
 
 
-def _parse_slow(text: str, source_file: str, sep: str, names: list[str]) -> RawTable:
+def _parse_slow(
+    text: str, source_file: str, sep: str, names: list[str], pad_short: bool = False
+) -> RawTable:
     """Python csv fallback for files with ragged rows: exact lines, broken rows rejected."""
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
     next(reader)
     good: list[list[str]] = []
     good_lines: list[int] = []
     broken: list[tuple[int, str, str]] = []
+    padded: list[int] = []
     start = reader.line_num + 1
     for record in reader:
         if record:
+            if len(record) < len(names) and pad_short:
+                padded.append(start)
+                record = record + [""] * (len(names) - len(record))
             if len(record) == len(names):
                 good.append(record)
                 good_lines.append(start)
@@ -219,7 +235,8 @@ def _parse_slow(text: str, source_file: str, sep: str, names: list[str]) -> RawT
         raise InputError(f"{source_file}: unbalanced quotes; check the quoting near the end")
     frame = pd.DataFrame(good, columns=names, dtype="str") if good else _empty(names)
     rejects = pd.DataFrame(broken, columns=["line", "value", "reason"])
-    return RawTable(source_file, "csv", frame, np.asarray(good_lines, dtype=np.int64), rejects)
+    lines = np.asarray(good_lines, dtype=np.int64)
+    return RawTable(source_file, "csv", frame, lines, rejects, np.asarray(padded, np.int64))
 
 
 def _ragged_reason(record: list[str], names: list[str]) -> str:
@@ -250,48 +267,3 @@ def _read_parquet(path: Path, source_file: str) -> RawTable:
         raise InputError(f"{source_file}: not a readable Parquet file ({exc})") from exc
     lines = np.arange(1, len(frame) + 1, dtype=np.int64)
     return RawTable(source_file, "parquet", frame, lines)
-
-
-def require_columns(
-    found: list[str], expected: dict[str, str], *, source_file: str, setting: str
-) -> None:
-    """Raise InputError when export headers named in ``expected`` are missing.
-
-    Parameters
-    ----------
-    found
-        The file's headers.
-    expected
-        Canonical column → expected header in the file.
-    source_file, setting
-        For the message: the file, and the config table holding the column map.
-    """
-    missing = {canon: head for canon, head in expected.items() if head not in found}
-    if not missing:
-        return
-    hints = []
-    for canon, head in missing.items():
-        close = difflib.get_close_matches(head, found, n=1, cutoff=0.5)
-        if not close:
-            close = difflib.get_close_matches(canon, [f.lower() for f in found], n=1, cutoff=0.5)
-            close = [f for f in found if f.lower() in close][:1]
-        hint = (
-            f"; did you mean {close[0]!r}? add `{canon} = {close[0]!r}` under {setting}"
-            if close
-            else ""
-        )
-        hints.append(f"{head!r} (for {canon}){hint}")
-    raise InputError(
-        f"{source_file}: missing required column(s) {', '.join(hints)}. "
-        f"Expected {sorted(set(expected.values()))}; found {found}. "
-        f"Map each export header to its canonical column under {setting}" + _delimiter_hint(found)
-    )
-
-
-def _delimiter_hint(found: list[str]) -> str:
-    if len(found) != 1:
-        return ""
-    for sep, name in DELIMITERS.items():
-        if sep in found[0]:
-            return f"; the header looks {name}-separated: set `delimiter = {sep!r}`"
-    return ""

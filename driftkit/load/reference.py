@@ -13,8 +13,9 @@ import pandas as pd
 
 from driftkit import schema as s
 from driftkit.config import ClientConfig, TableSource
+from driftkit.load.headers import require_columns
 from driftkit.load.normalize import normalize_skus
-from driftkit.load.read import RawTable, require_columns
+from driftkit.load.read import RawTable
 from driftkit.load.rows import (
     Context,
     Finished,

@@ -20,7 +20,6 @@ from driftkit.load.normalize import (
     EMPTY_QUANTITY,
     NOT_A_QUANTITY,
     NOT_STOCKED,
-    SENTINEL,
     apply_aliases,
     normalize_skus,
     parse_quantities,
@@ -28,6 +27,7 @@ from driftkit.load.normalize import (
 )
 
 _PROBLEM = (s.REASON, s.COLUMN, s.VALUE)
+CELL_HEADER = "cell_header"  # staged column: the export header of each row's quantity cell
 
 
 @dataclass(frozen=True)
@@ -70,6 +70,7 @@ class Problems:
                 if col in staged:
                     self.frame[col] = staged[col].astype("str")
         self.headers = headers
+        self.cell_header = staged.get(CELL_HEADER)
 
     @property
     def ok(self) -> pd.Series:
@@ -82,7 +83,11 @@ class Problems:
         if not new.any():
             return
         self.frame.loc[new, s.REASON] = reason[new] if isinstance(reason, pd.Series) else reason
-        self.frame.loc[new, s.COLUMN] = self.headers.get(column, column)
+        label = self.headers.get(column, column)
+        if self.cell_header is not None and label == CELL_HEADER:
+            self.frame.loc[new, s.COLUMN] = self.cell_header[new]
+        else:
+            self.frame.loc[new, s.COLUMN] = label
         self.frame.loc[new, s.VALUE] = value[new].astype("str")
 
 
@@ -160,18 +165,6 @@ def scale(
         problems.flag(pack.isna() & sku.notna(), reason, s.SKU, staged[s.SKU])
         factor = factor * pack
     return values.mul(factor, axis=0)
-
-
-def sentinel_note(ctx: Context, reasons: pd.Series) -> tuple[str, ...]:
-    """One note when sentinel values were treated as unknown."""
-    hits = reasons.str.startswith(SENTINEL, na=False)
-    if not hits.any():
-        return ()
-    values = sorted(reasons[hits].str.extract(r"sentinel (\S+)")[0].unique())
-    return (
-        f"{ctx.name}: {int(hits.sum())} value(s) in {ctx.source_file} hold always-in-stock "
-        f"sentinel(s) {', '.join(values)}; treated as unknown (configure [systems.{ctx.name}] sentinels)",
-    )
 
 
 def resolve_duplicates(

@@ -18,7 +18,9 @@ import pandas as pd
 from driftkit import schema as s
 from driftkit.config import SystemConfig
 from driftkit.load.finish import BIN
-from driftkit.load.read import RawTable, require_columns
+from driftkit.load.headers import require_columns
+from driftkit.load.read import RawTable
+from driftkit.load.rows import CELL_HEADER
 
 _SUFFIXES = (" (not editable)", " (current)")
 _INVENTORY = {
@@ -123,7 +125,13 @@ def _stage_per_location(raw: RawTable, key: pd.Series) -> tuple[pd.DataFrame, di
     locations = [c for c in frame.columns if c.strip().casefold() not in _NOT_LOCATIONS]
     parts = [
         pd.DataFrame(
-            {s.SKU: key, s.LOCATION: loc, s.AVAILABLE: frame[loc], s.LINE: raw.lines},
+            {
+                s.SKU: key,
+                s.LOCATION: loc,
+                s.AVAILABLE: frame[loc],
+                CELL_HEADER: loc,
+                s.LINE: raw.lines,
+            },
             index=frame.index,
         )
         for loc in locations
@@ -133,7 +141,7 @@ def _stage_per_location(raw: RawTable, key: pd.Series) -> tuple[pd.DataFrame, di
         if parts
         else pd.DataFrame({s.SKU: key, s.AVAILABLE: "", s.LINE: raw.lines})
     )
-    return staged, {s.SKU: "SKU", s.AVAILABLE: "<location> (Available)"}
+    return staged, {s.SKU: "SKU", s.AVAILABLE: CELL_HEADER}
 
 
 def _pick(frame: pd.DataFrame, names: tuple[str, ...]) -> str | None:

@@ -12,8 +12,10 @@ import pandas as pd
 
 from driftkit import schema as s
 from driftkit.config import SystemConfig
+from driftkit.errors import InputError
 from driftkit.load.finish import DELTAS, MEASURES
-from driftkit.load.read import RawTable, require_columns
+from driftkit.load.headers import require_columns
+from driftkit.load.read import RawTable
 
 SNAPSHOT_COLUMNS = (s.SKU, s.LOCATION, s.AS_OF, *MEASURES)
 EVENT_COLUMNS = (
@@ -71,7 +73,15 @@ def stage_snapshots(
     if not has_as_of:
         required[s.AS_OF] = headers.get(s.AS_OF, s.AS_OF)
     if not any(headers.get(m) in found for m in MEASURES):
-        required[s.ON_HAND] = headers.get(s.ON_HAND, s.ON_HAND)
+        measure = next((m for m in MEASURES if m in headers), s.ON_HAND)
+        required[measure] = headers.get(measure, measure)
+    if s.AS_OF in required and required[s.AS_OF] not in found:
+        raise InputError(
+            f"{raw.source_file}: no snapshot time: the file has no {required[s.AS_OF]!r} "
+            f"column. Map the file's time column under {setting} (as_of = 'Date'), or set "
+            f'`as_of = "2026-01-31T23:59:00"` or `as_of_pattern = "export_%Y-%m-%d.csv"` in '
+            f"[systems.{system.id}]. Found {found}"
+        )
     require_columns(found, required, source_file=raw.source_file, setting=setting)
     require_columns(found, headers, source_file=raw.source_file, setting=setting)
     return _select(raw, headers), headers
