@@ -20,7 +20,14 @@ from driftkit import schema
 from driftkit.causes.stats import stats_part
 from driftkit.config import ClientConfig
 from driftkit.drift.align import Grid, measured_values
-from driftkit.drift.compare import Comparison, _cell_stats, _vs_authority, compare
+from driftkit.drift.compare import (
+    Comparison,
+    _cell_stats,
+    _vs_authority,
+    authority_days,
+    catalog_columns,
+    compare,
+)
 from driftkit.drift.pairs import SLACK
 from driftkit.impact.pooled import DemandPart, demand_part, pools_weekdays
 from driftkit.load.client import ClientData
@@ -64,9 +71,6 @@ SUMMED = (
     "compared_cells",
     "agreeing_cells",
     "drifted_sku_locations",
-    "abs_drift_units_last_day",
-    "value_at_risk_last_day",
-    "keys_without_cost",
     "episodes",
     "open_episodes",
 )
@@ -94,6 +98,7 @@ class BucketResult:
     by_category: pd.DataFrame
     by_location: pd.DataFrame
     key_drift: pd.DataFrame
+    by_day: pd.DataFrame  # compare.authority_days: summed over parts, then headline_day
     full: dict[str, Any] = field(default_factory=dict)
     grid: Grid | None = None  # kept only in process, where the report drills into it
     matches: pd.DataFrame | None = None
@@ -127,6 +132,7 @@ def audit_part(
         by_category=comparison.by_category[[schema.CATEGORY, *GROUP_SUMS]],
         by_location=comparison.by_location[[LOCATION, *GROUP_SUMS]],
         key_drift=comparison.key_drift,
+        by_day=authority_days(grid, catalog_columns(grid.keys, data.catalog)[0]),
         grid=grid if keep else None,
     )
     if not plan.full:
