@@ -29,6 +29,21 @@ CARDS = (
 )
 
 
+def _uncompared_warning(summary: dict[str, Any]) -> str:
+    """The report's first words when nothing, or not every system, was compared (escaped)."""
+    systems: dict[str, str] = summary.get("uncompared_systems") or {}
+    if not systems and summary.get("compared_cells") != 0:
+        return ""
+    nothing = summary.get("compared_cells") == 0
+    title = "Nothing was compared" if nothing else "Not every system was compared"
+    items = "".join(
+        f"<li><b>{escape(str(s))}</b> was never compared with another system: "
+        f"{escape(str(why))}.</li>"
+        for s, why in systems.items()
+    )
+    return f'<div class="dk-warning"><p><b>{title}.</b></p><ul>{items}</ul></div>'
+
+
 # --- section sentences (story.say) ------------------------------------------------------------
 
 

@@ -27,6 +27,7 @@ from driftkit.report.sentences import (
     _fmt,
     _money_sentence,
     _since,
+    _uncompared_warning,
 )
 from driftkit.scale.combine import Audit
 from driftkit.schema import LOCATION, SKU, SYSTEM, TITLE
@@ -53,7 +54,10 @@ def answer(audit: Audit) -> HTML:
     points = [_causes_sentence(audit), _money_sentence(audit), *_fix_first(audit)]
     items = "".join(f"<li>{p}</li>" for p in points if p)
     since = _since(summary)
-    return HTML(f'<div class="dk-cards">{cards}</div>{since}<ul class="dk-answer">{items}</ul>')
+    warning = _uncompared_warning(summary)
+    return HTML(
+        f'{warning}<div class="dk-cards">{cards}</div>{since}<ul class="dk-answer">{items}</ul>'
+    )
 
 
 def headline_table(audit: Audit) -> report.TableHTML:

@@ -28,6 +28,7 @@ from driftkit.drift.compare import (
     catalog_columns,
     compare,
 )
+from driftkit.drift.coverage import Coverage, coverage_part
 from driftkit.drift.pairs import SLACK
 from driftkit.impact.pooled import DemandPart, demand_part, pools_weekdays
 from driftkit.load.client import ClientData
@@ -102,6 +103,8 @@ class BucketResult:
     full: dict[str, Any] = field(default_factory=dict)
     grid: Grid | None = None  # kept only in process, where the report drills into it
     matches: pd.DataFrame | None = None
+    coverage: Coverage | None = None  # which systems shared compared cells (never silent)
+    placed: pd.DataFrame | None = None  # drift.locations placement counts of the part
 
 
 def audit_part(
@@ -112,13 +115,15 @@ def audit_part(
     keep: bool = False,
     matches: pd.DataFrame | None = None,
     grid: Grid | None = None,
+    placed: pd.DataFrame | None = None,
 ) -> BucketResult:
     """Pass 3 over one part: align, compare and (when ``plan.full``) roll-forward,
     attribution, impact and count accuracy, with the plan's global facts.
 
     ``keep`` returns the part's grid and matched events too (in process only: a bucket's
     rows never travel back from a worker); ``matches`` and ``grid`` as for
-    :func:`profile_part`.
+    :func:`profile_part`; ``placed`` the part's placement counts
+    (:func:`driftkit.scale.plan.place_part`), carried to the combine's notes.
     """
     grid = part_grid(data, plan) if grid is None else grid
     comparison = compare(grid, plan.config, data.catalog)
@@ -134,6 +139,8 @@ def audit_part(
         key_drift=comparison.key_drift,
         by_day=authority_days(grid, catalog_columns(grid.keys, data.catalog)[0]),
         grid=grid if keep else None,
+        coverage=coverage_part(data.snapshots, grid, plan.config),
+        placed=placed,
     )
     if not plan.full:
         return result
