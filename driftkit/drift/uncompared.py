@@ -67,6 +67,7 @@ def _reason(
     files: pd.DataFrame,
     rejects: pd.DataFrame,
 ) -> str:
+    """The first reason that holds, in the order of the module docstring."""
     table = coverage.systems
     row = table.loc[system] if system in table.index else None
     others = table[(table.index != system) & (table["rows"] > 0)]
@@ -84,7 +85,8 @@ def _reason(
         return _no_common_skus(system, coverage)
     if row["shared_keys"] == 0:
         return _no_common_location(system, coverage, config.default_location)
-    return _apart(float(row["gap_hours"]), config)
+    gap_hours = dict(zip(table.index, table["gap_hours"].to_numpy(dtype=float), strict=True))
+    return _apart(gap_hours[system], config)
 
 
 def _no_rows(system: str, files: pd.DataFrame, rejects: pd.DataFrame) -> str:
