@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
+from driftkit.audit import run_audit
 from driftkit.drift.compare import authority_days, compare, headline_day
+from tests.conftest import make_client
 from tests.test_compare import catalog, config, grid
 
 NAN = np.nan
@@ -56,3 +60,21 @@ def test_parts_summed_give_the_whole_headline_day() -> None:
     for column in ("authority_cells", "abs_drift_units", "value_at_risk", "keys_without_cost"):
         summed[column] = parts[0][column] + parts[1][column]
     assert headline_day(summed) == headline_day(by_day)
+
+
+def test_an_audit_names_its_headline_day(tmp_path: Path) -> None:
+    """The shop's last export is a day older than the wms's: summary.json says which day."""
+    wms = "".join(f"A,main,2026-03-0{d}T12:00:00Z,10\n" for d in (1, 2, 3))
+    shop = "A,main,2026-03-01T12:00:00Z,10\nA,main,2026-03-02T12:00:00Z,40\n"
+    toml = '[client]\ntimezone = "UTC"\nauthority = "wms"\n'
+    for system in ("wms", "shop"):
+        toml += f'[systems.{system}]\nkind = "wms"\nsnapshots = "{system}.csv"\n'
+    header = "sku,location,as_of,on_hand\n"
+    folder = make_client(tmp_path, toml, {"wms.csv": header + wms, "shop.csv": header + shop})
+    summary = run_audit(folder).summary
+    assert summary["window_end"] == "2026-03-03" and summary["headline_day"] == "2026-03-02"
+    assert summary["abs_drift_units_last_day"] == 30.0 and summary["keys_without_cost"] == 1
+    assert (
+        "the last-day numbers are from 2026-03-02, the last day compared against the authority "
+        "(no cell was compared against it on the window's last day, 2026-03-03)"
+    ) in summary["notes"]

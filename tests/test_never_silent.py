@@ -231,3 +231,16 @@ def test_olt_inventory_and_products_compare_881_skus_without_a_location_map(
         "prod names no location in its export: 881 SKUs compared at the only location where "
         'the other systems hold them ("Once-Loved Treasures" (881))'
     )
+
+
+def test_audit_warns_on_stderr(
+    tmp_path: Path, audited: Callable[[str], tuple[Path, dict]], capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder, summary = audited("PARTIAL")
+    code = cli.main(["audit", str(folder), "--out", str(tmp_path), "--no-html", "--jobs", "1"])
+    out, err = capsys.readouterr()
+    assert code == 0 and "client: ok" in out
+    reason = summary["uncompared_systems"]["erp"]
+    assert err.splitlines() == [
+        f"driftkit: warning: client: erp was never compared with another system: {reason}"
+    ]

@@ -130,9 +130,16 @@ def _money_sentence(audit: Audit) -> str:
     s, cur = audit.summary, audit.config.currency
     return (
         f"Money at risk: {_fmt(s.get('value_at_risk_last_day'), 'money', cur)} of stock is "
-        f"misstated on the last day; phantom stockouts cost {_fmt(s.get('lost_revenue'), 'money', cur)} "
+        f"misstated on {_day(s.get('headline_day'))}; phantom stockouts cost {_fmt(s.get('lost_revenue'), 'money', cur)} "
         f"in lost revenue and {_fmt(s.get('oversell_units'), 'count')} units were oversold."
     )
+
+
+def _day(headline_day: Any) -> str:
+    """The headline day in words: the last day compared against the authority."""
+    if not headline_day:
+        return "no day (nothing was compared against the authority)"
+    return f"{escape(str(headline_day))}, the last day compared against the authority"
 
 
 def _fix_first(audit: Audit) -> list[str]:

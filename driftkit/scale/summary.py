@@ -86,10 +86,21 @@ def summarize(
     summary.update({k: _plain(v) for k, v in comparison.headline.items()})
     compared = int(comparison.headline.get("compared_cells") or 0)
     summary["uncompared_systems"] = dict(uncompared)
-    said = [*comparison_notes(uncompared, compared), *(notes or [])]
+    said = [*comparison_notes(uncompared, compared), *(notes or []), *_day_note(summary)]
     summary["notes"] = [*said, *data.notes, *grid.notes]
     summary["previous"] = _headline_of(previous)
     return summary
+
+
+def _day_note(summary: dict[str, Any]) -> list[str]:
+    """A note when the "last day" numbers are not from the window's last day."""
+    day, end = summary.get("headline_day"), summary.get("window_end")
+    if day is None or day == end:
+        return []
+    return [
+        f"the last-day numbers are from {day}, the last day compared against the authority "
+        f"(no cell was compared against it on the window's last day, {end})"
+    ]
 
 
 def assemble_summary(
