@@ -17,6 +17,7 @@ from driftkit.config import load_config
 from driftkit.load.ingest import ingest
 from driftkit.report import story
 from driftkit.scale.partition import run_partitioned
+from driftkit.scale.report import report_view
 from tests.conftest import make_client
 
 RUN_AT = datetime(2026, 4, 1, tzinfo=UTC)
@@ -244,3 +245,17 @@ def test_audit_warns_on_stderr(
     assert err.splitlines() == [
         f"driftkit: warning: client: erp was never compared with another system: {reason}"
     ]
+
+
+def test_partitioned_drilldowns_hold_the_placed_rows(
+    tmp_path: Path, audited: Callable[[str], tuple[Path, dict]]
+) -> None:
+    config = load_config(audited("UNLOCATED")[0])
+    ingest(config, out=tmp_path / "processed", buckets=2)
+    parted = run_partitioned(config, tmp_path / "processed", jobs=1, run_at=RUN_AT)
+    view = report_view(parted)
+    rows = view.data.snapshots
+    assert set(zip(rows["system"], rows["sku"], rows["location"], strict=True)) >= {
+        ("shop", "B", "Store 1"),
+        ("wms", "B", "Store 1"),
+    }
