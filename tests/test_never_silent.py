@@ -8,12 +8,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 
 from driftkit import cli
 from driftkit.audit import run_audit
 from driftkit.check import Thresholds, crossed
 from driftkit.config import load_config
+from driftkit.drift.locations import located_systems, place_unlocated
 from driftkit.load.ingest import ingest
 from driftkit.report import story
 from driftkit.scale.partition import run_partitioned
@@ -259,3 +261,24 @@ def test_partitioned_drilldowns_hold_the_placed_rows(
         ("shop", "B", "Store 1"),
         ("wms", "B", "Store 1"),
     }
+
+
+def test_skus_the_others_hold_at_the_default_location_stay_there() -> None:
+    """Hand-made: A at Store 1 only (moved), B also at main (left), C at two stores (counted)."""
+    snaps = pd.DataFrame(
+        {
+            "system": ["wms", "wms", "wms", "wms", "wms", "shop", "shop", "shop"],
+            "sku": ["A", "B", "B", "C", "C", "A", "B", "C"],
+            "location": ["S1", "main", "S1", "S1", "S2", "main", "main", "main"],
+        }
+    )
+    events = pd.DataFrame({"system": ["shop", "wms"], "sku": ["A", "A"], "location": "main"})
+    moved, moved_events, counts = place_unlocated(snaps, events, ("shop",), "main")
+    assert moved["location"].tolist()[5:] == ["S1", "main", "main"]
+    assert moved_events["location"].tolist() == ["S1", "main"]
+    assert counts.to_dict("records") == [
+        {"system": "shop", "location": "", "skus": 1},
+        {"system": "shop", "location": "S1", "skus": 1},
+    ]
+    assert snaps["location"].tolist()[5:] == ["main"] * 3  # inputs not mutated
+    assert located_systems(snaps, "main") == frozenset({"wms"})

@@ -35,7 +35,9 @@ class Coverage:
     systems
         Indexed by system: ``rows, known, skus, shared_skus, keys, shared_keys,
         compared_cells`` (counts) and ``gap_hours`` (closest snapshot of another system for
-        the same key, ``inf`` when none).
+        the same key, ``inf`` when none; measured only for systems without compared
+        cells in the part, the only ones it can explain: a system compared in any part is
+        compared).
     names
         ``system, kind, name``: the locations (``kind`` = ``location``) a system holds and
         up to :data:`SAMPLE` of its SKUs (``kind`` = ``sku``, the smallest names).
@@ -56,20 +58,21 @@ def coverage_part(snapshots: pd.DataFrame, grid: Grid, config: ClientConfig) -> 
     """
     systems = list(grid.systems)
     _, values = measured_values(snapshots, Measure(config.measure))
+    codes = _Codes.of(snapshots, systems)
+    n = len(systems)
     table = pd.DataFrame(index=pd.Index(systems, name=SYSTEM))
-    table["rows"] = snapshots.groupby(SYSTEM).size()
-    table["known"] = (
-        pd.Series(~np.isnan(values), index=snapshots.index)
-        .groupby(snapshots[SYSTEM].to_numpy())
-        .sum()
-    )
-    for name, columns in (("skus", [SKU]), ("keys", [SKU, LOCATION])):
-        held, shared = _holders(snapshots, columns)
-        table[name], table[f"shared_{name}"] = held, shared
+    table["rows"] = np.bincount(codes.system, minlength=n)
+    table["known"] = np.bincount(codes.system, weights=~np.isnan(values), minlength=n)
+    for name, item in (("skus", codes.sku), ("keys", codes.key)):
+        table[name], table[f"shared_{name}"] = _holders(item, codes.system, n)
     table["compared_cells"] = _compared_cells(grid.values)
     table = table.fillna(0).astype(np.int64)
-    table["gap_hours"] = [_gap_hours(snapshots, s) for s in systems]  # a handful of systems
-    return Coverage(table, _names(snapshots))
+    silent = table["compared_cells"].to_numpy() == 0  # the gap only explains these
+    table["gap_hours"] = [  # a handful of systems
+        _gap_hours(snapshots, s) if quiet else float("inf")
+        for s, quiet in zip(systems, silent, strict=True)
+    ]
+    return Coverage(table, _names(codes, systems))
 
 
 def coverage_from_parts(parts: list[Coverage]) -> Coverage:
@@ -83,12 +86,34 @@ def coverage_from_parts(parts: list[Coverage]) -> Coverage:
     return Coverage(table, names[(names["kind"] == "location") | (rank < SAMPLE)])
 
 
-def _holders(snapshots: pd.DataFrame, columns: list[str]) -> tuple[pd.Series, pd.Series]:
-    """Per system: distinct ``columns`` values it holds, and of those how many another holds."""
-    pairs = snapshots[[SYSTEM, *columns]].drop_duplicates()
-    holders = pairs.groupby(columns, sort=False)[SYSTEM].transform("size")
-    held = pairs.groupby(SYSTEM).size()
-    shared = (holders >= 2).groupby(pairs[SYSTEM]).sum()
+@dataclass(frozen=True)
+class _Codes:
+    """Integer codes of the snapshots' system (grid order), sku and (sku, location) key."""
+
+    system: np.ndarray
+    sku: np.ndarray
+    key: np.ndarray
+    skus: np.ndarray  # sku names by code
+    locations: np.ndarray  # location names by code
+    location: np.ndarray
+
+    @classmethod
+    def of(cls, snapshots: pd.DataFrame, systems: list[str]) -> _Codes:
+        system = pd.Index(systems).get_indexer(pd.Index(snapshots[SYSTEM]))
+        sku, skus = pd.factorize(snapshots[SKU])
+        location, locations = pd.factorize(snapshots[LOCATION])
+        key = sku.astype(np.int64) * max(len(locations), 1) + location
+        arrays = (np.asarray(skus, dtype=object), np.asarray(locations, dtype=object))
+        return cls(system.astype(np.int64), sku.astype(np.int64), key, *arrays, location)
+
+
+def _holders(item: np.ndarray, system: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per system: distinct items (SKUs or keys) it holds, and how many another also holds."""
+    pair = np.unique(item * n + system)
+    item_of, system_of = pair // n, pair % n
+    holders = np.bincount(item_of)[item_of]
+    held = np.bincount(system_of, minlength=n)
+    shared = np.bincount(system_of, weights=holders >= 2, minlength=n).astype(np.int64)
     return held, shared
 
 
@@ -113,13 +138,23 @@ def _gap_hours(snapshots: pd.DataFrame, system: str) -> float:
     return float(gaps.min() / 3_600_000_000) if gaps.notna().any() else float("inf")
 
 
-def _names(snapshots: pd.DataFrame) -> pd.DataFrame:
+def _names(codes: _Codes, systems: list[str]) -> pd.DataFrame:
     """``system, kind, name``: every location of each system and its first SKU names."""
-    locations = snapshots[[SYSTEM, LOCATION]].drop_duplicates()
-    skus = snapshots[[SYSTEM, SKU]].drop_duplicates().sort_values([SYSTEM, SKU])
-    skus = skus.groupby(SYSTEM, sort=False).head(SAMPLE)
-    frames = [
-        pd.DataFrame({"system": f[SYSTEM], "kind": kind, "name": f[column]})
-        for f, kind, column in ((locations, "location", LOCATION), (skus, "sku", SKU))
-    ]
-    return pd.concat(frames, ignore_index=True).astype("str")
+    n = len(systems)
+    located = np.unique(codes.location.astype(np.int64) * n + codes.system)
+    rank = np.argsort(np.argsort(codes.skus.astype(str), kind="stable"), kind="stable")
+    held = np.unique(codes.system * (len(codes.skus) + 1) + rank[codes.sku])
+    sku_system, sku_rank = held // (len(codes.skus) + 1), held % (len(codes.skus) + 1)
+    first = np.r_[True, sku_system[1:] != sku_system[:-1]] if len(held) else held.astype(bool)
+    start = np.maximum.accumulate(np.where(first, np.arange(len(held)), 0))
+    keep = np.arange(len(held)) - start < SAMPLE
+    by_rank = np.empty(len(rank), dtype=object)
+    by_rank[rank] = codes.skus
+    names = np.asarray(systems, dtype=object)
+    return pd.DataFrame(
+        {
+            "system": np.r_[names[located % n], names[sku_system[keep]]],
+            "kind": ["location"] * len(located) + ["sku"] * int(keep.sum()),
+            "name": np.r_[codes.locations[located // n], by_rank[sku_rank[keep]]],
+        }
+    ).astype("str")

@@ -6,8 +6,9 @@ with them and never be compared.  :func:`located_systems` finds, over the whole 
 (pass 1), the systems with at least one row at another location; the others are *unlocated*.
 :func:`place_unlocated` then moves each unlocated system's rows (snapshots and events) of a
 SKU to the one location where the located systems hold that SKU, so the SKU is compared
-there.  A SKU the located systems hold at several locations stays at the default location
-and is counted (:func:`placement_notes` says so): comparing it with the others' sum over
+there.  A SKU the located systems also hold at the default location is left as it is (it is
+compared there already).  A SKU they hold at several other locations stays at the default
+location and is counted (:func:`placement_notes` says so): comparing it with the others' sum over
 their locations is not built yet.  Location maps remain the way to pair named locations.
 """
 
@@ -56,8 +57,9 @@ def place_unlocated(
     mine = snapshots[SYSTEM].isin(unlocated)
     held = snapshots.loc[~mine, [SKU, LOCATION]].drop_duplicates()
     per_sku = held.groupby(SKU)[LOCATION].agg(["first", "size"])
+    at_default = held.loc[held[LOCATION] == default_location, SKU].unique()
+    per_sku = per_sku[~per_sku.index.isin(at_default)]  # already compared at the default
     target = per_sku.loc[per_sku["size"] == 1, "first"]
-    target = target[target != default_location]
     several = per_sku.index[per_sku["size"] > 1]
     moved = _moved(snapshots, unlocated, default_location, target)
     placed = snapshots.loc[moved, [SYSTEM, SKU]].assign(

@@ -121,10 +121,23 @@ def key_rows(plan: Plan, data: ClientData, keys: pd.DataFrame) -> ClientData:
     placing the rows of systems without locations as the audit did (``plan.place_part``)."""
     path = ingest_path(plan)
     buckets = key_buckets(path, keys[SKU])
-    tables = ("snapshots", "events", "counts")
-    read = {t: read_keys(path, t, keys, buckets, by_location=False) for t in tables}
-    placed, _ = place_part(plan, dataclasses.replace(data, **read))
-    return dataclasses.replace(placed, **{t: _of_keys(getattr(placed, t), keys) for t in tables})
+
+    def every_location(table: str) -> pd.DataFrame:
+        return read_keys(path, table, keys, buckets, by_location=False)
+
+    read = dataclasses.replace(
+        data,
+        snapshots=every_location("snapshots"),
+        events=every_location("events"),
+        counts=every_location("counts"),
+    )
+    placed, _ = place_part(plan, read)
+    return dataclasses.replace(
+        placed,
+        snapshots=_of_keys(placed.snapshots, keys),
+        events=_of_keys(placed.events, keys),
+        counts=_of_keys(placed.counts, keys),
+    )
 
 
 def _of_keys(frame: pd.DataFrame, keys: pd.DataFrame) -> pd.DataFrame:
