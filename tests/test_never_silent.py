@@ -133,9 +133,12 @@ def test_an_unknown_measure_names_the_measure_to_set(tmp_path: Path) -> None:
         "shop": "sku,location,as_of,available\nA,main,2026-03-01T12:00:00Z,5\n",
     }
     summary = _summary(_client(tmp_path, systems))
-    assert summary["uncompared_systems"]["shop"].startswith(
-        'its on_hand is unknown in every snapshot; set measure = "available"'
-    )
+    assert summary["uncompared_systems"] == {
+        "wms": "the other systems' (shop) on_hand is unknown in every snapshot; "
+        'set measure = "available" in [client] if the exports report that',
+        "shop": "its on_hand is unknown in every snapshot; "
+        'set measure = "available" in [client] if the exports report that',
+    }
 
 
 PARTIAL = {

@@ -75,12 +75,13 @@ def _reason(
         return _no_rows(system, files, rejects)
     if others.empty:
         return "it is the only system with snapshots; configure another system's snapshots"
+    measure = Measure(config.measure)
+    fix = f'set measure = "{OTHER_MEASURE[measure]}" in [client] if the exports report that'
     if row["known"] == 0:
-        measure = Measure(config.measure)
-        return (
-            f"its {measure} is unknown in every snapshot; set measure = "
-            f'"{OTHER_MEASURE[measure]}" in [client] if its export reports that'
-        )
+        return f"its {measure} is unknown in every snapshot; {fix}"
+    if not (others["known"] > 0).any():
+        names = ", ".join(others.index)
+        return f"the other systems' ({names}) {measure} is unknown in every snapshot; {fix}"
     if row["shared_skus"] == 0:
         return _no_common_skus(system, coverage)
     if row["shared_keys"] == 0:
