@@ -26,6 +26,7 @@ class Thresholds:
     max_value_at_risk: float | None = None
     max_phantom_stockouts: float | None = None
     max_findings: dict[str, int] = field(default_factory=dict)
+    allow_partial: bool = False  # accept configured systems that were never compared
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> Thresholds:
@@ -34,7 +35,8 @@ class Thresholds:
         if args.max_drift_rate is not None:
             rate = max(rate or 0.0, 1.0 - args.max_drift_rate)
         findings = dict(_cause_limit(item) for item in args.max_findings)
-        return cls(rate, args.max_value_at_risk, args.max_phantom_stockouts, findings)
+        partial = bool(getattr(args, "allow_partial", False))
+        return cls(rate, args.max_value_at_risk, args.max_phantom_stockouts, findings, partial)
 
 
 def _cause_limit(item: str) -> tuple[str, int]:
@@ -58,10 +60,26 @@ def check_client(
     return crossed(summary, thresholds)
 
 
+def uncompared(summary: dict[str, Any], *, allow_partial: bool = False) -> list[str]:
+    """One line when nothing was compared, else one per configured system never compared
+    (none with ``allow_partial``); the reasons are ``summary["uncompared_systems"]``."""
+    client = summary.get("client", "?")
+    systems: dict[str, str] = summary.get("uncompared_systems") or {}
+    if summary.get("compared_cells") == 0:
+        why = "; ".join(f"{s}: {r}" for s, r in systems.items()) or "no two systems overlap"
+        return [f"{client}: nothing was compared: {why}"]
+    if allow_partial:
+        return []
+    return [
+        f"{client}: {s} was never compared with another system: {r} (--allow-partial accepts it)"
+        for s, r in systems.items()
+    ]
+
+
 def crossed(summary: dict[str, Any], t: Thresholds) -> list[str]:
     """One line per threshold ``summary`` crosses (empty when all are met)."""
     client = summary.get("client", "?")
-    reasons = []
+    reasons = uncompared(summary, allow_partial=t.allow_partial)
     rate = summary.get("agreement_rate")
     if t.min_agreement_rate is not None and rate is not None and rate < t.min_agreement_rate:
         reasons.append(f"{client}: agreement rate {rate:.4f} is below {t.min_agreement_rate:.4f}")

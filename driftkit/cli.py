@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -102,6 +102,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     chk.add_argument(
         "--tier", choices=("A", "B", "C"), default=None, help="check one schedule tier's keys"
+    )
+    chk.add_argument(
+        "--allow-partial",
+        action="store_true",
+        help="accept configured systems never compared (exit 1 still when nothing was)",
     )
     chk.set_defaults(run=_check)
 
@@ -201,10 +206,22 @@ def _audit(args: argparse.Namespace) -> int:
     results = run_batch(dirs, options)
     for result in results:
         print(result.line(), file=sys.stdout if result.ok else sys.stderr)
+        for warning in _comparison_warnings(result.summary):
+            print(f"driftkit: warning: {result.client}: {warning}", file=sys.stderr)
     index = args.out / "index.html"
     if index.is_file():
         print(f"\nindex of reports: {index.resolve()}")
     return EXIT_OK if all(r.ok for r in results) else EXIT_FAILED
+
+
+def _comparison_warnings(summary: dict[str, Any]) -> list[str]:
+    """The audit's never-silent notes (nothing compared, systems never compared)."""
+    from driftkit.drift.uncompared import comparison_notes
+
+    if not summary or "uncompared_systems" not in summary:
+        return []
+    compared = int(summary.get("compared_cells") or 0)
+    return comparison_notes(summary["uncompared_systems"], compared)
 
 
 def _check(args: argparse.Namespace) -> int:

@@ -14,7 +14,7 @@ from hypothesis.extra import numpy as hnp
 from driftkit import schema
 from driftkit.config import ClientConfig, SystemConfig
 from driftkit.drift.align import Grid
-from driftkit.drift.compare import Comparison, compare
+from driftkit.drift.compare import Comparison, authority_days, compare
 from driftkit.schema import SystemKind
 
 NAN = np.nan
@@ -74,6 +74,7 @@ def test_headline_by_hand(example: Comparison) -> None:
         "agreeing_cells": 2,
         "agreement_rate": 0.25,
         "drifted_sku_locations": 2,
+        "headline_day": "2026-03-04",  # day 4 has cells compared against the authority
         "abs_drift_units_last_day": 3.0,
         "value_at_risk_last_day": 2.0,  # S0: 1 unit × 2; S1: 2 units, no cost
         "keys_without_cost": 1,
@@ -170,7 +171,8 @@ def test_a_single_system_compares_nothing() -> None:
     result = compare(grid([[[1.0, 2.0]]], ("wms",)), config(("wms",)), catalog())
     assert result.headline["compared_cells"] == 0
     assert result.headline["agreement_rate"] is None
-    assert result.headline["abs_drift_units_last_day"] == 0.0
+    assert result.headline["headline_day"] is None
+    assert result.headline["abs_drift_units_last_day"] is None  # unknown, never 0
     assert result.daily.empty and result.episodes.empty and result.bias.empty
     assert "drift_value" in result.daily.columns and "mean_drift" in result.episodes.columns
 
@@ -209,7 +211,7 @@ def test_identical_systems_agree_and_never_drift(base: np.ndarray) -> None:
     assert result.headline["compared_cells"] == compared
     assert result.headline["agreement_rate"] == (1.0 if compared else None)
     assert result.headline["drifted_sku_locations"] == 0
-    assert result.headline["abs_drift_units_last_day"] == 0.0
+    assert result.headline["abs_drift_units_last_day"] == (0.0 if compared else None)
     assert result.episodes.empty
     assert (result.daily["abs_drift_units"] == 0).all()
     assert (result.bias["mean_drift"].fillna(0) == 0).all()
@@ -243,8 +245,11 @@ def test_a_system_agreeing_with_the_authority_changes_no_drift_vs_authority(
     three = compare(
         grid([authority, shop, agreeing], ("wms", "shop", "erp")), config(), catalog(S0=3.0)
     )
-    for name in ("abs_drift_units_last_day", "value_at_risk_last_day", "keys_without_cost"):
-        assert three.headline[name] == two.headline[name]
+    g2 = grid([authority, shop], ("wms", "shop"))
+    g3 = grid([authority, shop, agreeing], ("wms", "shop", "erp"))
+    cost = np.array([3.0, NAN, NAN, NAN])
+    for name in ("abs_drift_units", "value_at_risk", "keys_without_cost"):
+        assert authority_days(g3, cost)[name].equals(authority_days(g2, cost)[name])
     vs_authority = three.daily[
         three.daily["counterpart"].eq("wms") & three.daily["system"].eq("shop")
     ]

@@ -25,7 +25,7 @@ import pytest
 from driftkit.audit import Audit, run_audit
 from driftkit.config import ClientConfig, load_config
 from driftkit.drift.align import Grid
-from driftkit.drift.compare import compare
+from driftkit.drift.compare import authority_days, catalog_columns, compare
 from driftkit.errors import ConfigError, InputError
 from driftkit.load.ingest import ingest
 from driftkit.scale import merge
@@ -293,6 +293,7 @@ def test_headline_and_daily_recombine_exactly(seed: int) -> None:
                 comparison.by_category,
                 comparison.by_location,
                 comparison.key_drift,
+                authority_days(sub, catalog_columns(sub.keys, catalog)[0]),
             )
         )
     headline = merge.combined_headline(results, len(days))

@@ -30,7 +30,7 @@ NO_CATEGORY = "(none)"
 class Comparison:
     """The drift metrics of one grid (DESIGN §5); column meanings in ``docs/metrics.md``."""
 
-    headline: dict[str, float | int | None]
+    headline: dict[str, float | int | str | None]
     daily: pd.DataFrame
     episodes: pd.DataFrame
     bias: pd.DataFrame
@@ -66,7 +66,7 @@ def compare(grid: Grid, config: ClientConfig, catalog: pd.DataFrame) -> Comparis
     episode_table = episodes(grid, system_pairs(grid), tolerance)
     locations = grid.keys[LOCATION].to_numpy()
     return Comparison(
-        headline=headline(grid, cells, totals, cost, episode_table),
+        headline=headline(grid, cells, authority_days(grid, cost), episode_table),
         daily=daily(grid, system_pairs(grid), cost, tolerance),
         episodes=episode_table,
         bias=bias(grid, tolerance),
@@ -125,13 +125,15 @@ def _key_totals(grid: Grid, cost: np.ndarray) -> pd.DataFrame:
 def headline(
     grid: Grid,
     cells: _CellStats,
-    totals: pd.DataFrame,
-    cost: np.ndarray,
+    by_day: pd.DataFrame,
     episode_table: pd.DataFrame,
-) -> dict[str, float | int | None]:
-    """The headline numbers of DESIGN §5 plus counts that qualify them (docs/metrics.md)."""
+) -> dict[str, float | int | str | None]:
+    """The headline numbers of DESIGN §5 plus counts that qualify them (docs/metrics.md).
+
+    The "last day" numbers are those of :func:`headline_day` over ``by_day``
+    (:func:`authority_days`).
+    """
     n_compared, n_agreeing = int(cells.compared.sum()), int(cells.agreeing.sum())
-    units_last = totals["abs_drift_units_last_day"]
     return {
         "sku_locations": len(grid.keys),
         "days": len(grid.days),
@@ -139,13 +141,73 @@ def headline(
         "agreeing_cells": n_agreeing,
         "agreement_rate": n_agreeing / n_compared if n_compared else None,
         "drifted_sku_locations": int((cells.compared & ~cells.agreeing).any(axis=1).sum()),
-        "abs_drift_units_last_day": float(units_last.sum()),
-        "value_at_risk_last_day": float(totals["value_at_risk_last_day"].sum()),
-        "keys_without_cost": int(((units_last > 0) & ~totals["cost_known"]).sum()),
+        **headline_day(by_day),
         "mean_spread": float(np.nanmean(cells.spread)) if n_compared else None,
         "max_spread": float(np.nanmax(cells.spread)) if n_compared else None,
         "episodes": len(episode_table),
         "open_episodes": int(episode_table["open"].sum()),
+    }
+
+
+def authority_days(grid: Grid, cost: np.ndarray) -> pd.DataFrame:
+    """Per day, every non-authority system against the authority, summed over keys.
+
+    Parameters
+    ----------
+    grid
+        The (part's) grid.
+    cost
+        ``unit_cost`` per key code, NaN when unknown (:func:`catalog_columns`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``day, authority_cells, abs_drift_units, value_at_risk, keys_without_cost``: cells
+        where a system and the authority are both present; Σ |d| over systems and keys;
+        Σ |d| × unit_cost (unknown cost adds 0); keys with |d| > 0 and no cost.  Summable
+        over parts.
+    """
+    _, drift = _vs_authority(grid)
+    per_key = np.nansum(np.abs(drift), axis=0)  # [key, day]: Σ over systems
+    unpriced = np.isnan(cost)[:, None]
+    return pd.DataFrame(
+        {
+            DAY: grid.days,
+            "authority_cells": (~np.isnan(drift)).sum(axis=(0, 1)).astype(np.int64),
+            "abs_drift_units": per_key.sum(axis=0),
+            "value_at_risk": np.where(unpriced, 0.0, per_key * np.nan_to_num(cost)[:, None]).sum(
+                axis=0
+            ),
+            "keys_without_cost": ((per_key > 0) & unpriced).sum(axis=0).astype(np.int64),
+        }
+    )
+
+
+def headline_day(by_day: pd.DataFrame) -> dict[str, str | float | int | None]:
+    """The "last day" headline numbers, taken on the last day with cells compared against
+    the authority (``headline_day``); all None when no day has any (unknown, never 0).
+
+    Parameters
+    ----------
+    by_day
+        :func:`authority_days`, or the sum of several parts' tables (same days).
+
+    Returns
+    -------
+    dict
+        ``headline_day`` (ISO date), ``abs_drift_units_last_day``,
+        ``value_at_risk_last_day``, ``keys_without_cost``.
+    """
+    compared = np.flatnonzero(by_day["authority_cells"].to_numpy() > 0)
+    if not len(compared):
+        names = ("abs_drift_units_last_day", "value_at_risk_last_day", "keys_without_cost")
+        return {"headline_day": None, **dict.fromkeys(names)}
+    row = by_day.iloc[compared[-1]]
+    return {
+        "headline_day": pd.Timestamp(row[DAY]).date().isoformat(),
+        "abs_drift_units_last_day": float(row["abs_drift_units"]),
+        "value_at_risk_last_day": float(row["value_at_risk"]),
+        "keys_without_cost": int(row["keys_without_cost"]),
     }
 
 

@@ -28,6 +28,21 @@ CARDS = (
 )
 
 
+def _uncompared_warning(summary: dict[str, Any]) -> str:
+    """The report's first words when nothing, or not every system, was compared (escaped)."""
+    systems: dict[str, str] = summary.get("uncompared_systems") or {}
+    if not systems and summary.get("compared_cells") != 0:
+        return ""
+    nothing = summary.get("compared_cells") == 0
+    title = "Nothing was compared" if nothing else "Not every system was compared"
+    items = "".join(
+        f"<li><b>{escape(str(s))}</b> was never compared with another system: "
+        f"{escape(str(why))}.</li>"
+        for s, why in systems.items()
+    )
+    return f'<div class="dk-warning"><p><b>{title}.</b></p><ul>{items}</ul></div>'
+
+
 # --- section sentences (story.say) ------------------------------------------------------------
 
 
@@ -114,9 +129,16 @@ def _money_sentence(audit: Audit) -> str:
     s, cur = audit.summary, audit.config.currency
     return (
         f"Money at risk: {_fmt(s.get('value_at_risk_last_day'), 'money', cur)} of stock is "
-        f"misstated on the last day; phantom stockouts cost {_fmt(s.get('lost_revenue'), 'money', cur)} "
+        f"misstated on {_day(s.get('headline_day'))}; phantom stockouts cost {_fmt(s.get('lost_revenue'), 'money', cur)} "
         f"in lost revenue and {_fmt(s.get('oversell_units'), 'count')} units were oversold."
     )
+
+
+def _day(headline_day: Any) -> str:
+    """The headline day in words: the last day compared against the authority."""
+    if not headline_day:
+        return "no day (nothing was compared against the authority)"
+    return f"{escape(str(headline_day))}, the last day compared against the authority"
 
 
 def _since(summary: dict[str, Any]) -> str:

@@ -27,6 +27,7 @@ from driftkit.report.sentences import (
     _fmt,
     _money_sentence,
     _since,
+    _uncompared_warning,
 )
 from driftkit.scale.combine import Audit
 from driftkit.schema import LOCATION, SKU, SYSTEM, TITLE
@@ -55,8 +56,9 @@ def answer(audit: Audit) -> HTML:
     points = [_causes_sentence(audit), _money_sentence(audit)]
     items = "".join(f"<li>{p}</li>" for p in points if p)
     since = _since(summary)
+    warning = _uncompared_warning(summary)
     return HTML(
-        f'{opening}<div class="dk-cards">{cards}</div>{since}<ul class="dk-answer">{items}</ul>'
+        f'{warning}{opening}<div class="dk-cards">{cards}</div>{since}<ul class="dk-answer">{items}</ul>'
     )
 
 

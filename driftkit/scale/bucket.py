@@ -19,8 +19,8 @@ from driftkit.errors import InputError
 from driftkit.load.client import ClientData
 from driftkit.load.ingest import BUCKETED, MANIFEST, read_notes, read_processed
 from driftkit.scale.part import BucketResult, audit_part, profile_part
-from driftkit.scale.plan import Plan, Profile, Scan, scan
-from driftkit.schema import AS_OF, KIND, OCCURRED_AT, RECORDED_AT, SYSTEM
+from driftkit.scale.plan import Plan, Profile, Scan, place_part, scan
+from driftkit.schema import AS_OF, KIND, LOCATION, OCCURRED_AT, RECORDED_AT, SYSTEM
 
 PROCESSED = Path("data/processed")  # where ``driftkit ingest`` writes, per client
 
@@ -40,21 +40,22 @@ def bucket_numbers(path: Path) -> tuple[int, ...]:
     return tuple(sorted(found))
 
 
-def scan_bucket(path: Path, bucket: int) -> Scan:
+def scan_bucket(path: Path, bucket: int, default_location: str | None = None) -> Scan:
     """Pass 1 over one bucket, reading only the columns :func:`~driftkit.scale.plan.scan` needs."""
-    snaps = read_columns(path, "snapshots", bucket, [SYSTEM, AS_OF])
+    snaps = read_columns(path, "snapshots", bucket, [SYSTEM, AS_OF, LOCATION])
     events = read_columns(path, "events", bucket, [SYSTEM, KIND, OCCURRED_AT, RECORDED_AT])
-    return scan(snaps, events)
+    return scan(snaps, events, default_location=default_location)
 
 
 def profile_bucket(plan: Plan, bucket: int) -> Profile:
     """Pass 2 over one bucket (:func:`~driftkit.scale.part.profile_part` of its tables)."""
-    return profile_part(plan, read_bucket(plan, bucket))
+    return profile_part(plan, place_part(plan, read_bucket(plan, bucket))[0])
 
 
 def audit_bucket(plan: Plan, bucket: int) -> BucketResult:
     """Pass 3 over one bucket (:func:`~driftkit.scale.part.audit_part` of its tables)."""
-    return audit_part(plan, read_bucket(plan, bucket), bucket=bucket)
+    data, placed = place_part(plan, read_bucket(plan, bucket))
+    return audit_part(plan, data, bucket=bucket, placed=placed)
 
 
 def read_columns(path: Path, table: str, bucket: int, columns: list[str]) -> pd.DataFrame:

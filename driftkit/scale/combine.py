@@ -23,7 +23,10 @@ from driftkit.config import ClientConfig
 from driftkit.drift.accuracy import _accuracy
 from driftkit.drift.align import Grid
 from driftkit.drift.compare import Comparison
+from driftkit.drift.coverage import coverage_from_parts
+from driftkit.drift.locations import placement_counts, placement_notes
 from driftkit.drift.measures import measure_notes
+from driftkit.drift.uncompared import uncompared_systems
 from driftkit.impact.parts import Impact, forecast_bias_parts, impact_from_parts
 from driftkit.load.client import ClientData
 from driftkit.plan.assemble import plan_fixes
@@ -149,7 +152,17 @@ def combine(
     comparison = _comparison(
         plan, grid, results, episodes.drop(columns=[EXPLAINED_BY], errors="ignore")
     )
-    summary = summarize(plan.config, client, grid, comparison, run_at=run_at, previous=previous)
+    uncompared = _uncompared(plan, results, client)
+    summary = summarize(
+        plan.config,
+        client,
+        grid,
+        comparison,
+        uncompared,
+        run_at=run_at,
+        previous=previous,
+        notes=_placement_notes(results),
+    )
     parts = {
         k: sum(r.headline[k] for r in results)
         for k in ("compared_cells", "agreeing_cells", "spread_sum")
@@ -191,6 +204,18 @@ def combine(
         grid=grid,
         data=client,
     )
+
+
+def _uncompared(plan: Plan, results: list[BucketResult], client: ClientData) -> dict[str, str]:
+    """Configured systems never compared with another, with the reason (drift.uncompared)."""
+    coverage = coverage_from_parts([r.coverage for r in results if r.coverage is not None])
+    return uncompared_systems(coverage, plan.config, client.files, client.rejects)
+
+
+def _placement_notes(results: list[BucketResult]) -> list[str]:
+    """Where the systems naming no location were compared (drift.locations)."""
+    counts = [r.placed for r in results if r.placed is not None]
+    return placement_notes(placement_counts(counts)) if counts else []
 
 
 def _kept_grid(results: list[BucketResult]) -> Grid | None:

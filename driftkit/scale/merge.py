@@ -14,14 +14,18 @@ import numpy as np
 import pandas as pd
 
 from driftkit.drift.align import Grid
+from driftkit.drift.compare import headline_day
 from driftkit.drift.pairs import COUNTERPART, system_pairs
 from driftkit.scale.part import GROUP_SUMS, SUMMED, BucketResult
 from driftkit.scale.plan import Plan
 from driftkit.schema import LOCATION, SKU, SYSTEM
 
 
-def combined_headline(results: list[BucketResult], days: int) -> dict[str, float | int | None]:
-    """``compare.headline``: counts summed, agreement and mean spread as Σ ÷ Σ."""
+def combined_headline(
+    results: list[BucketResult], days: int
+) -> dict[str, float | int | str | None]:
+    """``compare.headline``: counts summed, agreement and mean spread as Σ ÷ Σ, the "last
+    day" numbers on the combined ``headline_day``."""
     total = {k: sum(r.headline[k] for r in results) for k in (*SUMMED, "spread_sum")}
     compared, agreeing = int(total["compared_cells"]), int(total["agreeing_cells"])
     max_spread = max(r.headline["max_spread"] for r in results)
@@ -32,9 +36,7 @@ def combined_headline(results: list[BucketResult], days: int) -> dict[str, float
         "agreeing_cells": agreeing,
         "agreement_rate": agreeing / compared if compared else None,
         "drifted_sku_locations": int(total["drifted_sku_locations"]),
-        "abs_drift_units_last_day": float(total["abs_drift_units_last_day"]),
-        "value_at_risk_last_day": float(total["value_at_risk_last_day"]),
-        "keys_without_cost": int(total["keys_without_cost"]),
+        **headline_day(combined_daily([r.by_day for r in results], AUTHORITY_DAYS)),
         "mean_spread": total["spread_sum"] / compared if compared else None,
         "max_spread": float(max_spread) if compared else None,
         "episodes": int(total["episodes"]),
@@ -42,9 +44,15 @@ def combined_headline(results: list[BucketResult], days: int) -> dict[str, float
     }
 
 
-def combined_daily(frames: list[pd.DataFrame]) -> pd.DataFrame:
+DAILY_SUMS = ("skus_compared", "skus_drifted", "abs_drift_units", "drift_value")
+
+AUTHORITY_DAYS = ("authority_cells", "abs_drift_units", "value_at_risk", "keys_without_cost")
+
+
+def combined_daily(
+    frames: list[pd.DataFrame], numeric: tuple[str, ...] = DAILY_SUMS
+) -> pd.DataFrame:
     """Every bucket has one row per (day, pair) in the same order: add them up."""
-    numeric = ["skus_compared", "skus_drifted", "abs_drift_units", "drift_value"]
     summed = {c: np.sum([f[c].to_numpy() for f in frames], axis=0) for c in numeric}
     return frames[0].assign(**summed)
 

@@ -20,7 +20,15 @@ from driftkit import schema
 from driftkit.causes.stats import stats_part
 from driftkit.config import ClientConfig
 from driftkit.drift.align import Grid, measured_values
-from driftkit.drift.compare import Comparison, _cell_stats, _vs_authority, compare
+from driftkit.drift.compare import (
+    Comparison,
+    _cell_stats,
+    _vs_authority,
+    authority_days,
+    catalog_columns,
+    compare,
+)
+from driftkit.drift.coverage import Coverage, coverage_part
 from driftkit.drift.pairs import SLACK
 from driftkit.impact.pooled import DemandPart, demand_part, pools_weekdays
 from driftkit.load.client import ClientData
@@ -64,9 +72,6 @@ SUMMED = (
     "compared_cells",
     "agreeing_cells",
     "drifted_sku_locations",
-    "abs_drift_units_last_day",
-    "value_at_risk_last_day",
-    "keys_without_cost",
     "episodes",
     "open_episodes",
 )
@@ -94,9 +99,12 @@ class BucketResult:
     by_category: pd.DataFrame
     by_location: pd.DataFrame
     key_drift: pd.DataFrame
+    by_day: pd.DataFrame  # compare.authority_days: summed over parts, then headline_day
     full: dict[str, Any] = field(default_factory=dict)
     grid: Grid | None = None  # kept only in process, where the report drills into it
     matches: pd.DataFrame | None = None
+    coverage: Coverage | None = None  # which systems shared compared cells (never silent)
+    placed: pd.DataFrame | None = None  # drift.locations placement counts of the part
 
 
 def audit_part(
@@ -107,13 +115,15 @@ def audit_part(
     keep: bool = False,
     matches: pd.DataFrame | None = None,
     grid: Grid | None = None,
+    placed: pd.DataFrame | None = None,
 ) -> BucketResult:
     """Pass 3 over one part: align, compare and (when ``plan.full``) roll-forward,
     attribution, impact and count accuracy, with the plan's global facts.
 
     ``keep`` returns the part's grid and matched events too (in process only: a bucket's
     rows never travel back from a worker); ``matches`` and ``grid`` as for
-    :func:`profile_part`.
+    :func:`profile_part`; ``placed`` the part's placement counts
+    (:func:`driftkit.scale.plan.place_part`), carried to the combine's notes.
     """
     grid = part_grid(data, plan) if grid is None else grid
     comparison = compare(grid, plan.config, data.catalog)
@@ -127,7 +137,10 @@ def audit_part(
         by_category=comparison.by_category[[schema.CATEGORY, *GROUP_SUMS]],
         by_location=comparison.by_location[[LOCATION, *GROUP_SUMS]],
         key_drift=comparison.key_drift,
+        by_day=authority_days(grid, catalog_columns(grid.keys, data.catalog)[0]),
         grid=grid if keep else None,
+        coverage=coverage_part(data.snapshots, grid, plan.config),
+        placed=placed,
     )
     if not plan.full:
         return result

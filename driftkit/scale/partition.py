@@ -48,7 +48,17 @@ from driftkit.scale.cluster import mapper
 from driftkit.scale.combine import Audit, PartitionedAudit, combine
 from driftkit.scale.full import match_part
 from driftkit.scale.part import BucketResult, audit_part, profile_part
-from driftkit.scale.plan import RULES, Plan, Profile, Scan, grid_systems, part_grid, scan, window
+from driftkit.scale.plan import (
+    RULES,
+    Plan,
+    Profile,
+    Scan,
+    grid_systems,
+    part_grid,
+    place_part,
+    scan,
+    window,
+)
 from driftkit.scale.summary import previous_summary
 
 __all__ = [
@@ -86,11 +96,15 @@ def run_in_process(
         Summary, tables, and the whole client's grid, comparison, attribution (with every
         matched event) and impact.
     """
-    plan = plan_audit(data.config, [scan(data.snapshots, data.events)], start, end)
+    default = data.config.default_location
+    plan = plan_audit(
+        data.config, [scan(data.snapshots, data.events, default_location=default)], start, end
+    )
+    data, placed = place_part(plan, data)
     matches, grid = match_part(data), part_grid(data, plan)  # computed once, both passes
     if needs_profile(plan):
         plan = with_profiles(plan, [profile_part(plan, data, matches=matches, grid=grid)])
-    result = audit_part(plan, data, keep=True, matches=matches, grid=grid)
+    result = audit_part(plan, data, keep=True, matches=matches, grid=grid, placed=placed)
     run_at = run_at or datetime.now(UTC)
     combined = combine(
         plan, [result], data, run_at=run_at, previous=_previous(data.config, run_at, reports_dir)
@@ -152,7 +166,8 @@ def run_partitioned(
     path = Path(processed_path).absolute()  # workers may run in another working directory
     buckets = bucket_numbers(path)
     with mapper(engine, jobs=jobs, scheduler=scheduler) as run:
-        scans: list[Scan] = run(scan_bucket, [(path, b) for b in buckets])
+        default = config.default_location
+        scans: list[Scan] = run(scan_bucket, [(path, b, default) for b in buckets])
         plan = plan_audit(config, scans, start, end, path=path, full=full)
         if needs_profile(plan):
             plan = with_profiles(plan, run(profile_bucket, [(plan, b) for b in buckets]))
@@ -198,6 +213,7 @@ def plan_audit(
 ) -> Plan:
     """The global facts of pass 1, from every part's :class:`~driftkit.scale.plan.Scan`."""
     found = frozenset().union(*(s.systems for s in scans))
+    located = frozenset().union(*(s.located for s in scans))
     first, last = window(scans, config.timezone, _day(start), _day(end))
     spans = pd.concat([s.span for s in scans])
     return Plan(
@@ -210,6 +226,7 @@ def plan_audit(
         full=full,
         span=spans.groupby(level=0).agg({"min": "min", "max": "max"}).sort_index(),
         demand=DemandFacts(shipments=any(s.shipments for s in scans)),
+        unlocated=tuple(sorted(found - located)) if located else (),
     )
 
 

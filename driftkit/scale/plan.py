@@ -23,12 +23,14 @@ from driftkit.causes.context import (
 from driftkit.causes.stats import HandoffStats, StatsPart, export_spans
 from driftkit.config import ClientConfig
 from driftkit.drift.align import Grid, align
+from driftkit.drift.locations import located_systems, place_unlocated
 from driftkit.errors import InputError
 from driftkit.impact.demand import DaySpan
 from driftkit.impact.pooled import DemandFacts, DemandPart, has_shipments
 from driftkit.load.client import ClientData
 from driftkit.schema import (
     AS_OF,
+    LOCATION,
     SYSTEM,
 )
 
@@ -83,6 +85,7 @@ class Plan:
     span: pd.DataFrame = field(default_factory=_no_span)
     handoffs: HandoffStats = field(default_factory=HandoffStats)
     demand: DemandFacts = field(default_factory=DemandFacts)
+    unlocated: tuple[str, ...] = ()  # systems naming no location (drift.locations)
 
     @property
     def days(self) -> pd.DatetimeIndex:
@@ -99,9 +102,10 @@ class Scan:
     systems: frozenset[str]
     span: pd.DataFrame  # system → min, max applied_at
     shipments: bool
+    located: frozenset[str] = frozenset()  # systems with a row off the default location
 
 
-def scan(snaps: pd.DataFrame, events: pd.DataFrame) -> Scan:
+def scan(snaps: pd.DataFrame, events: pd.DataFrame, *, default_location: str | None = None) -> Scan:
     """Pass 1 over one part: as_of range, systems, event export spans, shipments seen.
 
     Parameters
@@ -110,13 +114,20 @@ def scan(snaps: pd.DataFrame, events: pd.DataFrame) -> Scan:
         The part's snapshots (at least ``system, as_of``).
     events
         The part's events (at least ``system, kind, occurred_at, recorded_at``).
+    default_location
+        The client's default location: systems with a snapshot elsewhere are ``located``
+        (needs ``location`` in ``snaps``); None: not looked at.
     """
+    located = frozenset[str]()
+    if default_location is not None and LOCATION in snaps:
+        located = located_systems(snaps, default_location)
     return Scan(
         first=snaps[AS_OF].min(),
         last=snaps[AS_OF].max(),
         systems=frozenset(str(s) for s in snaps[SYSTEM].unique()),
         span=export_spans(events),
         shipments=has_shipments(events),
+        located=located,
     )
 
 
@@ -159,6 +170,14 @@ def part_grid(data: ClientData, plan: Plan) -> Grid:
     for position, system in enumerate(grid.systems):  # a handful of systems, not data rows
         values[plan.systems.index(system)] = grid.values[position]
     return dataclasses.replace(grid, systems=plan.systems, values=values)
+
+
+def place_part(plan: Plan, data: ClientData) -> tuple[ClientData, pd.DataFrame]:
+    """The part with its unlocated systems' rows placed (:mod:`driftkit.drift.locations`),
+    and the placement counts (``system, location, skus``)."""
+    default = plan.config.default_location
+    snaps, events, counts = place_unlocated(data.snapshots, data.events, plan.unlocated, default)
+    return dataclasses.replace(data, snapshots=snaps, events=events), counts
 
 
 @dataclass(frozen=True)

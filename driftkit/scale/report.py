@@ -32,7 +32,7 @@ from driftkit.load.ingest import MANIFEST, sku_buckets
 from driftkit.scale.bucket import bucket_numbers, ingest_path
 from driftkit.scale.combine import Audit, PartitionedAudit
 from driftkit.scale.partition import ingested, run_partitioned
-from driftkit.scale.plan import Plan, part_grid
+from driftkit.scale.plan import Plan, part_grid, place_part
 from driftkit.schema import LOCATION, SKU
 
 
@@ -117,15 +117,34 @@ def report_view(audit: PartitionedAudit, *, keys: int = DRILLDOWNS) -> Audit:
 
 
 def key_rows(plan: Plan, data: ClientData, keys: pd.DataFrame) -> ClientData:
-    """``data`` with the snapshots, events and counts of ``keys`` (``sku, location``)."""
+    """``data`` with the snapshots, events and counts of ``keys`` (``sku, location``), after
+    placing the rows of systems without locations as the audit did (``plan.place_part``)."""
     path = ingest_path(plan)
     buckets = key_buckets(path, keys[SKU])
-    return dataclasses.replace(
+
+    def every_location(table: str) -> pd.DataFrame:
+        return read_keys(path, table, keys, buckets, by_location=False)
+
+    read = dataclasses.replace(
         data,
-        snapshots=read_keys(path, "snapshots", keys, buckets),
-        events=read_keys(path, "events", keys, buckets),
-        counts=read_keys(path, "counts", keys, buckets),
+        snapshots=every_location("snapshots"),
+        events=every_location("events"),
+        counts=every_location("counts"),
     )
+    placed, _ = place_part(plan, read)
+    return dataclasses.replace(
+        placed,
+        snapshots=_of_keys(placed.snapshots, keys),
+        events=_of_keys(placed.events, keys),
+        counts=_of_keys(placed.counts, keys),
+    )
+
+
+def _of_keys(frame: pd.DataFrame, keys: pd.DataFrame) -> pd.DataFrame:
+    """The rows of ``frame`` whose (sku, location) is one of ``keys``."""
+    wanted = pd.MultiIndex.from_frame(keys[[SKU, LOCATION]])
+    mine = pd.MultiIndex.from_frame(frame[[SKU, LOCATION]]).isin(wanted)
+    return frame[mine].reset_index(drop=True)
 
 
 def key_buckets(path: Path, skus: pd.Series) -> tuple[int, ...]:
@@ -138,8 +157,16 @@ def key_buckets(path: Path, skus: pd.Series) -> tuple[int, ...]:
     return tuple(int(b) for b in np.unique(sku_buckets(skus, count)))
 
 
-def read_keys(path: Path, table: str, keys: pd.DataFrame, buckets: tuple[int, ...]) -> pd.DataFrame:
-    """The rows of ``keys`` in one bucketed table, read file by file with a filter on sku.
+def read_keys(
+    path: Path,
+    table: str,
+    keys: pd.DataFrame,
+    buckets: tuple[int, ...],
+    *,
+    by_location: bool = True,
+) -> pd.DataFrame:
+    """The rows of ``keys`` in one bucketed table, read file by file with a filter on sku
+    (and on location too unless ``by_location`` is False: every location of those skus).
 
     Returns
     -------
@@ -157,6 +184,4 @@ def read_keys(path: Path, table: str, keys: pd.DataFrame, buckets: tuple[int, ..
     if not parts:
         return schema.empty(table)
     frame = pa.concat_tables(parts).to_pandas()
-    wanted = pd.MultiIndex.from_frame(keys[[SKU, LOCATION]])
-    mine = pd.MultiIndex.from_frame(frame[[SKU, LOCATION]]).isin(wanted)
-    return frame[mine].reset_index(drop=True)
+    return _of_keys(frame, keys) if by_location else frame

@@ -18,6 +18,7 @@ from driftkit.causes.attribute import Attribution
 from driftkit.config import ClientConfig
 from driftkit.drift.align import Grid
 from driftkit.drift.compare import Comparison
+from driftkit.drift.uncompared import comparison_notes
 from driftkit.impact.estimate import Impact
 from driftkit.load.client import ClientData
 
@@ -36,6 +37,7 @@ HEADLINE = (
     "compared_cells",
     "agreement_rate",
     "drifted_sku_locations",
+    "headline_day",
     "abs_drift_units_last_day",
     "value_at_risk_last_day",
     "phantom_stockout_sku_days",
@@ -51,11 +53,21 @@ def summarize(
     data: ClientData,
     grid: Grid,
     comparison: Comparison,
+    uncompared: dict[str, str] | None = None,
     *,
     run_at: datetime,
     previous: dict[str, Any] | None,
+    notes: list[str] | None = None,
 ) -> dict[str, Any]:
-    """The ``summary.json`` object (DESIGN §9): identity, input volume, headline numbers."""
+    """The ``summary.json`` object (DESIGN §9): identity, input volume, headline numbers.
+
+    ``uncompared`` (:func:`driftkit.drift.uncompared.uncompared_systems`): configured
+    systems never compared with another, each with its reason; written as
+    ``uncompared_systems`` and as notes (first, after "nothing was compared" when so);
+    ``notes``: more of the comparison's notes (where systems without locations were
+    compared), after those.
+    """
+    uncompared = uncompared or {}
     days = grid.days
     summary: dict[str, Any] = {
         "client": config.id,
@@ -72,9 +84,23 @@ def summarize(
         "rows_rejected": len(data.rejects),
     }
     summary.update({k: _plain(v) for k, v in comparison.headline.items()})
-    summary["notes"] = [*data.notes, *grid.notes]
+    compared = int(comparison.headline.get("compared_cells") or 0)
+    summary["uncompared_systems"] = dict(uncompared)
+    said = [*comparison_notes(uncompared, compared), *(notes or []), *_day_note(summary)]
+    summary["notes"] = [*said, *data.notes, *grid.notes]
     summary["previous"] = _headline_of(previous)
     return summary
+
+
+def _day_note(summary: dict[str, Any]) -> list[str]:
+    """A note when the "last day" numbers are not from the window's last day."""
+    day, end = summary.get("headline_day"), summary.get("window_end")
+    if day is None or day == end:
+        return []
+    return [
+        f"the last-day numbers are from {day}, the last day compared against the authority "
+        f"(no cell was compared against it on the window's last day, {end})"
+    ]
 
 
 def assemble_summary(
