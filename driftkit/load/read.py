@@ -24,6 +24,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from driftkit.errors import InputError
+from driftkit.load.lines import split_records, spans_lines
 
 DELIMITERS = {",": "comma", "\t": "tab", ";": "semicolon", "|": "pipe"}
 _BOMS = (
@@ -192,7 +193,7 @@ def _parse_text(text: str, source_file: str, sep: str) -> RawTable:
     except pa.ArrowInvalid:
         invalid.append(-1)
     lines = _record_lines(data)
-    if table is None or invalid or len(lines) - 1 != table.num_rows:
+    if table is None or invalid or len(lines) - 1 != table.num_rows or spans_lines(data):
         return _parse_slow(text, source_file, sep, names)
     frame = table.to_pandas()
     frame.columns = names
@@ -200,33 +201,15 @@ def _parse_text(text: str, source_file: str, sep: str) -> RawTable:
 
 
 def _parse_slow(text: str, source_file: str, sep: str, names: list[str]) -> RawTable:
-    """Python csv fallback for files with ragged rows: exact lines, broken rows rejected."""
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
-    next(reader)
-    good: list[list[str]] = []
-    good_lines: list[int] = []
-    broken: list[tuple[int, str, str]] = []
-    start = reader.line_num + 1
-    for record in reader:
-        if record:
-            if len(record) == len(names):
-                good.append(record)
-                good_lines.append(start)
-            else:
-                broken.append((start, sep.join(record)[:200], _ragged_reason(record, names)))
-        start = reader.line_num + 1
-    if not reader.line_num or (text.count('"') % 2 and not good and not broken):
+    """Careful fallback (:mod:`driftkit.load.lines`): exact lines, broken records rejected."""
+    records = split_records(text, sep, len(names))
+    if not records.good and not records.broken and text.count('"') % 2:
         raise InputError(f"{source_file}: unbalanced quotes; check the quoting near the end")
+    good = records.good
     frame = pd.DataFrame(good, columns=names, dtype="str") if good else _empty(names)
-    rejects = pd.DataFrame(broken, columns=["line", "value", "reason"])
-    return RawTable(source_file, "csv", frame, np.asarray(good_lines, dtype=np.int64), rejects)
-
-
-def _ragged_reason(record: list[str], names: list[str]) -> str:
-    return (
-        f"row has {len(record)} fields but the header has {len(names)} "
-        "(an unquoted delimiter or a broken quote)"
-    )
+    rejects = pd.DataFrame(records.broken, columns=["line", "value", "reason"])
+    lines = np.asarray(records.good_lines, dtype=np.int64)
+    return RawTable(source_file, "csv", frame, lines, rejects)
 
 
 def _empty(names: list[str]) -> pd.DataFrame:

@@ -1,0 +1,171 @@
+"""Every physical line accounted for: CSV records split with recovery from broken quotes.
+
+:func:`split_records` is the careful reader :mod:`driftkit.load.read` falls back to when a
+file has ragged rows or records spanning several physical lines.  A record that spans
+lines must be a well-formed quoted field (checked by re-reading it with ``strict``
+quoting); otherwise a quote opened and never closed (or closed far away) would swallow the
+lines that follow.  Such a record is rejected *on its first line only* and reading resumes
+on the next physical line, so rows read always equals the file's data lines.
+:func:`shown_value` keeps a rejected value whole, or its length and a hash when huge.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+#: A rejected value longer than this is kept as its start, its length and a SHA-256 prefix.
+MAX_VALUE_CHARS = 2000
+UNCLOSED_QUOTE = (
+    "unclosed quote: a quoted field opened on this line does not close properly "
+    "(it would swallow {n} following line(s)); the line is rejected and reading resumes "
+    "on the next line"
+)
+
+
+@dataclass(frozen=True)
+class Records:
+    """The data records of a file: good rows, their start lines and broken lines."""
+
+    good: list[list[str]]
+    good_lines: list[int]
+    broken: list[tuple[int, str, str]]
+
+
+def split_records(text: str, sep: str, width: int) -> Records:
+    """Split CSV ``text`` (header first) into records of ``width`` fields, never losing lines.
+
+    Parameters
+    ----------
+    text
+        The decoded file, header included.
+    sep
+        The delimiter.
+    width
+        The header's field count.
+
+    Returns
+    -------
+    Records
+        ``good`` rows with ``width`` fields, ``good_lines`` (1-based physical start line of
+        each, the header being line 1) and ``broken``: (line, value, reason) for records
+        that are ragged, unreadable or open a quote that never closes properly.
+    """
+    physical = _physical_lines(text)
+    out = Records([], [], [])
+    index = _first_data_line(physical)
+    while index < len(physical):
+        index = _read_from(physical, index, sep, width, out)
+    return out
+
+
+def _physical_lines(text: str) -> list[str]:
+    parts = text.split("\n")
+    lines = [part + "\n" for part in parts[:-1]]
+    return lines + [parts[-1]] if parts[-1] else lines
+
+
+def _first_data_line(physical: list[str]) -> int:
+    for index, line in enumerate(physical):
+        if line.strip("\r\n"):
+            return index + 1
+    return len(physical)
+
+
+def _read_from(physical: list[str], index: int, sep: str, width: int, out: Records) -> int:
+    """Read records from ``physical[index]`` on; return where to restart (or the end)."""
+    reader = csv.reader(_lines_from(physical, index), delimiter=sep)
+    start = index
+    try:
+        for record in reader:
+            end = index + reader.line_num
+            if record and end - start > 1 and not _well_quoted(physical[start:end], sep, width):
+                out.broken.append((start + 1, shown_value(physical[start]), _unclosed(end, start)))
+                return start + 1
+            _keep(record, start + 1, sep, width, out)
+            start = end
+    except csv.Error as exc:
+        out.broken.append((start + 1, shown_value(physical[start]), f"unreadable record ({exc})"))
+        return start + 1
+    return len(physical)
+
+
+def _lines_from(physical: list[str], index: int) -> Iterator[str]:
+    for position in range(index, len(physical)):
+        yield physical[position]
+
+
+def _well_quoted(raw: list[str], sep: str, width: int) -> bool:
+    """A multi-line record is one strictly quoted record of ``width`` fields."""
+    try:
+        records = list(
+            csv.reader(io.StringIO("".join(raw), newline=""), delimiter=sep, strict=True)
+        )
+    except csv.Error:
+        return False
+    return len(records) == 1 and len(records[0]) == width
+
+
+def _unclosed(end: int, start: int) -> str:
+    return UNCLOSED_QUOTE.format(n=end - start - 1)
+
+
+def _keep(record: list[str], line: int, sep: str, width: int, out: Records) -> None:
+    if not record:
+        return
+    if len(record) == width:
+        out.good.append(record)
+        out.good_lines.append(line)
+        return
+    reason = (
+        f"row has {len(record)} fields but the header has {width} "
+        "(an unquoted delimiter or a broken quote)"
+    )
+    out.broken.append((line, shown_value(sep.join(record)), reason))
+
+
+def shown_value(value: str) -> str:
+    """``value`` without its line end, whole; or its start, length and SHA-256 when huge.
+
+    Parameters
+    ----------
+    value
+        A raw cell or line.
+
+    Returns
+    -------
+    str
+        The value, or ``"<first 200 chars>… [N chars, sha256 <16 hex>]"`` beyond
+        :data:`MAX_VALUE_CHARS`.
+    """
+    value = value.rstrip("\r\n")
+    if len(value) <= MAX_VALUE_CHARS:
+        return value
+    digest = hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+    return f"{value[:200]}… [{len(value)} chars, sha256 {digest}]"
+
+
+def spans_lines(data: bytes) -> bool:
+    """Whether any newline of the UTF-8 ``data`` sits inside quotes (a multi-line record).
+
+    Parameters
+    ----------
+    data
+        The encoded file.
+
+    Returns
+    -------
+    bool
+        True when a record may span physical lines or a quote is left open at the end;
+        such files are read by :func:`split_records`.
+    """
+    raw = np.frombuffer(data, dtype=np.uint8)
+    quotes = np.flatnonzero(raw == ord('"'))
+    newlines = np.flatnonzero(raw == ord("\n"))
+    inside = np.searchsorted(quotes, newlines) % 2 == 1
+    return bool(inside.any() or len(quotes) % 2)
