@@ -67,7 +67,7 @@ def split_records(text: str, sep: str, width: int) -> Records:
 def _physical_lines(text: str) -> list[str]:
     parts = text.split("\n")
     lines = [part + "\n" for part in parts[:-1]]
-    return lines + [parts[-1]] if parts[-1] else lines
+    return [*lines, parts[-1]] if parts[-1] else lines
 
 
 def _first_data_line(physical: list[str]) -> int:

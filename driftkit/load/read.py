@@ -24,7 +24,8 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from driftkit.errors import InputError
-from driftkit.load.lines import split_records, spans_lines
+from driftkit.load.guard import excerpt, refuse_duplicate_headers
+from driftkit.load.lines import spans_lines, split_records
 
 DELIMITERS = {",": "comma", "\t": "tab", ";": "semicolon", "|": "pipe"}
 _BOMS = (
@@ -145,7 +146,7 @@ def _choose_delimiter(text: str, source_file: str, delimiter: str | None, settin
     if _count_outside_quotes(header, delimiter) == 0 and counts[best] > 0:
         raise InputError(
             f"{source_file}: the configured delimiter {delimiter!r} does not split the header "
-            f"({header[:80]!r}); the file looks {DELIMITERS[best]}-separated. "
+            f"({excerpt(header, limit=80)}); the file looks {DELIMITERS[best]}-separated. "
             f"Set `delimiter = {best!r}` in {setting}"
         )
     return delimiter
@@ -170,6 +171,7 @@ def _record_lines(data: bytes) -> np.ndarray:
 
 def _parse_text(text: str, source_file: str, sep: str) -> RawTable:
     header = next(csv.reader([_header_line(text)], delimiter=sep))
+    refuse_duplicate_headers(header, source_file=source_file)
     names = _unique_names(header)
     invalid: list[int] = []
     data = text.encode("utf-8")
@@ -266,7 +268,7 @@ def require_columns(
         hints.append(f"{head!r} (for {canon}){hint}")
     raise InputError(
         f"{source_file}: missing required column(s) {', '.join(hints)}. "
-        f"Expected {sorted(set(expected.values()))}; found {found}. "
+        f"Expected {sorted(set(expected.values()))}; found {excerpt(found, limit=600)}. "
         f"Map each export header to its canonical column under {setting}" + _delimiter_hint(found)
     )
 
