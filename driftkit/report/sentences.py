@@ -8,12 +8,12 @@ for the notebook (``story.answer``, ``story.say``); only the top-causes sentence
 
 from __future__ import annotations
 
-from html import escape
 from typing import Any
 
 import numpy as np
 
 from driftkit.impact.estimate import handoff_fixes
+from driftkit.report.clean import escape
 from driftkit.scale.combine import Audit
 from driftkit.schema import LOCATION, SKU
 
