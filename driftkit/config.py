@@ -129,6 +129,11 @@ def load_config(client_dir: str | Path) -> ClientConfig:
         data = tomllib.loads(source.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{source}: not valid TOML ({exc}); fix the syntax at that line") from exc
+    except RecursionError as exc:
+        raise ConfigError(
+            f"{source}: arrays or tables nested too deeply to read; client.toml needs at "
+            "most a few levels (see README)"
+        ) from exc
     return parse_config(data, root=root.resolve(), source=source)
 
 
@@ -155,8 +160,8 @@ def parse_config(data: dict[str, Any], *, root: Path, source: Path) -> ClientCon
         currency=client.get("currency", str, "USD"),
         authority=authority,
         measure=Measure(client.choice("measure", tuple(m.value for m in Measure), "on_hand")),
-        tolerance=client.number("tolerance", 0.0),
-        staleness_hours=client.number("staleness_hours", 24.0, low=1.0),
+        tolerance=client.number("tolerance", 0.0, high=1e6),
+        staleness_hours=client.number("staleness_hours", 24.0, low=1.0, high=24 * 3660),
         default_location=client.get("default_location", str, "main"),
         sku=_parse_sku(top.sub("sku"), root),
         catalog=_parse_table(top, "catalog", root, set(CATALOG.names)),
@@ -208,7 +213,7 @@ def _parse_system(system_id: str, r: TableReader, root: Path) -> SystemConfig:
             as_of = datetime.fromisoformat(as_of)
         except ValueError:
             r.fail("as_of", as_of, "an ISO timestamp such as '2026-09-30T23:59:00'")
-    pattern = r.get("as_of_pattern", str)
+    pattern = r.strftime("as_of_pattern")
     if pattern is not None and "%" not in pattern:
         r.fail(
             "as_of_pattern",
@@ -229,12 +234,12 @@ def _parse_system(system_id: str, r: TableReader, root: Path) -> SystemConfig:
         as_of=as_of,
         as_of_pattern=pattern,
         as_of_time=_parse_time(r, "as_of_time"),
-        timestamp_format=r.get("timestamp_format", str),
+        timestamp_format=r.strftime("timestamp_format"),
         unit=r.choice("unit", UNITS, "each"),
-        scale=r.number("scale", 1.0, low=1e-9),
+        scale=r.number("scale", 1.0, low=1e-9, high=1e6),
         sentinels=tuple(float(x) for x in _number_list(r, "sentinels", DEFAULT_SENTINELS)),
-        encoding=r.get("encoding", str),
-        delimiter=r.get("delimiter", str),
+        encoding=r.encoding("encoding"),
+        delimiter=r.delimiter("delimiter"),
     )
 
 

@@ -33,6 +33,7 @@ LAYERS = (
     "explorer",
     "notebook",
     "check",
+    "runs",
     "batch",
     "cli",
 )
