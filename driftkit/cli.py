@@ -38,7 +38,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except DriftkitError as exc:
         _error(exc)
-        return EXIT_FAILED
+        return EXIT_USAGE if args.run is _check else EXIT_FAILED
     except KeyboardInterrupt:
         _error("interrupted")
         return EXIT_INTERRUPTED

@@ -118,7 +118,7 @@ def tidy(client_folder: Path) -> list[Path]:
     entries = [p for p in client_folder.iterdir() if p.name.startswith(".") and "." in p.name[1:]]
     _relink_missing(client_folder, entries)
     shown = {os.readlink(p) for p in client_folder.iterdir() if p.is_symlink()}
-    removed = [p for p in entries if p.exists(follow_symlinks=False) and _leftover(p, shown)]
+    removed = [p for p in entries if os.path.lexists(p) and _leftover(p, shown)]
     for path in removed:
         if path.is_symlink() or path.is_file():
             path.unlink(missing_ok=True)
@@ -133,7 +133,7 @@ def _relink_missing(client_folder: Path, entries: list[Path]) -> None:
         date, kind = path.name[1:].split(".", 1)[0], _kind(path.name)
         final = client_folder / date
         complete = (path / "summary.json").is_file()
-        if kind in ("run", "old") and complete and not final.exists(follow_symlinks=False):
+        if kind in ("run", "old") and complete and not os.path.lexists(final):
             run = path
             if kind == "old":
                 run = path.with_name(f".{date}.run-{time.time_ns()}-recovered")
