@@ -68,7 +68,7 @@ def publish(staging: Path, final: Path) -> None:
         ``REPORTS_DIR/<client>/<date>``: replaced if it exists.
     """
     with client_lock(final.parent):
-        tidy(final.parent)
+        tidy(final.parent, keep=staging)
         run = final.with_name(f".{final.name}.run-{time.time_ns()}-{os.getpid()}")
         staging.rename(run)
         previous = _target(final)
@@ -100,13 +100,15 @@ def _point(final: Path, run: Path) -> None:
     os.replace(link, final)
 
 
-def tidy(client_folder: Path) -> list[Path]:
+def tidy(client_folder: Path, *, keep: Path | None = None) -> list[Path]:
     """Remove what interrupted runs left in ``client_folder``; call it holding the lock.
 
     Parameters
     ----------
     client_folder
         ``REPORTS_DIR/<client>``.
+    keep
+        A folder never removed (the staging folder being published).
 
     Returns
     -------
@@ -117,8 +119,9 @@ def tidy(client_folder: Path) -> list[Path]:
         return []
     entries = [p for p in client_folder.iterdir() if p.name.startswith(".") and "." in p.name[1:]]
     _relink_missing(client_folder, entries)
-    shown = {os.readlink(p) for p in client_folder.iterdir() if p.is_symlink()}
-    removed = [p for p in entries if os.path.lexists(p) and _leftover(p, shown)]
+    dates = [p for p in client_folder.iterdir() if p.is_symlink() and not p.name.startswith(".")]
+    shown = {os.readlink(p) for p in dates}
+    removed = [p for p in entries if p != keep and os.path.lexists(p) and _leftover(p, shown)]
     for path in removed:
         if path.is_symlink() or path.is_file():
             path.unlink(missing_ok=True)

@@ -21,27 +21,32 @@ import html
 import re
 from typing import Any
 
-#: Longest string shown whole in a chart or table.
+#: Longest string shown whole in a chart's data or a table.
 MAX_DISPLAY = 80
+#: Longest string kept whole elsewhere in a chart spec (titles, labels, theme).
+MAX_SPEC_TEXT = 400
+_DATA_KEYS = frozenset({"datasets", "values"})
 _KEEP = 48
 _UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 
 
-def display_text(text: str) -> str:
+def display_text(text: str, *, limit: int = MAX_DISPLAY) -> str:
     """``text`` with unsafe characters escaped and, when very long, shortened.
 
     Parameters
     ----------
     text
         A client string.
+    limit
+        Longest string kept whole.
 
     Returns
     -------
     str
         Safe for XML, SVG and HTML text (still to be HTML-escaped), at most about
-        ``MAX_DISPLAY`` characters: ``"<start>…[N chars #hash]"`` when it was longer.
+        ``limit`` characters: ``"<start>…[N chars #hash]"`` when it was longer.
     """
-    if len(text) > MAX_DISPLAY:
+    if len(text) > limit:
         digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:6]
         text = f"{_escape_unsafe(text[:_KEEP])}…[{len(text):,} chars #{digest}]"
         return text
@@ -70,13 +75,16 @@ def escape(text: str, quote: bool = True) -> str:
     return html.escape(display_text(text), quote=quote)
 
 
-def clean_spec(value: Any) -> tuple[Any, int]:
+def clean_spec(value: Any, *, limit: int = MAX_SPEC_TEXT) -> tuple[Any, int]:
     """A copy of a chart spec (or any JSON value) with every string through :func:`display_text`.
 
     Parameters
     ----------
     value
         The Vega-Lite spec: dicts, lists, strings, numbers.
+    limit
+        Longest string kept whole; strings under ``datasets`` or ``values`` (the chart's
+        data) are kept to :data:`MAX_DISPLAY`.
 
     Returns
     -------
@@ -84,13 +92,16 @@ def clean_spec(value: Any) -> tuple[Any, int]:
         ``(spec, changed)``: the cleaned copy and how many strings were changed.
     """
     if isinstance(value, str):
-        shown = display_text(value)
+        shown = display_text(value, limit=limit)
         return shown, int(shown != value)
     if isinstance(value, dict):
-        pairs = [(key, clean_spec(item)) for key, item in value.items()]
+        pairs = [
+            (key, clean_spec(item, limit=MAX_DISPLAY if key in _DATA_KEYS else limit))
+            for key, item in value.items()
+        ]
         return {k: v for k, (v, _) in pairs}, sum(n for _, (_, n) in pairs)
     if isinstance(value, list):
-        items = [clean_spec(item) for item in value]
+        items = [clean_spec(item, limit=limit) for item in value]
         return [v for v, _ in items], sum(n for _, n in items)
     return value, 0
 
