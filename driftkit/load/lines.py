@@ -2,10 +2,12 @@
 
 :func:`split_records` is the careful reader :mod:`driftkit.load.read` falls back to when a
 file has ragged rows or records spanning several physical lines.  A record that spans
-lines must be a well-formed quoted field (checked by re-reading it with ``strict``
-quoting); otherwise a quote opened and never closed (or closed far away) would swallow the
-lines that follow.  Such a record is rejected *on its first line only* and reading resumes
-on the next physical line, so rows read always equals the file's data lines.
+lines must be well quoted (re-read with ``strict`` quoting) and no line inside its quoted
+fields may split into as many fields as the header (a swallowed row would): otherwise a
+quote opened and never closed (or closed far away) would swallow the lines that follow.
+Such a record is rejected *on its first line only* and reading resumes on the next
+physical line, so rows read always equals the file's data lines.  The price: a quoted
+note whose inner line holds as many delimiters as the header is rejected, line by line.
 :func:`shown_value` keeps a rejected value whole, or its length and a hash when huge.
 """
 
@@ -14,6 +16,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -21,6 +24,7 @@ import numpy as np
 
 #: A rejected value longer than this is kept as its start, its length and a SHA-256 prefix.
 MAX_VALUE_CHARS = 2000
+_LINE_END = re.compile("\r\n|\r|\n")
 UNCLOSED_QUOTE = (
     "unclosed quote: a quoted field opened on this line does not close properly "
     "(it would swallow {n} following line(s)); the line is rejected and reading resumes "
@@ -101,14 +105,18 @@ def _lines_from(physical: list[str], index: int) -> Iterator[str]:
 
 
 def _well_quoted(raw: list[str], sep: str, width: int) -> bool:
-    """A multi-line record is one strictly quoted record of ``width`` fields."""
+    """A multi-line record is one strictly quoted record of ``width`` fields, and no line
+    inside its quoted fields reads as a whole record (a row swallowed by a stray quote)."""
     try:
         records = list(
             csv.reader(io.StringIO("".join(raw), newline=""), delimiter=sep, strict=True)
         )
     except csv.Error:
         return False
-    return len(records) == 1 and len(records[0]) == width
+    if len(records) != 1 or len(records[0]) != width:
+        return False
+    inside = [line for value in records[0] if "\n" in value for line in _LINE_END.split(value)]
+    return not any(len(fields) >= width for fields in csv.reader(inside, delimiter=sep))
 
 
 def _unclosed(end: int, start: int) -> str:

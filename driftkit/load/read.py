@@ -106,7 +106,7 @@ def _decode(data: bytes, source_file: str, encoding: str | None, setting: str) -
             ) from exc
     for bom, name in _BOMS:
         if data.startswith(bom):
-            return data.decode(name).lstrip("\ufeff")
+            return _decode_bom(data, name, source_file)
     if len(data) > 3 and data[1:200:2].count(0) > 40:
         return data.decode("utf-16-le", errors="replace")
     try:
@@ -118,6 +118,16 @@ def _decode(data: bytes, source_file: str, encoding: str | None, setting: str) -
             f"{source_file}: line {line} has bytes that are not UTF-8 "
             f"({data[exc.start : exc.start + 4]!r}); it is probably {guess} (Excel on Windows). "
             f'Set `encoding = "{guess}"` in {setting}, or re-save the file as UTF-8'
+        ) from exc
+
+
+def _decode_bom(data: bytes, name: str, source_file: str) -> str:
+    try:
+        return data.decode(name).lstrip("\ufeff")
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"{source_file}: starts with a {name} byte-order mark but byte {exc.start} is not "
+            f"{name} ({exc.reason}); the file is truncated or mixes encodings: export it again"
         ) from exc
 
 

@@ -21,7 +21,9 @@ print("rendered")
 
 
 def test_a_chart_with_control_characters_renders() -> None:
-    done = subprocess.run([sys.executable, "-c", CHILD], capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-c", CHILD], capture_output=True, text=True, timeout=300
+    )
     assert done.returncode == 0 and done.stdout.strip() == "rendered", done.stderr[-800:]
 
 
