@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pandas as pd
 
-from driftkit.report.clean import clean_spec, display_text
 from driftkit.report.table import table
 
 LONG = "SKU" + "x" * 100_000
@@ -17,12 +16,16 @@ def test_a_table_shows_a_short_form_and_says_so() -> None:
 
 
 def test_distinct_long_strings_stay_distinct() -> None:
+    from driftkit.report.clean import display_text
+
     other = LONG[:-1] + "y"
     assert display_text(LONG) != display_text(other)
     assert display_text(LONG).startswith("SKUxxx") and len(display_text(LONG)) < 90
 
 
 def test_a_chart_spec_keeps_short_data_and_titles() -> None:
+    from driftkit.report.clean import clean_spec
+
     spec = {"title": LONG, "datasets": {"d": [{"sku": LONG, "units": 1}]}, "mark": "bar"}
     cleaned, changed = clean_spec(spec)
     assert changed == 2 and len(str(cleaned)) < 1_000
