@@ -10,7 +10,7 @@ from datetime import datetime, time
 from pathlib import Path
 
 from driftkit._toml import TableReader
-from driftkit.schema import Measure, SystemKind
+from driftkit.schema import AS_OF, AVAILABLE, COMMITTED, ON_HAND, SKU, Measure, SystemKind
 
 FORMATS = (
     "csv",
@@ -58,6 +58,26 @@ class WideSheet:
 
     locations: dict[str, str]
     measure: str = "on_hand"
+
+    @classmethod
+    def parse(cls, r: TableReader) -> WideSheet:
+        """The ``[systems.X.wide]`` table of system reader ``r`` (csv or parquet only)."""
+        if r.table.get("format", "csv") not in ("csv", "parquet"):
+            r.fail("wide", r.table["wide"], "no [wide] table: it applies to format csv or parquet")
+        mapped = sorted(set(r.get("columns", dict, {})) - {SKU, AS_OF})
+        if mapped:
+            r.fail(
+                f"columns.{mapped[0]}",
+                mapped[0],
+                "sku or as_of only: [wide.locations] holds quantities",
+            )
+        wide = r.sub("wide")
+        wide.only({"locations", "measure"})
+        locations = wide.mapping("locations")
+        if not locations:
+            wide.fail("locations", None, "a table: quantity column header = location name")
+        measures = (ON_HAND, AVAILABLE, COMMITTED)
+        return cls(locations=locations, measure=wide.choice("measure", measures, ON_HAND))
 
 
 @dataclass(frozen=True)

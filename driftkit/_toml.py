@@ -6,11 +6,19 @@ Private: :mod:`driftkit.config` reads ``client.toml`` with :class:`TableReader`;
 
 from __future__ import annotations
 
+import codecs
+import re
+import reprlib
 from datetime import time
 from pathlib import Path
 from typing import Any
 
 from driftkit.errors import ConfigError
+
+_STRFTIME = set("aAwdbBmyYHIpMSfzZjUWGuV%")
+_CODES = ", %".join(sorted(_STRFTIME))
+_SHORT = reprlib.Repr()  # values shown in messages: short, never deep
+_SHORT.maxlevel, _SHORT.maxstring, _SHORT.maxother = 3, 80, 80
 
 
 class TableReader:
@@ -24,7 +32,7 @@ class TableReader:
 
     def fail(self, key: str, found: Any, allowed: str) -> None:
         dotted = f"{self.prefix}.{key}".strip(".")
-        raise ConfigError(f"{self.source}: [{dotted}] is {found!r}; expected {allowed}")
+        raise ConfigError(f"{self.source}: [{dotted}] is {_SHORT.repr(found)}; expected {allowed}")
 
     def only(self, allowed: set[str]) -> None:
         unknown = sorted(set(self.table) - allowed)
@@ -45,9 +53,7 @@ class TableReader:
             self.fail(key, value, _type_name(kind))
         return value
 
-    def number(
-        self, key: str, default: float, *, low: float = 0.0, high: float = float("inf")
-    ) -> float:
+    def number(self, key: str, default: float, *, low: float = 0.0, high: float = 1e9) -> float:
         value = float(self.get(key, (int, float), default))
         if not low <= value <= high:
             self.fail(key, value, f"a number between {low} and {high}")
@@ -100,6 +106,29 @@ class TableReader:
         if not all(isinstance(x, int | float) and not isinstance(x, bool) for x in value):
             self.fail(key, value, "a list of numbers")
         return tuple(float(x) for x in value)
+
+    def delimiter(self, key: str) -> str | None:
+        value = self.get(key, str)
+        if value is not None and (len(value) != 1 or value in '"\r\n'):
+            self.fail(key, value, "one character such as ',', ';', '|' or '\\t' (not a quote)")
+        return value
+
+    def strftime(self, key: str, extra: str = "") -> str | None:
+        """A strftime format; ``extra`` names more codes allowed for this key."""
+        value = self.get(key, str)
+        codes = re.findall(r"%(.?)", value or "")
+        if value is not None and not all(code and code in _STRFTIME | set(extra) for code in codes):
+            self.fail(key, value, f"a strftime format such as '%m/%d/%Y %H:%M' (codes %{_CODES})")
+        return value
+
+    def encoding(self, key: str) -> str | None:
+        value = self.get(key, str)
+        try:
+            if value is not None:
+                codecs.lookup(value)
+        except LookupError:
+            self.fail(key, value, "a Python codec name such as 'utf-8', 'utf-16' or 'cp1252'")
+        return value
 
     def sub(self, key: str) -> TableReader:
         return TableReader(self.source, f"{self.prefix}.{key}".strip("."), self.table.get(key, {}))

@@ -26,6 +26,7 @@ from driftkit.audit import run_audit, run_folders
 from driftkit.config import check_client_id
 from driftkit.errors import ConfigError, DriftkitError
 from driftkit.notebook import execute_notebook, export_report, read_summary
+from driftkit.runs import publish, staging_folder
 
 
 @dataclass(frozen=True)
@@ -126,7 +127,7 @@ def audit_client(client_dir: Path, options: AuditOptions) -> ClientResult:
     started = time.perf_counter()
     run_date = datetime.now(UTC).date().isoformat()
     final = options.out / client / run_date
-    staging = options.out / client / f".{run_date}.partial-{os.getpid()}"
+    staging = staging_folder(options.out / client, run_date)
     step = "prepare"
     try:
         shutil.rmtree(staging, ignore_errors=True)
@@ -176,24 +177,6 @@ def _run_partitioned(client_dir: Path, run_dir: Path, options: AuditOptions) -> 
     audit.write(run_dir)
 
 
-def publish(staging: Path, final: Path) -> None:
-    """Move a finished run folder into place; a reader never sees a half-written run.
-
-    A run of the same day is replaced: it is renamed aside first and put back if the new
-    folder cannot be moved in.
-    """
-    old = final.with_name(f".{final.name}.old-{os.getpid()}")
-    if final.exists():
-        final.rename(old)
-    try:
-        staging.rename(final)
-    except OSError:
-        if old.exists() and not final.exists():
-            old.rename(final)
-        raise
-    shutil.rmtree(old, ignore_errors=True)
-
-
 def _notebook_parameters(client_dir: Path, run_dir: Path, options: AuditOptions) -> dict[str, Any]:
     """The audit notebook's ``parameters`` cell for one client (docs/audit.md)."""
     partitioned = options.engine is not None
@@ -227,17 +210,24 @@ def _lost(client_dir: Path, exc: BaseException, *, step: str = "worker") -> Clie
 def _failure(
     client: str, step: str, exc: BaseException, staging: Path, options: AuditOptions, seconds: float
 ) -> ClientResult:
-    failed = options.out / client / "failed"
+    step, message = _describe(step, exc)
+    try:
+        notebook = _keep_failed(options.out / client / "failed", staging, exc)
+    except OSError as kept:  # an unwritable folder: that client fails, with one line
+        message += f" (the failed run could not be kept: {_one_line(str(kept))})"
+        notebook = None
+    return ClientResult(client, False, step=step, error=message, seconds=seconds, notebook=notebook)
+
+
+def _keep_failed(failed: Path, staging: Path, exc: BaseException) -> Path | None:
+    """Move the staging folder to ``failed/`` with ``error.txt``; the notebook kept, if any."""
     shutil.rmtree(failed, ignore_errors=True)
-    notebook = None
     if staging.exists():
         staging.rename(failed)
-        if (failed / "drift_audit.ipynb").is_file():
-            notebook = failed / "drift_audit.ipynb"
     failed.mkdir(parents=True, exist_ok=True)
     (failed / "error.txt").write_text("".join(traceback.format_exception(exc)), encoding="utf-8")
-    step, message = _describe(step, exc)
-    return ClientResult(client, False, step=step, error=message, seconds=seconds, notebook=notebook)
+    notebook = failed / "drift_audit.ipynb"
+    return notebook if notebook.is_file() else None
 
 
 def _describe(step: str, exc: BaseException) -> tuple[str, str]:

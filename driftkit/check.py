@@ -1,7 +1,9 @@
 """``driftkit check``: one client's audit against thresholds, for CI gates (docs/audit.md).
 
 :func:`check_client` audits without writing anything and returns one line per crossed
-threshold (:func:`crossed`); the CLI exits 1 when there is any.
+threshold (:func:`crossed`); the CLI exits 1 when there is any and 2 on an error.  A
+threshold whose number is unknown (value at risk of drifted SKU-locations without a unit
+cost, no compared cells) cannot pass: it is reported as not met.
 """
 
 from __future__ import annotations
@@ -76,10 +78,30 @@ def uncompared(summary: dict[str, Any], *, allow_partial: bool = False) -> list[
     ]
 
 
+def _unknown(summary: dict[str, Any], t: Thresholds) -> list[str]:
+    """Thresholds that cannot pass because their number is unknown (never read as 0)."""
+    lines = []
+    if t.min_agreement_rate is not None and summary.get("agreement_rate") is None:
+        lines.append("agreement rate unknown (no day where two systems report a key)")
+    unpriced = int(summary.get("keys_without_cost") or 0)
+    if t.max_value_at_risk is not None and summary.get("value_at_risk_last_day") is None:
+        lines.append("value at risk unknown")
+    elif t.max_value_at_risk is not None and unpriced:
+        known = float(summary["value_at_risk_last_day"])
+        lines.append(
+            f"value at risk unknown for {unpriced} drifted SKU-location(s) without a unit cost "
+            f"(the priced part is {known:,.2f}); add unit_cost for them in the [catalog]"
+        )
+    if t.max_phantom_stockouts is not None and summary.get("phantom_stockout_sku_days") is None:
+        lines.append("phantom stockout SKU-days unknown")
+    return lines
+
+
 def crossed(summary: dict[str, Any], t: Thresholds) -> list[str]:
     """One line per threshold ``summary`` crosses (empty when all are met)."""
     client = summary.get("client", "?")
     reasons = uncompared(summary, allow_partial=t.allow_partial)
+    reasons += [f"{client}: {line}" for line in _unknown(summary, t)]
     rate = summary.get("agreement_rate")
     if t.min_agreement_rate is not None and rate is not None and rate < t.min_agreement_rate:
         reasons.append(f"{client}: agreement rate {rate:.4f} is below {t.min_agreement_rate:.4f}")

@@ -21,7 +21,7 @@ from driftkit.errors import ConfigError, DriftkitError, InputError
 if TYPE_CHECKING:
     from driftkit.load.client import ClientData
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -38,13 +38,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except DriftkitError as exc:
         _error(exc)
-        return EXIT_FAILED
+        return EXIT_USAGE if args.run is _check else EXIT_FAILED
+    except KeyboardInterrupt:
+        _error("interrupted")
+        return EXIT_INTERRUPTED
+    except Exception as exc:  # no traceback reaches a user: one line, exit 2
+        logging.getLogger("driftkit").info("traceback", exc_info=True)
+        _error(f"{type(exc).__name__}: {exc} (unexpected; rerun with --verbose for details)")
+        return EXIT_USAGE
     return code
 
 
-def _error(exc: Exception) -> None:
-    """One line on stderr per problem (a multi-line message is joined)."""
-    print(f"driftkit: error: {' '.join(str(exc).split())}", file=sys.stderr)
+def _error(exc: Exception | str) -> None:
+    """One line on stderr per problem (a multi-line message is joined), below any progress bar."""
+    say(f"driftkit: error: {' '.join(str(exc).split())}", error=True)
+
+
+def say(line: str, *, error: bool = False) -> None:
+    """Print ``line`` on its own line: open progress bars are closed first (ending their line)."""
+    from tqdm import tqdm
+
+    for bar in list(getattr(tqdm, "_instances", ())):
+        bar.close()
+    print(line, file=sys.stderr if error else sys.stdout, flush=True)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -205,9 +221,9 @@ def _audit(args: argparse.Namespace) -> int:
     )
     results = run_batch(dirs, options)
     for result in results:
-        print(result.line(), file=sys.stdout if result.ok else sys.stderr)
+        say(result.line(), error=not result.ok)
         for warning in _comparison_warnings(result.summary):
-            print(f"driftkit: warning: {result.client}: {warning}", file=sys.stderr)
+            say(f"driftkit: warning: {result.client}: {warning}", error=True)
     index = args.out / "index.html"
     if index.is_file():
         print(f"\nindex of reports: {index.resolve()}")

@@ -15,7 +15,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from driftkit import schema as s
 from driftkit._config_types import (
     AGGREGATES,
     DEFAULT_SENTINELS,
@@ -139,6 +138,11 @@ def load_config(client_dir: str | Path) -> ClientConfig:
         data = tomllib.loads(source.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{source}: not valid TOML ({exc}); fix the syntax at that line") from exc
+    except RecursionError as exc:
+        raise ConfigError(
+            f"{source}: arrays or tables nested too deeply to read; client.toml needs at "
+            "most a few levels (see README)"
+        ) from exc
     return parse_config(data, root=root.resolve(), source=source)
 
 
@@ -165,8 +169,8 @@ def parse_config(data: dict[str, Any], *, root: Path, source: Path) -> ClientCon
         currency=client.get("currency", str, "USD"),
         authority=authority,
         measure=Measure(client.choice("measure", tuple(m.value for m in Measure), "on_hand")),
-        tolerance=client.number("tolerance", 0.0),
-        staleness_hours=client.number("staleness_hours", 24.0, low=1.0),
+        tolerance=client.number("tolerance", 0.0, high=1e6),
+        staleness_hours=client.number("staleness_hours", 24.0, low=1.0, high=24 * 3660),
         default_location=client.get("default_location", str, "main"),
         sku=_parse_sku(top.sub("sku"), root),
         catalog=_parse_table(top, "catalog", root, set(CATALOG.names)),
@@ -219,7 +223,7 @@ def _parse_system(system_id: str, r: TableReader, root: Path) -> SystemConfig:
             as_of = datetime.fromisoformat(as_of)
         except ValueError:
             r.fail("as_of", as_of, "an ISO timestamp such as '2026-09-30T23:59:00'")
-    pattern = r.get("as_of_pattern", str)
+    pattern = r.strftime("as_of_pattern", extra="sQ")
     if pattern is not None and "%" not in pattern:
         r.fail(
             "as_of_pattern",
@@ -241,39 +245,20 @@ def _parse_system(system_id: str, r: TableReader, root: Path) -> SystemConfig:
         as_of=as_of,
         as_of_pattern=pattern,
         as_of_time=r.clock("as_of_time", "23:59"),
-        timestamp_format=r.get("timestamp_format", str),
+        timestamp_format=r.strftime("timestamp_format"),
         unit=r.choice("unit", UNITS, "each"),
-        scale=r.number("scale", 1.0, low=1e-9),
+        scale=r.number("scale", 1.0, low=1e-9, high=1e6),
         sentinels=r.numbers("sentinels", DEFAULT_SENTINELS),
         location_sentinels={
             k: r.sub("location_sentinels").numbers(k, ())
             for k in r.get("location_sentinels", dict, {})
         },
-        encoding=r.get("encoding", str),
-        delimiter=r.get("delimiter", str),
+        encoding=r.encoding("encoding"),
+        delimiter=r.delimiter("delimiter"),
         sheet=r.get("sheet", (str, int)),
-        wide=_parse_wide(r) if "wide" in r.table else None,
+        wide=WideSheet.parse(r) if "wide" in r.table else None,
         aggregate=r.choice("aggregate", AGGREGATES, "none"),
     )
-
-
-def _parse_wide(r: TableReader) -> WideSheet:
-    if r.table.get("format", "csv") not in ("csv", "parquet"):
-        r.fail("wide", r.table["wide"], "no [wide] table: it applies to format csv or parquet")
-    mapped = sorted(set(r.get("columns", dict, {})) - {s.SKU, s.AS_OF})
-    if mapped:
-        r.fail(
-            f"columns.{mapped[0]}",
-            mapped[0],
-            "sku or as_of only: [wide.locations] holds quantities",
-        )
-    wide = r.sub("wide")
-    wide.only({"locations", "measure"})
-    locations = wide.mapping("locations")
-    if not locations:
-        wide.fail("locations", None, "a table: quantity column header = location name")
-    measures = (s.ON_HAND, s.AVAILABLE, s.COMMITTED)
-    return WideSheet(locations=locations, measure=wide.choice("measure", measures, s.ON_HAND))
 
 
 def _event_kinds() -> list[Any]:

@@ -34,6 +34,7 @@ LAYERS = (
     "explorer",
     "notebook",
     "check",
+    "runs",
     "batch",
     "cli",
 )

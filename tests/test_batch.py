@@ -212,7 +212,8 @@ def test_a_run_failing_midway_leaves_the_previous_run(
     assert [p.name for p in run_folders(options.out / "small")] == [good.run_dir.name]
     failed = options.out / "small" / "failed"
     assert (failed / "summary.json").is_file() and (failed / "error.txt").is_file()
-    assert sorted(p.name for p in (options.out / "small").iterdir()) == sorted(["failed", _today()])
+    shown = [p.name for p in (options.out / "small").iterdir() if not p.name.startswith(".")]
+    assert sorted(shown) == sorted(["failed", _today()])
 
 
 def test_a_first_run_failing_midway_leaves_nothing_that_looks_complete(
@@ -239,7 +240,7 @@ def test_publish_puts_the_old_run_back_when_the_move_fails(tmp_path: Path) -> No
     with pytest.raises(OSError):
         publish(tmp_path / "c" / ".2026-10-01.partial-1", final)  # staging does not exist
     assert (final / "summary.json").is_file()
-    assert sorted(p.name for p in final.parent.iterdir()) == ["2026-10-01"]
+    assert sorted(p.name for p in final.parent.iterdir()) == [".lock", "2026-10-01"]
 
 
 def test_a_killed_audit_leaves_no_run_folder(small: Path, tmp_path: Path) -> None:

@@ -46,7 +46,7 @@ def test_audit_without_html(
     code, out, err = _run(capsys, "audit", str(small), "--out", str(out_dir), "--no-html")
     assert code == 0, err
     assert out.startswith("small: ok in ") and "index of reports" in out
-    runs = list((out_dir / "small").iterdir())
+    runs = [p for p in (out_dir / "small").iterdir() if not p.name.startswith(".")]
     assert len(runs) == 1 and (runs[0] / "summary.json").is_file()
     assert not (runs[0] / "drift_audit.html").exists()
     summary = json.loads((runs[0] / "summary.json").read_text(encoding="utf-8"))

@@ -19,6 +19,7 @@ from driftkit import schema as s
 from driftkit.config import ClientConfig, SystemConfig, TableSource, load_config
 from driftkit.errors import InputError
 from driftkit.load.file import AVAILABLE_ONLY, FILES_COLUMNS, Part, load_file
+from driftkit.load.guard import inside_folder
 from driftkit.load.reference import empty_aliases, relative
 
 __all__ = ["FILES_COLUMNS", "ClientData", "load_client"]
@@ -123,7 +124,7 @@ def _match(config: ClientConfig, pattern: str, key: str) -> list[Path]:
             f"{config.source}: {key} = {pattern!r} matches no file in {config.root}; "
             "check the path (relative to the client folder) and the glob"
         )
-    return paths
+    return inside_folder(paths, config.root, source=config.source, key=key)
 
 
 def _combine(config: ClientConfig, parts: list[Part]) -> ClientData:

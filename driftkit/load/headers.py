@@ -14,6 +14,7 @@ import difflib
 
 from driftkit import schema as s
 from driftkit.errors import InputError
+from driftkit.load.guard import excerpt
 from driftkit.load.read import DELIMITERS
 
 _MEANINGS = {
@@ -76,7 +77,7 @@ def require_columns(
         hints.append(f"{head!r} (for {canon}){hint}")
     raise InputError(
         f"{source_file}: header(s) not found: {'; '.join(hints)}. "
-        f"The file has {len(found)} headers, found {found}. Map each export header to its canonical column under {setting}"
+        f"The file has {len(found)} headers, found {excerpt(found, limit=600)}. Map each export header to its canonical column under {setting}"
         + _delimiter_hint(found)
     )
 

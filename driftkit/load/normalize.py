@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from driftkit.config import SkuRules
+from driftkit.load.values import screen_quantities, within_years
 
 EMPTY_QUANTITY = "empty quantity = unknown (untracked), not 0"
 NOT_STOCKED = "not stocked at this location"
@@ -177,7 +178,10 @@ def parse_quantities(
     if slow.any():
         garbage = bad[bad.notna()]
         reasons[garbage.index] = garbage
-    return _apply_sentinels(number.astype("float64"), reasons, sentinels)
+    number, reasons = screen_quantities(
+        text, number.astype("float64"), reasons, label=NOT_A_QUANTITY
+    )
+    return _apply_sentinels(number, reasons, sentinels)
 
 
 def _parse_messy(text: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -237,7 +241,7 @@ def parse_timestamps(
         ``UNPARSEABLE_TIME`` reason for non-empty cells that could not be read.
     """
     if pd.api.types.is_datetime64_any_dtype(values):
-        stamps = _to_utc(values, timezone)
+        stamps = _to_utc(values.where(within_years(values)), timezone)
         return stamps, pd.Series(pd.NA, index=values.index, dtype="str")
     text = _as_text(values).str.strip()
     filled = text.notna() & (text.str.len() > 0)
@@ -246,13 +250,13 @@ def parse_timestamps(
     out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[us, UTC]")
     if aware.any():
         parsed = pd.to_datetime(text[aware], format=fmt or "ISO8601", utc=True, errors="coerce")
-        out[aware] = parsed.astype("datetime64[us, UTC]")
+        out[aware] = parsed.where(within_years(parsed)).astype("datetime64[us, UTC]")
     naive = filled & ~aware
     if naive.any():
         out[naive] = _parse_naive(text[naive], timezone, fmt)
     failed = filled & out.isna()
     reasons = pd.Series(pd.NA, index=values.index, dtype="str")
-    reasons[failed] = UNPARSEABLE_TIME + " (expected ISO 8601, MM/DD/YYYY or YYYY-MM-DD)"
+    reasons[failed] = UNPARSEABLE_TIME + " (expected ISO 8601, MM/DD/YYYY or YYYY-MM-DD, 1900-2200)"
     return out, reasons
 
 
@@ -268,7 +272,7 @@ def _parse_naive(text: pd.Series, timezone: str, fmt: str | None) -> pd.Series:
         if isinstance(parsed.dtype, pd.DatetimeTZDtype):
             parsed = parsed.dt.tz_convert(timezone).dt.tz_localize(None)
         local[todo] = parsed.astype("datetime64[us]")
-    return _to_utc(local, timezone)
+    return _to_utc(local.where(within_years(local)), timezone)
 
 
 def _to_utc(stamps: pd.Series, timezone: str) -> pd.Series:

@@ -23,6 +23,8 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from driftkit.errors import InputError
+from driftkit.load.guard import excerpt, refuse_duplicate_headers
+from driftkit.load.lines import spans_lines, split_records
 from driftkit.load.sniff import refuse_binary
 
 DELIMITERS = {",": "comma", "\t": "tab", ";": "semicolon", "|": "pipe"}
@@ -114,7 +116,7 @@ def _decode(data: bytes, source_file: str, encoding: str | None, setting: str) -
             ) from exc
     for bom, name in _BOMS:
         if data.startswith(bom):
-            return data.decode(name).lstrip("\ufeff")
+            return _decode_bom(data, name, source_file)
     if len(data) > 3 and data[1:200:2].count(0) > 40:
         return data.decode("utf-16-le", errors="replace")
     try:
@@ -126,6 +128,16 @@ def _decode(data: bytes, source_file: str, encoding: str | None, setting: str) -
             f"{source_file}: line {line} has bytes that are not UTF-8 "
             f"({data[exc.start : exc.start + 4]!r}); it is probably {guess} (Excel on Windows). "
             f'Set `encoding = "{guess}"` in {setting}, or re-save the file as UTF-8'
+        ) from exc
+
+
+def _decode_bom(data: bytes, name: str, source_file: str) -> str:
+    try:
+        return data.decode(name).lstrip("\ufeff")
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"{source_file}: starts with a {name} byte-order mark but byte {exc.start} is not "
+            f"{name} ({exc.reason}); the file is truncated or mixes encodings: export it again"
         ) from exc
 
 
@@ -154,7 +166,7 @@ def _choose_delimiter(text: str, source_file: str, delimiter: str | None, settin
     if _count_outside_quotes(header, delimiter) == 0 and counts[best] > 0:
         raise InputError(
             f"{source_file}: the configured delimiter {delimiter!r} does not split the header "
-            f"({header[:80]!r}); the file looks {DELIMITERS[best]}-separated. "
+            f"({excerpt(header, limit=80)}); the file looks {DELIMITERS[best]}-separated. "
             f"Set `delimiter = {best!r}` in {setting}"
         )
     return delimiter
@@ -179,6 +191,7 @@ def _record_lines(data: bytes) -> np.ndarray:
 
 def _parse_text(text: str, source_file: str, sep: str, pad_short: bool = False) -> RawTable:
     header = next(csv.reader([_header_line(text)], delimiter=sep))
+    refuse_duplicate_headers(header, source_file=source_file)
     names = _unique_names(header)
     invalid: list[int] = []
     data = text.encode("utf-8")
@@ -202,7 +215,7 @@ def _parse_text(text: str, source_file: str, sep: str, pad_short: bool = False) 
     except pa.ArrowInvalid:
         invalid.append(-1)
     lines = _record_lines(data)
-    if table is None or invalid or len(lines) - 1 != table.num_rows:
+    if table is None or invalid or len(lines) - 1 != table.num_rows or spans_lines(data):
         return _parse_slow(text, source_file, sep, names, pad_short)
     frame = table.to_pandas()
     frame.columns = names
@@ -212,38 +225,16 @@ def _parse_text(text: str, source_file: str, sep: str, pad_short: bool = False) 
 def _parse_slow(
     text: str, source_file: str, sep: str, names: list[str], pad_short: bool = False
 ) -> RawTable:
-    """Python csv fallback for files with ragged rows: exact lines, broken rows rejected."""
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
-    next(reader)
-    good: list[list[str]] = []
-    good_lines: list[int] = []
-    broken: list[tuple[int, str, str]] = []
-    padded: list[int] = []
-    start = reader.line_num + 1
-    for record in reader:
-        if record:
-            if len(record) < len(names) and pad_short:
-                padded.append(start)
-                record = record + [""] * (len(names) - len(record))
-            if len(record) == len(names):
-                good.append(record)
-                good_lines.append(start)
-            else:
-                broken.append((start, sep.join(record)[:200], _ragged_reason(record, names)))
-        start = reader.line_num + 1
-    if not reader.line_num or (text.count('"') % 2 and not good and not broken):
+    """Careful fallback (:mod:`driftkit.load.lines`): exact lines, broken records rejected."""
+    records = split_records(text, sep, len(names), pad_short)
+    if not records.good and not records.broken and text.count('"') % 2:
         raise InputError(f"{source_file}: unbalanced quotes; check the quoting near the end")
+    good = records.good
     frame = pd.DataFrame(good, columns=names, dtype="str") if good else _empty(names)
-    rejects = pd.DataFrame(broken, columns=["line", "value", "reason"])
-    lines = np.asarray(good_lines, dtype=np.int64)
-    return RawTable(source_file, "csv", frame, lines, rejects, np.asarray(padded, np.int64))
-
-
-def _ragged_reason(record: list[str], names: list[str]) -> str:
-    return (
-        f"row has {len(record)} fields but the header has {len(names)} "
-        "(an unquoted delimiter or a broken quote)"
-    )
+    rejects = pd.DataFrame(records.broken, columns=["line", "value", "reason"])
+    lines = np.asarray(records.good_lines, dtype=np.int64)
+    padded = np.asarray(records.padded, np.int64)
+    return RawTable(source_file, "csv", frame, lines, rejects, padded)
 
 
 def _empty(names: list[str]) -> pd.DataFrame:

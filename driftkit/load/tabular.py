@@ -14,6 +14,7 @@ from driftkit import schema as s
 from driftkit.config import SystemConfig
 from driftkit.errors import InputError
 from driftkit.load.finish import DELTAS, MEASURES
+from driftkit.load.guard import excerpt
 from driftkit.load.headers import require_columns
 from driftkit.load.read import RawTable
 
@@ -80,7 +81,7 @@ def stage_snapshots(
             f"{raw.source_file}: no snapshot time: the file has no {required[s.AS_OF]!r} "
             f"column. Map the file's time column under {setting} (as_of = 'Date'), or set "
             f'`as_of = "2026-01-31T23:59:00"` or `as_of_pattern = "export_%Y-%m-%d.csv"` in '
-            f"[systems.{system.id}]. Found {found}"
+            f"[systems.{system.id}]. Found {excerpt(found, limit=600)}"
         )
     require_columns(found, required, source_file=raw.source_file, setting=setting)
     require_columns(found, headers, source_file=raw.source_file, setting=setting)

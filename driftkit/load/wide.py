@@ -15,6 +15,7 @@ import pandas as pd
 from driftkit import schema as s
 from driftkit.config import SystemConfig
 from driftkit.errors import InputError
+from driftkit.load.guard import excerpt
 from driftkit.load.headers import closest, require_columns
 from driftkit.load.read import RawTable
 from driftkit.load.rows import CELL_HEADER, Context, Problems
@@ -64,7 +65,7 @@ def _require_cells(found: list[str], system: SystemConfig, source_file: str) -> 
         hints.append(f"{head!r} (closest: {', '.join(repr(n) for n in near) or 'none'})")
     raise InputError(
         f"{source_file}: quantity column(s) declared in [systems.{system.id}.wide.locations] "
-        f"not found: {'; '.join(hints)}. Found {found}. Write each header exactly as in the "
+        f"not found: {'; '.join(hints)}. Found {excerpt(found, limit=600)}. Write each header exactly as in the "
         "file (case matters), e.g. `'Rs Online' = \"rs-online\"`"
     )
 

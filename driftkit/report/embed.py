@@ -20,6 +20,7 @@ import vl_convert as vlc
 
 from driftkit.errors import ReportError
 from driftkit.report.chartkit import MAX_ROWS, THEME, AnyChart
+from driftkit.report.clean import changed_note, clean_spec
 
 VL_VERSION = ".".join(alt.SCHEMA_VERSION.lstrip("v").split(".")[:2])
 
@@ -117,12 +118,13 @@ def embed(chart: AnyChart, chart_id: str) -> str:
             f"report.embed: chart id {chart_id!r} is not allowed; use lower-case letters, "
             "digits, '-' and '_', starting with a letter (e.g. 'drift-over-time')."
         )
-    spec = chart_spec(chart)
+    spec, changed = clean_spec(chart_spec(chart))
     svg = _scope_ids(vlc.vegalite_to_svg(spec, vl_version=VL_VERSION), chart_id)
     label = html.escape(_title_text(spec) or chart_id)
     fallback = f'<div class="dk-fallback" role="img" aria-label="{label}">{svg}</div>'
     script = _EMBED_SCRIPT.format(id_js=script_json(chart_id), spec=script_json(spec))
-    return f'<div id="{chart_id}" class="dk-chart">{fallback}</div>\n{script}'
+    note = changed_note(changed)
+    return f'<div id="{chart_id}" class="dk-chart">{fallback}</div>{note}\n{script}'
 
 
 def chart_spec(chart: AnyChart) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from typing import Any
 from urllib.parse import quote
 
 from driftkit.report.checks import _check_self_contained, _write_atomic
+from driftkit.report.clean import escape
 
 
 def write_index(reports_dir: Path, rows: list[dict[str, Any]]) -> Path:
@@ -84,7 +85,7 @@ def _index_row(row: Mapping[str, Any], reports_dir: Path) -> str:
     client, run_date = str(row.get("client", "")), str(row.get("run_date") or "")
     name = html.escape(client)
     if row.get("error"):
-        error = html.escape(str(row["error"]))
+        error = escape(str(row["error"]))
         return (f'<tr class="failed"><td>{name}</td><td>{html.escape(run_date)}</td>'
                 f'<td colspan="{len(_HEADLINES)}"><span class="error">failed: {error}'
                 "</span></td></tr>")  # fmt: skip

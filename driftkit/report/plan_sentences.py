@@ -7,12 +7,12 @@ data is escaped.  Scores and rules: docs/fix_plan.md.
 
 from __future__ import annotations
 
-from html import escape
 from typing import Any
 
 import pandas as pd
 
 from driftkit.plan.authority import MIN_COUNTS
+from driftkit.report.clean import escape
 from driftkit.report.sentences import _fmt
 from driftkit.scale.combine import Audit
 

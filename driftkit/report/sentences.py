@@ -8,11 +8,11 @@ for the notebook (``story.answer``, ``story.say``); only the top-causes sentence
 
 from __future__ import annotations
 
-from html import escape
 from typing import Any
 
 import numpy as np
 
+from driftkit.report.clean import escape
 from driftkit.scale.combine import Audit
 from driftkit.schema import LOCATION, SKU
 

@@ -10,7 +10,6 @@ cards, the section sentences of :func:`say` and the number format are in
 from __future__ import annotations
 
 from dataclasses import dataclass
-from html import escape
 
 import numpy as np
 import pandas as pd
@@ -19,6 +18,7 @@ from driftkit.drift.breakdown import DRILLDOWNS, rank_worst_keys
 from driftkit.errors import ReportError
 from driftkit.report import charts
 from driftkit.report import html as report
+from driftkit.report.clean import escape
 from driftkit.report.plan_sentences import authority_sentence, fix_sentences
 from driftkit.report.sentences import (
     _SENTENCES,

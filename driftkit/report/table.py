@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import html
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -11,6 +10,7 @@ from typing import Any
 import pandas as pd
 
 from driftkit.errors import ReportError
+from driftkit.report.clean import display_text, escape
 
 _NUM = ' class="num"'
 
@@ -70,12 +70,14 @@ def table(
         )
     shown = frame.loc[:, chosen].head(max_rows)
     numeric = {c for c in chosen if _is_numeric(shown[c])}
-    head = "".join(f"<th{_NUM if c in numeric else ''}>{html.escape(str(c))}</th>" for c in chosen)
+    head = "".join(f"<th{_NUM if c in numeric else ''}>{escape(str(c))}</th>" for c in chosen)
     cells = [_cells(shown[c], (formats or {}).get(c)) for c in chosen]
     body = "".join(f"<tr>{''.join(row)}</tr>" for row in zip(*cells, strict=True))
-    note = ""
+    note = _shortened_note(shown)
     if len(frame) > len(shown):
-        note = f"<caption>First {len(shown):,} of {len(frame):,} rows.</caption>"
+        note = f"<caption>First {len(shown):,} of {len(frame):,} rows.{note}</caption>"
+    elif note:
+        note = f"<caption>{note}</caption>"
     return TableHTML(f'<table class="dk-table">{note}<thead><tr>{head}</tr></thead>'
                      f"<tbody>{body}</tbody></table>")  # fmt: skip
 
@@ -88,7 +90,17 @@ def _cells(values: pd.Series, fmt: str | Callable[[Any], str] | None) -> list[st
     render = fmt if callable(fmt) else functools.partial(_format, spec=fmt)
     text = values.map(lambda v: "" if _is_missing(v) else render(v))
     attr = _NUM if numeric else ""
-    return [f"<td{attr}>{html.escape(str(t))}</td>" for t in text]
+    return [f"<td{attr}>{escape(str(t))}</td>" for t in text]
+
+
+def _shortened_note(shown: pd.DataFrame) -> str:
+    """A sentence saying how many shown text cells :func:`display_text` changed."""
+    text = [shown[c].astype("str") for c in shown.columns if not _is_numeric(shown[c])]
+    changed = sum(int((col.map(display_text) != col).sum()) for col in text)
+    if not changed:
+        return ""
+    return (f" {changed:,} cell(s) had control characters escaped or were shortened for "
+            "display; the CSV files keep the full values.")  # fmt: skip
 
 
 def _is_numeric(values: pd.Series) -> bool:
