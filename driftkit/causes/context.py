@@ -108,6 +108,9 @@ class AttributionRules:
         Residuals up to this size (beyond the tolerance) are rounding, not changes.
     fallback_confidence
         Confidence of an ``unrecorded_change`` given to an episode nothing else explains.
+    mirror_days
+        A divergence that the other systems take over within this many days (the system
+        keeps its new value and all agree again) is their usual latency, not a finding.
     """
 
     match: MatchRules = field(default_factory=MatchRules)
@@ -116,6 +119,7 @@ class AttributionRules:
     revert_days: int = 7
     residual_slack: float = 0.05
     fallback_confidence: float = 0.3
+    mirror_days: int = 1
 
 
 @dataclass(frozen=True)
@@ -128,6 +132,12 @@ class _Context:
     counts: pd.DataFrame
     catalog: pd.DataFrame
     rules: AttributionRules
+    fed: frozenset[str] | None = None  # systems with an event feed; None = every system
+
+    @property
+    def fed_systems(self) -> frozenset[str]:
+        """Systems with an event feed (every grid system when ``fed`` is None)."""
+        return frozenset(self.grid.systems) if self.fed is None else self.fed
 
     @property
     def tz(self) -> str:

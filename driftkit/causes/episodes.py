@@ -13,6 +13,7 @@ import pandas as pd
 
 from driftkit.causes.context import _Context, _empty, _findings, _num, _units_text
 from driftkit.causes.match import micros
+from driftkit.causes.unrecorded import mirrored_episodes
 from driftkit.drift.align import Grid
 from driftkit.drift.asof import asof_cells
 from driftkit.drift.pairs import COUNTERPART, SLACK
@@ -133,7 +134,9 @@ def episode_fallback(
 ) -> pd.DataFrame:
     """``unrecorded_change`` for each episode that no finding on its key covers.
 
-    Snapshot-timing episodes are not drift of any record and get no finding.  The
+    Snapshot-timing episodes are not drift of any record and get no finding, nor do
+    episodes of a system without an event feed that the other side took over within
+    ``mirror_days`` (:func:`~driftkit.causes.unrecorded.mirrored_episodes`).  The
     finding goes to the odd one out: the side of the pair that fewer of the other
     systems agree with on the episode's first day; on a tie, the non-authority side.
     """
@@ -143,6 +146,7 @@ def episode_fallback(
         else np.zeros(0, bool)
     )
     orphans = episodes[~covered & ~timing]
+    orphans = orphans[~mirrored_episodes(orphans, ctx)]
     if orphans.empty:
         return _empty(Cause.UNRECORDED_CHANGE)
     flip = _blame_counterpart(orphans, ctx)
@@ -164,6 +168,11 @@ def episode_fallback(
         + " days) and no event, count, sync or snapshot timing explains it; "
         + _units_text(units)
         + " on average"
+        + np.where(
+            system.isin(ctx.fed_systems),
+            "",
+            " (" + system + " exports no events: its causes cannot be told apart)",
+        )
     )
     out = orphans.assign(
         **{SYSTEM: system, COUNTERPART: other},
