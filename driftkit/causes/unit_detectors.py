@@ -26,7 +26,7 @@ from driftkit.causes.context import (
     _num,
     _units_text,
 )
-from driftkit.schema import EVENT_ID, KIND, SYSTEM, Cause, EventKind
+from driftkit.schema import EVENT_ID, KIND, SKU, SYSTEM, Cause, EventKind
 
 #: Kinds that set an absolute value (no size to compare in units).
 ABSOLUTE_KINDS = (str(EventKind.COUNT), str(EventKind.SYNC))
@@ -43,14 +43,16 @@ def pack_records(matches: pd.DataFrame, ctx: _Context) -> pd.DataFrame:
     the effect it should have had.
     """
     rows = matches[~matches[DUPLICATE] & ~matches[KIND].isin(ABSOLUTE_KINDS)]
-    rows = rows[rows[MAGNITUDE] > 0]
+    rows = rows[rows[MAGNITUDE] > 0].reset_index(drop=True)
     if rows.empty:
         return _empty(Cause.UNIT_MISMATCH)
-    ref = rows[BUSINESS_EVENT].map(_reference_sizes(rows, ctx.authority))
-    size, pack = rows[MAGNITUDE], ctx.pack(rows["sku"])
+    ref = rows[BUSINESS_EVENT].map(_reference_sizes(rows, ctx.authority)).to_numpy(dtype=float)
+    size = rows[MAGNITUDE].to_numpy(dtype=float)
+    pack = ctx.pack(rows[SKU]).to_numpy()
     in_packs = (np.abs(size * pack - ref) <= HALF_EACH) & (size < ref)
     as_packs = (np.abs(size - ref * pack) <= HALF_EACH) & (size > ref)
-    odd = rows[(pack > 1) & (in_packs | as_packs)].assign(ref=ref, pack=pack)
+    hit = (pack > 1) & (in_packs | as_packs)
+    odd = rows[hit].assign(ref=ref[hit], pack=pack[hit])
     if odd.empty:
         return _empty(Cause.UNIT_MISMATCH)
     effect = ctx.effect(odd)
