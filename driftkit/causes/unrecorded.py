@@ -198,7 +198,8 @@ def mirrored_episodes(episodes: pd.DataFrame, ctx: _Context) -> np.ndarray:
 
     Only judged where a side has no event feed (with events, ``timing_drift`` judges).
     Mirrored = on every day of the episode one side (the lagger) shows what the other
-    showed 1 to ``mirror_days`` days before: a snapshot pipeline's usual latency.
+    showed 1 to ``mirror_days`` days before, and the day after the episode it shows the
+    other's last value (unless the episode is open): a snapshot pipeline's usual latency.
 
     Returns
     -------
@@ -228,6 +229,26 @@ def mirrored_episodes(episodes: pd.DataFrame, ctx: _Context) -> np.ndarray:
         b_lags |= ok & (np.abs(grid.values[b, k, d] - grid.values[a, k, before]) <= tol)
     lagging = pd.DataFrame({"a": a_lags, "b": b_lags}).groupby(ep).all()
     lagging = lagging.reindex(range(len(episodes)), fill_value=False)
+    caught = _caught_up(episodes, grid, (a[offset == 0], b[offset == 0], k[offset == 0]), tol)
     fed = ctx.fed_systems
     unfed = ~episodes[SYSTEM].isin(fed) | ~episodes[COUNTERPART].isin(fed)
-    return np.asarray(unfed) & (lagging["a"] | lagging["b"]).to_numpy()
+    a_late, b_late = lagging["a"].to_numpy() & caught[0], lagging["b"].to_numpy() & caught[1]
+    return np.asarray(unfed) & (a_late | b_late)
+
+
+def _caught_up(
+    episodes: pd.DataFrame,
+    grid: Grid,
+    where: tuple[np.ndarray, np.ndarray, np.ndarray],
+    tol: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per episode, whether side a (then side b) shows, the day after the episode, the
+    other side's value of its last day (True for episodes open at the window's end)."""
+    a, b, k = where
+    last = grid.days.get_indexer(pd.DatetimeIndex(episodes["end"]))
+    n = grid.values.shape[2]
+    after, open_ = np.minimum(last + 1, n - 1), last + 1 >= n
+    values = grid.values
+    a_up = np.abs(values[a, k, after] - values[b, k, last]) <= tol
+    b_up = np.abs(values[b, k, after] - values[a, k, last]) <= tol
+    return open_ | a_up, open_ | b_up
