@@ -75,6 +75,7 @@ bench-samples: $(VENV)/.stamp-dev  ## REF=../base compares with another checkout
 accuracy: $(VENV)/.stamp-dev
 	$(PY) -m driftkit.simulate.score
 	PYTHONPATH=. $(PY) -m tests.scenarios.measure
+	$(PY) -m driftkit.simulate.countlift
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache data/processed
