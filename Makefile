@@ -76,6 +76,7 @@ accuracy: $(VENV)/.stamp-dev
 	$(PY) -m driftkit.simulate.score
 	PYTHONPATH=. $(PY) -m tests.scenarios.measure
 	$(PY) -m driftkit.simulate.countlift
+	$(PY) -m driftkit.simulate.impactcheck
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache data/processed
