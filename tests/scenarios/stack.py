@@ -84,6 +84,18 @@ def normal_flow(key: Key, index: int) -> Key:
                     f"{system}-{ref}",
                     occurred=at(day, hour),
                 )
+        if day == 4:  # one customer return per key: shop, erp, then the wms restocks it
+            ref = f"RMA-{index:02d}"
+            for lag, system in ((0, "shop"), (1, "erp"), (2, "wms")):
+                key.add(
+                    system,
+                    "return",
+                    1.0,
+                    at(day, 13 + lag),
+                    ref,
+                    f"{system}-{ref}",
+                    occurred=at(day, 13),
+                )
         if day in (2, 9, 16):
             ref = f"PO-{index:02d}{day:02d}"
             for lag, system in ((0, "wms"), (3, "erp"), (4, "shop")):
@@ -154,6 +166,12 @@ def missing_shipment_confirmation(key: Key, i: int) -> None:
     key.truth.append(("shop", "missing_event", "confirmation never on the storefront"))
 
 
+def missing_restock(key: Key, i: int) -> None:
+    """A customer return is recorded by the shop and the erp; the wms never restocks it."""
+    key.events.remove(_find(key, "wms", f"RMA-{i:02d}"))
+    key.truth.append(("wms", "missing_event", "return recorded, never restocked"))
+
+
 def _count(key: Key, day: int, shrink: float) -> tuple[float, float]:
     """A count on ``day`` at 06:00 in the wms that finds ``shrink`` fewer units, synced to
     the erp and the shop at 07:00; returns (pre-count value, counted value)."""
@@ -222,6 +240,12 @@ def unit_pack_missing_from_catalog(key: Key, i: int) -> None:
     key.truth.append(("mkt", "unit_mismatch", "pack size evident only from the ratio"))
 
 
+def unit_rounding_residue(key: Key, i: int) -> None:
+    """The erp converts cases to eaches with rounding and shows a third of a unit less."""
+    key.offsets.append(("erp", 0, DAYS - 1, -1.0 / 3.0))
+    key.truth.append(("erp", "unit_mismatch", "rounding residue"))
+
+
 def lag_lands_after_midnight(key: Key, i: int) -> None:
     """The shop's record of a morning sale lands at 00:10 the next day."""
     event = _find(key, "shop", _sale_ref(key, i, 8))
@@ -254,10 +278,12 @@ FAULTS: tuple[Callable[[Key, int], None], ...] = (
     dup_applied_three_times,
     missing_vendor_receipt,
     missing_shipment_confirmation,
+    missing_restock,
     stale_batch_other_system,
     stale_revert_without_event,
     unit_receipt_in_packs,
     unit_pack_missing_from_catalog,
+    unit_rounding_residue,
     lag_lands_after_midnight,
     lag_receipt_three_days,
     unrecorded_override,
