@@ -14,6 +14,7 @@ import pandas as pd
 from driftkit.causes.context import (
     APPLIED_AT,
     BUSINESS_EVENT,
+    CONFIDENCE,
     COPY,
     DUPLICATE,
     FAMILY,
@@ -79,7 +80,7 @@ def duplicates(matches: pd.DataFrame, ctx: _Context) -> pd.DataFrame:
         counterpart=ctx.counterpart(shown[SYSTEM], shown[SOURCE]),
         first_seen=shown[f"{APPLIED_AT}_first"],
         last_seen=shown[APPLIED_AT],
-        confidence=np.where(replay, 0.95, 0.9),
+        confidence=CONFIDENCE["duplicate"],
         evidence=evidence,
         event_ids=_record_ids(pairs, shown[per]),
     )
@@ -147,7 +148,7 @@ def missing(delivered: pd.DataFrame, ctx: _Context, stats: HandoffStats) -> pd.D
         first_seen=lost["sent_at"],
         last_seen=lost["sent_at"],
         units=units,
-        confidence=np.round(rate, 2),
+        confidence=CONFIDENCE["missing"],
         evidence=evidence,
         event_ids=lost["source_event_id"],
     )
@@ -194,7 +195,7 @@ def late(matches: pd.DataFrame, ctx: _Context, stats: HandoffStats) -> pd.DataFr
         first_seen=hit[OCCURRED_AT],
         last_seen=hit[APPLIED_AT],
         units=units,
-        confidence=0.9,
+        confidence=CONFIDENCE["late"],
         evidence=evidence,
         event_ids=hit[EVENT_ID],
     )

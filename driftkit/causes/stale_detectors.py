@@ -13,6 +13,7 @@ import pandas as pd
 
 from driftkit.causes.context import (
     APPLIED_AT,
+    CONFIDENCE,
     _Context,
     _empty,
     _findings,
@@ -109,7 +110,7 @@ def stale_syncs(matches: pd.DataFrame, ctx: _Context) -> pd.DataFrame:
         first_seen=stale[APPLIED_AT],
         last_seen=stale[APPLIED_AT],
         units=units,
-        confidence=0.95,
+        confidence=CONFIDENCE["stale_sync"],
         evidence=evidence,
         event_ids=stale[EVENT_ID],
     )
@@ -217,7 +218,7 @@ def reverted_counts(ctx: _Context, stale: pd.DataFrame, matches: pd.DataFrame) -
         ),
         first_seen=seen,
         last_seen=seen,
-        confidence=0.7,
+        confidence=CONFIDENCE["stale_revert"],
         evidence=evidence,
     )
     return _findings(out, Cause.STALE_OVERWRITE)

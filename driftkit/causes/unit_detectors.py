@@ -16,6 +16,7 @@ import pandas as pd
 from driftkit.causes.context import (
     APPLIED_AT,
     BUSINESS_EVENT,
+    CONFIDENCE,
     DUPLICATE,
     MAGNITUDE,
     SOURCE,
@@ -26,7 +27,7 @@ from driftkit.causes.context import (
     _num,
     _units_text,
 )
-from driftkit.schema import EVENT_ID, KIND, SKU, SYSTEM, Cause, EventKind
+from driftkit.schema import EVENT_ID, KIND, LOCATION, REFERENCE, SKU, SYSTEM, Cause, EventKind
 
 #: Kinds that set an absolute value (no size to compare in units).
 ABSOLUTE_KINDS = (str(EventKind.COUNT), str(EventKind.SYNC))
@@ -40,7 +41,8 @@ def pack_records(matches: pd.DataFrame, ctx: _Context) -> pd.DataFrame:
     the authority's, else the size most systems recorded (ties: the source's).  A record
     whose size × the pack size, or ÷ it, is the reference size (within half an each) is
     in packs where the others count eaches (or the reverse).  ``units`` = its effect −
-    the effect it should have had.
+    the effect it should have had, summed over the system's such records of the key: one
+    finding per (system, key), listing every record's event id.
     """
     rows = matches[~matches[DUPLICATE] & ~matches[KIND].isin(ABSOLUTE_KINDS)]
     rows = rows[rows[MAGNITUDE] > 0].reset_index(drop=True)
@@ -74,14 +76,32 @@ def pack_records(matches: pd.DataFrame, ctx: _Context) -> pd.DataFrame:
     )
     out = odd.assign(
         counterpart=ctx.counterpart(odd[SYSTEM], odd[SOURCE]),
-        first_seen=odd[APPLIED_AT],
-        last_seen=odd[APPLIED_AT],
         units=units,
-        confidence=0.9,
         evidence=evidence,
         event_ids=odd[EVENT_ID],
     )
-    return _findings(out, Cause.UNIT_MISMATCH)
+    return _findings(_per_key(out), Cause.UNIT_MISMATCH)
+
+
+def _per_key(records: pd.DataFrame) -> pd.DataFrame:
+    """One finding per (system, key): the records summed, the first one's evidence."""
+    ordered = records.sort_values(APPLIED_AT, kind="stable")
+    found = ordered.groupby([SYSTEM, SKU, LOCATION], as_index=False, sort=False).agg(
+        counterpart=("counterpart", "first"),
+        first_seen=(APPLIED_AT, "min"),
+        last_seen=(APPLIED_AT, "max"),
+        units=("units", "sum"),
+        evidence=("evidence", "first"),
+        reference=(REFERENCE, "first"),
+        event_ids=(EVENT_ID, ";".join),
+        records=(EVENT_ID, "size"),
+    )
+    more = np.where(
+        found["records"] > 1,
+        " (and " + (found["records"] - 1).astype(str) + " more records like it)",
+        "",
+    )
+    return found.assign(evidence=found["evidence"] + more, confidence=CONFIDENCE["pack_record"])
 
 
 def _reference_sizes(rows: pd.DataFrame, authority: str) -> pd.Series:

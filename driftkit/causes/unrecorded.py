@@ -16,7 +16,15 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from driftkit.causes.context import _Context, _empty, _findings, _not_near, _num, _units_text
+from driftkit.causes.context import (
+    CONFIDENCE,
+    _Context,
+    _empty,
+    _findings,
+    _not_near,
+    _num,
+    _units_text,
+)
 from driftkit.drift.align import Grid
 from driftkit.drift.pairs import COUNTERPART, SLACK
 from driftkit.schema import LOCATION, SKU, SYSTEM, Cause
@@ -176,7 +184,7 @@ def _run_findings(res: pd.DataFrame, ctx: _Context) -> pd.DataFrame:
         ),
         first_seen=ctx.start_of(runs["first_day"]),
         last_seen=ctx.start_of(runs["run_end"]),
-        confidence=0.8,
+        confidence=CONFIDENCE["residual"],
         evidence=evidence,
     )
     return _findings(out, Cause.UNRECORDED_CHANGE)

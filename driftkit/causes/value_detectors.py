@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from driftkit.causes.context import _Context, _empty, _findings, _num, _units_text
+from driftkit.causes.context import CONFIDENCE, _Context, _empty, _findings, _num, _units_text
 from driftkit.causes.unit_detectors import evident_packs
 from driftkit.drift.align import Grid
 from driftkit.drift.pairs import SLACK
@@ -158,7 +158,7 @@ def _unit_findings(
         ),
         first_seen=ctx.start_of(found["first_day"]),
         last_seen=ctx.start_of(found["last_day"]),
-        confidence=np.round(np.clip(found["n"] / found["of"].clip(lower=1), 0.5, 0.95), 2),
+        confidence=CONFIDENCE["unit_ratio"],
         evidence=evidence,
     )
     return _findings(out, Cause.UNIT_MISMATCH)
