@@ -17,7 +17,7 @@ from driftkit.causes.event_detectors import duplicates, late, missing
 from driftkit.causes.stale_detectors import reverted_counts, stale_syncs
 from driftkit.causes.stats import HandoffStats
 from driftkit.causes.unit_detectors import pack_records
-from driftkit.causes.unrecorded import unexplained_residuals
+from driftkit.causes.unrecorded import mirrored_episodes, unexplained_residuals
 from driftkit.causes.value_detectors import unit_ratios
 from driftkit.drift.compare import Comparison
 from driftkit.drift.pairs import COUNTERPART
@@ -74,6 +74,7 @@ def detect_causes(
     detected.append(unexplained_residuals(ctx, residual_causes[explains], delivered))
     findings = _combine(detected)
     timing = timing_drift(data, ctx.grid, comparison.episodes)
+    timing |= mirrored_episodes(comparison.episodes, ctx)  # a snapshot-only system a day late
     vs_authority = (comparison.episodes[COUNTERPART] == ctx.grid.authority).to_numpy()
     for first in (vs_authority, ~vs_authority):  # against the authority first, then the rest
         episodes = comparison.episodes[first]

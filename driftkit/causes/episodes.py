@@ -13,7 +13,6 @@ import pandas as pd
 
 from driftkit.causes.context import _Context, _empty, _findings, _num, _units_text
 from driftkit.causes.match import micros
-from driftkit.causes.unrecorded import mirrored_episodes
 from driftkit.drift.align import Grid
 from driftkit.drift.asof import asof_cells
 from driftkit.drift.pairs import COUNTERPART, SLACK
@@ -134,9 +133,9 @@ def episode_fallback(
 ) -> pd.DataFrame:
     """``unrecorded_change`` for each episode that no finding on its key covers.
 
-    Snapshot-timing episodes are not drift of any record and get no finding, nor do
-    episodes of a system without an event feed that the other side took over within
-    ``mirror_days`` (:func:`~driftkit.causes.unrecorded.mirrored_episodes`).  The
+    Snapshot-timing episodes (``timing``: :func:`timing_drift`, and a system without an
+    event feed showing the other's values late, ``unrecorded.mirrored_episodes``) are not
+    drift of any record and get no finding.  The
     finding goes to the odd one out: the side of the pair that fewer of the other
     systems agree with on the episode's first day; on a tie, the non-authority side.
     """
@@ -146,7 +145,6 @@ def episode_fallback(
         else np.zeros(0, bool)
     )
     orphans = episodes[~covered & ~timing]
-    orphans = orphans[~mirrored_episodes(orphans, ctx)]
     if orphans.empty:
         return _empty(Cause.UNRECORDED_CHANGE)
     flip = _blame_counterpart(orphans, ctx)
