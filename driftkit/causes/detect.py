@@ -73,8 +73,8 @@ def detect_causes(
     explains = residual_causes["cause"].isin([str(Cause.STALE_OVERWRITE), str(Cause.UNIT_MISMATCH)])
     detected.append(unexplained_residuals(ctx, residual_causes[explains], delivered))
     findings = _combine(detected)
-    timing = timing_drift(data, ctx.grid, comparison.episodes)
-    timing |= mirrored_episodes(comparison.episodes, ctx)  # a snapshot-only system a day late
+    lagging = mirrored_episodes(comparison.episodes, ctx)  # a snapshot-only system a day late
+    timing = timing_drift(data, ctx.grid, comparison.episodes) | lagging
     vs_authority = (comparison.episodes[COUNTERPART] == ctx.grid.authority).to_numpy()
     for first in (vs_authority, ~vs_authority):  # against the authority first, then the rest
         episodes = comparison.episodes[first]
