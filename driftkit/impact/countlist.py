@@ -155,7 +155,8 @@ def count_list(
     params
         Impact parameters; the horizon is ``projection_weeks`` × 7 days.
     findings
-        Attribution findings (``sku, location, system, cause, units``); optional.
+        Attribution findings (``sku, location, system, cause, units``, and ``confidence``
+        when known: each is weighted by it); optional.
 
     Returns
     -------
@@ -273,7 +274,8 @@ def _fallback_reason(table: pd.DataFrame, state: KeyState) -> pd.Series:
 def _causes(table: pd.DataFrame, findings: pd.DataFrame | None) -> pd.Series:
     if findings is None or findings.empty:
         return pd.Series(np.nan, index=table.index, dtype="str")
-    size = findings["units"].abs() * findings["confidence"]  # expected units it explains
+    weight = findings.get("confidence", 1.0)
+    size = findings["units"].abs() * weight  # expected units it explains
     ranked = findings.assign(size=size).sort_values("size", ascending=False)
     top = ranked.drop_duplicates([SKU, LOCATION, SYSTEM]).set_index([SKU, LOCATION, SYSTEM])
     where = pd.MultiIndex.from_frame(table[[SKU, LOCATION, SYSTEM]])
