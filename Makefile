@@ -14,7 +14,7 @@ help:
 	@echo "make samples - regenerate the committed sample clients in $(SAMPLES)/"
 	@echo "make bench   - align+compare at 12M rows vs DuckDB and naive pandas (minutes)"
 	@echo "make bench-match / bench-scale / bench-scale-full / bench-explore / bench-samples - the other benchmarks in bench/"
-	@echo "make accuracy - precision and recall of the causes against simulated ground truth"
+	@echo "make accuracy - precision and recall of the causes (simulator and the independent scenario stack), impact per seed, count-list lift"
 
 # The venv is reused while pyproject.toml is unchanged: the stamps are newer than it.
 $(VENV)/.stamp-base: pyproject.toml
@@ -74,6 +74,9 @@ bench-samples: $(VENV)/.stamp-dev  ## REF=../base compares with another checkout
 
 accuracy: $(VENV)/.stamp-dev
 	$(PY) -m driftkit.simulate.score
+	PYTHONPATH=. $(PY) -m tests.scenarios.measure
+	$(PY) -m driftkit.simulate.countlift
+	$(PY) -m driftkit.simulate.impactcheck
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache data/processed

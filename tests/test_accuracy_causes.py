@@ -54,3 +54,11 @@ def test_full_scenarios_two_seeds_each() -> None:
     overall = measure(SCENARIOS)[0].set_index("cause")
     assert (overall["precision"] >= 0.9).all() and (overall["recall"] >= 0.9).all()
     assert overall.loc["all", "precision"] >= 0.95 and overall.loc["all", "recall"] >= 0.95
+
+
+def test_confidence_matches_measured_reliability(measured: tuple) -> None:
+    """Each rule's confidence is its share of right findings (bins with ≥ 30 findings)."""
+    table = measured[3]
+    big = table[table["found"] >= 30]
+    assert len(big) >= 5
+    assert ((big["confidence"] - big["reliability"]).abs() <= 0.1).all(), big

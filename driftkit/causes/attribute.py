@@ -45,6 +45,7 @@ from driftkit.causes.episodes import _resets, covering
 from driftkit.causes.handoffs import EdgeParts, edge_parts, handoff_from_parts
 from driftkit.causes.match import match_events
 from driftkit.causes.stats import HandoffStats, client_stats, normal_deliveries
+from driftkit.causes.unrecorded import feed_notes
 from driftkit.drift.align import Grid
 from driftkit.drift.compare import Comparison
 from driftkit.drift.pairs import COUNTERPART
@@ -69,7 +70,8 @@ class Attribution:
     handoffs
         The handoff map (:func:`driftkit.causes.handoffs.map_handoffs`).
     callouts
-        Sentences about missing events clustering on one reference format.
+        Sentences about missing events clustering on one reference format, then one per
+        system without an event feed (its causes cannot be separated).
     matches
         Every event row with its ``business_event`` id (:func:`driftkit.causes.match.match_events`).
     findings_by_cause
@@ -110,6 +112,8 @@ class AttributionPart:
         (explained drift units, covered drift units) of its episodes vs the authority.
     explained_by
         One label per row of the part's ``comparison.episodes``.
+    notes
+        Sentences about systems without an event feed (:func:`~driftkit.causes.unrecorded.feed_notes`).
     """
 
     findings: pd.DataFrame
@@ -118,6 +122,7 @@ class AttributionPart:
     formats: pd.DataFrame
     explained: tuple[float, float]
     explained_by: pd.Series
+    notes: tuple[str, ...] = ()
 
 
 def attribute(
@@ -185,7 +190,8 @@ def attribution_part(
     rules
         Thresholds.
     """
-    ctx = _Context(data.config, grid, residuals, data.counts, data.catalog, rules)
+    fed = frozenset(span.index)  # systems with an event feed
+    ctx = _Context(data.config, grid, residuals, data.counts, data.catalog, rules, fed)
     first = first_records_of(matches)
     delivered = normal_deliveries(first, span, stats, rules.match)
     findings, timing = detect_causes(data, comparison, ctx, matches, delivered, stats)
@@ -197,6 +203,7 @@ def attribution_part(
         formats=format_counts(edges, first),
         explained=explained_parts(findings, comparison.episodes, ctx),
         explained_by=explain_episodes(findings, comparison.episodes, timing, ctx.tz, _resets(ctx)),
+        notes=tuple(feed_notes(grid.systems, fed)),
     )
 
 
@@ -220,12 +227,17 @@ def attribution_from_parts(
     return Attribution(
         findings=findings,
         handoffs=handoff_from_parts([p.edges for p in parts]),
-        callouts=callouts_from_counts(formats, rules.match),
+        callouts=[*callouts_from_counts(formats, rules.match), *_notes(parts)],
         matches=matches,
         findings_by_cause=count_by_cause(findings),
         explained_share=explained / covered if covered else float("nan"),
         explained_by=explained_by,
     )
+
+
+def _notes(parts: list[AttributionPart]) -> list[str]:
+    """The parts' notes, each once, in first-seen order."""
+    return list(dict.fromkeys(note for p in parts for note in p.notes))
 
 
 def explained_totals(parts: list[AttributionPart]) -> tuple[float, float]:

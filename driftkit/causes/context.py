@@ -59,6 +59,22 @@ FINDING_COLUMNS = [
     REFERENCE,
     EVENT_IDS,
 ]
+#: Each rule's confidence: its measured reliability on the simulator's truth (share of its
+#: findings that are right, ``python -m driftkit.simulate.score``; docs/causes.md §5), rounded
+#: down to 0.05 and capped at 0.95.  ``pack_record`` is not measured (the simulator never
+#: records one event in packs): 0.9 by judgement.
+CONFIDENCE: dict[str, float] = {
+    "duplicate": 0.95,  # 330 of 330 right
+    "missing": 0.95,  # 389 of 389 (the received share did not predict reliability)
+    "late": 0.95,  # 302 of 302
+    "stale_sync": 0.95,  # 428 of 428
+    "stale_revert": 0.05,  # 1 of 11
+    "unit_ratio": 0.95,  # 950 of 950
+    "pack_record": 0.9,
+    "residual": 0.95,  # 931 of 931
+    "fallback": 0.5,  # 84 of 166
+}
+
 #: The finding columns an event detector fills from its events; findings on values have none.
 FINDING_EVENT_COLUMNS = [REFERENCE, EVENT_IDS]
 
@@ -108,6 +124,9 @@ class AttributionRules:
         Residuals up to this size (beyond the tolerance) are rounding, not changes.
     fallback_confidence
         Confidence of an ``unrecorded_change`` given to an episode nothing else explains.
+    mirror_days
+        A divergence that the other systems take over within this many days (the system
+        keeps its new value and all agree again) is their usual latency, not a finding.
     """
 
     match: MatchRules = field(default_factory=MatchRules)
@@ -115,7 +134,8 @@ class AttributionRules:
     lag_floor_h: float = 12.0
     revert_days: int = 7
     residual_slack: float = 0.05
-    fallback_confidence: float = 0.3
+    fallback_confidence: float = CONFIDENCE["fallback"]
+    mirror_days: int = 1
 
 
 @dataclass(frozen=True)
@@ -128,6 +148,12 @@ class _Context:
     counts: pd.DataFrame
     catalog: pd.DataFrame
     rules: AttributionRules
+    fed: frozenset[str] | None = None  # systems with an event feed; None = every system
+
+    @property
+    def fed_systems(self) -> frozenset[str]:
+        """Systems with an event feed (every grid system when ``fed`` is None)."""
+        return frozenset(self.grid.systems) if self.fed is None else self.fed
 
     @property
     def tz(self) -> str:

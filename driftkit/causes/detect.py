@@ -16,7 +16,9 @@ from driftkit.causes.episodes import covering, episode_fallback, timing_drift
 from driftkit.causes.event_detectors import duplicates, late, missing
 from driftkit.causes.stale_detectors import reverted_counts, stale_syncs
 from driftkit.causes.stats import HandoffStats
-from driftkit.causes.value_detectors import unexplained_residuals, unit_ratios
+from driftkit.causes.unit_detectors import pack_records
+from driftkit.causes.unrecorded import mirrored_episodes, unexplained_residuals
+from driftkit.causes.value_detectors import unit_ratios
 from driftkit.drift.compare import Comparison
 from driftkit.drift.pairs import COUNTERPART
 from driftkit.load.client import ClientData
@@ -65,12 +67,14 @@ def detect_causes(
         stale,
         reverted_counts(ctx, stale, matches),
         unit_ratios(ctx),
+        pack_records(matches, ctx),
     ]
     residual_causes = _combine(detected)
     explains = residual_causes["cause"].isin([str(Cause.STALE_OVERWRITE), str(Cause.UNIT_MISMATCH)])
     detected.append(unexplained_residuals(ctx, residual_causes[explains], delivered))
     findings = _combine(detected)
-    timing = timing_drift(data, ctx.grid, comparison.episodes)
+    lagging = mirrored_episodes(comparison.episodes, ctx)  # a snapshot-only system a day late
+    timing = timing_drift(data, ctx.grid, comparison.episodes) | lagging
     vs_authority = (comparison.episodes[COUNTERPART] == ctx.grid.authority).to_numpy()
     for first in (vs_authority, ~vs_authority):  # against the authority first, then the rest
         episodes = comparison.episodes[first]

@@ -133,7 +133,9 @@ def episode_fallback(
 ) -> pd.DataFrame:
     """``unrecorded_change`` for each episode that no finding on its key covers.
 
-    Snapshot-timing episodes are not drift of any record and get no finding.  The
+    Snapshot-timing episodes (``timing``: :func:`timing_drift`, and a system without an
+    event feed showing the other's values late, ``unrecorded.mirrored_episodes``) are not
+    drift of any record and get no finding.  The
     finding goes to the odd one out: the side of the pair that fewer of the other
     systems agree with on the episode's first day; on a tie, the non-authority side.
     """
@@ -164,6 +166,11 @@ def episode_fallback(
         + " days) and no event, count, sync or snapshot timing explains it; "
         + _units_text(units)
         + " on average"
+        + np.where(
+            system.isin(ctx.fed_systems),
+            "",
+            " (" + system + " exports no events: its causes cannot be told apart)",
+        )
     )
     out = orphans.assign(
         **{SYSTEM: system, COUNTERPART: other},

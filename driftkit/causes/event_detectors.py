@@ -14,6 +14,7 @@ import pandas as pd
 from driftkit.causes.context import (
     APPLIED_AT,
     BUSINESS_EVENT,
+    CONFIDENCE,
     COPY,
     DUPLICATE,
     FAMILY,
@@ -27,7 +28,7 @@ from driftkit.causes.context import (
 )
 from driftkit.causes.stats import HandoffStats, record_delays
 from driftkit.drift.pairs import COUNTERPART
-from driftkit.schema import EVENT_ID, KIND, LOCATION, OCCURRED_AT, SYSTEM, Cause
+from driftkit.schema import EVENT_ID, KIND, LOCATION, OCCURRED_AT, REFERENCE, SYSTEM, Cause
 
 
 def duplicates(matches: pd.DataFrame, ctx: _Context) -> pd.DataFrame:
@@ -79,7 +80,7 @@ def duplicates(matches: pd.DataFrame, ctx: _Context) -> pd.DataFrame:
         counterpart=ctx.counterpart(shown[SYSTEM], shown[SOURCE]),
         first_seen=shown[f"{APPLIED_AT}_first"],
         last_seen=shown[APPLIED_AT],
-        confidence=np.where(replay, 0.95, 0.9),
+        confidence=CONFIDENCE["duplicate"],
         evidence=evidence,
         event_ids=_record_ids(pairs, shown[per]),
     )
@@ -103,13 +104,15 @@ def _record_ids(pairs: pd.DataFrame, keys: pd.DataFrame) -> np.ndarray:
 def missing(delivered: pd.DataFrame, ctx: _Context, stats: HandoffStats) -> pd.DataFrame:
     """``missing_event``: a business event its target normally receives never arrived.
 
-    Deliveries sent so close to the end of the target's export that its usual latency
+    Only events with a reference that move the measure count (a sync or count without
+    one is the target's own business).  Deliveries sent so close to the end of the target's export that its usual latency
     (twice the median of that target and family, at least an hour) has not yet passed
     are pending, not missing.  ``stats`` gives the latencies, last receipts and received
     shares over the whole client (:func:`driftkit.causes.stats.handoff_stats`).
     """
     expected = delivered[delivered["normal"]]
     lost = expected[~expected["received"]]
+    lost = lost[lost[REFERENCE].notna() & (ctx.effect(lost) != 0)]  # a write that moves stock
     if lost.empty:
         return _empty(Cause.MISSING_EVENT)
     wait = stats.latency_p50.reindex(pd.MultiIndex.from_frame(lost[[TARGET, FAMILY]]))
@@ -145,7 +148,7 @@ def missing(delivered: pd.DataFrame, ctx: _Context, stats: HandoffStats) -> pd.D
         first_seen=lost["sent_at"],
         last_seen=lost["sent_at"],
         units=units,
-        confidence=np.round(rate, 2),
+        confidence=CONFIDENCE["missing"],
         evidence=evidence,
         event_ids=lost["source_event_id"],
     )
@@ -192,7 +195,7 @@ def late(matches: pd.DataFrame, ctx: _Context, stats: HandoffStats) -> pd.DataFr
         first_seen=hit[OCCURRED_AT],
         last_seen=hit[APPLIED_AT],
         units=units,
-        confidence=0.9,
+        confidence=CONFIDENCE["late"],
         evidence=evidence,
         event_ids=hit[EVENT_ID],
     )

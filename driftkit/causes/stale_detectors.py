@@ -13,6 +13,7 @@ import pandas as pd
 
 from driftkit.causes.context import (
     APPLIED_AT,
+    CONFIDENCE,
     _Context,
     _empty,
     _findings,
@@ -20,6 +21,8 @@ from driftkit.causes.context import (
     _num,
     _units_text,
 )
+from driftkit.causes.unrecorded import diverging
+from driftkit.drift.align import Grid
 from driftkit.drift.pairs import SLACK
 from driftkit.schema import (
     COUNTED_AT,
@@ -107,7 +110,7 @@ def stale_syncs(matches: pd.DataFrame, ctx: _Context) -> pd.DataFrame:
         first_seen=stale[APPLIED_AT],
         last_seen=stale[APPLIED_AT],
         units=units,
-        confidence=0.95,
+        confidence=CONFIDENCE["stale_sync"],
         evidence=evidence,
         event_ids=stale[EVENT_ID],
     )
@@ -154,9 +157,12 @@ def reverted_counts(ctx: _Context, stale: pd.DataFrame, matches: pd.DataFrame) -
     """``stale_overwrite``: a value jumps back to its pre-count level with no event.
 
     After a count on day c changed system *s*'s value (pre = day c−1, post = day c), a
-    later day within ``revert_days`` whose value equals pre again, moved from the day
-    before, with a non-zero residual.  Days already explained by a stale sync are skipped,
-    and so is the authority (syncs flow out of it, not into it).
+    later day within ``revert_days`` whose value — or its value before that day's own
+    events (the day before + the residual: an overwrite followed by sales) — equals pre
+    again, moved from the day before, with a non-zero residual, while the system
+    disagrees with another system (a level every system returns to is not stale).  Days
+    already explained by a stale sync are skipped, and so is the authority (syncs flow
+    out of it, not into it).
     """
     grid, tol = ctx.grid, ctx.config.tolerance + SLACK
     key, day = _count_days(ctx, matches)
@@ -169,10 +175,11 @@ def reverted_counts(ctx: _Context, stale: pd.DataFrame, matches: pd.DataFrame) -
     k2 = np.broadcast_to(key[:, None], later.shape)
     pre, post = values[:, key, day - 1][:, :, None], values[:, key, day][:, :, None]
     now, before = values[:, k2, later], values[:, k2, later - 1]
-    hit = inside[None] & (np.abs(pre - post) > tol) & (np.abs(now - pre) <= tol)
-    hit &= (np.abs(now - before) > tol) & (
-        np.abs(residual[:, k2, later]) > tol + ctx.rules.residual_slack
-    )
+    moved = residual[:, k2, later]
+    level = (np.abs(now - pre) <= tol) | (np.abs(before + moved - pre) <= tol)
+    hit = inside[None] & (np.abs(pre - post) > tol) & level
+    hit &= (np.abs(now - before) > tol) & (np.abs(moved) > tol + ctx.rules.residual_slack)
+    hit &= _off_authority(grid, tol)[:, k2, later]
     if grid.authority in grid.systems:  # the authority is the source of syncs, not a target
         hit[grid.systems.index(grid.authority)] = False
     s, i, r = np.nonzero(hit)
@@ -211,7 +218,18 @@ def reverted_counts(ctx: _Context, stale: pd.DataFrame, matches: pd.DataFrame) -
         ),
         first_seen=seen,
         last_seen=seen,
-        confidence=0.7,
+        confidence=CONFIDENCE["stale_revert"],
         evidence=evidence,
     )
     return _findings(out, Cause.STALE_OVERWRITE)
+
+
+def _off_authority(grid: Grid, tol: float) -> np.ndarray:
+    """bool ``[system, key, day]``: the value disagrees with the authority's, or, where the
+    authority has none, with any other system's."""
+    values = grid.values
+    if grid.authority not in grid.systems:
+        return diverging(grid, tol)
+    auth = values[grid.systems.index(grid.authority)][None]
+    held = ~np.isnan(auth)
+    return np.where(held, np.abs(values - auth) > tol, diverging(grid, tol))

@@ -1,8 +1,9 @@
-"""Cause detectors on the daily grid of values: unit mismatches and unexplained residuals.
+"""Cause detectors on the daily grid of values: unit mismatches.
 
 They read the aligned values and the roll-forward residuals rather than single events and
 return findings of one cause each (rules in ``docs/causes.md``).  Values that revert after
-a count are in :mod:`driftkit.causes.stale_detectors`.
+a count are in :mod:`driftkit.causes.stale_detectors`; changes with no event in
+:mod:`driftkit.causes.unrecorded`.
 """
 
 from __future__ import annotations
@@ -10,7 +11,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from driftkit.causes.context import _Context, _empty, _findings, _not_near, _num, _units_text
+from driftkit.causes.context import CONFIDENCE, _Context, _empty, _findings, _num, _units_text
+from driftkit.causes.unit_detectors import evident_packs
 from driftkit.drift.align import Grid
 from driftkit.drift.pairs import SLACK
 from driftkit.schema import LOCATION, SKU, SYSTEM, Cause
@@ -22,21 +24,30 @@ def unit_ratios(ctx: _Context) -> pd.DataFrame:
     A (system, key) is flagged when, against the authority (or, on keys the authority
     does not hold, against every other system: the odd one out), at least half of the
     days with a non-zero reference, and at least two, disagree by the pack-size ratio
-    (within half a unit) or by a sub-unit rounding residue of a fractional value.
+    (within half a unit) or by a sub-unit rounding residue of a fractional value.  Where
+    the catalog gives no pack size, a steady integer ratio to the reference on every
+    day is taken as the pack size (:func:`~driftkit.causes.unit_detectors.evident_packs`),
+    and the evidence says so.
     """
     grid, tol = ctx.grid, ctx.config.tolerance + SLACK
     values = grid.values
-    pack = ctx.pack(grid.keys[SKU]).to_numpy()[None, :, None]
+    known = ctx.pack(grid.keys[SKU]).to_numpy()
+    ref = np.stack([_reference_for(values, s, grid) for s in range(len(grid.systems))])
+    packs = np.stack(
+        [
+            np.where(known > 1, known, evident_packs(values[s], ref[s]))
+            for s in range(len(grid.systems))
+        ]
+    )
     auth = grid.systems.index(grid.authority) if grid.authority in grid.systems else None
     flagged = np.zeros(values.shape[:2], dtype=bool)
     cells = np.zeros(values.shape, dtype=bool)
     for s in range(len(grid.systems)):  # a handful of systems, not data rows
         if s == auth:
             continue
-        odd, hits = _odd_units(values, s, auth, pack, tol)
+        odd, hits = _odd_units(values, s, auth, packs[s][None, :, None], tol)
         flagged[s], cells[s] = odd, hits
-    ref = np.stack([_reference_for(values, s, grid) for s in range(len(grid.systems))])
-    return _unit_findings(ctx, flagged, cells, values, ref, pack[0, :, 0])
+    return _unit_findings(ctx, flagged, cells, values, ref, (packs, packs > known[None, :]))
 
 
 def _ratio_cells(
@@ -93,9 +104,13 @@ def _unit_findings(
     cells: np.ndarray,
     values: np.ndarray,
     ref: np.ndarray,
-    pack: np.ndarray,
+    packs: tuple[np.ndarray, np.ndarray],
 ) -> pd.DataFrame:
-    """One ``unit_mismatch`` finding per flagged (system, key), from its matching cells."""
+    """One ``unit_mismatch`` finding per flagged (system, key), from its matching cells.
+
+    ``packs``: the pack size per (system, key) and whether it was inferred (not in the
+    catalog).
+    """
     grid = ctx.grid
     s, k = np.nonzero(flagged)
     if len(s) == 0:
@@ -112,7 +127,8 @@ def _unit_findings(
             "last_day": grid.days[last],
             "shown": values[s, k, last],
             "ref": ref[s, k, last],
-            "pack": pack[k],
+            "pack": packs[0][s, k],
+            "inferred": packs[1][s, k],
             "n": hits.sum(axis=1),
             "of": (~np.isnan(values[s, k]) & ~np.isnan(ref[s, k])).sum(axis=1),
         }
@@ -128,6 +144,7 @@ def _unit_findings(
         + found["last_day"].dt.strftime("%Y-%m-%d").astype("str")
         + " (pack size "
         + _num(found["pack"])
+        + np.where(found["inferred"], ", not in the catalog but evident from the ratio", "")
         + "); the same ratio or rounding on "
         + found["n"].astype(str)
         + " of "
@@ -141,67 +158,7 @@ def _unit_findings(
         ),
         first_seen=ctx.start_of(found["first_day"]),
         last_seen=ctx.start_of(found["last_day"]),
-        confidence=np.round(np.clip(found["n"] / found["of"].clip(lower=1), 0.5, 0.95), 2),
+        confidence=CONFIDENCE["unit_ratio"],
         evidence=evidence,
     )
     return _findings(out, Cause.UNIT_MISMATCH)
-
-
-def unexplained_residuals(
-    ctx: _Context, found: pd.DataFrame, delivered: pd.DataFrame
-) -> pd.DataFrame:
-    """``unrecorded_change``: a roll-forward residual that no event in any system explains.
-
-    Skipped: residuals within rounding (``residual_slack``), days a stale-overwrite or
-    unit-mismatch finding of the same system and key explains (the causes that move a
-    snapshot without an event), and residuals equal to the effect of a business event
-    another system recorded that day and this one did not (the change arrived without an
-    event record of its own).
-    """
-    res = ctx.residuals
-    res = res[res["residual"].abs() > ctx.config.tolerance + SLACK + ctx.rules.residual_slack]
-    res = _not_near(res.assign(day=pd.DatetimeIndex(res["day"])), found, ctx)
-    lost = delivered[~delivered["received"]]
-    absorbed = lost.assign(
-        **{
-            SYSTEM: lost["target"],
-            "day": ctx.day(lost["sent_at"]),
-            "units": ctx.effect(lost).round(2),
-        }
-    )
-    res = res.assign(units=res["residual"].round(2)).merge(
-        absorbed[[SYSTEM, SKU, LOCATION, "day", "units"]].drop_duplicates().assign(absorbed=True),
-        on=[SYSTEM, SKU, LOCATION, "day", "units"],
-        how="left",
-    )
-    res = res[res["absorbed"].isna()]
-    if res.empty:
-        return _empty(Cause.UNRECORDED_CHANGE)
-    evidence = (
-        res[SYSTEM]
-        + " went from "
-        + _num(res["previous"])
-        + " to "
-        + _num(res["snapshot"])
-        + " on "
-        + res["day"].dt.strftime("%Y-%m-%d").astype("str")
-        + " while its "
-        + res["events"].astype(str)
-        + " events account for "
-        + _num(res["events_delta"].round(2), "{:+g}")
-        + "; "
-        + _units_text(res["residual"])
-        + " with no event in any system"
-    )
-    seen = ctx.start_of(res["day"])
-    out = res.assign(
-        counterpart=ctx.counterpart(
-            res[SYSTEM].astype("str"), pd.Series(ctx.authority, index=res.index)
-        ),
-        first_seen=seen,
-        last_seen=seen,
-        units=res["residual"],
-        confidence=0.8,
-        evidence=evidence,
-    )
-    return _findings(out, Cause.UNRECORDED_CHANGE)

@@ -155,7 +155,8 @@ def count_list(
     params
         Impact parameters; the horizon is ``projection_weeks`` × 7 days.
     findings
-        Attribution findings (``sku, location, system, cause, units``); optional.
+        Attribution findings (``sku, location, system, cause, units``, and ``confidence``
+        when known: each is weighted by it); optional.
 
     Returns
     -------
@@ -164,7 +165,8 @@ def count_list(
         row per key, best first.  ``expected_value`` is the expected cost (currency) over
         the horizon if the records stay as they are; ``system`` the record to correct;
         ``drift_units`` its last observed v_system − v_authority; ``cause`` the attributed
-        cause of the largest finding on that (key, system), NaN when unknown.  Ties (and
+        cause of the finding on that (key, system) that explains the most units in
+        expectation (|units| × its calibrated confidence), NaN when unknown.  Ties (and
         keys without open drift) are ordered by value at risk, window cost, then velocity.
     """
     return rank_count_list(count_rows(state, params, findings))
@@ -272,7 +274,9 @@ def _fallback_reason(table: pd.DataFrame, state: KeyState) -> pd.Series:
 def _causes(table: pd.DataFrame, findings: pd.DataFrame | None) -> pd.Series:
     if findings is None or findings.empty:
         return pd.Series(np.nan, index=table.index, dtype="str")
-    ranked = findings.assign(size=findings["units"].abs()).sort_values("size", ascending=False)
+    weight = findings.get("confidence", 1.0)
+    size = findings["units"].abs() * weight  # expected units it explains
+    ranked = findings.assign(size=size).sort_values("size", ascending=False)
     top = ranked.drop_duplicates([SKU, LOCATION, SYSTEM]).set_index([SKU, LOCATION, SYSTEM])
     where = pd.MultiIndex.from_frame(table[[SKU, LOCATION, SYSTEM]])
     return pd.Series(top["cause"].reindex(where).to_numpy(), index=table.index, dtype="str")

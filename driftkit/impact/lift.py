@@ -96,3 +96,47 @@ def discrepant_keys(
     off = np.abs(values[:, :, -1] - truth[None, :]) > 0.5
     table = keys[[SKU, LOCATION]].reset_index(drop=True).assign(discrepant=off.any(axis=0))
     return table[~np.isnan(truth)].reset_index(drop=True)
+
+
+def rule_rankings(
+    keys: pd.DataFrame,
+    rate: np.ndarray,
+    unit_cost: np.ndarray,
+    authority_last: np.ndarray,
+    adjusted: np.ndarray,
+) -> dict[str, pd.DataFrame]:
+    """The standard cycle-count rules as rankings of ``keys`` (best first).
+
+    * ``abc_by_value`` — periodic ABC: annual usage value (demand rate × unit cost), highest
+      first (the A items are counted most often).
+    * ``zero_balance`` — zero-balance confirmation: keys whose authority record is ≤ 0 on
+      the last day first, then the rest by usage value.
+    * ``recount_after_adjustment`` — keys with an adjustment or count event in the window
+      first (largest |adjustment| first), then the rest by usage value.
+
+    Parameters
+    ----------
+    keys
+        ``sku, location`` per key (grid order).
+    rate, unit_cost, authority_last, adjusted
+        Per key: demand rate, unit cost (NaN → 0), the authority's last-day record (NaN
+        when absent) and the summed |adjustment| in the window (0 when none).
+
+    Returns
+    -------
+    dict[str, pandas.DataFrame]
+        Rule name → ``sku, location`` ordered best first.
+    """
+    value = np.nan_to_num(rate) * np.nan_to_num(unit_cost)
+    table = keys[[SKU, LOCATION]].reset_index(drop=True).assign(value=value)
+    flags = {
+        "abc_by_value": np.zeros(len(table)),
+        "zero_balance": (np.nan_to_num(authority_last, nan=1.0) <= 0).astype(float),
+        "recount_after_adjustment": np.asarray(adjusted, dtype=float),
+    }
+    return {
+        name: table.assign(flag=flag).sort_values(
+            ["flag", "value", SKU, LOCATION], ascending=[False, False, True, True]
+        )[[SKU, LOCATION]]
+        for name, flag in flags.items()
+    }

@@ -27,6 +27,7 @@ from driftkit.drift.align import Grid, align
 from driftkit.drift.compare import compare
 from driftkit.load.client import ClientData
 from driftkit.schema import KIND, LOCATION, QTY_DELTA, SKU, SYSTEM, Cause, EventKind
+from driftkit.simulate.calibration import reliability, reliability_table
 from driftkit.simulate.simulation import Faults, Simulation, simulate
 
 log = logging.getLogger(__name__)
@@ -174,17 +175,20 @@ def key_score(flagged: pd.DataFrame, truth: pd.DataFrame) -> tuple[float, float]
     return precision, recall
 
 
-def run_scenario(scenario: Scenario, workdir: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+def run_scenario(
+    scenario: Scenario, workdir: Path
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Score one scenario over its seeds.
 
     Returns
     -------
-    tuple[pandas.DataFrame, pandas.DataFrame]
-        Per-cause counts (``cause, truth, found, right``) summed over seeds, and one row
-        per seed with the key-level ``ours_precision, ours_recall, baseline_precision,
-        baseline_recall``.
+    tuple of pandas.DataFrame
+        Per-cause counts (``cause, truth, found, right``) summed over seeds; one row per
+        seed with the key-level ``ours_precision, ours_recall, baseline_precision,
+        baseline_recall``; and the findings per cause and confidence bin
+        (:func:`~driftkit.simulate.calibration.reliability`).
     """
-    tables, keys = [], []
+    tables, keys, bins = [], [], []
     for seed in scenario.seeds:  # a handful of simulations, not data rows
         sim = simulate(
             workdir / f"{scenario.name}-{seed}",
@@ -197,19 +201,19 @@ def run_scenario(scenario: Scenario, workdir: Path) -> tuple[pd.DataFrame, pd.Da
         data = client_data(sim)
         result, grid = attribute_data(data)
         tables.append(score(result.findings, sim.ground_truth))
+        bins.append(reliability(result.findings, sim.ground_truth))
         ours = key_score(result.findings, sim.ground_truth)
         base = key_score(baseline_keys(data, grid), sim.ground_truth)
         keys.append([scenario.name, seed, *ours, *base])
     counts = pd.concat(tables).groupby("cause", sort=False)[["truth", "found", "right"]].sum()
     columns = ["scenario", "seed", "ours_precision", "ours_recall"]
-    return counts.reset_index(), pd.DataFrame(
-        keys, columns=[*columns, "baseline_precision", "baseline_recall"]
-    )
+    table = pd.DataFrame(keys, columns=[*columns, "baseline_precision", "baseline_recall"])
+    return counts.reset_index(), table, pd.concat(bins, ignore_index=True)
 
 
 def measure(
     scenarios: tuple[Scenario, ...] = SCENARIOS,
-) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Run ``scenarios`` and score them.
 
     Returns
@@ -217,14 +221,16 @@ def measure(
     tuple of pandas.DataFrame
         ``overall``: ``cause, truth, found, right, precision, recall`` pooled over every
         scenario; ``by_scenario``: the same with a leading ``scenario`` column; ``keys``:
-        key-level precision/recall of ours and of the baseline rule per scenario and seed.
+        key-level precision/recall of ours and of the baseline rule per scenario and seed;
+        ``calibration``: ``cause, confidence, found, right, reliability`` pooled.
     """
-    per, keys = [], []
+    per, keys, bins = [], [], []
     with tempfile.TemporaryDirectory(prefix="driftkit-score-") as tmp:
         for scenario in scenarios:  # a handful of scenarios, not data rows
-            counts, key_rows = run_scenario(scenario, Path(tmp))
+            counts, key_rows, found_bins = run_scenario(scenario, Path(tmp))
             per.append(counts.assign(scenario=scenario.name))
             keys.append(key_rows)
+            bins.append(found_bins)
     by_scenario = pd.concat(per, ignore_index=True)
     overall = _rates(
         by_scenario.groupby("cause", sort=False)[["truth", "found", "right"]].sum().reset_index()
@@ -232,12 +238,12 @@ def measure(
     by_scenario = _rates(by_scenario)[
         ["scenario", "cause", "truth", "found", "right", "precision", "recall"]
     ]
-    return overall, by_scenario, pd.concat(keys, ignore_index=True)
+    return overall, by_scenario, pd.concat(keys, ignore_index=True), reliability_table(bins)
 
 
 def main() -> None:
     """Print the precision/recall table (``python -m driftkit.simulate.score``)."""
-    overall, by_scenario, keys = measure()
+    overall, by_scenario, keys, calibration = measure()
     out = sys.stdout
     out.write("Findings vs ground truth by (system, sku, location, cause), all scenarios pooled\n")
     out.write(overall.to_string(index=False, float_format="{:.3f}".format) + "\n\n")
@@ -247,7 +253,9 @@ def main() -> None:
     out.write("Key level (any fault on the key): driftkit findings vs the balance rule\n")
     summary = keys.drop(columns="seed").groupby("scenario", sort=False).mean()
     summary.loc["mean"] = keys.drop(columns=["scenario", "seed"]).mean()
-    out.write(summary.to_string(float_format="{:.3f}".format) + "\n")
+    out.write(summary.to_string(float_format="{:.3f}".format) + "\n\n")
+    out.write("Confidence calibration: share of findings right per cause and confidence bin\n")
+    out.write(calibration.to_string(index=False, float_format="{:.3f}".format) + "\n")
 
 
 if __name__ == "__main__":
