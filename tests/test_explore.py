@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -18,13 +19,14 @@ from driftkit.drift.align import Grid
 from driftkit.errors import InputError
 from driftkit.explorer.app import (
     ANY_CAUSE,
-    VEGA_MIME,
     Explorer,
     ExplorerData,
+    drift_ranking,
     explore,
     find_client_dir,
     open_lab,
 )
+from driftkit.explorer.lab import lab_command
 
 DAYS = pd.date_range("2026-03-01", periods=10, freq="D")
 SYSTEMS = ("wms", "erp", "shop")
@@ -284,8 +286,9 @@ def test_markup_from_the_data_is_escaped(explorer: Explorer) -> None:
 
 def test_chart_is_vega_with_the_keys_data(explorer: Explorer) -> None:
     explorer.select("A1", "main")
-    bundle = explorer.controls.chart.outputs[0]["data"]
-    data = {d["name"]: d.get("values") for d in bundle[VEGA_MIME]["data"]}
+    data = explorer.controls.chart.datasets
+    assert explorer.controls.chart.key == "A1 @ main"
+    assert {d["name"] for d in explorer.controls.chart.spec["data"]} >= set(data)
     assert len(data["series"]) == len(SYSTEMS) * len(DAYS)
     assert [e["reference"] for e in data["events"]] == ["PO7"]
     assert data["frame"][0]["day"] == "2026-02-28T12:00:00"
@@ -297,7 +300,7 @@ def test_export_button_writes_the_selection(explorer: Explorer, tmp_path) -> Non
     explorer.select("B2")
     explorer.controls.export.click()
     path = tmp_path / "acme_B2_main.csv"
-    assert str(path) in explorer.controls.exported.value
+    assert str(path.resolve()) in explorer.controls.exported.value
     written = pd.read_csv(path)
     assert set(written["sku"]) == {"B2"} and set(written["location"]) == {"main"}
     sizes = written["view"].value_counts().to_dict()
@@ -398,6 +401,7 @@ def test_open_lab_starts_jupyter_lab_on_a_parameterised_copy(tmp_path: Path, mon
         return subprocess.CompletedProcess(command, 3)
 
     monkeypatch.setattr(subprocess, "run", run)
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)
     code = open_lab(SAMPLE, browser=False, out_dir=tmp_path)
     target = tmp_path / "acme-outdoor" / "explore.ipynb"
     assert code == 3
@@ -405,3 +409,83 @@ def test_open_lab_starts_jupyter_lab_on_a_parameterised_copy(tmp_path: Path, mon
     notebook = nbformat.read(target, as_version=4)
     injected = [c for c in notebook.cells if "injected-parameters" in c.metadata.get("tags", [])]
     assert f"client_dir = {str(SAMPLE)!r}" in injected[0].source.replace('"', "'")
+
+
+# --- regressions of issue 18 (each found driving the explorer in a real browser) -------------
+
+
+@pytest.mark.parametrize(("euid", "root"), [(0, True), (1000, False)], ids=["root", "user"])
+def test_open_lab_allows_root(euid: int, root: bool, monkeypatch) -> None:
+    monkeypatch.setattr(os, "geteuid", lambda: euid)
+    command = lab_command(Path("explore.ipynb"), browser=False)
+    assert ("--allow-root" in command) is root
+    assert command[-2 if root else -1] == "--no-browser"
+
+
+def test_episode_bands_are_clipped_to_the_date_range(explorer: Explorer) -> None:
+    explorer.select("B2")  # shop's episode runs 4..7 March
+    explorer.controls.days.index = (4, 5)  # 5..6 March
+    bands = explorer.controls.chart.datasets["episodes"]
+    assert [(b["day"], b["day_end"]) for b in bands] == [
+        ("2026-03-04T12:00:00", "2026-03-06T12:00:00")
+    ]
+    assert explorer.controls.chart.datasets["frame"] == [
+        {"day": "2026-03-04T12:00:00"},
+        {"day": "2026-03-06T12:00:00"},
+    ]
+
+
+def test_cause_list_honours_the_date_range_and_systems(explorer: Explorer) -> None:
+    explorer.controls.cause.value = "missing_event"  # A1's finding: 9..10 March
+    assert explorer.worst_first()["code"].tolist() == [A1_MAIN]
+    explorer.controls.days.index = (0, 6)  # 1..7 March: no missing_event in view
+    assert explorer.worst_first().empty
+    explorer.controls.cause.value = "sync_lag"  # B2's: 6..7 March, in view
+    assert explorer.view().sku == "B2" and explorer.view().findings["cause"].tolist() == [
+        "sync_lag"
+    ]
+    assert explorer.worst_first()["code"].tolist() == [B2]
+    explorer.controls.systems.value = ("wms", "erp")  # the finding is shop's
+    assert explorer.worst_first().empty and explorer.view().findings.empty
+
+
+def test_ranking_without_the_authority_uses_the_largest_disagreement() -> None:
+    values = np.full((3, 2, 4), np.nan)
+    values[:, 0, :] = [[10.0] * 4, [12.0] * 4, [10.0] * 4]  # erp 2 over the wms: 4 × 2 = 8
+    values[1, 1, :] = 10.0  # the wms holds nothing for key 1;
+    values[2, 1, :] = [4.0, 4.0, 10.0, np.nan]  # erp vs shop apart by 6, 6, 0 → 12
+    grid = Grid(KEYS.iloc[:2].reset_index(drop=True), SYSTEMS, DAYS[:4], values, "wms")
+    ranking = drift_ranking(grid)
+    assert ranking["code"].tolist() == [1, 0]
+    assert ranking["drift_units"].tolist() == [12.0, 8.0]
+    assert ranking["drifted_days"].tolist() == [2, 4]
+    only_days = drift_ranking(grid, days=(2, 3))
+    assert only_days.set_index("code")["drift_units"].to_dict() == {0: 4.0, 1: 0.0}
+    without_erp = drift_ranking(grid, systems=("wms", "shop"))
+    assert without_erp["drift_units"].tolist() == [0.0, 0.0]
+
+
+def test_chart_reads_on_short_windows_without_empty_domains(explorer: Explorer) -> None:
+    spec = explorer.controls.chart.spec
+    x = next(s for s in spec["scales"] if s["name"] == "x")
+    frame = next(d["name"] for d in spec["data"] if d.get("source") == "frame")
+    assert x["domain"] == {"data": frame, "field": "day"}  # never an empty dataset's extent
+    y = next(s for s in spec["scales"] if s["name"] == "concat_0_y")
+    assert y["padding"] == 12 and y["zero"] is False
+    axis = explorer.chart().to_dict()["vconcat"][0]["layer"][1]["encoding"]["x"]["axis"]
+    assert axis["labelOverlap"] == "greedy"
+    explorer.controls.days.index = (4, 5)
+    assert not explorer.controls.days.readout
+    assert explorer.controls.range.value == "05 Mar – 06 Mar"
+
+
+def test_export_message_is_absolute_and_cleared_on_key_change(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    explorer = Explorer(_data(), export_dir="out")
+    explorer.controls.export.click()
+    message = explorer.controls.exported.value
+    assert str(tmp_path / "out" / "acme_B2_main.csv") in message
+    explorer.controls.search.value = "B2"  # the same key: the message stays
+    assert explorer.controls.exported.value == message
+    explorer.controls.next.click()
+    assert explorer.controls.exported.value == ""

@@ -48,8 +48,8 @@ from driftkit.explorer.data import (
     ExplorerData,
     ExplorerView,
 )
-from driftkit.explorer.index import drift_ranking
 from driftkit.explorer.lab import NOTEBOOK, REPO_ROOT, find_client_dir, open_lab
+from driftkit.explorer.ranking import _Filter, drift_ranking
 from driftkit.explorer.selection import _Selection
 from driftkit.explorer.views import _stacked
 from driftkit.explorer.widgets import _Controls
@@ -102,8 +102,8 @@ class Explorer(_Selection):
         self.data = data
         self.export_dir = Path(export_dir)
         self._index(data)
-        self.controls = _Controls.build(data.grid, self._causes())
-        self._template = _VegaTemplate(data.grid.systems)
+        spec = _VegaTemplate(data.grid.systems).vega
+        self.controls = _Controls.build(data.grid, self._causes(), spec)
         self.widget = ExplorerWidget(self, self.controls)
         self._code = int(self._order[0]) if len(self._order) else int(self._ranking["code"][0])
         self._syncing = False
@@ -124,7 +124,7 @@ class Explorer(_Selection):
         return key_chart(view, systems=self.data.grid.systems, first=first, last=last)
 
     def export(self, folder: str | Path | None = None) -> Path:
-        """Write the current view to one CSV file and return its path.
+        """Write the current view to one CSV file and return its absolute path.
 
         The file stacks the views with a leading ``view`` column (``series``, ``events``,
         ``counts``, ``episodes``, ``findings``, ``impact``) and the key's ``sku, location``.
@@ -133,7 +133,7 @@ class Explorer(_Selection):
         folder = Path(folder) if folder is not None else self.export_dir
         folder.mkdir(parents=True, exist_ok=True)
         name = "_".join(_UNSAFE.sub("-", p) for p in (self.data.client, view.sku, view.location))
-        path = folder / f"{name}.csv"
+        path = (folder / f"{name}.csv").resolve()
         _stacked(view).to_csv(path, index=False, date_format="%Y-%m-%dT%H:%M:%S")
         log.info("exported %s @ %s to %s", view.sku, view.location, path)
         return path
@@ -145,9 +145,8 @@ class Explorer(_Selection):
         c.search.observe(self._on_search, names="value")
         c.matches.observe(self._on_match, names="value")
         c.location.observe(self._on_location, names="value")
-        for control in (c.systems, c.days):
+        for control in (c.systems, c.days, c.cause):
             control.observe(self._on_filter, names="value")
-        c.cause.observe(self._on_cause, names="value")
         c.previous.on_click(lambda _: self.step(-1))
         c.next.on_click(lambda _: self.step(1))
         c.export.on_click(self._on_export)
@@ -170,19 +169,19 @@ class Explorer(_Selection):
             self.select(self.view_key()[0], str(change["new"]))
 
     def _on_filter(self, change: dict[str, Any]) -> None:
-        if not self._syncing:
-            self.refresh()
-
-    def _on_cause(self, change: dict[str, Any]) -> None:
-        """Restrict the worst-first list to the cause; jump to its worst key if needed."""
-        self._order = self._worst_first(str(change["new"]))
-        if self._position() == 0 and len(self._order):
+        """Re-rank under the new filter; jump to its worst key when this one drops out."""
+        if self._syncing:
+            return
+        c = self.controls
+        self._rank(_Filter(str(c.cause.value), tuple(c.systems.value), tuple(c.days.index)))
+        if self._position() == 0 and len(self._order) and c.cause.value != ANY_CAUSE:
             self._show_key(int(self._order[0]))
         else:
             self.refresh()
 
     def _on_export(self, button: widgets.Button) -> None:
-        self.controls.exported.value = f"exported to <code>{html.escape(str(self.export()))}</code>"
+        path = html.escape(str(self.export()))
+        self.controls.exported.value = f"exported to <code>{path}</code>"
 
 
 class ExplorerWidget(widgets.VBox):

@@ -51,16 +51,17 @@ def chart_data(
     """The named datasets of :func:`key_chart` as JSON-ready records (local times as text).
 
     ``series``: day, system, value; ``episodes``: day, day_end, system, counterpart (bands
-    of half a day either side of the episode's days); ``counts``: day, counted_qty;
+    of half a day either side of the episode's days, clipped to the range: an episode that
+    runs past the range shades only the days shown); ``counts``: day, counted_qty;
     ``events``: day, system, kind, qty, commit, set_qty, reference; ``frame``: the range's two ends.
     """
     episodes = view.episodes
+    starts = pd.to_datetime(episodes.get("start", pd.Series(dtype="datetime64[us]")))
+    ends = pd.to_datetime(episodes.get("end", pd.Series(dtype="datetime64[us]")))
     bands = pd.DataFrame(
         {
-            "day": pd.to_datetime(episodes.get("start", pd.Series(dtype="datetime64[us]")))
-            - _HALF_DAY,
-            "day_end": pd.to_datetime(episodes.get("end", pd.Series(dtype="datetime64[us]")))
-            + _HALF_DAY,
+            "day": starts.where(starts >= first, first) - _HALF_DAY,
+            "day_end": ends.where(ends <= last, last) + _HALF_DAY,
             SYSTEM: episodes.get(SYSTEM),
             "counterpart": episodes.get("counterpart"),
         }
@@ -90,7 +91,8 @@ def _layout(
     Colours, step lines, legend highlighting and zoom follow ``charts.sku_drilldown`` (the
     report's drill-down); cycle counts are added as black diamonds.
     """
-    x = alt.X("day:T", title=None, axis=alt.Axis(format="%d %b", tickCount="day"))
+    axis = alt.Axis(format="%d %b", tickCount="day", labelOverlap="greedy", labelSeparation=8)
+    x = alt.X("day:T", title=None, axis=axis)
     palette = charts.system_colors(systems)
     scale = alt.Scale(domain=list(palette), range=list(palette.values()))
     legend = alt.Legend(symbolOpacity=1)
@@ -101,7 +103,7 @@ def _layout(
     ends = alt.Chart(data["frame"]).mark_point(opacity=0).encode(x=x)
     bands = (
         alt.Chart(data["episodes"])
-        .mark_rect(opacity=0.12)
+        .mark_rect(opacity=0.12, clip=True)
         .encode(
             x=x,
             x2="day_end:T",
@@ -111,10 +113,10 @@ def _layout(
     )
     lines = (
         alt.Chart(data["series"])
-        .mark_line(interpolate="step-after", point=True)
+        .mark_line(interpolate="step-after", point=True, clip=True)
         .encode(
             x=x,
-            y=alt.Y("value:Q", title="Units", scale=alt.Scale(zero=False)),
+            y=alt.Y("value:Q", title="Units", scale=alt.Scale(zero=False, padding=12)),
             color=colour,
             opacity=alt.when(pick).then(alt.value(1.0)).otherwise(alt.value(0.15)),
             tooltip=["day:T", "system:N", "value:Q"],
@@ -123,7 +125,7 @@ def _layout(
     )
     counts = (
         alt.Chart(data["counts"])
-        .mark_point(shape="diamond", size=90, filled=True, color="black")
+        .mark_point(shape="diamond", size=90, filled=True, color="black", clip=True)
         .encode(
             x=x,
             y="counted_qty:Q",
@@ -132,7 +134,7 @@ def _layout(
     )
     marks = (
         alt.Chart(data["events"])
-        .mark_point(size=70, filled=True, opacity=1)
+        .mark_point(size=70, filled=True, opacity=1, clip=True)
         .encode(
             x=x,
             y=alt.Y(f"{SYSTEM}:N", title="Events", scale=alt.Scale(domain=list(systems))),
@@ -159,16 +161,24 @@ def _layout(
 
 
 class _VegaTemplate:
-    """:func:`key_chart` compiled to Vega once; ``fill`` swaps in one key's datasets."""
+    """:func:`key_chart` compiled to Vega once (with empty datasets) for the live chart.
+
+    The x scale's domain is the ``frame`` dataset alone (the range's two ends), so the chart
+    always spans exactly the chosen days and an empty dataset never enters a domain
+    (Vega's "Infinite extent" warning).
+    """
 
     def __init__(self, systems: tuple[str, ...]) -> None:
         empty: dict[str, list[dict[str, Any]]] = {name: [] for name in _CHART_DATA}
         spec = _layout(systems, empty).to_dict(validate=False)
-        self.vega: dict[str, Any] = vlc.vegalite_to_vega(spec, vl_version="5.21")
+        self.vega: dict[str, Any] = _frame_domain(vlc.vegalite_to_vega(spec, vl_version="5.21"))
 
-    def fill(self, datasets: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
-        data = [
-            {**entry, "values": datasets[entry["name"]]} if entry["name"] in datasets else entry
-            for entry in self.vega["data"]
-        ]
-        return {**self.vega, "data": data}
+
+def _frame_domain(vega: dict[str, Any]) -> dict[str, Any]:
+    """``vega`` with the x domain taken from the ``frame`` dataset only."""
+    frame = next(d["name"] for d in vega["data"] if d.get("source") == "frame")
+    scales = [
+        {**s, "domain": {"data": frame, "field": "day"}} if s["name"] == "x" else s
+        for s in vega["scales"]
+    ]
+    return {**vega, "scales": scales}

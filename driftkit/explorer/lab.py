@@ -6,6 +6,7 @@ Private: the public surface is :mod:`driftkit.explorer`.
 from __future__ import annotations
 
 import logging
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -59,8 +60,20 @@ def open_lab(
         kernel_name="python3",
         progress_bar=False,
     )
-    command = [sys.executable, "-m", "jupyter", "lab", str(target)]
-    if not browser:
-        command.append("--no-browser")
+    command = lab_command(target, browser=browser)
     log.info("starting %s", " ".join(command))
     return subprocess.run(command, check=False).returncode
+
+
+def lab_command(notebook: Path, *, browser: bool = True) -> list[str]:
+    """The ``jupyter lab`` command line that opens ``notebook``.
+
+    ``--allow-root`` is added when running as root (containers, CI): JupyterLab refuses to
+    start as root without it.
+    """
+    command = [sys.executable, "-m", "jupyter", "lab", str(notebook)]
+    if not browser:
+        command.append("--no-browser")
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        command.append("--allow-root")
+    return command

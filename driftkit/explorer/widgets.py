@@ -13,6 +13,7 @@ import pandas as pd
 
 from driftkit.drift.align import Grid
 from driftkit.explorer.data import ANY_CAUSE, ExplorerView
+from driftkit.explorer.live import LiveChart
 
 
 @dataclass
@@ -30,11 +31,12 @@ class _Controls:
     export: widgets.Button
     exported: widgets.HTML
     title: widgets.HTML
-    chart: widgets.Output
+    chart: LiveChart
+    range: widgets.HTML
     tables: widgets.Tab
 
     @classmethod
-    def build(cls, grid: Grid, causes: list[str]) -> _Controls:
+    def build(cls, grid: Grid, causes: list[str], spec: dict[str, Any]) -> _Controls:
         days = [(d.strftime("%d %b"), i) for i, d in enumerate(grid.days)]
         tables = widgets.Tab(children=[widgets.HTML() for _ in _TABS])
         tables.titles = _TABS
@@ -48,7 +50,7 @@ class _Controls:
                 options=list(grid.systems), value=list(grid.systems), description="systems"
             ),
             days=widgets.SelectionRangeSlider(
-                options=days, index=(0, len(days) - 1), description="days"
+                options=days, index=(0, len(days) - 1), description="days", readout=False
             ),
             cause=widgets.Dropdown(options=causes, value=ANY_CAUSE, description="cause"),
             previous=widgets.Button(description="◀ previous", tooltip="previous worst key"),
@@ -56,21 +58,25 @@ class _Controls:
             export=widgets.Button(description="export CSV", icon="download"),
             exported=widgets.HTML(),
             title=widgets.HTML(),
-            chart=widgets.Output(),
+            chart=LiveChart(spec=spec),
+            range=widgets.HTML(),
             tables=tables,
         )
 
     def layout(self) -> list[widgets.Widget]:
         picker = widgets.VBox([self.search, self.matches])
-        filters = widgets.VBox([self.location, self.systems, self.days, self.cause])
+        days = widgets.HBox([self.days, self.range])
+        filters = widgets.VBox([self.location, self.systems, days, self.cause])
         stepper = widgets.VBox(
             [widgets.HBox([self.previous, self.next]), self.export, self.exported]
         )
         return [self.title, widgets.HBox([picker, filters, stepper]), self.chart, self.tables]
 
-    def show(self, view: ExplorerView, bundle: dict[str, Any], title: str) -> None:
+    def show(self, view: ExplorerView, datasets: dict[str, Any], title: str) -> None:
         self.title.value = title
-        self.chart.outputs = ({"output_type": "display_data", "data": bundle, "metadata": {}},)
+        first, last = (str(self.days.options[i][0]) for i in self.days.index)
+        self.range.value = f"{first} – {last}"  # the slider's own readout is cut at ~10 chars
+        self.chart.show(datasets, f"{view.sku} @ {view.location}")
         self.show_table(view)
 
     def show_table(self, view: ExplorerView) -> None:
