@@ -55,7 +55,6 @@ _SHOWN = """() => {
   const chart = document.querySelector('.dk-live-chart');
   const view = chart.vegaView;
   return {key: chart.dataset.key, redraws: Number(chart.dataset.redraws),
-          warnings: chart.dataset.warnings || '',
           systems: [...new Set(view.data('series').map((row) => row.system))].sort(),
           series: view.data('series').length};
 }"""
@@ -76,7 +75,7 @@ class LabPage:
         return float(self.page.evaluate(_TIMED_INPUT, args))
 
     def shown(self) -> dict[str, Any]:
-        """What the chart shows now: key, redraw count, Vega warnings, systems, series rows."""
+        """What the chart shows now: key, redraw count, systems and rows of the series."""
         return dict(self.page.evaluate(_SHOWN))
 
     def kernel_peak_bytes(self) -> int:

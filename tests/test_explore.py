@@ -15,6 +15,7 @@ import papermill as pm
 import pytest
 
 from driftkit import schema
+from driftkit.audit import Audit, run_audit
 from driftkit.drift.align import Grid
 from driftkit.errors import InputError
 from driftkit.explorer.app import (
@@ -24,9 +25,11 @@ from driftkit.explorer.app import (
     drift_ranking,
     explore,
     find_client_dir,
+    open_explorer,
     open_lab,
 )
 from driftkit.explorer.lab import lab_command
+from driftkit.explorer.source import read_output
 
 DAYS = pd.date_range("2026-03-01", periods=10, freq="D")
 SYSTEMS = ("wms", "erp", "shop")
@@ -345,8 +348,16 @@ REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "data" / "sample" / "acme-outdoor"
 
 
-def test_explore_a_client_folder(tmp_path: Path) -> None:
-    widget = explore(SAMPLE, export_dir=tmp_path)
+@pytest.fixture(scope="module")
+def sample_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Audit, Path]:
+    """The sample client audited once, its run files written to ``<reports>/<client>/<day>``."""
+    reports = tmp_path_factory.mktemp("reports")
+    audit = run_audit(SAMPLE, out_dir=reports / SAMPLE.name / "2026-10-01")
+    return audit, reports
+
+
+def test_explore_a_computed_audit(sample_run: tuple[Audit, Path], tmp_path: Path) -> None:
+    widget = explore(sample_run[0], export_dir=tmp_path)
     explorer = widget.explorer
     first = explorer.worst_first().iloc[0]
     assert (explorer.view().sku, explorer.view().location) == (first["sku"], first["location"])
@@ -355,6 +366,47 @@ def test_explore_a_client_folder(tmp_path: Path) -> None:
     view = explorer.select(finding["sku"], finding["location"])
     assert finding["evidence"] in view.findings["evidence"].tolist()
     assert isinstance(widget, widgets.VBox)
+
+
+def test_opens_from_the_last_run_without_auditing(
+    sample_run: tuple[Audit, Path], tmp_path: Path, monkeypatch
+) -> None:
+    audit, reports = sample_run
+    (reports / SAMPLE.name / "2026-09-01").mkdir()  # an older run without files: not read
+    (reports / SAMPLE.name / ".2026-10-02.partial-1").mkdir()  # a staging folder: not a run
+    monkeypatch.setattr("driftkit.audit.run_audit", _no_audit)
+    explorer = open_explorer(SAMPLE, reports_dir=reports, export_dir=tmp_path)
+    assert str(reports / SAMPLE.name / "2026-10-01") in explorer.data.source
+    assert "run at " + audit.summary["run_at"] in explorer.controls.source.value
+    np.testing.assert_array_equal(explorer.data.grid.values, audit.grid.values)
+    columns = ["sku", "location", "system", "cause", "units", "reference", "event_ids"]
+    shown, computed = explorer.data.findings[columns], audit.tables["findings"][columns]
+    pd.testing.assert_frame_equal(shown, computed, check_dtype=False)
+    assert (explorer.data.findings["first_seen"] == audit.tables["findings"]["first_seen"]).all()
+    assert (
+        explorer.worst_first()["code"].tolist()
+        == Explorer.from_audit(audit).worst_first()["code"].tolist()
+    )
+
+
+def _no_audit(*args: object, **kwargs: object) -> None:
+    raise AssertionError("the explorer re-audited the client")
+
+
+def test_read_output_keeps_text_and_prefers_parquet(tmp_path: Path) -> None:
+    (tmp_path / "findings.csv").write_text(
+        "sku,location,system,counterpart,cause,first_seen,last_seen,units,reference\n"
+        "00123,main,shop,wms,sync_lag,2026-09-01T05:00:00+0000,2026-09-02T05:00:00+0000,2.0,\n",
+        encoding="utf-8",
+    )
+    read = read_output(tmp_path, "findings")
+    assert read is not None
+    assert read["sku"].tolist() == ["00123"] and read["reference"].tolist() == [""]
+    assert read["first_seen"].iloc[0] == pd.Timestamp("2026-09-01 05:00", tz="UTC")
+    read.assign(sku="from-parquet").to_parquet(tmp_path / "findings.parquet")
+    again = read_output(tmp_path, "findings")
+    assert again is not None and again["sku"].tolist() == ["from-parquet"]
+    assert read_output(tmp_path, "episodes") is None
 
 
 def test_notebook_runs_under_papermill_with_its_defaults(tmp_path: Path) -> None:
@@ -378,7 +430,7 @@ def test_committed_notebook_is_thin_and_clean() -> None:
     code = [c for c in notebook.cells if c.cell_type == "code"]
     assert all(not c.outputs and c.execution_count is None for c in code)
     assert code[0].metadata["tags"] == ["parameters"]
-    assert code[0].source == 'client_dir = "data/sample/acme-outdoor"'
+    assert code[0].source == 'client_dir = "data/sample/acme-outdoor"\nreports_dir = "reports"'
     source = "\n".join(c.source for c in code)
     assert "def " not in source and "for " not in source and "while " not in source
 

@@ -51,6 +51,7 @@ from driftkit.explorer.data import (
 from driftkit.explorer.lab import NOTEBOOK, REPO_ROOT, find_client_dir, open_lab
 from driftkit.explorer.ranking import _Filter, drift_ranking
 from driftkit.explorer.selection import _Selection
+from driftkit.explorer.source import from_run, latest_run, resolve_reports
 from driftkit.explorer.views import _stacked
 from driftkit.explorer.widgets import _Controls
 from driftkit.schema import SKU
@@ -77,6 +78,7 @@ __all__ = [
     "explore",
     "find_client_dir",
     "key_chart",
+    "open_explorer",
     "open_lab",
 ]
 
@@ -103,7 +105,7 @@ class Explorer(_Selection):
         self.export_dir = Path(export_dir)
         self._index(data)
         spec = _VegaTemplate(data.grid.systems).vega
-        self.controls = _Controls.build(data.grid, self._causes(), spec)
+        self.controls = _Controls.build(data.grid, self._causes(), spec, data.source)
         self.widget = ExplorerWidget(self, self.controls)
         self._code = int(self._order[0]) if len(self._order) else int(self._ranking["code"][0])
         self._syncing = False
@@ -114,6 +116,17 @@ class Explorer(_Selection):
     def from_audit(cls, audit: Audit, *, export_dir: str | Path = "reports/explore") -> Explorer:
         """An explorer over a computed ``driftkit.audit.Audit``."""
         return cls(ExplorerData.from_audit(audit), export_dir=export_dir)
+
+    @classmethod
+    def from_run(
+        cls,
+        client_dir: str | Path,
+        run_dir: str | Path,
+        *,
+        export_dir: str | Path = "reports/explore",
+    ) -> Explorer:
+        """An explorer over an audit's run folder (see :func:`open_explorer`)."""
+        return cls(from_run(find_client_dir(client_dir), Path(run_dir)), export_dir=export_dir)
 
     # --- plain methods (no browser needed) ------------------------------------------------
 
@@ -193,6 +206,43 @@ class ExplorerWidget(widgets.VBox):
 
 
 # --- entry points --------------------------------------------------------------------------
+
+
+def open_explorer(
+    client_dir: str | Path,
+    *,
+    reports_dir: str | Path = "reports",
+    export_dir: str | Path | None = None,
+) -> Explorer:
+    """The explorer of a client from its last audit, auditing only when there is none.
+
+    Parameters
+    ----------
+    client_dir
+        The client folder (holding ``client.toml``).
+    reports_dir
+        ``REPORTS_DIR`` of ``driftkit audit``; the newest run folder of the client there is
+        read (:func:`driftkit.explorer.source.from_run`): its episodes, findings and impact,
+        and the client's snapshots aligned on its window.  Without a run, the client is
+        audited here (``run_audit``), which takes much longer on a large client.
+    export_dir
+        Where **export CSV** writes; default ``<reports_dir>/explore``.
+
+    Returns
+    -------
+    Explorer
+        ``.widget`` is the layout; ``.data.source`` says what was loaded and from which run.
+    """
+    from driftkit.audit import run_audit
+
+    client = find_client_dir(client_dir)
+    reports = resolve_reports(reports_dir)
+    export = export_dir if export_dir is not None else reports / "explore"
+    run = latest_run(reports, client.name)
+    if run is not None:
+        return Explorer.from_run(client, run, export_dir=export)
+    log.warning("%s: no audit run in %s; auditing it now", client.name, reports)
+    return Explorer.from_audit(run_audit(client), export_dir=export)
 
 
 def explore(

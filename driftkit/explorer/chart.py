@@ -21,7 +21,7 @@ CHART_MAX_EVENTS = 5000
 VEGA_MIME = "application/vnd.vega.v5+json"
 CHART_WIDTH = 600
 _HALF_DAY = pd.Timedelta(hours=12)
-_CHART_DATA = ("series", "episodes", "counts", "events", "frame")
+_CHART_DATA = ("series", "episodes", "counts", "events", "frame", "levels")
 
 
 def key_chart(
@@ -53,7 +53,8 @@ def chart_data(
     ``series``: day, system, value; ``episodes``: day, day_end, system, counterpart (bands
     of half a day either side of the episode's days, clipped to the range: an episode that
     runs past the range shades only the days shown); ``counts``: day, counted_qty;
-    ``events``: day, system, kind, qty, commit, set_qty, reference; ``frame``: the range's two ends.
+    ``events``: day, system, kind, qty, commit, set_qty, reference; ``frame``: the range's two
+    ends; ``levels``: value, every quantity plotted on the y axis.
     """
     episodes = view.episodes
     starts = pd.to_datetime(episodes.get("start", pd.Series(dtype="datetime64[us]")))
@@ -73,8 +74,20 @@ def chart_data(
         "counts": view.counts.rename(columns={"time": "day"}),
         "events": events[["day", SYSTEM, "kind", "qty", "commit", "set_qty", "reference"]],
         "frame": pd.DataFrame({"day": [first - _HALF_DAY, last + _HALF_DAY]}),
+        "levels": _levels(view),
     }
     return {name: _records(frame) for name, frame in frames.items()}
+
+
+def _levels(view: ExplorerView) -> pd.DataFrame:
+    """Every quantity the top chart plots (lines and counts): the y scale's one domain source.
+
+    A single non-empty source keeps Vega from taking the extent of an empty dataset; with
+    nothing to plot the domain is the single value 0.
+    """
+    values = pd.concat([view.series["value"], view.counts["counted_qty"]], ignore_index=True)
+    values = values.dropna()
+    return pd.DataFrame({"value": values if len(values) else pd.Series([0.0])})
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
@@ -164,8 +177,8 @@ class _VegaTemplate:
     """:func:`key_chart` compiled to Vega once (with empty datasets) for the live chart.
 
     The x scale's domain is the ``frame`` dataset alone (the range's two ends), so the chart
-    always spans exactly the chosen days and an empty dataset never enters a domain
-    (Vega's "Infinite extent" warning).
+    always spans exactly the chosen days, and the y scale's is ``levels``: no domain is ever
+    taken over an empty dataset (Vega's "Infinite extent" warning).
     """
 
     def __init__(self, systems: tuple[str, ...]) -> None:
@@ -175,10 +188,13 @@ class _VegaTemplate:
 
 
 def _frame_domain(vega: dict[str, Any]) -> dict[str, Any]:
-    """``vega`` with the x domain taken from the ``frame`` dataset only."""
+    """``vega`` with the x domain from the ``frame`` dataset, the y one from ``levels``."""
     frame = next(d["name"] for d in vega["data"] if d.get("source") == "frame")
-    scales = [
-        {**s, "domain": {"data": frame, "field": "day"}} if s["name"] == "x" else s
-        for s in vega["scales"]
-    ]
-    return {**vega, "scales": scales}
+    domains = {
+        "x": {"data": frame, "field": "day"},
+        "concat_0_y": {"data": "levels", "field": "value"},
+    }
+    scales = [{**s, "domain": domains.get(s["name"], s["domain"])} for s in vega["scales"]]
+    data = [*vega["data"], {"name": "levels", "values": []}]
+    unversioned = {k: v for k, v in vega.items() if k != "$schema"}  # the bundle's Vega is 6
+    return {**unversioned, "scales": scales, "data": data}

@@ -36,12 +36,17 @@ def find_client_dir(path: str | Path) -> Path:
 
 
 def open_lab(
-    client_dir: str | Path, browser: bool = True, *, out_dir: str | Path = "reports/explore"
+    client_dir: str | Path,
+    browser: bool = True,
+    *,
+    out_dir: str | Path = "reports/explore",
+    reports_dir: str | Path = "reports",
 ) -> int:
     """Open JupyterLab on a copy of ``notebooks/explore.ipynb`` parameterised for one client.
 
-    The copy is written to ``out_dir/<client>/explore.ipynb`` (papermill ``prepare_only``);
-    returns the exit code of ``jupyter lab``.
+    The copy is written to ``out_dir/<client>/explore.ipynb`` (papermill ``prepare_only``)
+    with the client folder and ``reports_dir`` (where its last audit is read) as absolute
+    paths; returns the exit code of ``jupyter lab``.
     """
     import papermill as pm
 
@@ -55,7 +60,7 @@ def open_lab(
     pm.execute_notebook(
         str(NOTEBOOK),
         str(target),
-        parameters={"client_dir": str(client)},
+        parameters={"client_dir": str(client), "reports_dir": str(Path(reports_dir).resolve())},
         prepare_only=True,
         kernel_name="python3",
         progress_bar=False,

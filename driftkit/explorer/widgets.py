@@ -5,6 +5,7 @@ Private: the public surface is :mod:`driftkit.explorer`.
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,12 +32,13 @@ class _Controls:
     export: widgets.Button
     exported: widgets.HTML
     title: widgets.HTML
+    source: widgets.HTML
     chart: LiveChart
     range: widgets.HTML
     tables: widgets.Tab
 
     @classmethod
-    def build(cls, grid: Grid, causes: list[str], spec: dict[str, Any]) -> _Controls:
+    def build(cls, grid: Grid, causes: list[str], spec: dict[str, Any], source: str) -> _Controls:
         days = [(d.strftime("%d %b"), i) for i, d in enumerate(grid.days)]
         tables = widgets.Tab(children=[widgets.HTML() for _ in _TABS])
         tables.titles = _TABS
@@ -58,6 +60,7 @@ class _Controls:
             export=widgets.Button(description="export CSV", icon="download"),
             exported=widgets.HTML(),
             title=widgets.HTML(),
+            source=widgets.HTML(f"<small>loaded from {html.escape(source)}</small>"),
             chart=LiveChart(spec=spec),
             range=widgets.HTML(),
             tables=tables,
@@ -70,7 +73,8 @@ class _Controls:
         stepper = widgets.VBox(
             [widgets.HBox([self.previous, self.next]), self.export, self.exported]
         )
-        return [self.title, widgets.HBox([picker, filters, stepper]), self.chart, self.tables]
+        controls = widgets.HBox([picker, filters, stepper])
+        return [self.title, self.source, controls, self.chart, self.tables]
 
     def show(self, view: ExplorerView, datasets: dict[str, Any], title: str) -> None:
         self.title.value = title
