@@ -79,7 +79,8 @@ class _Controls:
     def show(self, view: ExplorerView, datasets: dict[str, Any], title: str) -> None:
         self.title.value = title
         first, last = (str(self.days.options[i][0]) for i in self.days.index)
-        self.range.value = f"{first} – {last}"  # the slider's own readout is cut at ~10 chars
+        # the slider's own readout is cut at ~10 characters ("05 Sep-21 S"): written here instead
+        self.range.value = f"<span style='white-space: nowrap'>{first} – {last}</span>"
         self.chart.show(datasets, f"{view.sku} @ {view.location}")
         self.show_table(view)
 
