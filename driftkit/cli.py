@@ -136,6 +136,7 @@ def _parser() -> argparse.ArgumentParser:
     exp = commands.add_parser("explore", help="open JupyterLab on the explorer notebook")
     exp.add_argument("client_dir", type=Path, metavar="CLIENT_DIR")
     exp.add_argument("--no-browser", action="store_true")
+    exp.add_argument("--reports", type=Path, default=Path("reports"), help="REPORTS_DIR")
     exp.set_defaults(run=_explore)
     return parser
 
@@ -274,7 +275,7 @@ def _schedule(args: argparse.Namespace) -> int:
 def _explore(args: argparse.Namespace) -> int:
     from driftkit.explorer.app import open_lab
 
-    return open_lab(args.client_dir, browser=not args.no_browser)
+    return open_lab(args.client_dir, browser=not args.no_browser, reports_dir=args.reports)
 
 
 if __name__ == "__main__":

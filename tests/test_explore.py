@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -14,17 +15,21 @@ import papermill as pm
 import pytest
 
 from driftkit import schema
+from driftkit.audit import Audit, run_audit
 from driftkit.drift.align import Grid
 from driftkit.errors import InputError
 from driftkit.explorer.app import (
     ANY_CAUSE,
-    VEGA_MIME,
     Explorer,
     ExplorerData,
+    drift_ranking,
     explore,
     find_client_dir,
+    open_explorer,
     open_lab,
 )
+from driftkit.explorer.lab import lab_command
+from driftkit.explorer.source import read_output
 
 DAYS = pd.date_range("2026-03-01", periods=10, freq="D")
 SYSTEMS = ("wms", "erp", "shop")
@@ -284,8 +289,9 @@ def test_markup_from_the_data_is_escaped(explorer: Explorer) -> None:
 
 def test_chart_is_vega_with_the_keys_data(explorer: Explorer) -> None:
     explorer.select("A1", "main")
-    bundle = explorer.controls.chart.outputs[0]["data"]
-    data = {d["name"]: d.get("values") for d in bundle[VEGA_MIME]["data"]}
+    data = explorer.controls.chart.datasets
+    assert explorer.controls.chart.key == "A1 @ main"
+    assert {d["name"] for d in explorer.controls.chart.spec["data"]} >= set(data)
     assert len(data["series"]) == len(SYSTEMS) * len(DAYS)
     assert [e["reference"] for e in data["events"]] == ["PO7"]
     assert data["frame"][0]["day"] == "2026-02-28T12:00:00"
@@ -297,7 +303,7 @@ def test_export_button_writes_the_selection(explorer: Explorer, tmp_path) -> Non
     explorer.select("B2")
     explorer.controls.export.click()
     path = tmp_path / "acme_B2_main.csv"
-    assert str(path) in explorer.controls.exported.value
+    assert str(path.resolve()) in explorer.controls.exported.value
     written = pd.read_csv(path)
     assert set(written["sku"]) == {"B2"} and set(written["location"]) == {"main"}
     sizes = written["view"].value_counts().to_dict()
@@ -342,8 +348,16 @@ REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "data" / "sample" / "acme-outdoor"
 
 
-def test_explore_a_client_folder(tmp_path: Path) -> None:
-    widget = explore(SAMPLE, export_dir=tmp_path)
+@pytest.fixture(scope="module")
+def sample_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Audit, Path]:
+    """The sample client audited once, its run files written to ``<reports>/<client>/<day>``."""
+    reports = tmp_path_factory.mktemp("reports")
+    audit = run_audit(SAMPLE, out_dir=reports / SAMPLE.name / "2026-10-01")
+    return audit, reports
+
+
+def test_explore_a_computed_audit(sample_run: tuple[Audit, Path], tmp_path: Path) -> None:
+    widget = explore(sample_run[0], export_dir=tmp_path)
     explorer = widget.explorer
     first = explorer.worst_first().iloc[0]
     assert (explorer.view().sku, explorer.view().location) == (first["sku"], first["location"])
@@ -352,6 +366,47 @@ def test_explore_a_client_folder(tmp_path: Path) -> None:
     view = explorer.select(finding["sku"], finding["location"])
     assert finding["evidence"] in view.findings["evidence"].tolist()
     assert isinstance(widget, widgets.VBox)
+
+
+def test_opens_from_the_last_run_without_auditing(
+    sample_run: tuple[Audit, Path], tmp_path: Path, monkeypatch
+) -> None:
+    audit, reports = sample_run
+    (reports / SAMPLE.name / "2026-09-01").mkdir()  # an older run without files: not read
+    (reports / SAMPLE.name / ".2026-10-02.partial-1").mkdir()  # a staging folder: not a run
+    monkeypatch.setattr("driftkit.audit.run_audit", _no_audit)
+    explorer = open_explorer(SAMPLE, reports_dir=reports, export_dir=tmp_path)
+    assert str(reports / SAMPLE.name / "2026-10-01") in explorer.data.source
+    assert "run at " + audit.summary["run_at"] in explorer.controls.source.value
+    np.testing.assert_array_equal(explorer.data.grid.values, audit.grid.values)
+    columns = ["sku", "location", "system", "cause", "units", "reference", "event_ids"]
+    shown, computed = explorer.data.findings[columns], audit.tables["findings"][columns]
+    pd.testing.assert_frame_equal(shown, computed, check_dtype=False)
+    assert (explorer.data.findings["first_seen"] == audit.tables["findings"]["first_seen"]).all()
+    assert (
+        explorer.worst_first()["code"].tolist()
+        == Explorer.from_audit(audit).worst_first()["code"].tolist()
+    )
+
+
+def _no_audit(*args: object, **kwargs: object) -> None:
+    raise AssertionError("the explorer re-audited the client")
+
+
+def test_read_output_keeps_text_and_prefers_parquet(tmp_path: Path) -> None:
+    (tmp_path / "findings.csv").write_text(
+        "sku,location,system,counterpart,cause,first_seen,last_seen,units,reference\n"
+        "00123,main,shop,wms,sync_lag,2026-09-01T05:00:00+0000,2026-09-02T05:00:00+0000,2.0,\n",
+        encoding="utf-8",
+    )
+    read = read_output(tmp_path, "findings")
+    assert read is not None
+    assert read["sku"].tolist() == ["00123"] and read["reference"].tolist() == [""]
+    assert read["first_seen"].iloc[0] == pd.Timestamp("2026-09-01 05:00", tz="UTC")
+    read.assign(sku="from-parquet").to_parquet(tmp_path / "findings.parquet")
+    again = read_output(tmp_path, "findings")
+    assert again is not None and again["sku"].tolist() == ["from-parquet"]
+    assert read_output(tmp_path, "episodes") is None
 
 
 def test_notebook_runs_under_papermill_with_its_defaults(tmp_path: Path) -> None:
@@ -364,7 +419,8 @@ def test_notebook_runs_under_papermill_with_its_defaults(tmp_path: Path) -> None
         progress_bar=False,
     )
     cells = {c.get("id"): c for c in nbformat.read(out, as_version=4).cells}
-    widget = cells["open-explorer"].outputs[0]["data"]
+    outputs = cells["open-explorer"].outputs  # no run in reports/: a warning, then the widget
+    widget = next(o["data"] for o in outputs if o["output_type"] == "execute_result")
     assert "application/vnd.jupyter.widget-view+json" in widget
     raw = cells["raw-events"].outputs[0]["data"]["text/plain"]
     assert "occurred_at" in raw and "Empty DataFrame" not in raw
@@ -375,7 +431,7 @@ def test_committed_notebook_is_thin_and_clean() -> None:
     code = [c for c in notebook.cells if c.cell_type == "code"]
     assert all(not c.outputs and c.execution_count is None for c in code)
     assert code[0].metadata["tags"] == ["parameters"]
-    assert code[0].source == 'client_dir = "data/sample/acme-outdoor"'
+    assert code[0].source == 'client_dir = "data/sample/acme-outdoor"\nreports_dir = "reports"'
     source = "\n".join(c.source for c in code)
     assert "def " not in source and "for " not in source and "while " not in source
 
@@ -398,6 +454,7 @@ def test_open_lab_starts_jupyter_lab_on_a_parameterised_copy(tmp_path: Path, mon
         return subprocess.CompletedProcess(command, 3)
 
     monkeypatch.setattr(subprocess, "run", run)
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)
     code = open_lab(SAMPLE, browser=False, out_dir=tmp_path)
     target = tmp_path / "acme-outdoor" / "explore.ipynb"
     assert code == 3
@@ -405,3 +462,83 @@ def test_open_lab_starts_jupyter_lab_on_a_parameterised_copy(tmp_path: Path, mon
     notebook = nbformat.read(target, as_version=4)
     injected = [c for c in notebook.cells if "injected-parameters" in c.metadata.get("tags", [])]
     assert f"client_dir = {str(SAMPLE)!r}" in injected[0].source.replace('"', "'")
+
+
+# --- regressions of issue 18 (each found driving the explorer in a real browser) -------------
+
+
+@pytest.mark.parametrize(("euid", "root"), [(0, True), (1000, False)], ids=["root", "user"])
+def test_open_lab_allows_root(euid: int, root: bool, monkeypatch) -> None:
+    monkeypatch.setattr(os, "geteuid", lambda: euid)
+    command = lab_command(Path("explore.ipynb"), browser=False)
+    assert ("--allow-root" in command) is root
+    assert command[-2 if root else -1] == "--no-browser"
+
+
+def test_episode_bands_are_clipped_to_the_date_range(explorer: Explorer) -> None:
+    explorer.select("B2")  # shop's episode runs 4..7 March
+    explorer.controls.days.index = (4, 5)  # 5..6 March
+    bands = explorer.controls.chart.datasets["episodes"]
+    assert [(b["day"], b["day_end"]) for b in bands] == [
+        ("2026-03-04T12:00:00", "2026-03-06T12:00:00")
+    ]
+    assert explorer.controls.chart.datasets["frame"] == [
+        {"day": "2026-03-04T12:00:00"},
+        {"day": "2026-03-06T12:00:00"},
+    ]
+
+
+def test_cause_list_honours_the_date_range_and_systems(explorer: Explorer) -> None:
+    explorer.controls.cause.value = "missing_event"  # A1's finding: 9..10 March
+    assert explorer.worst_first()["code"].tolist() == [A1_MAIN]
+    explorer.controls.days.index = (0, 6)  # 1..7 March: no missing_event in view
+    assert explorer.worst_first().empty
+    explorer.controls.cause.value = "sync_lag"  # B2's: 6..7 March, in view
+    assert explorer.view().sku == "B2" and explorer.view().findings["cause"].tolist() == [
+        "sync_lag"
+    ]
+    assert explorer.worst_first()["code"].tolist() == [B2]
+    explorer.controls.systems.value = ("wms", "erp")  # the finding is shop's
+    assert explorer.worst_first().empty and explorer.view().findings.empty
+
+
+def test_ranking_without_the_authority_uses_the_largest_disagreement() -> None:
+    values = np.full((3, 2, 4), np.nan)
+    values[:, 0, :] = [[10.0] * 4, [12.0] * 4, [10.0] * 4]  # erp 2 over the wms: 4 × 2 = 8
+    values[1, 1, :] = 10.0  # the wms holds nothing for key 1;
+    values[2, 1, :] = [4.0, 4.0, 10.0, np.nan]  # erp vs shop apart by 6, 6, 0 → 12
+    grid = Grid(KEYS.iloc[:2].reset_index(drop=True), SYSTEMS, DAYS[:4], values, "wms")
+    ranking = drift_ranking(grid)
+    assert ranking["code"].tolist() == [1, 0]
+    assert ranking["drift_units"].tolist() == [12.0, 8.0]
+    assert ranking["drifted_days"].tolist() == [2, 4]
+    only_days = drift_ranking(grid, days=(2, 3))
+    assert only_days.set_index("code")["drift_units"].to_dict() == {0: 4.0, 1: 0.0}
+    without_erp = drift_ranking(grid, systems=("wms", "shop"))
+    assert without_erp["drift_units"].tolist() == [0.0, 0.0]
+
+
+def test_chart_reads_on_short_windows_without_empty_domains(explorer: Explorer) -> None:
+    spec = explorer.controls.chart.spec
+    x = next(s for s in spec["scales"] if s["name"] == "x")
+    frame = next(d["name"] for d in spec["data"] if d.get("source") == "frame")
+    assert x["domain"] == {"data": frame, "field": "day"}  # never an empty dataset's extent
+    y = next(s for s in spec["scales"] if s["name"] == "concat_0_y")
+    assert y["padding"] == 12 and y["zero"] is False
+    axis = explorer.chart().to_dict()["vconcat"][0]["layer"][1]["encoding"]["x"]["axis"]
+    assert axis["labelOverlap"] == "greedy"
+    explorer.controls.days.index = (4, 5)
+    assert not explorer.controls.days.readout
+    assert ">05 Mar – 06 Mar<" in explorer.controls.range.value
+
+
+def test_export_message_is_absolute_and_cleared_on_key_change(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    explorer = Explorer(_data(), export_dir="out")
+    explorer.controls.export.click()
+    message = explorer.controls.exported.value
+    assert str(tmp_path / "out" / "acme_B2_main.csv") in message
+    explorer.controls.search.value = "B2"  # the same key: the message stays
+    assert explorer.controls.exported.value == message
+    explorer.controls.next.click()
+    assert explorer.controls.exported.value == ""

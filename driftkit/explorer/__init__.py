@@ -8,6 +8,6 @@ cause; the chart redraws from per-key indexes built once.  ``app`` is the public
 current key: select, step, redraw) and ``lab`` (the JupyterLab launcher).
 """
 
-from driftkit.explorer.app import Explorer, explore
+from driftkit.explorer.app import Explorer, explore, open_explorer
 
-__all__ = ["Explorer", "explore"]
+__all__ = ["Explorer", "explore", "open_explorer"]

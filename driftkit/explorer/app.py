@@ -48,9 +48,10 @@ from driftkit.explorer.data import (
     ExplorerData,
     ExplorerView,
 )
-from driftkit.explorer.index import drift_ranking
 from driftkit.explorer.lab import NOTEBOOK, REPO_ROOT, find_client_dir, open_lab
+from driftkit.explorer.ranking import _Filter, drift_ranking
 from driftkit.explorer.selection import _Selection
+from driftkit.explorer.source import from_run, latest_run, resolve_reports
 from driftkit.explorer.views import _stacked
 from driftkit.explorer.widgets import _Controls
 from driftkit.schema import SKU
@@ -77,6 +78,7 @@ __all__ = [
     "explore",
     "find_client_dir",
     "key_chart",
+    "open_explorer",
     "open_lab",
 ]
 
@@ -102,8 +104,8 @@ class Explorer(_Selection):
         self.data = data
         self.export_dir = Path(export_dir)
         self._index(data)
-        self.controls = _Controls.build(data.grid, self._causes())
-        self._template = _VegaTemplate(data.grid.systems)
+        spec = _VegaTemplate(data.grid.systems).vega
+        self.controls = _Controls.build(data.grid, self._causes(), spec, data.source)
         self.widget = ExplorerWidget(self, self.controls)
         self._code = int(self._order[0]) if len(self._order) else int(self._ranking["code"][0])
         self._syncing = False
@@ -115,6 +117,17 @@ class Explorer(_Selection):
         """An explorer over a computed ``driftkit.audit.Audit``."""
         return cls(ExplorerData.from_audit(audit), export_dir=export_dir)
 
+    @classmethod
+    def from_run(
+        cls,
+        client_dir: str | Path,
+        run_dir: str | Path,
+        *,
+        export_dir: str | Path = "reports/explore",
+    ) -> Explorer:
+        """An explorer over an audit's run folder (see :func:`open_explorer`)."""
+        return cls(from_run(find_client_dir(client_dir), Path(run_dir)), export_dir=export_dir)
+
     # --- plain methods (no browser needed) ------------------------------------------------
 
     def chart(self, view: ExplorerView | None = None) -> alt.VConcatChart:
@@ -124,7 +137,7 @@ class Explorer(_Selection):
         return key_chart(view, systems=self.data.grid.systems, first=first, last=last)
 
     def export(self, folder: str | Path | None = None) -> Path:
-        """Write the current view to one CSV file and return its path.
+        """Write the current view to one CSV file and return its absolute path.
 
         The file stacks the views with a leading ``view`` column (``series``, ``events``,
         ``counts``, ``episodes``, ``findings``, ``impact``) and the key's ``sku, location``.
@@ -133,7 +146,7 @@ class Explorer(_Selection):
         folder = Path(folder) if folder is not None else self.export_dir
         folder.mkdir(parents=True, exist_ok=True)
         name = "_".join(_UNSAFE.sub("-", p) for p in (self.data.client, view.sku, view.location))
-        path = folder / f"{name}.csv"
+        path = (folder / f"{name}.csv").resolve()
         _stacked(view).to_csv(path, index=False, date_format="%Y-%m-%dT%H:%M:%S")
         log.info("exported %s @ %s to %s", view.sku, view.location, path)
         return path
@@ -145,9 +158,8 @@ class Explorer(_Selection):
         c.search.observe(self._on_search, names="value")
         c.matches.observe(self._on_match, names="value")
         c.location.observe(self._on_location, names="value")
-        for control in (c.systems, c.days):
+        for control in (c.systems, c.days, c.cause):
             control.observe(self._on_filter, names="value")
-        c.cause.observe(self._on_cause, names="value")
         c.previous.on_click(lambda _: self.step(-1))
         c.next.on_click(lambda _: self.step(1))
         c.export.on_click(self._on_export)
@@ -170,19 +182,19 @@ class Explorer(_Selection):
             self.select(self.view_key()[0], str(change["new"]))
 
     def _on_filter(self, change: dict[str, Any]) -> None:
-        if not self._syncing:
-            self.refresh()
-
-    def _on_cause(self, change: dict[str, Any]) -> None:
-        """Restrict the worst-first list to the cause; jump to its worst key if needed."""
-        self._order = self._worst_first(str(change["new"]))
-        if self._position() == 0 and len(self._order):
+        """Re-rank under the new filter; jump to its worst key when this one drops out."""
+        if self._syncing:
+            return
+        c = self.controls
+        self._rank(_Filter(str(c.cause.value), tuple(c.systems.value), tuple(c.days.index)))
+        if self._position() == 0 and len(self._order) and c.cause.value != ANY_CAUSE:
             self._show_key(int(self._order[0]))
         else:
             self.refresh()
 
     def _on_export(self, button: widgets.Button) -> None:
-        self.controls.exported.value = f"exported to <code>{html.escape(str(self.export()))}</code>"
+        path = html.escape(str(self.export()))
+        self.controls.exported.value = f"exported to <code>{path}</code>"
 
 
 class ExplorerWidget(widgets.VBox):
@@ -194,6 +206,43 @@ class ExplorerWidget(widgets.VBox):
 
 
 # --- entry points --------------------------------------------------------------------------
+
+
+def open_explorer(
+    client_dir: str | Path,
+    *,
+    reports_dir: str | Path = "reports",
+    export_dir: str | Path | None = None,
+) -> Explorer:
+    """The explorer of a client from its last audit, auditing only when there is none.
+
+    Parameters
+    ----------
+    client_dir
+        The client folder (holding ``client.toml``).
+    reports_dir
+        ``REPORTS_DIR`` of ``driftkit audit``; the newest run folder of the client there is
+        read (:func:`driftkit.explorer.source.from_run`): its episodes, findings and impact,
+        and the client's snapshots aligned on its window.  Without a run, the client is
+        audited here (``run_audit``), which takes much longer on a large client.
+    export_dir
+        Where **export CSV** writes; default ``<reports_dir>/explore``.
+
+    Returns
+    -------
+    Explorer
+        ``.widget`` is the layout; ``.data.source`` says what was loaded and from which run.
+    """
+    from driftkit.audit import run_audit
+
+    client = find_client_dir(client_dir)
+    reports = resolve_reports(reports_dir)
+    export = export_dir if export_dir is not None else reports / "explore"
+    run = latest_run(reports, client.name)
+    if run is not None:
+        return Explorer.from_run(client, run, export_dir=export)
+    log.warning("%s: no audit run in %s; auditing it now", client.name, reports)
+    return Explorer.from_audit(run_audit(client), export_dir=export)
 
 
 def explore(

@@ -21,7 +21,7 @@ CHART_MAX_EVENTS = 5000
 VEGA_MIME = "application/vnd.vega.v5+json"
 CHART_WIDTH = 600
 _HALF_DAY = pd.Timedelta(hours=12)
-_CHART_DATA = ("series", "episodes", "counts", "events", "frame")
+_CHART_DATA = ("series", "episodes", "counts", "events", "frame", "levels")
 
 
 def key_chart(
@@ -51,16 +51,18 @@ def chart_data(
     """The named datasets of :func:`key_chart` as JSON-ready records (local times as text).
 
     ``series``: day, system, value; ``episodes``: day, day_end, system, counterpart (bands
-    of half a day either side of the episode's days); ``counts``: day, counted_qty;
-    ``events``: day, system, kind, qty, commit, set_qty, reference; ``frame``: the range's two ends.
+    of half a day either side of the episode's days, clipped to the range: an episode that
+    runs past the range shades only the days shown); ``counts``: day, counted_qty;
+    ``events``: day, system, kind, qty, commit, set_qty, reference; ``frame``: the range's two
+    ends; ``levels``: value, every quantity plotted on the y axis.
     """
     episodes = view.episodes
+    starts = pd.to_datetime(episodes.get("start", pd.Series(dtype="datetime64[us]")))
+    ends = pd.to_datetime(episodes.get("end", pd.Series(dtype="datetime64[us]")))
     bands = pd.DataFrame(
         {
-            "day": pd.to_datetime(episodes.get("start", pd.Series(dtype="datetime64[us]")))
-            - _HALF_DAY,
-            "day_end": pd.to_datetime(episodes.get("end", pd.Series(dtype="datetime64[us]")))
-            + _HALF_DAY,
+            "day": starts.where(starts >= first, first) - _HALF_DAY,
+            "day_end": ends.where(ends <= last, last) + _HALF_DAY,
             SYSTEM: episodes.get(SYSTEM),
             "counterpart": episodes.get("counterpart"),
         }
@@ -72,8 +74,20 @@ def chart_data(
         "counts": view.counts.rename(columns={"time": "day"}),
         "events": events[["day", SYSTEM, "kind", "qty", "commit", "set_qty", "reference"]],
         "frame": pd.DataFrame({"day": [first - _HALF_DAY, last + _HALF_DAY]}),
+        "levels": _levels(view),
     }
     return {name: _records(frame) for name, frame in frames.items()}
+
+
+def _levels(view: ExplorerView) -> pd.DataFrame:
+    """Every quantity the top chart plots (lines and counts): the y scale's one domain source.
+
+    A single non-empty source keeps Vega from taking the extent of an empty dataset; with
+    nothing to plot the domain is the single value 0.
+    """
+    values = pd.concat([view.series["value"], view.counts["counted_qty"]], ignore_index=True)
+    values = values.dropna()
+    return pd.DataFrame({"value": values if len(values) else pd.Series([0.0])})
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
@@ -90,7 +104,8 @@ def _layout(
     Colours, step lines, legend highlighting and zoom follow ``charts.sku_drilldown`` (the
     report's drill-down); cycle counts are added as black diamonds.
     """
-    x = alt.X("day:T", title=None, axis=alt.Axis(format="%d %b", tickCount="day"))
+    axis = alt.Axis(format="%d %b", tickCount="day", labelOverlap="greedy", labelSeparation=8)
+    x = alt.X("day:T", title=None, axis=axis)
     palette = charts.system_colors(systems)
     scale = alt.Scale(domain=list(palette), range=list(palette.values()))
     legend = alt.Legend(symbolOpacity=1)
@@ -101,7 +116,7 @@ def _layout(
     ends = alt.Chart(data["frame"]).mark_point(opacity=0).encode(x=x)
     bands = (
         alt.Chart(data["episodes"])
-        .mark_rect(opacity=0.12)
+        .mark_rect(opacity=0.12, clip=True)
         .encode(
             x=x,
             x2="day_end:T",
@@ -111,10 +126,10 @@ def _layout(
     )
     lines = (
         alt.Chart(data["series"])
-        .mark_line(interpolate="step-after", point=True)
+        .mark_line(interpolate="step-after", point=True, clip=True)
         .encode(
             x=x,
-            y=alt.Y("value:Q", title="Units", scale=alt.Scale(zero=False)),
+            y=alt.Y("value:Q", title="Units", scale=alt.Scale(zero=False, padding=12)),
             color=colour,
             opacity=alt.when(pick).then(alt.value(1.0)).otherwise(alt.value(0.15)),
             tooltip=["day:T", "system:N", "value:Q"],
@@ -123,7 +138,7 @@ def _layout(
     )
     counts = (
         alt.Chart(data["counts"])
-        .mark_point(shape="diamond", size=90, filled=True, color="black")
+        .mark_point(shape="diamond", size=90, filled=True, color="black", clip=True)
         .encode(
             x=x,
             y="counted_qty:Q",
@@ -132,7 +147,7 @@ def _layout(
     )
     marks = (
         alt.Chart(data["events"])
-        .mark_point(size=70, filled=True, opacity=1)
+        .mark_point(size=70, filled=True, opacity=1, clip=True)
         .encode(
             x=x,
             y=alt.Y(f"{SYSTEM}:N", title="Events", scale=alt.Scale(domain=list(systems))),
@@ -159,16 +174,27 @@ def _layout(
 
 
 class _VegaTemplate:
-    """:func:`key_chart` compiled to Vega once; ``fill`` swaps in one key's datasets."""
+    """:func:`key_chart` compiled to Vega once (with empty datasets) for the live chart.
+
+    The x scale's domain is the ``frame`` dataset alone (the range's two ends), so the chart
+    always spans exactly the chosen days, and the y scale's is ``levels``: no domain is ever
+    taken over an empty dataset (Vega's "Infinite extent" warning).
+    """
 
     def __init__(self, systems: tuple[str, ...]) -> None:
         empty: dict[str, list[dict[str, Any]]] = {name: [] for name in _CHART_DATA}
         spec = _layout(systems, empty).to_dict(validate=False)
-        self.vega: dict[str, Any] = vlc.vegalite_to_vega(spec, vl_version="5.21")
+        self.vega: dict[str, Any] = _frame_domain(vlc.vegalite_to_vega(spec, vl_version="5.21"))
 
-    def fill(self, datasets: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
-        data = [
-            {**entry, "values": datasets[entry["name"]]} if entry["name"] in datasets else entry
-            for entry in self.vega["data"]
-        ]
-        return {**self.vega, "data": data}
+
+def _frame_domain(vega: dict[str, Any]) -> dict[str, Any]:
+    """``vega`` with the x domain from the ``frame`` dataset, the y one from ``levels``."""
+    frame = next(d["name"] for d in vega["data"] if d.get("source") == "frame")
+    domains = {
+        "x": {"data": frame, "field": "day"},
+        "concat_0_y": {"data": "levels", "field": "value"},
+    }
+    scales = [{**s, "domain": domains.get(s["name"], s["domain"])} for s in vega["scales"]]
+    data = [*vega["data"], {"name": "levels", "values": []}]
+    unversioned = {k: v for k, v in vega.items() if k != "$schema"}  # the bundle's Vega is 6
+    return {**unversioned, "scales": scales, "data": data}

@@ -61,6 +61,8 @@ class ExplorerData:
         One row per key: ``sku, location`` and the key's impact numbers.
     timezone, tolerance, client
         Client time zone (timestamps are shown as local days), agreement tolerance, client id.
+    source
+        What was loaded and from where (shown above the explorer).
     """
 
     grid: Grid
@@ -73,6 +75,7 @@ class ExplorerData:
     timezone: str = "UTC"
     tolerance: float = 0.0
     client: str = "client"
+    source: str = "tables given in Python"
 
     @classmethod
     def from_audit(cls, audit: Audit) -> ExplorerData:
@@ -89,6 +92,7 @@ class ExplorerData:
             timezone=audit.config.timezone,
             tolerance=audit.config.tolerance,
             client=audit.config.id,
+            source=f"an audit computed in this process (run at {audit.summary.get('run_at')})",
         )
 
 

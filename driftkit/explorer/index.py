@@ -15,10 +15,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from driftkit import schema
-from driftkit.drift.align import Grid
 from driftkit.errors import InputError
 from driftkit.explorer.data import _EVENT_COLUMNS, ANY_CAUSE, MATCHES, ExplorerData
-from driftkit.schema import LOCATION, SKU
+from driftkit.explorer.ranking import _Filter, _local_days, drift_ranking
+from driftkit.schema import LOCATION, SKU, SYSTEM
 
 # --- per-key indexes -----------------------------------------------------------------------
 
@@ -110,34 +110,6 @@ def _titles(catalog: pd.DataFrame, keys: pd.DataFrame) -> np.ndarray:
     return titles
 
 
-def drift_ranking(grid: Grid, tolerance: float = 0.0) -> pd.DataFrame:
-    """Every key's drift over the window, worst first.
-
-    ``drift_units`` is Σ over days and non-authority systems of |value − authority value|
-    (cells where both are present); ``drifted_days`` counts days with at least two systems
-    present whose max − min exceeds ``tolerance``.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Columns ``code, sku, location, drift_units, drifted_days``; sorted by drift_units,
-        then drifted_days (descending), then key code.
-    """
-    values = grid.values
-    units = np.zeros(len(grid.keys))
-    if grid.authority in grid.systems and len(grid.systems) > 1:
-        authority = values[grid.index(grid.authority)]
-        others = np.delete(values, grid.index(grid.authority), axis=0)
-        units = np.nansum(np.abs(others - authority), axis=(0, 2))
-    present = (~np.isnan(values)).sum(axis=0) >= 2
-    spread = np.fmax.reduce(values, axis=0) - np.fmin.reduce(values, axis=0)
-    days = (present & (spread > tolerance)).sum(axis=1)
-    code = np.lexsort((np.arange(len(units)), -days, -units))
-    ranked = grid.keys.iloc[code].reset_index(drop=True)
-    ranked.insert(0, "code", code)
-    return ranked.assign(drift_units=units[code], drifted_days=days[code])
-
-
 # --- the indexes and queries of one explorer ----------------------------------------------
 
 
@@ -162,30 +134,56 @@ class _KeyIndex:
         self._episodes = _group_rows(data.episodes, lookup.codes(data.episodes), n_keys)
         self._findings = _group_rows(data.findings, self._findings_code, n_keys)
         self._impact = _group_rows(data.impact, lookup.codes(data.impact), n_keys)
+        self._finding_days = _local_days(data.findings, ("first_seen", "last_seen"), data.timezone)
         self._locations = grid.keys[LOCATION].to_numpy(dtype=object)
-        self._ranking = drift_ranking(grid, data.tolerance)
-        self._rank_of = np.empty(n_keys, dtype=np.int64)
-        self._rank_of[self._ranking["code"].to_numpy()] = np.arange(n_keys)
-        self._ranked_skus = pa.array(self._ranking[SKU].to_numpy(dtype=object), type=pa.string())
         self._sku_order = np.argsort(grid.keys[SKU].to_numpy(dtype=object), kind="stable")
         self._sorted_skus = grid.keys[SKU].to_numpy(dtype=object)[self._sku_order]
-        self._order = self._worst_first(ANY_CAUSE)
         self._titles = _titles(data.catalog, grid.keys)
+        self._filter = _Filter(ANY_CAUSE, grid.systems, (0, len(grid.days) - 1))
+        self._set_ranking(self._filter)
+        self._order = self._worst_first(self._filter)
+
+    def _rank(self, chosen: _Filter) -> None:
+        """Re-rank (when the systems or days changed) and rebuild the worst-first list."""
+        if (chosen.systems, chosen.days) != (self._filter.systems, self._filter.days):
+            self._set_ranking(chosen)
+        self._filter = chosen
+        self._order = self._worst_first(chosen)
+
+    def _set_ranking(self, chosen: _Filter) -> None:
+        grid = self.data.grid
+        ranking = drift_ranking(grid, self.data.tolerance, systems=chosen.systems, days=chosen.days)
+        self._ranking = ranking
+        self._rank_of = np.empty(len(grid.keys), dtype=np.int64)
+        self._rank_of[ranking["code"].to_numpy()] = np.arange(len(grid.keys))
+        self._ranked_skus = pa.array(ranking[SKU].to_numpy(dtype=object), type=pa.string())
 
     def _causes(self) -> list[str]:
         found = self.data.findings.get("cause", pd.Series(dtype="str")).dropna().unique()
         known = [c.value for c in schema.Cause]
         return [ANY_CAUSE, *known, *sorted(str(c) for c in found if c not in known)]
 
-    def _worst_first(self, cause: str) -> np.ndarray:
-        """Key codes of the worst-first list: drifted keys (with a ``cause`` finding), worst first."""
+    def _worst_first(self, chosen: _Filter) -> np.ndarray:
+        """Key codes of the worst-first list under the filter, worst first.
+
+        Drifted keys (on the chosen systems and days); with a cause, the keys holding a
+        finding of that cause on a chosen system that overlaps the chosen days.
+        """
         ranking = self._ranking
         keep = (ranking["drifted_days"].to_numpy() > 0) | (ranking["drift_units"].to_numpy() > 0)
-        if cause != ANY_CAUSE:
-            codes = self._findings_code
-            with_cause = codes[(self.data.findings["cause"] == cause).to_numpy() & (codes >= 0)]
+        if chosen.cause != ANY_CAUSE:
+            findings, days = self.data.findings, self.data.grid.days
+            first, last = days[chosen.days[0]], days[chosen.days[1]]
+            begins, ends = self._finding_days
+            shown = (
+                (findings["cause"] == chosen.cause).to_numpy()
+                & findings[SYSTEM].isin(chosen.systems).to_numpy()
+                & (begins <= last)
+                & (ends >= first)
+                & (self._findings_code >= 0)
+            )
             has = np.zeros(len(self.data.grid.keys), dtype=bool)
-            has[with_cause] = True
+            has[self._findings_code[shown]] = True
             keep = has[ranking["code"].to_numpy()]
         return np.asarray(ranking["code"].to_numpy()[keep], dtype=np.int64)
 

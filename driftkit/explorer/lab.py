@@ -6,6 +6,7 @@ Private: the public surface is :mod:`driftkit.explorer`.
 from __future__ import annotations
 
 import logging
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -35,12 +36,17 @@ def find_client_dir(path: str | Path) -> Path:
 
 
 def open_lab(
-    client_dir: str | Path, browser: bool = True, *, out_dir: str | Path = "reports/explore"
+    client_dir: str | Path,
+    browser: bool = True,
+    *,
+    out_dir: str | Path = "reports/explore",
+    reports_dir: str | Path = "reports",
 ) -> int:
     """Open JupyterLab on a copy of ``notebooks/explore.ipynb`` parameterised for one client.
 
-    The copy is written to ``out_dir/<client>/explore.ipynb`` (papermill ``prepare_only``);
-    returns the exit code of ``jupyter lab``.
+    The copy is written to ``out_dir/<client>/explore.ipynb`` (papermill ``prepare_only``)
+    with the client folder and ``reports_dir`` (where its last audit is read) as absolute
+    paths; returns the exit code of ``jupyter lab``.
     """
     import papermill as pm
 
@@ -54,13 +60,25 @@ def open_lab(
     pm.execute_notebook(
         str(NOTEBOOK),
         str(target),
-        parameters={"client_dir": str(client)},
+        parameters={"client_dir": str(client), "reports_dir": str(Path(reports_dir).resolve())},
         prepare_only=True,
         kernel_name="python3",
         progress_bar=False,
     )
-    command = [sys.executable, "-m", "jupyter", "lab", str(target)]
-    if not browser:
-        command.append("--no-browser")
+    command = lab_command(target, browser=browser)
     log.info("starting %s", " ".join(command))
     return subprocess.run(command, check=False).returncode
+
+
+def lab_command(notebook: Path, *, browser: bool = True) -> list[str]:
+    """The ``jupyter lab`` command line that opens ``notebook``.
+
+    ``--allow-root`` is added when running as root (containers, CI): JupyterLab refuses to
+    start as root without it.
+    """
+    command = [sys.executable, "-m", "jupyter", "lab", str(notebook)]
+    if not browser:
+        command.append("--no-browser")
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        command.append("--allow-root")
+    return command

@@ -8,11 +8,10 @@ Private: the public surface is :mod:`driftkit.explorer`.
 from __future__ import annotations
 
 import html
-from typing import Any
 
 import pandas as pd
 
-from driftkit.explorer.chart import VEGA_MIME, _VegaTemplate, chart_data
+from driftkit.explorer.chart import chart_data
 from driftkit.explorer.data import MATCHES, ExplorerView
 from driftkit.explorer.views import _KeyViews
 from driftkit.schema import LOCATION, SKU
@@ -21,7 +20,6 @@ from driftkit.schema import LOCATION, SKU
 class _Selection(_KeyViews):
     """One key shown at a time: selecting, stepping and redrawing it (widgets kept in step)."""
 
-    _template: _VegaTemplate
     _syncing: bool
 
     def select(
@@ -39,6 +37,8 @@ class _Selection(_KeyViews):
         return self._show_key(int(code))
 
     def _show_key(self, code: int, matches: pd.DataFrame | None = None) -> ExplorerView:
+        if code != self._code:
+            self.controls.exported.value = ""  # the export message is about the previous key
         self._code = code
         self._sync_key_widgets(matches)
         return self.refresh()
@@ -96,13 +96,9 @@ class _Selection(_KeyViews):
         """Redraw every view for the current key and filters; return what is shown."""
         view = self.view()
         self.shown = view
-        self.controls.show(view, self._chart_bundle(view), self._title(view))
-        return view
-
-    def _chart_bundle(self, view: ExplorerView) -> dict[str, Any]:
         first, last = (self.data.grid.days[i] for i in self.controls.days.index)
-        vega = self._template.fill(chart_data(view, first, last))
-        return {VEGA_MIME: vega, "text/plain": f"<count lines of {view.sku} @ {view.location}>"}
+        self.controls.show(view, chart_data(view, first, last), self._title(view))
+        return view
 
     def _title(self, view: ExplorerView) -> str:
         title = self._titles[self._code]

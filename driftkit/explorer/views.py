@@ -12,6 +12,7 @@ import pandas as pd
 
 from driftkit.explorer.data import ANY_CAUSE, ExplorerView
 from driftkit.explorer.index import _KeyIndex
+from driftkit.explorer.ranking import _as_local
 from driftkit.explorer.widgets import _Controls
 from driftkit.schema import LOCATION, SKU, SYSTEM
 
@@ -64,7 +65,7 @@ class _KeyViews(_KeyIndex):
         applied = rows["recorded_at"].fillna(rows["occurred_at"])
         frame = pd.DataFrame(
             {
-                "time": _local(applied, self.data.timezone),
+                "time": _as_local(applied, self.data.timezone),
                 SYSTEM: rows[SYSTEM],
                 "kind": rows["kind"],
                 "qty": rows["qty_delta"],
@@ -81,7 +82,7 @@ class _KeyViews(_KeyIndex):
         rows = self._counts.of(code)
         frame = pd.DataFrame(
             {
-                "time": _local(rows["counted_at"], self.data.timezone),
+                "time": _as_local(rows["counted_at"], self.data.timezone),
                 "counted_qty": rows["counted_qty"],
             }
         ).reset_index(drop=True)
@@ -101,21 +102,13 @@ class _KeyViews(_KeyIndex):
             rows = rows[(rows["cause"] == cause).to_numpy()]
         if rows.empty or "first_seen" not in rows.columns:
             return rows.reset_index(drop=True)
-        begins = _local(rows["first_seen"], self.data.timezone).dt.normalize()
-        ends = _local(rows["last_seen"], self.data.timezone)
+        begins = _as_local(rows["first_seen"], self.data.timezone).dt.normalize()
+        ends = _as_local(rows["last_seen"], self.data.timezone)
         keep = (rows[SYSTEM].isin(systems) & (begins <= last) & (ends >= first)).to_numpy()
         return rows[keep].sort_values("first_seen", kind="stable").reset_index(drop=True)
 
 
 # --- small frame helpers -------------------------------------------------------------------
-
-
-def _local(stamps: pd.Series, timezone: str) -> pd.Series:
-    """Timestamps as naive local times of ``timezone`` (naive input is taken as local)."""
-    stamps = pd.to_datetime(stamps)
-    if isinstance(stamps.dtype, pd.DatetimeTZDtype):
-        return stamps.dt.tz_convert(timezone).dt.tz_localize(None)
-    return stamps
 
 
 def _within(times: pd.Series, first: pd.Timestamp, last: pd.Timestamp) -> pd.Series:

@@ -5,6 +5,7 @@ Private: the public surface is :mod:`driftkit.explorer`.
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,6 +14,7 @@ import pandas as pd
 
 from driftkit.drift.align import Grid
 from driftkit.explorer.data import ANY_CAUSE, ExplorerView
+from driftkit.explorer.live import LiveChart
 
 
 @dataclass
@@ -30,11 +32,13 @@ class _Controls:
     export: widgets.Button
     exported: widgets.HTML
     title: widgets.HTML
-    chart: widgets.Output
+    source: widgets.HTML
+    chart: LiveChart
+    range: widgets.HTML
     tables: widgets.Tab
 
     @classmethod
-    def build(cls, grid: Grid, causes: list[str]) -> _Controls:
+    def build(cls, grid: Grid, causes: list[str], spec: dict[str, Any], source: str) -> _Controls:
         days = [(d.strftime("%d %b"), i) for i, d in enumerate(grid.days)]
         tables = widgets.Tab(children=[widgets.HTML() for _ in _TABS])
         tables.titles = _TABS
@@ -48,7 +52,7 @@ class _Controls:
                 options=list(grid.systems), value=list(grid.systems), description="systems"
             ),
             days=widgets.SelectionRangeSlider(
-                options=days, index=(0, len(days) - 1), description="days"
+                options=days, index=(0, len(days) - 1), description="days", readout=False
             ),
             cause=widgets.Dropdown(options=causes, value=ANY_CAUSE, description="cause"),
             previous=widgets.Button(description="◀ previous", tooltip="previous worst key"),
@@ -56,21 +60,28 @@ class _Controls:
             export=widgets.Button(description="export CSV", icon="download"),
             exported=widgets.HTML(),
             title=widgets.HTML(),
-            chart=widgets.Output(),
+            source=widgets.HTML(f"<small>loaded from {html.escape(source)}</small>"),
+            chart=LiveChart(spec=spec),
+            range=widgets.HTML(),
             tables=tables,
         )
 
     def layout(self) -> list[widgets.Widget]:
         picker = widgets.VBox([self.search, self.matches])
-        filters = widgets.VBox([self.location, self.systems, self.days, self.cause])
+        days = widgets.HBox([self.days, self.range])
+        filters = widgets.VBox([self.location, self.systems, days, self.cause])
         stepper = widgets.VBox(
             [widgets.HBox([self.previous, self.next]), self.export, self.exported]
         )
-        return [self.title, widgets.HBox([picker, filters, stepper]), self.chart, self.tables]
+        controls = widgets.HBox([picker, filters, stepper])
+        return [self.title, self.source, controls, self.chart, self.tables]
 
-    def show(self, view: ExplorerView, bundle: dict[str, Any], title: str) -> None:
+    def show(self, view: ExplorerView, datasets: dict[str, Any], title: str) -> None:
         self.title.value = title
-        self.chart.outputs = ({"output_type": "display_data", "data": bundle, "metadata": {}},)
+        first, last = (str(self.days.options[i][0]) for i in self.days.index)
+        # the slider's own readout is cut at ~10 characters ("05 Sep-21 S"): written here instead
+        self.range.value = f"<span style='white-space: nowrap'>{first} – {last}</span>"
+        self.chart.show(datasets, f"{view.sku} @ {view.location}")
         self.show_table(view)
 
     def show_table(self, view: ExplorerView) -> None:

@@ -1,0 +1,114 @@
+"""Benchmark: the explorer in a real browser — open time, redraw median/p95, kernel memory.
+
+Run from the repository root (``make bench-explore-browser``)::
+
+    .venv/bin/python bench/bench_explore_browser.py                       # the sample client
+    .venv/bin/python bench/bench_explore_browser.py --simulate 20000 60   # simulated, SKUs × days
+    .venv/bin/python bench/bench_explore_browser.py --client DIR --reports REPORTS_DIR
+
+The client is audited first when ``--reports`` holds no run of it (not timed) and ingested
+to Parquet (not timed), so the notebook opens the way an analyst's does: from the last run
+folder and the ingest.  JupyterLab runs on a free port; headless Chromium (the system
+package) runs all cells, then each action is timed in the page from the input event to the
+chart's finished redraw plus one animation frame:
+
+* ``next ▶``: the next key of the worst-first list (SKU change, kernel round trip + redraw);
+* ``systems``: alternately one system and all systems (filter change).
+
+``in the page`` is the part of both spent applying the changesets and redrawing (the rest is
+the kernel round trip and the Python side).  ``open`` is Run All → the chart drawn (kernel start, imports, loading, indexing, first draw);
+``kernel peak`` is the kernel's VmHWM.  Prints one Markdown table row per client.  Not part
+of the test suite.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from driftkit.audit import run_audit  # noqa: E402
+from driftkit.load.ingest import ingest  # noqa: E402
+from driftkit.scale.bucket import PROCESSED  # noqa: E402
+from driftkit.simulate.simulation import simulate  # noqa: E402
+from tests.explore_lab import lab_page, write_notebook  # noqa: E402
+
+SAMPLE = REPO / "data" / "sample" / "acme-outdoor"
+SYSTEMS = ".widget-select-multiple select"
+
+
+def prepare(client: Path, reports: Path, processed: Path) -> float:
+    """Audit (when there is no run) and ingest the client; return the seconds it took."""
+    started = time.perf_counter()
+    if not (reports / client.name).is_dir():
+        run_audit(client, out_dir=reports / client.name / time.strftime("%Y-%m-%d"))
+    ingest(client, out=processed / client.name)
+    return time.perf_counter() - started
+
+
+def measure(client: Path, reports: Path, folder: Path, repeat: int) -> dict[str, float]:
+    notebook = write_notebook(folder, {"client_dir": str(client), "reports_dir": str(reports)})
+    with lab_page(folder, notebook, timeout_ms=900_000, screenshot=folder / "open.png") as lab:
+        options = lab.page.eval_on_selector_all(f"{SYSTEMS} option", "els => els.map(e => e.value)")
+        steps = [lab.timed("click", "next ▶") for _ in range(repeat)]
+        filters = [
+            lab.timed("select", SYSTEMS, options[:1] if i % 2 == 0 else options)
+            for i in range(repeat)
+        ]
+        lab.page.screenshot(path=str(folder / "after.png"), full_page=True)
+        lab.page.locator(".dk-live-chart").screenshot(path=str(folder / "chart.png"))
+        applied = lab.page.evaluate("() => window.driftkitRedraws.map((r) => r.ms)")
+        return {
+            "open_s": lab.open_seconds,
+            "next_median": float(np.median(steps)),
+            "next_p95": float(np.percentile(steps, 95)),
+            "filter_median": float(np.median(filters)),
+            "filter_p95": float(np.percentile(filters, 95)),
+            "kernel_peak_gb": lab.kernel_peak_bytes() / 1e9,
+            "browser_median": float(np.median(applied)),
+            "browser_p95": float(np.percentile(applied, 95)),
+        }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--client", type=Path, default=SAMPLE)
+    parser.add_argument("--reports", type=Path, default=None)
+    parser.add_argument("--simulate", type=int, nargs=2, metavar=("SKUS", "DAYS"), default=None)
+    parser.add_argument("--repeat", type=int, default=20)
+    args = parser.parse_args()
+    folder = Path(tempfile.mkdtemp(prefix="bench-explore-browser-"))
+    client = args.client
+    if args.simulate:
+        skus, days = args.simulate
+        client = folder / f"sim-{skus}x{days}"
+        started = time.perf_counter()
+        simulate(client, skus=skus, days=days, seed=1, return_frames=False)
+        print(f"simulated {skus} SKUs × {days} days in {time.perf_counter() - started:.0f} s")
+    reports = args.reports or folder / "reports"
+    processed = folder / PROCESSED  # the kernel runs in ``folder``: load_data finds it there
+    print(f"audit + ingest (not timed): {prepare(client, reports, processed):.0f} s")
+    result = measure(client, reports, folder, args.repeat)
+    print(
+        "| client | open | next ▶ median / p95 | systems median / p95 | in the page | kernel peak |"
+    )
+    print("|---|---|---|---|---|---|")
+    print(
+        f"| {client.name} | {result['open_s']:.1f} s "
+        f"| {result['next_median']:.0f} / {result['next_p95']:.0f} ms "
+        f"| {result['filter_median']:.0f} / {result['filter_p95']:.0f} ms "
+        f"| {result['browser_median']:.0f} / {result['browser_p95']:.0f} ms "
+        f"| {result['kernel_peak_gb']:.2f} GB |"
+    )
+    print(f"screenshots: {folder / 'open.png'}, {folder / 'after.png'}, {folder / 'chart.png'}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,124 @@
+"""Where the explorer's tables come from: the last audit's run folder, not a new audit.
+
+``from_run`` reads the episodes, findings and impact of the client's newest run folder
+(``REPORTS_DIR/<client>/<YYYY-MM-DD>/``) and aligns the client's snapshots on that run's
+window; the canonical tables come from the fresh ingest (``data/processed/<client>``) when
+there is one, else from the raw exports.  Attribution and impact are not recomputed.
+Every run-folder table is read through :func:`read_output` (Parquet when the run wrote it,
+else CSV).  Private: the public surface is :mod:`driftkit.explorer`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from driftkit.audit import load_data, locate
+from driftkit.config import load_config
+from driftkit.drift.align import align
+from driftkit.errors import InputError
+from driftkit.explorer.data import _TEXT, ExplorerData
+from driftkit.explorer.lab import REPO_ROOT
+from driftkit.load.ingest import is_fresh
+from driftkit.scale.bucket import PROCESSED
+from driftkit.scale.summary import run_folders
+
+log = logging.getLogger("driftkit.explorer")
+
+_NAIVE_TIMES = ("start", "end")  # local days (episodes)
+_UTC_TIMES = ("first_seen", "last_seen")  # findings
+_BLANK_IS_TEXT = ("reference", "event_ids", "explained_by")  # written as "" when there is none
+
+
+def read_output(run_dir: Path, name: str) -> pd.DataFrame | None:
+    """One table of a run folder: ``<name>.parquet`` when present, else ``<name>.csv``.
+
+    Returns
+    -------
+    pandas.DataFrame or None
+        The table as the audit wrote it (text columns as ``str``, times parsed: episode days
+        naive local, finding times UTC); None when the run folder has neither file.
+    """
+    parquet, csv = run_dir / f"{name}.parquet", run_dir / f"{name}.csv"
+    if parquet.is_file():
+        return pd.read_parquet(parquet)
+    if not csv.is_file():
+        return None
+    header = pd.read_csv(csv, nrows=0).columns
+    frame = pd.read_csv(csv, dtype={c: "str" for c in header if c in _TEXT or c == "explained_by"})
+    for column in (c for c in _BLANK_IS_TEXT if c in frame.columns):
+        frame[column] = frame[column].fillna("")
+    for column in (c for c in _NAIVE_TIMES if c in frame.columns):
+        frame[column] = pd.to_datetime(frame[column], format="ISO8601")
+    for column in (c for c in _UTC_TIMES if c in frame.columns):
+        frame[column] = pd.to_datetime(frame[column], format="ISO8601", utc=True)
+    return frame
+
+
+def latest_run(reports_dir: str | Path, client_id: str) -> Path | None:
+    """The newest complete run folder of ``client_id`` under ``reports_dir`` (None if none)."""
+    runs = run_folders(resolve_reports(reports_dir) / client_id)
+    return runs[-1] if runs else None
+
+
+def resolve_reports(reports_dir: str | Path) -> Path:
+    """``reports_dir`` as given when it exists, else against the repository root."""
+    path = Path(reports_dir)
+    return path if path.is_absolute() or path.is_dir() else REPO_ROOT / path
+
+
+def from_run(client_dir: str | Path, run_dir: Path, *, processed: Path = PROCESSED) -> ExplorerData:
+    """The explorer's inputs from an audit's run folder plus the client's aligned snapshots.
+
+    Raises
+    ------
+    InputError
+        When the run folder lacks ``summary.json`` or its window.
+    """
+    config = load_config(locate(client_dir))
+    summary = _summary(run_dir)
+    fresh = is_fresh(processed / config.id, config)
+    data = load_data(config, processed=processed)
+    start, end = (summary.get(k) for k in ("window_start", "window_end"))
+    grid = align(data.snapshots, config, start=_day(start), end=_day(end))
+    tables = {n: read_output(run_dir, n) for n in ("episodes", "findings", "impact")}
+    origin = f"ingested Parquet in {processed / config.id}" if fresh else "the raw exports"
+    source = (
+        f"audit run {run_dir} (run at {summary.get('run_at', 'unknown')}); "
+        f"snapshots, events and counts from {origin}"
+    )
+    log.info("%s: explorer opened from %s", config.id, source)
+    empty = ExplorerData(grid=grid)
+    return ExplorerData(
+        grid=grid,
+        events=data.events,
+        counts=data.counts,
+        episodes=_or(tables["episodes"], empty.episodes),
+        findings=_or(tables["findings"], empty.findings),
+        impact=_or(tables["impact"], empty.impact),
+        catalog=data.catalog,
+        timezone=config.timezone,
+        tolerance=config.tolerance,
+        client=config.id,
+        source=source,
+    )
+
+
+def _summary(run_dir: Path) -> dict[str, Any]:
+    path = run_dir / "summary.json"
+    if not path.is_file():
+        raise InputError(f"run folder {run_dir} has no summary.json; audit the client again")
+    loaded: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return loaded
+
+
+def _day(text: str | None) -> Any:
+    return None if text is None else pd.Timestamp(text).date()
+
+
+def _or(frame: pd.DataFrame | None, default: pd.DataFrame) -> pd.DataFrame:
+    return default if frame is None else frame

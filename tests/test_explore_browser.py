@@ -1,0 +1,73 @@
+"""The explorer notebook in a real JupyterLab and headless Chromium (issue 18).
+
+One module-scoped session: a tiny simulated client is audited here (its run folder is what
+the notebook opens), JupyterLab starts on a free port with a token, Chromium runs all cells,
+and one SKU change (next ▶) and one filter change (systems) are driven.  The redraws are
+asserted (the chart's data in the page changed in place), not timed: the timing is
+``make bench-explore-browser``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from driftkit.audit import run_audit
+from driftkit.simulate.simulation import simulate
+from tests.explore_lab import CHROMIUM, LabPage, lab_page, write_notebook
+
+pytestmark = pytest.mark.browser
+
+SELECT_SYSTEMS = ".widget-select-multiple select"
+PROBE_SET = "() => { document.querySelector('.dk-live-chart svg').dataset.probe = 'kept'; }"
+PROBE_GET = "() => document.querySelector('.dk-live-chart svg').dataset.probe"
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabPage]:
+    assert Path(CHROMIUM).exists(), "headless Chromium missing: apt-get install -y chromium"
+    root = tmp_path_factory.mktemp("lab")
+    client = root / "tiny"
+    simulate(client, skus=8, days=10, seed=3, return_frames=False)
+    run_audit(client, out_dir=root / "reports" / "tiny" / "2026-09-11")
+    notebook = write_notebook(
+        root, {"client_dir": str(client), "reports_dir": str(root / "reports")}
+    )
+    with lab_page(root, notebook, screenshot=root / "opened.png") as page:
+        yield page
+
+
+def test_the_notebook_opens_the_explorer_from_the_last_run(lab: LabPage) -> None:
+    shown = lab.shown()
+    assert shown["redraws"] == 0 and " @ " in shown["key"] and shown["series"] > 0
+    assert lab.page.get_by_text("loaded from audit run").count() == 1
+    assert lab.page.get_by_text("2026-09-11").count() >= 1
+
+
+def test_next_redraws_another_key_in_place(lab: LabPage) -> None:
+    before = lab.shown()
+    lab.page.evaluate(PROBE_SET)
+    lab.timed("click", "next ▶")
+    after = lab.shown()
+    assert after["redraws"] == before["redraws"] + 1 and after["key"] != before["key"]
+    assert lab.page.evaluate(PROBE_GET) == "kept"  # the same SVG element: updated, not re-rendered
+
+
+def test_systems_filter_redraws_the_lines(lab: LabPage) -> None:
+    before = lab.shown()
+    lab.timed("select", SELECT_SYSTEMS, ["wms"])
+    after = lab.shown()
+    assert after["redraws"] == before["redraws"] + 1 and after["key"] == before["key"]
+    assert after["systems"] == ["wms"] and len(before["systems"]) > 1
+
+
+def test_no_vega_warnings_or_page_errors(lab: LabPage) -> None:
+    ours = ("Infinite extent", "blob:", "vega", "anywidget")  # the chart's module loads as a blob
+    problems = [
+        m
+        for m in lab.console
+        if m.startswith(("error", "warning")) and any(word in m for word in ours)
+    ]
+    assert problems == []
