@@ -20,6 +20,7 @@ from driftkit.drift.compare import Comparison
 from driftkit.impact.parts import impact_part
 from driftkit.load.client import ClientData
 from driftkit.scale.plan import GHOST, RULES, Plan
+from driftkit.scale.steps import timed
 from driftkit.schema import AS_OF, LOCATION, SKU, SYSTEM
 
 
@@ -40,13 +41,17 @@ def full_parts(
         ``impact``
         (:class:`~driftkit.impact.parts.ImpactPart`) and ``count_errors``.
     """
-    residuals = rollforward(data.snapshots, data.events, plan.config, grid)
+    with timed("rollforward"):
+        residuals = rollforward(data.snapshots, data.events, plan.config, grid)
     if matches is None:
         matches = match_part(data)
-    full = _attribute(data, grid, comparison, residuals, plan, matches)
+    with timed("attribution"):
+        full = _attribute(data, grid, comparison, residuals, plan, matches)
     findings = full["attribution"].findings
-    full["impact"] = impact_part(data, grid, findings, config=plan.config, facts=plan.demand)
-    full["count_errors"] = _count_errors(data, plan)
+    with timed("impact"):
+        full["impact"] = impact_part(data, grid, findings, config=plan.config, facts=plan.demand)
+    with timed("count accuracy"):
+        full["count_errors"] = _count_errors(data, plan)
     return full
 
 
@@ -97,4 +102,5 @@ def _count_errors(data: ClientData, plan: Plan) -> pd.DataFrame:
 
 def match_part(data: ClientData) -> pd.DataFrame:
     """The part's events matched across systems, with the audit's rules."""
-    return match_events(data.events, catalog=data.catalog, rules=RULES.match)
+    with timed("match"):
+        return match_events(data.events, catalog=data.catalog, rules=RULES.match)

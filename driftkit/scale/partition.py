@@ -49,6 +49,7 @@ from driftkit.scale.combine import Audit, PartitionedAudit, combine
 from driftkit.scale.full import match_part
 from driftkit.scale.part import BucketResult, audit_part, profile_part
 from driftkit.scale.plan import RULES, Plan, Profile, Scan, grid_systems, part_grid, scan, window
+from driftkit.scale.steps import timed
 from driftkit.scale.summary import previous_summary
 
 __all__ = [
@@ -87,14 +88,17 @@ def run_in_process(
         matched event) and impact.
     """
     plan = plan_audit(data.config, [scan(data.snapshots, data.events)], start, end)
-    matches, grid = match_part(data), part_grid(data, plan)  # computed once, both passes
+    matches = match_part(data)  # matched events and the grid: computed once, both passes
+    with timed("align"):
+        grid = part_grid(data, plan)
     if needs_profile(plan):
-        plan = with_profiles(plan, [profile_part(plan, data, matches=matches, grid=grid)])
+        with timed("profile"):
+            plan = with_profiles(plan, [profile_part(plan, data, matches=matches, grid=grid)])
     result = audit_part(plan, data, keep=True, matches=matches, grid=grid)
     run_at = run_at or datetime.now(UTC)
-    combined = combine(
-        plan, [result], data, run_at=run_at, previous=_previous(data.config, run_at, reports_dir)
-    )
+    previous = _previous(data.config, run_at, reports_dir)
+    with timed("combine"):
+        combined = combine(plan, [result], data, run_at=run_at, previous=previous)
     assert combined.attribution is not None and combined.impact is not None  # plan.full
     return Audit(
         data.config,
