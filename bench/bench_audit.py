@@ -223,6 +223,7 @@ import duckdb, json, sys, time
 started = time.perf_counter()
 con = duckdb.connect()
 con.execute("SET TimeZone = 'UTC'")
+con.execute("SET enable_progress_bar = false")
 con.execute(sys.argv[1])
 row = con.execute(sys.argv[2]).fetchone()
 seconds = time.perf_counter() - started
@@ -285,7 +286,7 @@ def duckdb_headline(name: str, client: Path) -> dict[str, Any]:
     seconds, peak, out = run(
         [sys.executable, "-c", DUCKDB, script, NUMBERS_SQL], cwd=client.parent, env=dict(os.environ)
     )
-    found = json.loads(out)
+    found = json.loads(out.strip().splitlines()[-1])
     return {"seconds": found["seconds"], "process_s": seconds, "peak_mb": peak,
             "numbers": dict(zip(HEADLINE, found["numbers"], strict=True))}  # fmt: skip
 
