@@ -224,10 +224,7 @@ def covering(
     slack = pd.Timedelta(days=slack_days)
     first = day_numbers(_local_day(findings["first_seen"], tz) - slack)
     last = day_numbers(_lasting(findings, tz, resets) + slack)
-    keys = pd.MultiIndex.from_frame(
-        pd.concat([episodes[[SKU, LOCATION]], findings[[SKU, LOCATION]]])
-    )
-    code = pd.factorize(keys)[0].astype(np.int64)
+    code = _key_codes(pd.concat([episodes[[SKU, LOCATION]], findings[[SKU, LOCATION]]]))
     cause = pd.Index(causes).get_indexer(findings["cause"].astype(str))
     group = code[len(episodes) :] * len(causes) + cause
     spans = Spans.of(np.where(cause >= 0, group, -1), first, last)
@@ -236,6 +233,13 @@ def covering(
     for c in range(len(causes)):  # six causes, each one search over all episodes
         covered[:, c] = spans.overlap(code[: len(episodes)] * len(causes) + c, start, end)
     return pd.DataFrame(covered, index=np.arange(len(episodes)), columns=pd.Index(causes))
+
+
+def _key_codes(keys: pd.DataFrame) -> np.ndarray:
+    """One int64 per (sku, location), equal exactly for equal keys (no tuples built)."""
+    sku = pd.factorize(keys[SKU])[0]
+    location, locations = pd.factorize(keys[LOCATION])
+    return sku.astype(np.int64) * (len(locations) + 1) + location
 
 
 def _lasting(findings: pd.DataFrame, tz: str, resets: pd.DataFrame | None) -> pd.Series:
