@@ -14,7 +14,8 @@ Clients (generated into ``--work``, reused when already there):
   as ``driftkit ingest`` + ``driftkit audit``.
 
 Every driftkit run is ``driftkit audit CLIENT --no-html --out TMP`` as a subprocess in a
-fresh working folder (wall time and the child's own peak RSS, from ``wait4``).  ``load s``
+fresh working folder (wall time, the child's CPU time and its own peak RSS, from ``wait4``;
+on a shared machine compare the CPU ratios, which other jobs barely move).  ``load s``
 is a separate subprocess that only runs ``load_client`` on the same client: the share of the
 audit that is loading.  For ``daily-csv`` and ``parquet``, DuckDB computes the headline
 numbers (``sku_locations, compared_cells, agreement_rate, drifted_sku_locations,
@@ -175,8 +176,9 @@ def make_clients(work: Path, names: list[str], args: argparse.Namespace) -> dict
 # --- runs ------------------------------------------------------------------------------------
 
 
-def run(args: list[str], *, cwd: Path, env: dict[str, str]) -> tuple[float, float, str]:
-    """Wall seconds, the child's own peak RSS (MB, from ``wait4``) and its stdout."""
+def run(args: list[str], *, cwd: Path, env: dict[str, str]) -> tuple[float, float, str, float]:
+    """Wall seconds, the child's own peak RSS (MB, from ``wait4``), its stdout and its CPU
+    seconds (user + system: what the run costs whatever else the machine runs)."""
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         started = time.perf_counter()
         child = subprocess.Popen(args, cwd=cwd, env=env, stdout=out, stderr=err, text=True)
@@ -187,10 +189,12 @@ def run(args: list[str], *, cwd: Path, env: dict[str, str]) -> tuple[float, floa
         err.seek(0)
         if child.returncode != 0:
             raise RuntimeError(f"{' '.join(args[3:6])} ... failed:\n{err.read()[-3000:]}")
-        return seconds, usage.ru_maxrss / 1024, out.read()
+        return seconds, usage.ru_maxrss / 1024, out.read(), usage.ru_utime + usage.ru_stime
 
 
-def driftkit(root: Path, argv: list[str], cwd: Path | None = None) -> tuple[float, float, str]:
+def driftkit(
+    root: Path, argv: list[str], cwd: Path | None = None
+) -> tuple[float, float, str, float]:
     env = {**os.environ, "PYTHONPATH": str(root)}
     return run([sys.executable, "-c", CLI, *argv], cwd=cwd or Path.cwd(), env=env)
 
@@ -199,22 +203,24 @@ def audit(root: Path, name: str, client: Path) -> dict[str, Any]:
     """One whole audit in a fresh folder: seconds, peak MB, summary, output bytes."""
     with tempfile.TemporaryDirectory(dir=Path(client).parent) as work:
         cwd, out = Path(work), Path(work) / "reports"
-        result: dict[str, Any] = {"ingest_s": 0.0}
+        result: dict[str, Any] = {"ingest_s": 0.0, "ingest_cpu": 0.0}
         if name == "simulated":
-            result["ingest_s"], _, _ = driftkit(root, ["ingest", str(client)], cwd)
-        seconds, peak, _ = driftkit(
+            result["ingest_s"], _, _, result["ingest_cpu"] = driftkit(
+                root, ["ingest", str(client)], cwd
+            )
+        seconds, peak, _, cpu = driftkit(
             root, ["audit", str(client), "--no-html", "--out", str(out)], cwd
         )
         run_dir = next(out.rglob("summary.json")).parent
         summary = json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
         summary.pop("run_at", None)
         size = sum(p.stat().st_size for p in run_dir.iterdir())
-    return {"seconds": seconds, "peak_mb": peak, "summary": summary, "out_mb": size / 1e6, **result}
+    return {"seconds": seconds, "cpu": cpu, "peak_mb": peak, "summary": summary, "out_mb": size / 1e6, **result}  # fmt: skip
 
 
 def load_seconds(root: Path, client: Path) -> float:
     env = {**os.environ, "PYTHONPATH": str(root)}
-    _, _, out = run([sys.executable, "-c", LOAD, str(client)], cwd=client.parent, env=env)
+    _, _, out, _ = run([sys.executable, "-c", LOAD, str(client)], cwd=client.parent, env=env)
     return float(out.strip().splitlines()[-1])
 
 
@@ -283,11 +289,11 @@ def raw_view(name: str, client: Path) -> str:
 
 def duckdb_headline(name: str, client: Path) -> dict[str, Any]:
     script = raw_view(name, client) + HEADLINE_SQL.format(tz=TZ)
-    seconds, peak, out = run(
+    seconds, peak, out, cpu = run(
         [sys.executable, "-c", DUCKDB, script, NUMBERS_SQL], cwd=client.parent, env=dict(os.environ)
     )
     found = json.loads(out.strip().splitlines()[-1])
-    return {"seconds": found["seconds"], "process_s": seconds, "peak_mb": peak,
+    return {"seconds": found["seconds"], "process_s": seconds, "cpu": cpu, "peak_mb": peak,
             "numbers": dict(zip(HEADLINE, found["numbers"], strict=True))}  # fmt: skip
 
 
@@ -311,15 +317,15 @@ def bench_client(name: str, client: Path, roots: dict[str, Path]) -> tuple[list[
         results[label]["load_s"] = load_seconds(root, client)
     reference = duckdb_headline(name, client) if name in ("daily-csv", "parquet") else None
     for label, r in results.items():
-        whole = r["ingest_s"] + r["seconds"]
-        line = (f"{name:<16}{label:<10}{whole:>9.2f}{r['load_s']:>8.2f}"
+        whole, cpu = r["ingest_s"] + r["seconds"], r["ingest_cpu"] + r["cpu"]
+        line = (f"{name:<16}{label:<10}{whole:>9.2f}{cpu:>8.2f}{r['load_s']:>8.2f}"
                 f"{r['load_s'] / whole:>7.0%}{r['peak_mb']:>9.0f}{r['out_mb']:>9.1f}")  # fmt: skip
         if reference is not None:
-            line += f"{whole / reference['seconds']:>9.1f}x"
+            line += f"{whole / reference['seconds']:>9.1f}x{cpu / reference['cpu']:>8.1f}x"
             problems += [f"{name} {label}: {p}" for p in agree(r["summary"], reference["numbers"])]
         lines.append(line)
     if reference is not None:
-        lines.append(f"{name:<16}{'duckdb':<10}{reference['seconds']:>9.2f}{'':>15}"
+        lines.append(f"{name:<16}{'duckdb':<10}{reference['seconds']:>9.2f}{reference['cpu']:>8.2f}{'':>15}"
                      f"{reference['peak_mb']:>9.0f}   (process {reference['process_s']:.2f} s)")  # fmt: skip
     if "reference" in results and results["this"]["summary"] != results["reference"]["summary"]:
         problems.append(f"{name}: summary.json differs between this checkout and the reference")
@@ -342,8 +348,8 @@ def main(argv: list[str] | None = None) -> int:
     args.work.mkdir(parents=True, exist_ok=True)
     clients = make_clients(args.work, names, args)
     roots = {"this": ROOT} | ({"reference": args.reference.resolve()} if args.reference else {})
-    print(f"{'client':<16}{'run':<10}{'whole s':>9}{'load s':>8}{'load':>7}{'peak MB':>9}"
-          f"{'out MB':>9}{'/duckdb':>10}", flush=True)  # fmt: skip
+    print(f"{'client':<16}{'run':<10}{'whole s':>9}{'cpu s':>8}{'load s':>8}{'load':>7}{'peak MB':>9}"
+          f"{'out MB':>9}{'/duckdb':>10}{'cpu':>9}", flush=True)  # fmt: skip
     problems: list[str] = []
     for name, client in clients.items():
         lines, found = bench_client(name, client, roots)
