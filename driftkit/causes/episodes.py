@@ -225,7 +225,7 @@ def covering(
     first = day_numbers(_local_day(findings["first_seen"], tz) - slack)
     last = day_numbers(_lasting(findings, tz, resets) + slack)
     code = _key_codes(pd.concat([episodes[[SKU, LOCATION]], findings[[SKU, LOCATION]]]))
-    cause = pd.Index(causes).get_indexer(findings["cause"].astype(str))
+    cause = pd.Index(causes).get_indexer(pd.Index(findings["cause"].astype(str)))
     group = code[len(episodes) :] * len(causes) + cause
     spans = Spans.of(np.where(cause >= 0, group, -1), first, last)
     start, end = day_numbers(episodes["start"]), day_numbers(episodes["end"])
