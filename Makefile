@@ -6,14 +6,14 @@ BIN    := $(VENV)/bin
 SAMPLES := data/sample
 REPORTS := reports
 
-.PHONY: demo test lint typecheck pytest samples bench bench-match bench-scale bench-scale-full bench-explore bench-explore-browser bench-samples accuracy browser clean help
+.PHONY: demo test lint typecheck pytest samples bench bench-match bench-scale bench-scale-full bench-explore bench-explore-browser bench-samples bench-audit accuracy browser clean help
 
 help:
 	@echo "make demo    - set up .venv, generate sample clients if absent, audit them"
 	@echo "make test    - set up .venv with dev tools, run ruff, mypy and pytest"
 	@echo "make samples - regenerate the committed sample clients in $(SAMPLES)/"
 	@echo "make bench   - align+compare at 12M rows vs DuckDB and naive pandas (minutes)"
-	@echo "make bench-match / bench-scale / bench-scale-full / bench-explore / bench-explore-browser / bench-samples - the other benchmarks in bench/"
+	@echo "make bench-match / bench-scale / bench-scale-full / bench-explore / bench-explore-browser / bench-samples / bench-audit - the other benchmarks in bench/"
 	@echo "make accuracy - precision and recall of the causes (simulator and the independent scenario stack), impact per seed, count-list lift"
 
 # The venv is reused while pyproject.toml is unchanged: the stamps are newer than it.
@@ -75,6 +75,9 @@ bench-explore-browser: $(VENV)/.stamp-dev browser  ## the explorer in JupyterLab
 
 bench-samples: $(VENV)/.stamp-dev  ## REF=../base compares with another checkout in the same run
 	$(PY) bench/bench_samples.py $(if $(REF),--reference $(REF))
+
+bench-audit: $(VENV)/.stamp-dev  ## whole audits vs DuckDB; QUICK=1 skips the 100k-SKU client, REF=../base compares
+	$(PY) bench/bench_audit.py $(if $(QUICK),--quick) $(if $(REF),--reference $(REF))
 
 accuracy: $(VENV)/.stamp-dev
 	$(PY) -m driftkit.simulate.score

@@ -24,6 +24,7 @@ from driftkit.scale.bucket import PROCESSED
 from driftkit.scale.combine import Audit
 from driftkit.scale.partition import run_in_process
 from driftkit.scale.report import partitioned_report
+from driftkit.scale.steps import timed
 from driftkit.scale.summary import HEADLINE, previous_summary, run_folders, write_outputs
 
 __all__ = [
@@ -83,11 +84,12 @@ def run_audit(
         All computed tables and the summary.
     """
     config = client if isinstance(client, ClientConfig) else load_config(locate(client))
-    audit = run_in_process(
-        load_data(config), start=start, end=end, run_at=run_at, reports_dir=reports_dir
-    )
+    with timed("load"):
+        data = load_data(config)
+    audit = run_in_process(data, start=start, end=end, run_at=run_at, reports_dir=reports_dir)
     if out_dir is not None:
-        write_outputs(audit, Path(out_dir))
+        with timed("write outputs"):
+            write_outputs(audit, Path(out_dir))
     return audit
 
 

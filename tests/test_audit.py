@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -226,3 +227,38 @@ def test_real_shopify_exports_of_one_store_audit_to_zero_drift(
     assert summary["drifted_sku_locations"] == 0
     assert summary["rows_read"] == 884 + 6006
     assert sum(summary["findings_by_cause"].values()) == 0
+
+
+# Issue 14: numbers unchanged and the run files equal to the tables (scale/outputs.py).
+# tests/expected/summary_<client>.json: the summaries before issue 14 (d35f221), run_at fixed;
+# a change meant to move numbers regenerates them (tests/test_outputs.py: regenerate).
+
+
+@pytest.mark.parametrize("client", SAMPLE_CLIENTS)
+def test_summary_json_is_identical_to_the_expected_copy(sample_runs: dict, client: str) -> None:
+    _, out = sample_runs[client]
+    written = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    expected = Path(__file__).parent / "expected" / f"summary_{client}.json"
+    assert written == json.loads(expected.read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("client", SAMPLE_CLIENTS)
+def test_parquet_files_hold_the_large_tables_exactly(sample_runs: dict, client: str) -> None:
+    audit, out = sample_runs[client]
+    manifest = json.loads((out / "tables.json").read_text(encoding="utf-8"))
+    assert set(manifest) == set(audit.tables)
+    for name in ("episodes", "findings", "impact", "count_list", "count_accuracy"):
+        table = audit.tables[name]
+        assert manifest[name] == {"rows": len(table), "csv_rows": len(table), "parquet": f"{name}.parquet"}  # fmt: skip
+        read = pd.read_parquet(out / f"{name}.parquet")
+        pd.testing.assert_frame_equal(read, table, check_dtype=False)
+
+
+@pytest.mark.parametrize("client", SAMPLE_CLIENTS)
+def test_csv_numbers_read_back_to_the_tables(sample_runs: dict, client: str) -> None:
+    audit, out = sample_runs[client]
+    for name, table in audit.tables.items():
+        read = pd.read_csv(out / f"{name}.csv", keep_default_na=False, na_values=[""])
+        for column in table.select_dtypes("number").columns:
+            got, want = read[column].to_numpy(dtype=float), table[column].to_numpy(dtype=float)
+            assert np.allclose(got, want, rtol=1e-15, equal_nan=True), (name, column)

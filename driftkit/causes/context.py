@@ -241,8 +241,11 @@ def _label(frame: pd.DataFrame) -> pd.Series:
 
 
 def _num(values: pd.Series, pattern: str = "{:g}") -> pd.Series:
-    """Numbers as text (``str`` dtype, also when empty)."""
-    return values.astype(float).round(2).map(pattern.format).astype("str")
+    """Numbers as text (``str`` dtype, also when empty), each distinct value formatted once."""
+    bits = values.astype(float).round(2).to_numpy().view(np.int64)  # keeps -0.0 apart from 0.0
+    codes, distinct = pd.factorize(bits)
+    text = np.array([pattern.format(v) for v in distinct.view(np.float64)], dtype=object)
+    return pd.Series(text[codes] if len(codes) else [], index=values.index, dtype="str")
 
 
 def _units_text(units: pd.Series) -> pd.Series:

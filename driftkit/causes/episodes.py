@@ -13,6 +13,7 @@ import pandas as pd
 
 from driftkit.causes.context import _Context, _empty, _findings, _num, _units_text
 from driftkit.causes.match import micros
+from driftkit.causes.spans import Spans, day_numbers
 from driftkit.drift.align import Grid
 from driftkit.drift.asof import asof_cells
 from driftkit.drift.pairs import COUNTERPART, SLACK
@@ -227,18 +228,25 @@ def covering(
         Boolean, one row per episode (in order), one column per cause.
     """
     causes = [str(c) for c in Cause]
-    ep = episodes.reset_index(drop=True).assign(episode=np.arange(len(episodes)))
     slack = pd.Timedelta(days=slack_days)
-    found = findings.assign(
-        first_day=_local_day(findings["first_seen"], tz) - slack,
-        last_day=_lasting(findings, tz, resets) + slack,
-    )
-    pairs = ep[[SKU, LOCATION, "start", "end", "episode"]].merge(
-        found[[SKU, LOCATION, "cause", "first_day", "last_day"]], on=[SKU, LOCATION]
-    )
-    pairs = pairs[(pairs["first_day"] <= pairs["end"]) & (pairs["last_day"] >= pairs["start"])]
-    table = pd.crosstab(pairs["episode"], pairs["cause"]) if len(pairs) else pd.DataFrame()
-    return table.reindex(index=np.arange(len(episodes)), columns=causes).fillna(0) > 0
+    first = day_numbers(_local_day(findings["first_seen"], tz) - slack)
+    last = day_numbers(_lasting(findings, tz, resets) + slack)
+    code = _key_codes(pd.concat([episodes[[SKU, LOCATION]], findings[[SKU, LOCATION]]]))
+    cause = pd.Index(causes).get_indexer(pd.Index(findings["cause"].astype(str)))
+    group = code[len(episodes) :] * len(causes) + cause
+    spans = Spans.of(np.where(cause >= 0, group, -1), first, last)
+    start, end = day_numbers(episodes["start"]), day_numbers(episodes["end"])
+    covered = np.zeros((len(episodes), len(causes)), dtype=bool)
+    for c in range(len(causes)):  # six causes, each one search over all episodes
+        covered[:, c] = spans.overlap(code[: len(episodes)] * len(causes) + c, start, end)
+    return pd.DataFrame(covered, index=np.arange(len(episodes)), columns=pd.Index(causes))
+
+
+def _key_codes(keys: pd.DataFrame) -> np.ndarray:
+    """One int64 per (sku, location), equal exactly for equal keys (no tuples built)."""
+    sku = pd.factorize(keys[SKU])[0]
+    location, locations = pd.factorize(keys[LOCATION])
+    return sku.astype(np.int64) * (len(locations) + 1) + location
 
 
 def _lasting(findings: pd.DataFrame, tz: str, resets: pd.DataFrame | None) -> pd.Series:

@@ -21,6 +21,7 @@ from driftkit.impact.parts import impact_part
 from driftkit.load.client import ClientData
 from driftkit.plan.authority import authority_part
 from driftkit.scale.plan import GHOST, RULES, Plan
+from driftkit.scale.steps import timed
 from driftkit.schema import AS_OF, LOCATION, SKU, SYSTEM
 
 
@@ -42,14 +43,19 @@ def full_parts(
         (:class:`~driftkit.impact.parts.ImpactPart`), ``count_errors`` and ``authority``
         (:func:`~driftkit.plan.authority.authority_part`).
     """
-    residuals = rollforward(data.snapshots, data.events, plan.config, grid)
+    with timed("rollforward"):
+        residuals = rollforward(data.snapshots, data.events, plan.config, grid)
     if matches is None:
         matches = match_part(data)
-    full = _attribute(data, grid, comparison, residuals, plan, matches)
+    with timed("attribution"):
+        full = _attribute(data, grid, comparison, residuals, plan, matches)
     findings = full["attribution"].findings
-    full["impact"] = impact_part(data, grid, findings, config=plan.config, facts=plan.demand)
-    full["count_errors"] = _count_errors(data, plan)
-    full["authority"] = authority_part(grid, data.catalog)
+    with timed("impact"):
+        full["impact"] = impact_part(data, grid, findings, config=plan.config, facts=plan.demand)
+    with timed("count accuracy"):
+        full["count_errors"] = _count_errors(data, plan)
+    with timed("authority"):
+        full["authority"] = authority_part(grid, data.catalog)
     return full
 
 
@@ -100,4 +106,5 @@ def _count_errors(data: ClientData, plan: Plan) -> pd.DataFrame:
 
 def match_part(data: ClientData) -> pd.DataFrame:
     """The part's events matched across systems, with the audit's rules."""
-    return match_events(data.events, catalog=data.catalog, rules=RULES.match)
+    with timed("match"):
+        return match_events(data.events, catalog=data.catalog, rules=RULES.match)

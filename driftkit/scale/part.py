@@ -38,6 +38,7 @@ from driftkit.scale.plan import (
     Profile,
     part_grid,
 )
+from driftkit.scale.steps import timed
 from driftkit.schema import (
     LOCATION,
     SYSTEM,
@@ -126,7 +127,8 @@ def audit_part(
     (:func:`driftkit.scale.plan.place_part`), carried to the combine's notes.
     """
     grid = part_grid(data, plan) if grid is None else grid
-    comparison = compare(grid, plan.config, data.catalog)
+    with timed("compare"):
+        comparison = compare(grid, plan.config, data.catalog)
     result = BucketResult(
         bucket=bucket,
         headline=headline_parts(grid, comparison, plan.config),

@@ -59,6 +59,7 @@ from driftkit.scale.plan import (
     scan,
     window,
 )
+from driftkit.scale.steps import timed
 from driftkit.scale.summary import previous_summary
 
 __all__ = [
@@ -101,14 +102,17 @@ def run_in_process(
         data.config, [scan(data.snapshots, data.events, default_location=default)], start, end
     )
     data, placed = place_part(plan, data)
-    matches, grid = match_part(data), part_grid(data, plan)  # computed once, both passes
+    matches = match_part(data)  # matched events and the grid: computed once, both passes
+    with timed("align"):
+        grid = part_grid(data, plan)
     if needs_profile(plan):
-        plan = with_profiles(plan, [profile_part(plan, data, matches=matches, grid=grid)])
+        with timed("profile"):
+            plan = with_profiles(plan, [profile_part(plan, data, matches=matches, grid=grid)])
     result = audit_part(plan, data, keep=True, matches=matches, grid=grid, placed=placed)
     run_at = run_at or datetime.now(UTC)
-    combined = combine(
-        plan, [result], data, run_at=run_at, previous=_previous(data.config, run_at, reports_dir)
-    )
+    previous = _previous(data.config, run_at, reports_dir)
+    with timed("combine"):
+        combined = combine(plan, [result], data, run_at=run_at, previous=previous)
     assert combined.attribution is not None and combined.impact is not None  # plan.full
     return Audit(
         data.config,

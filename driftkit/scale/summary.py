@@ -21,6 +21,7 @@ from driftkit.drift.compare import Comparison
 from driftkit.drift.uncompared import comparison_notes
 from driftkit.impact.estimate import Impact
 from driftkit.load.client import ClientData
+from driftkit.scale.outputs import write_tables
 
 
 class Outputs(Protocol):
@@ -162,10 +163,10 @@ def audit_tables(
 
 
 def write_outputs(audit: Outputs, run_dir: Path) -> None:
-    """Write ``summary.json`` and every table of ``audit.tables`` as CSV into ``run_dir``."""
+    """Write ``summary.json`` and every table of ``audit.tables`` into ``run_dir`` (CSV, and
+    Parquet for the large ones, with ``tables.json``: :func:`driftkit.scale.outputs.write_tables`)."""
     run_dir.mkdir(parents=True, exist_ok=True)
-    for name, frame in audit.tables.items():
-        frame.to_csv(run_dir / f"{name}.csv", index=False, date_format="%Y-%m-%dT%H:%M:%S%z")
+    write_tables(audit.tables, run_dir)
     text = json.dumps(audit.summary, indent=2, ensure_ascii=False, allow_nan=False)
     (run_dir / "summary.json").write_text(text + "\n", encoding="utf-8")
 

@@ -1,0 +1,63 @@
+"""Which day spans overlap which, by sorted arrays (no pairwise join, no per-key loop).
+
+Spans belong to groups (a key and a cause, coded as one integer).  Sorted by (group, first
+day), the running maximum of the last day within a group tells how far the spans of a group
+that start on or before day D reach; a query span [start, end] of a group overlaps one of
+them exactly when that reach, at the last span starting on or before ``end``, is ≥ ``start``.
+One sort and one binary search per query: O((spans + queries) log spans).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+_DAY_BITS = 20  # a day number fills the low bits of a packed (group, day) key
+_DAY_SHIFT = 1 << 18  # days since 1970 shifted to be ≥ 0 (pandas' range fits in 2**19)
+
+
+def day_numbers(days: pd.Series) -> np.ndarray:
+    """Days since 1970-01-01 plus ``_DAY_SHIFT`` (int64); -1 where the day is unknown."""
+    values = np.asarray(days.to_numpy(), dtype="datetime64[D]")
+    return np.where(np.isnat(values), -1, values.astype(np.int64) + _DAY_SHIFT)
+
+
+@dataclass(frozen=True)
+class Spans:
+    """Day spans sorted by (group, first day) with each group's running reach.
+
+    Attributes
+    ----------
+    key
+        Packed (group, first day), ascending.
+    group
+        The group of each sorted span.
+    reach
+        The largest last day of the group's spans up to this one.
+    """
+
+    key: np.ndarray
+    group: np.ndarray
+    reach: np.ndarray
+
+    @classmethod
+    def of(cls, group: np.ndarray, first: np.ndarray, last: np.ndarray) -> Spans:
+        """Spans from int64 arrays (groups ≥ 0, day numbers); unknown days are dropped."""
+        known = (first >= 0) & (last >= 0) & (group >= 0)
+        group, first, last = group[known], first[known], last[known]
+        order = np.argsort((group << _DAY_BITS) | first, kind="stable")
+        base = group[order] << _DAY_BITS  # later groups pack larger: the max stays in-group
+        running = np.maximum.accumulate(base | last[order]) if len(order) else base
+        return cls(base | first[order], group[order], running - base)
+
+    def overlap(self, group: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.ndarray:
+        """Per query: whether a span of its ``group`` overlaps [``start``, ``end``]."""
+        known = (start >= 0) & (end >= 0)
+        if not len(self.key):
+            return np.zeros(len(group), dtype=bool)
+        at = np.searchsorted(self.key, (group << _DAY_BITS) | np.maximum(end, 0), side="right")
+        at = at - 1
+        safe = np.maximum(at, 0)
+        return known & (at >= 0) & (self.group[safe] == group) & (self.reach[safe] >= start)

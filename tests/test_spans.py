@@ -1,0 +1,47 @@
+"""causes/spans.py: span overlap by sorted arrays equals the pairwise definition."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from driftkit.causes.spans import Spans, day_numbers
+
+
+def _pairwise(spans: tuple, queries: tuple) -> np.ndarray:
+    """The definition: some span of the same group with first ≤ end and last ≥ start."""
+    group, first, last = spans
+    q_group, start, end = queries
+    same = q_group[:, None] == group[None, :]
+    hits = same & (first[None, :] <= end[:, None]) & (last[None, :] >= start[:, None])
+    known = (first >= 0) & (last >= 0)
+    return (hits & known[None, :]).any(axis=1) & (start >= 0) & (end >= 0)
+
+
+@pytest.mark.parametrize("seed", range(5), ids=lambda s: f"seed{s}")
+def test_overlap_equals_the_pairwise_definition(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n, m = 300, 400
+    first = rng.integers(-1, 60, n)  # -1: unknown day
+    spans = (rng.integers(0, 20, n), first, first + rng.integers(0, 15, n))
+    start = rng.integers(-1, 70, m)
+    queries = (rng.integers(0, 22, m), start, start + rng.integers(0, 10, m))
+    got = Spans.of(*spans).overlap(*queries)
+    assert got.any() and not got.all()
+    assert np.array_equal(got, _pairwise(spans, queries))
+
+
+def test_hand_made_spans() -> None:
+    spans = Spans.of(np.array([0, 0, 1]), np.array([10, 1, 5]), np.array([12, 20, 5]))
+    queries = (np.array([0, 0, 1, 1, 2]), np.array([21, 13, 6, 5, 0]), np.array([30, 14, 9, 5, 99]))
+    # group 0: [1, 20] reaches day 13 though [10, 12] starts later; nothing reaches 21.
+    assert Spans.of(*[np.array([], dtype=np.int64)] * 3).overlap(*queries).tolist() == [False] * 5
+    assert spans.overlap(*queries).tolist() == [False, True, False, True, False]
+
+
+def test_day_numbers_keep_unknown_days_apart() -> None:
+    days = pd.Series(pd.to_datetime(["1970-01-02", None, "2262-04-11"]))
+    numbers = day_numbers(days)
+    assert numbers[1] == -1
+    assert numbers[0] - (1 << 18) == 1 and numbers[2] > numbers[0]
