@@ -191,7 +191,7 @@ def test_a_system_without_locations_is_compared_at_the_only_location(
     assert summary["abs_drift_units_last_day"] == 1.0
     assert summary["uncompared_systems"] == {}
     assert summary["notes"][0] == (
-        "shop names no location in its export: 2 SKUs compared at the only location where "
+        "shop names no location in its export: 2 SKUs paired with the only location where "
         'the other systems hold them ("Store 1" (2)); 1 SKUs the other systems hold at several '
         "locations were not compared with it (comparing with their sum over locations is not "
         "built yet; map a location with default_location or [systems.*.locations])"
@@ -234,7 +234,7 @@ def test_olt_inventory_and_products_compare_881_skus_without_a_location_map(
     assert summary["agreement_rate"] == 1.0 and summary["abs_drift_units_last_day"] == 0.0
     assert summary["uncompared_systems"] == {}
     assert summary["notes"][0].startswith(
-        "prod names no location in its export: 881 SKUs compared at the only location where "
+        "prod names no location in its export: 881 SKUs paired with the only location where "
         'the other systems hold them ("Once-Loved Treasures" (881))'
     )
 

@@ -118,7 +118,7 @@ def placement_notes(counts: pd.DataFrame, examples: int = 3) -> list[str]:
         )
         text = (
             f"{system} names no location in its export: {int(moved['skus'].sum())} SKUs "
-            f"compared at the only location where the other systems hold them ({where or 'none'})"
+            f"paired with the only location where the other systems hold them ({where or 'none'})"
         )
         if left:
             text += (

@@ -38,7 +38,6 @@ HEADLINE = (
     "compared_cells",
     "agreement_rate",
     "drifted_sku_locations",
-    "headline_day",
     "abs_drift_units_last_day",
     "value_at_risk_last_day",
     "phantom_stockout_sku_days",
