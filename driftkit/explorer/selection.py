@@ -40,8 +40,9 @@ class _Selection(_KeyViews):
         if code != self._code:
             self.controls.exported.value = ""  # the export message is about the previous key
         self._code = code
+        view = self.refresh()  # the chart's message first: the browser applies them in order
         self._sync_key_widgets(matches)
-        return self.refresh()
+        return view
 
     def step(self, offset: int) -> ExplorerView:
         """Move ``offset`` places along the worst-first list (wrapping) and show that key."""

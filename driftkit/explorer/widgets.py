@@ -77,11 +77,11 @@ class _Controls:
         return [self.title, self.source, controls, self.chart, self.tables]
 
     def show(self, view: ExplorerView, datasets: dict[str, Any], title: str) -> None:
+        self.chart.show(datasets, f"{view.sku} @ {view.location}")  # first: sent first
         self.title.value = title
         first, last = (str(self.days.options[i][0]) for i in self.days.index)
         # the slider's own readout is cut at ~10 characters ("05 Sep-21 S"): written here instead
         self.range.value = f"<span style='white-space: nowrap'>{first} – {last}</span>"
-        self.chart.show(datasets, f"{view.sku} @ {view.location}")
         self.show_table(view)
 
     def show_table(self, view: ExplorerView) -> None:
