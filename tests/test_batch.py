@@ -100,7 +100,8 @@ def test_good_clients_have_complete_run_folders(html_batch: tuple, client: str) 
     out, _ = html_batch
     run = _run(out, client)
     assert set(RUN_FILES) <= {p.name for p in run.iterdir()}
-    assert [p.name for p in out.joinpath(client).iterdir()] == [run.name]
+    shown = [p.name for p in out.joinpath(client).iterdir() if not p.name.startswith(".")]
+    assert shown == [run.name]
     summary = json.loads((run / "summary.json").read_text(encoding="utf-8"))
     assert summary["client"] == client and summary["previous"] is None
 

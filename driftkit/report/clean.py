@@ -7,8 +7,10 @@ through :func:`display_text`:
 
 * C0/C1 control characters other than tab, newline and carriage return, lone surrogates,
   U+FFFE and U+FFFF are written as visible escapes (``\\x00``, ``\\ufffe``);
-* a string longer than :data:`MAX_DISPLAY` characters is cut to its start, its length and
-  a short hash (distinct strings stay distinct on a chart axis).
+* a string longer than :data:`MAX_DISPLAY` characters (chart data, table cells;
+  :data:`MAX_SPEC_TEXT` for other chart text, :data:`MAX_PROSE` for story sentences and
+  index messages) is cut to its start, its length and a short hash (distinct strings stay
+  distinct on a chart axis).
 
 Only what is *displayed* changes: the CSV outputs and ``summary.json`` keep full values.
 :func:`clean_spec` applies it to a chart spec and counts the strings it changed.
@@ -23,6 +25,8 @@ from typing import Any
 
 #: Longest string shown whole in a chart's data or a table.
 MAX_DISPLAY = 80
+#: Longest string kept whole in story sentences and index messages.
+MAX_PROSE = 2000
 #: Longest string kept whole elsewhere in a chart spec (titles, labels, theme).
 MAX_SPEC_TEXT = 400
 _DATA_KEYS = frozenset({"datasets", "values"})
@@ -57,7 +61,7 @@ def _escape_unsafe(text: str) -> str:
     return _UNSAFE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
 
 
-def escape(text: str, quote: bool = True) -> str:
+def escape(text: str, quote: bool = True, *, limit: int = MAX_PROSE) -> str:
     """:func:`html.escape` of :func:`display_text`: the one escape for client strings.
 
     Parameters
@@ -66,13 +70,15 @@ def escape(text: str, quote: bool = True) -> str:
         A client string.
     quote
         Also escape quotes (for attribute values), as :func:`html.escape`.
+    limit
+        Longest string kept whole (sentences and messages are longer than table cells).
 
     Returns
     -------
     str
         Safe HTML text.
     """
-    return html.escape(display_text(text), quote=quote)
+    return html.escape(display_text(text, limit=limit), quote=quote)
 
 
 def clean_spec(value: Any, *, limit: int = MAX_SPEC_TEXT) -> tuple[Any, int]:

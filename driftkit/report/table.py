@@ -10,7 +10,7 @@ from typing import Any
 import pandas as pd
 
 from driftkit.errors import ReportError
-from driftkit.report.clean import display_text, escape
+from driftkit.report.clean import MAX_DISPLAY, display_text, escape
 
 _NUM = ' class="num"'
 
@@ -90,12 +90,12 @@ def _cells(values: pd.Series, fmt: str | Callable[[Any], str] | None) -> list[st
     render = fmt if callable(fmt) else functools.partial(_format, spec=fmt)
     text = values.map(lambda v: "" if _is_missing(v) else render(v))
     attr = _NUM if numeric else ""
-    return [f"<td{attr}>{escape(str(t))}</td>" for t in text]
+    return [f"<td{attr}>{escape(str(t), limit=MAX_DISPLAY)}</td>" for t in text]
 
 
 def _shortened_note(shown: pd.DataFrame) -> str:
     """A sentence saying how many shown text cells :func:`display_text` changed."""
-    text = [shown[c].astype("str") for c in shown.columns if not _is_numeric(shown[c])]
+    text = [shown[c].dropna().astype("str") for c in shown.columns if not _is_numeric(shown[c])]
     changed = sum(int((col.map(display_text) != col).sum()) for col in text)
     if not changed:
         return ""
