@@ -25,6 +25,8 @@ from typing import Any
 MAX_DISPLAY = 80
 #: Longest string kept whole elsewhere in a chart spec (titles, labels, theme).
 MAX_SPEC_TEXT = 400
+#: Longest sentence (a note, a reason) shown whole in the report.
+MAX_SENTENCE = 2000
 _DATA_KEYS = frozenset({"datasets", "values"})
 _KEEP = 48
 _UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
@@ -57,7 +59,7 @@ def _escape_unsafe(text: str) -> str:
     return _UNSAFE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
 
 
-def escape(text: str, quote: bool = True) -> str:
+def escape(text: str, quote: bool = True, *, limit: int = MAX_DISPLAY) -> str:
     """:func:`html.escape` of :func:`display_text`: the one escape for client strings.
 
     Parameters
@@ -66,13 +68,15 @@ def escape(text: str, quote: bool = True) -> str:
         A client string.
     quote
         Also escape quotes (for attribute values), as :func:`html.escape`.
+    limit
+        Longest string kept whole (:func:`display_text`); sentences take :data:`MAX_SENTENCE`.
 
     Returns
     -------
     str
         Safe HTML text.
     """
-    return html.escape(display_text(text), quote=quote)
+    return html.escape(display_text(text, limit=limit), quote=quote)
 
 
 def clean_spec(value: Any, *, limit: int = MAX_SPEC_TEXT) -> tuple[Any, int]:
