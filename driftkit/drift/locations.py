@@ -102,8 +102,8 @@ def sum_locations(snapshots: pd.DataFrame) -> pd.DataFrame:
     if snapshots.empty:
         return snapshots.iloc[:0]
     keys = [SYSTEM, SKU, AS_OF]
-    places = snapshots.groupby([SYSTEM, SKU])[LOCATION].transform("nunique")
-    grouped = snapshots.assign(_places=places).groupby(keys, sort=False)
+    places = snapshots.groupby([SYSTEM, SKU], observed=True)[LOCATION].transform("nunique")
+    grouped = snapshots.assign(_places=places).groupby(keys, sort=False, observed=True)
     sums = grouped.first()
     quantities = [c for c in QUANTITIES if c in snapshots.columns]
     known = grouped[quantities].count()
