@@ -225,9 +225,10 @@ def test_a_system_without_locations_is_compared_with_the_sum_over_locations(
     assert summary["agreeing_cells"] == 1 and summary["drifted_sku_locations"] == 1
     assert summary["abs_drift_units_last_day"] == 2.0
     assert summary["uncompared_systems"] == {}
-    assert summary["notes"][0].endswith(
-        "2 SKUs the other systems hold at several locations compared at SKU level against "
-        'each other system\'s sum over its locations ("(all locations)")'
+    assert summary["notes"][0] == (
+        "shop names no location in its export: 2 SKUs the other systems hold at several "
+        "locations compared at SKU level against each other system's sum over its locations "
+        '("(all locations)")'
     )
 
 

@@ -153,14 +153,17 @@ def placement_notes(counts: pd.DataFrame, examples: int = 3) -> list[str]:
         where = ", ".join(
             f'"{r[LOCATION]}" ({r["skus"]})' for _, r in moved.head(examples).iterrows()
         )
-        text = (
-            f"{system} names no location in its export: {int(moved['skus'].sum())} SKUs "
-            f"paired with the only location where the other systems hold them ({where or 'none'})"
-        )
+        parts = []
+        if not moved.empty:
+            parts.append(
+                f"{int(moved['skus'].sum())} SKUs paired with the only location where the other "
+                f"systems hold them ({where})"
+            )
         if summed:
-            text += (
-                f"; {summed} SKUs the other systems hold at several locations compared at SKU "
+            parts.append(
+                f"{summed} SKUs the other systems hold at several locations compared at SKU "
                 f'level against each other system\'s sum over its locations ("{ALL_LOCATIONS}")'
             )
+        text = f"{system} names no location in its export: " + "; ".join(parts)
         notes.append(text)
     return notes

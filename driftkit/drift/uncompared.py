@@ -120,7 +120,9 @@ def _no_common_skus(system: str, coverage: Coverage) -> str:
 def _rejected(files: pd.DataFrame, rejects: pd.DataFrame) -> str:
     """``""``, or the clause naming the client's rejected snapshot rows and their commonest
     reason: the SKUs of those rows are not in any comparison (they may be the common ones)."""
-    snapshot_files = files.loc[files["table"] == "snapshots", "source_file"] if len(files) else []
+    if files.empty:
+        return ""
+    snapshot_files = files.loc[files["table"] == "snapshots", "source_file"]
     reasons = rejects.loc[rejects["source_file"].isin(snapshot_files), "reason"]
     if reasons.empty:
         return ""
