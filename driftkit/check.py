@@ -101,6 +101,8 @@ def crossed(summary: dict[str, Any], t: Thresholds) -> list[str]:
     """One line per threshold ``summary`` crosses (empty when all are met)."""
     client = summary.get("client", "?")
     reasons = uncompared(summary, allow_partial=t.allow_partial)
+    if summary.get("compared_cells") == 0:
+        return reasons  # one line: every number is unknown because nothing was compared
     reasons += [f"{client}: {line}" for line in _unknown(summary, t)]
     rate = summary.get("agreement_rate")
     if t.min_agreement_rate is not None and rate is not None and rate < t.min_agreement_rate:

@@ -15,9 +15,10 @@ from driftkit import cli
 from driftkit.audit import run_audit
 from driftkit.check import Thresholds, crossed
 from driftkit.config import load_config
-from driftkit.drift.locations import located_systems, place_unlocated
+from driftkit.drift.locations import located_systems, place_unlocated, sum_locations
 from driftkit.load.ingest import ingest
 from driftkit.report import story
+from driftkit.report.clean import MAX_PROSE, escape
 from driftkit.scale.partition import run_partitioned
 from driftkit.scale.report import report_view
 from tests.conftest import make_client
@@ -40,6 +41,9 @@ def _rows(*rows: str) -> str:
     return HEADER + "".join(f"{r}\n" for r in rows)
 
 
+AUDITS: dict[str, Any] = {}  # the shared clients' audits, filled by ``audited``
+
+
 def _summary(folder: Path) -> dict[str, Any]:
     return run_audit(folder, run_at=RUN_AT).summary
 
@@ -52,7 +56,8 @@ def audited(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], tuple[P
     def get(name: str) -> tuple[Path, dict[str, Any]]:
         if name not in cache:
             folder = _client(tmp_path_factory.mktemp(name.lower()), CLIENTS[name])
-            cache[name] = folder, _summary(folder)
+            AUDITS[name] = run_audit(folder, run_at=RUN_AT)
+            cache[name] = folder, AUDITS[name].summary
         return cache[name]
 
     return get
@@ -186,19 +191,62 @@ def test_a_system_without_locations_is_compared_at_the_only_location(
 ) -> None:
     summary = audited("UNLOCATED")[1]
     # A and B are held by the wms at Store 1 only: compared there (A agrees, B is 1 off);
-    # C is at two wms locations: not compared with the shop (said in the note)
-    assert summary["compared_cells"] == 2 and summary["agreeing_cells"] == 1
+    # C is at two wms locations: compared with the wms's sum, 1 + 2 = 3 (agrees)
+    assert summary["compared_cells"] == 3 and summary["agreeing_cells"] == 2
     assert summary["abs_drift_units_last_day"] == 1.0
     assert summary["uncompared_systems"] == {}
     assert summary["notes"][0] == (
         "shop names no location in its export: 2 SKUs paired with the only location where "
         'the other systems hold them ("Store 1" (2)); 1 SKUs the other systems hold at several '
-        "locations were not compared with it (comparing with their sum over locations is not "
-        "built yet; map a location with default_location or [systems.*.locations])"
+        "locations compared at SKU level against each other system's sum over its locations "
+        '("(all locations)")'
     )
 
 
-CLIENTS = {"APART": APART, "PARTIAL": PARTIAL, "UNLOCATED": UNLOCATED}
+# Hand-computed: the wms holds X and Y at two locations (5 + 7 = 12 each); the shop, with no
+# location, says 12 for X (agrees) and 10 for Y (drift 12 - 10 = 2 units against the wms).
+SUMMED = {
+    "wms": _rows(
+        "X,Left,2026-03-01T12:00:00Z,5",
+        "X,Right,2026-03-01T12:00:00Z,7",
+        "Y,Left,2026-03-01T12:00:00Z,5",
+        "Y,Right,2026-03-01T12:00:00Z,7",
+    ),
+    "shop": "sku,as_of,on_hand\nX,2026-03-01T12:00:00Z,12\nY,2026-03-01T12:00:00Z,10\n",
+}
+
+
+def test_a_system_without_locations_is_compared_with_the_sum_over_locations(
+    audited: Callable[[str], tuple[Path, dict]],
+) -> None:
+    summary = audited("SUMMED")[1]
+    # the four per-location cells hold the wms only; X and Y at "(all locations)" are compared
+    assert summary["sku_locations"] == 6 and summary["compared_cells"] == 2
+    assert summary["agreeing_cells"] == 1 and summary["drifted_sku_locations"] == 1
+    assert summary["abs_drift_units_last_day"] == 2.0
+    assert summary["uncompared_systems"] == {}
+    assert summary["notes"][0] == (
+        "shop names no location in its export: 2 SKUs the other systems hold at several "
+        "locations compared at SKU level against each other system's sum over its locations "
+        '("(all locations)")'
+    )
+
+
+def test_the_report_lists_the_notes_once_escaped(
+    audited: Callable[[str], tuple[Path, dict]],
+) -> None:
+    note = audited("SUMMED")[1]["notes"][0]
+    first = story.answer(AUDITS["SUMMED"]).html
+    assert first.endswith(
+        f'<div class="dk-notes"><p><b>Notes</b></p><ul><li>{escape(note, limit=MAX_PROSE)}</li></ul></div>'
+    )
+    assert "&quot;(all locations)&quot;" in first and '"(all locations)"' not in first
+    # APART's only notes are the uncompared sentences, already in the warning: no Notes list
+    apart = audited("APART")[1]
+    assert apart["notes"] and "dk-notes" not in story.answer(AUDITS["APART"]).html
+
+
+CLIENTS = {"APART": APART, "PARTIAL": PARTIAL, "UNLOCATED": UNLOCATED, "SUMMED": SUMMED}
 
 
 @pytest.mark.parametrize("name", list(CLIENTS), ids=str.lower)
@@ -212,6 +260,9 @@ def test_both_engines_say_the_same(
     parted = run_partitioned(config, processed, engine="pandas", jobs=1, run_at=RUN_AT).summary
     for key in ("notes", "uncompared_systems", "compared_cells", "headline_day"):
         assert parted[key] == whole[key], key
+    if name == "SUMMED":  # the SKU-level comparison against sums: the same headline
+        for key in ("agreeing_cells", "sku_locations", "abs_drift_units_last_day"):
+            assert parted[key] == whole[key], key
 
 
 NAMES = ("inventory", "products")
@@ -267,21 +318,49 @@ def test_partitioned_drilldowns_hold_the_placed_rows(
 
 
 def test_skus_the_others_hold_at_the_default_location_stay_there() -> None:
-    """Hand-made: A at Store 1 only (moved), B also at main (left), C at two stores (counted)."""
+    """Hand-made: A at Store 1 only (moved), B also at main (left), C at two stores (summed)."""
     snaps = pd.DataFrame(
         {
             "system": ["wms", "wms", "wms", "wms", "wms", "shop", "shop", "shop"],
             "sku": ["A", "B", "B", "C", "C", "A", "B", "C"],
             "location": ["S1", "main", "S1", "S1", "S2", "main", "main", "main"],
+            "as_of": pd.Timestamp("2026-03-01T12:00Z"),
+            "on_hand": [1.0, 2.0, 3.0, 4.0, 6.0, 1.0, 5.0, 10.0],
         }
     )
     events = pd.DataFrame({"system": ["shop", "wms"], "sku": ["A", "A"], "location": "main"})
     moved, moved_events, counts = place_unlocated(snaps, events, ("shop",), "main")
-    assert moved["location"].tolist()[5:] == ["S1", "main", "main"]
+    assert moved["location"].tolist()[5:] == ["S1", "main", "(all locations)", "(all locations)"]
+    assert moved.iloc[8].to_dict() == {
+        **snaps.iloc[3].to_dict(),
+        "location": "(all locations)",
+        "on_hand": 10.0,
+    }
     assert moved_events["location"].tolist() == ["S1", "main"]
     assert counts.to_dict("records") == [
-        {"system": "shop", "location": "", "skus": 1},
+        {"system": "shop", "location": "(all locations)", "skus": 1},
         {"system": "shop", "location": "S1", "skus": 1},
     ]
     assert snaps["location"].tolist()[5:] == ["main"] * 3  # inputs not mutated
     assert located_systems(snaps, "main") == frozenset({"wms"})
+
+
+def test_a_sum_is_unknown_when_a_location_is_missing_or_unknown() -> None:
+    """C: S2 missing from the second snapshot; D: S2 unknown. Never a partial sum."""
+    first, second = pd.Timestamp("2026-03-01T12:00Z"), pd.Timestamp("2026-03-02T12:00Z")
+    snaps = pd.DataFrame(
+        {
+            "system": "wms",
+            "sku": ["C", "C", "C", "D", "D"],
+            "location": ["S1", "S2", "S1", "S1", "S2"],
+            "as_of": [first, first, second, first, first],
+            "on_hand": [4.0, 6.0, 5.0, 1.0, float("nan")],
+        }
+    )
+    sums = sum_locations(snaps)
+    assert sums["location"].unique().tolist() == ["(all locations)"]
+    assert sums["on_hand"].tolist()[0] == 10.0 and sums["on_hand"].isna().tolist() == [
+        False,
+        True,
+        True,
+    ]

@@ -7,18 +7,22 @@ with them and never be compared.  :func:`located_systems` finds, over the whole 
 :func:`place_unlocated` then moves each unlocated system's rows (snapshots and events) of a
 SKU to the one location where the located systems hold that SKU, so the SKU is compared
 there.  A SKU the located systems also hold at the default location is left as it is (it is
-compared there already).  A SKU they hold at several other locations stays at the default
-location and is counted (:func:`placement_notes` says so): comparing it with the others' sum over
-their locations is not built yet.  Location maps remain the way to pair named locations.
+compared there already).  A SKU they hold at several other locations is compared at the SKU
+level: :func:`sum_locations` adds, for those SKUs only, a synthetic location ``(all locations)``
+holding each located system's sum over its locations of the SKU (per snapshot time; unknown
+unless every one of its locations of the SKU is in that snapshot with a known value), and the
+unlocated system's rows of the SKU move there.  Location maps remain the way to pair named
+locations.
 """
 
 from __future__ import annotations
 
 import pandas as pd
 
-from driftkit.schema import LOCATION, SKU, SYSTEM
+from driftkit.schema import AS_OF, AVAILABLE, COMMITTED, LOCATION, ON_HAND, SKU, SYSTEM
 
-SEVERAL = ""  # ``location`` of the placement rows counting SKUs held at several locations
+ALL_LOCATIONS = "(all locations)"  # the synthetic location of the SKU-level comparison
+QUANTITIES = (ON_HAND, AVAILABLE, COMMITTED)
 
 
 def located_systems(snapshots: pd.DataFrame, default_location: str) -> frozenset[str]:
@@ -48,9 +52,10 @@ def place_unlocated(
     Returns
     -------
     tuple
-        ``snapshots``, ``events`` with the moved rows, and the placement counts: ``system,
-        location, skus`` (SKUs moved to ``location``; ``location`` = ``""`` counts SKUs
-        left in place because the located systems hold them at several locations).
+        ``snapshots`` with the moved rows and the located systems' sum rows at
+        ``(all locations)`` (:func:`sum_locations`), ``events`` with the moved rows, and the
+        placement counts: ``system, location, skus`` (the unlocated system's SKUs moved to
+        ``location``; ``(all locations)`` counts those compared against the others' sums).
     """
     if not unlocated or snapshots.empty:
         return snapshots, events, _counts(pd.DataFrame({SYSTEM: [], LOCATION: [], SKU: []}))
@@ -59,21 +64,53 @@ def place_unlocated(
     per_sku = held.groupby(SKU)[LOCATION].agg(["first", "size"])
     at_default = held.loc[held[LOCATION] == default_location, SKU].unique()
     per_sku = per_sku[~per_sku.index.isin(at_default)]  # already compared at the default
-    target = per_sku.loc[per_sku["size"] == 1, "first"]
-    several = per_sku.index[per_sku["size"] > 1]
+    target = per_sku["first"].where(per_sku["size"] == 1, ALL_LOCATIONS)
     moved = _moved(snapshots, unlocated, default_location, target)
     placed = snapshots.loc[moved, [SYSTEM, SKU]].assign(
         **{LOCATION: snapshots.loc[moved, SKU].map(target)}
     )
-    stayed = snapshots[mine & snapshots[SKU].isin(several)][[SYSTEM, SKU]].assign(
-        **{LOCATION: SEVERAL}
-    )
-    counts = _counts(pd.concat([placed, stayed]))
+    several = target.index[target == ALL_LOCATIONS]
+    sums = sum_locations(snapshots[~mine & snapshots[SKU].isin(several)])
+    placed_snapshots = _move(snapshots, moved, target)
+    if not sums.empty:
+        placed_snapshots = pd.concat([placed_snapshots, sums], ignore_index=True)
     return (
-        _move(snapshots, moved, target),
+        placed_snapshots,
         _move(events, _moved(events, unlocated, default_location, target), target),
-        counts,
+        _counts(placed),
     )
+
+
+def sum_locations(snapshots: pd.DataFrame) -> pd.DataFrame:
+    """Each system's sum over its locations of each SKU, per snapshot time, at ``(all locations)``.
+
+    A sum is unknown (NaN, never a partial sum) unless every location where the system holds
+    the SKU (in ``snapshots``) is in that snapshot with a known value.
+
+    Parameters
+    ----------
+    snapshots
+        Snapshot rows of the located systems, for the SKUs compared at the SKU level.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``snapshots``' columns, one row per ``system, sku, as_of``, ``location`` =
+        ``(all locations)``; ``on_hand``, ``available``, ``committed`` the sums (columns
+        absent from ``snapshots`` stay absent; other columns take their first value).
+    """
+    if snapshots.empty:
+        return snapshots.iloc[:0]
+    keys = [SYSTEM, SKU, AS_OF]
+    places = snapshots.groupby([SYSTEM, SKU], observed=True)[LOCATION].transform("nunique")
+    grouped = snapshots.assign(_places=places).groupby(keys, sort=False, observed=True)
+    sums = grouped.first()
+    quantities = [c for c in QUANTITIES if c in snapshots.columns]
+    known = grouped[quantities].count()
+    whole = known.to_numpy() == sums[["_places"]].to_numpy()
+    sums[quantities] = grouped[quantities].sum().where(whole)
+    sums[LOCATION] = ALL_LOCATIONS
+    return sums.drop(columns="_places").reset_index()[list(snapshots.columns)]
 
 
 def _moved(
@@ -108,23 +145,25 @@ def placement_counts(parts: list[pd.DataFrame]) -> pd.DataFrame:
 
 
 def placement_notes(counts: pd.DataFrame, examples: int = 3) -> list[str]:
-    """One note per unlocated system: where its SKUs were compared and what stayed apart."""
+    """One note per unlocated system: where its SKUs were compared, and how many at SKU level."""
     notes = []
     for system, rows in counts.groupby(SYSTEM, sort=True):  # a handful of systems
-        moved = rows[rows[LOCATION] != SEVERAL].sort_values("skus", ascending=False)
-        left = int(rows.loc[rows[LOCATION] == SEVERAL, "skus"].sum())
+        summed = int(rows.loc[rows[LOCATION] == ALL_LOCATIONS, "skus"].sum())
+        moved = rows[rows[LOCATION] != ALL_LOCATIONS].sort_values("skus", ascending=False)
         where = ", ".join(
             f'"{r[LOCATION]}" ({r["skus"]})' for _, r in moved.head(examples).iterrows()
         )
-        text = (
-            f"{system} names no location in its export: {int(moved['skus'].sum())} SKUs "
-            f"paired with the only location where the other systems hold them ({where or 'none'})"
-        )
-        if left:
-            text += (
-                f"; {left} SKUs the other systems hold at several locations were not compared "
-                "with it (comparing with their sum over locations is not built yet; map a "
-                "location with default_location or [systems.*.locations])"
+        parts = []
+        if not moved.empty:
+            parts.append(
+                f"{int(moved['skus'].sum())} SKUs paired with the only location where the other "
+                f"systems hold them ({where})"
             )
+        if summed:
+            parts.append(
+                f"{summed} SKUs the other systems hold at several locations compared at SKU "
+                f'level against each other system\'s sum over its locations ("{ALL_LOCATIONS}")'
+            )
+        text = f"{system} names no location in its export: " + "; ".join(parts)
         notes.append(text)
     return notes

@@ -83,7 +83,7 @@ def _reason(
         names = ", ".join(others.index)
         return f"the other systems' ({names}) {measure} is unknown in every snapshot; {fix}"
     if row["shared_skus"] == 0:
-        return _no_common_skus(system, coverage)
+        return _no_common_skus(system, coverage) + _rejected(files, rejects)
     if row["shared_keys"] == 0:
         return _no_common_location(system, coverage, config.default_location)
     gap_hours = dict(zip(table.index, table["gap_hours"].to_numpy(dtype=float), strict=True))
@@ -114,6 +114,22 @@ def _no_common_skus(system: str, coverage: Coverage) -> str:
     return (
         f"it shares no SKU with the other systems (its SKUs e.g. {mine}; theirs e.g. {theirs}); "
         "align the spellings with the [sku] rules (strip, upper, remove) or an aliases table"
+    )
+
+
+def _rejected(files: pd.DataFrame, rejects: pd.DataFrame) -> str:
+    """``""``, or the clause naming the client's rejected snapshot rows and their commonest
+    reason: the SKUs of those rows are not in any comparison (they may be the common ones)."""
+    if files.empty:
+        return ""
+    snapshot_files = files.loc[files["table"] == "snapshots", "source_file"]
+    reasons = rejects.loc[rejects["source_file"].isin(snapshot_files), "reason"]
+    if reasons.empty:
+        return ""
+    counts = reasons.value_counts()
+    return (
+        f"; {len(reasons)} snapshot rows were rejected, so their SKUs could not be compared "
+        f"(most, {counts.iloc[0]}: {counts.index[0]}; see rejects.csv)"
     )
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from driftkit.report.clean import escape
+from driftkit.report.clean import MAX_PROSE, escape
 from driftkit.scale.combine import Audit
 from driftkit.schema import LOCATION, SKU
 
@@ -37,10 +37,25 @@ def _uncompared_warning(summary: dict[str, Any]) -> str:
     title = "Nothing was compared" if nothing else "Not every system was compared"
     items = "".join(
         f"<li><b>{escape(str(s))}</b> was never compared with another system: "
-        f"{escape(str(why))}.</li>"
+        f"{escape(str(why), limit=MAX_PROSE)}.</li>"
         for s, why in systems.items()
     )
     return f'<div class="dk-warning"><p><b>{title}.</b></p><ul>{items}</ul></div>'
+
+
+def _notes_list(summary: dict[str, Any]) -> str:
+    """``summary.json``'s notes as a short escaped "Notes" list ("" when there are none);
+    the notes the uncompared warning already says are left out."""
+    said = {"nothing was compared: no SKU-location-day had two systems present"}
+    said |= {
+        f"{s} was never compared with another system: {why}"
+        for s, why in (summary.get("uncompared_systems") or {}).items()
+    }
+    notes = [str(n) for n in summary.get("notes") or [] if str(n) not in said]
+    if not notes:
+        return ""
+    items = "".join(f"<li>{escape(n, limit=MAX_PROSE)}</li>" for n in notes)
+    return f'<div class="dk-notes"><p><b>Notes</b></p><ul>{items}</ul></div>'
 
 
 # --- section sentences (story.say) ------------------------------------------------------------

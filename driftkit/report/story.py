@@ -26,6 +26,7 @@ from driftkit.report.sentences import (
     _card,
     _fmt,
     _money_sentence,
+    _notes_list,
     _since,
     _uncompared_warning,
 )
@@ -49,7 +50,7 @@ class HTML:
 def answer(audit: Audit) -> HTML:
     """The report's first screen: the recommended owner of the count and the three fixes
     first (docs/fix_plan.md), then headline cards with the change since the previous audit,
-    the top causes and the money at risk."""
+    the top causes and the money at risk, then ``summary.json``'s notes (when there are any)."""
     summary = audit.summary
     cards = "".join(_card(summary, *card) for card in CARDS)
     opening = what_to_fix(audit).html
@@ -57,8 +58,10 @@ def answer(audit: Audit) -> HTML:
     items = "".join(f"<li>{p}</li>" for p in points if p)
     since = _since(summary)
     warning = _uncompared_warning(summary)
+    notes = _notes_list(summary)
     return HTML(
         f'{warning}{opening}<div class="dk-cards">{cards}</div>{since}<ul class="dk-answer">{items}</ul>'
+        f"{notes}"
     )
 
 

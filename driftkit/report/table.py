@@ -95,7 +95,7 @@ def _cells(values: pd.Series, fmt: str | Callable[[Any], str] | None) -> list[st
 
 def _shortened_note(shown: pd.DataFrame) -> str:
     """A sentence saying how many shown text cells :func:`display_text` changed."""
-    text = [shown[c].dropna().astype("str") for c in shown.columns if not _is_numeric(shown[c])]
+    text = [shown[c].astype("str").fillna("") for c in shown.columns if not _is_numeric(shown[c])]
     changed = sum(int((col.map(display_text) != col).sum()) for col in text)
     if not changed:
         return ""
