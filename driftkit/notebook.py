@@ -57,6 +57,9 @@ def execute_notebook(run_dir: Path, parameters: Mapping[str, Any]) -> None:
     parameters
         Values for the notebook's ``parameters`` cell.
     """
+    from driftkit.report.startup import skip_iri_grammar
+
+    skip_iri_grammar()  # before papermill imports nbformat (bench/README.md, "HTML audit")
     import papermill as pm
 
     # A fresh thread has no asyncio loop: papermill (nbclient) starts its own there.  In the

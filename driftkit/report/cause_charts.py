@@ -6,6 +6,9 @@ in, an unrendered Altair chart out.
 
 from __future__ import annotations
 
+import driftkit.report.startup  # noqa: F401  # first: skips jsonschema's iri grammar
+
+# isort: split
 from typing import Any, cast
 
 import altair as alt

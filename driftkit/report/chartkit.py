@@ -6,6 +6,9 @@ larger than :data:`MAX_ROWS` or missing a column; colours are fixed per system.
 
 from __future__ import annotations
 
+import driftkit.report.startup  # noqa: F401  # first: skips jsonschema's iri grammar
+
+# isort: split
 from collections.abc import Mapping, Sequence
 
 import altair as alt

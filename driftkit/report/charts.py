@@ -14,6 +14,9 @@ here.  Every builder is importable from this module.
 
 from __future__ import annotations
 
+import driftkit.report.startup  # noqa: F401  # first: skips jsonschema's iri grammar
+
+# isort: split
 import altair as alt
 import pandas as pd
 

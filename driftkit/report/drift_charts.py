@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import driftkit.report.startup  # noqa: F401  # first: skips jsonschema's iri grammar
+
+# isort: split
 from collections.abc import Sequence
 
 import altair as alt

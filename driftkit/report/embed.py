@@ -7,6 +7,9 @@ which the notebook export inlines once per report.  Public through :mod:`driftki
 
 from __future__ import annotations
 
+import driftkit.report.startup  # noqa: F401  # first: skips jsonschema's iri grammar
+
+# isort: split
 import functools
 import html
 import json

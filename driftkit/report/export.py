@@ -9,6 +9,9 @@ inlined once.  The result is checked to load nothing from the web
 
 from __future__ import annotations
 
+import driftkit.report.startup  # noqa: F401  # first: skips jsonschema's iri grammar
+
+# isort: split
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any

@@ -1,0 +1,44 @@
+"""The report stack imports jsonschema without the iri grammar, and nothing it validates
+uses that format (driftkit/report/startup.py)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import altair as alt
+import nbformat
+
+IRI_FORMATS = {"iri", "iri-reference"}
+
+
+def _formats(node: object) -> set[str]:
+    """Every ``"format"`` value in a JSON schema."""
+    if isinstance(node, dict):
+        found = {node["format"]} if isinstance(node.get("format"), str) else set()
+        return found.union(*(_formats(value) for value in node.values()))
+    if isinstance(node, list):
+        return set().union(*(_formats(value) for value in node))
+    return set()
+
+
+def test_no_schema_the_report_validates_uses_an_iri_format() -> None:
+    vega_lite = Path(alt.__file__).parent / "vegalite" / "v6" / "schema" / "vega-lite-schema.json"
+    schemas = [vega_lite, *Path(nbformat.__file__).parent.rglob("*.json")]
+    used = set().union(*(_formats(json.loads(p.read_text(encoding="utf-8"))) for p in schemas))
+    assert "uri" in used  # the scan reads formats at all
+    assert not used & IRI_FORMATS
+
+
+def test_report_modules_import_jsonschema_without_the_iri_checker() -> None:
+    probe = (
+        "import sys, driftkit.report.chartkit, jsonschema, rfc3987_syntax\n"
+        "checkers = jsonschema.FormatChecker.checkers\n"
+        "print(sorted({'iri', 'uri'} & set(checkers)), 'rfc3987_syntax' in sys.modules)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.split() == ["['uri']", "True"]  # no iri checker; the package imports after
