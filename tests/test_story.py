@@ -117,3 +117,13 @@ def test_story_does_not_mutate_the_audit(audit: Audit, tmp_path: Path) -> None:
     story.count_list_table(audit)
     story.drilldowns(audit, n=1)
     pd.testing.assert_frame_equal(audit.impact.count_list, before)
+
+
+def test_fix_plan_and_authority_tables_leave_the_long_texts_to_the_csv(audit: Audit) -> None:
+    evil = _evil_findings(audit)
+    plan = story.fix_plan_table(evil).html
+    assert ">rule<" in plan and ">value<" in plan
+    assert ">action<" not in plan and ">evidence<" not in plan
+    assert "chars #" not in plan  # nothing shortened for display
+    owners = story.authority_table(audit).html
+    assert ">record_accuracy<" in owners and ">handoff_score<" not in owners

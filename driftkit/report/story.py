@@ -73,14 +73,30 @@ def what_to_fix(audit: Audit) -> HTML:
     )
 
 
+#: The columns of ``authority.csv`` the report shows (the CSV keeps them all).
+AUTHORITY_SHOWN = (
+    "system", "coverage", "counts", "record_accuracy", "bias", "first_share", "wrong_share",
+    "score", "value_at_risk_last_day", "recommended",
+)  # fmt: skip
+#: The columns of ``fix_plan.csv`` the report's table shows; each item's action and evidence
+#: are written out in full for the top three above it, and for every item in the CSV.
+FIX_PLAN_SHOWN = (
+    "rank", "source", "target", "cause", "rule", "findings", "keys", "units", "value", "share",
+)  # fmt: skip
+
+
 def authority_table(audit: Audit) -> report.TableHTML:
     """Every system's evidence as the owner of the count (``authority.csv``), side by side."""
-    return report.table(audit.tables["authority"], max_rows=len(audit.tables["authority"]))
+    frame = audit.tables["authority"]
+    shown = [c for c in AUTHORITY_SHOWN if c in frame.columns]
+    return report.table(frame, columns=shown, max_rows=len(frame))
 
 
 def fix_plan_table(audit: Audit, max_rows: int = 10) -> report.TableHTML:
-    """The write-gating plan (``fix_plan.csv``), costliest first."""
-    return report.table(audit.tables["fix_plan"], max_rows=max_rows)
+    """The write-gating plan (``fix_plan.csv``), costliest first, without the long texts."""
+    frame = audit.tables["fix_plan"]
+    shown = [c for c in FIX_PLAN_SHOWN if c in frame.columns]
+    return report.table(frame, columns=shown, max_rows=max_rows, formats={"share": ".0%"})
 
 
 def headline_table(audit: Audit) -> report.TableHTML:
