@@ -13,7 +13,7 @@ import io
 import tempfile
 from pathlib import Path
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from driftkit.errors import InputError
@@ -28,8 +28,11 @@ kind = "wms"
 snapshots = "raw/s.csv"
 """
 HEADER = ["sku", "location", "as_of", "on_hand"]
+# Derandomized: the same examples on every run, so `make test` cannot flake; widen the
+# search locally with `--hypothesis-seed=N` or more examples.
 FUZZ = settings(
-    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+    max_examples=15, deadline=None, derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow],
 )  # fmt: skip
 
 
@@ -53,11 +56,14 @@ def _conserved(data: ClientData) -> int:
 
 @FUZZ
 @given(st.sampled_from([b"", codecs.BOM_UTF8, codecs.BOM_UTF16_LE]), st.binary(max_size=400))
+@example(bom=b"", body=b"\t")  # found by CI: a tab-only line is a data line
 def test_random_bytes_after_a_header(bom: bytes, body: bytes) -> None:
     data = _load(bom + b"sku,location,as_of,on_hand\n" + body)
     if data is not None:
+        # A line holding only blanks or tabs is a data line (read, then rejected), as in
+        # driftkit.load.read: only a line with nothing before its line end is skipped.
         lines = (b"x\n" + body).replace(b"\r", b"\n").split(b"\n")
-        assert _conserved(data) <= sum(1 for line in lines[1:] if line.strip())
+        assert _conserved(data) <= sum(1 for line in lines[1:] if line)
 
 
 # A quoted line holding as many fields as the header reads as a swallowed row and is
