@@ -194,6 +194,11 @@ class _Context:
         other = preferred.where(preferred != systems, self.authority)
         return other.where(other != systems).astype("str")
 
+    def versus_authority(self, systems: pd.Series) -> pd.Series:
+        """The authority as each system's counterpart (NaN for the authority itself)."""
+        systems = systems.astype("str")
+        return self.counterpart(systems, pd.Series(self.authority, index=systems.index))
+
 
 def _findings(frame: pd.DataFrame, cause: Cause) -> pd.DataFrame:
     """``frame`` (with the finding columns except value/cause) as findings of ``cause``.

@@ -106,7 +106,7 @@ def stale_syncs(matches: pd.DataFrame, ctx: _Context) -> pd.DataFrame:
         + _units_text(units)
     )
     out = stale.assign(
-        counterpart=ctx.counterpart(stale[SYSTEM], pd.Series(ctx.authority, index=stale.index)),
+        counterpart=ctx.versus_authority(stale[SYSTEM]),
         first_seen=stale[APPLIED_AT],
         last_seen=stale[APPLIED_AT],
         units=units,
@@ -213,9 +213,7 @@ def reverted_counts(ctx: _Context, stale: pd.DataFrame, matches: pd.DataFrame) -
     )
     seen = ctx.start_of(found["day"])
     out = found.assign(
-        counterpart=ctx.counterpart(
-            found[SYSTEM].astype("str"), pd.Series(ctx.authority, index=found.index)
-        ),
+        counterpart=ctx.versus_authority(found[SYSTEM]),
         first_seen=seen,
         last_seen=seen,
         confidence=CONFIDENCE["stale_revert"],

@@ -179,9 +179,7 @@ def _run_findings(res: pd.DataFrame, ctx: _Context) -> pd.DataFrame:
         + _units_text(runs["units"])
     )
     out = runs.assign(
-        counterpart=ctx.counterpart(
-            runs[SYSTEM].astype("str"), pd.Series(ctx.authority, index=runs.index)
-        ),
+        counterpart=ctx.versus_authority(runs[SYSTEM]),
         first_seen=ctx.start_of(runs["first_day"]),
         last_seen=ctx.start_of(runs["run_end"]),
         confidence=CONFIDENCE["residual"],

@@ -153,9 +153,7 @@ def _unit_findings(
         + _units_text(found["units"])
     )
     out = found.assign(
-        counterpart=ctx.counterpart(
-            found[SYSTEM].astype("str"), pd.Series(ctx.authority, index=found.index)
-        ),
+        counterpart=ctx.versus_authority(found[SYSTEM]),
         first_seen=ctx.start_of(found["first_day"]),
         last_seen=ctx.start_of(found["last_day"]),
         confidence=CONFIDENCE["unit_ratio"],
