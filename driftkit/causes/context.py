@@ -200,6 +200,11 @@ class _Context:
         return self.counterpart(systems, pd.Series(self.authority, index=systems.index))
 
 
+def _day_text(days: pd.Series) -> pd.Series:
+    """Days as ``YYYY-MM-DD`` text for evidence sentences."""
+    return days.dt.strftime("%Y-%m-%d").astype("str")
+
+
 def _findings(frame: pd.DataFrame, cause: Cause) -> pd.DataFrame:
     """``frame`` (with the finding columns except value/cause) as findings of ``cause``.
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from driftkit.causes.context import _Context, _empty, _findings, _num, _units_text
+from driftkit.causes.context import _Context, _day_text, _empty, _findings, _num, _units_text
 from driftkit.causes.match import micros
 from driftkit.causes.spans import Spans, day_numbers
 from driftkit.drift.align import Grid
@@ -159,9 +159,9 @@ def episode_fallback(
         + " by up to "
         + _num(orphans["peak_abs_drift"])
         + " units from "
-        + orphans["start"].dt.strftime("%Y-%m-%d").astype("str")
+        + _day_text(orphans["start"])
         + " to "
-        + orphans["end"].dt.strftime("%Y-%m-%d").astype("str")
+        + _day_text(orphans["end"])
         + " ("
         + orphans["days"].astype(str)
         + " days) and no event, count, sync or snapshot timing explains it; "

@@ -15,6 +15,7 @@ from driftkit.causes.context import (
     APPLIED_AT,
     CONFIDENCE,
     _Context,
+    _day_text,
     _empty,
     _findings,
     _not_near,
@@ -203,9 +204,9 @@ def reverted_counts(ctx: _Context, stale: pd.DataFrame, matches: pd.DataFrame) -
         + " went back to "
         + _num(found["pre"])
         + " on "
-        + found["day"].dt.strftime("%Y-%m-%d").astype("str")
+        + _day_text(found["day"])
         + ", its level before the count of "
-        + found["count_day"].dt.strftime("%Y-%m-%d").astype("str")
+        + _day_text(found["count_day"])
         + " (which set it to "
         + _num(found["post"])
         + "), with no event; "

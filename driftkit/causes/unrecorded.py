@@ -19,6 +19,7 @@ import pandas as pd
 from driftkit.causes.context import (
     CONFIDENCE,
     _Context,
+    _day_text,
     _empty,
     _findings,
     _not_near,
@@ -168,11 +169,11 @@ def _run_findings(res: pd.DataFrame, ctx: _Context) -> pd.DataFrame:
         + " to "
         + _num(runs["snapshot"])
         + "), first on "
-        + runs["first_day"].dt.strftime("%Y-%m-%d").astype("str")
+        + _day_text(runs["first_day"])
         + ", and disagreed with the other systems from "
-        + runs["run_start"].dt.strftime("%Y-%m-%d").astype("str")
+        + _day_text(runs["run_start"])
         + " to "
-        + runs["run_end"].dt.strftime("%Y-%m-%d").astype("str")
+        + _day_text(runs["run_end"])
         + " ("
         + days.astype(str)
         + " days); "

@@ -11,7 +11,15 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from driftkit.causes.context import CONFIDENCE, _Context, _empty, _findings, _num, _units_text
+from driftkit.causes.context import (
+    CONFIDENCE,
+    _Context,
+    _day_text,
+    _empty,
+    _findings,
+    _num,
+    _units_text,
+)
 from driftkit.causes.unit_detectors import evident_packs
 from driftkit.drift.align import Grid
 from driftkit.drift.pairs import SLACK
@@ -141,7 +149,7 @@ def _unit_findings(
         + " where the reference shows "
         + _num(found["ref"])
         + " on "
-        + found["last_day"].dt.strftime("%Y-%m-%d").astype("str")
+        + _day_text(found["last_day"])
         + " (pack size "
         + _num(found["pack"])
         + np.where(found["inferred"], ", not in the catalog but evident from the ratio", "")
