@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -32,3 +33,13 @@ def make_client(tmp_path: Path, toml_text: str, files: dict[str, str | bytes]) -
         else:
             target.write_text(content, encoding="utf-8", newline="")
     return root
+
+
+def assert_rows_add_up(data: Any) -> None:
+    """Rows read = accepted + rejected per file, one reject row per rejected row, and every
+    reject with its file, line and reason (``data`` is a loaded ``ClientData``)."""
+    files = data.files
+    assert (files["rows_read"] == files["rows_accepted"] + files["rows_rejected"]).all()
+    counted = data.rejects.groupby("source_file").size().reindex(files["source_file"], fill_value=0)
+    assert counted.tolist() == files["rows_rejected"].tolist()
+    assert data.rejects[["source_file", "line", "reason"]].notna().all().all()

@@ -12,7 +12,7 @@ import pytest
 from driftkit.errors import ConfigError, InputError
 from driftkit.load.client import ClientData, load_client
 from driftkit.load.filename import parse_name
-from tests.conftest import make_client
+from tests.conftest import assert_rows_add_up, make_client
 
 AS_OF = 'as_of = "2026-03-01T23:59:00"'
 
@@ -23,11 +23,7 @@ def _load(tmp_path, system: str, files: dict[str, str | bytes]) -> ClientData:
 
 
 def _adds_up(data: ClientData) -> None:
-    files = data.files
-    assert (files["rows_read"] == files["rows_accepted"] + files["rows_rejected"]).all()
-    counted = data.rejects.groupby("source_file").size().reindex(files["source_file"], fill_value=0)
-    assert counted.tolist() == files["rows_rejected"].tolist()
-    assert data.rejects[["source_file", "line", "reason"]].notna().all().all()
+    assert_rows_add_up(data)
     ragged = data.rejects["reason"].str.contains("fields but the header has")
     assert data.rejects.loc[~ragged, "column"].notna().all()
 

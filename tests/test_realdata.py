@@ -13,7 +13,7 @@ from driftkit.load.client import ClientData, load_client
 from driftkit.load.normalize import normalize_skus, parse_quantities
 from driftkit.load.read import read_table
 from driftkit.schema import SystemKind
-from tests.conftest import make_client
+from tests.conftest import assert_rows_add_up, make_client
 
 HEAD = """
 [client]
@@ -33,14 +33,6 @@ def _client(tmp_path: Path, realdata: Path, systems: dict[str, tuple[str, str, s
     return load_client(make_client(tmp_path, toml, files))
 
 
-def _adds_up(data: ClientData) -> None:
-    files = data.files
-    assert (files["rows_read"] == files["rows_accepted"] + files["rows_rejected"]).all()
-    counted = data.rejects.groupby("source_file").size().reindex(files["source_file"], fill_value=0)
-    assert counted.tolist() == files["rows_rejected"].tolist()
-    assert data.rejects[["source_file", "line", "reason"]].notna().all().all()
-
-
 AS_OF = 'as_of = "2026-04-16T23:59:00"'
 
 
@@ -55,7 +47,7 @@ AS_OF = 'as_of = "2026-04-16T23:59:00"'
 )
 def test_shopify_inventory_on_hand_identity(tmp_path, realdata, source: str, rows: int) -> None:
     data = _client(tmp_path, realdata, {"shop": ("shopify_inventory", source, AS_OF)})
-    _adds_up(data)
+    assert_rows_add_up(data)
     assert data.files["rows_read"].iloc[0] == rows
     raw = pd.read_csv(realdata / source, dtype=str, keep_default_na=False)
     cols = {c.removesuffix(" (not editable)").removesuffix(" (current)"): c for c in raw.columns}
@@ -93,7 +85,7 @@ def test_olt_inventory_and_products_agree(tmp_path, realdata) -> None:
             "prod": ("shopify_products", "shopify_olt_jewellery/products_export_1.csv", AS_OF),
         },
     )
-    _adds_up(data)
+    assert_rows_add_up(data)
     snaps = data.snapshots
     inv = snaps[snaps["system"] == "inv"].set_index("sku")["available"]
     prod = snaps[snaps["system"] == "prod"].set_index("sku")["available"]
@@ -146,7 +138,7 @@ def test_abhilasha_keys_from_handle_and_options(tmp_path, realdata) -> None:
             "prod": ("shopify_products", "shopify_abhilasha_demo/products_export_1.csv", AS_OF),
         },
     )
-    _adds_up(data)
+    assert_rows_add_up(data)
     inv = data.snapshots[data.snapshots["system"] == "inv"]
     assert len(inv) == 67 and inv["sku"].str.startswith("PUFFLARGE:").any()
     assert "PUFFLARGE:LATTE" in set(inv["sku"])
@@ -162,7 +154,7 @@ def test_bigcommerce_product_row_is_sum_of_sku_rows(tmp_path, realdata) -> None:
         realdata,
         {"bc": ("bigcommerce_products", source, 'as_of = "2020-11-18T23:59:00"')},
     )
-    _adds_up(data)
+    assert_rows_add_up(data)
     raw = pd.read_csv(realdata / source, dtype=str, keep_default_na=False)
     product = raw["Item Type"].eq("Product").cumsum()
     stock = pd.to_numeric(raw["Current Stock Level"], errors="coerce")
@@ -187,7 +179,7 @@ def test_bigcommerce_product_row_is_sum_of_sku_rows(tmp_path, realdata) -> None:
 )
 def test_woocommerce_empty_stock_is_unknown(tmp_path, realdata, source: str, accepted: int) -> None:
     data = _client(tmp_path, realdata, {"woo": ("woocommerce_products", source, AS_OF)})
-    _adds_up(data)
+    assert_rows_add_up(data)
     assert len(data.snapshots) == accepted
     assert not (data.snapshots["available"] == 0).any()
     assert data.rejects["reason"].str.contains("empty quantity = unknown").sum() > 0
@@ -223,7 +215,7 @@ def _recon(tmp_path: Path, realdata: Path, toml: str) -> ClientData:
 
 def test_reconciliation_planted_defects(tmp_path, realdata) -> None:
     data = _recon(tmp_path, realdata, RECON + 'location = "warehouse"\n')
-    _adds_up(data)
+    assert_rows_add_up(data)
     snaps = data.snapshots
     after = snaps[snaps["system"] == "after"].set_index(["sku", "location"])
     before = snaps[snaps["system"] == "before"].set_index(["sku", "location"])
@@ -246,7 +238,7 @@ def test_reconciliation_planted_defects(tmp_path, realdata) -> None:
 
 def test_reconciliation_duplicate_reported_in_single_location_view(tmp_path, realdata) -> None:
     data = _recon(tmp_path, realdata, RECON)
-    _adds_up(data)
+    assert_rows_add_up(data)
     dup = data.rejects[data.rejects["source_file"] == "raw/snapshot_2.csv"]
     assert dup["line"].tolist() == [44, 54]
     assert dup["reason"].str.contains("line 44 \\(on_hand=23\\), line 54 \\(on_hand=-5\\)").all()
