@@ -4,7 +4,8 @@
 snapshot and event files, and returns them as one :class:`ClientData`.  Nothing is lost
 silently: for every file, rows read = rows accepted + rows rejected, and every rejected row
 is in ``rejects`` with its file, line, column, value and reason.  One file is read, staged
-and finished by :func:`driftkit.load.file.load_file`.
+and finished by :func:`driftkit.load.file.load_file`; a system's clean files are finished
+together in one pass (:func:`driftkit.load.onepass.load_files`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from driftkit.config import ClientConfig, SystemConfig, TableSource, load_config
 from driftkit.errors import InputError
 from driftkit.load.file import AVAILABLE_ONLY, FILES_COLUMNS, Part, load_file
 from driftkit.load.guard import inside_folder
+from driftkit.load.onepass import load_files
 from driftkit.load.reference import empty_aliases, relative
 
 __all__ = ["FILES_COLUMNS", "ClientData", "load_client"]
@@ -81,39 +83,45 @@ def load_client(client: str | Path | ClientConfig, *, progress: bool = False) ->
     """
     config = client if isinstance(client, ClientConfig) else load_config(client)
     jobs = _plan(config)
-    bar = tqdm(total=len(jobs), desc=f"loading {config.id}", unit="file", disable=not progress)
+    total = sum(len(paths) for _, _, paths, _ in jobs)
+    bar = tqdm(total=total, desc=f"loading {config.id}", unit="file", disable=not progress)
     parts: list[Part] = []
     aliases, pack_sizes = empty_aliases(), pd.Series(dtype="float64")
-    for label, table, path, source in jobs:
-        part = load_file(config, label, table, path, source, aliases, pack_sizes)
-        if table == "aliases":
-            aliases = pd.concat([aliases, part.finished.table], ignore_index=True)
-        if table == "catalog":
-            catalog = part.finished.table
-            pack_sizes = catalog.set_index(s.SKU)[s.PACK_SIZE].dropna()
-        parts.append(part)
-        bar.update(1)
+    for label, table, paths, source in jobs:
+        if isinstance(source, SystemConfig):  # a system's files: the clean ones in one pass
+            parts += load_files(config, source, table, paths, aliases, pack_sizes)
+            bar.update(len(paths))
+            continue
+        for path in paths:
+            part = load_file(config, label, table, path, source, aliases, pack_sizes)
+            if table == "aliases":
+                aliases = pd.concat([aliases, part.finished.table], ignore_index=True)
+            if table == "catalog":
+                catalog = part.finished.table
+                pack_sizes = catalog.set_index(s.SKU)[s.PACK_SIZE].dropna()
+            parts.append(part)
+            bar.update(1)
     bar.close()
     return _combine(config, parts)
 
 
-_Job = tuple[str, str, Path, SystemConfig | TableSource | None]
+_Job = tuple[str, str, list[Path], SystemConfig | TableSource | None]
 
 
 def _plan(config: ClientConfig) -> list[_Job]:
-    """Every file to read, in dependency order: aliases, catalog, counts, systems."""
+    """Every table's files, in dependency order: aliases, catalog, counts, systems."""
     jobs: list[_Job] = []
     if config.sku.aliases is not None:
         pattern = relative(config.sku.aliases, config)
-        jobs += [("aliases", "aliases", p, None) for p in _match(config, pattern, "[sku] aliases")]
+        jobs.append(("aliases", "aliases", _match(config, pattern, "[sku] aliases"), None))
     for name, source in (("catalog", config.catalog), ("counts", config.counts)):
         if source is not None:
-            jobs += [(name, name, p, source) for p in _match(config, source.path, f"[{name}] path")]
+            jobs.append((name, name, _match(config, source.path, f"[{name}] path"), source))
     for system in config.systems.values():
         for table, files in (("snapshots", system.snapshots), ("events", system.events)):
             if files is not None:
                 key = f"[systems.{system.id}] {table}"
-                jobs += [(system.id, table, p, system) for p in _match(config, files, key)]
+                jobs.append((system.id, table, _match(config, files, key), system))
     return jobs
 
 

@@ -93,41 +93,54 @@ def load_file(
     pack_sizes: pd.Series,
 ) -> Part:
     """Read, stage and finish one file of ``config``; ``label`` is its system or table."""
+    raw = read_file(config, label, table, path, source)
+    system = source if isinstance(source, SystemConfig) else None
+    ctx = Context(config, system, raw.source_file, aliases, pack_sizes)
+    finished = finish_raw(raw, table, ctx, source, path)
+    return Part(table, finished, file_row(label, table, format_of(system, table), raw, finished))
+
+
+def read_file(
+    config: ClientConfig,
+    label: str,
+    table: str,
+    path: Path,
+    source: SystemConfig | TableSource | None,
+) -> RawTable:
+    """Read one file of ``config`` as strings (:mod:`driftkit.load.read`, or a workbook)."""
     name = relative(path, config)
     log.info("reading %s (%s %s)", name, label, table)
     system = source if isinstance(source, SystemConfig) else None
-    fmt = _format_of(system, table)
+    fmt = format_of(system, table)
     setting = f"[systems.{system.id}]" if system else f"[{table}]"
     if excel.is_workbook(path):
-        raw = excel.read_workbook(path, name, system.sheet if system else None, setting)
-    else:
-        raw = read_table(
-            path,
-            source_file=name,
-            encoding=system.encoding if system else None,
-            delimiter=system.delimiter if system else None,
-            setting=setting,
-            parquet=fmt == "parquet",
-            pad_short=fmt == "woocommerce_products",
-        )
-    ctx = Context(config, system, name, aliases, pack_sizes)
-    finished = _finish(raw, table, ctx, source, path)
-    return Part(table, finished, _file_row(label, table, fmt, raw, finished))
+        return excel.read_workbook(path, name, system.sheet if system else None, setting)
+    return read_table(
+        path,
+        source_file=name,
+        encoding=system.encoding if system else None,
+        delimiter=system.delimiter if system else None,
+        setting=setting,
+        parquet=fmt == "parquet",
+        pad_short=fmt == "woocommerce_products",
+    )
 
 
-def _format_of(system: SystemConfig | None, table: str) -> str:
+def format_of(system: SystemConfig | None, table: str) -> str:
+    """The configured format of ``table`` (``csv`` for the client-wide tables)."""
     if system is None:
         return "csv"
     return system.events_format if table == "events" else system.format
 
 
-def _finish(
+def finish_raw(
     raw: RawTable,
     table: str,
     ctx: Context,
     source: SystemConfig | TableSource | None,
     path: Path,
 ) -> Finished:
+    """Stage ``raw`` with its format's module and finish it (the careful, per-file path)."""
     if table == "aliases":
         return finish_aliases(raw, ctx.config)
     if table == "catalog" and isinstance(source, TableSource):
@@ -137,8 +150,8 @@ def _finish(
     assert isinstance(source, SystemConfig)
     if table == "events":
         staged, headers = tabular.stage_events(raw, source)
-        return finish_events(staged, _with(ctx, headers), raw.broken)
-    as_of = _file_as_of(path, source, ctx.config, raw.source_file)
+        return finish_events(staged, with_headers(ctx, headers), raw.broken)
+    as_of = file_as_of(path, source, ctx.config, raw.source_file)
     if source.format in STAGERS:
         if as_of is None:
             raise InputError(
@@ -150,7 +163,7 @@ def _finish(
         staged, headers = wide.stage_wide(raw, source, has_as_of=as_of is not None)
     else:
         staged, headers = tabular.stage_snapshots(raw, source, has_as_of=as_of is not None)
-    finished = finish_snapshots(staged, _with(ctx, headers, as_of), raw.broken)
+    finished = finish_snapshots(staged, with_headers(ctx, headers, as_of), raw.broken)
     if not len(raw.padded):
         return finished
     note = (
@@ -160,13 +173,16 @@ def _finish(
     return dataclasses.replace(finished, notes=(*finished.notes, note))
 
 
-def _with(ctx: Context, headers: dict[str, str], as_of: pd.Timestamp | None = None) -> Context:
+def with_headers(
+    ctx: Context, headers: dict[str, str], as_of: pd.Timestamp | pd.Series | None = None
+) -> Context:
+    """``ctx`` with the file's header map and snapshot time (one, or one per staged row)."""
     return Context(
         ctx.config, ctx.system, ctx.source_file, ctx.aliases, ctx.pack_sizes, headers, as_of
     )
 
 
-def _file_as_of(
+def file_as_of(
     path: Path, system: SystemConfig, config: ClientConfig, source_file: str
 ) -> pd.Timestamp | None:
     """Snapshot time of a whole file: ``as_of``, or the file name via ``as_of_pattern``."""
@@ -197,9 +213,10 @@ def _localize(stamp: pd.Timestamp, timezone: str) -> pd.Timestamp:
     return stamp.tz_convert("UTC").as_unit("us")
 
 
-def _file_row(
+def file_row(
     label: str, table: str, fmt: str, raw: RawTable, finished: Finished
 ) -> dict[str, object]:
+    """The file's row of the ``files`` table (:data:`FILES_COLUMNS`)."""
     frame = finished.table
     when = frame[_TIME_OF[table]] if table in _TIME_OF else pd.Series(dtype="datetime64[us, UTC]")
     return {

@@ -40,7 +40,7 @@ class Context:
     aliases: pd.DataFrame
     pack_sizes: pd.Series
     headers: dict[str, str] = field(default_factory=dict)
-    as_of: pd.Timestamp | None = None
+    as_of: pd.Timestamp | pd.Series | None = None  # a Series: one per staged row
     table: str = ""
 
     @property
