@@ -152,17 +152,7 @@ def finish_raw(
         staged, headers = tabular.stage_events(raw, source)
         return finish_events(staged, with_headers(ctx, headers), raw.broken)
     as_of = file_as_of(path, source, ctx.config, raw.source_file)
-    if source.format in STAGERS:
-        if as_of is None:
-            raise InputError(
-                f"{raw.source_file}: a {source.format} export has no snapshot time; set "
-                f"`as_of` or `as_of_pattern` (+ `as_of_time`) in [systems.{source.id}]"
-            )
-        staged, headers = STAGERS[source.format](override_headers(raw, source), source)
-    elif source.wide is not None:
-        staged, headers = wide.stage_wide(raw, source, has_as_of=as_of is not None)
-    else:
-        staged, headers = tabular.stage_snapshots(raw, source, has_as_of=as_of is not None)
+    staged, headers = stage_snapshot_file(raw, source, as_of)
     finished = finish_snapshots(staged, with_headers(ctx, headers, as_of), raw.broken)
     if not len(raw.padded):
         return finished
@@ -171,6 +161,29 @@ def finish_raw(
         "fields missing) were padded with blanks; misaligned ones are rejected"
     )
     return dataclasses.replace(finished, notes=(*finished.notes, note))
+
+
+def stage_snapshot_file(
+    raw: RawTable, source: SystemConfig, as_of: pd.Timestamp | None
+) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Stage a snapshot file with its format's module (``as_of``: the file's time, if any).
+
+    Returns
+    -------
+    tuple
+        The staged frame (line, sku, location, as_of, the measures, whichever exist) and
+        the canonical → export header map.
+    """
+    if source.format in STAGERS:
+        if as_of is None:
+            raise InputError(
+                f"{raw.source_file}: a {source.format} export has no snapshot time; set "
+                f"`as_of` or `as_of_pattern` (+ `as_of_time`) in [systems.{source.id}]"
+            )
+        return STAGERS[source.format](override_headers(raw, source), source)
+    if source.wide is not None:
+        return wide.stage_wide(raw, source, has_as_of=as_of is not None)
+    return tabular.stage_snapshots(raw, source, has_as_of=as_of is not None)
 
 
 def with_headers(

@@ -69,6 +69,7 @@ def finish_snapshots(staged: pd.DataFrame, ctx: Context, broken: pd.DataFrame) -
     accepted = problems.ok
     rejects, n_ok, n_bad = account(lines, accepted, problems, ctx, broken)
     kept = table[accepted]
+    origin = kept.index[~kept.duplicated(keys[:3])] if BIN in kept else kept.index
     if BIN in kept:
         kept = kept.groupby(keys[:3], sort=False, as_index=False)[measured].sum(min_count=1)
     notes = sentinel_notes + partial_note(lines, problems, ctx)
@@ -78,7 +79,8 @@ def finish_snapshots(staged: pd.DataFrame, ctx: Context, broken: pd.DataFrame) -
     if CELL_HEADER in staged:
         notes += cell_note(staged, ctx, problems)
     kept = kept.assign(**{s.SYSTEM: ctx.system.id})
-    return Finished(s.conform(kept, "snapshots"), rejects, n_ok, n_bad, notes)
+    table = s.conform(kept, "snapshots")
+    return Finished(table, rejects, n_ok, n_bad, notes, None if summing else origin)
 
 
 def _derive_on_hand(values: pd.DataFrame) -> pd.DataFrame:
@@ -127,4 +129,4 @@ def finish_events(staged: pd.DataFrame, ctx: Context, broken: pd.DataFrame) -> F
     accepted = problems.ok
     rejects, n_ok, n_bad = account(lines, accepted, problems, ctx, broken)
     kept = table[accepted].assign(**{s.SYSTEM: ctx.system.id})
-    return Finished(s.conform(kept, "events"), rejects, n_ok, n_bad)
+    return Finished(s.conform(kept, "events"), rejects, n_ok, n_bad, origin=kept.index)

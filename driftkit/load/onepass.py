@@ -36,6 +36,7 @@ from driftkit.load.file import (
     format_of,
     load_file,
     read_file,
+    stage_snapshot_file,
     with_headers,
 )
 from driftkit.load.finish import BIN, finish_events, finish_snapshots
@@ -55,6 +56,11 @@ class _Staged:
     staged: pd.DataFrame
     headers: dict[str, str]
     as_of: pd.Timestamp | None
+
+    @property
+    def lines(self) -> int:
+        """Data lines with a staged row (all accepted when the file has no reject)."""
+        return int(self.staged[s.LINE].nunique())
 
     @property
     def group(self) -> tuple[object, ...]:
@@ -111,9 +117,7 @@ def load_files(
 
 
 def one_pass_applies(system: SystemConfig, table: str) -> bool:
-    """Whether ``table`` of ``system`` can be finished in one pass (plain, no summing)."""
-    if format_of(system, table) not in _PLAIN:
-        return False
+    """Whether ``table`` of ``system`` can be finished in one pass (not wide, no summing)."""
     return table == "events" or (system.wide is None and system.aggregate != "sum")
 
 
@@ -127,8 +131,9 @@ def _stage(raw: RawTable, table: str, ctx: Context, path: Path, position: int) -
         staged, headers = tabular.stage_events(raw, system)
         return _Staged(position, staged, headers, None)
     as_of = file_as_of(path, system, ctx.config, raw.source_file)
-    staged, headers = tabular.stage_snapshots(raw, system, has_as_of=as_of is not None)
-    return None if BIN in staged else _Staged(position, staged, headers, as_of)
+    staged, headers = stage_snapshot_file(raw, system, as_of)
+    bins_apart = as_of is not None and s.AS_OF not in staged  # a file's bins sum within it
+    return _Staged(position, staged, headers, as_of) if bins_apart or BIN not in staged else None
 
 
 def _finish_groups(staged: list[_Staged], table: str, ctx: Context) -> dict[int, Finished]:
@@ -144,6 +149,9 @@ def _finish_groups(staged: list[_Staged], table: str, ctx: Context) -> dict[int,
 
 def _finish_together(group: list[_Staged], table: str, ctx: Context) -> dict[int, Finished]:
     """One finish over the group's rows; the files it proves equal to the careful path."""
+    stamps = [one.as_of for one in group]
+    if BIN in group[0].staged and len(set(stamps)) < len(stamps):
+        return {}  # bins of two files with one snapshot time would be summed together
     sizes = np.array([len(one.staged) for one in group], dtype=np.int64)
     ends = np.cumsum([int(one.staged[s.LINE].max()) for one in group])
     offsets = np.concatenate(([0], ends[:-1]))
@@ -163,15 +171,15 @@ def _finish_together(group: list[_Staged], table: str, ctx: Context) -> dict[int
     rejected = np.bincount(
         np.searchsorted(ends, finished.rejects[s.LINE].to_numpy(np.int64)), minlength=len(group)
     )
-    kept = sizes - rejected
-    if finished.notes or kept.sum() != len(finished.table):
+    if finished.notes or finished.origin is None or len(finished.origin) != len(finished.table):
         return {}
-    starts = np.concatenate(([0], np.cumsum(kept)))
+    kept_file = np.repeat(np.arange(len(group)), sizes)[finished.origin.to_numpy()]
+    starts = np.searchsorted(kept_file, np.arange(len(group) + 1))
     return {
         one.position: Finished(
             finished.table.iloc[starts[k] : starts[k + 1]].reset_index(drop=True),
             s.empty("rejects"),
-            int(sizes[k]),
+            group[k].lines,
             0,
         )
         for k, one in enumerate(group)

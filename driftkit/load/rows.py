@@ -58,6 +58,8 @@ class Finished:
     rows_accepted: int
     rows_rejected: int
     notes: tuple[str, ...] = ()
+    #: The staged row of each table row (its first bin's); None when rows were summed.
+    origin: pd.Index | None = None
 
 
 class Problems:
