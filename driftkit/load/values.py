@@ -22,7 +22,7 @@ import pandas as pd
 MAX_MAGNITUDE = 1e9
 FIRST_YEAR, LAST_YEAR = 1900, 2200
 _NON_ASCII_DIGIT = r"(?![0-9])\d"
-_SIGNS = r"[+\-\u2212]"
+_SIGNS = "[+\\-\u2212]"  # U+2212 written as itself: RE2 (pyarrow) has no \\u escape
 
 
 def screen_quantities(
@@ -46,7 +46,7 @@ def screen_quantities(
     """
     filled = text.notna() & (text.str.len() > 0)
     checks = (
-        (text.str.contains(_NON_ASCII_DIGIT, na=False), "digits other than 0-9"),
+        (_non_ascii_digits(text), "digits other than 0-9"),
         (_sign_count(text) > 1, "more than one sign: ambiguous"),
         (number.abs() > MAX_MAGNITUDE, f"magnitude above {MAX_MAGNITUDE:g}"),
         (filled & number.isna() & reasons.isna(), "unreadable"),
@@ -59,8 +59,19 @@ def screen_quantities(
     return number, reasons
 
 
+def _non_ascii_digits(text: pd.Series) -> pd.Series:
+    """Cells holding a digit other than 0-9; the regex runs only on non-ASCII cells."""
+    found = pd.Series(False, index=text.index)
+    odd = ~text.str.isascii().fillna(True).astype(bool)
+    if odd.any():
+        found[odd] = text[odd].str.contains(_NON_ASCII_DIGIT, na=False)
+    return found
+
+
 def _sign_count(text: pd.Series) -> pd.Series:
-    signs = text.str.count(_SIGNS).fillna(0)
+    """Sign characters in each cell (an opening bracket counts as one)."""
+    unsigned = text.str.replace(_SIGNS, "", regex=True)
+    signs = (text.str.len() - unsigned.str.len()).fillna(0)
     return signs + text.str.startswith("(", na=False).astype("int64")
 
 
