@@ -2,18 +2,20 @@
 
 A client with one export per system per day has hundreds of files; finishing each on its
 own costs the same few hundred pandas calls per file whatever its size.  :func:`load_files`
-reads and stages every file of one system and table in file order (so errors come in the
-same order as before), then finishes the files that read cleanly (no ragged or padded rows,
-plain ``csv``/``parquet``, no ``bin`` column, no ``aggregate = "sum"``) and share one header
+reads and stages every file of one system and table in file order with the careful path's
+own functions (so errors come in the same order and say the same), then finishes the files
+that read cleanly (no ragged, padded or broken record; not a workbook) and share one header
 map in **one** :func:`~driftkit.load.finish.finish_snapshots` /
 :func:`~driftkit.load.finish.finish_events` call, their lines offset so they stay distinct.
+Wide sheets and ``aggregate = "sum"`` always take the per-file path; files with a ``bin``
+column only when each has its own snapshot time, so bins never sum across files.
 
 Every step of finishing is per row, except duplicate keys and notes, so the one pass only
 keeps what it can prove equal to the careful per-file path (:func:`driftkit.load.file.finish_raw`):
 the rows of a file with no reject in the one pass.  A file with any reject, every file of a
-pass that wrote a note (the note names one file), and every file of a pass whose row count
-does not add up are finished again on their own; so rejects, their lines and the notes are
-always the careful path's.
+pass that wrote a note (the note names one file), and every file of a pass whose rows cannot
+be traced to their staged rows are finished again on their own; so rejects, their lines and
+the notes are always the careful path's.
 """
 
 from __future__ import annotations
