@@ -46,7 +46,7 @@ typecheck: $(VENV)/.stamp-dev
 
 pytest: $(VENV)/.stamp-dev
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 > /dev/null
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2 --dist loadfile --durations=15
 
 # The browser tests need Chromium; install it from Debian's packages when missing (CI is root).
 browser:
