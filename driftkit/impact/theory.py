@@ -155,3 +155,40 @@ def late_reorder_shortage(
     true_stock = np.maximum(rop - np.asarray(overstatement), 0.0)
     extra = expected_shortage(mean, sd, true_stock) - expected_shortage(mean, sd, rop)
     return np.maximum(extra, 0.0)
+
+
+#: P(X ≥ sold) below which a day's sales are not explained by its demand model: the day is
+#: charged its whole expected demand (the cap of :func:`unmet_demand`).
+UNEXPLAINED_TAIL = 1e-6
+
+
+def unmet_demand(mean: np.ndarray, dispersion: np.ndarray, sold: np.ndarray) -> np.ndarray:
+    """E[X − u | X ≥ u]: demand left unmet on a day that sold u units and then ran out.
+
+    X is the day's demand with mean μ and variance φμ (``dispersion`` φ = variance ÷ mean):
+    negative binomial when φ > 1, Poisson otherwise.  With p the pmf of X,
+    E[(X − u)⁺] = μ − u + Σ_{x<u} (u − x)·p(x) and P(X ≥ u) = 1 − Σ_{x<u} p(x).  u = 0 gives
+    μ (out all day).  The result is capped at μ (a day that sold something lost no more
+    than a day that sold nothing) and is μ where P(X ≥ u) < :data:`UNEXPLAINED_TAIL`.
+    Elementwise over equal-shaped arrays; the loop runs over unit counts, not keys.
+    """
+    mean, phi, sold = np.broadcast_arrays(
+        np.asarray(mean, float), np.asarray(dispersion, float), np.asarray(sold, float)
+    )
+    sold = np.ceil(np.maximum(np.nan_to_num(sold), 0.0))
+    over = phi > 1.0 + 1e-9
+    size = np.where(over, mean / np.where(over, phi - 1.0, 1.0), 0.0)  # NB r
+    fail = np.where(over, 1.0 - 1.0 / np.where(over, phi, 1.0), 0.0)  # NB 1 − q
+    pmf = np.where(over, np.power(np.where(over, phi, 1.0), -size), np.exp(-mean))
+    below = np.zeros_like(mean)
+    short = np.zeros_like(mean)
+    for x in range(int(sold.max(initial=0.0))):
+        inside = sold > x
+        below += np.where(inside, pmf, 0.0)
+        short += np.where(inside, (sold - x) * pmf, 0.0)
+        pmf = pmf * np.where(over, (x + size) / (x + 1) * fail, mean / (x + 1))
+    tail = 1.0 - below
+    explained = tail >= UNEXPLAINED_TAIL
+    with np.errstate(divide="ignore", invalid="ignore"):
+        conditional = (mean - sold + short) / np.where(explained, tail, 1.0)
+    return np.where(explained, np.clip(conditional, 0.0, mean), mean)

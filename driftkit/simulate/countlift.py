@@ -37,7 +37,9 @@ def seed_lift(
     Returns
     -------
     pandas.DataFrame
-        ``seed, top_n, policy, hits, precision, prevalence, lift``.
+        ``seed, target, top_n, policy, hits, precision, prevalence, lift``; ``target`` is
+        ``discrepant`` (a record differs from physical stock) or ``unknown_out_of_stock``
+        (the shelf is empty while a record shows stock).
     """
     sim = simulate(workdir / f"lift-{seed}", skus=skus, days=days, seed=seed, faults="default")
     data = client_data(sim)
@@ -51,8 +53,17 @@ def seed_lift(
         "velocity": lift.velocity_ranking(grid.keys, rate),
         **lift.rule_rankings(grid.keys, rate, *_rule_inputs(data, grid)),
     }
-    truth = lift.discrepant_keys(grid.values, grid.keys, grid.days, sim.physical)
-    return lift.count_list_lift(rankings, truth, top_n=top_n).assign(seed=seed)
+    truths = {
+        "discrepant": lift.discrepant_keys(grid.values, grid.keys, grid.days, sim.physical),
+        "unknown_out_of_stock": lift.unknown_out_of_stock_keys(
+            grid.values, grid.keys, grid.days, sim.physical
+        ),
+    }
+    tables = [
+        lift.count_list_lift(rankings, truth, top_n=top_n, target=name).assign(target=name)
+        for name, truth in truths.items()
+    ]
+    return pd.concat(tables, ignore_index=True).assign(seed=seed)
 
 
 def _rule_inputs(data: ClientData, grid: Grid) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -85,16 +96,21 @@ def main() -> None:
     """Print lift per seed, N and policy (``python -m driftkit.simulate.countlift``)."""
     table = measure_lift()
     out = sys.stdout
-    out.write(
-        "Count-list lift (true discrepancies in the top N ÷ random), faults=default, 400 SKUs × 30 days\n"
-    )
-    wide = table.pivot_table(index=["seed", "top_n"], columns="policy", values="lift")
-    out.write(wide.to_string(float_format="{:.2f}".format) + "\n")
-    out.write(
-        "prevalence per seed: "
-        + table.groupby("seed")["prevalence"].first().round(3).to_string()
-        + "\n"
-    )
+    titles = {
+        "discrepant": "true discrepancies",
+        "unknown_out_of_stock": "unknown out-of-stocks (shelf empty, a record shows stock)",
+    }
+    for target, title in titles.items():
+        part = table[table["target"] == target]
+        out.write(
+            f"Count-list lift ({title} in the top N ÷ random), faults=default, 400 SKUs × 30 days\n"
+        )
+        wide = part.pivot_table(index=["seed", "top_n"], columns="policy", values="lift")
+        out.write(wide.to_string(float_format="{:.2f}".format) + "\n")
+        hits = part.pivot_table(index=["seed", "top_n"], columns="policy", values="hits")
+        out.write("hits:\n" + hits.to_string(float_format="{:.1f}".format) + "\n")
+        prevalence = part.groupby("seed")["prevalence"].first()
+        out.write("prevalence per seed: " + prevalence.round(4).to_string() + "\n\n")
 
 
 if __name__ == "__main__":
