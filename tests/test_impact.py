@@ -464,17 +464,17 @@ def test_demand_rate_matches_simulated_demand(simulated) -> None:
 
 
 def test_lost_sales_near_simulated_walk_aways(simulated) -> None:
-    """Per seed: measured 0.94–1.27 (docs/simulator.md): impact's high bias + binomial noise."""
+    """Per seed: measured 0.88–1.18 on seeds 1–6 (docs/impact.md): rate bias + noise."""
     results, truth = simulated
     ratio = _estimated_lost(results[0.4]) / truth["phantom_lost"].sum()
     assert 0.85 <= ratio <= 1.35
 
 
-def test_lost_sales_within_20_percent_over_seeds(simulations) -> None:
-    """Pooled over the seeds the default-share estimate is within ±20 % (measured 1.06)."""
+def test_lost_sales_within_10_percent_over_seeds(simulations) -> None:
+    """Pooled over the seeds the default-share estimate is within ±10 % (measured 0.985)."""
     estimate = sum(_estimated_lost(results[0.4]) for results, _ in simulations.values())
     truth = sum(truth["phantom_lost"].sum() for _, truth in simulations.values())
-    assert 0.8 <= estimate / truth <= 1.2
+    assert 0.9 <= estimate / truth <= 1.1
 
 
 def test_default_walk_away_scales_lost_sales_linearly(simulated) -> None:
