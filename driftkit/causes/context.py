@@ -61,8 +61,8 @@ FINDING_COLUMNS = [
 ]
 #: Each rule's confidence: its measured reliability on the simulator's truth (share of its
 #: findings that are right, ``python -m driftkit.simulate.score``; docs/causes.md §5), rounded
-#: down to 0.05 and capped at 0.95.  ``pack_record`` is not measured (the simulator never
-#: records one event in packs): 0.9 by judgement.
+#: down to 0.05 and capped at 0.95.  ``pack_record`` is not calibrated (the simulator never
+#: records one event in packs; 2 of 2 right on the scenario stack): 0.9 by judgement.
 CONFIDENCE: dict[str, float] = {
     "duplicate": 0.95,  # 330 of 330 right
     "missing": 0.95,  # 389 of 389 (the received share did not predict reliability)

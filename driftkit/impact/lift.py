@@ -109,8 +109,9 @@ def unknown_out_of_stock_keys(
     """Keys whose shelf is empty on the last day while a record shows stock (simulation truth).
 
     An *unknown out-of-stock*: true physical stock ≤ 0 at the end of the last day while some
-    system's last-day record shows more than half a unit — nobody reorders or recounts it,
-    and the storefront may sell it.  Same inputs as :func:`discrepant_keys`.
+    record of ``values`` shows more than half a unit on the last day — nobody reorders or
+    recounts it, and the storefront may sell it.  Same inputs as :func:`discrepant_keys`;
+    pass the records the business believes (the authority and the selling systems).
 
     Returns
     -------

@@ -22,7 +22,16 @@ from driftkit.drift.compare import compare
 from driftkit.impact import lift
 from driftkit.impact.estimate import estimate_impact
 from driftkit.load.client import ClientData
-from driftkit.schema import KIND, LOCATION, QTY_DELTA, SKU, SYSTEM, UNIT_COST, EventKind
+from driftkit.schema import (
+    KIND,
+    LOCATION,
+    QTY_DELTA,
+    SELLING_KINDS,
+    SKU,
+    SYSTEM,
+    UNIT_COST,
+    EventKind,
+)
 from driftkit.simulate.score import attribute_data, client_data
 from driftkit.simulate.simulation import simulate
 
@@ -45,7 +54,7 @@ def seed_lift(
     pandas.DataFrame
         ``seed, target, top_n, policy, hits, precision, prevalence, lift``; ``target`` is
         ``discrepant`` (a record differs from physical stock) or ``unknown_out_of_stock``
-        (the shelf is empty while a record shows stock).
+        (the shelf is empty while the authority or a selling system shows stock).
     """
     sim = simulate(workdir / f"lift-{seed}", skus=skus, days=days, seed=seed, faults=faults)
     data = client_data(sim)
@@ -62,7 +71,7 @@ def seed_lift(
     truths = {
         "discrepant": lift.discrepant_keys(grid.values, grid.keys, grid.days, sim.physical),
         "unknown_out_of_stock": lift.unknown_out_of_stock_keys(
-            grid.values, grid.keys, grid.days, sim.physical
+            grid.values[_relied_on(data, grid)], grid.keys, grid.days, sim.physical
         ),
     }
     tables = [
@@ -70,6 +79,16 @@ def seed_lift(
         for name, truth in truths.items()
     ]
     return pd.concat(tables, ignore_index=True).assign(seed=seed)
+
+
+def _relied_on(data: ClientData, grid: Grid) -> list[int]:
+    """Rows of the records a shelf is believed from: the authority and the selling systems."""
+    kinds = {name: system.kind for name, system in data.config.systems.items()}
+    return [
+        i
+        for i, name in enumerate(grid.systems)
+        if name == grid.authority or kinds.get(name) in SELLING_KINDS
+    ]
 
 
 def _rule_inputs(data: ClientData, grid: Grid) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
