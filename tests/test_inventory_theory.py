@@ -126,3 +126,11 @@ def test_unmet_demand_is_capped_at_the_mean() -> None:
     # NB μ = 1.2, φ = 3, sold 4: the conditional excess (heavy tail) exceeds μ
     got = theory.unmet_demand(np.array([1.2]), np.array([3.0]), np.array([4.0]))
     assert got[0] == pytest.approx(1.2)
+
+
+def test_unmet_demand_of_a_fast_mover_uses_the_normal_approximation() -> None:
+    # μ = 400, φ = 1 (σ = 20), sold u = μ: E[X − u | X ≥ u] = σ·φ(0) ÷ ½ = 2σ/√(2π)
+    got = theory.unmet_demand(np.array([400.0]), np.array([1.0]), np.array([400.0]))
+    assert got[0] == pytest.approx(2 * 20 / math.sqrt(2 * math.pi), rel=1e-9)
+    # 10 000 sold against a mean of 5: not explained, the whole day (no 10 000-step sum)
+    assert theory.unmet_demand(np.array([5.0]), np.array([1.0]), np.array([1e4]))[0] == 5.0
