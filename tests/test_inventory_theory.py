@@ -96,3 +96,41 @@ def test_expected_shortage_without_variance_is_deterministic() -> None:
 )
 def test_t_quantile_close_to_tables(p: float, dof: float, expected: float) -> None:
     assert theory.t_quantile(p, dof) == pytest.approx(expected, abs=2e-4)
+
+
+# --- demand left unmet on a day that sold some units, then ran out -----------------------------
+
+
+@pytest.mark.parametrize(
+    ("mean", "dispersion", "sold", "expected"),
+    [
+        # out all day: the whole expected demand
+        (0.72, 1.0, 0, 0.72),
+        # Poisson(0.72), sold 1: (μ − 1 + e^−μ) ÷ (1 − e^−μ)
+        (0.72, 1.0, 1, (0.72 - 1 + math.exp(-0.72)) / (1 - math.exp(-0.72))),
+        # NB with φ = 2, μ = 1 is geometric (p(x) = 2^−(x+1)): memoryless, E[X − u | X ≥ u] = μ
+        (1.0, 2.0, 2, 1.0),
+        # NB φ = 2, μ = 2 (r = 2, q = ½): p0 = p1 = ¼; (2 − 1 + ¼) ÷ ¾
+        (2.0, 2.0, 1, 1.25 / 0.75),
+        # 30 sold against Poisson(0.1): P(X ≥ 30) < 1e-6, not explained: the whole day
+        (0.1, 1.0, 30, 0.1),
+    ],
+    ids=["out-all-day", "poisson-sold-1", "geometric-memoryless", "nb-sold-1", "unexplained"],
+)
+def test_unmet_demand_hand_computed(mean, dispersion, sold, expected) -> None:
+    got = theory.unmet_demand(np.array([mean]), np.array([dispersion]), np.array([sold]))
+    assert got[0] == pytest.approx(expected, rel=1e-12)
+
+
+def test_unmet_demand_is_capped_at_the_mean() -> None:
+    # NB μ = 1.2, φ = 3, sold 4: the conditional excess (heavy tail) exceeds μ
+    got = theory.unmet_demand(np.array([1.2]), np.array([3.0]), np.array([4.0]))
+    assert got[0] == pytest.approx(1.2)
+
+
+def test_unmet_demand_of_a_fast_mover_uses_the_normal_approximation() -> None:
+    # μ = 400, φ = 1 (σ = 20), sold u = μ: E[X − u | X ≥ u] = σ·φ(0) ÷ ½ = 2σ/√(2π)
+    got = theory.unmet_demand(np.array([400.0]), np.array([1.0]), np.array([400.0]))
+    assert got[0] == pytest.approx(2 * 20 / math.sqrt(2 * math.pi), rel=1e-9)
+    # 10 000 sold against a mean of 5: not explained, the whole day (no 10 000-step sum)
+    assert theory.unmet_demand(np.array([5.0]), np.array([1.0]), np.array([1e4]))[0] == 5.0

@@ -27,9 +27,33 @@ def test_rule_rankings_order_keys_by_their_rule() -> None:
     }
 
 
+def test_unknown_out_of_stock_is_an_empty_shelf_a_record_shows_stocked() -> None:
+    keys = pd.DataFrame({"sku": ["A", "B", "C", "D"], "location": "main"})
+    days = pd.DatetimeIndex(["2026-09-01", "2026-09-02"])
+    # [system, key, day]: A shows 3 on an empty shelf; B shows 0 (a known out-of-stock);
+    # C shows 5 on a shelf of 5; D has no physical value on the last day (left out)
+    values = np.array([[[9, 3], [1, 0], [5, 5], [2, 2]], [[9, np.nan], [1, 0], [5, 4], [2, 2]]])
+    physical = pd.DataFrame(
+        {
+            "sku": ["A", "B", "C", "D"],
+            "location": "main",
+            "day": pd.to_datetime(["2026-09-02"] * 3 + ["2026-09-01"]),
+            "on_hand": [0.0, 0.0, 5.0, 2.0],
+        }
+    )
+    table = lift.unknown_out_of_stock_keys(values, keys, days, physical)
+    assert table["sku"].tolist() == ["A", "B", "C"]
+    assert table["unknown_out_of_stock"].tolist() == [True, False, False]
+
+
 @pytest.fixture(scope="module")
-def lifts() -> pd.DataFrame:
-    table = measure_lift((1,), skus=400, days=30, top_n=(25, 50))
+def measured() -> pd.DataFrame:
+    return measure_lift((1,), skus=400, days=30, top_n=(25, 50))
+
+
+@pytest.fixture(scope="module")
+def lifts(measured: pd.DataFrame) -> pd.DataFrame:
+    table = measured[measured["target"] == "discrepant"]
     return table.pivot_table(index="top_n", columns="policy", values="lift")
 
 

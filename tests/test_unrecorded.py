@@ -6,6 +6,7 @@ proportional to drift episodes, never to days, and zero when every system change
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -159,3 +160,27 @@ def test_run_bounds_marks_each_run() -> None:
     start, end = run_bounds(flags)
     assert start[0, [1, 2, 4]].tolist() == [1, 1, 4]
     assert end[0, [1, 2, 4]].tolist() == [2, 2, 4]
+
+
+def test_fallback_blames_the_side_its_own_roll_forward_could_not_check() -> None:
+    """The erp skips its snapshot on day 6 and comes back 4 higher on day 7 with no event.
+
+    No residual can see it (day 6 is missing), so the episode fallback decides; the storefront
+    copies the erp, so the odd-one-out vote would blame the wms, whose own roll-forward
+    checked days 6 and 7 and found them clean.  The unchecked erp is blamed.
+    """
+    base = base_counts(seed=11)
+    erp = base.copy()
+    erp[7, 7:] += 4
+    events = pd.concat([daily(base), daily(base).assign(system="wms")], ignore_index=True)
+    events["event_id"] = [f"E{i}" for i in range(len(events))]
+    data = client({"wms": base, "erp": erp, "shop": erp}, events)
+    snaps = data.snapshots
+    day6 = pd.Timestamp("2026-09-07T22:00Z")
+    skipped = (snaps["system"] == "erp") & (snaps["as_of"] == day6)
+    data = dataclasses.replace(data, snapshots=snaps[~skipped].reset_index(drop=True))
+    findings, _ = findings_of(data)
+    on_key = findings[findings["sku"] == "K007"]
+    assert "wms" not in set(on_key["system"])
+    erp_rows = on_key[on_key["system"] == "erp"]
+    assert erp_rows[["cause", "units"]].values.tolist() == [["unrecorded_change", 4.0]]

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from driftkit.causes.checked import unchecked
 from driftkit.causes.context import _Context, _day_text, _empty, _findings, _num, _units_text
 from driftkit.causes.match import micros
 from driftkit.causes.spans import Spans, day_numbers
@@ -136,8 +137,11 @@ def episode_fallback(
 
     Snapshot-timing episodes (``timing``: :func:`timing_drift`, and a system without an
     event feed showing the other's values late, ``unrecorded.mirrored_episodes``) are not
-    drift of any record and get no finding.  The
-    finding goes to the odd one out: the side of the pair that fewer of the other
+    drift of any record and get no finding.  The finding goes to the side whose own
+    roll-forward could not check the days the change may have happened on, when exactly one
+    side is so (:func:`driftkit.causes.checked.unchecked`; episodes of the same key starting
+    the same day that this does not decide are then dropped: one change, seen through a
+    synced copy); else to the odd one out: the side of the pair that fewer of the other
     systems agree with on the episode's first day; on a tie, the non-authority side.
     """
     covered = (
@@ -148,7 +152,11 @@ def episode_fallback(
     orphans = episodes[~covered & ~timing]
     if orphans.empty:
         return _empty(Cause.UNRECORDED_CHANGE)
-    flip = _blame_counterpart(orphans, ctx)
+    flip, decided = _blame_counterpart(orphans, ctx)
+    # one change seen by several pairs on the same day (a synced copy): the checked blame wins
+    group = [orphans[SKU], orphans[LOCATION], orphans["start"]]
+    keep = decided | ~decided.groupby(group, observed=True).transform("any")
+    orphans, flip = orphans[keep], flip[keep]
     system = orphans[SYSTEM].where(~flip, orphans[COUNTERPART])
     other = orphans[COUNTERPART].where(~flip, orphans[SYSTEM])
     units = orphans["mean_drift"].where(~flip, -orphans["mean_drift"])
@@ -184,8 +192,10 @@ def episode_fallback(
     return _findings(out, Cause.UNRECORDED_CHANGE)
 
 
-def _blame_counterpart(orphans: pd.DataFrame, ctx: _Context) -> pd.Series:
-    """Whether the counterpart, not the system, of each episode is the odd one out."""
+def _blame_counterpart(orphans: pd.DataFrame, ctx: _Context) -> tuple[pd.Series, pd.Series]:
+    """Whether the counterpart, not the system, of each episode is the one that changed,
+    and whether that was decided by the roll-forward (exactly one side unchecked,
+    :func:`driftkit.causes.checked.unchecked`) rather than by the odd-one-out vote."""
     grid, tol = ctx.grid, ctx.config.tolerance + SLACK
     key = pd.MultiIndex.from_frame(grid.keys[[SKU, LOCATION]]).get_indexer(
         pd.MultiIndex.from_frame(orphans[[SKU, LOCATION]])
@@ -205,7 +215,11 @@ def _blame_counterpart(orphans: pd.DataFrame, ctx: _Context) -> pd.Series:
     with_s = (third & (np.abs(column - column[s, n]) <= tol)).sum(axis=0)
     with_c = (third & (np.abs(column - column[c, n]) <= tol)).sum(axis=0)
     tie = orphans[SYSTEM].to_numpy() == ctx.authority
-    return pd.Series((with_s > with_c) | ((with_s == with_c) & tie), index=orphans.index)
+    vote = (with_s > with_c) | ((with_s == with_c) & tie)
+    unseen_s, unseen_c = unchecked(orphans, SYSTEM, ctx), unchecked(orphans, COUNTERPART, ctx)
+    decided = unseen_s != unseen_c
+    flip = pd.Series(np.where(decided, unseen_c, vote), index=orphans.index)
+    return flip, pd.Series(decided, index=orphans.index)
 
 
 def covering(

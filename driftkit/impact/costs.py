@@ -169,6 +169,7 @@ class KeyDays:
     suspected: np.ndarray  # bool: suspected phantom stockout day (authority shows none too)
     oversold: np.ndarray  # expected units sold beyond the authority's available
     observed: np.ndarray  # bool: the day's demand is observed (sold or censored)
+    unmet: np.ndarray  # expected demand beyond the day's sales (theory.unmet_demand)
 
 
 def forecast_bias(days: KeyDays, expected: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -188,9 +189,9 @@ def key_costs(
     params: ImpactParams,
 ) -> dict[str, np.ndarray]:
     """Every per-key cost column of ``impact.csv`` except identity and ``expected_value``."""
-    lost = lost_units(days.phantom, demand.expected, stock.authority, params.walk_away_share)
+    lost = lost_units(days.phantom, days.unmet, stock.authority, params.walk_away_share)
     others = stock.others if stock.others is not None else np.zeros_like(stock.authority)
-    suspected = lost_units(days.suspected, demand.expected, others, params.walk_away_share)
+    suspected = lost_units(days.suspected, days.unmet, others, params.walk_away_share)
     oversell = days.oversold.sum(axis=1)
     unseen, true = forecast_bias(days, demand.expected)
     share = np.divide(unseen, true, out=np.zeros(len(true)), where=true > 0)

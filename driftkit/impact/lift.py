@@ -21,6 +21,7 @@ def count_list_lift(
     discrepant: pd.DataFrame,
     *,
     top_n: tuple[int, ...] = (10, 25, 50),
+    target: str = "discrepant",
 ) -> pd.DataFrame:
     """How many true discrepancies each ranking finds in its top N, against random selection.
 
@@ -30,10 +31,14 @@ def count_list_lift(
         Policy name → frame with ``sku, location`` ordered best first (e.g. the count
         list, or keys ordered by demand rate).
     discrepant
-        ``sku, location, discrepant`` (bool) for every candidate key: True where some
-        system's record differs from the true physical stock.
+        ``sku, location`` and the ``target`` column (bool) for every candidate key: True
+        where some system's record differs from the true physical stock
+        (:func:`discrepant_keys`) or where a record shows stock the shelf does not have
+        (:func:`unknown_out_of_stock_keys`).
     top_n
         List lengths to evaluate.
+    target
+        The bool column of ``discrepant`` that counts as a hit.
 
     Returns
     -------
@@ -42,7 +47,7 @@ def count_list_lift(
         a ``random`` row whose hits are the expectation N × prevalence; ``lift`` =
         precision ÷ prevalence (random = 1).
     """
-    truth = discrepant.set_index([SKU, LOCATION])["discrepant"].astype(bool)
+    truth = discrepant.set_index([SKU, LOCATION])[target].astype(bool)
     prevalence = float(truth.mean()) if len(truth) else 0.0
     rows = []
     for n in top_n:
@@ -95,6 +100,31 @@ def discrepant_keys(
     truth = last.set_index([SKU, LOCATION])["on_hand"].reindex(where).to_numpy(dtype=np.float64)
     off = np.abs(values[:, :, -1] - truth[None, :]) > 0.5
     table = keys[[SKU, LOCATION]].reset_index(drop=True).assign(discrepant=off.any(axis=0))
+    return table[~np.isnan(truth)].reset_index(drop=True)
+
+
+def unknown_out_of_stock_keys(
+    values: np.ndarray, keys: pd.DataFrame, days: pd.DatetimeIndex, physical: pd.DataFrame
+) -> pd.DataFrame:
+    """Keys whose shelf is empty on the last day while a record shows stock (simulation truth).
+
+    An *unknown out-of-stock*: true physical stock ≤ 0 at the end of the last day while some
+    record of ``values`` shows more than half a unit on the last day — nobody reorders or
+    recounts it, and the storefront may sell it.  Same inputs as :func:`discrepant_keys`;
+    pass the records the business believes (the authority and the selling systems).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``sku, location, unknown_out_of_stock`` (bool).  Keys without a physical value on
+        that day are left out.
+    """
+    last = physical[pd.to_datetime(physical["day"]) == days[-1]]
+    where = pd.MultiIndex.from_frame(keys[[SKU, LOCATION]])
+    truth = last.set_index([SKU, LOCATION])["on_hand"].reindex(where).to_numpy(dtype=np.float64)
+    shows = (np.nan_to_num(values[:, :, -1], nan=0.0) > 0.5).any(axis=0)
+    table = keys[[SKU, LOCATION]].reset_index(drop=True)
+    table = table.assign(unknown_out_of_stock=shows & (truth <= 0))
     return table[~np.isnan(truth)].reset_index(drop=True)
 
 

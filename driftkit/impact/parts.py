@@ -17,6 +17,7 @@ import pandas as pd
 
 from driftkit.config import ClientConfig, ImpactParams
 from driftkit.drift.align import Grid
+from driftkit.impact import theory
 from driftkit.impact.costs import (
     KeyDays,
     Planning,
@@ -148,7 +149,7 @@ def impact_part(
     units, observed = observed_demand(data.events, grid, config, shipped=facts.observed_span)
     censored = censored_days(stock, config.tolerance)
     demand = estimate_demand(units, observed, censored, grid.days, facts.weekday)
-    days = key_days(stock, demand, observed, config.tolerance)
+    days = key_days(stock, demand, observed, units, config.tolerance)
     error = record_error(stock)
     costs = key_costs(days, stock, demand, error, planning, params)
     costs["expected_value"] = window_value(costs, demand, planning, params, len(grid.days))
@@ -162,19 +163,38 @@ def impact_part(
     )
 
 
-def key_days(stock: Stock, demand: Demand, observed: np.ndarray, tolerance: float) -> KeyDays:
-    """The ``[key, day]`` masks the costs sum over: phantom, suspected, oversold, observed."""
+def key_days(
+    stock: Stock, demand: Demand, observed: np.ndarray, sold: np.ndarray, tolerance: float
+) -> KeyDays:
+    """The ``[key, day]`` arrays the costs sum over: phantom, suspected, oversold, observed,
+    and the demand each stockout day left unmet beyond what it ``sold``."""
+    phantom = phantom_stockouts(stock, tolerance)
+    suspected = suspected_phantom_stockouts(stock, tolerance)
     return KeyDays(
-        phantom_stockouts(stock, tolerance),
-        suspected_phantom_stockouts(stock, tolerance),
+        phantom,
+        suspected,
         oversold_units(stock, demand.expected),
         observed,
+        unmet_on(phantom | suspected, demand, sold),
     )
+
+
+def unmet_on(days: np.ndarray, demand: Demand, sold: np.ndarray) -> np.ndarray:
+    """``[key, day]`` expected demand beyond the day's sales on ``days`` (elsewhere the
+    expected demand): :func:`driftkit.impact.theory.unmet_demand` with each key's
+    variance-to-mean ratio of daily demand (1, Poisson, where its rate is 0)."""
+    unmet = demand.expected.copy()
+    cells = days & (np.nan_to_num(sold) > 0)
+    rows, cols = np.nonzero(cells)
+    rate = demand.rate[rows]
+    dispersion = np.divide(demand.sd[rows] ** 2, rate, out=np.ones(rows.size), where=rate > 0)
+    unmet[rows, cols] = theory.unmet_demand(unmet[rows, cols], dispersion, sold[rows, cols])
+    return unmet
 
 
 def daily_cost(days: KeyDays, demand: Demand, plan: Planning, params: ImpactParams) -> np.ndarray:
     """Per day, Σ over keys of phantom and suspected lost revenue plus pick-failure cost."""
-    lost = params.walk_away_share * np.where(days.phantom | days.suspected, demand.expected, 0.0)
+    lost = params.walk_away_share * np.where(days.phantom | days.suspected, days.unmet, 0.0)
     revenue = np.nan_to_num(lost * plan.unit_price[:, None]).sum(axis=0)
     return np.asarray(revenue + days.oversold.sum(axis=0) * params.pick_failure_cost)
 

@@ -133,16 +133,23 @@ def suspected_phantom_stockouts(stock: Stock, tolerance: float) -> np.ndarray:
     return np.asarray(shows_none & (stock.authority <= tolerance) & (stock.others > tolerance))
 
 
-def lost_units(
-    days: np.ndarray, expected: np.ndarray, stock: np.ndarray, walk_away: float
-) -> np.ndarray:
-    """Per key: walk-away share × Σ over ``days`` of min(expected demand, stock held).
+def lost_demand(days: np.ndarray, unmet: np.ndarray, stock: np.ndarray) -> np.ndarray:
+    """``[key, day]`` units of demand a stockout turned away: min(unmet demand, stock held).
 
-    A sale the stock could not have filled is not lost to the phantom stockout, so each
-    day's demand is capped at the stock the holding record shows.
+    ``unmet`` is the day's expected demand beyond what it sold
+    (:func:`driftkit.impact.theory.unmet_demand`); a sale the stock could not have filled is
+    not lost to the phantom stockout, so it is capped at the stock the holding record shows.
+    0 outside ``days``.
     """
-    served = np.fmin(expected, np.maximum(np.nan_to_num(stock), 0.0))
-    return walk_away * np.where(days, served, 0.0).sum(axis=1)
+    served = np.fmin(unmet, np.maximum(np.nan_to_num(stock), 0.0))
+    return np.where(days, served, 0.0)
+
+
+def lost_units(
+    days: np.ndarray, unmet: np.ndarray, stock: np.ndarray, walk_away: float
+) -> np.ndarray:
+    """Per key: walk-away share × Σ over ``days`` of :func:`lost_demand`."""
+    return walk_away * lost_demand(days, unmet, stock).sum(axis=1)
 
 
 def oversold_units(stock: Stock, expected: np.ndarray) -> np.ndarray:

@@ -155,3 +155,70 @@ def late_reorder_shortage(
     true_stock = np.maximum(rop - np.asarray(overstatement), 0.0)
     extra = expected_shortage(mean, sd, true_stock) - expected_shortage(mean, sd, rop)
     return np.maximum(extra, 0.0)
+
+
+#: P(X ≥ sold) below which a day's sales are not explained by its demand model: the day is
+#: charged its whole expected demand (the cap of :func:`unmet_demand`).
+UNEXPLAINED_TAIL = 1e-6
+#: Daily means above which :func:`unmet_demand` uses the normal approximation N(μ, φμ).
+NORMAL_ABOVE = 50.0
+#: The exact sums run over at most this many units sold (more, with a mean ≤ NORMAL_ABOVE,
+#: is not explained by the demand model: the whole expected demand).
+MAX_SUMMED = 200
+
+
+def unmet_demand(mean: np.ndarray, dispersion: np.ndarray, sold: np.ndarray) -> np.ndarray:
+    """E[X − u | X ≥ u]: demand left unmet on a day that sold u units and then ran out.
+
+    X is the day's demand with mean μ and variance φμ (``dispersion`` φ = variance ÷ mean):
+    negative binomial when φ > 1, Poisson otherwise (normal N(μ, φμ) above
+    :data:`NORMAL_ABOVE`).  With p the pmf of X, E[(X − u)⁺] = μ − u + Σ_{x<u} (u − x)·p(x)
+    and P(X ≥ u) = 1 − Σ_{x<u} p(x).  u = 0 gives μ (out all day).  The result is capped at
+    μ (a day that sold something lost no more than a day that sold nothing) and is μ where
+    P(X ≥ u) < :data:`UNEXPLAINED_TAIL` or u > :data:`MAX_SUMMED` on the exact path.
+    Elementwise over equal-shaped arrays; the loop runs over unit counts, not keys.
+    """
+    mean, phi, sold = np.broadcast_arrays(
+        np.asarray(mean, float), np.asarray(dispersion, float), np.asarray(sold, float)
+    )
+    sold = np.ceil(np.maximum(np.nan_to_num(sold), 0.0))
+    large = mean > NORMAL_ABOVE
+    excess, tail = _counted_excess(
+        np.where(large, 0.0, mean), phi, np.where(large | (sold > MAX_SUMMED), 0.0, sold)
+    )
+    tail = np.where(sold > MAX_SUMMED, 0.0, tail)
+    excess[large], tail[large] = _normal_excess(
+        mean[large], np.maximum(phi[large], 1.0), sold[large]
+    )
+    explained = tail >= UNEXPLAINED_TAIL
+    with np.errstate(divide="ignore", invalid="ignore"):
+        conditional = excess / np.where(explained, tail, 1.0)
+    return np.where(explained, np.clip(conditional, 0.0, mean), mean)
+
+
+def _normal_excess(
+    mean: np.ndarray, phi: np.ndarray, sold: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """(E[(X − u)⁺], P(X ≥ u)) for X ~ Normal(μ, φμ): σ·G(z) and 1 − Φ(z), z = (u − μ)/σ."""
+    sd = np.sqrt(phi * mean)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = np.where(sd > SD_FLOOR, (sold - mean) / np.where(sd > SD_FLOOR, sd, 1.0), 0.0)
+    return sd * normal_loss(z), 1.0 - normal_cdf(z)
+
+
+def _counted_excess(
+    mean: np.ndarray, phi: np.ndarray, sold: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """(E[(X − u)⁺], P(X ≥ u)) for negative binomial (φ > 1) or Poisson X, summed exactly."""
+    over = phi > 1.0 + 1e-9
+    size = np.where(over, mean / np.where(over, phi - 1.0, 1.0), 0.0)  # NB r
+    fail = np.where(over, 1.0 - 1.0 / np.where(over, phi, 1.0), 0.0)  # NB 1 − q
+    pmf = np.where(over, np.power(np.where(over, phi, 1.0), -size), np.exp(-mean))
+    below = np.zeros_like(mean)
+    short = np.zeros_like(mean)
+    for x in range(int(sold.max(initial=0.0))):
+        inside = sold > x
+        below += np.where(inside, pmf, 0.0)
+        short += np.where(inside, (sold - x) * pmf, 0.0)
+        pmf = pmf * np.where(over, (x + size) / (x + 1) * fail, mean / (x + 1))
+    return mean - sold + short, 1.0 - below

@@ -1,0 +1,81 @@
+"""Which side of an orphan drift episode its own roll-forward checked (the fallback's blame).
+
+:func:`unchecked` tells, per episode, whether a system's roll-forward residuals cover every
+day on which the change behind the episode could have happened.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from driftkit.causes.context import _Context
+from driftkit.drift.pairs import COUNTERPART, SLACK
+from driftkit.schema import LOCATION, SKU, SYSTEM
+
+DAY = "day"
+
+
+def unchecked(episodes: pd.DataFrame, side: str, ctx: _Context) -> np.ndarray:
+    """Whether the ``side`` system's own roll-forward left the start of each episode unchecked.
+
+    The change behind an episode happened after the last day the pair agreed (both present,
+    within tolerance; before the window when there is none) and by its first day.  A fed
+    system with a residual row on every one of those days was checked and found clean (an
+    unexplained residual would be a finding); one with a day missing (its snapshot absent
+    that day or the day before, e.g. a 3PL export skipped on Sundays; the window's first
+    day) or without an event feed was not.  The episode fallback blames the unchecked side
+    when exactly one side is.
+
+    Returns
+    -------
+    numpy.ndarray
+        bool, one per episode.
+    """
+    grid, tol = ctx.grid, ctx.config.tolerance + SLACK
+    index = pd.Index(grid.systems)
+    key = pd.MultiIndex.from_frame(grid.keys[[SKU, LOCATION]]).get_indexer(
+        pd.MultiIndex.from_frame(episodes[[SKU, LOCATION]])
+    )
+    start = grid.days.get_indexer(pd.DatetimeIndex(episodes["start"]))
+    a = grid.values[index.get_indexer(pd.Index(episodes[SYSTEM])), key]  # [episode, day]
+    b = grid.values[index.get_indexer(pd.Index(episodes[COUNTERPART])), key]
+    days = np.arange(grid.values.shape[2])
+    before = days[None, :] < start[:, None]
+    agreed = np.where(before & (np.abs(a - b) <= tol), days[None, :], -1).max(axis=1)
+    own = grid.values[index.get_indexer(pd.Index(episodes[side])), key]
+    seen = _residual_days(ctx, episodes[side], key, own.shape)
+    span = (days[None, :] > agreed[:, None]) & (days[None, :] <= start[:, None])
+    fed = episodes[side].isin(ctx.fed_systems).to_numpy()
+    return ~((seen | ~span).all(axis=1) & fed)
+
+
+def _residual_days(
+    ctx: _Context, systems: pd.Series, key: np.ndarray, shape: tuple[int, ...]
+) -> np.ndarray:
+    """``[episode, day]``: the episode's system has a roll-forward residual row that day."""
+    r = ctx.residuals
+    rows = pd.MultiIndex.from_arrays(
+        [r[SYSTEM].astype(str), r[SKU].astype(str), r[LOCATION].astype(str)]
+    )
+    keys = ctx.grid.keys
+    wanted = pd.MultiIndex.from_arrays(
+        [
+            systems.astype(str).to_numpy(),
+            keys[SKU].astype(str).to_numpy()[key],
+            keys[LOCATION].astype(str).to_numpy()[key],
+        ]
+    )
+    episode = pd.Series(np.arange(len(wanted)), index=wanted)
+    hit = rows.isin(wanted)
+    out = np.zeros(shape, dtype=bool)
+    if not hit.any():
+        return out
+    day = ctx.grid.days.get_indexer(pd.DatetimeIndex(r.loc[hit, DAY]))
+    found = pd.DataFrame({"code": rows[hit].to_flat_index(), "day": day})
+    pairs = found.merge(
+        pd.DataFrame({"code": wanted.to_flat_index(), "episode": episode.to_numpy()}), on="code"
+    )
+    ok = pairs["day"].to_numpy() >= 0
+    out[pairs["episode"].to_numpy()[ok], pairs["day"].to_numpy()[ok]] = True
+    return out
