@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from driftkit.config import ClientConfig
+from driftkit.drift.codes import column_codes
 from driftkit.drift.align import Grid
 from driftkit.drift.measures import measured_values
 from driftkit.schema import AS_OF, LOCATION, SKU, SYSTEM, Measure
@@ -99,12 +100,12 @@ class _Codes:
 
     @classmethod
     def of(cls, snapshots: pd.DataFrame, systems: list[str]) -> _Codes:
-        system = pd.Index(systems).get_indexer(pd.Index(snapshots[SYSTEM]))
-        sku, skus = pd.factorize(snapshots[SKU])
-        location, locations = pd.factorize(snapshots[LOCATION])
-        key = sku.astype(np.int64) * max(len(locations), 1) + location
-        arrays = (np.asarray(skus, dtype=object), np.asarray(locations, dtype=object))
-        return cls(system.astype(np.int64), sku.astype(np.int64), key, *arrays, location)
+        code, names = column_codes(snapshots[SYSTEM])
+        system = pd.Index(systems).get_indexer(pd.Index(names))[code]
+        sku, skus = column_codes(snapshots[SKU])
+        location, locations = column_codes(snapshots[LOCATION])
+        key = sku * max(len(locations), 1) + location
+        return cls(system.astype(np.int64), sku, key, skus, locations, location)
 
 
 def _holders(item: np.ndarray, system: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
