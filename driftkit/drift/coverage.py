@@ -17,8 +17,8 @@ import numpy as np
 import pandas as pd
 
 from driftkit.config import ClientConfig
-from driftkit.drift.codes import column_codes
 from driftkit.drift.align import Grid
+from driftkit.drift.codes import column_codes
 from driftkit.drift.measures import measured_values
 from driftkit.schema import AS_OF, LOCATION, SKU, SYSTEM, Measure
 
