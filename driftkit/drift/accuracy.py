@@ -60,30 +60,39 @@ def rollforward(
     """
     cells = asof_cells(snapshots, config, start=grid.days[0].date(), end=grid.days[-1].date())
     _, on_hand = measured_values(snapshots, Measure.ON_HAND)
-    row = cells.row
-    prev, cur = row[:, :, :-1], row[:, :, 1:]
-    ok = (prev >= 0) & (cur >= 0)
-    ok[ok] = ~np.isnan(on_hand[prev[ok]]) & ~np.isnan(on_hand[cur[ok]])
-    s, k, d = np.nonzero(ok)
-    prev_row, cur_row = prev[s, k, d], cur[s, k, d]
-    group = s * len(cells.keys) + k
+    s, k, d, prev_row, cur_row = _consecutive(cells.row, on_hand)
     replay = _Replay.build(events, cells.keys, cells.systems)
     count, replayed = replay.apply(
-        group, cells.as_of[prev_row], cells.as_of[cur_row], on_hand[prev_row]
+        s * len(cells.keys) + k, cells.as_of[prev_row], cells.as_of[cur_row], on_hand[prev_row]
     )
+    previous, snapshot = on_hand[prev_row], on_hand[cur_row]
+    del prev_row, cur_row  # 12M-row clients: free each index as soon as it is read
     return pd.DataFrame(
         {
             SKU: take_text(cells.keys[SKU], k),
             LOCATION: take_text(cells.keys[LOCATION], k),
             SYSTEM: take_text(pd.Series(cells.systems, dtype="str"), s),
             DAY: cells.days[d + 1],
-            "snapshot": on_hand[cur_row],
-            "previous": on_hand[prev_row],
+            "snapshot": snapshot,
+            "previous": previous,
             "events": count,
-            "events_delta": replayed - on_hand[prev_row],
-            "residual": on_hand[cur_row] - replayed,
-        }
+            "events_delta": replayed - previous,
+            "residual": snapshot - replayed,
+        },
+        copy=False,
     )
+
+
+def _consecutive(
+    row: np.ndarray, on_hand: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(system, key, day − 1, previous row, current row) of every cell whose as-of
+    snapshot and the day before's both have a known on_hand."""
+    prev, cur = row[:, :, :-1], row[:, :, 1:]
+    ok = (prev >= 0) & (cur >= 0)
+    ok[ok] = ~np.isnan(on_hand[prev[ok]]) & ~np.isnan(on_hand[cur[ok]])
+    s, k, d = np.nonzero(ok)
+    return s, k, d, prev[s, k, d], cur[s, k, d]
 
 
 class _Replay:

@@ -42,7 +42,7 @@ class _Cells:
     days: pd.DatetimeIndex
     row: np.ndarray  # int64 [S, K, D] (a view): deciding snapshot row, NO_ROW = absent
     as_of: np.ndarray  # int64 µs UTC per snapshot row
-    system_code: np.ndarray  # int64 per snapshot row: index into ``systems``
+    system_code: np.ndarray  # int8 (int64 past 127 systems) per snapshot row: into ``systems``
 
 
 _LAST: list[tuple[weakref.ref[pd.DataFrame], tuple[object, ...], _Cells]] = []
@@ -182,7 +182,8 @@ def _factorize_systems(
     if config.authority and config.authority not in ordered:
         ordered.append(config.authority)
     ordered += [s for s in seen if s not in ordered]
-    position = np.array([ordered.index(s) for s in seen], dtype=np.int64)
+    small = np.int8 if len(ordered) < 128 else np.int64  # one per snapshot row: keep it small
+    position = np.array([ordered.index(s) for s in seen], dtype=small)
     return tuple(ordered), position[code]
 
 

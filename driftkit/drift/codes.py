@@ -23,14 +23,16 @@ def column_codes(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     Returns
     -------
     tuple of numpy.ndarray
-        ``(codes, uniques)``: int64 codes in order of first appearance (−1 = missing) and
-        the distinct values as an object array.  Callers must not modify them.
+        ``(codes, uniques)``: integer codes (int32 unless there are 2**31 distinct values;
+        cast before multiplying them) in order of first appearance (−1 = missing) and the
+        distinct values as an object array.  Callers must not modify them.
     """
     array = column.array
     key = id(array)
     if key not in _CODES:
         codes, uniques = pd.factorize(column)
-        found = (codes.astype(np.int64, copy=False), np.asarray(uniques, dtype=object))
+        small = np.int32 if len(uniques) < 2**31 - 1 else np.int64  # half the memory
+        found = (codes.astype(small), np.asarray(uniques, dtype=object))
         try:
             weakref.finalize(array, _CODES.pop, key, None)
         except TypeError:  # an array that cannot be watched is not kept

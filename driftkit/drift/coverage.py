@@ -104,8 +104,8 @@ class _Codes:
         system = pd.Index(systems).get_indexer(pd.Index(names))[code]
         sku, skus = column_codes(snapshots[SKU])
         location, locations = column_codes(snapshots[LOCATION])
-        key = sku * max(len(locations), 1) + location
-        return cls(system.astype(np.int64), sku, key, skus, locations, location)
+        key = sku.astype(np.int64) * max(len(locations), 1) + location
+        return cls(system.astype(np.int64), sku.astype(np.int64), key, skus, locations, location)
 
 
 def _holders(item: np.ndarray, system: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
