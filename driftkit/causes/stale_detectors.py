@@ -167,6 +167,8 @@ def reverted_counts(ctx: _Context, stale: pd.DataFrame, matches: pd.DataFrame) -
     """
     grid, tol = ctx.grid, ctx.config.tolerance + SLACK
     key, day = _count_days(ctx, matches)
+    if not len(key):  # no count on the grid: nothing to revert to (skips the residual grid)
+        return _empty(Cause.STALE_OVERWRITE)
     values, residual = grid.values, _residual_array(ctx)
     n_days = values.shape[2]
     offsets = np.arange(1, ctx.rules.revert_days + 1)

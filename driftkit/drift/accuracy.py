@@ -15,8 +15,9 @@ import numpy as np
 import pandas as pd
 
 from driftkit.config import ClientConfig
-from driftkit.drift.align import DAY, Grid
+from driftkit.drift.align import DAY, Grid, take_text
 from driftkit.drift.asof import asof_cells
+from driftkit.drift.codes import column_codes
 from driftkit.drift.measures import measured_values
 from driftkit.drift.pairs import SLACK
 from driftkit.schema import (
@@ -59,30 +60,39 @@ def rollforward(
     """
     cells = asof_cells(snapshots, config, start=grid.days[0].date(), end=grid.days[-1].date())
     _, on_hand = measured_values(snapshots, Measure.ON_HAND)
-    row = cells.row
+    s, k, d, prev_row, cur_row = _consecutive(cells.row, on_hand)
+    replay = _Replay.build(events, cells.keys, cells.systems)
+    count, replayed = replay.apply(
+        s * len(cells.keys) + k, cells.as_of[prev_row], cells.as_of[cur_row], on_hand[prev_row]
+    )
+    previous, snapshot = on_hand[prev_row], on_hand[cur_row]
+    del prev_row, cur_row  # 12M-row clients: free each index as soon as it is read
+    return pd.DataFrame(
+        {
+            SKU: take_text(cells.keys[SKU], k),
+            LOCATION: take_text(cells.keys[LOCATION], k),
+            SYSTEM: take_text(pd.Series(cells.systems, dtype="str"), s),
+            DAY: cells.days[d + 1],
+            "snapshot": snapshot,
+            "previous": previous,
+            "events": count,
+            "events_delta": replayed - previous,
+            "residual": snapshot - replayed,
+        },
+        copy=False,
+    )
+
+
+def _consecutive(
+    row: np.ndarray, on_hand: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(system, key, day − 1, previous row, current row) of every cell whose as-of
+    snapshot and the day before's both have a known on_hand."""
     prev, cur = row[:, :, :-1], row[:, :, 1:]
     ok = (prev >= 0) & (cur >= 0)
     ok[ok] = ~np.isnan(on_hand[prev[ok]]) & ~np.isnan(on_hand[cur[ok]])
     s, k, d = np.nonzero(ok)
-    prev_row, cur_row = prev[s, k, d], cur[s, k, d]
-    group = s * len(cells.keys) + k
-    replay = _Replay.build(events, cells.keys, cells.systems)
-    count, replayed = replay.apply(
-        group, cells.as_of[prev_row], cells.as_of[cur_row], on_hand[prev_row]
-    )
-    return pd.DataFrame(
-        {
-            SKU: cells.keys[SKU].to_numpy()[k],
-            LOCATION: cells.keys[LOCATION].to_numpy()[k],
-            SYSTEM: pd.Series(np.asarray(cells.systems, dtype=object)[s], dtype="str"),
-            DAY: cells.days[d + 1],
-            "snapshot": on_hand[cur_row],
-            "previous": on_hand[prev_row],
-            "events": count,
-            "events_delta": replayed - on_hand[prev_row],
-            "residual": on_hand[cur_row] - replayed,
-        }
-    ).astype({SKU: "str", LOCATION: "str"})
+    return s, k, d, prev[s, k, d], cur[s, k, d]
 
 
 class _Replay:
@@ -131,15 +141,17 @@ class _Replay:
 def _position(
     sorted_group: np.ndarray, sorted_at: np.ndarray, group: np.ndarray, at: np.ndarray
 ) -> np.ndarray:
-    """Index of the first sorted event after (group, at) in (group, time) order."""
-    first = np.searchsorted(sorted_group, group, side="left")
-    last = np.searchsorted(sorted_group, group, side="right")
-    ranks = np.concatenate((sorted_at, at))
-    _, inverse = np.unique(ranks, return_inverse=True)
-    span = int(inverse.max(initial=0)) + 2
-    composite = sorted_group * span + inverse[: len(sorted_at)]
-    position = np.searchsorted(composite, group * span + inverse[len(sorted_at) :], side="right")
-    return np.clip(position, first, last)
+    """Index of the first sorted event after (group, at) in (group, time) order.
+
+    Times are ranked by the distinct event times at or before them, so an event comes
+    after a query exactly when its rank is higher; one sort of the events, none of the
+    queries.
+    """
+    times = np.unique(sorted_at)
+    span = len(times) + 1
+    composite = sorted_group * span + np.searchsorted(times, sorted_at, side="right")
+    query = group * span + np.searchsorted(times, at, side="right")
+    return np.searchsorted(composite, query, side="right")
 
 
 def count_accuracy(
@@ -162,8 +174,9 @@ def count_accuracy(
         ``record_accuracy = exact / counted`` (NaN when nothing was counted).
     """
     systems = _systems(snapshots, config)
-    _, on_hand = measured_values(snapshots, Measure.ON_HAND)
-    right = snapshots[[SYSTEM, SKU, LOCATION, AS_OF]].assign(system_qty=on_hand)
+    counted = snapshots[snapshots[SKU].isin(counts[SKU].unique())]  # others match no count
+    _, on_hand = measured_values(counted, Measure.ON_HAND)
+    right = counted[[SYSTEM, SKU, LOCATION, AS_OF]].assign(system_qty=on_hand)
     left = counts[[SKU, LOCATION, COUNTED_AT, COUNTED_QTY]].assign(count_row=np.arange(len(counts)))
     left = left.merge(pd.DataFrame({SYSTEM: pd.Series(systems, dtype="str")}), how="cross")
     joined = pd.merge_asof(
@@ -197,7 +210,7 @@ def count_accuracy(
 
 
 def _systems(snapshots: pd.DataFrame, config: ClientConfig) -> list[str]:
-    found = set(snapshots[SYSTEM].unique())
+    found = set(column_codes(snapshots[SYSTEM])[1])
     return [s for s in config.systems if s in found] + sorted(found - set(config.systems))
 
 

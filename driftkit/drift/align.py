@@ -77,7 +77,7 @@ class Grid:
                 SKU: picked[SKU],
                 LOCATION: picked[LOCATION],
                 DAY: self.days[d],
-                SYSTEM: pd.Series(np.asarray(self.systems, dtype=object)[s], dtype="str"),
+                SYSTEM: take_text(pd.Series(self.systems, dtype="str"), s),
                 "value": block[s, k, d],
             }
         )
@@ -129,3 +129,14 @@ def require_snapshots(snapshots: pd.DataFrame) -> None:
             f"snapshots table lacks columns {missing}; found {list(snapshots.columns)}; "
             f"expected the canonical columns {list(schema.SNAPSHOTS.names)}"
         )
+
+
+def take_text(names: pd.Series, codes: np.ndarray) -> pd.Series:
+    """``names[codes]`` as a text column (one Arrow take, no Python strings in between).
+
+    Returns
+    -------
+    pandas.Series
+        ``str`` dtype, one value per code, index 0..n−1.
+    """
+    return pd.Series(names.astype("str").array.take(np.asarray(codes, dtype=np.int64)))

@@ -12,6 +12,7 @@ snapshot-timing test of the causes read the rows themselves.  See ``docs/metrics
 from __future__ import annotations
 
 import math
+import weakref
 from dataclasses import dataclass
 from datetime import date
 
@@ -19,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from driftkit.config import ClientConfig
+from driftkit.drift.codes import sorted_codes
 from driftkit.errors import InputError
 from driftkit.schema import AS_OF, LOCATION, SKU, SYSTEM
 
@@ -40,7 +42,10 @@ class _Cells:
     days: pd.DatetimeIndex
     row: np.ndarray  # int64 [S, K, D] (a view): deciding snapshot row, NO_ROW = absent
     as_of: np.ndarray  # int64 µs UTC per snapshot row
-    system_code: np.ndarray  # int64 per snapshot row: index into ``systems``
+    system_code: np.ndarray  # int8 (int64 past 127 systems) per snapshot row: into ``systems``
+
+
+_LAST: list[tuple[weakref.ref[pd.DataFrame], tuple[object, ...], _Cells]] = []
 
 
 def asof_cells(
@@ -50,7 +55,28 @@ def asof_cells(
     start: date | None = None,
     end: date | None = None,
 ) -> _Cells:
-    """The snapshot row deciding each (system, key, day) cell of the window (as-of rule)."""
+    """The snapshot row deciding each (system, key, day) cell of the window (as-of rule).
+
+    The last result is kept for as long as its snapshots frame lives: the grid, the other
+    measures' grids, the roll-forward and the timing test of one audit ask for the same
+    cells, and the snapshots are never modified in place (tables in, tables out).
+    """
+    rule = (config.timezone, config.staleness_hours, tuple(config.systems), config.authority)
+    asked = (*rule, *(None if d is None else pd.Timestamp(d) for d in (start, end)))
+    if _LAST and _LAST[0][0]() is snapshots and _LAST[0][1] == asked:
+        return _LAST[0][2]
+    cells = _asof_cells(snapshots, config, start=start, end=end)
+    _LAST[:] = [(weakref.ref(snapshots, lambda _: _LAST.clear()), asked, cells)]
+    return cells
+
+
+def _asof_cells(
+    snapshots: pd.DataFrame,
+    config: ClientConfig,
+    *,
+    start: date | None,
+    end: date | None,
+) -> _Cells:
     as_of = _micros(snapshots[AS_OF])
     first, last = _window(as_of, config.timezone, start, end)
     lookback = math.ceil(config.staleness_hours / 24) + 1
@@ -138,29 +164,26 @@ def _factorize_keys(
 
 def _sorted_codes(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Integer codes of ``column`` whose order follows the sorted unique values."""
-    codes, uniques = pd.factorize(column)
+    codes, names = sorted_codes(column)
     if len(codes) and codes.min() < 0:
         raise InputError(
             f"snapshots column {column.name!r} has empty values; every snapshot needs a "
             f"{column.name}; pass the frame through driftkit.schema.conform(df, 'snapshots')"
         )
-    names = np.asarray(uniques, dtype=object)
-    order = np.argsort(names, kind="stable")
-    rank = np.empty(len(order), dtype=np.int64)
-    rank[order] = np.arange(len(order))
-    return rank[codes], names[order]
+    return codes, names
 
 
 def _factorize_systems(
     column: pd.Series, config: ClientConfig
 ) -> tuple[tuple[str, ...], np.ndarray]:
-    code, found = pd.factorize(column, sort=True)
+    code, found = sorted_codes(column)
     seen = [str(s) for s in found]
     ordered = [s for s in config.systems if s in seen or s == config.authority]
     if config.authority and config.authority not in ordered:
         ordered.append(config.authority)
     ordered += [s for s in seen if s not in ordered]
-    position = np.array([ordered.index(s) for s in seen], dtype=np.int64)
+    small = np.int8 if len(ordered) < 128 else np.int64  # one per snapshot row: keep it small
+    position = np.array([ordered.index(s) for s in seen], dtype=small)
     return tuple(ordered), position[code]
 
 

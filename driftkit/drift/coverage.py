@@ -18,6 +18,7 @@ import pandas as pd
 
 from driftkit.config import ClientConfig
 from driftkit.drift.align import Grid
+from driftkit.drift.codes import column_codes
 from driftkit.drift.measures import measured_values
 from driftkit.schema import AS_OF, LOCATION, SKU, SYSTEM, Measure
 
@@ -99,22 +100,31 @@ class _Codes:
 
     @classmethod
     def of(cls, snapshots: pd.DataFrame, systems: list[str]) -> _Codes:
-        system = pd.Index(systems).get_indexer(pd.Index(snapshots[SYSTEM]))
-        sku, skus = pd.factorize(snapshots[SKU])
-        location, locations = pd.factorize(snapshots[LOCATION])
+        code, names = column_codes(snapshots[SYSTEM])
+        system = pd.Index(systems).get_indexer(pd.Index(names))[code]
+        sku, skus = column_codes(snapshots[SKU])
+        location, locations = column_codes(snapshots[LOCATION])
         key = sku.astype(np.int64) * max(len(locations), 1) + location
-        arrays = (np.asarray(skus, dtype=object), np.asarray(locations, dtype=object))
-        return cls(system.astype(np.int64), sku.astype(np.int64), key, *arrays, location)
+        return cls(system.astype(np.int64), sku.astype(np.int64), key, skus, locations, location)
 
 
 def _holders(item: np.ndarray, system: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
     """Per system: distinct items (SKUs or keys) it holds, and how many another also holds."""
-    pair = np.unique(item * n + system)
+    pair = _distinct(item * n + system)
     item_of, system_of = pair // n, pair % n
     holders = np.bincount(item_of)[item_of]
     held = np.bincount(system_of, minlength=n)
     shared = np.bincount(system_of, weights=holders >= 2, minlength=n).astype(np.int64)
     return held, shared
+
+
+def _distinct(values: np.ndarray) -> np.ndarray:
+    """``np.unique(values)`` of non-negative codes: a presence table when it is small
+    (no sort of every row), else a sort."""
+    size = int(values.max(initial=-1)) + 1
+    if len(values) and values.min() >= 0 and size <= max(8 * len(values), 1 << 20):
+        return np.flatnonzero(np.bincount(values, minlength=size))
+    return np.unique(values)
 
 
 def _compared_cells(values: np.ndarray) -> np.ndarray:
@@ -141,9 +151,9 @@ def _gap_hours(snapshots: pd.DataFrame, system: str) -> float:
 def _names(codes: _Codes, systems: list[str]) -> pd.DataFrame:
     """``system, kind, name``: every location of each system and its first SKU names."""
     n = len(systems)
-    located = np.unique(codes.location.astype(np.int64) * n + codes.system)
+    located = _distinct(codes.location.astype(np.int64) * n + codes.system)
     rank = np.argsort(np.argsort(codes.skus.astype(str), kind="stable"), kind="stable")
-    held = np.unique(codes.system * (len(codes.skus) + 1) + rank[codes.sku])
+    held = _distinct(codes.system * (len(codes.skus) + 1) + rank[codes.sku])
     sku_system, sku_rank = held // (len(codes.skus) + 1), held % (len(codes.skus) + 1)
     first = np.r_[True, sku_system[1:] != sku_system[:-1]] if len(held) else held.astype(bool)
     start = np.maximum.accumulate(np.where(first, np.arange(len(held)), 0))

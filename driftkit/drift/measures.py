@@ -31,7 +31,7 @@ def measured_values(snapshots: pd.DataFrame, measure: Measure) -> tuple[np.ndarr
     if not missing.any():
         return direct, direct
     values = direct.copy()
-    values[missing] = _derive(snapshots[missing], measure)
+    values[missing] = _derive(snapshots, measure)[missing]  # row-wise: no frame copy
     return direct, values
 
 

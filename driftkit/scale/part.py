@@ -20,6 +20,7 @@ from driftkit import schema
 from driftkit.causes.stats import stats_part
 from driftkit.config import ClientConfig
 from driftkit.drift.align import Grid, measured_values
+from driftkit.drift.codes import sorted_codes
 from driftkit.drift.compare import (
     Comparison,
     _cell_stats,
@@ -168,15 +169,16 @@ def headline_parts(grid: Grid, comparison: Comparison, config: ClientConfig) -> 
 def note_counts(snapshots: pd.DataFrame, config: ClientConfig) -> pd.DataFrame:
     """Per system: snapshot rows, rows whose measure was derived, rows where it is unknown."""
     direct, values = measured_values(snapshots, Measure(config.measure))
-    frame = pd.DataFrame(
+    code, names = sorted_codes(snapshots[SYSTEM])
+    n = len(names)
+    return pd.DataFrame(
         {
-            SYSTEM: snapshots[SYSTEM].to_numpy(),
-            "rows": np.ones(len(snapshots), dtype=np.int64),
-            "derived": np.isnan(direct) & ~np.isnan(values),
-            "unknown": np.isnan(values),
-        }
-    )
-    return frame.groupby(SYSTEM).sum()
+            "rows": np.bincount(code, minlength=n),
+            "derived": np.bincount(code, np.isnan(direct) & ~np.isnan(values), n),
+            "unknown": np.bincount(code, np.isnan(values), n),
+        },
+        index=pd.Index(names, name=SYSTEM),
+    ).astype(np.int64)
 
 
 def bias_parts(grid: Grid, config: ClientConfig) -> pd.DataFrame:

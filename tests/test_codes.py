@@ -1,0 +1,96 @@
+"""Tests of driftkit.drift.codes (text codes once per column), the as-of cells kept per
+snapshots frame (driftkit.drift.asof) and the roll-forward's event positions
+(driftkit.drift.accuracy._position): the speed-ups of issue 14 must give what the plain
+computation gives."""
+
+from __future__ import annotations
+
+import gc
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from driftkit import schema
+from driftkit.config import ClientConfig, SystemConfig
+from driftkit.drift import codes
+from driftkit.drift.accuracy import _position
+from driftkit.drift.asof import asof_cells
+from driftkit.drift.codes import column_codes, sorted_codes
+from driftkit.schema import SystemKind
+
+
+def test_sorted_codes_follow_the_sorted_names_and_keep_missing_apart() -> None:
+    column = pd.Series(["b", "a", None, "b", "c"], dtype="str")
+    found, names = sorted_codes(column)
+    assert found.tolist() == [1, 0, -1, 1, 2]
+    assert names.tolist() == ["a", "b", "c"]
+
+
+def test_column_codes_are_computed_once_per_column_and_forgotten_with_it() -> None:
+    frame = pd.DataFrame({"sku": pd.Series(["x", "y", "x"], dtype="str")})
+    first = column_codes(frame["sku"])
+    assert column_codes(frame["sku"]) is first  # the same column array: kept
+    assert first[0].tolist() == [0, 1, 0] and first[1].tolist() == ["x", "y"]
+    other = pd.DataFrame({"sku": pd.Series(["y", "x"], dtype="str")})
+    assert column_codes(other["sku"])[0].tolist() == [0, 1]  # equal names, its own codes
+    kept = len(codes._CODES)
+    del frame, first
+    gc.collect()
+    assert len(codes._CODES) == kept - 1
+
+
+def _config() -> ClientConfig:
+    systems = {"wms": SystemConfig("wms", SystemKind.WMS), "shop": SystemConfig("shop", SystemKind.STOREFRONT)}  # fmt: skip
+    return ClientConfig(id="t", root=Path("."), name="t", systems=systems, authority="wms")
+
+
+def _snapshots() -> pd.DataFrame:
+    frame = pd.DataFrame(
+        {
+            "system": ["wms", "shop", "wms", "shop"],
+            "sku": ["A", "A", "B", "A"],
+            "location": "main",
+            "as_of": pd.to_datetime(
+                ["2026-10-01T12:00Z", "2026-10-01T13:00Z", "2026-10-02T12:00Z", "2026-10-02T13:00Z"]
+            ),
+            "on_hand": [5.0, 5.0, 7.0, 4.0],
+        }
+    )
+    return schema.conform(frame, "snapshots")
+
+
+def test_asof_cells_are_kept_for_the_same_frame_and_window_only() -> None:
+    snaps, config = _snapshots(), _config()
+    cells = asof_cells(snaps, config)
+    assert asof_cells(snaps, config) is cells
+    again = asof_cells(snaps.copy(), config)  # an equal frame is another frame
+    assert again is not cells and np.array_equal(again.row, cells.row)
+    shorter = asof_cells(snaps, config, end=pd.Timestamp("2026-10-01").date())
+    assert shorter.row.shape[2] == cells.row.shape[2] - 1
+    assert shorter.keys["sku"].tolist() == ["A"]  # B has no snapshot on the first day
+    assert np.array_equal(shorter.row, cells.row[:, :1, :1])
+
+
+def _position_by_definition(
+    group: np.ndarray, at: np.ndarray, query_group: np.ndarray, query_at: np.ndarray
+) -> np.ndarray:
+    """First index of the (group, at)-sorted events after each query, one query at a time."""
+    out = []
+    for g, t in zip(query_group, query_at, strict=True):
+        later = [i for i in range(len(group)) if (group[i], at[i]) > (g, t)]
+        out.append(later[0] if later else len(group))
+    return np.array(out, dtype=np.int64)
+
+
+def test_position_is_the_first_event_after_each_query_ties_included() -> None:
+    rng = np.random.default_rng(5)
+    group, at = rng.integers(0, 4, 60), rng.integers(0, 12, 60)
+    order = np.lexsort((at, group))
+    group, at = group[order], at[order]
+    query_group, query_at = rng.integers(0, 5, 80), rng.integers(-1, 14, 80)
+    found = _position(group, at, query_group, query_at)
+    assert np.array_equal(found, _position_by_definition(group, at, query_group, query_at))
+    hand = _position(np.array([0, 0, 1]), np.array([5, 9, 5]), np.array([0, 0, 1, 2]), np.array([5, 4, 5, 0]))  # fmt: skip
+    assert hand.tolist() == [1, 0, 3, 3]  # tie at 5 goes after; group 2 has no event
+    assert _position(np.array([], dtype=np.int64), np.array([], dtype=np.int64), query_group, query_at).tolist() == [0] * 80  # fmt: skip
