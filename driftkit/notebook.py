@@ -5,7 +5,8 @@
 scheduler``; docs/audit.md) on an IPC-transport kernel (:class:`IPCKernelManager`), so
 parallel runs never collide on TCP ports.  :func:`export_report` turns the executed notebook
 into the run folder's self-contained ``drift_audit.html``, its header taken from the run's
-``summary.json`` (:func:`read_summary`).  The batch runner (:mod:`driftkit.batch`) calls
+``summary.json`` (:func:`read_summary`); its modules and the Vega bundle are loaded in a thread
+while the kernel runs, when this process only waits.  The batch runner (:mod:`driftkit.batch`) calls
 them for every client with HTML.
 """
 

@@ -3,7 +3,7 @@
 Building it (``vl_convert.javascript_bundle``) costs about 3 s of CPU, once per process that
 exports a report, and its text depends only on the vl-convert version and the Vega-Lite version
 Altair writes.  :func:`vega_bundle` therefore keeps it in ``<cache>/vega-bundle-<versions>.js``
-(:func:`cache_dir`: ``$DRIFTKIT_CACHE_DIR``, else the user's cache folder) and reads it from
+(:func:`cache_dir`: ``$DRIFTKIT_CACHE_DIR``, else ``~/.cache/driftkit``) and reads it from
 there afterwards; a cached file that fails the bundle's checks is rebuilt.  Public through
 :mod:`driftkit.report.html`.
 """
@@ -21,7 +21,6 @@ from importlib.metadata import version
 from pathlib import Path
 
 import altair as alt
-import platformdirs
 import vl_convert as vlc
 
 from driftkit.errors import ReportError
@@ -65,10 +64,14 @@ def cache_dir() -> Path:
     Returns
     -------
     Path
-        The folder (it may not exist yet).
+        ``$DRIFTKIT_CACHE_DIR``, else ``$XDG_CACHE_HOME/driftkit`` or ``~/.cache/driftkit``
+        (the folder of the explorer's chart module, :mod:`driftkit.explorer.live`); it may not
+        exist yet.
     """
     chosen = os.environ.get("DRIFTKIT_CACHE_DIR")
-    return Path(chosen) if chosen else Path(platformdirs.user_cache_dir("driftkit"))
+    if chosen:
+        return Path(chosen)
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "driftkit"
 
 
 def _file_name() -> str:
