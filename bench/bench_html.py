@@ -53,8 +53,8 @@ def breakdown(out: Path) -> str:
         code = [c["metadata"]["papermill"] for c in nb["cells"] if c["cell_type"] == "code"]
         start, end = _time(meta["start_time"]), _time(meta["end_time"])
         kernel = _time(cells[0]["start_time"]) - start
-        audit = code[1]["duration"]
-        others = sum(c["duration"] for c in code[2:])
+        audit = code[2]["duration"]  # after the parameters and the injected parameters
+        others = sum(c["duration"] for c in code[3:])
         export = (notebook.parent / "drift_audit.html").stat().st_mtime - end
         parts.append(
             f"{notebook.parents[1].name}: notebook {meta['duration']:.1f} s (kernel start "
