@@ -8,7 +8,7 @@ Each run is ``driftkit audit CLIENT --out TMP`` (``--no-html`` for the reference
 subprocess, timed for wall time and the CPU of the process and its children (the notebook
 kernel).  ``--reference DIR`` runs another checkout (e.g. ``git archive`` of the base commit)
 alternately in the same run; ``--all`` adds ``driftkit audit --all data/sample`` (``make
-demo``'s audit step).  For an HTML run the executed notebook's papermill metadata splits the
+demo``'s audit step; two clients at a time on two cores), ``--jobs N`` the same with N.  For an HTML run the executed notebook's papermill metadata splits the
 time: kernel start, the audit cell, the chart and table cells, and the export after the
 notebook.  Prints the load average before and after: the machine is shared.
 """
@@ -74,6 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--client", default="data/sample/acme-outdoor")
     parser.add_argument("--all", action="store_true", help="also audit --all data/sample")
+    parser.add_argument("--jobs", type=int, help="also audit --all data/sample --jobs N")
     args = parser.parse_args(argv)
     checkouts = {
         "this": ROOT,
@@ -82,6 +83,8 @@ def main(argv: list[str] | None = None) -> int:
     cases = {"no-html": [args.client, "--no-html"], "html": [args.client]}
     if args.all:
         cases["all, html"] = ["--all", "data/sample"]
+    if args.jobs:
+        cases[f"all, jobs {args.jobs}"] = ["--all", "data/sample", "--jobs", str(args.jobs)]
     print(f"load average before: {Path('/proc/loadavg').read_text().split()[:3]}", flush=True)
     with tempfile.TemporaryDirectory(prefix="bench-html-") as work:
         for n in range(args.repeat):
@@ -89,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
                 for name, checkout in checkouts.items():
                     out = Path(work) / f"{name}-{case.replace(', ', '-')}-{n}"
                     wall, cpu = run(checkout, arguments, out)
-                    split = breakdown(out) if "html" in case and "no-" not in case else ""
+                    split = breakdown(out) if case != "no-html" else ""
                     print(f"{case:10s} {name:9s} {wall:6.1f} s wall {cpu:6.1f} s CPU  {split}",
                           flush=True)  # fmt: skip
     print(f"load average after: {Path('/proc/loadavg').read_text().split()[:3]}")
