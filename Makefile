@@ -30,8 +30,7 @@ $(VENV)/.stamp-dev: pyproject.toml $(VENV)/.stamp-base
 demo: $(VENV)/.stamp-base
 	@test -f $(SAMPLES)/acme-outdoor/client.toml || $(MAKE) samples
 	$(PY) -m ipykernel install --sys-prefix --name python3 > /dev/null
-# One process per sample (three): two at a time left a core idle for the last (bench/README.md, "HTML audit").
-	$(BIN)/driftkit audit --all $(SAMPLES) --out $(REPORTS) --jobs 3
+	$(BIN)/driftkit audit --all $(SAMPLES) --out $(REPORTS)
 
 samples: $(VENV)/.stamp-base
 	$(PY) -c "from driftkit.simulate import write_samples; write_samples('$(SAMPLES)')"
