@@ -5,7 +5,8 @@
 scheduler``; docs/audit.md) on an IPC-transport kernel (:class:`IPCKernelManager`), so
 parallel runs never collide on TCP ports.  :func:`export_report` turns the executed notebook
 into the run folder's self-contained ``drift_audit.html``, its header taken from the run's
-``summary.json`` (:func:`read_summary`).  The batch runner (:mod:`driftkit.batch`) calls
+``summary.json`` (:func:`read_summary`); its modules and the Vega bundle are loaded in a thread
+while the kernel runs, when this process only waits.  The batch runner (:mod:`driftkit.batch`) calls
 them for every client with HTML.
 """
 
@@ -64,8 +65,10 @@ def execute_notebook(run_dir: Path, parameters: Mapping[str, Any]) -> None:
 
     # A fresh thread has no asyncio loop: papermill (nbclient) starts its own there.  In the
     # calling thread, e.g. a Dask worker's executor thread, an event loop may already run and
-    # nbclient fails with "This event loop is already running".
-    with ThreadPoolExecutor(max_workers=1) as fresh:
+    # nbclient fails with "This event loop is already running".  A second thread prepares the
+    # export meanwhile: this process only waits while the kernel audits.
+    with ThreadPoolExecutor(max_workers=2) as fresh:
+        fresh.submit(_prepare_export)
         fresh.submit(
             pm.execute_notebook,
             str(NOTEBOOK),
@@ -76,6 +79,16 @@ def execute_notebook(run_dir: Path, parameters: Mapping[str, Any]) -> None:
             cwd=str(Path.cwd()),
             kernel_manager_class=IPCKernelManager,
         ).result()
+
+
+def _prepare_export() -> None:
+    """Import the export's modules and load the Vega bundle (:func:`export_report` needs both).
+
+    Run beside the kernel; an error here is raised again, with its message, by the export.
+    """
+    from driftkit.report.html import vega_bundle
+
+    vega_bundle()
 
 
 def export_report(run_dir: Path, client_dir: Path) -> None:

@@ -12,7 +12,7 @@ import pytest
 from nbclient import NotebookClient
 
 from driftkit.errors import ReportError
-from driftkit.report import charts
+from driftkit.report import charts, export
 from driftkit.report import html as report
 
 EVIL = "<script>alert(1)</script>"
@@ -20,7 +20,7 @@ ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
 SETUP = """\
 import pandas as pd
 from IPython.display import display
-from driftkit.report import charts
+from driftkit.report import charts, export
 from driftkit.report import html as report
 top = pd.DataFrame({"sku": ["<script>alert(1)</script>", "B-2"], "location": ["main", "main"],
                     "expected_value": [500.0, 50.0], "reason": ["oversell", "late reorder"],
@@ -226,6 +226,20 @@ def _synthetic(
 def _export(nb: nbformat.NotebookNode, tmp_path: Path) -> Path:
     return report.export_html(nb, tmp_path / "r.html", title="t", client="c", window="w",
                               generated_at="g")  # fmt: skip
+
+
+def test_export_keeps_each_chart_svg_as_vl_convert_wrote_it(tmp_path: Path) -> None:
+    fragment = report.embed(charts.count_list(_top()), "count-list")
+    svg = re.search(r"<svg\b.*?</svg>", fragment, re.DOTALL)
+    assert svg is not None and ESCAPED in svg.group()
+    document = _export(_synthetic(_html_output(fragment)), tmp_path).read_text(encoding="utf-8")
+    assert document.count(svg.group()) == 1  # not re-serialized by nbconvert's BeautifulSoup
+    assert "dk-svg-" not in document and EVIL not in document
+
+
+def test_export_refuses_a_chart_the_template_lost() -> None:
+    with pytest.raises(ReportError, match=r"1 chart SVGs were lifted .* 0 places came back"):
+        export._put_back("<p>no chart</p>", {"<!--dk-svg-00-0-->": "<svg></svg>"})
 
 
 def test_export_refuses_duplicate_chart_ids(tmp_path: Path) -> None:

@@ -20,10 +20,14 @@ __all__ = ["chart", "export_html", "write_index"]
 def __getattr__(name: str) -> object:
     """``report.chart`` and ``report.export_html`` are imported lazily: they pull in Altair and
     vl-convert (seconds), which ``write_index`` and an audit without HTML never need."""
-    if name in ("chart", "export_html"):
-        from driftkit.report import embed, export
+    if name == "chart":  # the notebook's kernel: no nbconvert (about 1 s to import)
+        from driftkit.report.embed import chart
 
-        return {"chart": embed.chart, "export_html": export.export_html}[name]
+        return chart
+    if name == "export_html":
+        from driftkit.report.export import export_html
+
+        return export_html
     if name == "write_index":
         from driftkit.report.index import write_index
 

@@ -1,8 +1,9 @@
 """Charts as self-contained HTML fragments: a static SVG fallback plus a vegaEmbed call.
 
 A chart is an HTML fragment holding a static SVG (shown when scripts are off) and a
-``<script>`` that renders the interactive chart with the Vega bundle (:func:`vega_bundle`),
-which the notebook export inlines once per report.  Public through :mod:`driftkit.report.html`.
+``<script>`` that renders the interactive chart with the Vega bundle
+(:func:`driftkit.report.bundle.vega_bundle`), which the notebook export inlines once per report.
+Public through :mod:`driftkit.report.html`.
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from __future__ import annotations
 import driftkit.report.startup  # noqa: F401  # first: skips jsonschema's iri grammar
 
 # isort: split
-import functools
 import html
 import json
 import re
@@ -22,14 +22,9 @@ import altair as alt
 import vl_convert as vlc
 
 from driftkit.errors import ReportError
+from driftkit.report.bundle import VL_VERSION
 from driftkit.report.chartkit import MAX_ROWS, THEME, AnyChart
 from driftkit.report.clean import changed_note, clean_spec
-
-VL_VERSION = ".".join(alt.SCHEMA_VERSION.lstrip("v").split(".")[:2])
-
-
-_GLOBALS = "window.vegaEmbed = vegaEmbed; window.vega = vega; window.vegaLite = vegaLite;"
-
 
 _CHART_ID = re.compile(r"[a-z][a-z0-9_-]*\Z")
 
@@ -142,10 +137,12 @@ def chart_spec(chart: AnyChart) -> dict[str, Any]:
     -------
     dict
         The spec (``vegaEmbed`` is told ``mode: "vega-lite"``, so no schema URL is needed).
+        Not validated against the Vega-Lite schema here (about 0.3 s a drill-down chart):
+        ``tests/test_charts.py`` validates what every builder returns with ``to_dict()``.
     """
     try:
         with alt.data_transformers.enable("default"), alt.theme.enable(THEME):
-            spec = chart.to_dict()
+            spec = chart.to_dict(validate=False)  # builders are validated in the tests
     except alt.MaxRowsError as err:
         raise ReportError(
             f"report.embed: the chart's data has more than {MAX_ROWS:,} rows; "
@@ -170,21 +167,6 @@ def script_json(value: Any) -> str:
     """
     text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
     return re.sub("[<>&\u2028\u2029]", lambda m: _SCRIPT_ESCAPES[m.group()], text)
-
-
-@functools.cache
-def vega_bundle() -> str:
-    """The Vega, Vega-Lite and vega-embed JavaScript (from vl-convert), built once per process.
-
-    Returns
-    -------
-    str
-        Script text defining ``window.vegaEmbed``, ``window.vega`` and ``window.vegaLite``.
-    """
-    bundle = vlc.javascript_bundle(_GLOBALS, vl_version=VL_VERSION)
-    if "</script" in bundle.lower():
-        raise ReportError("report.vega_bundle: the vl-convert bundle contains '</script'.")
-    return bundle
 
 
 def _title_text(spec: Mapping[str, Any]) -> str:

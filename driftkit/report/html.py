@@ -13,17 +13,10 @@ the notebook export in :mod:`driftkit.report.export`, the offline check and atom
 
 from __future__ import annotations
 
+from driftkit.report.bundle import VL_VERSION, vega_bundle
 from driftkit.report.checks import _chart_ids as _chart_ids
 from driftkit.report.checks import external_urls
-from driftkit.report.embed import (
-    VL_VERSION,
-    ChartHTML,
-    chart,
-    chart_spec,
-    embed,
-    script_json,
-    vega_bundle,
-)
+from driftkit.report.embed import ChartHTML, chart, chart_spec, embed, script_json
 from driftkit.report.export import TEMPLATE, TEMPLATES, export_html
 from driftkit.report.index import write_index
 from driftkit.report.table import TableHTML, table

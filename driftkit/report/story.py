@@ -1,7 +1,7 @@
 """The audit told as a story: the report's sentences and its charts' frames.
 
 The audit notebook stays thin by calling these: each returns an escaped HTML fragment
-(``report.TableHTML``-like object with ``_repr_html_``) or a tidy frame for a chart builder.
+(``TableHTML``-like object with ``_repr_html_``) or a tidy frame for a chart builder.
 Every string that comes from client data passes through :func:`html.escape`.  The headline
 cards, the section sentences of :func:`say` and the number format are in
 :mod:`driftkit.report.sentences`.
@@ -17,8 +17,8 @@ import pandas as pd
 from driftkit.drift.breakdown import DRILLDOWNS, rank_worst_keys
 from driftkit.errors import ReportError
 from driftkit.report import charts
-from driftkit.report import html as report
 from driftkit.report.clean import escape
+from driftkit.report.embed import embed  # not report.html: the kernel needs no nbconvert
 from driftkit.report.plan_sentences import authority_sentence, fix_sentences
 from driftkit.report.sentences import (
     _SENTENCES,
@@ -30,6 +30,7 @@ from driftkit.report.sentences import (
     _since,
     _uncompared_warning,
 )
+from driftkit.report.table import TableHTML, table
 from driftkit.scale.combine import Audit
 from driftkit.schema import LOCATION, SKU, SYSTEM, TITLE
 
@@ -85,21 +86,21 @@ FIX_PLAN_SHOWN = (
 )  # fmt: skip
 
 
-def authority_table(audit: Audit) -> report.TableHTML:
+def authority_table(audit: Audit) -> TableHTML:
     """Every system's evidence as the owner of the count (``authority.csv``), side by side."""
     frame = audit.tables["authority"]
     shown = [c for c in AUTHORITY_SHOWN if c in frame.columns]
-    return report.table(frame, columns=shown, max_rows=len(frame))
+    return table(frame, columns=shown, max_rows=len(frame))
 
 
-def fix_plan_table(audit: Audit, max_rows: int = 10) -> report.TableHTML:
+def fix_plan_table(audit: Audit, max_rows: int = 10) -> TableHTML:
     """The write-gating plan (``fix_plan.csv``), costliest first, without the long texts."""
     frame = audit.tables["fix_plan"]
     shown = [c for c in FIX_PLAN_SHOWN if c in frame.columns]
-    return report.table(frame, columns=shown, max_rows=max_rows, formats={"share": ".0%"})
+    return table(frame, columns=shown, max_rows=max_rows, formats={"share": ".0%"})
 
 
-def headline_table(audit: Audit) -> report.TableHTML:
+def headline_table(audit: Audit) -> TableHTML:
     """Every headline number with its previous value."""
     summary, previous = audit.summary, audit.summary.get("previous") or {}
     rows = [
@@ -110,7 +111,7 @@ def headline_table(audit: Audit) -> report.TableHTML:
         }
         for key, label, kind, _ in CARDS
     ]
-    return report.table(pd.DataFrame(rows), max_rows=len(rows))
+    return table(pd.DataFrame(rows), max_rows=len(rows))
 
 
 def cause_totals(audit: Audit) -> pd.DataFrame:
@@ -123,10 +124,10 @@ def cause_totals(audit: Audit) -> pd.DataFrame:
     """
     findings = audit.attribution.findings
     sized = findings.assign(units=findings["units"].abs(), value=findings["value"].fillna(0.0))
-    table = sized.groupby("cause", as_index=False).agg(
+    totals = sized.groupby("cause", as_index=False).agg(
         findings=("sku", "size"), units=("units", "sum"), value=("value", "sum")
     )
-    return table.sort_values("value", ascending=False, kind="stable").reset_index(drop=True)
+    return totals.sort_values("value", ascending=False, kind="stable").reset_index(drop=True)
 
 
 def worst_keys(audit: Audit, n: int = DRILLDOWNS) -> pd.DataFrame:
@@ -195,7 +196,7 @@ def drilldowns(audit: Audit, n: int = DRILLDOWNS) -> HTML:
         why = found[(found[SKU] == sku) & (found[LOCATION] == location)]
         evidence = "".join(f"<li>{escape(str(e))}</li>" for e in why["evidence"].head(4))
         parts.append(
-            f"<h3>{rank}. {escape(title)}{product}</h3>{report.embed(chart, f'drilldown-{rank}')}"
+            f"<h3>{rank}. {escape(title)}{product}</h3>{embed(chart, f'drilldown-{rank}')}"
             f"<ul class='dk-evidence'>{evidence or '<li>no finding explains this key</li>'}</ul>"
         )
     return HTML("".join(parts) or "<p>No key drifted in this window.</p>")
@@ -218,18 +219,18 @@ def with_titles(audit: Audit, frame: pd.DataFrame) -> pd.DataFrame:
     return titled[columns].set_axis(frame.index)
 
 
-def findings_table(audit: Audit, max_rows: int = 15) -> report.TableHTML:
+def findings_table(audit: Audit, max_rows: int = 15) -> TableHTML:
     """The findings with the most value first, with product titles, as an escaped table."""
     findings = audit.attribution.findings.sort_values("value", ascending=False, kind="stable")
     columns = [SKU, TITLE, LOCATION, SYSTEM, "counterpart", "cause", "units", "value", "evidence"]
-    return report.table(with_titles(audit, findings), columns=columns, max_rows=max_rows)
+    return table(with_titles(audit, findings), columns=columns, max_rows=max_rows)
 
 
-def count_list_table(audit: Audit, max_rows: int = 20) -> report.TableHTML:
+def count_list_table(audit: Audit, max_rows: int = 20) -> TableHTML:
     """What to count next, with product titles, as an escaped table."""
     columns = ["rank", SKU, TITLE, LOCATION, SYSTEM, "expected_value", "reason", "cause"]
     titled = with_titles(audit, audit.impact.count_list)
-    return report.table(titled, columns=columns, max_rows=max_rows)
+    return table(titled, columns=columns, max_rows=max_rows)
 
 
 def _product_title(audit: Audit, sku: str) -> str:
@@ -248,16 +249,16 @@ def rejects_summary(audit: Audit) -> pd.DataFrame:
         ``source_file, reason, rows``, most rows first.
     """
     rejects = audit.data.rejects
-    table = rejects.groupby(["source_file", "reason"], as_index=False).size()
-    table = table.rename(columns={"size": "rows"})
-    return table.sort_values("rows", ascending=False, kind="stable").reset_index(drop=True)
+    counts = rejects.groupby(["source_file", "reason"], as_index=False).size()
+    counts = counts.rename(columns={"size": "rows"})
+    return counts.sort_values("rows", ascending=False, kind="stable").reset_index(drop=True)
 
 
-def files_table(audit: Audit) -> report.TableHTML:
+def files_table(audit: Audit) -> TableHTML:
     """Rows read, accepted and rejected per file."""
     files = audit.data.files
     columns = ["system", "table", "source_file", "rows_read", "rows_accepted", "rows_rejected"]
-    return report.table(files, columns=columns, max_rows=60)
+    return table(files, columns=columns, max_rows=60)
 
 
 def callouts(audit: Audit) -> HTML:
