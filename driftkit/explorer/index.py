@@ -7,7 +7,7 @@ Private: the public surface is :mod:`driftkit.explorer`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -16,8 +16,9 @@ import pyarrow.compute as pc
 
 from driftkit import schema
 from driftkit.errors import InputError
-from driftkit.explorer.data import _EVENT_COLUMNS, ANY_CAUSE, MATCHES, ExplorerData
-from driftkit.explorer.ranking import _Filter, _local_days, drift_ranking
+from driftkit.explorer.data import _EVENT_COLUMNS, ANY_CAUSE, ANY_LOCATION, MATCHES, ExplorerData
+from driftkit.explorer.payload import Take, day_text
+from driftkit.explorer.ranking import _as_local, _Filter, _local_days, drift_ranking
 from driftkit.schema import LOCATION, SKU, SYSTEM
 
 # --- per-key indexes -----------------------------------------------------------------------
@@ -33,9 +34,39 @@ class _Rows:
 
     frame: pd.DataFrame
     offsets: np.ndarray
+    arrays: dict[str, np.ndarray | pa.ChunkedArray] = field(default_factory=dict, repr=False)
 
     def of(self, code: int) -> pd.DataFrame:
         return self.frame.iloc[self.offsets[code] : self.offsets[code + 1]]
+
+    def taker(self, code: int) -> Take:
+        """Key ``code``'s rows column by column, as NumPy slices (no DataFrame on the way).
+
+        Each column is turned once into an array that slices cheaply (NumPy; Arrow for
+        text, which becomes an object array of the slice only).
+        """
+        lo, hi = int(self.offsets[code]), int(self.offsets[code + 1])
+
+        def take(name: str) -> np.ndarray:
+            array = self.arrays.get(name)
+            if array is None:
+                array = self.arrays[name] = _sliceable(self.frame[name])
+            if isinstance(array, np.ndarray):
+                return array[lo:hi]
+            return np.asarray(array.slice(lo, hi - lo).to_numpy(), dtype=object)
+
+        return take
+
+
+def _sliceable(column: pd.Series) -> np.ndarray | pa.ChunkedArray:
+    """A column as NumPy (numbers, naive times) or Arrow (text, anything else)."""
+    kind = column.dtype.kind if isinstance(column.dtype, np.dtype) else ""
+    if kind and kind in "fiubM":
+        return column.to_numpy()
+    if kind == "O" or isinstance(column.dtype, pd.CategoricalDtype):
+        return column.to_numpy(dtype=object)  # pointers to strings that exist already
+    array = pa.array(column, from_pandas=True)  # Arrow-backed text: no Python strings
+    return array if isinstance(array, pa.ChunkedArray) else pa.chunked_array([array])
 
 
 class _KeyLookup:
@@ -86,16 +117,27 @@ def _positions(column: pd.Series, values: pa.Array) -> np.ndarray:
 
 
 def _group_rows(
-    frame: pd.DataFrame, codes: np.ndarray, n_keys: int, columns: tuple[str, ...] | None = None
+    frame: pd.DataFrame,
+    codes: np.ndarray,
+    n_keys: int,
+    columns: tuple[str, ...] | None = None,
+    times: pd.Series | None = None,
 ) -> _Rows:
     """A copy of ``frame`` (only ``columns`` when given) sorted by key code, with offsets.
 
-    One stable sort: a key's rows keep their input order; rows off the grid are dropped.
+    One stable sort: a key's rows keep their input order, or with ``times`` (local times,
+    added as the column ``time``) are in time order; rows off the grid are dropped.
     """
     keep = np.flatnonzero(codes >= 0)
-    order = keep[np.argsort(codes[keep], kind="stable")]
+    if times is None:
+        order = keep[np.argsort(codes[keep], kind="stable")]
+    else:
+        stamps = times.to_numpy(dtype="datetime64[ns]").view("int64")
+        order = keep[np.lexsort((stamps[keep], codes[keep]))]
     offsets = np.searchsorted(codes[order], np.arange(n_keys + 1))
     picked = frame if columns is None else frame[list(columns)]
+    if times is not None:
+        picked = picked.assign(time=times.to_numpy(dtype="datetime64[ns]"))
     return _Rows(picked.take(order).reset_index(drop=True), offsets)
 
 
@@ -127,19 +169,30 @@ class _KeyIndex:
         grid, n_keys = data.grid, len(data.grid.keys)
         lookup = _KeyLookup(grid.keys)
         self._findings_code = lookup.codes(data.findings)
-        self._events = _group_rows(data.events, lookup.codes(data.events), n_keys, _EVENT_COLUMNS)
+        events, counts, tz = data.events, data.counts, data.timezone
+        applied = _as_local(events["recorded_at"].fillna(events["occurred_at"]), tz)
+        self._events = _group_rows(
+            events, lookup.codes(events), n_keys, _EVENT_COLUMNS, times=applied
+        )
         self._counts = _group_rows(
-            data.counts, lookup.codes(data.counts), n_keys, (schema.COUNTED_AT, schema.COUNTED_QTY)
+            counts,
+            lookup.codes(counts),
+            n_keys,
+            (schema.COUNTED_AT, schema.COUNTED_QTY),
+            times=_as_local(counts[schema.COUNTED_AT], tz),
         )
         self._episodes = _group_rows(data.episodes, lookup.codes(data.episodes), n_keys)
         self._findings = _group_rows(data.findings, self._findings_code, n_keys)
         self._impact = _group_rows(data.impact, lookup.codes(data.impact), n_keys)
         self._finding_days = _local_days(data.findings, ("first_seen", "last_seen"), data.timezone)
+        self._day_texts = day_text(grid.days.to_numpy())
+        self._system_names = np.asarray(grid.systems, dtype=object)
         self._locations = grid.keys[LOCATION].to_numpy(dtype=object)
         self._sku_order = np.argsort(grid.keys[SKU].to_numpy(dtype=object), kind="stable")
         self._sorted_skus = grid.keys[SKU].to_numpy(dtype=object)[self._sku_order]
         self._titles = _titles(data.catalog, grid.keys)
-        self._filter = _Filter(ANY_CAUSE, grid.systems, (0, len(grid.days) - 1))
+        self._skus = grid.keys[SKU].to_numpy(dtype=object)
+        self._filter = _Filter(ANY_CAUSE, grid.systems, (0, len(grid.days) - 1), ANY_LOCATION)
         self._set_ranking(self._filter)
         self._order = self._worst_first(self._filter)
 
@@ -167,7 +220,8 @@ class _KeyIndex:
         """Key codes of the worst-first list under the filter, worst first.
 
         Drifted keys (on the chosen systems and days); with a cause, the keys holding a
-        finding of that cause on a chosen system that overlaps the chosen days.
+        finding of that cause on a chosen system that overlaps the chosen days; with a
+        location, only the keys at that location.
         """
         ranking = self._ranking
         keep = (ranking["drifted_days"].to_numpy() > 0) | (ranking["drift_units"].to_numpy() > 0)
@@ -185,26 +239,33 @@ class _KeyIndex:
             has = np.zeros(len(self.data.grid.keys), dtype=bool)
             has[self._findings_code[shown]] = True
             keep = has[ranking["code"].to_numpy()]
+        if chosen.location != ANY_LOCATION:
+            keep = keep & (self._locations[ranking["code"].to_numpy()] == chosen.location)
         return np.asarray(ranking["code"].to_numpy()[keep], dtype=np.int64)
 
     def search(self, query: str, *, limit: int = MATCHES) -> pd.DataFrame:
         """Keys whose SKU contains ``query`` (case-insensitive), exact SKU first, then worst first.
+
+        With a location chosen (the location filter), only keys at that location.
 
         Returns
         -------
         pandas.DataFrame
             Columns ``code, sku, location, drift_units, drifted_days``; at most ``limit`` rows.
         """
-        query = query.strip()
-        if not query:
+        query, location = query.strip(), self._filter.location
+        if not query and location == ANY_LOCATION:
             return self._ranking.head(limit)
-        hits = np.flatnonzero(
-            pc.match_substring(self._ranked_skus, query, ignore_case=True).to_numpy(
-                zero_copy_only=False
-            )
-        )
+        if query:
+            found = pc.match_substring(self._ranked_skus, query, ignore_case=True)
+            hits = np.flatnonzero(found.to_numpy(zero_copy_only=False))
+        else:
+            hits = np.arange(len(self._ranking))
         exact = self._codes_of_sku(query) if len(hits) else np.empty(0, dtype=np.int64)
         rows = np.concatenate([np.sort(self._rank_of[exact]), hits])
+        if location != ANY_LOCATION:
+            codes = self._ranking["code"].to_numpy()
+            rows = rows[self._locations[codes[rows]] == location]
         return self._ranking.iloc[pd.unique(rows)[:limit]].reset_index(drop=True)
 
     def _codes_of_sku(self, sku: str) -> np.ndarray:

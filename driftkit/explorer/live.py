@@ -21,7 +21,8 @@ from typing import Any
 
 import anywidget
 import traitlets
-import vl_convert as vlc
+
+from driftkit.explorer.payload import rows_of
 
 # The page marks each finished redraw on the chart's element (data-redraws, data-key) and
 # keeps its timing in window.driftkitRedraws: the browser test and benchmark read them.
@@ -29,8 +30,20 @@ _SNIPPET = """
 // Only vegaEmbed is usable from this bundle (a bare vega.* resolves to an empty module), so
 // changesets come from the view itself.  The first datasets are embedded with the spec, so
 // no scale is ever computed over empty data.
+// Python sends each dataset as columns ({day: [...], system: [...]}); Vega takes rows.
+function rows(columns) {
+  const names = Object.keys(columns);
+  const n = names.length ? columns[names[0]].length : 0;
+  const out = new Array(n);
+  for (let i = 0; i < n; i++) {
+    const row = {};
+    for (const name of names) row[name] = columns[name][i];
+    out[i] = row;
+  }
+  return out;
+}
 function filled(spec, datasets) {
-  const data = spec.data.map((d) => (d.name in datasets ? { ...d, values: datasets[d.name] } : d));
+  const data = spec.data.map((d) => (d.name in datasets ? { ...d, values: rows(datasets[d.name]) } : d));
   return { ...spec, data };
 }
 async function render({ model, el }) {
@@ -46,8 +59,8 @@ async function render({ model, el }) {
   async function fill() {
     const started = performance.now();
     const datasets = model.get("datasets");
-    for (const [name, values] of Object.entries(datasets)) {
-      view.change(name, view.changeset().remove(() => true).insert(values));
+    for (const [name, columns] of Object.entries(datasets)) {
+      view.change(name, view.changeset().remove(() => true).insert(rows(columns)));
     }
     await view.runAsync();
     redraws += 1;
@@ -83,6 +96,8 @@ def _cached_module(version: str, digest: str) -> str:
     path = root / f"explorer-vega-{version}-{digest}.js"
     if path.is_file():
         return path.read_text(encoding="utf-8")
+    import vl_convert as vlc  # only to build the bundle (the cached module needs no import)
+
     module = vlc.javascript_bundle(_SNIPPET)
     root.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile("w", dir=root, delete=False, encoding="utf-8") as out:
@@ -99,7 +114,8 @@ class LiveChart(anywidget.AnyWidget):
     spec
         The compiled Vega spec (sent once, with empty datasets).
     datasets
-        Dataset name → JSON-ready records; each assignment is one changeset per dataset.
+        Dataset name → its columns (name → JSON-ready list, all of one length); each
+        assignment is one message and, in the page, one changeset per dataset.
     key
         A label of what is shown (``sku @ location``), echoed on the page after the redraw.
     """
@@ -112,8 +128,12 @@ class LiveChart(anywidget.AnyWidget):
     def _esm(self) -> str:
         return vega_module()
 
-    def show(self, datasets: dict[str, list[dict[str, Any]]], key: str) -> None:
+    def show(self, datasets: dict[str, dict[str, list[Any]]], key: str) -> None:
         """Replace the chart's data (one message to the browser)."""
         with self.hold_sync():
             self.key = key
             self.datasets = datasets
+
+    def rows(self, name: str) -> list[dict[str, Any]]:
+        """The rows of dataset ``name`` as the page hands them to Vega."""
+        return rows_of(self.datasets[name])

@@ -1,0 +1,88 @@
+"""The explorer's location filter, its client strings on screen and the chart's fast path.
+
+Hand-built client of tests/test_explore.py, with one more drift at A1 @ east so that each
+location has a drifted key: B2 @ main 12 units (shop 3 under the wms on 4 days), A1 @ east
+8 (erp 4 over on 2 days), A1 @ main 2 (erp 1 over on 2 days).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from driftkit.explorer.app import Explorer, chart_data
+from driftkit.explorer.payload import rows_of
+from tests.test_explore import A1_EAST, A1_MAIN, B2, C3, _data, _events, _grid
+
+
+def _explorer(**changes: object) -> Explorer:
+    grid = _grid()
+    grid.values[1, A1_EAST, 5:7] = 14.0
+    return Explorer(_data(grid=grid, **changes))
+
+
+def test_location_filters_the_worst_first_list_and_the_matches() -> None:
+    explorer = _explorer()
+    assert explorer.worst_first()["code"].tolist() == [B2, A1_EAST, A1_MAIN]
+    explorer.controls.location.value = "east"  # B2 is not at east: its worst key
+    assert explorer.view_key() == ("A1", "east")
+    assert explorer.worst_first()["code"].tolist() == [A1_EAST]
+    assert explorer.search("")["code"].tolist() == [A1_EAST]
+    assert [code for _, code in explorer.controls.matches.options] == [A1_EAST]
+    explorer.controls.next.click()  # the list holds one key: stays
+    assert explorer.view_key() == ("A1", "east") and explorer.view().position == 1
+    explorer.controls.location.value = "main"  # A1 is also at main: same SKU there
+    assert explorer.view_key() == ("A1", "main")
+    assert explorer.worst_first()["code"].tolist() == [B2, A1_MAIN]
+    assert explorer.search("1")["code"].tolist() == [A1_MAIN]
+    explorer.controls.location.value = "any location"
+    assert explorer.worst_first()["code"].tolist() == [B2, A1_EAST, A1_MAIN]
+
+
+def test_location_composes_with_days_cause_and_systems() -> None:
+    explorer = _explorer()
+    explorer.controls.location.value = "main"
+    explorer.controls.days.index = (0, 6)  # 1..7 March: A1 @ main drifts on 9..10 only
+    assert explorer.worst_first()["code"].tolist() == [B2]
+    explorer.controls.days.index = (0, 9)
+    explorer.controls.cause.value = "missing_event"  # A1 @ main's finding
+    assert explorer.worst_first()["code"].tolist() == [A1_MAIN]
+    assert explorer.view_key() == ("A1", "main")
+    explorer.controls.location.value = "east"  # no missing_event at east: nothing listed
+    assert explorer.worst_first().empty and explorer.view().position == 0
+    explorer.controls.cause.value = "any cause"
+    assert explorer.worst_first()["code"].tolist() == [A1_EAST]
+    explorer.controls.systems.value = ("wms", "shop")  # A1 @ east's drift is erp's
+    assert explorer.worst_first().empty
+
+
+@pytest.mark.parametrize("days", [(0, 9), (4, 5), (8, 9)], ids=["all", "5-6 Mar", "9-10 Mar"])
+@pytest.mark.parametrize("systems", [("wms", "erp", "shop"), ("shop",)], ids=["all", "shop"])
+def test_chart_columns_match_the_views_records(days: tuple[int, int], systems: tuple) -> None:
+    explorer = _explorer()
+    explorer.controls.days.index = days
+    explorer.controls.systems.value = systems
+    first, last = (explorer.data.grid.days[i] for i in days)
+    for code in (A1_EAST, A1_MAIN, B2, C3):
+        explorer.select(code=code)
+        expected = chart_data(explorer.view(), first, last)  # the DataFrame path
+        sent = explorer.controls.chart.datasets
+        assert {name: rows_of(sent[name]) for name in expected} == expected, code
+
+
+def test_client_strings_are_cleaned_in_every_widget() -> None:
+    nasty = "<img src=x onerror=alert(1)>\x00\x1b[31m" + "x" * 300
+    catalog = pd.DataFrame({"sku": ["B2"], "title": [nasty]})
+    events = _events()
+    events.loc[events["reference"] == "SO100", "reference"] = "<b>SO</b>\x07"
+    explorer = _explorer(catalog=catalog, events=events)
+    title = explorer.controls.title.value
+    assert "&lt;img src=x" in title and "<img" not in title
+    assert "\x00" not in title and "\\x00" in title and "chars #" in title  # shortened
+    explorer.controls.tables.selected_index = 3  # events
+    table = explorer.controls.tables.children[3].value
+    assert "&lt;b&gt;SO&lt;/b&gt;\\x07" in table and "<b>SO" not in table and "\x07" not in table
+    references = explorer.controls.chart.datasets["events"]["reference"]
+    assert "<b>SO</b>\\x07" in references and not any("\x07" in str(r) for r in references)
+    assert np.all([len(label) < 120 for label, _ in explorer.controls.matches.options])
