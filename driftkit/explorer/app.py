@@ -12,11 +12,7 @@ The logic lives in plain methods (``Explorer.select``, ``Explorer.view``, ``Expl
 ``Explorer.export``) that run and test without a browser; the widgets only call them.
 
 This module is the public surface and the ``Explorer`` itself (widget events, chart,
-export); the inputs and views are in :mod:`driftkit.explorer.data`, the per-key indexes,
-ranking and search in :mod:`driftkit.explorer.index`, the filtered frames in
-:mod:`driftkit.explorer.views`, selecting, stepping and redrawing the current key in
-:mod:`driftkit.explorer.selection`, the chart in :mod:`driftkit.explorer.chart`, the controls
-in :mod:`driftkit.explorer.widgets` and the JupyterLab launcher in :mod:`driftkit.explorer.lab`.
+export); the package docstring lists its parts.
 """
 
 from __future__ import annotations
