@@ -52,7 +52,7 @@ def prepare(client: Path, reports: Path, processed: Path) -> float:
     started = time.perf_counter()
     if not (reports / client.name).is_dir():
         run_audit(client, out_dir=reports / client.name / time.strftime("%Y-%m-%d"))
-    if not is_fresh(processed / client.name, load_config(client / "client.toml")):
+    if not is_fresh(processed / client.name, load_config(client)):
         ingest(client, out=processed / client.name)
     return time.perf_counter() - started
 

@@ -7,12 +7,19 @@ location has a drifted key: B2 @ main 12 units (shop 3 under the wms on 4 days),
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
+from driftkit import schema
 from driftkit.explorer.app import Explorer, chart_data
+from driftkit.explorer.data import _EVENT_COLUMNS
 from driftkit.explorer.payload import rows_of
+from driftkit.explorer.source import _read_ingest
 from tests.test_explore import A1_EAST, A1_MAIN, B2, C3, _data, _events, _grid
 
 
@@ -86,3 +93,25 @@ def test_client_strings_are_cleaned_in_every_widget() -> None:
     references = explorer.controls.chart.datasets["events"]["reference"]
     assert "<b>SO</b>\\x07" in references and not any("\x07" in str(r) for r in references)
     assert np.all([len(label) < 120 for label, _ in explorer.controls.matches.options])
+
+
+def test_opening_from_an_ingest_reads_only_the_shown_columns(tmp_path: Path) -> None:
+    events = _events()  # written the way driftkit ingest writes: one file per bucket
+    for bucket, part in enumerate((events.iloc[:4], events.iloc[4:])):
+        folder = tmp_path / "events" / f"bucket={bucket:02d}"
+        folder.mkdir(parents=True)
+        table = pa.Table.from_pandas(part, schema=schema.TABLES["events"], preserve_index=False)
+        pq.write_table(table, folder / "part-0.parquet")
+    catalog = schema.conform(pd.DataFrame({"sku": ["B2"], "title": ["Tent"]}), "catalog")
+    pq.write_table(
+        pa.Table.from_pandas(catalog, preserve_index=False), tmp_path / "catalog.parquet"
+    )
+    read = _read_ingest(tmp_path)
+    assert tuple(read["events"].columns) == ("sku", "location", *_EVENT_COLUMNS)
+    columns = list(read["events"].columns)
+    pd.testing.assert_frame_equal(read["events"], events[columns], check_dtype=False)
+    assert read["counts"].empty and list(read["counts"].columns) == [
+        "sku", "location", "counted_at", "counted_qty"
+    ]  # fmt: skip
+    assert read["catalog"].to_dict("records") == [{"sku": "B2", "title": "Tent"}]
+    assert read["snapshots"].empty
