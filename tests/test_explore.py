@@ -22,6 +22,7 @@ from driftkit.explorer.app import (
     ANY_CAUSE,
     Explorer,
     ExplorerData,
+    chart_data,
     drift_ranking,
     explore,
     find_client_dir,
@@ -296,7 +297,7 @@ def test_chart_is_vega_with_the_keys_data(explorer: Explorer) -> None:
     assert {d["name"] for d in explorer.controls.chart.spec["data"]} >= set(data)
     assert len(data["series"]) == len(SYSTEMS) * len(DAYS)
     assert [e["reference"] for e in data["events"]] == ["PO7"]
-    assert data["frame"][0]["day"] == "2026-02-28T12:00:00"
+    assert chart.calendar["minus12"][0] == "2026-02-28T12:00:00"  # the x domain's start
     assert data["series"][0] == {"day": "2026-03-01T00:00:00", "system": "wms", "value": 10.0}
     altair = explorer.chart().to_dict()  # validates against the Vega-Lite schema
     assert len(altair["datasets"]["series"]) == len(SYSTEMS) * len(DAYS)
@@ -481,13 +482,16 @@ def test_open_lab_allows_root(euid: int, root: bool, monkeypatch) -> None:
 def test_episode_bands_are_clipped_to_the_date_range(explorer: Explorer) -> None:
     explorer.select("B2")  # shop's episode runs 4..7 March
     explorer.controls.days.index = (4, 5)  # 5..6 March
-    bands = explorer.controls.chart.rows("episodes")
+    first, last = DAYS[4], DAYS[5]
+    bands = chart_data(explorer.view(), first, last)["episodes"]  # Explorer.chart's data
     assert [(b["day"], b["day_end"]) for b in bands] == [
         ("2026-03-04T12:00:00", "2026-03-06T12:00:00")
     ]
-    assert explorer.controls.chart.datasets["frame"] == {
-        "day": ["2026-03-04T12:00:00", "2026-03-06T12:00:00"]
-    }
+    # the live chart gets the whole band; the page clips it (tests/test_explore_browser.py)
+    sent = explorer.controls.chart.rows("episodes")
+    assert [(b["day"], b["day_end"]) for b in sent] == [
+        ("2026-03-03T12:00:00", "2026-03-07T12:00:00")
+    ]
 
 
 def test_cause_list_honours_the_date_range_and_systems(explorer: Explorer) -> None:

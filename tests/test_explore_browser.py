@@ -15,8 +15,11 @@ from pathlib import Path
 import pytest
 
 from driftkit.audit import run_audit
+from driftkit.explorer.app import chart_data
 from driftkit.simulate.simulation import simulate
 from tests.explore_lab import CHROMIUM, LabPage, lab_page, write_notebook
+from tests.test_explore import SYSTEMS
+from tests.test_explore_filters import _explorer
 
 pytestmark = pytest.mark.browser
 
@@ -71,3 +74,25 @@ def test_no_vega_warnings_or_page_errors(lab: LabPage) -> None:
         if m.startswith(("error", "warning")) and any(word in m for word in ours)
     ]
     assert problems == []
+
+
+_FILTER = """([data, calendar, systems, days]) =>
+  document.querySelector('.dk-live-chart').driftkitShown(data, calendar, new Set(systems), days)"""
+
+
+@pytest.mark.parametrize("days", [(0, 9), (4, 5), (8, 9)], ids=["all", "5-6 Mar", "9-10 Mar"])
+@pytest.mark.parametrize("systems", [("wms", "erp", "shop"), ("shop",)], ids=["all", "shop"])
+def test_the_page_filters_as_the_kernel_does(
+    lab: LabPage, days: tuple[int, int], systems: tuple[str, ...]
+) -> None:
+    """The page's systems/days filter (no round trip) against the DataFrame path, per key."""
+    explorer = _explorer()  # tests/test_explore_filters.py's hand-built client
+    first, last = (explorer.data.grid.days[i] for i in days)
+    for code in range(len(explorer.data.grid.keys)):
+        explorer.select(code=code)
+        sent = (explorer.controls.chart.datasets, explorer.controls.chart.calendar)
+        explorer.controls.days.index, explorer.controls.systems.value = days, systems
+        expected = chart_data(explorer.view(), first, last)
+        shown = lab.page.evaluate(_FILTER, [*sent, list(systems), list(days)])
+        assert shown == expected, code  # bands clipped, frame and levels included
+        explorer.controls.days.index, explorer.controls.systems.value = (0, 9), SYSTEMS

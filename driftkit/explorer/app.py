@@ -198,12 +198,11 @@ class Explorer(_Selection):
     def _on_filter(self, change: dict[str, Any]) -> None:
         """Re-rank under the new filter; jump to its worst key when this one drops out.
 
-        Without a cause the key stays, so the chart is redrawn before the re-ranking.
+        The page has already redrawn the chart for a systems or days change (it filters the
+        key's data itself); here the list, title and table follow.
         """
         if self._syncing:
             return
-        if self.controls.cause.value == ANY_CAUSE:
-            self.controls.chart.show(self._chart_columns(), " @ ".join(self.view_key()))
         self._rank(self._chosen())
         if self._position() == 0 and len(self._order) and self.controls.cause.value != ANY_CAUSE:
             self._show_key(int(self._order[0]))

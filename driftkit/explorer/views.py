@@ -17,8 +17,6 @@ from driftkit.explorer.payload import (
     band_columns,
     count_columns,
     event_columns,
-    frame_columns,
-    level_columns,
     series_columns,
 )
 from driftkit.explorer.ranking import _as_local
@@ -55,28 +53,17 @@ class _KeyViews(_KeyIndex):
         )
 
     def _chart_columns(self) -> dict[str, Columns]:
-        """The live chart's datasets for the current key and filters, as columns.
+        """The live chart's data for the current key: every system, the whole window.
 
-        Slices and NumPy masks only (:mod:`driftkit.explorer.payload`): this is the part
-        of a key change the browser waits for.
+        Slices only (:mod:`driftkit.explorer.payload`): this is the part of a key change the
+        browser waits for.  The page applies the systems and days filters itself.
         """
-        code, controls, grid = self._code, self.controls, self.data.grid
-        systems = list(controls.systems.value)
-        lo, hi = controls.days.index
-        first, last = grid.days[lo], grid.days[hi]
-        chosen = [grid.index(s) for s in grid.systems if s in systems]
-        block = grid.values[chosen, code, lo : hi + 1]
-        series, plotted = series_columns(
-            block, self._system_names[chosen], self._day_texts[lo : hi + 1]
-        )
-        counts, counted = count_columns(self._counts.taker(code), first, last)
+        code, grid = self._code, self.data.grid
         return {
-            "series": series,
-            "episodes": band_columns(self._episodes.taker(code), systems, first, last),
-            "counts": counts,
-            "events": event_columns(self._events.taker(code), systems, first, last),
-            "frame": frame_columns(first, last),
-            "levels": level_columns(plotted, counted),
+            "series": series_columns(grid.values[:, code, :], self._system_names, self._day_texts),
+            "episodes": band_columns(self._episodes.taker(code)),
+            "counts": count_columns(self._counts.taker(code)),
+            "events": event_columns(self._events.taker(code)),
         }
 
     def _tab_frame(self, tab: int) -> pd.DataFrame:

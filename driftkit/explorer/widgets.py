@@ -15,6 +15,7 @@ import pandas as pd
 from driftkit.drift.align import Grid
 from driftkit.explorer.data import ANY_CAUSE, ANY_LOCATION
 from driftkit.explorer.live import LiveChart
+from driftkit.explorer.payload import calendar_columns
 from driftkit.report.clean import MAX_DISPLAY, MAX_PROSE, display_text, escape
 
 
@@ -44,6 +45,13 @@ class _Controls:
         locations = sorted({str(x) for x in grid.keys["location"].unique()})
         tables = widgets.Tab(children=[widgets.HTML() for _ in _TABS])
         tables.titles = _TABS
+        systems = widgets.SelectMultiple(
+            options=list(grid.systems), value=list(grid.systems), description="systems"
+        )
+        slider = widgets.SelectionRangeSlider(
+            options=days, index=(0, len(days) - 1), description="days", readout=False
+        )
+        calendar = calendar_columns(grid.days.to_numpy())
         return cls(
             search=widgets.Text(
                 placeholder="type a SKU", description="SKU", continuous_update=True
@@ -54,12 +62,8 @@ class _Controls:
                 value=ANY_LOCATION,
                 description="location",
             ),
-            systems=widgets.SelectMultiple(
-                options=list(grid.systems), value=list(grid.systems), description="systems"
-            ),
-            days=widgets.SelectionRangeSlider(
-                options=days, index=(0, len(days) - 1), description="days", readout=False
-            ),
+            systems=systems,
+            days=slider,
             cause=widgets.Dropdown(options=causes, value=ANY_CAUSE, description="cause"),
             previous=widgets.Button(description="◀ previous", tooltip="previous worst key"),
             next=widgets.Button(description="next ▶", tooltip="next worst key"),
@@ -67,7 +71,7 @@ class _Controls:
             exported=widgets.HTML(),
             title=widgets.HTML(),
             source=widgets.HTML(f"<small>loaded from {escape(source, limit=MAX_PROSE)}</small>"),
-            chart=LiveChart(spec=spec),
+            chart=LiveChart(spec=spec, calendar=calendar, systems=systems, days=slider),
             range=widgets.HTML(),
             tables=tables,
         )
