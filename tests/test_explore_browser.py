@@ -71,7 +71,9 @@ def test_no_vega_warnings_or_page_errors(lab: LabPage) -> None:
     problems = [
         m
         for m in lab.console
-        if m.startswith(("error", "warning")) and any(word in m for word in ours)
+        if m.startswith(("error", "warning"))
+        and any(word in m for word in ours)
+        and "to activate" not in m  # JupyterLab's slow-plugin notice on a loaded machine
     ]
     assert problems == []
 
