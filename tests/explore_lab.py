@@ -68,6 +68,7 @@ class LabPage:
     server: subprocess.Popen[bytes]
     open_seconds: float
     console: list[str]
+    page_seconds: float = 0.0  # JupyterLab's own page load: URL → notebook shown, kernel idle
 
     def timed(self, action: str, target: str, values: list[str] | None = None) -> float:
         """Milliseconds from an input (``click`` a button, ``select`` options) to the redraw."""
@@ -180,10 +181,12 @@ def lab_page(
                 console: list[str] = []
                 page.on("console", lambda m: console.append(f"{m.type}: {m.text}"))
                 url = f"http://127.0.0.1:{port}/lab/tree/{notebook.name}?reset&token={token}"
+                loading = time.perf_counter()
                 page.goto(url, timeout=timeout_ms)
                 page.wait_for_selector(".jp-Notebook", timeout=timeout_ms)
                 _wait_for_idle_kernel(page, timeout_ms)
                 started = time.perf_counter()
+                page_seconds = started - loading
                 page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
                 try:
                     page.wait_for_selector(CHART, timeout=timeout_ms)
@@ -194,7 +197,7 @@ def lab_page(
                 opened = time.perf_counter() - started
                 if screenshot is not None:
                     page.screenshot(path=str(screenshot), full_page=True)
-                yield LabPage(page, server, opened, console)
+                yield LabPage(page, server, opened, console, page_seconds)
             finally:
                 browser.close()
     finally:

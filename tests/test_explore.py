@@ -22,6 +22,7 @@ from driftkit.explorer.app import (
     ANY_CAUSE,
     Explorer,
     ExplorerData,
+    chart_data,
     drift_ranking,
     explore,
     find_client_dir,
@@ -177,7 +178,8 @@ def test_search_text_selects_the_sku_and_lists_matches(explorer: Explorer) -> No
     erp = view.series[view.series["system"] == "erp"]["value"].tolist()
     assert erp == [10.0] * 8 + [11.0, 11.0]
     assert [code for _, code in explorer.controls.matches.options] == [A1_MAIN, A1_EAST]
-    assert explorer.controls.location.options == ("east", "main")
+    locations = [value for _, value in explorer.controls.location.options]
+    assert locations == ["any location", "east", "main"]  # the filter: every location
     assert _keys(view.findings) == [("A1", "main")]
     assert view.events["reference"].tolist() == ["PO7"]
 
@@ -289,14 +291,16 @@ def test_markup_from_the_data_is_escaped(explorer: Explorer) -> None:
 
 def test_chart_is_vega_with_the_keys_data(explorer: Explorer) -> None:
     explorer.select("A1", "main")
-    data = explorer.controls.chart.datasets
+    chart = explorer.controls.chart
+    data = {name: chart.rows(name) for name in chart.datasets}  # sent as columns
     assert explorer.controls.chart.key == "A1 @ main"
     assert {d["name"] for d in explorer.controls.chart.spec["data"]} >= set(data)
     assert len(data["series"]) == len(SYSTEMS) * len(DAYS)
     assert [e["reference"] for e in data["events"]] == ["PO7"]
-    assert data["frame"][0]["day"] == "2026-02-28T12:00:00"
-    chart = explorer.chart().to_dict()  # validates against the Vega-Lite schema
-    assert len(chart["datasets"]["series"]) == len(SYSTEMS) * len(DAYS)
+    assert chart.calendar["minus12"][0] == "2026-02-28T12:00:00"  # the x domain's start
+    assert data["series"][0] == {"day": "2026-03-01T00:00:00", "system": "wms", "value": 10.0}
+    altair = explorer.chart().to_dict()  # validates against the Vega-Lite schema
+    assert len(altair["datasets"]["series"]) == len(SYSTEMS) * len(DAYS)
 
 
 def test_export_button_writes_the_selection(explorer: Explorer, tmp_path) -> None:
@@ -478,13 +482,15 @@ def test_open_lab_allows_root(euid: int, root: bool, monkeypatch) -> None:
 def test_episode_bands_are_clipped_to_the_date_range(explorer: Explorer) -> None:
     explorer.select("B2")  # shop's episode runs 4..7 March
     explorer.controls.days.index = (4, 5)  # 5..6 March
-    bands = explorer.controls.chart.datasets["episodes"]
+    first, last = DAYS[4], DAYS[5]
+    bands = chart_data(explorer.view(), first, last)["episodes"]  # Explorer.chart's data
     assert [(b["day"], b["day_end"]) for b in bands] == [
         ("2026-03-04T12:00:00", "2026-03-06T12:00:00")
     ]
-    assert explorer.controls.chart.datasets["frame"] == [
-        {"day": "2026-03-04T12:00:00"},
-        {"day": "2026-03-06T12:00:00"},
+    # the live chart gets the whole band; the page clips it (tests/test_explore_browser.py)
+    sent = explorer.controls.chart.rows("episodes")
+    assert [(b["day"], b["day_end"]) for b in sent] == [
+        ("2026-03-03T12:00:00", "2026-03-07T12:00:00")
     ]
 
 

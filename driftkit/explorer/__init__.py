@@ -3,7 +3,8 @@
 In: an audit (or a client folder).  Out: a widget — pick systems, a key, a window and a
 cause; the chart redraws from per-key indexes built once.  ``app`` is the public surface
 (``Explorer``, ``explore``); its parts, bottom up: ``data`` (inputs and the view's frames),
-``index`` (per-key indexes, drift ranking, search), ``widgets`` (the controls), ``views``
+``payload`` (the chart's per-key columns), ``rows`` (tables copied in key order, key
+lookup), ``index`` (per-key indexes, drift ranking, search), ``widgets`` (the controls), ``views``
 (one key's frames after the filters), ``chart`` (the count-line chart), ``selection`` (the
 current key: select, step, redraw) and ``lab`` (the JupyterLab launcher).
 """

@@ -12,11 +12,7 @@ The logic lives in plain methods (``Explorer.select``, ``Explorer.view``, ``Expl
 ``Explorer.export``) that run and test without a browser; the widgets only call them.
 
 This module is the public surface and the ``Explorer`` itself (widget events, chart,
-export); the inputs and views are in :mod:`driftkit.explorer.data`, the per-key indexes,
-ranking and search in :mod:`driftkit.explorer.index`, the filtered frames in
-:mod:`driftkit.explorer.views`, selecting, stepping and redrawing the current key in
-:mod:`driftkit.explorer.selection`, the chart in :mod:`driftkit.explorer.chart`, the controls
-in :mod:`driftkit.explorer.widgets` and the JupyterLab launcher in :mod:`driftkit.explorer.lab`.
+export); the package docstring lists its parts.
 """
 
 from __future__ import annotations
@@ -28,7 +24,6 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import altair as alt
 import ipywidgets as widgets
 
 from driftkit.errors import InputError
@@ -42,6 +37,7 @@ from driftkit.explorer.chart import (
 )
 from driftkit.explorer.data import (
     ANY_CAUSE,
+    ANY_LOCATION,
     EPISODE_COLUMNS,
     FINDING_COLUMNS,
     MATCHES,
@@ -57,6 +53,8 @@ from driftkit.explorer.widgets import _Controls
 from driftkit.schema import SKU
 
 if TYPE_CHECKING:
+    import altair as alt
+
     from driftkit.audit import Audit
 
 __all__ = [
@@ -160,10 +158,13 @@ class Explorer(_Selection):
         c.location.observe(self._on_location, names="value")
         for control in (c.systems, c.days, c.cause):
             control.observe(self._on_filter, names="value")
-        c.previous.on_click(lambda _: self.step(-1))
-        c.next.on_click(lambda _: self.step(1))
+        c.previous.on_click(lambda _: self._step(-1))
+        c.next.on_click(lambda _: self._step(1))
         c.export.on_click(self._on_export)
-        c.tables.observe(lambda _: c.show_table(self.shown), names="selected_index")
+        c.tables.observe(
+            lambda _: c.show_table(self._tab_frame(c.tables.selected_index or 0)),
+            names="selected_index",
+        )
 
     def _on_search(self, change: dict[str, Any]) -> None:
         found = self.search(str(change["new"]))
@@ -178,19 +179,41 @@ class Explorer(_Selection):
             self.select(code=int(change["new"]))
 
     def _on_location(self, change: dict[str, Any]) -> None:
-        if not self._syncing and change["new"] is not None:
-            self.select(self.view_key()[0], str(change["new"]))
-
-    def _on_filter(self, change: dict[str, Any]) -> None:
-        """Re-rank under the new filter; jump to its worst key when this one drops out."""
-        if self._syncing:
+        """Filter to one location: the SKU on screen there, else that location's worst key."""
+        if self._syncing or change["new"] is None:
             return
-        c = self.controls
-        self._rank(_Filter(str(c.cause.value), tuple(c.systems.value), tuple(c.days.index)))
-        if self._position() == 0 and len(self._order) and c.cause.value != ANY_CAUSE:
+        self._rank(self._chosen())
+        location, (sku, here) = str(change["new"]), self.view_key()
+        codes = self._codes_of_sku(sku)
+        there = codes[self._locations[codes] == location]
+        if location == ANY_LOCATION or here == location:
+            self._show_key(self._code)
+        elif len(there):
+            self._show_key(int(there[0]))
+        elif len(self._order):
             self._show_key(int(self._order[0]))
         else:
-            self.refresh()
+            self._show_key(self._code)
+
+    def _on_filter(self, change: dict[str, Any]) -> None:
+        """Re-rank under the new filter; jump to its worst key when this one drops out.
+
+        The page has already redrawn the chart for a systems or days change (it filters the
+        key's data itself); here the list, title and table follow.
+        """
+        if self._syncing:
+            return
+        self._rank(self._chosen())
+        if self._position() == 0 and len(self._order) and self.controls.cause.value != ANY_CAUSE:
+            self._show_key(int(self._order[0]))
+        else:
+            self._show_key(self._code)
+
+    def _chosen(self) -> _Filter:
+        c = self.controls
+        return _Filter(
+            str(c.cause.value), tuple(c.systems.value), tuple(c.days.index), str(c.location.value)
+        )
 
     def _on_export(self, button: widgets.Button) -> None:
         path = html.escape(str(self.export()))

@@ -5,19 +5,24 @@ Private: the public surface is :mod:`driftkit.explorer`.
 
 from __future__ import annotations
 
+import hashlib
 import json
-from typing import Any, cast
+import os
+import tempfile
+from importlib.metadata import version
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
 
-import altair as alt
 import pandas as pd
-import vl_convert as vlc
 
 from driftkit import schema
 from driftkit.explorer.data import ExplorerView
-from driftkit.report import charts
+from driftkit.explorer.payload import CHART_MAX_EVENTS
 from driftkit.schema import SYSTEM
 
-CHART_MAX_EVENTS = 5000
+if TYPE_CHECKING:  # altair and vl-convert are imported only to build the chart (7 s+)
+    import altair as alt
+
 VEGA_MIME = "application/vnd.vega.v5+json"
 CHART_WIDTH = 600
 _HALF_DAY = pd.Timedelta(hours=12)
@@ -104,6 +109,10 @@ def _layout(
     Colours, step lines, legend highlighting and zoom follow ``charts.sku_drilldown`` (the
     report's drill-down); cycle counts are added as black diamonds.
     """
+    import altair as alt
+
+    from driftkit.report import charts
+
     axis = alt.Axis(format="%d %b", tickCount="day", labelOverlap="greedy", labelSeparation=8)
     x = alt.X("day:T", title=None, axis=axis)
     palette = charts.system_colors(systems)
@@ -178,13 +187,46 @@ class _VegaTemplate:
 
     The x scale's domain is the ``frame`` dataset alone (the range's two ends), so the chart
     always spans exactly the chosen days, and the y scale's is ``levels``: no domain is ever
-    taken over an empty dataset (Vega's "Infinite extent" warning).
+    taken over an empty dataset (Vega's "Infinite extent" warning).  Building it (Altair,
+    then vl-convert) costs 4–7 s with the imports, so the compiled spec is cached on disk
+    per systems, this module's source and the Altair and vl-convert versions
+    (:func:`vega_spec`): an explorer opened a second time imports neither.
     """
 
     def __init__(self, systems: tuple[str, ...]) -> None:
-        empty: dict[str, list[dict[str, Any]]] = {name: [] for name in _CHART_DATA}
-        spec = _layout(systems, empty).to_dict(validate=False)
-        self.vega: dict[str, Any] = _frame_domain(vlc.vegalite_to_vega(spec, vl_version="5.21"))
+        self.vega: dict[str, Any] = vega_spec(systems)
+
+
+def vega_spec(systems: tuple[str, ...]) -> dict[str, Any]:
+    """The live chart's Vega spec for ``systems``, from the cache folder when built before.
+
+    The cache is ``$XDG_CACHE_HOME/driftkit`` (or ``~/.cache/driftkit``); a file is keyed by
+    a hash of the systems, this module's source and the Altair and vl-convert versions, so a
+    change to any of them builds a new one.
+    """
+    key = json.dumps(
+        [list(systems), Path(__file__).read_text(encoding="utf-8"), version("altair"),
+         version("vl-convert-python")]
+    )  # fmt: skip
+    digest = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+    root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "driftkit"
+    path = root / f"explorer-chart-{digest}.json"
+    if path.is_file():
+        return cast(dict[str, Any], json.loads(path.read_text(encoding="utf-8")))
+    spec = _compiled(systems)
+    root.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile("w", dir=root, delete=False, encoding="utf-8") as out:
+        json.dump(spec, out)
+    os.replace(out.name, path)  # atomic: a concurrent reader never sees half a file
+    return spec
+
+
+def _compiled(systems: tuple[str, ...]) -> dict[str, Any]:
+    import vl_convert as vlc
+
+    empty: dict[str, list[dict[str, Any]]] = {name: [] for name in _CHART_DATA}
+    spec = _layout(systems, empty).to_dict(validate=False)
+    return _frame_domain(vlc.vegalite_to_vega(spec, vl_version="5.21"))
 
 
 def _frame_domain(vega: dict[str, Any]) -> dict[str, Any]:

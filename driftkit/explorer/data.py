@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from driftkit.scale.combine import Audit
 
 ANY_CAUSE = "any cause"
+ANY_LOCATION = "any location"
 MATCHES = 20
 # fmt: off
 EPISODE_COLUMNS = (SKU, LOCATION, SYSTEM, "counterpart", "start", "end", "days",

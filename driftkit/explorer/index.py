@@ -1,13 +1,11 @@
-"""The explorer's per-key indexes: key lookup, rows sorted by key, drift ranking and search.
+"""The explorer's per-key indexes, drift ranking, worst-first list and search.
 
 Every table is indexed by key code once (rows sorted by key, offsets found with
-``np.searchsorted``), so a selection change slices that key's rows and never scans a table.
-Private: the public surface is :mod:`driftkit.explorer`.
+``np.searchsorted``; :mod:`driftkit.explorer.rows`), so a selection change slices that key's
+rows and never scans a table.  Private: the public surface is :mod:`driftkit.explorer`.
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -16,87 +14,11 @@ import pyarrow.compute as pc
 
 from driftkit import schema
 from driftkit.errors import InputError
-from driftkit.explorer.data import _EVENT_COLUMNS, ANY_CAUSE, MATCHES, ExplorerData
-from driftkit.explorer.ranking import _Filter, _local_days, drift_ranking
+from driftkit.explorer.data import _EVENT_COLUMNS, ANY_CAUSE, ANY_LOCATION, MATCHES, ExplorerData
+from driftkit.explorer.payload import day_text
+from driftkit.explorer.ranking import _as_local, _Filter, _local_days, drift_ranking
+from driftkit.explorer.rows import _group_rows, _KeyLookup
 from driftkit.schema import LOCATION, SKU, SYSTEM
-
-# --- per-key indexes -----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Rows:
-    """A table sorted by key code: key k's rows are ``frame[offsets[k]:offsets[k+1]]``.
-
-    Sorting once and slicing later matters: taking scattered rows from a 9M-row Arrow-backed
-    frame costs 20–40 ms per column, a slice costs microseconds.
-    """
-
-    frame: pd.DataFrame
-    offsets: np.ndarray
-
-    def of(self, code: int) -> pd.DataFrame:
-        return self.frame.iloc[self.offsets[code] : self.offsets[code + 1]]
-
-
-class _KeyLookup:
-    """Maps (sku, location) columns of any table to grid key codes (−1 = not on the grid).
-
-    SKUs and locations are matched with Arrow hash lookups; the (sku, location) pair is then
-    a dense table lookup (a sorted search when the pair space is too large for a table).
-    """
-
-    DENSE_LIMIT = 50_000_000
-
-    def __init__(self, keys: pd.DataFrame) -> None:
-        sku_code, skus = pd.factorize(keys[SKU])
-        loc_code, locations = pd.factorize(keys[LOCATION])
-        self.skus, self.locations = _text(pd.Series(skus)), _text(pd.Series(locations))
-        self.n_loc = len(locations)
-        pair = sku_code.astype(np.int64) * self.n_loc + loc_code
-        self.order = np.argsort(pair, kind="stable")
-        self.pairs = pair[self.order]
-        self.table: np.ndarray | None = None
-        if len(skus) * self.n_loc <= self.DENSE_LIMIT:
-            self.table = np.full(len(skus) * self.n_loc, -1, dtype=np.int64)
-            self.table[pair] = np.arange(len(pair))
-
-    def codes(self, frame: pd.DataFrame) -> np.ndarray:
-        if len(frame) == 0 or SKU not in frame.columns or LOCATION not in frame.columns:
-            return np.full(len(frame), -1, dtype=np.int64)
-        sku = _positions(frame[SKU], self.skus)
-        loc = _positions(frame[LOCATION], self.locations)
-        known = (sku >= 0) & (loc >= 0)
-        pair = np.where(known, sku * self.n_loc + loc, 0)
-        if self.table is not None:
-            return np.where(known, self.table[pair], -1)
-        at = np.minimum(np.searchsorted(self.pairs, pair), len(self.pairs) - 1)
-        return np.where(known & (self.pairs[at] == pair), self.order[at], -1)
-
-
-def _text(column: pd.Series) -> pa.Array:
-    """A text column as an Arrow large_string array (zero-copy for the ``str`` dtype)."""
-    array = pa.array(column, from_pandas=True)
-    return array if array.type == pa.large_string() else pc.cast(array, pa.large_string())
-
-
-def _positions(column: pd.Series, values: pa.Array) -> np.ndarray:
-    """Position of each value of ``column`` in ``values`` (−1 when absent)."""
-    found = pc.index_in(_text(column), value_set=values)
-    return np.asarray(found.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64)
-
-
-def _group_rows(
-    frame: pd.DataFrame, codes: np.ndarray, n_keys: int, columns: tuple[str, ...] | None = None
-) -> _Rows:
-    """A copy of ``frame`` (only ``columns`` when given) sorted by key code, with offsets.
-
-    One stable sort: a key's rows keep their input order; rows off the grid are dropped.
-    """
-    keep = np.flatnonzero(codes >= 0)
-    order = keep[np.argsort(codes[keep], kind="stable")]
-    offsets = np.searchsorted(codes[order], np.arange(n_keys + 1))
-    picked = frame if columns is None else frame[list(columns)]
-    return _Rows(picked.take(order).reset_index(drop=True), offsets)
 
 
 def _titles(catalog: pd.DataFrame, keys: pd.DataFrame) -> np.ndarray:
@@ -127,19 +49,30 @@ class _KeyIndex:
         grid, n_keys = data.grid, len(data.grid.keys)
         lookup = _KeyLookup(grid.keys)
         self._findings_code = lookup.codes(data.findings)
-        self._events = _group_rows(data.events, lookup.codes(data.events), n_keys, _EVENT_COLUMNS)
+        events, counts, tz = data.events, data.counts, data.timezone
+        applied = _as_local(events["recorded_at"].fillna(events["occurred_at"]), tz)
+        self._events = _group_rows(
+            events, lookup.codes(events), n_keys, _EVENT_COLUMNS, times=applied
+        )
         self._counts = _group_rows(
-            data.counts, lookup.codes(data.counts), n_keys, (schema.COUNTED_AT, schema.COUNTED_QTY)
+            counts,
+            lookup.codes(counts),
+            n_keys,
+            (schema.COUNTED_AT, schema.COUNTED_QTY),
+            times=_as_local(counts[schema.COUNTED_AT], tz),
         )
         self._episodes = _group_rows(data.episodes, lookup.codes(data.episodes), n_keys)
         self._findings = _group_rows(data.findings, self._findings_code, n_keys)
         self._impact = _group_rows(data.impact, lookup.codes(data.impact), n_keys)
         self._finding_days = _local_days(data.findings, ("first_seen", "last_seen"), data.timezone)
+        self._day_texts = day_text(grid.days.to_numpy())
+        self._system_names = np.asarray(grid.systems, dtype=object)
         self._locations = grid.keys[LOCATION].to_numpy(dtype=object)
         self._sku_order = np.argsort(grid.keys[SKU].to_numpy(dtype=object), kind="stable")
         self._sorted_skus = grid.keys[SKU].to_numpy(dtype=object)[self._sku_order]
         self._titles = _titles(data.catalog, grid.keys)
-        self._filter = _Filter(ANY_CAUSE, grid.systems, (0, len(grid.days) - 1))
+        self._skus = grid.keys[SKU].to_numpy(dtype=object)
+        self._filter = _Filter(ANY_CAUSE, grid.systems, (0, len(grid.days) - 1), ANY_LOCATION)
         self._set_ranking(self._filter)
         self._order = self._worst_first(self._filter)
 
@@ -167,7 +100,8 @@ class _KeyIndex:
         """Key codes of the worst-first list under the filter, worst first.
 
         Drifted keys (on the chosen systems and days); with a cause, the keys holding a
-        finding of that cause on a chosen system that overlaps the chosen days.
+        finding of that cause on a chosen system that overlaps the chosen days; with a
+        location, only the keys at that location.
         """
         ranking = self._ranking
         keep = (ranking["drifted_days"].to_numpy() > 0) | (ranking["drift_units"].to_numpy() > 0)
@@ -185,26 +119,33 @@ class _KeyIndex:
             has = np.zeros(len(self.data.grid.keys), dtype=bool)
             has[self._findings_code[shown]] = True
             keep = has[ranking["code"].to_numpy()]
+        if chosen.location != ANY_LOCATION:
+            keep = keep & (self._locations[ranking["code"].to_numpy()] == chosen.location)
         return np.asarray(ranking["code"].to_numpy()[keep], dtype=np.int64)
 
     def search(self, query: str, *, limit: int = MATCHES) -> pd.DataFrame:
         """Keys whose SKU contains ``query`` (case-insensitive), exact SKU first, then worst first.
+
+        With a location chosen (the location filter), only keys at that location.
 
         Returns
         -------
         pandas.DataFrame
             Columns ``code, sku, location, drift_units, drifted_days``; at most ``limit`` rows.
         """
-        query = query.strip()
-        if not query:
+        query, location = query.strip(), self._filter.location
+        if not query and location == ANY_LOCATION:
             return self._ranking.head(limit)
-        hits = np.flatnonzero(
-            pc.match_substring(self._ranked_skus, query, ignore_case=True).to_numpy(
-                zero_copy_only=False
-            )
-        )
+        if query:
+            found = pc.match_substring(self._ranked_skus, query, ignore_case=True)
+            hits = np.flatnonzero(found.to_numpy(zero_copy_only=False))
+        else:
+            hits = np.arange(len(self._ranking))
         exact = self._codes_of_sku(query) if len(hits) else np.empty(0, dtype=np.int64)
         rows = np.concatenate([np.sort(self._rank_of[exact]), hits])
+        if location != ANY_LOCATION:
+            codes = self._ranking["code"].to_numpy()
+            rows = rows[self._locations[codes[rows]] == location]
         return self._ranking.iloc[pd.unique(rows)[:limit]].reset_index(drop=True)
 
     def _codes_of_sku(self, sku: str) -> np.ndarray:

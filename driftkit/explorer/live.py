@@ -1,8 +1,9 @@
 """The explorer's chart as a live Vega view: the spec is sent once, each key's data in place.
 
 ``LiveChart`` is an anywidget whose JavaScript holds one Vega view.  Python sends the compiled
-Vega spec once; a redraw only replaces the datasets (``datasets`` trait) and the browser
-applies them as Vega changesets, so the chart is updated, never re-rendered.  The JavaScript
+Vega spec once and each key's data once (``datasets``: every system, the whole window); the
+page filters it by the systems and days widgets itself and applies it as Vega changesets,
+so the chart is updated, never re-rendered, and a filter change needs no kernel round trip.  The JavaScript
 module is the Vega, Vega-Lite and vega-embed bundle of ``vl-convert-python`` plus a few
 lines of our own: nothing is fetched from a CDN.  Bundling costs a few seconds, so the module
 is cached on disk per vl-convert version (:func:`vega_module`).
@@ -21,32 +22,70 @@ from typing import Any
 
 import anywidget
 import traitlets
-import vl_convert as vlc
+
+from driftkit.explorer.payload import CHART_MAX_EVENTS, rows_of
 
 # The page marks each finished redraw on the chart's element (data-redraws, data-key) and
 # keeps its timing in window.driftkitRedraws: the browser test and benchmark read them.
 _SNIPPET = """
-// Only vegaEmbed is usable from this bundle (a bare vega.* resolves to an empty module), so
-// changesets come from the view itself.  The first datasets are embedded with the spec, so
-// no scale is ever computed over empty data.
-function filled(spec, datasets) {
-  const data = spec.data.map((d) => (d.name in datasets ? { ...d, values: datasets[d.name] } : d));
-  return { ...spec, data };
+// Python sends a key's data once, for every system and the whole window, as columns
+// ({day: [...], system: [...]}).  The systems and days filters are applied here, from the
+// two widgets' models in the page, so a filter change redraws without a kernel round trip.
+// Times are ISO text of the same length, so they compare as strings.  Only vegaEmbed is
+// usable from this bundle (a bare vega.* resolves to an empty module), so changesets come
+// from the view itself.  The first data is embedded with the spec, so no scale is ever
+// computed over empty data.
+const MAX_EVENTS = @MAX_EVENTS@;
+function rows(columns) {
+  const names = Object.keys(columns);
+  const n = names.length ? columns[names[0]].length : 0;
+  const out = new Array(n);
+  for (let i = 0; i < n; i++) {
+    const row = {};
+    for (const name of names) row[name] = columns[name][i];
+    out[i] = row;
+  }
+  return out;
 }
-async function render({ model, el }) {
+function shown(data, calendar, systems, [lo, hi]) {
+  const first = calendar.day[lo], last = calendar.day[hi], next = calendar.next[hi];
+  const from = calendar.minus12[lo], to = calendar.plus12[hi];
+  const series = rows(data.series).filter(
+    (r) => systems.has(r.system) && r.day >= first && r.day <= last);
+  const counts = rows(data.counts).filter((r) => r.day >= first && r.day < next);
+  const events = rows(data.events).filter(
+    (r) => systems.has(r.system) && r.day >= first && r.day < next).slice(-MAX_EVENTS);
+  const episodes = rows(data.episodes)
+    .filter((r) => systems.has(r.system) && r.day <= calendar.minus12[hi]
+      && r.day_end >= calendar.plus12[lo])
+    .map((r) => ({ ...r, day: r.day < from ? from : r.day, day_end: r.day_end > to ? to : r.day_end }));
+  const levels = [...series.map((r) => r.value), ...counts.map((r) => r.counted_qty)]
+    .filter((v) => v !== null).map((value) => ({ value }));
+  return { series, counts, events, episodes, frame: [{ day: from }, { day: to }],
+           levels: levels.length ? levels : [{ value: 0 }] };
+}
+async function render({ model, el, host }) {
   el.classList.add("dk-live-chart");
+  const [systemsModel, daysModel] = await Promise.all(
+    [host.getModel(model.get("systems")), host.getModel(model.get("days"))]);
+  const current = () => shown(model.get("datasets"), model.get("calendar"),
+    new Set(systemsModel.get("index").map((i) => systemsModel.get("_options_labels")[i])),
+    daysModel.get("index"));
   const box = document.createElement("div");
   el.appendChild(box);
-  const embedded = await vegaEmbed(box, filled(model.get("spec"), model.get("datasets")), {
+  const first = current();
+  const spec = model.get("spec");
+  const data = spec.data.map((d) => (d.name in first ? { ...d, values: first[d.name] } : d));
+  const embedded = await vegaEmbed(box, { ...spec, data }, {
     mode: "vega", renderer: "svg", actions: false,
   });
   const view = embedded.view;
   el.vegaView = view;
+  el.driftkitShown = shown;  // the filter, for the browser test
   let redraws = 0;
   async function fill() {
     const started = performance.now();
-    const datasets = model.get("datasets");
-    for (const [name, values] of Object.entries(datasets)) {
+    for (const [name, values] of Object.entries(current())) {
       view.change(name, view.changeset().remove(() => true).insert(values));
     }
     await view.runAsync();
@@ -58,12 +97,14 @@ async function render({ model, el }) {
     });
   }
   model.on("change:datasets", fill);
+  systemsModel.on("change:index", fill);
+  daysModel.on("change:index", fill);
   el.dataset.redraws = "0";
   el.dataset.key = model.get("key");
   return () => view.finalize();
 }
 export default { render };
-"""
+""".replace("@MAX_EVENTS@", str(CHART_MAX_EVENTS))
 
 
 def vega_module() -> str:
@@ -83,6 +124,8 @@ def _cached_module(version: str, digest: str) -> str:
     path = root / f"explorer-vega-{version}-{digest}.js"
     if path.is_file():
         return path.read_text(encoding="utf-8")
+    import vl_convert as vlc  # only to build the bundle (the cached module needs no import)
+
     module = vlc.javascript_bundle(_SNIPPET)
     root.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile("w", dir=root, delete=False, encoding="utf-8") as out:
@@ -99,21 +142,37 @@ class LiveChart(anywidget.AnyWidget):
     spec
         The compiled Vega spec (sent once, with empty datasets).
     datasets
-        Dataset name → JSON-ready records; each assignment is one changeset per dataset.
+        The key's ``series``, ``events``, ``counts`` and ``episodes`` for every system and the
+        whole window, each as columns (name → JSON-ready list, all of one length); each
+        assignment is one message.  The page filters them (``frame`` and ``levels`` are
+        computed there) and applies one changeset per dataset.
     key
         A label of what is shown (``sku @ location``), echoed on the page after the redraw.
+    calendar
+        The window's days as ISO text: ``day`` (midnight), ``minus12`` / ``plus12`` (half a
+        day either side), ``next`` (the next midnight); the page compares times with them.
+    systems, days
+        The systems and days widgets: the page reads their values and redraws when they
+        change, without a kernel round trip.
     """
 
     spec = traitlets.Dict().tag(sync=True)
     datasets = traitlets.Dict().tag(sync=True)
     key = traitlets.Unicode("").tag(sync=True)
+    calendar = traitlets.Dict().tag(sync=True)
+    systems = anywidget.WidgetTrait().tag(sync=True)  # sent as "anywidget:<model id>"
+    days = anywidget.WidgetTrait().tag(sync=True)
 
     @property
     def _esm(self) -> str:
         return vega_module()
 
-    def show(self, datasets: dict[str, list[dict[str, Any]]], key: str) -> None:
+    def show(self, datasets: dict[str, dict[str, list[Any]]], key: str) -> None:
         """Replace the chart's data (one message to the browser)."""
         with self.hold_sync():
             self.key = key
             self.datasets = datasets
+
+    def rows(self, name: str) -> list[dict[str, Any]]:
+        """The rows of dataset ``name`` as the page hands them to Vega."""
+        return rows_of(self.datasets[name])

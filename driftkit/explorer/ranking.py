@@ -15,11 +15,13 @@ from driftkit.drift.align import Grid
 
 @dataclass(frozen=True)
 class _Filter:
-    """What the explorer is filtered to: a cause, systems and a day range (grid positions)."""
+    """What the explorer is filtered to: a cause, systems, a day range (grid positions) and
+    a location (``ANY_LOCATION`` for all)."""
 
     cause: str
     systems: tuple[str, ...]
     days: tuple[int, int]
+    location: str
 
 
 def _local_days(

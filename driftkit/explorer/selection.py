@@ -7,20 +7,28 @@ Private: the public surface is :mod:`driftkit.explorer`.
 
 from __future__ import annotations
 
-import html
-
 import pandas as pd
 
-from driftkit.explorer.chart import chart_data
 from driftkit.explorer.data import MATCHES, ExplorerView
 from driftkit.explorer.views import _KeyViews
+from driftkit.report.clean import MAX_DISPLAY, display_text, escape
 from driftkit.schema import LOCATION, SKU
 
 
 class _Selection(_KeyViews):
-    """One key shown at a time: selecting, stepping and redrawing it (widgets kept in step)."""
+    """One key shown at a time: selecting, stepping and redrawing it (widgets kept in step).
+
+    The public methods return the :class:`ExplorerView` now shown; the widgets' handlers
+    call the underscored ones, which redraw without building it (a key change computes only
+    the chart's columns and the table on screen).
+    """
 
     _syncing: bool
+
+    @property
+    def shown(self) -> ExplorerView:
+        """The frames on screen (the current key after every filter)."""
+        return self.view()
 
     def select(
         self, sku: str | None = None, location: str | None = None, *, code: int | None = None
@@ -34,75 +42,74 @@ class _Selection(_KeyViews):
         """
         if code is None:
             code = self.key_code(sku or "", location)
-        return self._show_key(int(code))
+        self._show_key(int(code))
+        return self.view()
 
-    def _show_key(self, code: int, matches: pd.DataFrame | None = None) -> ExplorerView:
+    def _show_key(self, code: int, matches: pd.DataFrame | None = None) -> None:
         if code != self._code:
             self.controls.exported.value = ""  # the export message is about the previous key
         self._code = code
-        view = self.refresh()  # the chart's message first: the browser applies them in order
-        self._sync_key_widgets(matches)
-        return view
+        self._redraw()
+        self._sync_matches(matches)
 
     def step(self, offset: int) -> ExplorerView:
         """Move ``offset`` places along the worst-first list (wrapping) and show that key."""
+        self._step(offset)
+        return self.view()
+
+    def _step(self, offset: int) -> None:
         order = self._order
         if len(order) == 0:
-            return self.view()
+            return
         here = self._position() - 1
         start = here + offset if here >= 0 else (0 if offset > 0 else len(order) - 1)
-        return self.select(code=int(order[start % len(order)]))
+        self._show_key(int(order[start % len(order)]))
 
     def view_key(self) -> tuple[str, str]:
         """The current key as ``(sku, location)``."""
-        key = self.data.grid.keys.iloc[self._code]
-        return str(key[SKU]), str(key[LOCATION])
+        return str(self._skus[self._code]), str(self._locations[self._code])
 
     def _set_matches(self, found: pd.DataFrame) -> None:
         if not (found["code"] == self._code).any():
             found = pd.concat(
                 [self._ranking.iloc[[self._rank_of[self._code]]], found.head(MATCHES - 1)]
             )
-        labels = (
-            found[SKU]
-            + " @ "
-            + found[LOCATION]
-            + "  |Δ| "
-            + found["drift_units"].round(1).astype("str")
-        )
+        options = [
+            (f"{display_text(str(sku))} @ {display_text(str(location))}  |Δ| {units:.1f}", code)
+            for sku, location, units, code in zip(
+                found[SKU], found[LOCATION], found["drift_units"], found["code"], strict=True
+            )
+        ]
         self._syncing = True
         try:
-            self.controls.matches.options = list(
-                zip(labels, found["code"].astype(int), strict=True)
-            )
+            if list(self.controls.matches.options) != options:
+                self.controls.matches.options = options
             self.controls.matches.value = self._code
         finally:
             self._syncing = False
 
-    def _sync_key_widgets(self, matches: pd.DataFrame | None) -> None:
-        sku, location = self.view_key()
-        locations = sorted(str(x) for x in self._locations[self._codes_of_sku(sku)])
-        self._syncing = True
-        try:
-            if list(self.controls.location.options) != locations:
-                self.controls.location.options = locations
-            self.controls.location.value = location
-        finally:
-            self._syncing = False
+    def _sync_matches(self, matches: pd.DataFrame | None) -> None:
         self._set_matches(
             matches if matches is not None else self.search(self.controls.search.value)
         )
 
     def refresh(self) -> ExplorerView:
         """Redraw every view for the current key and filters; return what is shown."""
-        view = self.view()
-        self.shown = view
-        first, last = (self.data.grid.days[i] for i in self.controls.days.index)
-        self.controls.show(view, chart_data(view, first, last), self._title(view))
-        return view
+        self._redraw()
+        return self.view()
 
-    def _title(self, view: ExplorerView) -> str:
+    def _redraw(self) -> None:
+        """The chart first (its message reaches the browser first), then title and table."""
+        sku, location = self.view_key()
+        controls = self.controls
+        controls.chart.show(self._chart_columns(), f"{sku} @ {location}")
+        first, last = (str(controls.days.options[i][0]) for i in controls.days.index)
+        controls.show(self._title(sku, location), f"{first} – {last}")
+        controls.show_table(self._tab_frame(controls.tables.selected_index or 0))
+
+    def _title(self, sku: str, location: str) -> str:
         title = self._titles[self._code]
-        place = f"#{view.position} of {view.drifted} drifted" if view.position else "not drifted"
-        name = f" — {html.escape(title)}" if isinstance(title, str) else ""
-        return f"<b>{html.escape(view.sku)}</b> @ {html.escape(view.location)}{name} · {place}"
+        position = self._position()
+        place = f"#{position} of {len(self._order)} drifted" if position else "not drifted"
+        name = f" — {escape(title, limit=MAX_DISPLAY)}" if isinstance(title, str) else ""
+        return f"<b>{escape(sku, limit=MAX_DISPLAY)}</b> @ {escape(location, limit=MAX_DISPLAY)}{name} · {place}"

@@ -16,14 +16,18 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
-from driftkit.audit import load_data, locate
-from driftkit.config import load_config
+from driftkit import schema
+from driftkit.audit import locate
+from driftkit.config import ClientConfig, load_config
 from driftkit.drift.align import align
 from driftkit.errors import InputError
-from driftkit.explorer.data import _TEXT, ExplorerData
+from driftkit.explorer.data import _EVENT_COLUMNS, _TEXT, ExplorerData
 from driftkit.explorer.lab import REPO_ROOT
-from driftkit.load.ingest import is_fresh
+from driftkit.load.client import load_client
+from driftkit.load.ingest import WHOLE, is_fresh
 from driftkit.scale.bucket import PROCESSED
 from driftkit.scale.summary import run_folders
 
@@ -32,6 +36,12 @@ log = logging.getLogger("driftkit.explorer")
 _NAIVE_TIMES = ("start", "end")  # local days (episodes)
 _UTC_TIMES = ("first_seen", "last_seen")  # findings
 _BLANK_IS_TEXT = ("reference", "event_ids", "explained_by")  # written as "" when there is none
+_TABLES = ("snapshots", "events", "counts", "catalog")
+_COLUMNS = {
+    "events": (schema.SKU, schema.LOCATION, *_EVENT_COLUMNS),
+    "counts": (schema.SKU, schema.LOCATION, schema.COUNTED_AT, schema.COUNTED_QTY),
+    "catalog": (schema.SKU, schema.TITLE),
+}
 
 
 def read_output(run_dir: Path, name: str) -> pd.DataFrame | None:
@@ -82,9 +92,9 @@ def from_run(client_dir: str | Path, run_dir: Path, *, processed: Path = PROCESS
     config = load_config(locate(client_dir))
     summary = _summary(run_dir)
     fresh = is_fresh(processed / config.id, config)
-    data = load_data(config, processed=processed)
+    data = _read_ingest(processed / config.id) if fresh else _load_raw(config)
     start, end = (summary.get(k) for k in ("window_start", "window_end"))
-    grid = align(data.snapshots, config, start=_day(start), end=_day(end))
+    grid = align(data["snapshots"], config, start=_day(start), end=_day(end))
     tables = {n: read_output(run_dir, n) for n in ("episodes", "findings", "impact")}
     origin = f"ingested Parquet in {processed / config.id}" if fresh else "the raw exports"
     source = (
@@ -95,17 +105,46 @@ def from_run(client_dir: str | Path, run_dir: Path, *, processed: Path = PROCESS
     empty = ExplorerData(grid=grid)
     return ExplorerData(
         grid=grid,
-        events=data.events,
-        counts=data.counts,
+        events=data["events"],
+        counts=data["counts"],
         episodes=_or(tables["episodes"], empty.episodes),
         findings=_or(tables["findings"], empty.findings),
         impact=_or(tables["impact"], empty.impact),
-        catalog=data.catalog,
+        catalog=data["catalog"],
         timezone=config.timezone,
         tolerance=config.tolerance,
         client=config.id,
         source=source,
     )
+
+
+def _read_ingest(path: Path) -> dict[str, pd.DataFrame]:
+    """The tables the explorer shows, read from an ingest folder: only their columns.
+
+    Events keep the columns the views and the notebook use (``raw_reference`` and
+    ``source_as_of`` are not read), counts their key, time and quantity, the catalog the
+    titles; the rejects and the file accounting are not read.
+    """
+    log.info("reading the explorer's columns of the canonical Parquet in %s", path)
+    return {table: _read_columns(path, table, _COLUMNS.get(table)) for table in _TABLES}
+
+
+def _read_columns(path: Path, table: str, columns: tuple[str, ...] | None) -> pd.DataFrame:
+    full = schema.TABLES[table]
+    wanted = full if columns is None else pa.schema([full.field(c) for c in columns])
+    if table in WHOLE:
+        files = [path / f"{table}.parquet"]
+    else:
+        files = sorted((path / table).rglob("*.parquet"))
+    if not files:
+        return schema.empty(table)[list(wanted.names)]
+    parts = [pq.read_table(f, columns=wanted.names, schema=wanted) for f in files]
+    return pa.concat_tables(parts).to_pandas()
+
+
+def _load_raw(config: ClientConfig) -> dict[str, pd.DataFrame]:
+    data = load_client(config, progress=False)
+    return {table: getattr(data, table) for table in _TABLES}
 
 
 def _summary(run_dir: Path) -> dict[str, Any]:

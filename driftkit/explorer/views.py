@@ -12,6 +12,13 @@ import pandas as pd
 
 from driftkit.explorer.data import ANY_CAUSE, ExplorerView
 from driftkit.explorer.index import _KeyIndex
+from driftkit.explorer.payload import (
+    Columns,
+    band_columns,
+    count_columns,
+    event_columns,
+    series_columns,
+)
 from driftkit.explorer.ranking import _as_local
 from driftkit.explorer.widgets import _Controls
 from driftkit.schema import LOCATION, SKU, SYSTEM
@@ -45,6 +52,36 @@ class _KeyViews(_KeyIndex):
             impact=self._impact.of(code).reset_index(drop=True),
         )
 
+    def _chart_columns(self) -> dict[str, Columns]:
+        """The live chart's data for the current key: every system, the whole window.
+
+        Slices only (:mod:`driftkit.explorer.payload`): this is the part of a key change the
+        browser waits for.  The page applies the systems and days filters itself.
+        """
+        code, grid = self._code, self.data.grid
+        return {
+            "series": series_columns(grid.values[:, code, :], self._system_names, self._day_texts),
+            "episodes": band_columns(self._episodes.taker(code)),
+            "counts": count_columns(self._counts.taker(code)),
+            "events": event_columns(self._events.taker(code)),
+        }
+
+    def _tab_frame(self, tab: int) -> pd.DataFrame:
+        """The frame of one table tab (episodes, findings, impact, events) for the current key.
+
+        Only the tab on screen is computed and rendered on a key or filter change.
+        """
+        code, controls, grid = self._code, self.controls, self.data.grid
+        systems = list(controls.systems.value)
+        first, last = (grid.days[i] for i in controls.days.index)
+        if tab == 0:
+            return _overlapping(self._episodes.of(code), systems, "start", "end", first, last)
+        if tab == 1:
+            return self._findings_view(code, systems, str(controls.cause.value), first, last)
+        if tab == 2:
+            return self._impact.of(code).reset_index(drop=True).T.reset_index()
+        return self._events_view(code, systems, first, last)
+
     def _series(self, code: int, systems: list[str], days: tuple[int, int]) -> pd.DataFrame:
         grid = self.data.grid
         chosen = [grid.index(s) for s in grid.systems if s in systems]
@@ -61,11 +98,10 @@ class _KeyViews(_KeyIndex):
     def _events_view(
         self, code: int, systems: list[str], first: pd.Timestamp, last: pd.Timestamp
     ) -> pd.DataFrame:
-        rows = self._events.of(code)
-        applied = rows["recorded_at"].fillna(rows["occurred_at"])
+        rows = self._events.of(code)  # in time order, local times precomputed
         frame = pd.DataFrame(
             {
-                "time": _as_local(applied, self.data.timezone),
+                "time": rows["time"],
                 SYSTEM: rows[SYSTEM],
                 "kind": rows["kind"],
                 "qty": rows["qty_delta"],
@@ -76,18 +112,12 @@ class _KeyViews(_KeyIndex):
             }
         ).reset_index(drop=True)
         keep = frame[SYSTEM].isin(systems) & _within(frame["time"], first, last)
-        return frame[keep].sort_values("time", kind="stable").reset_index(drop=True)
+        return frame[keep].reset_index(drop=True)
 
     def _counts_view(self, code: int, first: pd.Timestamp, last: pd.Timestamp) -> pd.DataFrame:
-        rows = self._counts.of(code)
-        frame = pd.DataFrame(
-            {
-                "time": _as_local(rows["counted_at"], self.data.timezone),
-                "counted_qty": rows["counted_qty"],
-            }
-        ).reset_index(drop=True)
-        kept = frame[_within(frame["time"], first, last)]
-        return kept.sort_values("time", kind="stable").reset_index(drop=True)
+        rows = self._counts.of(code)  # in time order, local times precomputed
+        frame = pd.DataFrame({"time": rows["time"], "counted_qty": rows["counted_qty"]})
+        return frame[_within(frame["time"], first, last)].reset_index(drop=True)
 
     def _findings_view(
         self,
