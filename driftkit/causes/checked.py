@@ -13,8 +13,6 @@ from driftkit.causes.context import _Context
 from driftkit.drift.pairs import COUNTERPART, SLACK
 from driftkit.schema import LOCATION, SKU, SYSTEM
 
-DAY = "day"
-
 
 def unchecked(episodes: pd.DataFrame, side: str, ctx: _Context) -> np.ndarray:
     """Whether the ``side`` system's own roll-forward left the start of each episode unchecked.
@@ -54,28 +52,8 @@ def _residual_days(
     ctx: _Context, systems: pd.Series, key: np.ndarray, shape: tuple[int, ...]
 ) -> np.ndarray:
     """``[episode, day]``: the episode's system has a roll-forward residual row that day."""
-    r = ctx.residuals
-    rows = pd.MultiIndex.from_arrays(
-        [r[SYSTEM].astype(str), r[SKU].astype(str), r[LOCATION].astype(str)]
-    )
-    keys = ctx.grid.keys
-    wanted = pd.MultiIndex.from_arrays(
-        [
-            systems.astype(str).to_numpy(),
-            keys[SKU].astype(str).to_numpy()[key],
-            keys[LOCATION].astype(str).to_numpy()[key],
-        ]
-    )
-    episode = pd.Series(np.arange(len(wanted)), index=wanted)
-    hit = rows.isin(wanted)
-    out = np.zeros(shape, dtype=bool)
-    if not hit.any():
-        return out
-    day = ctx.grid.days.get_indexer(pd.DatetimeIndex(r.loc[hit, DAY]))
-    found = pd.DataFrame({"code": rows[hit].to_flat_index(), "day": day})
-    pairs = found.merge(
-        pd.DataFrame({"code": wanted.to_flat_index(), "episode": episode.to_numpy()}), on="code"
-    )
-    ok = pairs["day"].to_numpy() >= 0
-    out[pairs["episode"].to_numpy()[ok], pairs["day"].to_numpy()[ok]] = True
-    return out
+    seen = ctx.residual_days
+    system = pd.Index(ctx.grid.systems).get_indexer(pd.Index(systems.astype(str)))
+    out = seen[system, key]
+    out[system < 0] = False
+    return out.reshape(shape)

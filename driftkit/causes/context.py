@@ -9,6 +9,7 @@ one-sentence evidence with the text helpers here.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -16,6 +17,7 @@ import pandas as pd
 
 from driftkit.config import ClientConfig
 from driftkit.drift.align import Grid
+from driftkit.drift.codes import positions_in
 from driftkit.drift.pairs import COUNTERPART
 from driftkit.schema import (
     COMMIT_DELTA,
@@ -153,6 +155,33 @@ class _Context:
     def fed_systems(self) -> frozenset[str]:
         """Systems with an event feed (every grid system when ``fed`` is None)."""
         return frozenset(self.grid.systems) if self.fed is None else self.fed
+
+    @functools.cached_property
+    def residual_days(self) -> np.ndarray:
+        """``[system, key, day]``: the system has a roll-forward residual row that key and day.
+
+        Built once per context from the residual rows' codes (the grid's systems, keys and days).
+        """
+        r, grid = self.residuals, self.grid
+        seen = np.zeros(grid.values.shape, dtype=bool)
+        if r.empty:
+            return seen
+        system = positions_in(r[SYSTEM], pd.Index(grid.systems))
+        sku, skus = pd.factorize(r[SKU], use_na_sentinel=False)
+        location, locations = pd.factorize(r[LOCATION], use_na_sentinel=False)
+        first, pair = pd.factorize(sku * len(locations) + location)
+        named = pd.MultiIndex.from_arrays(
+            [
+                pd.Index(skus).astype(str)[pair // len(locations)],
+                pd.Index(locations).astype(str)[pair % len(locations)],
+            ]
+        )
+        keys = pd.MultiIndex.from_frame(grid.keys[[SKU, LOCATION]].astype(str))
+        key = keys.get_indexer(named)[first]
+        day = grid.days.get_indexer(pd.DatetimeIndex(r["day"]))
+        ok = (system >= 0) & (key >= 0) & (day >= 0)
+        seen[system[ok], key[ok], day[ok]] = True
+        return seen
 
     @property
     def tz(self) -> str:

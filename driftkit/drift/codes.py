@@ -56,3 +56,15 @@ def sorted_codes(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     rank[order] = np.arange(len(order))
     rank[-1] = -1  # code −1 (missing) stays −1
     return rank[codes], uniques[order]
+
+
+def positions_in(values: pd.Series, names: pd.Index) -> np.ndarray:
+    """Each value's position in ``names`` by its text (-1 when absent), factorized first.
+
+    Returns
+    -------
+    numpy.ndarray
+        int64, one per value.
+    """
+    codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    return names.get_indexer(pd.Index(uniques).astype(str))[codes]
