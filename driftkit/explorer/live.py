@@ -17,13 +17,13 @@ import hashlib
 import os
 import tempfile
 from importlib.metadata import version
-from pathlib import Path
 from typing import Any
 
 import anywidget
 import traitlets
 
 from driftkit.explorer.payload import CHART_MAX_EVENTS, rows_of
+from driftkit.report.cache import cache_dir
 
 # The page marks each finished redraw on the chart's element (data-redraws, data-key) and
 # keeps its timing in window.driftkitRedraws: the browser test and benchmark read them.
@@ -111,7 +111,7 @@ def vega_module() -> str:
     """The chart's JavaScript module: the vl-convert Vega bundle plus the render function.
 
     Built once per vl-convert version and snippet, then read from the user's cache folder
-    (``$XDG_CACHE_HOME/driftkit`` or ``~/.cache/driftkit``).
+    (:func:`driftkit.report.cache.cache_dir`).
     """
     return _cached_module(
         version("vl-convert-python"), hashlib.sha256(_SNIPPET.encode()).hexdigest()[:12]
@@ -120,7 +120,7 @@ def vega_module() -> str:
 
 @functools.lru_cache(maxsize=1)
 def _cached_module(version: str, digest: str) -> str:
-    root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "driftkit"
+    root = cache_dir()
     path = root / f"explorer-vega-{version}-{digest}.js"
     if path.is_file():
         return path.read_text(encoding="utf-8")

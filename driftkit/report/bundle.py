@@ -24,6 +24,7 @@ import altair as alt
 import vl_convert as vlc
 
 from driftkit.errors import ReportError
+from driftkit.report.cache import cache_dir
 
 VL_VERSION = ".".join(alt.SCHEMA_VERSION.lstrip("v").split(".")[:2])
 
@@ -56,22 +57,6 @@ def vega_bundle() -> str:
         if VL_VERSION not in _BUILT:
             _BUILT[VL_VERSION] = _cached_bundle(cache_dir() / _file_name())
         return _BUILT[VL_VERSION]
-
-
-def cache_dir() -> Path:
-    """Where the bundle is kept: ``$DRIFTKIT_CACHE_DIR``, else the user's cache folder.
-
-    Returns
-    -------
-    Path
-        ``$DRIFTKIT_CACHE_DIR``, else ``$XDG_CACHE_HOME/driftkit`` or ``~/.cache/driftkit``
-        (the folder of the explorer's chart module, :mod:`driftkit.explorer.live`); it may not
-        exist yet.
-    """
-    chosen = os.environ.get("DRIFTKIT_CACHE_DIR")
-    if chosen:
-        return Path(chosen)
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "driftkit"
 
 
 def _file_name() -> str:
