@@ -322,6 +322,24 @@ def test_without_counts_the_report_says_it_rests_on_handoffs(wrong_owner: Audit)
     assert "rests on handoff evidence alone" in story.what_to_fix(audit).html
 
 
+def test_a_runner_up_ahead_only_on_coverage_is_said_so(wrong_owner: Audit) -> None:
+    # wms 99/100 on half the keys (score 0.495), shop 180/200 on all (0.9): wms is kept
+    candidates, accuracy = _candidates(
+        {"wms": (100, 99), "shop": (200, 180)}, {"wms": 50, "shop": 100}
+    )
+    scored = score_authorities(candidates, accuracy, NO_HANDOFFS, NO_FINDINGS, configured="wms")
+    verdict_ = verdict(scored, "wms").to_dict()
+    audit = dataclasses.replace(
+        wrong_owner,
+        summary={**wrong_owner.summary, "authority_recommendation": verdict_},
+        tables={**wrong_owner.tables, "authority": scored},
+    )
+    html = story.what_to_fix(audit).html
+    assert "keep <b>wms</b>, as configured" in html
+    assert "shop scores higher (0.90 against 0.49) because it reports 100.0% of the" in html
+    assert "against 50.0%; its record (90.0% of 200 counts) is not better beyond noise" in html
+
+
 def test_the_format_rule_needs_the_callouts_edge() -> None:
     # the callout is about erp → wms; missing events on shop → wms are not a format problem
     findings = FINDINGS.assign(counterpart=FINDINGS["counterpart"].replace({"erp": "shop"}))

@@ -66,7 +66,11 @@ def _evidence(row: pd.Series, system: str, basis: str) -> str:
 
 
 def _alternative(rows: pd.DataFrame, pick: str) -> str:
-    """The runner-up, said to be within noise of the configured authority."""
+    """The runner-up, said to be within noise of the configured authority.
+
+    When the runner-up scores higher only because it covers more SKU-locations, the
+    sentence says so: the owner changes on record accuracy beyond noise, not on the score.
+    """
     others = rows.drop(index=pick)
     if others.empty:
         return ""
@@ -74,9 +78,19 @@ def _alternative(rows: pd.DataFrame, pick: str) -> str:
     row = _row(others, best)
     if pd.isna(row["record_accuracy"]):
         return ""
-    return (
+    said = (
         f"{escape(best)} ({_fmt(row['record_accuracy'], 'share')} of "
         f"{int(row['counts']):,} counts) is not better beyond noise."
+    )
+    mine = _row(rows, pick)
+    if not row["score"] > mine["score"] or pd.isna(mine["coverage"]):
+        return said
+    return (
+        f"{escape(best)} scores higher ({row['score']:.2f} against {mine['score']:.2f}) "
+        f"because it reports {_fmt(row['coverage'], 'share')} of the SKU-locations against "
+        f"{_fmt(mine['coverage'], 'share')}; its record ({_fmt(row['record_accuracy'], 'share')} "
+        f"of {int(row['counts']):,} counts) is not better beyond noise, and the owner changes "
+        "only on that."
     )
 
 
