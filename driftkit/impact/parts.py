@@ -148,7 +148,7 @@ def impact_part(
     planning = planning_parameters(grid.keys, data.catalog, params)
     units, observed = observed_demand(data.events, grid, config, shipped=facts.observed_span)
     censored = censored_days(stock, config.tolerance)
-    demand = estimate_demand(units, observed, censored, grid.days, facts.weekday)
+    demand = estimate_demand(units, observed, censored, grid.days, facts.weekday, facts.prior)
     days = key_days(stock, demand, observed, units, config.tolerance)
     error = record_error(stock)
     costs = key_costs(days, stock, demand, error, planning, params)
@@ -181,9 +181,10 @@ def key_days(
 
 def unmet_on(days: np.ndarray, demand: Demand, sold: np.ndarray) -> np.ndarray:
     """``[key, day]`` expected demand beyond the day's sales on ``days`` (elsewhere the
-    expected demand): :func:`driftkit.impact.theory.unmet_demand` with each key's
-    variance-to-mean ratio of daily demand (1, Poisson, where its rate is 0)."""
-    unmet = demand.expected.copy()
+    expected demand), at the key's credible rate (:meth:`Demand.stockout_expected`):
+    :func:`driftkit.impact.theory.unmet_demand` with each key's variance-to-mean ratio of
+    daily demand (1, Poisson, where its rate is 0)."""
+    unmet = demand.stockout_expected().copy()
     cells = days & (np.nan_to_num(sold) > 0)
     rows, cols = np.nonzero(cells)
     rate = demand.rate[rows]
