@@ -10,7 +10,7 @@ the summed daily cost.  :func:`driftkit.impact.estimate.estimate_impact` is the 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -32,6 +32,7 @@ from driftkit.impact.countlist import KeyState, count_rows, last_observed, rank_
 from driftkit.impact.demand import Demand, Tables, estimate_demand, observed_demand
 from driftkit.impact.pooled import DemandFacts
 from driftkit.impact.projection import daily_series, handoff_fixes, project
+from driftkit.impact.silence import shelf_silence
 from driftkit.impact.stock import (
     Stock,
     censored_days,
@@ -153,7 +154,13 @@ def impact_part(
     error = record_error(stock)
     costs = key_costs(days, stock, demand, error, planning, params)
     costs["expected_value"] = window_value(costs, demand, planning, params, len(grid.days))
-    state = key_state(grid, stock, demand, planning, costs)
+    sellable = observed & ~censored
+    empty, silent = shelf_silence(
+        units, sellable, demand.stockout_expected(), demand.rate, demand.sd
+    )
+    state = replace(
+        key_state(grid, stock, demand, planning, costs), empty_shelf=empty, silent_days=silent
+    )
     return ImpactPart(
         per_key=per_key_table(grid.keys, demand, costs, error),
         count_list=count_rows(state, params, findings),
