@@ -83,7 +83,7 @@ accuracy: $(VENV)/.stamp-dev
 	$(PY) -m driftkit.simulate.score
 	PYTHONPATH=. $(PY) -m tests.scenarios.measure
 	$(PY) -m driftkit.simulate.countlift
-	$(PY) -m driftkit.simulate.impactcheck
+	$(PY) -m driftkit.simulate.impactcheck 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache data/processed

@@ -18,6 +18,7 @@ import pandas as pd
 
 from driftkit.config import ImpactParams
 from driftkit.impact import theory
+from driftkit.impact.silence import silent_shelf
 from driftkit.schema import LOCATION, SKU, SYSTEM
 
 DAYS_PER_YEAR = 365.0
@@ -41,7 +42,8 @@ class KeyState:
     ``selling`` and ``drift`` are ``[system, key]`` (NaN = never observed); ``authority`` is
     the authority's sellable stock; ``rate``/``sd`` daily demand; ``lead_time``/``z``,
     ``unit_cost``/``unit_price`` (NaN unknown); ``extra_capital`` the safety-stock capital
-    tied up by record error; ``window_value`` the per-key cost over the window.
+    tied up by record error; ``window_value`` the per-key cost over the window;
+    ``empty_shelf``, ``silent_days``: :mod:`driftkit.impact.silence` (None: not weighed).
     """
 
     keys: pd.DataFrame
@@ -59,6 +61,8 @@ class KeyState:
     unit_price: np.ndarray
     extra_capital: np.ndarray
     window_value: np.ndarray
+    empty_shelf: np.ndarray | None = None
+    silent_days: np.ndarray | None = None
 
 
 def last_observed(values: np.ndarray) -> np.ndarray:
@@ -192,14 +196,18 @@ def count_rows(
     selling = selling_component(state, params, horizon)
     record = record_component(state, params, horizon)
     carrying = state.extra_capital * params.holding_rate * horizon / DAYS_PER_YEAR
+    silent, why = silent_shelf(state, params, horizon)
     use_selling = (selling.value >= record.value) & (selling.value > 0)
+    use_silent = silent > np.maximum(selling.value, record.value)
+    system = np.where(use_selling, selling.system, record.system)
+    reason = np.where(use_selling, selling.reason, record.reason)
     table = (
         state.keys[[SKU, LOCATION]]
         .reset_index(drop=True)
         .assign(
-            system=np.where(use_selling, selling.system, record.system),
-            expected_value=selling.value + record.value + carrying,
-            reason=np.where(use_selling, selling.reason, record.reason),
+            system=np.where(use_silent, state.authority_name, system),
+            expected_value=selling.value + record.value + carrying + silent,
+            reason=np.where(use_silent, why, reason),
         )
     )
     table["reason"] = _capital_reason(table["reason"], state, carrying)

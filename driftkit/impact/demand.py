@@ -15,6 +15,7 @@ import pandas as pd
 
 from driftkit.config import ClientConfig
 from driftkit.drift.align import Grid
+from driftkit.impact.credibility import RatePrior, credible_rate
 from driftkit.impact.stock import _key_index
 from driftkit.schema import (
     EVENT_ID,
@@ -66,8 +67,12 @@ class Demand:
     weekday_index
         Seven factors (Monday first) averaging 1; all 1 when the window is too short.
     table
-        ``sku, location, demand_rate, demand_sd, sellable_days, censored_days,
-        demand_days, adi, cv2, demand_class``.
+        ``demand_rate, demand_sd, sellable_days, censored_days, demand_days, adi, cv2,
+        demand_class, credible_rate``.
+    credible
+        ``[key, day]`` expected units at the key's credible rate
+        (:func:`driftkit.impact.credibility.credible_rate`) × weekday index: what a stockout
+        day is charged; None: ``expected``.
     """
 
     rate: np.ndarray
@@ -75,6 +80,11 @@ class Demand:
     expected: np.ndarray
     weekday_index: np.ndarray
     table: pd.DataFrame
+    credible: np.ndarray | None = None
+
+    def stockout_expected(self) -> np.ndarray:
+        """``[key, day]`` expected units on a stockout day: ``credible``, else ``expected``."""
+        return self.expected if self.credible is None else self.credible
 
 
 def daily_shipments(
@@ -160,6 +170,7 @@ def estimate_demand(
     censored: np.ndarray,
     days: pd.DatetimeIndex,
     weekday: np.ndarray,
+    prior: RatePrior | None = None,
 ) -> Demand:
     """Mean, deviation and weekday profile of daily demand over sellable observed days.
 
@@ -177,14 +188,19 @@ def estimate_demand(
     weekday
         Seven weekday factors (Monday first) pooled over every key of the client
         (:func:`driftkit.impact.pooled.weekday_profile`).
+    prior
+        The client's rate prior (:attr:`driftkit.impact.pooled.DemandFacts.prior`); None:
+        no shrinking (``credible_rate`` = ``demand_rate``).
     """
     use = observed & ~censored
     n = use.sum(axis=1)
     total = np.where(use, units, 0.0).sum(axis=1)
     rate = np.divide(total, n, out=np.zeros(len(n)), where=n > 0)
+    credible = credible_rate(rate, n, prior or RatePrior())
     squares = np.where(use, (units - rate[:, None]) ** 2, 0.0).sum(axis=1)
     sd = np.sqrt(np.divide(squares, n - 1, out=np.zeros(len(n)), where=n > 1))
-    expected = rate[:, None] * weekday[days.day_of_week.to_numpy()][None, :]
+    factor = weekday[days.day_of_week.to_numpy()][None, :]
+    expected = rate[:, None] * factor
     nonzero = (use & (units > 0)).sum(axis=1)
     sizes = _cv2_of_sizes(units, use & (units > 0))
     adi = np.divide(n, nonzero, out=np.full(len(n), np.inf), where=nonzero > 0)
@@ -198,9 +214,10 @@ def estimate_demand(
             "adi": adi,
             "cv2": sizes,
             "demand_class": demand_class(adi, sizes, nonzero),
+            "credible_rate": credible,
         }
     )
-    return Demand(rate, sd, expected, weekday, table)
+    return Demand(rate, sd, expected, weekday, table, credible[:, None] * factor)
 
 
 def _cv2_of_sizes(units: np.ndarray, nonzero: np.ndarray) -> np.ndarray:

@@ -10,7 +10,7 @@ the summed daily cost.  :func:`driftkit.impact.estimate.estimate_impact` is the 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -32,6 +32,7 @@ from driftkit.impact.countlist import KeyState, count_rows, last_observed, rank_
 from driftkit.impact.demand import Demand, Tables, estimate_demand, observed_demand
 from driftkit.impact.pooled import DemandFacts
 from driftkit.impact.projection import daily_series, handoff_fixes, project
+from driftkit.impact.silence import shelf_silence
 from driftkit.impact.stock import (
     Stock,
     censored_days,
@@ -148,12 +149,18 @@ def impact_part(
     planning = planning_parameters(grid.keys, data.catalog, params)
     units, observed = observed_demand(data.events, grid, config, shipped=facts.observed_span)
     censored = censored_days(stock, config.tolerance)
-    demand = estimate_demand(units, observed, censored, grid.days, facts.weekday)
+    demand = estimate_demand(units, observed, censored, grid.days, facts.weekday, facts.prior)
     days = key_days(stock, demand, observed, units, config.tolerance)
     error = record_error(stock)
     costs = key_costs(days, stock, demand, error, planning, params)
     costs["expected_value"] = window_value(costs, demand, planning, params, len(grid.days))
-    state = key_state(grid, stock, demand, planning, costs)
+    sellable = observed & ~censored
+    empty, silent = shelf_silence(
+        units, sellable, demand.stockout_expected(), demand.rate, demand.sd
+    )
+    state = replace(
+        key_state(grid, stock, demand, planning, costs), empty_shelf=empty, silent_days=silent
+    )
     return ImpactPart(
         per_key=per_key_table(grid.keys, demand, costs, error),
         count_list=count_rows(state, params, findings),
@@ -181,9 +188,10 @@ def key_days(
 
 def unmet_on(days: np.ndarray, demand: Demand, sold: np.ndarray) -> np.ndarray:
     """``[key, day]`` expected demand beyond the day's sales on ``days`` (elsewhere the
-    expected demand): :func:`driftkit.impact.theory.unmet_demand` with each key's
-    variance-to-mean ratio of daily demand (1, Poisson, where its rate is 0)."""
-    unmet = demand.expected.copy()
+    expected demand), at the key's credible rate (:meth:`Demand.stockout_expected`):
+    :func:`driftkit.impact.theory.unmet_demand` with each key's variance-to-mean ratio of
+    daily demand (1, Poisson, where its rate is 0)."""
+    unmet = demand.stockout_expected().copy()
     cells = days & (np.nan_to_num(sold) > 0)
     rows, cols = np.nonzero(cells)
     rate = demand.rate[rows]

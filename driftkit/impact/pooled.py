@@ -1,7 +1,9 @@
-"""What every part's demand shares (DESIGN §7, §12): shipments, shipped days, weekday profile.
+"""What every part's demand shares (DESIGN §7, §12): shipments, shipped days, weekday profile,
+the credibility prior of the rates.
 
 Demand is read from shipments when the client records any, observed from the client's first
-to its last shipment day, and shaped by a weekday profile pooled over every key.  None of
+to its last shipment day, shaped by a weekday profile pooled over every key, and each key's
+rate on its stockout days is shrunk toward the client's (:mod:`driftkit.impact.credibility`).  None of
 these is known inside one part (a SKU bucket, or the whole client in process): each part
 returns its piece (:func:`demand_part`), :func:`demand_facts` combines the pieces, and every
 part's demand then uses the same :class:`DemandFacts`.
@@ -16,6 +18,7 @@ import pandas as pd
 
 from driftkit.config import ClientConfig
 from driftkit.drift.align import Grid
+from driftkit.impact.credibility import RatePrior, rate_prior, rate_sums
 from driftkit.impact.demand import (
     MIN_DAYS_FOR_WEEKDAY_PROFILE,
     NO_SPAN,
@@ -46,11 +49,14 @@ class DemandFacts:
     weekday
         Seven weekday factors (Monday first) pooled over every key; all ones when the
         window is shorter than :data:`MIN_DAYS_FOR_WEEKDAY_PROFILE` or holds no demand.
+    prior
+        Bühlmann–Straub parameters of the per-key rates (no shrinking by default).
     """
 
     shipments: bool = False
     shipped: DaySpan = NO_SPAN
     weekday: np.ndarray = field(default_factory=lambda: np.ones(7))
+    prior: RatePrior = field(default_factory=RatePrior)
 
     @property
     def observed_span(self) -> DaySpan | None:
@@ -70,11 +76,15 @@ class DemandPart:
         Per window day, Σ over the part's keys of sellable observed units and of sellable
         observed key-days (every day counts as observed with shipments: the client's
         shipped days are applied on combine); None when no weekday profile is pooled.
+    rates
+        :func:`driftkit.impact.credibility.rate_sums` of the part's keys over the same
+        days (with shipments every day: the client's shipped days are not known yet).
     """
 
     shipped: DaySpan = NO_SPAN
     day_units: np.ndarray | None = None
     day_cells: np.ndarray | None = None
+    rates: np.ndarray | None = None
 
 
 def has_shipments(events: pd.DataFrame) -> bool:
@@ -95,7 +105,7 @@ def client_demand(data: Tables, grid: Grid, config: ClientConfig) -> DemandFacts
 
 
 def demand_part(data: Tables, grid: Grid, config: ClientConfig, *, shipments: bool) -> DemandPart:
-    """One part's piece of the demand facts: its shipped span and its weekday sums.
+    """One part's piece of the demand facts: its shipped span, weekday sums and rate sums.
 
     Parameters
     ----------
@@ -109,15 +119,17 @@ def demand_part(data: Tables, grid: Grid, config: ClientConfig, *, shipments: bo
         Whether the client (any part) records shipments (:func:`has_shipments`).
     """
     shipped = daily_shipments(data.events, grid, config)[1] if shipments else NO_SPAN
+    units, use = sellable_units(data, grid, config, shipments=shipments)
     if not pools_weekdays(grid.days):
-        return DemandPart(shipped)
-    return DemandPart(shipped, *weekday_parts(data, grid, config, shipments=shipments))
+        return DemandPart(shipped, rates=rate_sums(units, use))
+    day_units = np.where(use, units, 0.0).sum(axis=0)
+    return DemandPart(shipped, day_units, use.sum(axis=0).astype(np.float64), rate_sums(units, use))
 
 
-def weekday_parts(
+def sellable_units(
     data: Tables, grid: Grid, config: ClientConfig, *, shipments: bool
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Per day, Σ over the part's keys of sellable observed units and key-days.
+    """``[key, day]`` daily units and where they are sellable and observed.
 
     With shipments every day counts here (the client's first..last shipment day is not
     known yet); :func:`weekday_profile` masks the combined sums to it.
@@ -126,8 +138,7 @@ def weekday_parts(
     censored = censored_days(stock, config.tolerance)
     span = _EVERY_DAY if shipments else None
     units, observed = observed_demand(data.events, grid, config, shipped=span)
-    use = observed & ~censored
-    return np.where(use, units, 0.0).sum(axis=0), use.sum(axis=0).astype(np.float64)
+    return units, observed & ~censored
 
 
 def demand_facts(
@@ -146,7 +157,8 @@ def demand_facts(
     """
     shipped = shipped_days([p.shipped for p in parts])
     weekday = weekday_profile(parts, days, shipped=shipped if shipments else None)
-    return DemandFacts(shipments, shipped, weekday)
+    prior = rate_prior([p.rates for p in parts if p.rates is not None])
+    return DemandFacts(shipments, shipped, weekday, prior)
 
 
 def shipped_days(spans: list[DaySpan]) -> DaySpan:

@@ -10,6 +10,9 @@ share units, variance φ·D with φ the key's variance-to-mean ratio of daily de
 share·(1 − share)·D and the 95 % interval is E ± 1.96 √Var (E ± 1.96 √E when φ = 1).
 ``expected_truth`` = share × the servable blocked units: the truth without the walk-away
 draw (a coin flip per unit no estimator can predict).
+``rate_bias`` and ``credible_bias``: Σ rate × stockout days ÷ Σ true rate × stockout days over
+held keys (phantom + suspected days; true rate = the plan's expected demand over the window)
+for ``demand_rate`` and the credible rate that lost sales use (docs/impact.md).
 ``python -m driftkit.simulate.impactcheck [SEED ...]`` prints ratio and interval per seed
 (seeds 1–12 by default).
 """
@@ -18,6 +21,7 @@ from __future__ import annotations
 
 import sys
 import tempfile
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -25,17 +29,24 @@ import pandas as pd
 
 from driftkit.drift.align import align
 from driftkit.drift.compare import compare
-from driftkit.impact.estimate import estimate_impact
+from driftkit.impact.estimate import Impact, estimate_impact
+from driftkit.simulate.faults import Faults
+from driftkit.simulate.plan import make_plan
 from driftkit.simulate.score import client_data
 from driftkit.simulate.simulation import simulate
 
 Z95 = 1.96
 UNHELD = "east"  # the simulator's 3PL location, which the authority does not hold
+START = "2026-09-01"
+TIMEZONE = "America/Chicago"
 
 
 def seed_impact(seed: int, workdir: Path, *, skus: int = 1000, days: int = 45) -> dict[str, float]:
     """Estimate, truth, ratio and the 95 % interval of lost sales units for one seed."""
-    sim = simulate(workdir / f"impact-{seed}", skus=skus, days=days, seed=seed, faults="high")
+    folder = workdir / f"impact-{seed}"
+    sim = simulate(
+        folder, skus=skus, days=days, seed=seed, faults="high", start=START, timezone=TIMEZONE
+    )
     data = client_data(sim)
     grid = align(data.snapshots, data.config)
     result = estimate_impact(
@@ -70,6 +81,45 @@ def seed_impact(seed: int, workdir: Path, *, skus: int = 1000, days: int = 45) -
         "low": estimate - half,
         "high": estimate + half,
         "covered": bool(estimate - half <= lost <= estimate + half),
+        **rate_bias(per_key_rates(result), folder.name, seed, skus, days),
+    }
+
+
+def per_key_rates(result: Impact) -> pd.DataFrame:
+    """``impact.csv`` rows with the demand table's ``credible_rate``."""
+    return result.per_key.merge(result.demand[["sku", "location", "credible_rate"]])
+
+
+def rate_bias(
+    per_key: pd.DataFrame, client: str, seed: int, skus: int, days: int
+) -> dict[str, float]:
+    """Mean and credible rate ÷ the plan's true rate, weighted by stockout days, held keys."""
+    plan = make_plan(
+        client_id=client,
+        n_skus=skus,
+        days=days,
+        n_locations=2,
+        start=date.fromisoformat(START),
+        timezone=TIMEZONE,
+        seed=seed,
+        demand="synthetic",
+        sku_style="alpha",
+        unit_mismatch=Faults.parse("high").unit_mismatch,
+    )
+    assert plan.expected is not None
+    truth = pd.DataFrame(
+        {
+            "sku": np.asarray(plan.skus)[plan.key_sku],
+            "location": np.asarray(plan.locations)[plan.key_loc],
+            "true_rate": plan.expected.mean(axis=1),
+        }
+    )
+    held = per_key[per_key["location"] != UNHELD].merge(truth, on=["sku", "location"])
+    weight = held["phantom_days"] + held["suspected_phantom_days"]
+    true = float((held["true_rate"] * weight).sum())
+    return {
+        "rate_bias": float((held["demand_rate"] * weight).sum()) / true,
+        "credible_bias": float((held["credible_rate"] * weight).sum()) / true,
     }
 
 
