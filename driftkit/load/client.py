@@ -138,7 +138,7 @@ def _match(config: ClientConfig, pattern: str, key: str) -> list[Path]:
 def _combine(config: ClientConfig, parts: list[Part]) -> ClientData:
     def gather(table: str) -> pd.DataFrame:
         frames = [p.finished.table for p in parts if p.table == table and len(p.finished.table)]
-        return s.conform(pd.concat(frames, ignore_index=True), table) if frames else s.empty(table)
+        return _concat(frames, table) if frames else s.empty(table)
 
     rejects = [p.finished.rejects for p in parts if len(p.finished.rejects)]
     files = pd.DataFrame([p.file for p in parts], columns=list(FILES_COLUMNS))
@@ -154,6 +154,17 @@ def _combine(config: ClientConfig, parts: list[Part]) -> ClientData:
         files=files,
         notes=_notes(config, parts),
     )
+
+
+def _concat(frames: list[pd.DataFrame], table: str) -> pd.DataFrame:
+    """The files' canonical tables as one; cast and checked again only when a dtype differs."""
+    out = pd.concat(frames, ignore_index=True)
+    dtypes = s.empty(table).dtypes
+    required = [field.name for field in s.TABLES[table] if not field.nullable]
+    canonical = all(frame.dtypes.equals(dtypes) for frame in frames)
+    if canonical and not out[required].isna().any().any():
+        return out
+    return s.conform(out, table)
 
 
 def _notes(config: ClientConfig, parts: list[Part]) -> tuple[str, ...]:

@@ -44,6 +44,7 @@ from driftkit.load.file import (
 from driftkit.load.finish import BIN, finish_events, finish_snapshots
 from driftkit.load.read import RawTable
 from driftkit.load.rows import Context, Finished
+from driftkit.load.typed import load_typed
 
 __all__ = ["load_files"]
 
@@ -101,6 +102,12 @@ def load_files(
     """
     if not one_pass_applies(system, table):
         return [load_file(config, system.id, table, p, system, aliases, pack_sizes) for p in paths]
+    if table == "snapshots" and system.format == "parquet":  # typed files: masks, not text
+        return [
+            load_typed(config, system, p, aliases, pack_sizes)
+            or load_file(config, system.id, table, p, system, aliases, pack_sizes)
+            for p in paths
+        ]
     ctx = Context(config, system, "", aliases, pack_sizes)
     raws, staged = [], []
     for i, path in enumerate(paths):  # read and stage in file order: errors come in order
