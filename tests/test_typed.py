@@ -17,7 +17,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from driftkit.config import load_config
-from driftkit.load import typed
+from driftkit.load import rowkeys, typed
 from driftkit.load.client import load_client
 from driftkit.load.file import load_file
 from driftkit.load.read import read_table
@@ -196,6 +196,6 @@ def test_shared_keys_match_pandas(seed: int) -> None:
     rng = np.random.default_rng(seed)
     key, moment = rng.integers(0, 5, 200), rng.integers(0, 4, 200)
     expected = pd.DataFrame({"k": key, "m": moment}).duplicated(keep=False).to_numpy()
-    assert (typed._shared(key, moment) == expected).all()
+    assert (rowkeys.shared_keys(key, moment) == expected).all()
     order = np.lexsort((moment, key))
-    assert (typed._shared(key[order], moment[order]) == expected[order]).all()
+    assert (rowkeys.shared_keys(key[order], moment[order]) == expected[order]).all()

@@ -102,7 +102,7 @@ def load_files(
     """
     if not one_pass_applies(system, table):
         return [load_file(config, system.id, table, p, system, aliases, pack_sizes) for p in paths]
-    if table == "snapshots" and system.format == "parquet":  # typed files: masks, not text
+    if reads_typed(system, table):  # typed files: masks, not text
         return [
             load_typed(config, system, p, aliases, pack_sizes)
             or load_file(config, system.id, table, p, system, aliases, pack_sizes)
@@ -123,6 +123,11 @@ def load_files(
         Part(table, done[i], file_row(system.id, table, fmt, raw, done[i]))
         for i, raw in enumerate(raws)
     ]
+
+
+def reads_typed(system: SystemConfig, table: str) -> bool:
+    """Whether ``table`` files of ``system`` try :func:`~driftkit.load.typed.load_typed` first."""
+    return table == "snapshots" and system.format == "parquet" and one_pass_applies(system, table)
 
 
 def one_pass_applies(system: SystemConfig, table: str) -> bool:

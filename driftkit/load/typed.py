@@ -29,7 +29,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from driftkit import schema as s
@@ -38,14 +37,13 @@ from driftkit.load import excel, tabular
 from driftkit.load.file import FILES_COLUMNS, Part, file_as_of, with_headers
 from driftkit.load.finish import BIN, finish_snapshots
 from driftkit.load.normalize import (
-    apply_aliases,
-    normalize_skus,
     parse_quantities,
     parse_timestamps,
 )
 from driftkit.load.read import RawTable
 from driftkit.load.reference import relative
-from driftkit.load.rows import Context, Finished, map_locations
+from driftkit.load.rowkeys import RowKeys, shared_keys
+from driftkit.load.rows import Context, Finished
 
 __all__ = ["load_typed"]
 
@@ -144,29 +142,11 @@ def _read(path: Path, present: dict[str, str]) -> pa.Table:
     return table.unify_dictionaries()
 
 
-def _codes(column: pa.ChunkedArray) -> tuple[np.ndarray, pd.Series]:
-    """Row codes into the column's distinct texts; nulls point at a last, empty entry.
-
-    Returns
-    -------
-    tuple
-        int64 codes (one per row) and the texts (``str``, NaN for the null entry).
-    """
-    dictionary = column.chunks[0].dictionary
-    texts = pd.concat(
-        [dictionary.to_pandas().astype("str"), pd.Series([np.nan], dtype="str")],
-        ignore_index=True,
-    )
-    indices = pa.chunked_array([c.indices for c in column.chunks])
-    codes = pc.fill_null(indices, len(dictionary)).to_numpy().astype(np.int64)
-    return codes, texts
-
-
 def _finish(table: pa.Table, present: dict[str, str], ctx: Context) -> Part | None:
     """Copy the clean rows, finish the suspect ones carefully, merge them in file order."""
     if table.num_rows == 0:
         return None
-    keys = _Keys(table, present, ctx)
+    keys = RowKeys(table, present, ctx)
     columns = {
         canon: table.column(head).to_pandas()
         for canon, head in present.items()
@@ -192,27 +172,6 @@ def _finish(table: pa.Table, present: dict[str, str], ctx: Context) -> Part | No
     return Part("snapshots", finished, _file_row(keys, frame, clean, finished, ctx))
 
 
-class _Keys:
-    """Each row's SKU and location as codes into normalized texts (normalized once each)."""
-
-    def __init__(self, table: pa.Table, present: dict[str, str], ctx: Context) -> None:
-        assert ctx.system is not None
-        self.order = list(present)
-        self.sku_codes, self.raw_skus = _codes(table.column(present[s.SKU]))
-        skus = normalize_skus(self.raw_skus, ctx.config.sku)
-        self.skus = apply_aliases(skus, ctx.system.id, ctx.aliases)
-        if s.LOCATION in present:
-            self.location_codes, raw = _codes(table.column(present[s.LOCATION]))
-            self.raw_locations: pd.Series | None = raw
-            self.locations = map_locations(raw, ctx, raw.index)
-        else:
-            self.location_codes = np.zeros(table.num_rows, np.int64)
-            self.raw_locations = None
-            self.locations = pd.Series([ctx.config.default_location], dtype="str")
-        self.sku_key = pd.factorize(self.skus)[0][self.sku_codes]
-        self.location_key = pd.factorize(self.locations)[0][self.location_codes]
-
-
 def _stamps(columns: dict[str, pd.Series], ctx: Context, rows: int) -> pd.Series:
     """Each row's snapshot time (UTC), NaT where unknown, as the careful path parses it."""
     if s.AS_OF not in columns:
@@ -221,7 +180,7 @@ def _stamps(columns: dict[str, pd.Series], ctx: Context, rows: int) -> pd.Series
 
 
 def _suspect(
-    keys: _Keys, stamps: pd.Series, numbers: dict[str, pd.Series], ctx: Context
+    keys: RowKeys, stamps: pd.Series, numbers: dict[str, pd.Series], ctx: Context
 ) -> np.ndarray:
     """Rows the careful path could treat otherwise than a copy (see the module docstring)."""
     assert ctx.system is not None
@@ -232,28 +191,11 @@ def _suspect(
     suspect = (keys.sku_key < 0) | stamps.isna().to_numpy() | np.isnan(values).all(axis=1)
     suspect |= np.isin(values, sentinels).any(axis=1)
     key = keys.sku_key * (int(keys.location_key.max()) + 1) + keys.location_key
-    return suspect | _shared(key, np.asarray(stamps.array.asi8))
-
-
-def _shared(key: np.ndarray, moment: np.ndarray) -> np.ndarray:
-    """Rows whose (key, moment) another row holds; no sort when the file is already sorted."""
-    later = (key[1:] > key[:-1]) | ((key[1:] == key[:-1]) & (moment[1:] >= moment[:-1]))
-    order = None if later.all() else np.lexsort((moment, key))
-    if order is not None:
-        key, moment = key[order], moment[order]
-    same = (key[1:] == key[:-1]) & (moment[1:] == moment[:-1])
-    shared = np.zeros(len(key), dtype=bool)
-    shared[1:] |= same
-    shared[:-1] |= same
-    if order is None:
-        return shared
-    out = np.empty_like(shared)
-    out[order] = shared
-    return out
+    return suspect | shared_keys(key, np.asarray(stamps.array.asi8))
 
 
 def _copy_rows(
-    keys: _Keys,
+    keys: RowKeys,
     stamps: pd.Series,
     numbers: dict[str, pd.Series],
     rows: np.ndarray,
@@ -294,7 +236,7 @@ def _texts(codes: np.ndarray, texts: pd.Series) -> pa.Array:
 
 
 def _finish_suspects(
-    keys: _Keys, columns: dict[str, pd.Series], rows: np.ndarray, ctx: Context
+    keys: RowKeys, columns: dict[str, pd.Series], rows: np.ndarray, ctx: Context
 ) -> Finished | None:
     """The suspect rows staged as the careful path stages them, finished by it."""
     if not len(rows):
@@ -315,7 +257,7 @@ def _finish_suspects(
 
 
 def _file_row(
-    keys: _Keys, frame: pd.DataFrame, rows: np.ndarray, finished: Finished, ctx: Context
+    keys: RowKeys, frame: pd.DataFrame, rows: np.ndarray, finished: Finished, ctx: Context
 ) -> dict[str, object]:
     """The file's row of the ``files`` table (:data:`driftkit.load.file.FILES_COLUMNS`)."""
     assert ctx.system is not None
