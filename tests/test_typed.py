@@ -17,6 +17,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from driftkit.config import load_config
+from driftkit.errors import InputError
 from driftkit.load import rowkeys, typed
 from driftkit.load.client import load_client
 from driftkit.load.file import load_file
@@ -199,3 +200,16 @@ def test_shared_keys_match_pandas(seed: int) -> None:
     assert (rowkeys.shared_keys(key, moment) == expected).all()
     order = np.lexsort((moment, key))
     assert (rowkeys.shared_keys(key[order], moment[order]) == expected[order]).all()
+
+
+def test_unreadable_file_says_so(tmp_path) -> None:
+    good = FILES["raw/wms_2.parquet"]
+    assert isinstance(good, bytes)
+    toml = TOML.split("[systems.erp]")[0]
+    broken = {
+        "raw/aliases.csv": FILES["raw/aliases.csv"],
+        "raw/wms_1.parquet": good[:40] + good[-60:],
+    }
+    root = make_client(tmp_path, toml, broken)
+    with pytest.raises(InputError, match="not a readable Parquet file"):
+        load_client(root)

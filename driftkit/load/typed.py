@@ -90,7 +90,10 @@ def load_typed(
     if not _types_apply(schema, present):
         return None
     log.info("reading %s (%s snapshots)", name, system.id)
-    table = _read(path, present)
+    try:
+        table = _read(path, present)
+    except (pa.ArrowInvalid, OSError):  # the careful path reads it again and says what is wrong
+        return None
     ctx = with_headers(Context(config, system, name, aliases, pack_sizes), headers, as_of)
     return _finish(table, present, ctx)
 
