@@ -17,7 +17,7 @@ import pandas as pd
 
 from driftkit.config import ClientConfig
 from driftkit.drift.align import Grid
-from driftkit.drift.codes import positions_in
+from driftkit.drift.codes import named_codes, positions_in
 from driftkit.drift.pairs import COUNTERPART
 from driftkit.schema import (
     COMMIT_DELTA,
@@ -167,8 +167,8 @@ class _Context:
         if r.empty:
             return seen
         system = positions_in(r[SYSTEM], pd.Index(grid.systems))
-        sku, skus = pd.factorize(r[SKU], use_na_sentinel=False)
-        location, locations = pd.factorize(r[LOCATION], use_na_sentinel=False)
+        sku, skus = named_codes(r[SKU])
+        location, locations = named_codes(r[LOCATION])
         first, pair = pd.factorize(sku * len(locations) + location)
         named = pd.MultiIndex.from_arrays(
             [

@@ -15,9 +15,9 @@ import numpy as np
 import pandas as pd
 
 from driftkit.config import ClientConfig
-from driftkit.drift.align import DAY, Grid, take_text
+from driftkit.drift.align import DAY, Grid
 from driftkit.drift.asof import asof_cells
-from driftkit.drift.codes import column_codes
+from driftkit.drift.codes import column_codes, take_coded
 from driftkit.drift.measures import measured_values
 from driftkit.drift.pairs import SLACK
 from driftkit.schema import (
@@ -69,9 +69,9 @@ def rollforward(
     del prev_row, cur_row  # 12M-row clients: free each index as soon as it is read
     return pd.DataFrame(
         {
-            SKU: take_text(cells.keys[SKU], k),
-            LOCATION: take_text(cells.keys[LOCATION], k),
-            SYSTEM: take_text(pd.Series(cells.systems, dtype="str"), s),
+            SKU: take_coded(cells.keys[SKU], k),
+            LOCATION: take_coded(cells.keys[LOCATION], k),
+            SYSTEM: take_coded(pd.Series(cells.systems, dtype="str"), s),
             DAY: cells.days[d + 1],
             "snapshot": snapshot,
             "previous": previous,

@@ -41,6 +41,32 @@ def column_codes(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return _CODES[key]
 
 
+def take_coded(names: pd.Series, rows: np.ndarray) -> pd.Series:
+    """``names[rows]`` as a text column whose :func:`column_codes` come from ``names``'s.
+
+    ``names`` is small (a grid's keys or systems), the result long (a row per cell): the
+    long column's codes are found by factorizing integers instead of hashing its texts.
+
+    Returns
+    -------
+    pandas.Series
+        ``str`` dtype, one value per row, index 0..n−1.
+    """
+    column = pd.Series(names.astype("str").array.take(np.asarray(rows, dtype=np.int64)))
+    name_codes, name_uniques = pd.factorize(names)
+    if (name_codes < 0).any():  # a missing name: the long column factorizes on its own
+        return column
+    codes, first = pd.factorize(name_codes[rows])
+    small = np.int32 if len(first) < 2**31 - 1 else np.int64
+    found = (codes.astype(small), np.asarray(name_uniques, dtype=object)[first])
+    try:
+        weakref.finalize(column.array, _CODES.pop, id(column.array), None)
+    except TypeError:
+        return column
+    _CODES[id(column.array)] = found
+    return column
+
+
 def sorted_codes(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Codes of ``column`` whose order follows its sorted distinct values.
 
@@ -58,13 +84,30 @@ def sorted_codes(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return rank[codes], uniques[order]
 
 
+def named_codes(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`column_codes` with a missing value named too (NaN, after the others).
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``(codes, names)``: int64 codes, all ≥ 0, and the names (object array).
+    """
+    codes, names = column_codes(column)
+    codes = codes.astype(np.int64)
+    if (codes < 0).any():
+        codes[codes < 0] = len(names)
+        names = np.append(names, np.nan)
+    return codes, names
+
+
 def positions_in(values: pd.Series, names: pd.Index) -> np.ndarray:
-    """Each value's position in ``names`` by its text (-1 when absent), factorized first.
+    """Each value's position in ``names`` by its text (-1 when absent or missing).
 
     Returns
     -------
     numpy.ndarray
         int64, one per value.
     """
-    codes, uniques = pd.factorize(values, use_na_sentinel=False)
-    return names.get_indexer(pd.Index(uniques).astype(str))[codes]
+    codes, uniques = column_codes(values)
+    found = names.get_indexer(pd.Index(uniques).astype(str))
+    return np.where(codes >= 0, found[codes], -1).astype(np.int64)

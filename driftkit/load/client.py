@@ -10,6 +10,7 @@ together in one pass (:func:`driftkit.load.onepass.load_files`).
 
 from __future__ import annotations
 
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,10 +22,12 @@ from driftkit.config import ClientConfig, SystemConfig, TableSource, load_config
 from driftkit.errors import InputError
 from driftkit.load.file import AVAILABLE_ONLY, FILES_COLUMNS, Part, load_file
 from driftkit.load.guard import inside_folder
-from driftkit.load.onepass import load_files
+from driftkit.load.onepass import load_files, reads_typed
 from driftkit.load.reference import empty_aliases, relative
 
 __all__ = ["FILES_COLUMNS", "ClientData", "load_client"]
+
+_THREADS = 2  # Arrow and numpy release the GIL: two typed Parquet systems load at once
 
 
 @dataclass(frozen=True, eq=False)
@@ -87,22 +90,46 @@ def load_client(client: str | Path | ClientConfig, *, progress: bool = False) ->
     bar = tqdm(total=total, desc=f"loading {config.id}", unit="file", disable=not progress)
     parts: list[Part] = []
     aliases, pack_sizes = empty_aliases(), pd.Series(dtype="float64")
-    for label, table, paths, source in jobs:
-        if isinstance(source, SystemConfig):  # a system's files: the clean ones in one pass
-            parts += load_files(config, source, table, paths, aliases, pack_sizes)
-            bar.update(len(paths))
-            continue
-        for path in paths:
-            part = load_file(config, label, table, path, source, aliases, pack_sizes)
-            if table == "aliases":
-                aliases = pd.concat([aliases, part.finished.table], ignore_index=True)
-            if table == "catalog":
-                catalog = part.finished.table
-                pack_sizes = catalog.set_index(s.SKU)[s.PACK_SIZE].dropna()
-            parts.append(part)
-            bar.update(1)
+    pending: list[Future[list[Part]]] = []
+    with ThreadPoolExecutor(max_workers=_THREADS) as pool:  # typed Parquet systems side by side
+        for label, table, paths, source in jobs:
+            if isinstance(source, SystemConfig) and reads_typed(source, table):
+                pending.append(
+                    pool.submit(load_files, config, source, table, paths, aliases, pack_sizes)
+                )
+                continue
+            parts += _collect(pending, bar)  # in plan order: an earlier file's error comes first
+            if isinstance(source, SystemConfig):  # a system's files: the clean ones in one pass
+                parts += load_files(config, source, table, paths, aliases, pack_sizes)
+                bar.update(len(paths))
+                continue
+            for path in paths:
+                part = load_file(config, label, table, path, source, aliases, pack_sizes)
+                if table == "aliases":
+                    aliases = pd.concat([aliases, part.finished.table], ignore_index=True)
+                if table == "catalog":
+                    catalog = part.finished.table
+                    pack_sizes = catalog.set_index(s.SKU)[s.PACK_SIZE].dropna()
+                parts.append(part)
+                bar.update(1)
+        parts += _collect(pending, bar)
     bar.close()
     return _combine(config, parts)
+
+
+def _collect(pending: list[Future[list[Part]]], bar: tqdm) -> list[Part]:
+    """The parts of the systems loading in threads, in plan order; ``pending`` emptied."""
+    parts = []
+    try:
+        for future in pending:
+            loaded = future.result()
+            parts += loaded
+            bar.update(len(loaded))
+    finally:
+        for future in pending:
+            future.cancel()
+        pending.clear()
+    return parts
 
 
 _Job = tuple[str, str, list[Path], SystemConfig | TableSource | None]
@@ -138,7 +165,7 @@ def _match(config: ClientConfig, pattern: str, key: str) -> list[Path]:
 def _combine(config: ClientConfig, parts: list[Part]) -> ClientData:
     def gather(table: str) -> pd.DataFrame:
         frames = [p.finished.table for p in parts if p.table == table and len(p.finished.table)]
-        return s.conform(pd.concat(frames, ignore_index=True), table) if frames else s.empty(table)
+        return _concat(frames, table) if frames else s.empty(table)
 
     rejects = [p.finished.rejects for p in parts if len(p.finished.rejects)]
     files = pd.DataFrame([p.file for p in parts], columns=list(FILES_COLUMNS))
@@ -154,6 +181,17 @@ def _combine(config: ClientConfig, parts: list[Part]) -> ClientData:
         files=files,
         notes=_notes(config, parts),
     )
+
+
+def _concat(frames: list[pd.DataFrame], table: str) -> pd.DataFrame:
+    """The files' canonical tables as one; cast and checked again only when a dtype differs."""
+    out = pd.concat(frames, ignore_index=True)
+    dtypes = s.empty(table).dtypes
+    required = [field.name for field in s.TABLES[table] if not field.nullable]
+    canonical = all(frame.dtypes.equals(dtypes) for frame in frames)
+    if canonical and not out[required].isna().any().any():
+        return out
+    return s.conform(out, table)
 
 
 def _notes(config: ClientConfig, parts: list[Part]) -> tuple[str, ...]:

@@ -44,6 +44,7 @@ from driftkit.load.file import (
 from driftkit.load.finish import BIN, finish_events, finish_snapshots
 from driftkit.load.read import RawTable
 from driftkit.load.rows import Context, Finished
+from driftkit.load.typed import load_typed
 
 __all__ = ["load_files"]
 
@@ -101,6 +102,12 @@ def load_files(
     """
     if not one_pass_applies(system, table):
         return [load_file(config, system.id, table, p, system, aliases, pack_sizes) for p in paths]
+    if reads_typed(system, table):  # typed files: masks, not text
+        return [
+            load_typed(config, system, p, aliases, pack_sizes)
+            or load_file(config, system.id, table, p, system, aliases, pack_sizes)
+            for p in paths
+        ]
     ctx = Context(config, system, "", aliases, pack_sizes)
     raws, staged = [], []
     for i, path in enumerate(paths):  # read and stage in file order: errors come in order
@@ -116,6 +123,11 @@ def load_files(
         Part(table, done[i], file_row(system.id, table, fmt, raw, done[i]))
         for i, raw in enumerate(raws)
     ]
+
+
+def reads_typed(system: SystemConfig, table: str) -> bool:
+    """Whether ``table`` files of ``system`` try :func:`~driftkit.load.typed.load_typed` first."""
+    return table == "snapshots" and system.format == "parquet" and one_pass_applies(system, table)
 
 
 def one_pass_applies(system: SystemConfig, table: str) -> bool:
