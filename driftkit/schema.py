@@ -7,9 +7,12 @@ vocabularies are defined here once and imported everywhere else.
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
-import pandas as pd
 import pyarrow as pa
+
+if TYPE_CHECKING:  # imported where used: `driftkit --help` and the config need no pandas
+    import pandas as pd
 
 # --- column names -------------------------------------------------------------------------
 SYSTEM = "system"
@@ -185,6 +188,8 @@ def conform(frame: pd.DataFrame, table: str) -> pd.DataFrame:
     pandas.DataFrame
         The columns of ``TABLES[table]`` in schema order.
     """
+    import pandas as pd
+
     schema = TABLES[table]
     problems = []
     out = pd.DataFrame(index=frame.index)
