@@ -4,7 +4,8 @@ vl-convert renders a chart's SVG in Rust and V8 without holding Python's GIL: ab
 chart, and 0.8 s more for the first chart of a process, which starts its JavaScript runtime.
 Rendered inline, the audit notebook waited for every one of them (3.5-4 s of acme-outdoor's
 HTML audit; bench/README.md, "Sample clients").  Here they render on two background threads
-while the kernel goes on building tables and charts on its own core.
+while the kernel goes on building tables and charts on its own core, and a chart drawn before
+is read from the cache folder (:mod:`driftkit.report.svgcache`).
 
 Outside the audit notebook nothing changes: a :class:`Fragment` displayed, printed or asked
 for its ``html`` waits for its SVGs.  The audit notebook calls :func:`defer_fallbacks` first
@@ -25,6 +26,7 @@ from typing import Any
 import vl_convert as vlc
 
 from driftkit.report.bundle import VL_VERSION
+from driftkit.report.svgcache import cached_svg
 
 Part = str | Future[str]
 
@@ -50,7 +52,7 @@ def render_svg(spec: dict[str, Any], scope: Callable[[str], str]) -> Future[str]
     concurrent.futures.Future
         The SVG text; ``result()`` raises what vl-convert raised.
     """
-    return _RENDERERS.submit(lambda: scope(vlc.vegalite_to_svg(spec, vl_version=VL_VERSION)))
+    return _RENDERERS.submit(lambda: scope(cached_svg(spec)))
 
 
 class Fragment:
@@ -105,7 +107,7 @@ def defer_fallbacks() -> None:
     does not wait for it.  Call :func:`finish_fallbacks` in the notebook's last cell.
     """
     _STATE["deferred"] = True
-    render_svg(_WARM_UP, str)
+    _RENDERERS.submit(vlc.vegalite_to_svg, _WARM_UP, vl_version=VL_VERSION)  # never cached
 
 
 def finish_fallbacks() -> None:
