@@ -22,10 +22,9 @@ from typing import Any
 
 from tqdm.auto import tqdm
 
-from driftkit.audit import run_audit, run_folders
 from driftkit.config import check_client_id
 from driftkit.errors import ConfigError, DriftkitError
-from driftkit.notebook import execute_notebook, export_report, read_summary
+from driftkit.folders import read_summary, run_folders
 from driftkit.runs import publish, staging_folder
 
 
@@ -132,7 +131,9 @@ def audit_client(client_dir: Path, options: AuditOptions) -> ClientResult:
     try:
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir(parents=True)
-        if options.html:
+        if options.html:  # this process only waits: the audit runs in the notebook's kernel
+            from driftkit.notebook import execute_notebook, export_report
+
             step = "notebook"
             execute_notebook(staging, _notebook_parameters(client_dir, staging, options))
             step = "html"
@@ -155,6 +156,14 @@ def audit_client(client_dir: Path, options: AuditOptions) -> ClientResult:
         return _failure(client, step, exc, staging, options, time.perf_counter() - started)
     summary = read_summary(final)
     return ClientResult(client, True, final, seconds=time.perf_counter() - started, summary=summary)
+
+
+def run_audit(client_dir: Path, **options: Any) -> None:
+    """:func:`driftkit.audit.run_audit`, imported on first use: with HTML, this process only
+    waits for the notebook's kernel and never loads the pipeline (bench/README.md)."""
+    from driftkit.audit import run_audit as audit
+
+    audit(client_dir, **options)
 
 
 def _run_partitioned(client_dir: Path, run_dir: Path, options: AuditOptions) -> None:

@@ -14,11 +14,11 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
 from driftkit.errors import ConfigError, DriftkitError, InputError
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from driftkit.load.client import ClientData
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -194,6 +194,8 @@ def format_load_summary(data: ClientData) -> str:
 
 def _distinct_skus(data: ClientData) -> pd.Series:
     """Distinct SKUs per (system, table): a SKU seen in 30 daily files counts once."""
+    import pandas as pd
+
     parts = [
         getattr(data, name).groupby("system")["sku"].nunique().rename(name)
         for name in ("snapshots", "events")
@@ -233,11 +235,13 @@ def _audit(args: argparse.Namespace) -> int:
 
 def _comparison_warnings(summary: dict[str, Any]) -> list[str]:
     """The audit's never-silent notes (nothing compared, systems never compared)."""
-    from driftkit.drift.uncompared import comparison_notes
-
     if not summary or "uncompared_systems" not in summary:
         return []
     compared = int(summary.get("compared_cells") or 0)
+    if compared and not summary["uncompared_systems"]:
+        return []  # nothing to say: the drift package (and pandas) stays unimported
+    from driftkit.drift.uncompared import comparison_notes
+
     return comparison_notes(summary["uncompared_systems"], compared)
 
 

@@ -12,7 +12,6 @@ them for every client with HTML.
 
 from __future__ import annotations
 
-import json
 import shutil
 import subprocess
 import tempfile
@@ -22,6 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from jupyter_client.manager import AsyncKernelManager
+
+from driftkit.folders import read_summary
 
 NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "drift_audit.ipynb"
 
@@ -104,12 +105,3 @@ def export_report(run_dir: Path, client_dir: Path) -> None:
         window=f"{summary.get('window_start')} to {summary.get('window_end')}",
         generated_at=str(summary.get("run_at")),
     )
-
-
-def read_summary(run_dir: Path) -> dict[str, Any]:
-    """The run's ``summary.json`` as a dict; empty when the run folder has none."""
-    path = run_dir / "summary.json"
-    if not path.is_file():
-        return {}
-    loaded: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-    return loaded

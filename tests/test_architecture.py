@@ -22,6 +22,7 @@ LAYERS = (
     "_toml",
     "_config_types",
     "config",
+    "folders",
     "load",
     "drift",
     "causes",

@@ -42,3 +42,17 @@ def test_report_modules_import_jsonschema_without_the_iri_checker() -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True
     ).stdout
     assert out.split() == ["['uri']", "True"]  # no iri checker; the package imports after
+
+
+def test_the_command_line_and_the_facade_import_no_pipeline_until_used() -> None:
+    probe = (
+        "import sys, driftkit, driftkit.cli, driftkit.batch\n"
+        "print('pandas' in sys.modules, 'driftkit.audit' in sys.modules)\n"
+        "import driftkit.simulate.world  # the subpackage does not hide the function\n"
+        "from driftkit import Audit, simulate\n"
+        "print(callable(driftkit.simulate), driftkit.simulate is simulate, Audit.__name__)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.split() == ["False", "False", "True", "True", "Audit"]

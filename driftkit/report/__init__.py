@@ -14,7 +14,7 @@ all re-exported by ``html``.
 
 from __future__ import annotations
 
-__all__ = ["chart", "export_html", "write_index"]
+__all__ = ["chart", "defer_fallbacks", "export_html", "finish_fallbacks", "write_index"]
 
 
 def __getattr__(name: str) -> object:
@@ -24,6 +24,10 @@ def __getattr__(name: str) -> object:
         from driftkit.report.embed import chart
 
         return chart
+    if name in ("defer_fallbacks", "finish_fallbacks"):  # the audit notebook's first and last
+        from driftkit.report import fallbacks
+
+        return getattr(fallbacks, name)
     if name == "export_html":
         from driftkit.report.export import export_html
 

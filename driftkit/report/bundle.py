@@ -14,8 +14,6 @@ import driftkit.report.startup  # noqa: F401  # first: skips jsonschema's iri gr
 
 # isort: split
 import logging
-import os
-import tempfile
 import threading
 from importlib.metadata import version
 from pathlib import Path
@@ -24,7 +22,7 @@ import altair as alt
 import vl_convert as vlc
 
 from driftkit.errors import ReportError
-from driftkit.report.cache import cache_dir
+from driftkit.report.cache import cache_dir, store_atomically
 
 VL_VERSION = ".".join(alt.SCHEMA_VERSION.lstrip("v").split(".")[:2])
 
@@ -71,7 +69,7 @@ def _cached_bundle(path: Path) -> str:
         pass  # absent, unreadable or damaged: build it
     bundle = _checked(vlc.javascript_bundle(_GLOBALS, vl_version=VL_VERSION))
     try:
-        _store(path, bundle)
+        store_atomically(path, bundle)
     except OSError as err:  # a read-only home: every export builds it, nothing else changes
         log.debug("vega bundle not cached at %s: %s", path, err)
     return bundle
@@ -84,15 +82,3 @@ def _checked(bundle: str) -> str:
     if "window.vegaLite=" not in bundle[-200:]:  # the globals line, minified, comes last
         raise ReportError("report.vega_bundle: the bundle does not end defining the globals.")
     return bundle
-
-
-def _store(path: Path, bundle: str) -> None:
-    """Write ``bundle`` to ``path`` atomically (parallel exports may race; either one wins)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".bundle-", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(bundle)
-        os.replace(temporary, path)
-    finally:
-        Path(temporary).unlink(missing_ok=True)

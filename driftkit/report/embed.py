@@ -11,20 +11,19 @@ from __future__ import annotations
 import driftkit.report.startup  # noqa: F401  # first: skips jsonschema's iri grammar
 
 # isort: split
+import functools
 import html
 import json
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import altair as alt
-import vl_convert as vlc
 
 from driftkit.errors import ReportError
-from driftkit.report.bundle import VL_VERSION
 from driftkit.report.chartkit import MAX_ROWS, THEME, AnyChart
 from driftkit.report.clean import changed_note, clean_spec
+from driftkit.report.fallbacks import Fragment, Part, render_svg
 
 _CHART_ID = re.compile(r"[a-z][a-z0-9_-]*\Z")
 
@@ -51,9 +50,11 @@ _EMBED_SCRIPT = """<script>
 </script>"""
 
 
-@dataclass(frozen=True, repr=False)
-class ChartHTML:
+class ChartHTML(Fragment):
     """One chart as an HTML fragment; a notebook displays it as ``text/html``.
+
+    Its SVG fallback renders on a background thread (:mod:`driftkit.report.fallbacks`);
+    ``html`` waits for it.
 
     Attributes
     ----------
@@ -63,17 +64,12 @@ class ChartHTML:
         The fragment from :func:`embed`.
     """
 
-    chart_id: str
-    html: str
-
-    def _repr_html_(self) -> str:
-        return self.html
+    def __init__(self, chart_id: str, parts: Sequence[Part]) -> None:
+        super().__init__(parts)
+        self.chart_id = chart_id
 
     def __repr__(self) -> str:
         return f"ChartHTML({self.chart_id!r}, {len(self.html):,} characters)"
-
-    def __str__(self) -> str:
-        return self.html
 
 
 def chart(chart: AnyChart, chart_id: str) -> ChartHTML:
@@ -91,7 +87,7 @@ def chart(chart: AnyChart, chart_id: str) -> ChartHTML:
     ChartHTML
         Displays as ``text/html``; works under papermill and in static HTML.
     """
-    return ChartHTML(chart_id, embed(chart, chart_id))
+    return ChartHTML(chart_id, embed_parts(chart, chart_id))
 
 
 def embed(chart: AnyChart, chart_id: str) -> str:
@@ -111,18 +107,30 @@ def embed(chart: AnyChart, chart_id: str) -> str:
         SVG, then a ``<script>`` that renders the live chart with ``window.vegaEmbed`` (loaded
         once per report by :func:`export_html`) and removes the fallback when it succeeds.
     """
+    return "".join(p if isinstance(p, str) else p.result() for p in embed_parts(chart, chart_id))
+
+
+def embed_parts(chart: AnyChart, chart_id: str) -> list[Part]:
+    """:func:`embed`'s fragment in three parts, the SVG still rendering in the middle one.
+
+    Returns
+    -------
+    list of str or Future[str]
+        The text before the SVG, the SVG from :func:`driftkit.report.fallbacks.render_svg`,
+        the text after it.
+    """
     if not _CHART_ID.match(chart_id):
         raise ReportError(
             f"report.embed: chart id {chart_id!r} is not allowed; use lower-case letters, "
             "digits, '-' and '_', starting with a letter (e.g. 'drift-over-time')."
         )
     spec, changed = clean_spec(chart_spec(chart))
-    svg = _scope_ids(vlc.vegalite_to_svg(spec, vl_version=VL_VERSION), chart_id)
+    svg = render_svg(spec, functools.partial(_scope_ids, chart_id=chart_id))
     label = html.escape(_title_text(spec) or chart_id)
-    fallback = f'<div class="dk-fallback" role="img" aria-label="{label}">{svg}</div>'
     script = _EMBED_SCRIPT.format(id_js=script_json(chart_id), spec=script_json(spec))
     note = changed_note(changed)
-    return f'<div id="{chart_id}" class="dk-chart">{fallback}</div>{note}\n{script}'
+    opening = f'<div id="{chart_id}" class="dk-chart"><div class="dk-fallback" role="img" '
+    return [f'{opening}aria-label="{label}">', svg, f"</div></div>{note}\n{script}"]
 
 
 def chart_spec(chart: AnyChart) -> dict[str, Any]:

@@ -18,7 +18,8 @@ from driftkit.drift.breakdown import DRILLDOWNS, rank_worst_keys
 from driftkit.errors import ReportError
 from driftkit.report import charts
 from driftkit.report.clean import escape
-from driftkit.report.embed import embed  # not report.html: the kernel needs no nbconvert
+from driftkit.report.embed import embed_parts  # not report.html: the kernel needs no nbconvert
+from driftkit.report.fallbacks import Fragment, Part
 from driftkit.report.plan_sentences import authority_sentence, fix_sentences
 from driftkit.report.sentences import (
     _SENTENCES,
@@ -180,9 +181,12 @@ def drilldown_frames(
     return series, marks, spans[["start", "end", SYSTEM, "counterpart"]]
 
 
-def drilldowns(audit: Audit, n: int = DRILLDOWNS) -> HTML:
-    """Drill-down charts of the ``n`` worst keys, each with the findings that explain it."""
-    parts = []
+def drilldowns(audit: Audit, n: int = DRILLDOWNS) -> Fragment:
+    """Drill-down charts of the ``n`` worst keys, each with the findings that explain it.
+
+    Their SVG fallbacks render together on background threads (:mod:`.fallbacks`).
+    """
+    parts: list[Part] = []
     for rank, (sku, location) in enumerate(
         worst_keys(audit, n)[[SKU, LOCATION]].itertuples(index=False), 1
     ):
@@ -195,11 +199,12 @@ def drilldowns(audit: Audit, n: int = DRILLDOWNS) -> HTML:
         found = audit.attribution.findings
         why = found[(found[SKU] == sku) & (found[LOCATION] == location)]
         evidence = "".join(f"<li>{escape(str(e))}</li>" for e in why["evidence"].head(4))
+        parts.append(f"<h3>{rank}. {escape(title)}{product}</h3>")
+        parts += embed_parts(chart, f"drilldown-{rank}")
         parts.append(
-            f"<h3>{rank}. {escape(title)}{product}</h3>{embed(chart, f'drilldown-{rank}')}"
             f"<ul class='dk-evidence'>{evidence or '<li>no finding explains this key</li>'}</ul>"
         )
-    return HTML("".join(parts) or "<p>No key drifted in this window.</p>")
+    return Fragment(parts or ["<p>No key drifted in this window.</p>"])
 
 
 def with_titles(audit: Audit, frame: pd.DataFrame) -> pd.DataFrame:

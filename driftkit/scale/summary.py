@@ -19,6 +19,7 @@ from driftkit.config import ClientConfig
 from driftkit.drift.align import Grid
 from driftkit.drift.compare import Comparison
 from driftkit.drift.uncompared import comparison_notes
+from driftkit.folders import run_folders
 from driftkit.impact.estimate import Impact
 from driftkit.load.client import ClientData
 from driftkit.scale.outputs import write_tables
@@ -181,26 +182,6 @@ def previous_summary(reports_dir: Path, client_id: str, today: date) -> dict[str
         return None
     loaded: dict[str, Any] = json.loads((runs[-1] / "summary.json").read_text(encoding="utf-8"))
     return loaded
-
-
-def run_folders(client_folder: Path) -> list[Path]:
-    """The complete run folders of one client, oldest first.
-
-    A run folder is named by its ISO date and holds ``summary.json``; staging folders
-    (``.<date>.partial-<pid>``), a replaced run (``.<date>.old-<pid>``) and ``failed/`` are
-    never runs, so an interrupted audit is never mistaken for a finished one.
-    """
-    if not client_folder.is_dir():
-        return []
-    found = [p for p in client_folder.iterdir() if _is_date(p.name)]
-    return sorted(p for p in found if (p / "summary.json").is_file())
-
-
-def _is_date(name: str) -> bool:
-    try:
-        return date.fromisoformat(name).isoformat() == name
-    except ValueError:
-        return False
 
 
 def _headline_of(summary: dict[str, Any] | None) -> dict[str, Any] | None:
