@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -462,7 +463,12 @@ def test_open_lab_starts_jupyter_lab_on_a_parameterised_copy(tmp_path: Path, mon
     code = open_lab(SAMPLE, browser=False, out_dir=tmp_path)
     target = tmp_path / "acme-outdoor" / "explore.ipynb"
     assert code == 3
-    assert calls == [[sys.executable, "-m", "jupyter", "lab", str(target), "--no-browser"]]
+    settings = f"--LabApp.app_settings_dir={target.parent / 'lab-settings'}"
+    assert calls == [
+        [sys.executable, "-m", "jupyter", "lab", str(target), settings, "--no-browser"]
+    ]
+    overrides = json.loads((target.parent / "lab-settings" / "overrides.json").read_text())
+    assert overrides["@jupyterlab/apputils-extension:notification"]["fetchNews"] == "false"
     notebook = nbformat.read(target, as_version=4)
     injected = [c for c in notebook.cells if "injected-parameters" in c.metadata.get("tags", [])]
     assert f"client_dir = {str(SAMPLE)!r}" in injected[0].source.replace('"', "'")
