@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -30,8 +31,10 @@ from driftkit.explorer.app import (
     open_explorer,
     open_lab,
 )
+from driftkit.explorer.index import key_ordered
 from driftkit.explorer.lab import lab_command
 from driftkit.explorer.source import read_output
+from driftkit.explorer.store import STORE, read_store, store_stamp, write_store
 
 DAYS = pd.date_range("2026-03-01", periods=10, freq="D")
 SYSTEMS = ("wms", "erp", "shop")
@@ -554,3 +557,57 @@ def test_export_message_is_absolute_and_cleared_on_key_change(tmp_path: Path, mo
     assert explorer.controls.exported.value == message
     explorer.controls.next.click()
     assert explorer.controls.exported.value == ""
+
+
+# --- the explorer store: the second open reads the run's aligned grid and key-ordered rows --
+
+
+def test_second_open_reads_the_store_and_shows_the_same(
+    sample_run: tuple[Audit, Path], tmp_path: Path, monkeypatch
+) -> None:
+    run = sample_run[1] / SAMPLE.name / "2026-10-01"
+    shutil.rmtree(run / STORE, ignore_errors=True)
+    built = open_explorer(SAMPLE, reports_dir=sample_run[1], export_dir=tmp_path)
+    assert (run / STORE / "store.json").is_file() and STORE + " store" not in built.data.source
+    monkeypatch.setattr("driftkit.explorer.source.align", _no_audit)
+    monkeypatch.setattr("driftkit.explorer.source._read_ingest", _no_audit)
+    stored = open_explorer(SAMPLE, reports_dir=sample_run[1], export_dir=tmp_path)
+    assert f"the explorer store {run / STORE}" in stored.data.source
+    for name in ("keys", "systems", "days", "values", "authority", "notes"):
+        np.testing.assert_array_equal(
+            getattr(stored.data.grid, name), getattr(built.data.grid, name)
+        )
+    assert stored.worst_first().equals(built.worst_first())
+    for code in built.worst_first()["code"]:
+        built._code = stored._code = code
+        assert stored._chart_columns() == built._chart_columns()
+        assert stored._title(*stored.view_key()) == built._title(*built.view_key())
+    for code in built.worst_first()["code"][:5]:
+        shown, computed = stored.select(code=code), built.select(code=code)
+        for frame in ("series", "events", "counts", "episodes", "findings", "impact"):
+            pd.testing.assert_frame_equal(getattr(shown, frame), getattr(computed, frame))
+    finding = built.data.findings[built.data.findings["reference"] != ""].head(3)
+    on = ["sku", "reference"]  # the notebook's raw-events cell
+    assert len(stored.data.events.merge(finding[on], on=on)) == len(
+        built.data.events.merge(finding[on], on=on)
+    )
+
+
+def test_store_is_not_read_when_the_run_or_the_files_changed(tmp_path: Path) -> None:
+    (tmp_path / "client.toml").write_text("id = 'a'\n", encoding="utf-8")
+    summary = {"run_at": "2026-10-01T06:00:00+00:00", "window_start": "2026-09-01"}
+    stamp = store_stamp(tmp_path, summary)
+    assert store_stamp(tmp_path, summary) == stamp
+    assert store_stamp(tmp_path, {**summary, "run_at": "2026-10-02T06:00:00+00:00"}) != stamp
+    (tmp_path / "client.toml").write_text("id = 'ab'\n", encoding="utf-8")
+    assert store_stamp(tmp_path, summary) != stamp
+    grid = _grid()
+    rows = key_ordered(ExplorerData(grid, _events(), timezone=TZ))
+    titles = np.full(len(grid.keys), None, dtype=object)
+    assert write_store(tmp_path, stamp, grid, titles, rows, "test") == tmp_path / STORE
+    assert read_store(tmp_path, {**stamp, "files": "other"}) is None
+    read = read_store(tmp_path, stamp)
+    assert read is not None and read[3] == "test"
+    np.testing.assert_array_equal(read[0].values, grid.values)
+    (tmp_path / "not-a-folder").write_text("", encoding="utf-8")
+    assert write_store(tmp_path / "not-a-folder", stamp, grid, titles, rows, "test") is None
