@@ -611,3 +611,38 @@ def test_store_is_not_read_when_the_run_or_the_files_changed(tmp_path: Path) -> 
     np.testing.assert_array_equal(read[0].values, grid.values)
     (tmp_path / "not-a-folder").write_text("", encoding="utf-8")
     assert write_store(tmp_path / "not-a-folder", stamp, grid, titles, rows, "test") is None
+
+
+# --- prefetch: the page draws ◀ ▶ from the neighbours' data the kernel sent ahead -----------
+
+
+@pytest.mark.parametrize(
+    ("filters", "offset"),
+    [({}, 1), ({}, -1), ({"location": "main", "systems": ("wms", "shop")}, 1)],
+    ids=["next", "previous", "location-and-systems"],
+)
+def test_prefetched_data_is_what_the_kernel_sends_for_that_key(
+    explorer: Explorer, filters: dict[str, object], offset: int
+) -> None:
+    for name, value in filters.items():
+        getattr(explorer.controls, name).value = value
+    chart = explorer.controls.chart
+    ahead = json.loads(json.dumps(chart.prefetch))  # as the page receives it
+    assert ahead["from"] == chart.code == explorer._code
+    entries = ahead["next" if offset > 0 else "previous"]
+    assert len(entries) == 3
+    for entry in entries:  # the page walks its prefetch while the kernel steps behind it
+        clicks = chart.prefetch["clicks"]
+        explorer._clicked(offset)
+        assert chart.prefetch["clicks"] == clicks + 1 and chart.prefetch["from"] == chart.code
+        sent = json.loads(json.dumps([chart.code, chart.key, chart.datasets]))
+        assert [entry["code"], entry["key"], entry["datasets"]] == sent
+
+
+def test_prefetch_wraps_like_the_buttons(explorer: Explorer) -> None:
+    order = explorer.worst_first()["code"].tolist()
+    explorer.select(code=order[-1])
+    assert [e["code"] for e in explorer.controls.chart.prefetch["next"]] == (order * 3)[:3]
+    assert [e["code"] for e in explorer.controls.chart.prefetch["previous"]] == (order[::-1] * 3)[
+        1:4
+    ]

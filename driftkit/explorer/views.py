@@ -52,13 +52,16 @@ class _KeyViews(_KeyIndex):
             impact=self._impact.of(code).reset_index(drop=True),
         )
 
-    def _chart_columns(self) -> dict[str, Columns]:
-        """The live chart's data for the current key: every system, the whole window.
+    def _chart_columns(self, code: int | None = None) -> dict[str, Columns]:
+        """The live chart's data for a key (default: the current one): every system, the
+        whole window.
 
         Slices only (:mod:`driftkit.explorer.payload`): this is the part of a key change the
-        browser waits for.  The page applies the systems and days filters itself.
+        browser waits for.  The page applies the systems and days filters itself, so a key's
+        data does not depend on any filter (which is what lets the page prefetch it).
         """
-        code, grid = self._code, self.data.grid
+        code = self._code if code is None else code
+        grid = self.data.grid
         return {
             "series": series_columns(grid.values[:, code, :], self._system_names, self._day_texts),
             "episodes": band_columns(self._episodes.taker(code)),
