@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from driftkit.errors import InputError, ReportError
 
@@ -90,12 +91,13 @@ def lab_command(notebook: Path, *, browser: bool = True, settings: Path | None =
     return command
 
 
-def lab_settings(folder: Path) -> Path:
+def lab_settings(folder: Path, extra: dict[str, dict[str, Any]] | None = None) -> Path:
     """A JupyterLab application settings folder in ``folder`` with :data:`LAB_OVERRIDES`.
 
     Its ``overrides.json`` is the installation's own (``<sys.prefix>/share/jupyter/lab/
     settings/overrides.json``, when there is one) with the explorer's settings on top: the
-    "news" notification, which would pop up over the chart, is switched off.
+    "news" notification, which would pop up over the chart, is switched off.  ``extra``
+    adds settings (the browser benchmark records the cells' timing).
 
     Returns
     -------
@@ -106,7 +108,7 @@ def lab_settings(folder: Path) -> Path:
     settings.mkdir(parents=True, exist_ok=True)
     installed = Path(sys.prefix) / "share" / "jupyter" / "lab" / "settings" / "overrides.json"
     overrides = json.loads(installed.read_text(encoding="utf-8")) if installed.is_file() else {}
-    for plugin, values in LAB_OVERRIDES.items():
+    for plugin, values in {**LAB_OVERRIDES, **(extra or {})}.items():
         overrides[plugin] = {**overrides.get(plugin, {}), **values}
     (settings / "overrides.json").write_text(json.dumps(overrides, indent=1), encoding="utf-8")
     return settings

@@ -39,7 +39,7 @@ from driftkit.schema import LOCATION, SKU
 log = logging.getLogger("driftkit.explorer")
 
 STORE = "explorer"
-_VERSION = 1
+_VERSION = 2
 _ROWS = ("events", "counts")
 
 
@@ -126,7 +126,8 @@ def _meta(folder: Path) -> dict[str, Any] | None:
         meta: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    return meta
+    needed = {"stamp", "systems", "authority", "days", "days_dtype", "notes"}
+    return meta if isinstance(meta, dict) and needed <= meta.keys() else None
 
 
 def _write_rows(rows: _Rows, path: Path) -> None:
