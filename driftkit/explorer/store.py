@@ -6,7 +6,9 @@ opened on a run folder does that work once and writes the result to ``RUN_DIR/ex
 
 * ``values.npy``: the grid's values (``float64 [systems, keys, days]``, NaN = absent);
 * ``keys.parquet``: ``sku, location, title`` (row *i* is key code *i*);
-* ``events.parquet``, ``counts.parquet``: the key-ordered copies plus their ``code``;
+* ``events.arrow``, ``counts.arrow``: the key-ordered copies plus their ``code``, as
+  uncompressed Arrow IPC files read through a memory map (on the 20k × 60 client 0.5 s
+  instead of 3.4 s for the same table as Parquet, at 400 MB instead of 116 MB on disk);
 * ``store.json``: the grid's systems, days, authority and notes, and the stamp.
 
 Later explorers on the same run read these files instead (no snapshot is read or aligned, no
@@ -30,6 +32,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.feather as feather
 import pyarrow.parquet as pq
 
 from driftkit.drift.align import Grid
@@ -39,7 +42,7 @@ from driftkit.schema import LOCATION, SKU
 log = logging.getLogger("driftkit.explorer")
 
 STORE = "explorer"
-_VERSION = 2
+_VERSION = 3
 _ROWS = ("events", "counts")
 
 
@@ -83,7 +86,7 @@ def read_store(
         authority=meta["authority"],
         notes=tuple(meta["notes"]),
     )
-    rows = {name: _read_rows(folder / f"{name}.parquet", keys) for name in _ROWS}
+    rows = {name: _read_rows(folder / f"{name}.arrow", keys) for name in _ROWS}
     return grid, keys, rows, str(meta.get("origin", "unknown"))
 
 
@@ -103,7 +106,7 @@ def write_store(
         keys = grid.keys[[SKU, LOCATION]].assign(title=pd.Series(titles, dtype="str"))
         pq.write_table(pa.Table.from_pandas(keys, preserve_index=False), staging / "keys.parquet")
         for name in _ROWS:
-            _write_rows(rows[name], staging / f"{name}.parquet")
+            _write_rows(rows[name], staging / f"{name}.arrow")
         meta = {"stamp": stamp, "systems": list(grid.systems), "authority": grid.authority,
                 "days": [d.isoformat() for d in grid.days], "days_dtype": str(grid.days.dtype), "notes": list(grid.notes), "origin": origin}  # fmt: skip
         (staging / "store.json").write_text(json.dumps(meta, indent=1), encoding="utf-8")
@@ -134,12 +137,13 @@ def _write_rows(rows: _Rows, path: Path) -> None:
     codes = np.repeat(np.arange(len(rows.offsets) - 1, dtype=np.int32), np.diff(rows.offsets))
     frame = rows.frame.drop(columns=[SKU, LOCATION, "code"], errors="ignore")
     table = pa.Table.from_pandas(frame, preserve_index=False)
-    pq.write_table(table.append_column("code", pa.array(codes, type=pa.int32())), path)
+    table = table.append_column("code", pa.array(codes, type=pa.int32()))
+    feather.write_feather(table, path, compression="uncompressed")
 
 
 def _read_rows(path: Path, keys: pd.DataFrame) -> _Rows:
     """A key-ordered table with its offsets, and its keys as categoricals from the codes."""
-    frame = pd.read_parquet(path)
+    frame = feather.read_table(path, memory_map=True).to_pandas()
     codes = frame["code"].to_numpy()
     offsets = np.searchsorted(codes, np.arange(len(keys) + 1))
     for position, column in enumerate((SKU, LOCATION)):
