@@ -57,6 +57,12 @@ def prepare(client: Path, reports: Path, processed: Path) -> float:
     return time.perf_counter() - started
 
 
+def _median_of(values: list[float], sources: list[str], source: str) -> float:
+    """Median of the values whose redraw came from ``source`` (NaN when none did)."""
+    chosen = [v for v, s in zip(values, sources, strict=False) if s == source]
+    return float(np.median(chosen)) if chosen else float("nan")
+
+
 def kernel_start_seconds() -> float:
     """Seconds to start a Python kernel and see it answer (what opening a notebook waits for)."""
     from jupyter_client.manager import start_new_kernel
@@ -90,6 +96,8 @@ def measure(client: Path, reports: Path, folder: Path, repeat: int) -> dict[str,
             "to_page_s": (opening.get("render", 0) - opening.get("cell_end", 0)) / 1000,
             "first_draw_s": (opening.get("drawn", 0) - opening.get("render", 0)) / 1000,
             "prefetched": float(sources[:repeat].count("prefetch")),
+            "next_prefetched_median": _median_of(steps, sources[:repeat], "prefetch"),
+            "page_prefetched_median": _median_of(applied[:repeat], sources[:repeat], "prefetch"),
             "page_s": lab.page_seconds,
             "open_s": lab.open_seconds,
             "next_median": float(np.median(steps)),
@@ -147,7 +155,11 @@ def main() -> None:
         f"read, index, widgets) {result['cell_s']:.1f} s; cell end → chart module renders "
         f"{result['to_page_s']:.1f} s; first draw {result['first_draw_s']:.1f} s"
     )
-    print(f"next ▶ drawn from the prefetch: {result['prefetched']:.0f} of {args.repeat}")
+    print(
+        f"next ▶ drawn from the prefetch: {result['prefetched']:.0f} of {args.repeat}; "
+        f"those: click → drawn median {result['next_prefetched_median']:.0f} ms, "
+        f"in the page {result['page_prefetched_median']:.0f} ms"
+    )
     print(f"load average: {Path('/proc/loadavg').read_text().split()[:3]}")
     print(f"screenshots: {folder / 'open.png'}, {folder / 'after.png'}, {folder / 'chart.png'}")
 
