@@ -25,8 +25,8 @@ from tests.test_explore_filters import _explorer
 pytestmark = pytest.mark.browser
 
 SELECT_SYSTEMS = ".widget-select-multiple select"
-PROBE_SET = "() => { document.querySelector('.dk-live-chart svg').dataset.probe = 'kept'; }"
-PROBE_GET = "() => document.querySelector('.dk-live-chart svg').dataset.probe"
+PROBE_SET = "() => { document.querySelector('.dk-live-chart canvas').dataset.probe = 'kept'; }"
+PROBE_GET = "() => document.querySelector('.dk-live-chart canvas').dataset.probe"
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +56,7 @@ def test_next_redraws_another_key_in_place(lab: LabPage) -> None:
     lab.timed("click", "next ▶")
     after = lab.shown()
     assert after["redraws"] == before["redraws"] + 1 and after["key"] != before["key"]
-    assert lab.page.evaluate(PROBE_GET) == "kept"  # the same SVG element: updated, not re-rendered
+    assert lab.page.evaluate(PROBE_GET) == "kept"  # the same canvas element: updated, not re-rendered
 
 
 _KERNEL = """() => {

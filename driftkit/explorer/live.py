@@ -87,7 +87,7 @@ async function render({ model, el, host }) {
   const spec = model.get("spec");
   const initial = spec.data.map((d) => (d.name in first ? { ...d, values: first[d.name] } : d));
   const embedded = await vegaEmbed(box, { ...spec, data: initial }, {
-    mode: "vega", renderer: "svg", actions: false,
+    mode: "vega", renderer: "canvas", actions: false,
   });
   const view = embedded.view;
   el.vegaView = view;
