@@ -56,7 +56,9 @@ def test_next_redraws_another_key_in_place(lab: LabPage) -> None:
     lab.timed("click", "next ▶")
     after = lab.shown()
     assert after["redraws"] == before["redraws"] + 1 and after["key"] != before["key"]
-    assert lab.page.evaluate(PROBE_GET) == "kept"  # the same canvas element: updated, not re-rendered
+    assert (
+        lab.page.evaluate(PROBE_GET) == "kept"
+    )  # the same canvas element: updated, not re-rendered
 
 
 _KERNEL = """() => {
