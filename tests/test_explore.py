@@ -33,6 +33,7 @@ from driftkit.explorer.app import (
 )
 from driftkit.explorer.index import key_ordered
 from driftkit.explorer.lab import lab_command
+from driftkit.explorer.selection import PREFETCH
 from driftkit.explorer.source import read_output
 from driftkit.explorer.store import STORE, read_store, store_stamp, write_store
 
@@ -630,7 +631,7 @@ def test_prefetched_data_is_what_the_kernel_sends_for_that_key(
     ahead = json.loads(json.dumps(chart.prefetch))  # as the page receives it
     assert ahead["from"] == chart.code == explorer._code
     entries = ahead["next" if offset > 0 else "previous"]
-    assert len(entries) == 3
+    assert len(entries) == PREFETCH
     for entry in entries:  # the page walks its prefetch while the kernel steps behind it
         clicks = chart.prefetch["clicks"]
         explorer._clicked(offset)
@@ -642,7 +643,6 @@ def test_prefetched_data_is_what_the_kernel_sends_for_that_key(
 def test_prefetch_wraps_like_the_buttons(explorer: Explorer) -> None:
     order = explorer.worst_first()["code"].tolist()
     explorer.select(code=order[-1])
-    assert [e["code"] for e in explorer.controls.chart.prefetch["next"]] == (order * 3)[:3]
-    assert [e["code"] for e in explorer.controls.chart.prefetch["previous"]] == (order[::-1] * 3)[
-        1:4
-    ]
+    ahead, n = explorer.controls.chart.prefetch, PREFETCH
+    assert [e["code"] for e in ahead["next"]] == (order * n)[:n]
+    assert [e["code"] for e in ahead["previous"]] == (order[::-1] * (n + 1))[1 : n + 1]
