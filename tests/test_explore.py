@@ -610,6 +610,8 @@ def test_store_is_not_read_when_the_run_or_the_files_changed(tmp_path: Path) -> 
     read = read_store(tmp_path, stamp)
     assert read is not None and read[3] == "test"
     np.testing.assert_array_equal(read[0].values, grid.values)
+    (tmp_path / STORE / "events.arrow").write_bytes(b"damaged")
+    assert read_store(tmp_path, stamp) is None
     (tmp_path / "not-a-folder").write_text("", encoding="utf-8")
     assert write_store(tmp_path / "not-a-folder", stamp, grid, titles, rows, "test") is None
 

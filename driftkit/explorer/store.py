@@ -77,6 +77,14 @@ def read_store(
     meta = _meta(folder)
     if meta is None or meta.get("stamp") != stamp:
         return None
+    try:
+        return _read(folder, meta)
+    except (OSError, ValueError) as error:  # removed or rewritten meanwhile, or damaged
+        log.warning("explorer store %s unreadable (%s); aligning instead", folder, error)
+        return None
+
+
+def _read(folder: Path, meta: dict[str, Any]) -> tuple[Grid, pd.DataFrame, dict[str, _Rows], str]:
     keys = pd.read_parquet(folder / "keys.parquet")
     grid = Grid(
         keys=keys[[SKU, LOCATION]],
