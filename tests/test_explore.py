@@ -640,6 +640,8 @@ def test_prefetched_data_is_what_the_kernel_sends_for_that_key(
         assert chart.prefetch["clicks"] == clicks + 1 and chart.prefetch["from"] == chart.code
         sent = json.loads(json.dumps([chart.code, chart.key, chart.datasets]))
         assert [entry["code"], entry["key"], entry["datasets"]] == sent
+        explorer._payloads.clear()  # and both equal the key's data computed afresh
+        assert json.loads(json.dumps(explorer._chart_columns())) == entry["datasets"]
 
 
 def test_prefetch_wraps_like_the_buttons(explorer: Explorer) -> None:

@@ -15,7 +15,7 @@ import pyarrow.compute as pc
 from driftkit import schema
 from driftkit.errors import InputError
 from driftkit.explorer.data import _EVENT_COLUMNS, ANY_CAUSE, ANY_LOCATION, MATCHES, ExplorerData
-from driftkit.explorer.payload import day_text
+from driftkit.explorer.payload import Columns, day_text
 from driftkit.explorer.ranking import _as_local, _Filter, _local_days, drift_ranking
 from driftkit.explorer.rows import _group_rows, _KeyLookup, _Rows
 from driftkit.schema import LOCATION, SKU, SYSTEM
@@ -79,6 +79,7 @@ class _KeyIndex:
         self._impact = _group_rows(data.impact, lookup.codes(data.impact), n_keys)
         self._finding_days = _local_days(data.findings, ("first_seen", "last_seen"), data.timezone)
         self._day_texts = day_text(grid.days.to_numpy())
+        self._payloads: dict[int, dict[str, Columns]] = {}  # chart data per key code, kept a while
         self._system_names = np.asarray(grid.systems, dtype=object)
         self._locations = grid.keys[LOCATION].to_numpy(dtype=object)
         self._sku_order = np.argsort(grid.keys[SKU].to_numpy(dtype=object), kind="stable")
