@@ -57,6 +57,24 @@ def prepare(client: Path, reports: Path, processed: Path) -> float:
     return time.perf_counter() - started
 
 
+def _median_of(values: list[float], sources: list[str], source: str) -> float:
+    """Median of the values whose redraw came from ``source`` (NaN when none did)."""
+    chosen = [v for v, s in zip(values, sources, strict=False) if s == source]
+    return float(np.median(chosen)) if chosen else float("nan")
+
+
+def kernel_start_seconds() -> float:
+    """Seconds to start a Python kernel and see it answer (what opening a notebook waits for)."""
+    from jupyter_client.manager import start_new_kernel
+
+    started = time.perf_counter()
+    manager, client = start_new_kernel(kernel_name="python3")
+    seconds = time.perf_counter() - started
+    client.stop_channels()
+    manager.shutdown_kernel(now=True)
+    return seconds
+
+
 def measure(client: Path, reports: Path, folder: Path, repeat: int) -> dict[str, float]:
     notebook = write_notebook(folder, {"client_dir": str(client), "reports_dir": str(reports)})
     with lab_page(folder, notebook, timeout_ms=900_000, screenshot=folder / "open.png") as lab:
@@ -69,7 +87,17 @@ def measure(client: Path, reports: Path, folder: Path, repeat: int) -> dict[str,
         lab.page.screenshot(path=str(folder / "after.png"), full_page=True)
         lab.page.locator(".dk-live-chart").screenshot(path=str(folder / "chart.png"))
         applied = lab.page.evaluate("() => window.driftkitRedraws.map((r) => r.ms)")
+        sources = lab.page.evaluate("() => window.driftkitRedraws.map((r) => r.source)")
+        opening = lab.opening or {}
         return {
+            "kernel_start_s": kernel_start_seconds(),
+            "cell_start_s": opening.get("cell_start", float("nan")) / 1000,
+            "cell_s": (opening.get("cell_end", 0) - opening.get("cell_start", 0)) / 1000,
+            "to_page_s": (opening.get("render", 0) - opening.get("cell_end", 0)) / 1000,
+            "first_draw_s": (opening.get("drawn", 0) - opening.get("render", 0)) / 1000,
+            "prefetched": float(sources[:repeat].count("prefetch")),
+            "next_prefetched_median": _median_of(steps, sources[:repeat], "prefetch"),
+            "page_prefetched_median": _median_of(applied[:repeat], sources[:repeat], "prefetch"),
             "page_s": lab.page_seconds,
             "open_s": lab.open_seconds,
             "next_median": float(np.median(steps)),
@@ -121,6 +149,18 @@ def main() -> None:
         f"| {result['browser_median']:.0f} / {result['browser_p95']:.0f} ms "
         f"| {result['kernel_peak_gb']:.2f} GB |"
     )
+    print(
+        f"open, broken down: kernel start (before Run All) {result['kernel_start_s']:.1f} s; "
+        f"Run All → explorer cell starts {result['cell_start_s']:.1f} s; the cell (import, "
+        f"read, index, widgets) {result['cell_s']:.1f} s; cell end → chart module renders "
+        f"{result['to_page_s']:.1f} s; first draw {result['first_draw_s']:.1f} s"
+    )
+    print(
+        f"next ▶ drawn from the prefetch: {result['prefetched']:.0f} of {args.repeat}; "
+        f"those: click → drawn median {result['next_prefetched_median']:.0f} ms, "
+        f"in the page {result['page_prefetched_median']:.0f} ms"
+    )
+    print(f"load average: {Path('/proc/loadavg').read_text().split()[:3]}")
     print(f"screenshots: {folder / 'open.png'}, {folder / 'after.png'}, {folder / 'chart.png'}")
 
 

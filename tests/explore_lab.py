@@ -22,10 +22,28 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from driftkit.explorer.lab import lab_settings
+
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOK = REPO / "notebooks" / "explore.ipynb"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or "/usr/bin/chromium"
 CHART = ".dk-live-chart[data-redraws]"
+TIMING = {"@jupyterlab/notebook-extension:tracker": {"recordTiming": True}}
+
+_REPLIED = """() => window.jupyterapp.shell.currentWidget.content.widgets
+  .find((c) => c.model.id === 'open-explorer').model.getMetadata('execution')?.['shell.execute_reply']"""
+# Runs in the page after the chart is drawn: the open, in ms from Run All, split at the
+# explorer cell's start and end (kernel clock, JupyterLab's recorded timing) and the chart's
+# render start and first draw (window.driftkitOpen, set by the chart's module).
+_OPENING = """() => {
+  const cells = window.jupyterapp.shell.currentWidget.content.widgets;
+  const cell = cells.find((c) => c.model.id === 'open-explorer');
+  const timing = cell.model.getMetadata('execution') || {};
+  const at = (name) => Date.parse(timing[name]) - window.driftkitRunAll;
+  return {cell_start: at('shell.execute_reply.started'), cell_end: at('shell.execute_reply'),
+          render: window.driftkitOpen.render - window.driftkitRunAll,
+          drawn: window.driftkitOpen.drawn - window.driftkitRunAll};
+}"""
 
 # Runs in the page: performs one input, waits until the chart reports a finished redraw and
 # the browser has painted, and returns the milliseconds from the input event.
@@ -69,6 +87,7 @@ class LabPage:
     open_seconds: float
     console: list[str]
     page_seconds: float = 0.0  # JupyterLab's own page load: URL → notebook shown, kernel idle
+    opening: dict[str, float] | None = None  # ms from Run All: cell start/end, render, drawn
 
     def timed(self, action: str, target: str, values: list[str] | None = None) -> float:
         """Milliseconds from an input (``click`` a button, ``select`` options) to the redraw."""
@@ -121,6 +140,7 @@ def _start_lab(folder: Path, port: int, token: str) -> subprocess.Popen[bytes]:
         "--ip=127.0.0.1", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={folder}",
         "--LabApp.expose_app_in_browser=True", "--LabApp.news_url=None",
         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        f"--LabApp.app_settings_dir={lab_settings(folder, TIMING)}",
     ]  # fmt: skip
     if os.geteuid() == 0:
         command.append("--allow-root")
@@ -187,7 +207,10 @@ def lab_page(
                 _wait_for_idle_kernel(page, timeout_ms)
                 started = time.perf_counter()
                 page_seconds = started - loading
-                page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+                page.evaluate(
+                    "() => { window.driftkitRunAll = Date.now();"
+                    " window.jupyterapp.commands.execute('notebook:run-all-cells'); }"
+                )
                 try:
                     page.wait_for_selector(CHART, timeout=timeout_ms)
                 except Exception:
@@ -197,7 +220,9 @@ def lab_page(
                 opened = time.perf_counter() - started
                 if screenshot is not None:
                     page.screenshot(path=str(screenshot), full_page=True)
-                yield LabPage(page, server, opened, console, page_seconds)
+                page.wait_for_function(_REPLIED, timeout=timeout_ms)
+                opening = page.evaluate(_OPENING)
+                yield LabPage(page, server, opened, console, page_seconds, opening)
             finally:
                 browser.close()
     finally:

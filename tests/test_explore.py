@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -29,8 +31,11 @@ from driftkit.explorer.app import (
     open_explorer,
     open_lab,
 )
+from driftkit.explorer.index import key_ordered
 from driftkit.explorer.lab import lab_command
+from driftkit.explorer.selection import PREFETCH
 from driftkit.explorer.source import read_output
+from driftkit.explorer.store import STORE, read_store, store_stamp, write_store
 
 DAYS = pd.date_range("2026-03-01", periods=10, freq="D")
 SYSTEMS = ("wms", "erp", "shop")
@@ -462,7 +467,12 @@ def test_open_lab_starts_jupyter_lab_on_a_parameterised_copy(tmp_path: Path, mon
     code = open_lab(SAMPLE, browser=False, out_dir=tmp_path)
     target = tmp_path / "acme-outdoor" / "explore.ipynb"
     assert code == 3
-    assert calls == [[sys.executable, "-m", "jupyter", "lab", str(target), "--no-browser"]]
+    settings = f"--LabApp.app_settings_dir={target.parent / 'lab-settings'}"
+    assert calls == [
+        [sys.executable, "-m", "jupyter", "lab", str(target), settings, "--no-browser"]
+    ]
+    overrides = json.loads((target.parent / "lab-settings" / "overrides.json").read_text())
+    assert overrides["@jupyterlab/apputils-extension:notification"]["fetchNews"] == "false"
     notebook = nbformat.read(target, as_version=4)
     injected = [c for c in notebook.cells if "injected-parameters" in c.metadata.get("tags", [])]
     assert f"client_dir = {str(SAMPLE)!r}" in injected[0].source.replace('"', "'")
@@ -548,3 +558,95 @@ def test_export_message_is_absolute_and_cleared_on_key_change(tmp_path: Path, mo
     assert explorer.controls.exported.value == message
     explorer.controls.next.click()
     assert explorer.controls.exported.value == ""
+
+
+# --- the explorer store: the second open reads the run's aligned grid and key-ordered rows --
+
+
+def test_second_open_reads_the_store_and_shows_the_same(
+    sample_run: tuple[Audit, Path], tmp_path: Path, monkeypatch
+) -> None:
+    run = sample_run[1] / SAMPLE.name / "2026-10-01"
+    shutil.rmtree(run / STORE, ignore_errors=True)
+    built = open_explorer(SAMPLE, reports_dir=sample_run[1], export_dir=tmp_path)
+    assert (run / STORE / "store.json").is_file() and STORE + " store" not in built.data.source
+    monkeypatch.setattr("driftkit.explorer.source.align", _no_audit)
+    monkeypatch.setattr("driftkit.explorer.source._read_ingest", _no_audit)
+    stored = open_explorer(SAMPLE, reports_dir=sample_run[1], export_dir=tmp_path)
+    assert f"the explorer store {run / STORE}" in stored.data.source
+    for name in ("keys", "systems", "days", "values", "authority", "notes"):
+        np.testing.assert_array_equal(
+            getattr(stored.data.grid, name), getattr(built.data.grid, name)
+        )
+    assert stored.worst_first().equals(built.worst_first())
+    for code in built.worst_first()["code"]:
+        built._code = stored._code = code
+        assert stored._chart_columns() == built._chart_columns()
+        assert stored._title(*stored.view_key()) == built._title(*built.view_key())
+    for code in built.worst_first()["code"][:5]:
+        shown, computed = stored.select(code=code), built.select(code=code)
+        for frame in ("series", "events", "counts", "episodes", "findings", "impact"):
+            pd.testing.assert_frame_equal(getattr(shown, frame), getattr(computed, frame))
+    finding = built.data.findings[built.data.findings["reference"] != ""].head(3)
+    on = ["sku", "reference"]  # the notebook's raw-events cell
+    assert len(stored.data.events.merge(finding[on], on=on)) == len(
+        built.data.events.merge(finding[on], on=on)
+    )
+
+
+def test_store_is_not_read_when_the_run_or_the_files_changed(tmp_path: Path) -> None:
+    (tmp_path / "client.toml").write_text("id = 'a'\n", encoding="utf-8")
+    summary = {"run_at": "2026-10-01T06:00:00+00:00", "window_start": "2026-09-01"}
+    stamp = store_stamp(tmp_path, summary)
+    assert store_stamp(tmp_path, summary) == stamp
+    assert store_stamp(tmp_path, {**summary, "run_at": "2026-10-02T06:00:00+00:00"}) != stamp
+    (tmp_path / "client.toml").write_text("id = 'ab'\n", encoding="utf-8")
+    assert store_stamp(tmp_path, summary) != stamp
+    grid = _grid()
+    rows = key_ordered(ExplorerData(grid, _events(), timezone=TZ))
+    titles = np.full(len(grid.keys), None, dtype=object)
+    assert write_store(tmp_path, stamp, grid, titles, rows, "test") == tmp_path / STORE
+    assert read_store(tmp_path, {**stamp, "files": "other"}) is None
+    read = read_store(tmp_path, stamp)
+    assert read is not None and read[3] == "test"
+    np.testing.assert_array_equal(read[0].values, grid.values)
+    (tmp_path / STORE / "events.arrow").write_bytes(b"damaged")
+    assert read_store(tmp_path, stamp) is None
+    (tmp_path / "not-a-folder").write_text("", encoding="utf-8")
+    assert write_store(tmp_path / "not-a-folder", stamp, grid, titles, rows, "test") is None
+
+
+# --- prefetch: the page draws ◀ ▶ from the neighbours' data the kernel sent ahead -----------
+
+
+@pytest.mark.parametrize(
+    ("filters", "offset"),
+    [({}, 1), ({}, -1), ({"location": "main", "systems": ("wms", "shop")}, 1)],
+    ids=["next", "previous", "location-and-systems"],
+)
+def test_prefetched_data_is_what_the_kernel_sends_for_that_key(
+    explorer: Explorer, filters: dict[str, object], offset: int
+) -> None:
+    for name, value in filters.items():
+        getattr(explorer.controls, name).value = value
+    chart = explorer.controls.chart
+    ahead = json.loads(json.dumps(chart.prefetch))  # as the page receives it
+    assert ahead["from"] == chart.code == explorer._code
+    entries = ahead["next" if offset > 0 else "previous"]
+    assert len(entries) == PREFETCH
+    for entry in entries:  # the page walks its prefetch while the kernel steps behind it
+        clicks = chart.prefetch["clicks"]
+        explorer._clicked(offset)
+        assert chart.prefetch["clicks"] == clicks + 1 and chart.prefetch["from"] == chart.code
+        sent = json.loads(json.dumps([chart.code, chart.key, chart.datasets]))
+        assert [entry["code"], entry["key"], entry["datasets"]] == sent
+        explorer._payloads.clear()  # and both equal the key's data computed afresh
+        assert json.loads(json.dumps(explorer._chart_columns())) == entry["datasets"]
+
+
+def test_prefetch_wraps_like_the_buttons(explorer: Explorer) -> None:
+    order = explorer.worst_first()["code"].tolist()
+    explorer.select(code=order[-1])
+    ahead, n = explorer.controls.chart.prefetch, PREFETCH
+    assert [e["code"] for e in ahead["next"]] == (order * n)[:n]
+    assert [e["code"] for e in ahead["previous"]] == (order[::-1] * (n + 1))[1 : n + 1]

@@ -25,8 +25,8 @@ from tests.test_explore_filters import _explorer
 pytestmark = pytest.mark.browser
 
 SELECT_SYSTEMS = ".widget-select-multiple select"
-PROBE_SET = "() => { document.querySelector('.dk-live-chart svg').dataset.probe = 'kept'; }"
-PROBE_GET = "() => document.querySelector('.dk-live-chart svg').dataset.probe"
+PROBE_SET = "() => { document.querySelector('.dk-live-chart canvas').dataset.probe = 'kept'; }"
+PROBE_GET = "() => document.querySelector('.dk-live-chart canvas').dataset.probe"
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +56,36 @@ def test_next_redraws_another_key_in_place(lab: LabPage) -> None:
     lab.timed("click", "next ▶")
     after = lab.shown()
     assert after["redraws"] == before["redraws"] + 1 and after["key"] != before["key"]
-    assert lab.page.evaluate(PROBE_GET) == "kept"  # the same SVG element: updated, not re-rendered
+    assert (
+        lab.page.evaluate(PROBE_GET) == "kept"
+    )  # the same canvas element: updated, not re-rendered
+
+
+_KERNEL = """() => {
+  const el = document.querySelector('.dk-live-chart'), model = el.driftkitModel;
+  const settled = model.get('key') === el.dataset.key && model.get('prefetch').from === model.get('code');
+  return settled ? {redraws: Number(el.dataset.redraws), source: el.dataset.source} : null;
+}"""
+_DRAWN_AND_SENT = """([systems, days]) => {
+  const el = document.querySelector('.dk-live-chart'), model = el.driftkitModel;
+  const sent = el.driftkitShown(model.get('datasets'), model.get('calendar'), new Set(systems), days);
+  const pick = (rows) => rows.map((r) => [r.system, r.value, r.kind ?? null]);
+  return [['series', 'events'].map((n) => pick(el.vegaView.data(n))), ['series', 'events'].map((n) => pick(sent[n]))];
+}"""
+
+
+def test_next_draws_from_the_prefetch_and_the_kernel_follows(lab: LabPage) -> None:
+    for button in ("next ▶", "next ▶", "◀ previous", "◀ previous"):
+        lab.timed("click", button)
+        settled = lab.page.wait_for_function(_KERNEL).json_value()
+        assert settled["source"] == "prefetch"  # drawn before the kernel answered
+        lab.page.wait_for_timeout(300)  # the kernel's data for that key came: no second redraw
+        assert lab.page.evaluate(_KERNEL) == settled
+        systems = lab.page.eval_on_selector_all(
+            f"{SELECT_SYSTEMS} option:checked", "els => els.map(e => e.value)"
+        )
+        drawn, sent = lab.page.evaluate(_DRAWN_AND_SENT, [systems, [0, 9]])
+        assert drawn == sent and drawn[0]
 
 
 def test_systems_filter_redraws_the_lines(lab: LabPage) -> None:

@@ -158,8 +158,8 @@ class Explorer(_Selection):
         c.location.observe(self._on_location, names="value")
         for control in (c.systems, c.days, c.cause):
             control.observe(self._on_filter, names="value")
-        c.previous.on_click(lambda _: self._step(-1))
-        c.next.on_click(lambda _: self._step(1))
+        c.previous.on_click(lambda _: self._clicked(-1))
+        c.next.on_click(lambda _: self._clicked(1))
         c.export.on_click(self._on_export)
         c.tables.observe(
             lambda _: c.show_table(self._tab_frame(c.tables.selected_index or 0)),

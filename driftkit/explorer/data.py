@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -64,6 +64,10 @@ class ExplorerData:
         Client time zone (timestamps are shown as local days), agreement tolerance, client id.
     source
         What was loaded and from where (shown above the explorer).
+    indexed
+        The events and counts already copied in key order (``{"events": rows, "counts":
+        rows}``, as :func:`driftkit.explorer.index.key_ordered` builds them), e.g. read from
+        the explorer store; empty to build them from ``events`` and ``counts``.
     """
 
     grid: Grid
@@ -77,6 +81,7 @@ class ExplorerData:
     tolerance: float = 0.0
     client: str = "client"
     source: str = "tables given in Python"
+    indexed: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @classmethod
     def from_audit(cls, audit: Audit) -> ExplorerData:

@@ -15,9 +15,9 @@ import pyarrow.compute as pc
 from driftkit import schema
 from driftkit.errors import InputError
 from driftkit.explorer.data import _EVENT_COLUMNS, ANY_CAUSE, ANY_LOCATION, MATCHES, ExplorerData
-from driftkit.explorer.payload import day_text
+from driftkit.explorer.payload import Columns, day_text
 from driftkit.explorer.ranking import _as_local, _Filter, _local_days, drift_ranking
-from driftkit.explorer.rows import _group_rows, _KeyLookup
+from driftkit.explorer.rows import _group_rows, _KeyLookup, _Rows
 from driftkit.schema import LOCATION, SKU, SYSTEM
 
 
@@ -30,6 +30,29 @@ def _titles(catalog: pd.DataFrame, keys: pd.DataFrame) -> np.ndarray:
         found = at >= 0
         titles[found] = np.asarray(first["title"].astype(object))[at[found]]
     return titles
+
+
+def key_ordered(data: ExplorerData, lookup: _KeyLookup | None = None) -> dict[str, _Rows]:
+    """The events and counts copied in key order, each key's rows in time order.
+
+    Returns
+    -------
+    dict
+        ``{"events": rows, "counts": rows}``: ``_Rows`` whose frames hold the event columns
+        (``system, kind, qty_delta, commit_delta, set_qty, occurred_at, recorded_at,
+        reference, event_id``) or ``counted_at, counted_qty``, plus ``time``, the local time
+        the system applied the event (recorded, else occurred) or the count was taken.
+    """
+    lookup = lookup or _KeyLookup(data.grid.keys)
+    events, counts, tz, n_keys = data.events, data.counts, data.timezone, len(data.grid.keys)
+    applied = _as_local(events["recorded_at"].fillna(events["occurred_at"]), tz)
+    counted = _as_local(counts[schema.COUNTED_AT], tz)
+    return {
+        "events": _group_rows(events, lookup.codes(events), n_keys, _EVENT_COLUMNS, applied),
+        "counts": _group_rows(
+            counts, lookup.codes(counts), n_keys, (schema.COUNTED_AT, schema.COUNTED_QTY), counted
+        ),
+    }
 
 
 # --- the indexes and queries of one explorer ----------------------------------------------
@@ -49,23 +72,14 @@ class _KeyIndex:
         grid, n_keys = data.grid, len(data.grid.keys)
         lookup = _KeyLookup(grid.keys)
         self._findings_code = lookup.codes(data.findings)
-        events, counts, tz = data.events, data.counts, data.timezone
-        applied = _as_local(events["recorded_at"].fillna(events["occurred_at"]), tz)
-        self._events = _group_rows(
-            events, lookup.codes(events), n_keys, _EVENT_COLUMNS, times=applied
-        )
-        self._counts = _group_rows(
-            counts,
-            lookup.codes(counts),
-            n_keys,
-            (schema.COUNTED_AT, schema.COUNTED_QTY),
-            times=_as_local(counts[schema.COUNTED_AT], tz),
-        )
+        ordered = data.indexed or key_ordered(data, lookup)
+        self._events, self._counts = ordered["events"], ordered["counts"]
         self._episodes = _group_rows(data.episodes, lookup.codes(data.episodes), n_keys)
         self._findings = _group_rows(data.findings, self._findings_code, n_keys)
         self._impact = _group_rows(data.impact, lookup.codes(data.impact), n_keys)
         self._finding_days = _local_days(data.findings, ("first_seen", "last_seen"), data.timezone)
         self._day_texts = day_text(grid.days.to_numpy())
+        self._payloads: dict[int, dict[str, Columns]] = {}  # chart data per key code, kept a while
         self._system_names = np.asarray(grid.systems, dtype=object)
         self._locations = grid.keys[LOCATION].to_numpy(dtype=object)
         self._sku_order = np.argsort(grid.keys[SKU].to_numpy(dtype=object), kind="stable")

@@ -64,26 +64,38 @@ function shown(data, calendar, systems, [lo, hi]) {
   return { series, counts, events, episodes, frame: [{ day: from }, { day: to }],
            levels: levels.length ? levels : [{ value: 0 }] };
 }
+// The page keeps the kernel's prefetch: the chart data of the next and previous keys of the
+// worst-first list ({from, clicks, next: [{code, key, datasets}], previous: [...]}).  A click on
+// ◀ ▶ draws the neighbour from it at once; the click still goes to the kernel, which steps
+// to the same key and sends its data (skipped here: that key is drawn) and a new prefetch.
+// `clicks` is how many clicks the kernel has handled: once it has handled every click sent,
+// its key is the truth and is drawn if the page shows another.
 async function render({ model, el, host }) {
+  const opening = (window.driftkitOpen = { render: Date.now() });
   el.classList.add("dk-live-chart");
   const [systemsModel, daysModel] = await Promise.all(
     [host.getModel(model.get("systems")), host.getModel(model.get("days"))]);
-  const current = () => shown(model.get("datasets"), model.get("calendar"),
+  let data = model.get("datasets"), code = model.get("code"), label = model.get("key");
+  // the prefetched keys in step order and where `code` is in it; clicks sent and handled
+  let line = null, at = 0, clicks = 0, kernelClicks = 0;
+  const current = () => shown(data, model.get("calendar"),
     new Set(systemsModel.get("index").map((i) => systemsModel.get("_options_labels")[i])),
     daysModel.get("index"));
   const box = document.createElement("div");
   el.appendChild(box);
   const first = current();
   const spec = model.get("spec");
-  const data = spec.data.map((d) => (d.name in first ? { ...d, values: first[d.name] } : d));
-  const embedded = await vegaEmbed(box, { ...spec, data }, {
-    mode: "vega", renderer: "svg", actions: false,
+  const initial = spec.data.map((d) => (d.name in first ? { ...d, values: first[d.name] } : d));
+  const embedded = await vegaEmbed(box, { ...spec, data: initial }, {
+    mode: "vega", renderer: "canvas", actions: false,
   });
   const view = embedded.view;
   el.vegaView = view;
   el.driftkitShown = shown;  // the filter, for the browser test
+  el.driftkitModel = model;  // the kernel's side, for the browser test
+  opening.drawn = Date.now();
   let redraws = 0;
-  async function fill() {
+  async function fill(source) {
     const started = performance.now();
     for (const [name, values] of Object.entries(current())) {
       view.change(name, view.changeset().remove(() => true).insert(values));
@@ -91,17 +103,56 @@ async function render({ model, el, host }) {
     await view.runAsync();
     redraws += 1;
     el.dataset.redraws = String(redraws);
-    el.dataset.key = model.get("key");
+    el.dataset.key = label;
+    el.dataset.source = source;
     (window.driftkitRedraws = window.driftkitRedraws || []).push({
-      key: model.get("key"), at: performance.now(), ms: performance.now() - started,
+      key: label, at: performance.now(), ms: performance.now() - started, source,
     });
   }
-  model.on("change:datasets", fill);
-  systemsModel.on("change:index", fill);
-  daysModel.on("change:index", fill);
+  function fromKernel() {
+    if (model.get("code") === code) return;  // drawn already, from the prefetch
+    if (clicks > kernelClicks) return;  // clicks in flight: wait until the kernel handled them
+    line = null;
+    [data, code, label] = [model.get("datasets"), model.get("code"), model.get("key")];
+    fill("kernel");
+  }
+  function prefetched() {
+    const ahead = model.get("prefetch");
+    kernelClicks = ahead.clicks || 0;
+    fromKernel();  // the kernel's key, once it has handled every click
+    const before = (ahead.previous || []).slice().reverse();
+    const here = { code, key: label, datasets: data };
+    line = ahead.from === code ? [...before, here, ...(ahead.next || [])] : null;
+    at = before.length;
+  }
+  function clicked(offset) {
+    clicks += 1;
+    const target = line && line[at + offset];
+    if (!target || target.datasets === undefined) { line = null; return; }  // round trip
+    at += offset;
+    [data, code, label] = [target.datasets, target.code, target.key];
+    fill("prefetch");
+  }
+  // The buttons' own models are out of reach (anywidget hands out proxies), so their clicks
+  // are caught in the capture phase, before the button's view sends them to the kernel.
+  const group = model.get("group");
+  const onClick = (event) => {
+    const target = event.target instanceof Element ? event.target : null;
+    if (target?.closest(`.dk-next-${group}`)) clicked(1);
+    else if (target?.closest(`.dk-previous-${group}`)) clicked(-1);
+  };
+  document.addEventListener("click", onClick, true);
+  prefetched();
+  model.on("change:datasets", fromKernel);
+  model.on("change:prefetch", prefetched);
+  systemsModel.on("change:index", () => fill("filter"));
+  daysModel.on("change:index", () => fill("filter"));
   el.dataset.redraws = "0";
-  el.dataset.key = model.get("key");
-  return () => view.finalize();
+  el.dataset.key = label;
+  return () => {
+    document.removeEventListener("click", onClick, true);
+    view.finalize();
+  };
 }
 export default { render };
 """.replace("@MAX_EVENTS@", str(CHART_MAX_EVENTS))
@@ -146,31 +197,44 @@ class LiveChart(anywidget.AnyWidget):
         whole window, each as columns (name → JSON-ready list, all of one length); each
         assignment is one message.  The page filters them (``frame`` and ``levels`` are
         computed there) and applies one changeset per dataset.
-    key
-        A label of what is shown (``sku @ location``), echoed on the page after the redraw.
+    key, code
+        A label of what is shown (``sku @ location``), echoed on the page after the redraw,
+        and its grid key code (the page's identity of a key).
+    prefetch
+        The chart data of the keys ◀ ▶ lead to (``{"from": code, "clicks": n, "next": [...],
+        "previous": [...]}``, entries ``{"code", "key", "datasets"}``), so the page draws them
+        on a click without a kernel round trip; ``clicks`` counts the clicks the kernel handled.
     calendar
         The window's days as ISO text: ``day`` (midnight), ``minus12`` / ``plus12`` (half a
         day either side), ``next`` (the next midnight); the page compares times with them.
     systems, days
         The systems and days widgets: the page reads their values and redraws when they
         change, without a kernel round trip.
+    group
+        A token in the CSS classes of this explorer's ◀ ▶ buttons (``dk-previous-<group>``,
+        ``dk-next-<group>``): the page draws the prefetched key when one is clicked (the
+        click still reaches the kernel, which then shows the same key).
     """
 
     spec = traitlets.Dict().tag(sync=True)
     datasets = traitlets.Dict().tag(sync=True)
     key = traitlets.Unicode("").tag(sync=True)
     calendar = traitlets.Dict().tag(sync=True)
+    code = traitlets.Int(-1).tag(sync=True)
+    prefetch = traitlets.Dict().tag(sync=True)
     systems = anywidget.WidgetTrait().tag(sync=True)  # sent as "anywidget:<model id>"
     days = anywidget.WidgetTrait().tag(sync=True)
+    group = traitlets.Unicode("").tag(sync=True)
 
     @property
     def _esm(self) -> str:
         return vega_module()
 
-    def show(self, datasets: dict[str, dict[str, list[Any]]], key: str) -> None:
+    def show(self, datasets: dict[str, dict[str, list[Any]]], key: str, code: int = -1) -> None:
         """Replace the chart's data (one message to the browser)."""
         with self.hold_sync():
             self.key = key
+            self.code = code
             self.datasets = datasets
 
     def rows(self, name: str) -> list[dict[str, Any]]:

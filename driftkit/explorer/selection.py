@@ -7,12 +7,18 @@ Private: the public surface is :mod:`driftkit.explorer`.
 
 from __future__ import annotations
 
+from typing import Any
+
+import numpy as np
 import pandas as pd
 
 from driftkit.explorer.data import MATCHES, ExplorerView
 from driftkit.explorer.views import _KeyViews
 from driftkit.report.clean import MAX_DISPLAY, display_text, escape
 from driftkit.schema import LOCATION, SKU
+
+#: How many keys ahead and behind the page holds, so ◀ ▶ draw without a kernel round trip.
+PREFETCH = 3
 
 
 class _Selection(_KeyViews):
@@ -24,6 +30,7 @@ class _Selection(_KeyViews):
     """
 
     _syncing: bool
+    _clicks: int = 0  # ◀ ▶ clicks from the page handled so far (the page counts them too)
 
     @property
     def shown(self) -> ExplorerView:
@@ -65,6 +72,43 @@ class _Selection(_KeyViews):
         start = here + offset if here >= 0 else (0 if offset > 0 else len(order) - 1)
         self._show_key(int(order[start % len(order)]))
 
+    def _clicked(self, offset: int) -> None:
+        """◀ / ▶ clicked in the page (which may already show that key from its prefetch)."""
+        self._clicks += 1
+        self._step(offset)
+        if len(self._order) == 0:
+            self._prefetch()  # nothing to step to: still tell the page the click was handled
+
+    def _neighbours(self, offset: int) -> list[int]:
+        """The keys ``_step(offset)`` would show, repeated ``PREFETCH`` times from here."""
+        order = self._order
+        if len(order) == 0:
+            return []
+        here = self._position() - 1
+        steps = np.arange(1, PREFETCH + 1) * offset
+        at = here + steps if here >= 0 else steps - offset + (0 if offset > 0 else len(order) - 1)
+        return [int(code) for code in order[at % len(order)]]
+
+    def _prefetch(self) -> None:
+        """Send the page the next and previous keys' chart data, so ◀ ▶ draw without a round
+        trip: ``{"from": code, "clicks": n, "next": [...], "previous": [...]}``, each entry
+        ``{"code", "key", "datasets"}`` (the key's :meth:`_chart_columns`)."""
+
+        def entry(code: int) -> dict[str, Any]:
+            sku, location = self._skus[code], self._locations[code]
+            return {
+                "code": code,
+                "key": f"{sku} @ {location}",
+                "datasets": self._chart_columns(code),
+            }
+
+        self.controls.chart.prefetch = {
+            "from": self._code,
+            "clicks": self._clicks,
+            "next": [entry(code) for code in self._neighbours(1)],
+            "previous": [entry(code) for code in self._neighbours(-1)],
+        }
+
     def view_key(self) -> tuple[str, str]:
         """The current key as ``(sku, location)``."""
         return str(self._skus[self._code]), str(self._locations[self._code])
@@ -102,10 +146,11 @@ class _Selection(_KeyViews):
         """The chart first (its message reaches the browser first), then title and table."""
         sku, location = self.view_key()
         controls = self.controls
-        controls.chart.show(self._chart_columns(), f"{sku} @ {location}")
+        controls.chart.show(self._chart_columns(), f"{sku} @ {location}", self._code)
         first, last = (str(controls.days.options[i][0]) for i in controls.days.index)
         controls.show(self._title(sku, location), f"{first} – {last}")
         controls.show_table(self._tab_frame(controls.tables.selected_index or 0))
+        self._prefetch()
 
     def _title(self, sku: str, location: str) -> str:
         title = self._titles[self._code]

@@ -22,14 +22,17 @@ import pyarrow.parquet as pq
 from driftkit import schema
 from driftkit.audit import locate
 from driftkit.config import ClientConfig, load_config
-from driftkit.drift.align import align
+from driftkit.drift.align import Grid, align
 from driftkit.errors import InputError
 from driftkit.explorer.data import _EVENT_COLUMNS, _TEXT, ExplorerData
+from driftkit.explorer.index import _titles, key_ordered
 from driftkit.explorer.lab import REPO_ROOT
+from driftkit.explorer.store import STORE, read_store, store_stamp, write_store
 from driftkit.load.client import load_client
 from driftkit.load.ingest import WHOLE, is_fresh
 from driftkit.scale.bucket import PROCESSED
 from driftkit.scale.summary import run_folders
+from driftkit.schema import SKU
 
 log = logging.getLogger("driftkit.explorer")
 
@@ -84,6 +87,11 @@ def resolve_reports(reports_dir: str | Path) -> Path:
 def from_run(client_dir: str | Path, run_dir: Path, *, processed: Path = PROCESSED) -> ExplorerData:
     """The explorer's inputs from an audit's run folder plus the client's aligned snapshots.
 
+    The run's explorer store (:mod:`driftkit.explorer.store`) gives the grid and the
+    key-ordered events and counts when it matches the run and the client's files; else they
+    are read (ingest, else raw exports) and aligned here, and the store is written for the
+    next open.
+
     Raises
     ------
     InputError
@@ -91,12 +99,18 @@ def from_run(client_dir: str | Path, run_dir: Path, *, processed: Path = PROCESS
     """
     config = load_config(locate(client_dir))
     summary = _summary(run_dir)
-    fresh = is_fresh(processed / config.id, config)
-    data = _read_ingest(processed / config.id) if fresh else _load_raw(config)
-    start, end = (summary.get(k) for k in ("window_start", "window_end"))
-    grid = align(data["snapshots"], config, start=_day(start), end=_day(end))
+    stamp = store_stamp(Path(client_dir), summary)
+    stored = read_store(run_dir, stamp)
+    if stored is not None:
+        grid, keys, indexed, origin = stored
+        catalog = keys.loc[keys["title"].notna(), [SKU, "title"]]
+        events, counts = indexed["events"].frame, indexed["counts"].frame
+        origin = f"the explorer store {run_dir / STORE} (built from {origin})"
+    else:
+        grid, events, counts, catalog, origin = _aligned(config, summary, processed)
+        indexed = key_ordered(ExplorerData(grid, events, counts, timezone=config.timezone))
+        write_store(run_dir, stamp, grid, _titles(catalog, grid.keys), indexed, origin)
     tables = {n: read_output(run_dir, n) for n in ("episodes", "findings", "impact")}
-    origin = f"ingested Parquet in {processed / config.id}" if fresh else "the raw exports"
     source = (
         f"audit run {run_dir} (run at {summary.get('run_at', 'unknown')}); "
         f"snapshots, events and counts from {origin}"
@@ -105,17 +119,30 @@ def from_run(client_dir: str | Path, run_dir: Path, *, processed: Path = PROCESS
     empty = ExplorerData(grid=grid)
     return ExplorerData(
         grid=grid,
-        events=data["events"],
-        counts=data["counts"],
+        events=events,
+        counts=counts,
         episodes=_or(tables["episodes"], empty.episodes),
         findings=_or(tables["findings"], empty.findings),
         impact=_or(tables["impact"], empty.impact),
-        catalog=data["catalog"],
+        catalog=catalog,
         timezone=config.timezone,
         tolerance=config.tolerance,
         client=config.id,
         source=source,
+        indexed=indexed,
     )
+
+
+def _aligned(
+    config: ClientConfig, summary: dict[str, Any], processed: Path
+) -> tuple[Grid, pd.DataFrame, pd.DataFrame, pd.DataFrame, str]:
+    """The grid aligned on the run's window, events, counts, catalog and where they came from."""
+    fresh = is_fresh(processed / config.id, config)
+    data = _read_ingest(processed / config.id) if fresh else _load_raw(config)
+    start, end = (summary.get(k) for k in ("window_start", "window_end"))
+    grid = align(data["snapshots"], config, start=_day(start), end=_day(end))
+    origin = f"ingested Parquet in {processed / config.id}" if fresh else "the raw exports"
+    return grid, data["events"], data["counts"], data["catalog"], origin
 
 
 def _read_ingest(path: Path) -> dict[str, pd.DataFrame]:

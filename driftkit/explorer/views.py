@@ -23,6 +23,9 @@ from driftkit.explorer.ranking import _as_local
 from driftkit.explorer.widgets import _Controls
 from driftkit.schema import LOCATION, SKU, SYSTEM
 
+#: How many keys' chart data a kernel keeps (the shown key and its prefetched neighbours).
+PAYLOADS_KEPT = 32
+
 
 class _KeyViews(_KeyIndex):
     """The frames of one key after the filters, sliced from the indexes of :class:`_KeyIndex`.
@@ -52,19 +55,28 @@ class _KeyViews(_KeyIndex):
             impact=self._impact.of(code).reset_index(drop=True),
         )
 
-    def _chart_columns(self) -> dict[str, Columns]:
-        """The live chart's data for the current key: every system, the whole window.
+    def _chart_columns(self, code: int | None = None) -> dict[str, Columns]:
+        """The live chart's data for a key (default: the current one): every system, the
+        whole window.
 
         Slices only (:mod:`driftkit.explorer.payload`): this is the part of a key change the
-        browser waits for.  The page applies the systems and days filters itself.
+        browser waits for.  The page applies the systems and days filters itself, so a key's
+        data does not depend on any filter (which is what lets the page prefetch it).
         """
-        code, grid = self._code, self.data.grid
-        return {
+        code = self._code if code is None else code
+        if code in self._payloads:  # a key's data never changes: ◀ ▶ windows overlap
+            return self._payloads[code]
+        grid = self.data.grid
+        columns = {
             "series": series_columns(grid.values[:, code, :], self._system_names, self._day_texts),
             "episodes": band_columns(self._episodes.taker(code)),
             "counts": count_columns(self._counts.taker(code)),
             "events": event_columns(self._events.taker(code)),
         }
+        if len(self._payloads) >= PAYLOADS_KEPT:
+            del self._payloads[next(iter(self._payloads))]  # the oldest
+        self._payloads[code] = columns
+        return columns
 
     def _tab_frame(self, tab: int) -> pd.DataFrame:
         """The frame of one table tab (episodes, findings, impact, events) for the current key.

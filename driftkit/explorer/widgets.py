@@ -6,6 +6,7 @@ Private: the public surface is :mod:`driftkit.explorer`.
 from __future__ import annotations
 
 import html
+import secrets
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,6 +53,11 @@ class _Controls:
             options=days, index=(0, len(days) - 1), description="days", readout=False
         )
         calendar = calendar_columns(grid.days.to_numpy())
+        group = secrets.token_hex(6)  # ties the ◀ ▶ buttons to this explorer's chart
+        previous = widgets.Button(description="◀ previous", tooltip="previous worst key")
+        following = widgets.Button(description="next ▶", tooltip="next worst key")
+        previous.add_class(f"dk-previous-{group}")
+        following.add_class(f"dk-next-{group}")
         return cls(
             search=widgets.Text(
                 placeholder="type a SKU", description="SKU", continuous_update=True
@@ -65,13 +71,19 @@ class _Controls:
             systems=systems,
             days=slider,
             cause=widgets.Dropdown(options=causes, value=ANY_CAUSE, description="cause"),
-            previous=widgets.Button(description="◀ previous", tooltip="previous worst key"),
-            next=widgets.Button(description="next ▶", tooltip="next worst key"),
+            previous=previous,
+            next=following,
             export=widgets.Button(description="export CSV", icon="download"),
             exported=widgets.HTML(),
             title=widgets.HTML(),
             source=widgets.HTML(f"<small>loaded from {escape(source, limit=MAX_PROSE)}</small>"),
-            chart=LiveChart(spec=spec, calendar=calendar, systems=systems, days=slider),
+            chart=LiveChart(
+                spec=spec,
+                calendar=calendar,
+                systems=systems,
+                days=slider,
+                group=group,
+            ),
             range=widgets.HTML(),
             tables=tables,
         )
