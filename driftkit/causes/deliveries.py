@@ -2,7 +2,7 @@
 
 :func:`first_records` keeps each system's first record of each business event (the rows of
 :func:`driftkit.causes.match.match_events`) with the shape of its reference
-(:func:`reference_formats`); :func:`delivery_candidates` joins every source record with each
+(:func:`~driftkit.causes.refformat.reference_formats`); :func:`delivery_candidates` joins every source record with each
 system whose event export covers it (:mod:`driftkit.causes.stats` marks the systems that
 *normally* receive that kind family at that location).  The handoff map (:mod:`driftkit.causes.handoffs`) and the
 ``missing_event`` detector read these rows.  See ``docs/causes.md``.
@@ -24,6 +24,7 @@ from driftkit.causes.context import (
     SOURCE,
     TARGET,
 )
+from driftkit.causes.refformat import reference_formats
 from driftkit.schema import (
     COMMIT_DELTA,
     EVENT_ID,
@@ -39,23 +40,6 @@ from driftkit.schema import (
 SPAN_SLACK_H = 24.0  # a target's export "covers" events sent up to a day before its first row
 
 
-def reference_formats(raw: pd.Series) -> pd.Series:
-    """The shape of each raw reference: digits become ``9``, letters ``A``.
-
-    A leading run of letters is kept as written: it names the document type (``PO``,
-    ``SO``, ``RMA``) and is what tells two formats apart.
-
-    Returns
-    -------
-    pandas.Series
-        ``str`` dtype, same index: ``PO-000123`` → ``PO-999999``, ``PO#123-b`` →
-        ``PO#999-A``, ``#1001`` → ``#9999``; NaN stays NaN.
-    """
-    parts = raw.astype("str").str.extract(r"^([^\W\d_]*)(.*)$", expand=True)
-    rest = parts[1].str.replace(r"\d", "9", regex=True).str.replace(r"[^\W\d_]", "A", regex=True)
-    return (parts[0] + rest).astype("str")
-
-
 def first_records(matches: pd.DataFrame) -> pd.DataFrame:
     """Each system's first record of each business event, with its reference format.
 
@@ -63,7 +47,7 @@ def first_records(matches: pd.DataFrame) -> pd.DataFrame:
     -------
     pandas.DataFrame
         The rows of ``matches`` that are the earliest (``applied_at``) of their
-        (business_event, system), plus ``ref_format`` (:func:`reference_formats` of
+        (business_event, system), plus ``ref_format`` (:func:`~driftkit.causes.refformat.reference_formats` of
         ``raw_reference``, else ``reference``) and ``copies`` (the largest ``copy`` of any of
         that system's rows of the business event).
     """

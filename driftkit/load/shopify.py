@@ -67,6 +67,10 @@ def variant_key(sku: pd.Series, handle: pd.Series, options: list[pd.Series]) -> 
     pandas.Series
         Raw keys (normalized later like any SKU); NaN when SKU and handle are both empty.
     """
+    code = sku.astype("str").str.strip()
+    keyed = code.str.len() > 0
+    if keyed.all():  # every row has its SKU: no fallback key is needed
+        return code
     clean = [o.astype("str").str.strip().fillna("") for o in options]
     clean = [o.where(o.str.casefold() != "default title", "") for o in clean]
     joined = clean[0]
@@ -76,8 +80,7 @@ def variant_key(sku: pd.Series, handle: pd.Series, options: list[pd.Series]) -> 
     base = handle.astype("str").str.strip()
     fallback = base.where(joined.str.len() == 0, base + ":" + joined)
     fallback = fallback.where(base.str.len() > 0)
-    code = sku.astype("str").str.strip()
-    return code.where(code.str.len() > 0, fallback)
+    return code.where(keyed, fallback)
 
 
 def _options(frame: pd.DataFrame) -> list[pd.Series]:
