@@ -24,6 +24,7 @@ from driftkit.causes.context import (
     SOURCE,
     TARGET,
 )
+from driftkit.causes.match import micros
 from driftkit.causes.refformat import reference_formats
 from driftkit.schema import (
     COMMIT_DELTA,
@@ -51,11 +52,15 @@ def first_records(matches: pd.DataFrame) -> pd.DataFrame:
         ``raw_reference``, else ``reference``) and ``copies`` (the largest ``copy`` of any of
         that system's rows of the business event).
     """
-    first = matches.sort_values([APPLIED_AT, SYSTEM], kind="stable").drop_duplicates(
-        [BUSINESS_EVENT, SYSTEM]
-    )
-    groups = matches.groupby([BUSINESS_EVENT, SYSTEM], sort=False, as_index=False)
-    first = first.merge(groups.agg(copies=(COPY, "max")), on=[BUSINESS_EVENT, SYSTEM])
+    system = pd.factorize(matches[SYSTEM], sort=True)[0]
+    when = micros(matches[APPLIED_AT])
+    when = np.where(when == np.iinfo(np.int64).min, np.iinfo(np.int64).max, when)  # NaT last
+    order = np.lexsort((system, when))  # stable: by applied_at, then system, then row
+    pair = matches[BUSINESS_EVENT].to_numpy() * (system.max() + 1) + system
+    rows = order[~pd.Series(pair[order]).duplicated().to_numpy()]
+    copies = pd.Series(matches[COPY].to_numpy()).groupby(pair).max()
+    first = matches.iloc[rows].reset_index(drop=True)
+    first["copies"] = copies.reindex(pair[rows]).to_numpy()
     formats = reference_formats(first[RAW_REFERENCE].fillna(first[REFERENCE]))
     return first.assign(**{REF_FORMAT: formats})
 
