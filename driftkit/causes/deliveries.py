@@ -89,18 +89,41 @@ def delivery_candidates(first: pd.DataFrame, span: pd.DataFrame) -> pd.DataFrame
         ``applied_at_target``, ``ref_format_target``, ``event_id_target``, ``copies``
         (NaN where the target never applied the event) and ``received``.
     """
-    sources = first[first[SYSTEM] == first[SOURCE]]
-    candidates = sources.merge(span.rename_axis(TARGET).reset_index(), how="cross")
-    opened = candidates["min"] - pd.Timedelta(hours=SPAN_SLACK_H)
-    candidates = candidates[candidates[APPLIED_AT].between(opened, candidates["max"])]
-    received = first[[BUSINESS_EVENT, SYSTEM, APPLIED_AT, REF_FORMAT, EVENT_ID, "copies"]]
-    joined = candidates.drop(columns="copies").merge(
-        received.rename(columns={SYSTEM: TARGET}),
-        on=[BUSINESS_EVENT, TARGET],
-        how="left",
-        suffixes=("", "_target"),
-    )
-    return joined.assign(received=joined[f"{APPLIED_AT}_target"].notna())
+    sources = first[first[SYSTEM] == first[SOURCE]].reset_index(drop=True)
+    targets = span.rename_axis(TARGET).reset_index()
+    source, target = _covered(sources[APPLIED_AT], targets)
+    candidates = pd.concat(
+        [sources.iloc[source].reset_index(drop=True), targets.iloc[target].reset_index(drop=True)],
+        axis=1,
+    ).drop(columns="copies")
+    received = first[[APPLIED_AT, REF_FORMAT, EVENT_ID, "copies"]]
+    row = _rows_of(first, candidates[BUSINESS_EVENT], candidates[TARGET])
+    for column in received.columns:
+        name = "copies" if column == "copies" else f"{column}_target"
+        candidates[name] = received[column].array.take(row, allow_fill=True)
+    return candidates.assign(received=candidates[f"{APPLIED_AT}_target"].notna())
+
+
+def _covered(sent: pd.Series, targets: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Every (source row, target row) whose target's span covers the send time, in source
+    then target order (a cross join filtered by ``min − slack <= sent <= max``)."""
+    n, m = len(sent), len(targets)
+    source, target = np.repeat(np.arange(n), m), np.tile(np.arange(m), n)
+    at = sent.to_numpy(dtype="datetime64[us]")[source]
+    opened = (targets["min"] - pd.Timedelta(hours=SPAN_SLACK_H)).to_numpy(dtype="datetime64[us]")
+    closed = targets["max"].to_numpy(dtype="datetime64[us]")
+    keep = (at >= opened[target]) & (at <= closed[target])  # NaT compares False
+    return source[keep], target[keep]
+
+
+def _rows_of(first: pd.DataFrame, business: pd.Series, system: pd.Series) -> np.ndarray:
+    """The row of ``first`` holding each (business event, system); -1 where none does."""
+    systems = pd.Index(pd.unique(pd.concat([first[SYSTEM], system], ignore_index=True)))
+    width = max(len(systems), 1)
+    have = first[BUSINESS_EVENT].to_numpy(np.int64) * width
+    have = have + systems.get_indexer(pd.Index(first[SYSTEM]))
+    want = business.to_numpy(np.int64) * width + systems.get_indexer(pd.Index(system))
+    return np.asarray(pd.Index(have).get_indexer(pd.Index(want)))
 
 
 def _delivery_columns(joined: pd.DataFrame) -> pd.DataFrame:
