@@ -2,7 +2,7 @@
 
 :func:`first_records` keeps each system's first record of each business event (the rows of
 :func:`driftkit.causes.match.match_events`) with the shape of its reference
-(:func:`reference_formats`); :func:`delivery_candidates` joins every source record with each
+(:func:`~driftkit.causes.refformat.reference_formats`); :func:`delivery_candidates` joins every source record with each
 system whose event export covers it (:mod:`driftkit.causes.stats` marks the systems that
 *normally* receive that kind family at that location).  The handoff map (:mod:`driftkit.causes.handoffs`) and the
 ``missing_event`` detector read these rows.  See ``docs/causes.md``.
@@ -24,6 +24,8 @@ from driftkit.causes.context import (
     SOURCE,
     TARGET,
 )
+from driftkit.causes.match import micros
+from driftkit.causes.refformat import reference_formats
 from driftkit.schema import (
     COMMIT_DELTA,
     EVENT_ID,
@@ -39,23 +41,6 @@ from driftkit.schema import (
 SPAN_SLACK_H = 24.0  # a target's export "covers" events sent up to a day before its first row
 
 
-def reference_formats(raw: pd.Series) -> pd.Series:
-    """The shape of each raw reference: digits become ``9``, letters ``A``.
-
-    A leading run of letters is kept as written: it names the document type (``PO``,
-    ``SO``, ``RMA``) and is what tells two formats apart.
-
-    Returns
-    -------
-    pandas.Series
-        ``str`` dtype, same index: ``PO-000123`` → ``PO-999999``, ``PO#123-b`` →
-        ``PO#999-A``, ``#1001`` → ``#9999``; NaN stays NaN.
-    """
-    parts = raw.astype("str").str.extract(r"^([^\W\d_]*)(.*)$", expand=True)
-    rest = parts[1].str.replace(r"\d", "9", regex=True).str.replace(r"[^\W\d_]", "A", regex=True)
-    return (parts[0] + rest).astype("str")
-
-
 def first_records(matches: pd.DataFrame) -> pd.DataFrame:
     """Each system's first record of each business event, with its reference format.
 
@@ -63,15 +48,19 @@ def first_records(matches: pd.DataFrame) -> pd.DataFrame:
     -------
     pandas.DataFrame
         The rows of ``matches`` that are the earliest (``applied_at``) of their
-        (business_event, system), plus ``ref_format`` (:func:`reference_formats` of
+        (business_event, system), plus ``ref_format`` (:func:`~driftkit.causes.refformat.reference_formats` of
         ``raw_reference``, else ``reference``) and ``copies`` (the largest ``copy`` of any of
         that system's rows of the business event).
     """
-    first = matches.sort_values([APPLIED_AT, SYSTEM], kind="stable").drop_duplicates(
-        [BUSINESS_EVENT, SYSTEM]
-    )
-    groups = matches.groupby([BUSINESS_EVENT, SYSTEM], sort=False, as_index=False)
-    first = first.merge(groups.agg(copies=(COPY, "max")), on=[BUSINESS_EVENT, SYSTEM])
+    system = pd.factorize(matches[SYSTEM], sort=True)[0]
+    when = micros(matches[APPLIED_AT])
+    when = np.where(when == np.iinfo(np.int64).min, np.iinfo(np.int64).max, when)  # NaT last
+    order = np.lexsort((system, when))  # stable: by applied_at, then system, then row
+    pair = matches[BUSINESS_EVENT].to_numpy() * (system.max() + 1) + system
+    rows = order[~pd.Series(pair[order]).duplicated().to_numpy()]
+    copies = pd.Series(matches[COPY].to_numpy()).groupby(pair).max()
+    first = matches.iloc[rows].reset_index(drop=True)
+    first["copies"] = copies.reindex(pair[rows]).to_numpy()
     formats = reference_formats(first[RAW_REFERENCE].fillna(first[REFERENCE]))
     return first.assign(**{REF_FORMAT: formats})
 
@@ -100,18 +89,41 @@ def delivery_candidates(first: pd.DataFrame, span: pd.DataFrame) -> pd.DataFrame
         ``applied_at_target``, ``ref_format_target``, ``event_id_target``, ``copies``
         (NaN where the target never applied the event) and ``received``.
     """
-    sources = first[first[SYSTEM] == first[SOURCE]]
-    candidates = sources.merge(span.rename_axis(TARGET).reset_index(), how="cross")
-    opened = candidates["min"] - pd.Timedelta(hours=SPAN_SLACK_H)
-    candidates = candidates[candidates[APPLIED_AT].between(opened, candidates["max"])]
-    received = first[[BUSINESS_EVENT, SYSTEM, APPLIED_AT, REF_FORMAT, EVENT_ID, "copies"]]
-    joined = candidates.drop(columns="copies").merge(
-        received.rename(columns={SYSTEM: TARGET}),
-        on=[BUSINESS_EVENT, TARGET],
-        how="left",
-        suffixes=("", "_target"),
-    )
-    return joined.assign(received=joined[f"{APPLIED_AT}_target"].notna())
+    sources = first[first[SYSTEM] == first[SOURCE]].reset_index(drop=True)
+    targets = span.rename_axis(TARGET).reset_index()
+    source, target = _covered(sources[APPLIED_AT], targets)
+    candidates = pd.concat(
+        [sources.iloc[source].reset_index(drop=True), targets.iloc[target].reset_index(drop=True)],
+        axis=1,
+    ).drop(columns="copies")
+    received = first[[APPLIED_AT, REF_FORMAT, EVENT_ID, "copies"]]
+    row = _rows_of(first, candidates[BUSINESS_EVENT], candidates[TARGET])
+    for column in received.columns:
+        name = "copies" if column == "copies" else f"{column}_target"
+        candidates[name] = received[column].array.take(row, allow_fill=True)
+    return candidates.assign(received=candidates[f"{APPLIED_AT}_target"].notna())
+
+
+def _covered(sent: pd.Series, targets: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Every (source row, target row) whose target's span covers the send time, in source
+    then target order (a cross join filtered by ``min − slack <= sent <= max``)."""
+    n, m = len(sent), len(targets)
+    source, target = np.repeat(np.arange(n), m), np.tile(np.arange(m), n)
+    at = sent.to_numpy(dtype="datetime64[us]")[source]
+    opened = (targets["min"] - pd.Timedelta(hours=SPAN_SLACK_H)).to_numpy(dtype="datetime64[us]")
+    closed = targets["max"].to_numpy(dtype="datetime64[us]")
+    keep = (at >= opened[target]) & (at <= closed[target])  # NaT compares False
+    return source[keep], target[keep]
+
+
+def _rows_of(first: pd.DataFrame, business: pd.Series, system: pd.Series) -> np.ndarray:
+    """The row of ``first`` holding each (business event, system); -1 where none does."""
+    systems = pd.Index(pd.unique(pd.concat([first[SYSTEM], system], ignore_index=True)))
+    width = max(len(systems), 1)
+    have = first[BUSINESS_EVENT].to_numpy(np.int64) * width
+    have = have + systems.get_indexer(pd.Index(first[SYSTEM]))
+    want = business.to_numpy(np.int64) * width + systems.get_indexer(pd.Index(system))
+    return np.asarray(pd.Index(have).get_indexer(pd.Index(want)))
 
 
 def _delivery_columns(joined: pd.DataFrame) -> pd.DataFrame:

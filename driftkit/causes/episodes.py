@@ -86,10 +86,15 @@ def timing_drift(data: ClientData, grid: Grid, episodes: pd.DataFrame) -> np.nda
 
 @dataclass(frozen=True)
 class _Movements:
-    """Each (system, key)'s cumulative event effect, sorted for interval sums."""
+    """Each (system, key)'s cumulative event effect, sorted for interval sums.
+
+    ``position`` orders the events by (group, time) as one int64: the group times one more
+    than the number of distinct times, plus the time's rank among ``times``.
+    """
 
     group: np.ndarray
-    at: np.ndarray
+    times: np.ndarray
+    position: np.ndarray
     cum: np.ndarray
 
     @classmethod
@@ -112,17 +117,17 @@ class _Movements:
         group = (system.astype(np.int64) * len(keys) + key)[ok]
         order = np.lexsort((at[ok], group))
         cum = np.concatenate(([0.0], np.cumsum(qty.to_numpy(dtype=float)[ok][order])))
-        return cls(group[order], at[ok][order], cum)
+        group, at = group[order], at[ok][order]
+        times = np.unique(at)
+        position = group * (len(times) + 1) + np.searchsorted(times, at)
+        return cls(group, times, position, cum)
 
     def upto(self, group: np.ndarray, at: np.ndarray) -> np.ndarray:
         """Cumulative effect of the group's events applied at or before ``at``."""
-        n = len(self.at)
-        rank = np.r_[np.zeros(n, np.int8), np.ones(len(at), np.int8)]
-        order = np.lexsort((rank, np.r_[self.at, at], np.r_[self.group, group]))
-        before = np.empty(len(order), dtype=np.int64)
-        before[order] = np.cumsum(order < n)
+        rank = np.searchsorted(self.times, at, side="right")  # times <= at
+        before = np.searchsorted(self.position, group * (len(self.times) + 1) + rank)
         first = np.searchsorted(self.group, group, side="left")
-        return self.cum[before[n:]] - self.cum[first]
+        return self.cum[before] - self.cum[first]
 
 
 def _resets(ctx: _Context) -> pd.DataFrame:

@@ -29,13 +29,15 @@ import numpy as np
 import pandas as pd
 
 from driftkit.config import SkuRules
-from driftkit.load.values import screen_quantities, within_years
+from driftkit.load.distinct import distinct_texts, spread
+from driftkit.load.timestamps import UNPARSEABLE_TIME as UNPARSEABLE_TIME
+from driftkit.load.timestamps import parse_timestamps as parse_timestamps
+from driftkit.load.values import screen_quantities
 
 EMPTY_QUANTITY = "empty quantity = unknown (untracked), not 0"
 NOT_STOCKED = "not stocked at this location"
 SENTINEL = "always-in-stock sentinel"
 NOT_A_QUANTITY = "not a quantity"
-UNPARSEABLE_TIME = "not a timestamp"
 
 _WHITESPACE = " \t\r\n\x0b\x0c\xa0\u2007\u202f\u3000\ufeff"
 _EACH_UNITS = "ea|each|eaches|pc|pcs|piece|pieces|unit|units|u"
@@ -43,18 +45,6 @@ _QUANTITY = re.compile(
     r"^(?P<open>\()?\s*(?P<sign1>[+-])?\s*[$€£]?\s*(?P<sign2>[+-])?\s*"
     r"(?P<num>(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d*)?|\.\d+)\s*(?P<close>\))?"
     r"\s*(?P<unit>[a-z]+\.?)?$"
-)
-_OFFSET = r"(?:z|utc|gmt|[+-]\d{2}:?\d{2}|[+-]\d{2})$"
-_NAIVE_FORMATS = (
-    "ISO8601",
-    "%m/%d/%Y %H:%M:%S",
-    "%m/%d/%Y %H:%M",
-    "%m/%d/%Y %I:%M %p",
-    "%m/%d/%Y %I:%M:%S %p",
-    "%m/%d/%Y",
-    "%m/%d/%y",
-    "%Y/%m/%d %H:%M:%S",
-    "%Y/%m/%d",
 )
 
 
@@ -78,7 +68,11 @@ def normalize_skus(values: pd.Series, rules: SkuRules) -> pd.Series:
     pandas.Series
         ``str`` dtype, same index; NaN where the SKU is empty after normalization.
     """
-    text = _as_text(values)
+    codes, text = distinct_texts(_as_text(values))
+    return spread(_normalize_distinct_skus(text, rules), codes, values.index)
+
+
+def _normalize_distinct_skus(text: pd.Series, rules: SkuRules) -> pd.Series:
     if rules.upper:
         text = text.str.upper()
     if rules.remove:
@@ -127,7 +121,12 @@ def normalize_references(values: pd.Series) -> pd.Series:
     pandas.Series
         ``str`` dtype, same index; NaN for empty references.
     """
-    text = _as_text(values).str.strip()
+    codes, distinct = distinct_texts(_as_text(values))
+    return spread(_normalize_distinct_references(distinct), codes, values.index)
+
+
+def _normalize_distinct_references(cells: pd.Series) -> pd.Series:
+    text = cells.str.strip()
     digits = text.str.replace(r"[^0-9]", "", regex=True)
     core = digits.str.lstrip("0")
     core = core.where(core.str.len() > 0, "0").where(digits.str.len() > 0)
@@ -164,7 +163,15 @@ def parse_quantities(
         reasons = pd.Series(pd.NA, index=values.index, dtype="str")
         reasons[number.isna()] = EMPTY_QUANTITY
         return _apply_sentinels(number, reasons, sentinels)
-    text = _as_text(values).str.strip().str.lower()
+    codes, distinct = distinct_texts(_as_text(values))
+    number, reasons = _parse_distinct_quantities(distinct)
+    number, reasons = spread(number, codes, values.index), spread(reasons, codes, values.index)
+    return _apply_sentinels(number, reasons, sentinels)
+
+
+def _parse_distinct_quantities(cells: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """:func:`parse_quantities` of ``str`` cells, before the sentinels."""
+    text = cells.str.strip().str.lower()
     number = pd.to_numeric(text.where(~text.str.contains(r"[a-z]", na=False)), errors="coerce")
     number = number.where(np.isfinite(number))
     slow = number.isna() & text.notna() & (text.str.len() > 0) & (text != "not stocked")
@@ -172,16 +179,13 @@ def parse_quantities(
         number = number.copy()
         parsed, bad = _parse_messy(text[slow])
         number[slow] = parsed
-    reasons = pd.Series(pd.NA, index=values.index, dtype="str")
+    reasons = pd.Series(pd.NA, index=cells.index, dtype="str")
     reasons[text.isna() | (text.str.len() == 0)] = EMPTY_QUANTITY
     reasons[text == "not stocked"] = NOT_STOCKED
     if slow.any():
         garbage = bad[bad.notna()]
         reasons[garbage.index] = garbage
-    number, reasons = screen_quantities(
-        text, number.astype("float64"), reasons, label=NOT_A_QUANTITY
-    )
-    return _apply_sentinels(number, reasons, sentinels)
+    return screen_quantities(text, number.astype("float64"), reasons, label=NOT_A_QUANTITY)
 
 
 def _parse_messy(text: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -212,73 +216,3 @@ def _apply_sentinels(
     reasons = reasons.copy()
     reasons[hit] = text
     return number.where(~hit), reasons
-
-
-def parse_timestamps(
-    values: pd.Series, *, timezone: str, fmt: str | None = None
-) -> tuple[pd.Series, pd.Series]:
-    """Parse exported timestamps into UTC.
-
-    Accepts ISO 8601 with an offset (or ``Z``), naive local times (interpreted in
-    ``timezone``, DST-aware: a nonexistent time moves forward to the first valid one, an
-    ambiguous time takes the earlier, daylight-saving instant), ``MM/DD/YYYY``,
-    ``MM/DD/YYYY HH:MM`` and date-only values (midnight local).  Empty cells are NaT
-    without a reason; the caller decides whether a time is required.
-
-    Parameters
-    ----------
-    values
-        Raw cells, or an already datetime-typed Series (naive = local).
-    timezone
-        IANA zone of naive values.
-    fmt
-        Optional explicit ``strftime`` format tried first.
-
-    Returns
-    -------
-    tuple of pandas.Series
-        ``(timestamps, reasons)``: ``datetime64[us, UTC]`` (NaT where unknown) and a
-        ``UNPARSEABLE_TIME`` reason for non-empty cells that could not be read.
-    """
-    if pd.api.types.is_datetime64_any_dtype(values):
-        stamps = _to_utc(values.where(within_years(values)), timezone)
-        return stamps, pd.Series(pd.NA, index=values.index, dtype="str")
-    text = _as_text(values).str.strip()
-    filled = text.notna() & (text.str.len() > 0)
-    aware = filled & text.str.lower().str.contains(_OFFSET, regex=True, na=False)
-    aware &= text.str.contains(r"\d[T ]?\d{1,2}:\d{2}|\dz$", case=False, regex=True, na=False)
-    out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[us, UTC]")
-    if aware.any():
-        parsed = pd.to_datetime(text[aware], format=fmt or "ISO8601", utc=True, errors="coerce")
-        out[aware] = parsed.where(within_years(parsed)).astype("datetime64[us, UTC]")
-    naive = filled & ~aware
-    if naive.any():
-        out[naive] = _parse_naive(text[naive], timezone, fmt)
-    failed = filled & out.isna()
-    reasons = pd.Series(pd.NA, index=values.index, dtype="str")
-    reasons[failed] = UNPARSEABLE_TIME + " (expected ISO 8601, MM/DD/YYYY or YYYY-MM-DD, 1900-2200)"
-    return out, reasons
-
-
-def _parse_naive(text: pd.Series, timezone: str, fmt: str | None) -> pd.Series:
-    """Naive local times: try each known format on what is still unparsed, then localize."""
-    local = pd.Series(pd.NaT, index=text.index, dtype="datetime64[us]")
-    formats = (fmt, *_NAIVE_FORMATS) if fmt else _NAIVE_FORMATS
-    for form in formats:
-        todo = local.isna()
-        if not todo.any():
-            break
-        parsed = pd.to_datetime(text[todo], format=form, errors="coerce")
-        if isinstance(parsed.dtype, pd.DatetimeTZDtype):
-            parsed = parsed.dt.tz_convert(timezone).dt.tz_localize(None)
-        local[todo] = parsed.astype("datetime64[us]")
-    return _to_utc(local.where(within_years(local)), timezone)
-
-
-def _to_utc(stamps: pd.Series, timezone: str) -> pd.Series:
-    """Localize naive stamps in ``timezone`` (DST-safe) or convert aware ones, to UTC."""
-    if isinstance(stamps.dtype, pd.DatetimeTZDtype):
-        return stamps.dt.tz_convert("UTC").astype("datetime64[us, UTC]")
-    earlier = np.ones(len(stamps), dtype=bool)
-    local = stamps.dt.tz_localize(timezone, ambiguous=earlier, nonexistent="shift_forward")
-    return local.dt.tz_convert("UTC").astype("datetime64[us, UTC]")

@@ -16,6 +16,7 @@ import pandas as pd
 
 from driftkit import schema as s
 from driftkit.config import ClientConfig, SystemConfig
+from driftkit.load.distinct import distinct_texts, spread
 from driftkit.load.normalize import (
     EMPTY_QUANTITY,
     NOT_A_QUANTITY,
@@ -23,8 +24,8 @@ from driftkit.load.normalize import (
     apply_aliases,
     normalize_skus,
     parse_quantities,
-    parse_timestamps,
 )
+from driftkit.load.timestamps import parse_timestamps
 
 _PROBLEM = (s.REASON, s.COLUMN, s.VALUE)
 CELL_HEADER = "cell_header"  # staged column: the export header of each row's quantity cell
@@ -108,13 +109,15 @@ def map_locations(raw: pd.Series | None, ctx: Context, index: pd.Index) -> pd.Se
     default = ctx.config.default_location
     if raw is None:
         return pd.Series(default, index=index, dtype="str")
-    text = raw.astype("str").str.strip()
+    codes, text = distinct_texts(raw.astype("str"))
+    text = text.str.strip()
     mapping = ctx.system.locations if ctx.system else {}
     if mapping:
         folded = {k.strip().casefold(): v for k, v in mapping.items()}
         mapped = text.str.casefold().map(folded)
         text = mapped.where(mapped.notna(), text)
-    return text.where(text.notna() & (text.str.len() > 0), default).astype("str")
+    text = text.where(text.notna() & (text.str.len() > 0), default).astype("str")
+    return spread(text, codes, raw.index)
 
 
 def timestamps(

@@ -13,6 +13,7 @@ import pandas as pd
 from driftkit import schema as s
 from driftkit.config import SystemConfig
 from driftkit.errors import InputError
+from driftkit.load.distinct import distinct_texts, spread
 from driftkit.load.finish import DELTAS, MEASURES
 from driftkit.load.guard import excerpt
 from driftkit.load.headers import require_columns
@@ -118,10 +119,10 @@ def map_kinds(raw: pd.Series, system: SystemConfig) -> tuple[pd.Series, pd.Serie
     tuple of pandas.Series
         Canonical kinds (NaN where unknown) and the reason for each unknown one.
     """
-    text = raw.astype("str").str.strip()
+    codes, text = distinct_texts(raw.astype("str"))
     folded = {k.strip().casefold(): v for k, v in system.event_kinds.items()}
     folded |= {k.value: k.value for k in s.EventKind if k.value not in folded}
-    kind = text.str.casefold().map(folded).astype("str")
+    kind = spread(text.str.strip().str.casefold().map(folded).astype("str"), codes, raw.index)
     allowed = sorted(set(system.event_kinds) | {k.value for k in s.EventKind})
     reason = (
         "unknown event kind; allowed: "
