@@ -32,15 +32,20 @@ def test_no_schema_the_report_validates_uses_an_iri_format() -> None:
     assert not used & IRI_FORMATS
 
 
+def _probe(code: str) -> str:
+    """What ``code`` prints when run in a fresh interpreter."""
+    return subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+
+
 def test_report_modules_import_jsonschema_without_the_iri_checker() -> None:
     probe = (
         "import sys, driftkit.report.chartkit, jsonschema, rfc3987_syntax\n"
         "checkers = jsonschema.FormatChecker.checkers\n"
         "print(sorted({'iri', 'uri'} & set(checkers)), 'rfc3987_syntax' in sys.modules)\n"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
-    ).stdout
+    out = _probe(probe)
     assert out.split() == ["['uri']", "True"]  # no iri checker; the package imports after
 
 
@@ -52,7 +57,5 @@ def test_the_command_line_and_the_facade_import_no_pipeline_until_used() -> None
         "from driftkit import Audit, simulate\n"
         "print(callable(driftkit.simulate), driftkit.simulate is simulate, Audit.__name__)\n"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
-    ).stdout
+    out = _probe(probe)
     assert out.split() == ["False", "False", "True", "True", "Audit"]
