@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from importlib.metadata import version
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
@@ -18,6 +16,7 @@ import pandas as pd
 from driftkit import schema
 from driftkit.explorer.data import ExplorerView
 from driftkit.explorer.payload import CHART_MAX_EVENTS
+from driftkit.report.cache import cache_dir, store_atomically
 from driftkit.schema import SYSTEM
 
 if TYPE_CHECKING:  # altair and vl-convert are imported only to build the chart (7 s+)
@@ -209,15 +208,11 @@ def vega_spec(systems: tuple[str, ...]) -> dict[str, Any]:
          version("vl-convert-python")]
     )  # fmt: skip
     digest = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:16]
-    root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "driftkit"
-    path = root / f"explorer-chart-{digest}.json"
+    path = cache_dir() / f"explorer-chart-{digest}.json"
     if path.is_file():
         return cast(dict[str, Any], json.loads(path.read_text(encoding="utf-8")))
     spec = _compiled(systems)
-    root.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile("w", dir=root, delete=False, encoding="utf-8") as out:
-        json.dump(spec, out)
-    os.replace(out.name, path)  # atomic: a concurrent reader never sees half a file
+    store_atomically(path, json.dumps(spec))  # a concurrent reader never sees half a file
     return spec
 
 

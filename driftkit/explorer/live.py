@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import os
-import tempfile
 from importlib.metadata import version
 from typing import Any
 
@@ -23,7 +21,7 @@ import anywidget
 import traitlets
 
 from driftkit.explorer.payload import CHART_MAX_EVENTS, rows_of
-from driftkit.report.cache import cache_dir
+from driftkit.report.cache import cache_dir, store_atomically
 
 # The page marks each finished redraw on the chart's element (data-redraws, data-key) and
 # keeps its timing in window.driftkitRedraws: the browser test and benchmark read them.
@@ -178,10 +176,7 @@ def _cached_module(version: str, digest: str) -> str:
     import vl_convert as vlc  # only to build the bundle (the cached module needs no import)
 
     module = vlc.javascript_bundle(_SNIPPET)
-    root.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile("w", dir=root, delete=False, encoding="utf-8") as out:
-        out.write(module)
-    os.replace(out.name, path)  # atomic: a concurrent reader never sees half a file
+    store_atomically(path, module)  # a concurrent reader never sees half a file
     return module
 
 
