@@ -3,10 +3,8 @@
 The ranking score of a key is the expected cost over the next ``projection_weeks`` if its
 records stay as they are on the last day: phantom-stockout revenue and oversell pick
 failures on the selling systems, the stockouts after a late reorder (or the carrying cost
-of an early one) on the worst record, and the carrying cost of the inflated safety stock.
-Formulas and sources: ``docs/impact.md``.  :mod:`driftkit.impact.lift` measures, on
-simulated data, how many true discrepancies the top of the list finds against random and
-velocity-only selection.
+of an early one) on the worst record, the carrying cost of the inflated safety stock and a
+silent shelf.  Formulas and sources: ``docs/impact.md``; lift: :mod:`driftkit.impact.lift`.
 """
 
 from __future__ import annotations
@@ -18,7 +16,7 @@ import pandas as pd
 
 from driftkit.config import ImpactParams
 from driftkit.impact import theory
-from driftkit.impact.silence import silent_shelf
+from driftkit.impact.silence import authority_names, silent_shelf
 from driftkit.schema import LOCATION, SKU, SYSTEM
 
 DAYS_PER_YEAR = 365.0
@@ -43,7 +41,9 @@ class KeyState:
     the authority's sellable stock; ``rate``/``sd`` daily demand; ``lead_time``/``z``,
     ``unit_cost``/``unit_price`` (NaN unknown); ``extra_capital`` the safety-stock capital
     tied up by record error; ``window_value`` the per-key cost over the window;
-    ``empty_shelf``, ``silent_days``: :mod:`driftkit.impact.silence` (None: not weighed).
+    ``empty_shelf``, ``silent_days``: :mod:`driftkit.impact.silence` (None: not weighed);
+    ``authority_names`` the system of ``authority`` per key, where a stock holder stands in
+    (:mod:`driftkit.impact.standin`; None: the authority everywhere).
     """
 
     keys: pd.DataFrame
@@ -63,6 +63,7 @@ class KeyState:
     window_value: np.ndarray
     empty_shelf: np.ndarray | None = None
     silent_days: np.ndarray | None = None
+    authority_names: np.ndarray | None = None
 
 
 def last_observed(values: np.ndarray) -> np.ndarray:
@@ -103,13 +104,13 @@ def selling_component(state: KeyState, params: ImpactParams, horizon: float) -> 
     pick = np.arange(n_keys)
     names = np.asarray(state.selling_systems, dtype=object)[worst]
     shows = _fmt(state.selling[worst, pick])
-    holds = _fmt(state.authority)
     phantom = lost_value[worst, pick] >= over[worst, pick] * params.pick_failure_cost
     empty = np.nan_to_num(state.selling[worst, pick], nan=1.0) <= 0
     kind = np.where(
         phantom, np.where(empty, "phantom stockout: ", "phantom stockout ahead: "), "oversell: "
     )
-    reason = kind + names + " shows " + shows + " available, " + state.authority_name + " " + holds
+    holds = authority_names(state) + " " + _fmt(state.authority)
+    reason = kind + names + " shows " + shows + " available, " + holds
     return _Component(value[worst, pick], names, pd.Series(reason, dtype="str"))
 
 
@@ -205,7 +206,7 @@ def count_rows(
         state.keys[[SKU, LOCATION]]
         .reset_index(drop=True)
         .assign(
-            system=np.where(use_silent, state.authority_name, system),
+            system=np.where(use_silent, authority_names(state), system),
             expected_value=selling.value + record.value + carrying + silent,
             reason=np.where(use_silent, why, reason),
         )

@@ -16,7 +16,7 @@ import pandas as pd
 from driftkit.config import ClientConfig
 from driftkit.drift.align import Grid
 from driftkit.impact.credibility import RatePrior, credible_rate
-from driftkit.impact.stock import _key_index
+from driftkit.impact.stock import HOLDER_KINDS, _key_index
 from driftkit.schema import (
     EVENT_ID,
     KIND,
@@ -27,13 +27,9 @@ from driftkit.schema import (
     SKU,
     SYSTEM,
     EventKind,
-    SystemKind,
 )
 
 MIN_DAYS_FOR_WEEKDAY_PROFILE = 28  # four of each weekday before a weekday profile is used
-
-
-HOLDER_KINDS = frozenset({SystemKind.WMS, SystemKind.THREE_PL})  # systems that hold stock
 
 
 #: First and last local day: ``pd.Timestamp`` each, ``pd.NaT`` when there is none.

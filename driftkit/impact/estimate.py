@@ -55,7 +55,6 @@ from driftkit.impact.parts import (
     ImpactPart,
     impact_from_parts,
     impact_part,
-    key_state,
 )
 from driftkit.impact.pooled import (
     DemandFacts,
@@ -76,6 +75,7 @@ from driftkit.impact.projection import (
     handoff_fixes,
     project,
 )
+from driftkit.impact.standin import key_state
 from driftkit.impact.stock import (
     Stock,
     censored_days,

@@ -28,11 +28,12 @@ from driftkit.impact.costs import (
     record_error,
     window_value,
 )
-from driftkit.impact.countlist import KeyState, count_rows, last_observed, rank_count_list
+from driftkit.impact.countlist import count_rows, rank_count_list
 from driftkit.impact.demand import Demand, Tables, estimate_demand, observed_demand
 from driftkit.impact.pooled import DemandFacts
 from driftkit.impact.projection import daily_series, handoff_fixes, project
 from driftkit.impact.silence import shelf_silence
+from driftkit.impact.standin import key_state
 from driftkit.impact.stock import (
     Stock,
     censored_days,
@@ -159,7 +160,9 @@ def impact_part(
         units, sellable, demand.stockout_expected(), demand.rate, demand.sd
     )
     state = replace(
-        key_state(grid, stock, demand, planning, costs), empty_shelf=empty, silent_days=silent
+        key_state(grid, stock, demand, planning, costs, params),
+        empty_shelf=empty,
+        silent_days=silent,
     )
     return ImpactPart(
         per_key=per_key_table(grid.keys, demand, costs, error),
@@ -205,29 +208,6 @@ def daily_cost(days: KeyDays, demand: Demand, plan: Planning, params: ImpactPara
     lost = params.walk_away_share * np.where(days.phantom | days.suspected, days.unmet, 0.0)
     revenue = np.nan_to_num(lost * plan.unit_price[:, None]).sum(axis=0)
     return np.asarray(revenue + days.oversold.sum(axis=0) * params.pick_failure_cost)
-
-
-def key_state(
-    grid: Grid, stock: Stock, demand: Demand, plan: Planning, costs: dict[str, np.ndarray]
-) -> KeyState:
-    """The count list's input: last observed records and planning inputs per key."""
-    return KeyState(
-        keys=grid.keys,
-        authority_name=grid.authority,
-        authority=last_observed(stock.authority),
-        selling=last_observed(stock.selling),
-        selling_systems=stock.selling_systems,
-        drift=last_observed(stock.drift),
-        drift_systems=stock.drift_systems,
-        rate=demand.rate,
-        sd=demand.sd,
-        lead_time=plan.lead_time,
-        z=plan.z,
-        unit_cost=plan.unit_cost,
-        unit_price=plan.unit_price,
-        extra_capital=costs["extra_capital"],
-        window_value=costs["expected_value"],
-    )
 
 
 def impact_from_parts(

@@ -115,6 +115,16 @@ class SilentState(Protocol):
     def unit_price(self) -> np.ndarray: ...
     @property
     def authority_name(self) -> str: ...
+    @property
+    def authority_names(self) -> np.ndarray | None: ...
+
+
+def authority_names(state: SilentState) -> np.ndarray:
+    """Per key, the system whose stock ``state.authority`` holds: ``authority_names`` where
+    a stock holder stands in for the authority, else the authority's name (object array)."""
+    if state.authority_names is not None:
+        return state.authority_names
+    return np.full(len(state.rate), state.authority_name, dtype=object)
 
 
 def silent_shelf(
@@ -140,7 +150,7 @@ def silent_shelf(
     days = pd.Series(state.silent_days).map("{:g}".format).to_numpy(dtype=object)
     shows = pd.Series(state.authority).map("{:g}".format).to_numpy(dtype=object)
     odds = pd.Series(state.empty_shelf).map("{:.2f}".format).to_numpy(dtype=object)
-    where = " days while " + state.authority_name + " holds "
+    where = " days while " + authority_names(state) + " holds "
     return value, "silent shelf: no sale for " + days + where + shows + " (P(empty) " + odds + ")"
 
 

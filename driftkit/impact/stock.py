@@ -13,7 +13,12 @@ import pandas as pd
 
 from driftkit.config import ClientConfig
 from driftkit.drift.align import Grid, align
-from driftkit.schema import AVAILABLE, LOCATION, SELLING_KINDS, SKU, Measure
+from driftkit.schema import AVAILABLE, LOCATION, SELLING_KINDS, SKU, Measure, SystemKind
+
+#: System kinds that hold the stock of their location (a warehouse, a third-party logistics
+#: provider): their shipments count first for demand, their records stand in first for an
+#: absent authority in the count list.
+HOLDER_KINDS = frozenset({SystemKind.WMS, SystemKind.THREE_PL})
 
 
 @dataclass(frozen=True)
@@ -36,6 +41,13 @@ class Stock:
     others
         ``[key, day]``: the largest sellable stock recorded by a non-authority system that
         does not sell (ERP, 3PL); NaN where none records the key.
+    records
+        ``[record, key, day]``: the sellable stock of each non-authority system that does
+        not sell, stock holders (:data:`HOLDER_KINDS`: WMS, 3PL) first; what may stand in
+        for the authority in the count list where it does not record a key
+        (:mod:`driftkit.impact.standin`).
+    record_systems
+        Names of the first axis of ``records``.
     """
 
     authority: np.ndarray
@@ -44,6 +56,8 @@ class Stock:
     drift: np.ndarray
     drift_systems: tuple[str, ...]
     others: np.ndarray | None = None
+    records: np.ndarray | None = None
+    record_systems: tuple[str, ...] = ()
 
 
 def stock_records(snapshots: pd.DataFrame, grid: Grid, config: ClientConfig) -> Stock:
@@ -61,6 +75,9 @@ def stock_records(snapshots: pd.DataFrame, grid: Grid, config: ClientConfig) -> 
     others = tuple(s for s in grid.systems if s != grid.authority)
     rows = [grid.index(s) for s in others]
     planning = [grid.index(s) for s in others if s not in selling]
+    records = sorted(
+        set(others) - set(selling), key=lambda s: (kinds.get(s) not in HOLDER_KINDS, grid.index(s))
+    )
     return Stock(
         authority=sellable[authority],
         selling=sellable[[grid.index(s) for s in selling]],
@@ -68,6 +85,8 @@ def stock_records(snapshots: pd.DataFrame, grid: Grid, config: ClientConfig) -> 
         drift=grid.values[rows] - grid.values[authority][None],
         drift_systems=others,
         others=_fmax(sellable[planning]) if planning else None,
+        records=sellable[[grid.index(s) for s in records]] if records else None,
+        record_systems=tuple(records),
     )
 
 

@@ -121,15 +121,25 @@ def measure_lift(
 
 
 #: Unknown out-of-stocks are rare on the simulator (≈ 1 key in 800 on the last day at
-#: faults=high): they are scored on a larger, faultier stack.
-OUT_OF_STOCK_RUN = {"skus": 2000, "days": 30, "faults": "high"}
+#: faults=high): they are scored on a larger, faultier stack, over eight seeds, and also at
+#: longer lists (a few cases per seed cannot show a lift at N = 25).
+OUT_OF_STOCK_RUN = {
+    "seeds": tuple(range(1, 9)),
+    "skus": 2000,
+    "days": 30,
+    "faults": "high",
+    "top_n": (25, 50, 100, 250, 500),
+}
 
 
 def main() -> None:
     """Print lift per seed, N and policy (``python -m driftkit.simulate.countlift``)."""
     out = sys.stdout
     runs = {
-        "discrepant": ("true discrepancies", {"skus": 400, "days": 30, "faults": "default"}),
+        "discrepant": (
+            "true discrepancies",
+            {"seeds": (1, 2, 3), "skus": 400, "days": 30, "faults": "default"},
+        ),
         "unknown_out_of_stock": (
             "unknown out-of-stocks: shelf empty, a record shows stock",
             OUT_OF_STOCK_RUN,
@@ -144,7 +154,10 @@ def main() -> None:
             wide = part.pivot_table(index=["seed", "top_n"], columns="policy", values=value)
             out.write(f"{value}:\n" + wide.to_string(float_format="{:.2f}".format) + "\n")
         prevalence = part.groupby("seed")["prevalence"].first()
-        out.write("prevalence per seed: " + prevalence.round(4).to_string() + "\n\n")
+        out.write("prevalence per seed: " + prevalence.round(4).to_string() + "\n")
+        pooled = part.pivot_table(index="top_n", columns="policy", values="hits", aggfunc="sum")
+        out.write("hits summed over seeds:\n" + pooled.to_string(float_format="{:.2f}".format))
+        out.write("\n\n")
 
 
 if __name__ == "__main__":

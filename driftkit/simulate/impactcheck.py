@@ -13,6 +13,14 @@ draw (a coin flip per unit no estimator can predict).
 ``rate_bias`` and ``credible_bias``: Σ rate × stockout days ÷ Σ true rate × stockout days over
 held keys (phantom + suspected days; true rate = the plan's expected demand over the window)
 for ``demand_rate`` and the credible rate that lost sales use (docs/impact.md).
+The interval also carries the error of the rates the estimate is built on (each key's
+mean over its n sellable days has relative variance sd² ÷ (n·rate²)): Var += Σ E_k² ·
+sd_k² ÷ (n_k·rate_k²) over keys.  ``floor_within`` is the chance that even the expected
+truth lands within ±10 % of the realized truth (the walk-away draw alone, normal
+approximation): no estimator does better on a seed.
+Phantom stockout days: ``days_estimate`` = phantom + suspected key-days, ``days_truth`` =
+key-days a selling system shows ≤ 0 while the physical stock at the end of the day holds
+more than the tolerance (held keys); both counts, no draw in between, so no interval.
 ``python -m driftkit.simulate.impactcheck [SEED ...]`` prints ratio and interval per seed
 (seeds 1–12 by default).
 """
@@ -23,13 +31,16 @@ import sys
 import tempfile
 from datetime import date
 from pathlib import Path
+from statistics import NormalDist
 
 import numpy as np
 import pandas as pd
 
-from driftkit.drift.align import align
+from driftkit.drift.align import Grid, align
 from driftkit.drift.compare import compare
 from driftkit.impact.estimate import Impact, estimate_impact
+from driftkit.impact.stock import stock_records
+from driftkit.load.client import ClientData
 from driftkit.simulate.faults import Faults
 from driftkit.simulate.plan import make_plan
 from driftkit.simulate.score import client_data
@@ -61,6 +72,7 @@ def seed_impact(seed: int, workdir: Path, *, skus: int = 1000, days: int = 45) -
     ratio = np.divide(held["demand_sd"] ** 2, rate, out=np.ones(len(rate)), where=rate > 0)
     variance = share**2 * float((np.maximum(ratio, 1.0) * units).sum())
     variance += share * (1 - share) * float(units.sum())
+    variance += rate_variance(held, result.demand, share * units)
     truth = sim.demand.merge(sim.physical, on=["sku", "location", "day"])
     servable = np.minimum(truth["blocked"], truth["on_hand"])
     blocked = truth["blocked"].to_numpy(dtype=float)
@@ -70,6 +82,7 @@ def seed_impact(seed: int, workdir: Path, *, skus: int = 1000, days: int = 45) -
     expected_truth = share * float(servable[held_truth].sum())
     estimate = sure + suspected
     half = Z95 * np.sqrt(variance)
+    walk_sd = np.sqrt(share * (1 - share) * float(servable[held_truth].sum()))
     return {
         "seed": seed,
         "estimate": estimate,
@@ -81,7 +94,54 @@ def seed_impact(seed: int, workdir: Path, *, skus: int = 1000, days: int = 45) -
         "low": estimate - half,
         "high": estimate + half,
         "covered": bool(estimate - half <= lost <= estimate + half),
+        "floor_within": within_chance(expected_truth, walk_sd),
+        **phantom_days(data, grid, held, sim.physical),
         **rate_bias(per_key_rates(result), folder.name, seed, skus, days),
+    }
+
+
+def rate_variance(held: pd.DataFrame, demand: pd.DataFrame, lost: pd.Series) -> float:
+    """Σ over keys of lost_k² · sd_k² ÷ (n_k · rate_k²): the variance the rates' sampling
+    error (a mean over n_k sellable days) puts on the estimate (lost_k: a key's estimate)."""
+    rows = held[["sku", "location"]].merge(demand, how="left", on=["sku", "location"])
+    n = rows["sellable_days"].to_numpy(dtype=float)
+    rate = rows["demand_rate"].to_numpy(dtype=float)
+    relative = np.divide(
+        rows["demand_sd"].to_numpy(dtype=float) ** 2,
+        n * rate**2,
+        out=np.zeros(len(rows)),
+        where=(n > 0) & (rate > 0),
+    )
+    return float((lost.to_numpy(dtype=float) ** 2 * relative).sum())
+
+
+def within_chance(expected: float, sd: float) -> float:
+    """P(|expected − T| ≤ 0.1·T) for T ~ Normal(expected, sd²): how often the expected
+    truth itself is within ±10 % of the realized truth T."""
+    if sd <= 0:
+        return 1.0
+    normal = NormalDist(expected, sd)
+    return normal.cdf(expected / 0.9) - normal.cdf(expected / 1.1)
+
+
+def phantom_days(
+    data: ClientData, grid: Grid, held: pd.DataFrame, physical: pd.DataFrame
+) -> dict[str, float]:
+    """Phantom + suspected stockout key-days of held keys against the true phantom days: a
+    selling system shows ≤ 0 while the physical stock (end of day) exceeds the tolerance."""
+    stock = stock_records(data.snapshots, grid, data.config)
+    where = pd.MultiIndex.from_frame(grid.keys[["sku", "location"]])
+    frame = physical.assign(day=pd.to_datetime(physical["day"]))
+    table = frame.pivot_table(index=["sku", "location"], columns="day", values="on_hand")
+    shelf = table.reindex(index=where, columns=grid.days).to_numpy(dtype=float)
+    shows_none = (stock.selling <= 0).any(axis=0)
+    keep = (grid.keys["location"] != UNHELD).to_numpy()[:, None]
+    truth = float((shows_none & (shelf > data.config.tolerance) & keep).sum())
+    estimate = float((held["phantom_days"] + held["suspected_phantom_days"]).sum())
+    return {
+        "days_estimate": estimate,
+        "days_truth": truth,
+        "days_ratio": estimate / truth if truth else float("nan"),
     }
 
 
@@ -146,6 +206,18 @@ def main() -> None:
         f"pooled ratio {pooled:.3f} (vs expected truth {pooled_expected:.3f}); "
         f"within ±10 %: {within} of {len(table)} seeds ({within_expected} vs expected truth); "
         f"interval covers truth on {int(table['covered'].sum())} of {len(table)} seeds\n"
+    )
+    oracle = int((table["expected_truth"] / table["truth"] - 1).abs().le(0.10).sum())
+    out.write(
+        f"noise floor: the expected truth itself is within ±10 % of the truth on {oracle} of "
+        f"{len(table)} seeds (expected {table['floor_within'].sum():.1f} from the walk-away "
+        "draw alone)\n"
+    )
+    days = table["days_estimate"].sum() / table["days_truth"].sum()
+    days_within = int((table["days_ratio"] - 1).abs().le(0.10).sum())
+    out.write(
+        f"phantom + suspected stockout days vs true phantom days: pooled {days:.3f}; "
+        f"within ±10 %: {days_within} of {len(table)} seeds\n"
     )
 
 
