@@ -630,18 +630,46 @@ def test_prefetched_data_is_what_the_kernel_sends_for_that_key(
     for name, value in filters.items():
         getattr(explorer.controls, name).value = value
     chart = explorer.controls.chart
+    explorer._sent.clear()  # a page that holds no key yet: every entry carries its data
+    explorer._prefetch()
     ahead = json.loads(json.dumps(chart.prefetch))  # as the page receives it
     assert ahead["from"] == chart.code == explorer._code
     entries = ahead["next" if offset > 0 else "previous"]
     assert len(entries) == PREFETCH
+    held = {e["code"]: e["datasets"] for e in ahead["previous"] + ahead["next"] if "datasets" in e}
+    held[chart.code] = json.loads(json.dumps(chart.datasets))  # a short list wraps: sent once
     for entry in entries:  # the page walks its prefetch while the kernel steps behind it
         clicks = chart.prefetch["clicks"]
         explorer._clicked(offset)
         assert chart.prefetch["clicks"] == clicks + 1 and chart.prefetch["from"] == chart.code
         sent = json.loads(json.dumps([chart.code, chart.key, chart.datasets]))
-        assert [entry["code"], entry["key"], entry["datasets"]] == sent
+        assert [entry["code"], entry["key"], held[entry["code"]]] == sent
         explorer._payloads.clear()  # and both equal the key's data computed afresh
-        assert json.loads(json.dumps(explorer._chart_columns())) == entry["datasets"]
+        assert json.loads(json.dumps(explorer._chart_columns())) == held[entry["code"]]
+
+
+def test_prefetch_sends_each_key_once_and_the_page_holds_every_key_it_steps_to(
+    explorer: Explorer,
+) -> None:
+    """The page's side (live.py) modelled: it keeps every key's data it received; each
+    prefetch must then give it the data of every key on its line, re-sending none."""
+    chart, held = explorer.controls.chart, {}
+    explorer._sent.clear()
+    explorer.select(code=int(explorer.worst_first()["code"][0]))
+    resent = 0
+    for offset in [1] * 12 + [-1] * 5 + [1] * 3:
+        held[chart.code] = json.loads(json.dumps(chart.datasets))
+        line = json.loads(json.dumps(chart.prefetch))
+        line = line["previous"] + line["next"]
+        for entry in (e for e in line if "datasets" in e):
+            resent += entry["code"] in held
+            held[entry["code"]] = entry["datasets"]
+        assert all(e["code"] in held for e in line)  # the page can draw every key on the line
+        explorer._clicked(offset)
+    assert resent == 0
+    explorer._payloads.clear()
+    for code, datasets in held.items():
+        assert json.loads(json.dumps(explorer._chart_columns(code))) == datasets
 
 
 def test_prefetch_wraps_like_the_buttons(explorer: Explorer) -> None:
