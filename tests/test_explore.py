@@ -17,7 +17,7 @@ import papermill as pm
 import pytest
 
 from driftkit import schema
-from driftkit.audit import Audit, run_audit
+from driftkit.audit import GRID, Audit, run_audit
 from driftkit.drift.align import Grid
 from driftkit.errors import InputError
 from driftkit.explorer.app import (
@@ -35,7 +35,7 @@ from driftkit.explorer.index import key_ordered
 from driftkit.explorer.lab import lab_command
 from driftkit.explorer.selection import PREFETCH
 from driftkit.explorer.source import read_output
-from driftkit.explorer.store import STORE, read_store, store_stamp, write_store
+from driftkit.explorer.store import STORE, read_run_grid, read_store, store_stamp, write_store
 
 DAYS = pd.date_range("2026-03-01", periods=10, freq="D")
 SYSTEMS = ("wms", "erp", "shop")
@@ -592,6 +592,43 @@ def test_second_open_reads_the_store_and_shows_the_same(
     assert len(stored.data.events.merge(finding[on], on=on)) == len(
         built.data.events.merge(finding[on], on=on)
     )
+
+
+def test_first_open_reads_the_audits_grid_and_shows_what_aligning_the_exports_shows(
+    sample_run: tuple[Audit, Path], tmp_path: Path, monkeypatch
+) -> None:
+    """A run's first open takes the grid and tables the audit wrote (RUN_DIR/grid/): no
+    export is loaded and nothing aligned, and every view equals the aligned one."""
+    audit, reports = sample_run
+    run = reports / SAMPLE.name / "2026-10-01"
+    written = read_run_grid(run, {})
+    assert written is not None
+    for name in ("keys", "systems", "days", "values", "authority", "notes"):
+        np.testing.assert_array_equal(getattr(written[0], name), getattr(audit.grid, name))
+    copy = tmp_path / "run"
+    shutil.copytree(run, copy, ignore=shutil.ignore_patterns(STORE))
+    shutil.rmtree(copy / GRID)
+    aligned = Explorer.from_run(SAMPLE, copy, export_dir=tmp_path)  # as before: exports, align
+    assert "raw exports" in aligned.data.source
+    shutil.rmtree(run / STORE, ignore_errors=True)
+    monkeypatch.setattr("driftkit.explorer.source.align", _no_audit)
+    monkeypatch.setattr("driftkit.explorer.source._load_raw", _no_audit)
+    monkeypatch.setattr("driftkit.explorer.source._read_ingest", _no_audit)
+    first = open_explorer(SAMPLE, reports_dir=reports, export_dir=tmp_path)
+    assert f"the audit's grid and tables in {run / GRID}" in first.data.source
+    assert first.worst_first().equals(aligned.worst_first())
+    for code in aligned.worst_first()["code"][:8]:
+        shown, computed = first.select(code=code), aligned.select(code=code)
+        for frame in ("series", "events", "counts", "episodes", "findings", "impact"):
+            # the audit's days are datetime64[us], a grid aligned here datetime64[s]
+            pd.testing.assert_frame_equal(
+                getattr(shown, frame), getattr(computed, frame), check_dtype=frame != "series"
+            )
+        assert first._chart_columns() == aligned._chart_columns()
+    damaged = tmp_path / "damaged"
+    shutil.copytree(run / GRID, damaged / GRID)
+    (damaged / GRID / "events.feather").write_bytes(b"damaged")  # then the exports, aligned
+    assert read_run_grid(damaged, {"events": ("sku",)}) is None
 
 
 def test_store_is_not_read_when_the_run_or_the_files_changed(tmp_path: Path) -> None:
