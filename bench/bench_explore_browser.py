@@ -4,6 +4,7 @@ Run from the repository root (``make bench-explore-browser``)::
 
     .venv/bin/python bench/bench_explore_browser.py                       # the sample client
     .venv/bin/python bench/bench_explore_browser.py --simulate 20000 60   # simulated, SKUs × days
+    .venv/bin/python bench/bench_explore_browser.py --first-open          # no explorer store yet
     .venv/bin/python bench/bench_explore_browser.py --client DIR --reports REPORTS_DIR
 
 The client is audited first when ``--reports`` holds no run of it (not timed) and ingested
@@ -26,6 +27,7 @@ of the test suite.
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
 import tempfile
 import time
@@ -122,6 +124,11 @@ def main() -> None:
         default=None,
         help="reuse this folder (simulated client, run folder and ingest are kept there)",
     )
+    parser.add_argument(
+        "--first-open",
+        action="store_true",
+        help="remove the runs' explorer stores first: time a run's first open after its audit",
+    )
     args = parser.parse_args()
     folder = args.workdir or Path(tempfile.mkdtemp(prefix="bench-explore-browser-"))
     folder.mkdir(parents=True, exist_ok=True)
@@ -136,6 +143,10 @@ def main() -> None:
     reports = args.reports or folder / "reports"
     processed = folder / PROCESSED  # the kernel runs in ``folder``: load_data finds it there
     print(f"audit + ingest (not timed): {prepare(client, reports, processed):.0f} s")
+    if args.first_open:  # the run's first open: no explorer store yet (built while opening)
+        for store in (reports / client.name).glob("*/explorer"):
+            shutil.rmtree(store)
+    print(f"load average before: {Path('/proc/loadavg').read_text().split()[:3]}")
     result = measure(client, reports, folder, args.repeat)
     print(
         "| client | JupyterLab page | open | next ▶ median / p95 | systems median / p95 "

@@ -9,11 +9,15 @@ with an ``engine`` audits bucket by bucket instead and returns the report's view
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import date, datetime
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.feather as feather
 
 from driftkit import schema
 from driftkit.config import ClientConfig, load_config
@@ -41,6 +45,9 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+
+#: The run folder's subfolder holding the audit's aligned grid (:func:`write_grid`).
+GRID = "grid"
 
 
 def load_data(config: ClientConfig, *, processed: Path = PROCESSED) -> ClientData:
@@ -90,7 +97,28 @@ def run_audit(
     if out_dir is not None:
         with timed("write outputs"):
             write_outputs(audit, Path(out_dir))
+        with timed("write grid"):  # the explorer opens from it instead of aligning again
+            write_grid(audit, Path(out_dir) / GRID)
     return audit
+
+
+def write_grid(audit: Audit, folder: Path) -> None:
+    """The aligned grid and the tables it came with, so the explorer opens the run without
+    loading or aligning again (docs/explore.md): ``values.npy`` (float64, NaN = absent),
+    ``keys.feather`` (``sku, location``; row *i* is key code *i*), ``events``, ``counts`` and
+    ``catalog.feather`` (the audit's canonical tables) and ``grid.json`` (the other fields)."""
+    grid, data = audit.grid, audit.data
+    folder.mkdir(parents=True, exist_ok=True)
+    np.save(folder / "values.npy", grid.values)
+    keys = grid.keys[[schema.SKU, schema.LOCATION]]
+    for name, frame in {"keys": keys, "events": data.events, "counts": data.counts,
+                        "catalog": data.catalog}.items():  # fmt: skip
+        feather.write_feather(
+            pa.Table.from_pandas(frame, preserve_index=False), folder / f"{name}.feather"
+        )
+    fields = {"systems": list(grid.systems), "authority": grid.authority, "notes": list(grid.notes),
+              "days": [d.isoformat() for d in grid.days], "days_dtype": str(grid.days.dtype)}  # fmt: skip
+    (folder / "grid.json").write_text(json.dumps(fields), encoding="utf-8")
 
 
 def audit_for_report(

@@ -17,7 +17,7 @@ import papermill as pm
 import pytest
 
 from driftkit import schema
-from driftkit.audit import Audit, run_audit
+from driftkit.audit import GRID, Audit, run_audit
 from driftkit.drift.align import Grid
 from driftkit.errors import InputError
 from driftkit.explorer.app import (
@@ -35,7 +35,7 @@ from driftkit.explorer.index import key_ordered
 from driftkit.explorer.lab import lab_command
 from driftkit.explorer.selection import PREFETCH
 from driftkit.explorer.source import read_output
-from driftkit.explorer.store import STORE, read_store, store_stamp, write_store
+from driftkit.explorer.store import STORE, read_run_grid, read_store, store_stamp, write_store
 
 DAYS = pd.date_range("2026-03-01", periods=10, freq="D")
 SYSTEMS = ("wms", "erp", "shop")
@@ -594,6 +594,43 @@ def test_second_open_reads_the_store_and_shows_the_same(
     )
 
 
+def test_first_open_reads_the_audits_grid_and_shows_what_aligning_the_exports_shows(
+    sample_run: tuple[Audit, Path], tmp_path: Path, monkeypatch
+) -> None:
+    """A run's first open takes the grid and tables the audit wrote (RUN_DIR/grid/): no
+    export is loaded and nothing aligned, and every view equals the aligned one."""
+    audit, reports = sample_run
+    run = reports / SAMPLE.name / "2026-10-01"
+    written = read_run_grid(run, {})
+    assert written is not None
+    for name in ("keys", "systems", "days", "values", "authority", "notes"):
+        np.testing.assert_array_equal(getattr(written[0], name), getattr(audit.grid, name))
+    copy = tmp_path / "run"
+    shutil.copytree(run, copy, ignore=shutil.ignore_patterns(STORE))
+    shutil.rmtree(copy / GRID)
+    aligned = Explorer.from_run(SAMPLE, copy, export_dir=tmp_path)  # as before: exports, align
+    assert "raw exports" in aligned.data.source
+    shutil.rmtree(run / STORE, ignore_errors=True)
+    monkeypatch.setattr("driftkit.explorer.source.align", _no_audit)
+    monkeypatch.setattr("driftkit.explorer.source._load_raw", _no_audit)
+    monkeypatch.setattr("driftkit.explorer.source._read_ingest", _no_audit)
+    first = open_explorer(SAMPLE, reports_dir=reports, export_dir=tmp_path)
+    assert f"the audit's grid and tables in {run / GRID}" in first.data.source
+    assert first.worst_first().equals(aligned.worst_first())
+    for code in aligned.worst_first()["code"][:8]:
+        shown, computed = first.select(code=code), aligned.select(code=code)
+        for frame in ("series", "events", "counts", "episodes", "findings", "impact"):
+            # the audit's days are datetime64[us], a grid aligned here datetime64[s]
+            pd.testing.assert_frame_equal(
+                getattr(shown, frame), getattr(computed, frame), check_dtype=frame != "series"
+            )
+        assert first._chart_columns() == aligned._chart_columns()
+    damaged = tmp_path / "damaged"
+    shutil.copytree(run / GRID, damaged / GRID)
+    (damaged / GRID / "events.feather").write_bytes(b"damaged")  # then the exports, aligned
+    assert read_run_grid(damaged, {"events": ("sku",)}) is None
+
+
 def test_store_is_not_read_when_the_run_or_the_files_changed(tmp_path: Path) -> None:
     (tmp_path / "client.toml").write_text("id = 'a'\n", encoding="utf-8")
     summary = {"run_at": "2026-10-01T06:00:00+00:00", "window_start": "2026-09-01"}
@@ -630,18 +667,46 @@ def test_prefetched_data_is_what_the_kernel_sends_for_that_key(
     for name, value in filters.items():
         getattr(explorer.controls, name).value = value
     chart = explorer.controls.chart
+    explorer._sent.clear()  # a page that holds no key yet: every entry carries its data
+    explorer._prefetch()
     ahead = json.loads(json.dumps(chart.prefetch))  # as the page receives it
     assert ahead["from"] == chart.code == explorer._code
     entries = ahead["next" if offset > 0 else "previous"]
     assert len(entries) == PREFETCH
+    held = {e["code"]: e["datasets"] for e in ahead["previous"] + ahead["next"] if "datasets" in e}
+    held[chart.code] = json.loads(json.dumps(chart.datasets))  # a short list wraps: sent once
     for entry in entries:  # the page walks its prefetch while the kernel steps behind it
         clicks = chart.prefetch["clicks"]
         explorer._clicked(offset)
         assert chart.prefetch["clicks"] == clicks + 1 and chart.prefetch["from"] == chart.code
         sent = json.loads(json.dumps([chart.code, chart.key, chart.datasets]))
-        assert [entry["code"], entry["key"], entry["datasets"]] == sent
+        assert [entry["code"], entry["key"], held[entry["code"]]] == sent
         explorer._payloads.clear()  # and both equal the key's data computed afresh
-        assert json.loads(json.dumps(explorer._chart_columns())) == entry["datasets"]
+        assert json.loads(json.dumps(explorer._chart_columns())) == held[entry["code"]]
+
+
+def test_prefetch_sends_each_key_once_and_the_page_holds_every_key_it_steps_to(
+    explorer: Explorer,
+) -> None:
+    """The page's side (live.py) modelled: it keeps every key's data it received; each
+    prefetch must then give it the data of every key on its line, re-sending none."""
+    chart, held = explorer.controls.chart, {}
+    explorer._sent.clear()
+    explorer.select(code=int(explorer.worst_first()["code"][0]))
+    resent = 0
+    for offset in [1] * 12 + [-1] * 5 + [1] * 3:
+        held[chart.code] = json.loads(json.dumps(chart.datasets))
+        line = json.loads(json.dumps(chart.prefetch))
+        line = line["previous"] + line["next"]
+        for entry in (e for e in line if "datasets" in e):
+            resent += entry["code"] in held
+            held[entry["code"]] = entry["datasets"]
+        assert all(e["code"] in held for e in line)  # the page can draw every key on the line
+        explorer._clicked(offset)
+    assert resent == 0
+    explorer._payloads.clear()
+    for code, datasets in held.items():
+        assert json.loads(json.dumps(explorer._chart_columns(code))) == datasets
 
 
 def test_prefetch_wraps_like_the_buttons(explorer: Explorer) -> None:

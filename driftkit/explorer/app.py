@@ -107,6 +107,7 @@ class Explorer(_Selection):
         self.widget = ExplorerWidget(self, self.controls)
         self._code = int(self._order[0]) if len(self._order) else int(self._ranking["code"][0])
         self._syncing = False
+        self._sent: dict[int, None] = {}
         self._wire()
         self.select(code=self._code)
 

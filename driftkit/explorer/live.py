@@ -23,6 +23,10 @@ import traitlets
 from driftkit.explorer.payload import CHART_MAX_EVENTS, rows_of
 from driftkit.report.cache import cache_dir, store_atomically
 
+#: How many keys' chart data the kernel remembers having sent (``Explorer._prefetch`` sends
+#: none of them again); the page keeps four times as many, so it holds every one of them.
+SENT_KEPT = 64
+
 # The page marks each finished redraw on the chart's element (data-redraws, data-key) and
 # keeps its timing in window.driftkitRedraws: the browser test and benchmark read them.
 _SNIPPET = """
@@ -62,20 +66,32 @@ function shown(data, calendar, systems, [lo, hi]) {
   return { series, counts, events, episodes, frame: [{ day: from }, { day: to }],
            levels: levels.length ? levels : [{ value: 0 }] };
 }
-// The page keeps the kernel's prefetch: the chart data of the next and previous keys of the
-// worst-first list ({from, clicks, next: [{code, key, datasets}], previous: [...]}).  A click on
-// ◀ ▶ draws the neighbour from it at once; the click still goes to the kernel, which steps
-// to the same key and sends its data (skipped here: that key is drawn) and a new prefetch.
-// `clicks` is how many clicks the kernel has handled: once it has handled every click sent,
-// its key is the truth and is drawn if the page shows another.
+// The page keeps the kernel's prefetch: the keys ◀ ▶ lead to ({from, clicks, next: [{code,
+// key, datasets?}], previous: [...]}); an entry has no datasets when the kernel sent that key
+// before, so the page keeps every key it received (`cache`, at most CACHED, the kernel
+// assumes fewer).  `sent` holds the offset of each click; the kernel has handled the first
+// `clicks` of them, so the page's key is at `pending` (the sum of the others) from the
+// kernel's key in the latest prefetch's line.  A click draws that key at once when the page
+// holds it, even while the kernel is clicks behind; else the page waits for the next
+// prefetch.  The click still reaches the kernel, which steps to the same key and sends its
+// data (skipped here: that key is drawn).  Once the kernel has handled every click, its key
+// is the truth and is drawn if the page shows another (e.g. a filter changed the list).
+const CACHED = @CACHED@;
 async function render({ model, el, host }) {
   const opening = (window.driftkitOpen = { render: Date.now() });
   el.classList.add("dk-live-chart");
   const [systemsModel, daysModel] = await Promise.all(
     [host.getModel(model.get("systems")), host.getModel(model.get("days"))]);
   let data = model.get("datasets"), code = model.get("code"), label = model.get("key");
-  // the prefetched keys in step order and where `code` is in it; clicks sent and handled
-  let line = null, at = 0, clicks = 0, kernelClicks = 0;
+  // the latest prefetch's line of key codes and the kernel's key in it; clicks sent, handled
+  let line = null, base = 0;
+  const sent = [], cache = new Map();
+  let kernelClicks = 0;
+  const keep = (entry) => {
+    cache.delete(entry.code);
+    cache.set(entry.code, entry);  // the most recent last, like the kernel's list
+    if (cache.size > CACHED) cache.delete(cache.keys().next().value);
+  };
   const current = () => shown(data, model.get("calendar"),
     new Set(systemsModel.get("index").map((i) => systemsModel.get("_options_labels")[i])),
     daysModel.get("index"));
@@ -108,28 +124,37 @@ async function render({ model, el, host }) {
     });
   }
   function fromKernel() {
-    if (model.get("code") === code) return;  // drawn already, from the prefetch
-    if (clicks > kernelClicks) return;  // clicks in flight: wait until the kernel handled them
+    const kernel = { code: model.get("code"), key: model.get("key"), datasets: model.get("datasets") };
+    keep(kernel);
+    if (kernel.code === code) return;  // drawn already, from the prefetch
+    if (sent.length > kernelClicks) return;  // clicks in flight: the kernel is behind the page
     line = null;
-    [data, code, label] = [model.get("datasets"), model.get("code"), model.get("key")];
+    [data, code, label] = [kernel.datasets, kernel.code, kernel.key];
     fill("kernel");
   }
-  function prefetched() {
-    const ahead = model.get("prefetch");
-    kernelClicks = ahead.clicks || 0;
-    fromKernel();  // the kernel's key, once it has handled every click
-    const before = (ahead.previous || []).slice().reverse();
-    const here = { code, key: label, datasets: data };
-    line = ahead.from === code ? [...before, here, ...(ahead.next || [])] : null;
-    at = before.length;
-  }
-  function clicked(offset) {
-    clicks += 1;
-    const target = line && line[at + offset];
-    if (!target || target.datasets === undefined) { line = null; return; }  // round trip
-    at += offset;
+  function ahead() {  // draw the key the clicks sent lead to, when the page holds it
+    const pending = sent.slice(kernelClicks).reduce((sum, offset) => sum + offset, 0);
+    const target = line && cache.get(line[base + pending]);
+    if (!target || target.code === code) return;
     [data, code, label] = [target.datasets, target.code, target.key];
     fill("prefetch");
+  }
+  function prefetched() {
+    const next = model.get("prefetch");
+    kernelClicks = next.clicks || 0;
+    for (const entry of [...(next.previous || []), ...(next.next || [])]) {
+      const known = entry.datasets === undefined ? cache.get(entry.code) : entry;
+      if (known) keep(known);
+    }
+    fromKernel();  // the kernel's key, once it has handled every click
+    const before = (next.previous || []).map((e) => e.code).reverse();
+    line = next.from === model.get("code") ? [...before, next.from, ...(next.next || []).map((e) => e.code)] : null;
+    base = before.length;
+    ahead();
+  }
+  function clicked(offset) {
+    sent.push(offset);
+    ahead();
   }
   // The buttons' own models are out of reach (anywidget hands out proxies), so their clicks
   // are caught in the capture phase, before the button's view sends them to the kernel.
@@ -153,7 +178,7 @@ async function render({ model, el, host }) {
   };
 }
 export default { render };
-""".replace("@MAX_EVENTS@", str(CHART_MAX_EVENTS))
+""".replace("@MAX_EVENTS@", str(CHART_MAX_EVENTS)).replace("@CACHED@", str(4 * SENT_KEPT))
 
 
 def vega_module() -> str:

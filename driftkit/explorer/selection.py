@@ -13,12 +13,13 @@ import numpy as np
 import pandas as pd
 
 from driftkit.explorer.data import MATCHES, ExplorerView
+from driftkit.explorer.live import SENT_KEPT
 from driftkit.explorer.views import _KeyViews
 from driftkit.report.clean import MAX_DISPLAY, display_text, escape
 from driftkit.schema import LOCATION, SKU
 
 #: How many keys ahead and behind the page holds, so ◀ ▶ draw without a kernel round trip.
-PREFETCH = 3
+PREFETCH = 6
 
 
 class _Selection(_KeyViews):
@@ -31,6 +32,7 @@ class _Selection(_KeyViews):
 
     _syncing: bool
     _clicks: int = 0  # ◀ ▶ clicks from the page handled so far (the page counts them too)
+    _sent: dict[int, None]  # key codes whose chart data the page holds, oldest first
 
     @property
     def shown(self) -> ExplorerView:
@@ -90,24 +92,38 @@ class _Selection(_KeyViews):
         return [int(code) for code in order[at % len(order)]]
 
     def _prefetch(self) -> None:
-        """Send the page the next and previous keys' chart data, so ◀ ▶ draw without a round
-        trip: ``{"from": code, "clicks": n, "next": [...], "previous": [...]}``, each entry
-        ``{"code", "key", "datasets"}`` (the key's :meth:`_chart_columns`)."""
+        """Send the page the next and previous keys of the worst-first list, so ◀ ▶ draw
+        without a round trip: ``{"from": code, "clicks": n, "next": [...], "previous":
+        [...]}``, each entry ``{"code", "key"}`` plus ``"datasets"`` (the key's
+        :meth:`_chart_columns`) unless this kernel sent that key's data before.
+
+        A key's data never changes and the page keeps every key it received, so a step sends
+        the data of about one new key instead of ``2 * PREFETCH``: the message stays small
+        while the page may run ``PREFETCH`` clicks ahead of the kernel.
+        """
+        sent = self._sent
 
         def entry(code: int) -> dict[str, Any]:
-            sku, location = self._skus[code], self._locations[code]
-            return {
-                "code": code,
-                "key": f"{sku} @ {location}",
-                "datasets": self._chart_columns(code),
-            }
+            item: dict[str, Any] = {"code": code, "key": self._key_label(code)}
+            if sent.pop(code, False) is False:
+                item["datasets"] = self._chart_columns(code)
+            sent[code] = None  # the most recent last (the page's cache is kept the same way)
+            return item
 
-        self.controls.chart.prefetch = {
+        sent.pop(self._code, None)
+        sent[self._code] = None  # the current key's data went with ``chart.show``
+        ahead = {
             "from": self._code,
             "clicks": self._clicks,
             "next": [entry(code) for code in self._neighbours(1)],
             "previous": [entry(code) for code in self._neighbours(-1)],
         }
+        for code in list(sent)[: max(0, len(sent) - SENT_KEPT)]:
+            del sent[code]
+        self.controls.chart.prefetch = ahead
+
+    def _key_label(self, code: int) -> str:
+        return f"{self._skus[code]} @ {self._locations[code]}"
 
     def view_key(self) -> tuple[str, str]:
         """The current key as ``(sku, location)``."""
@@ -146,7 +162,7 @@ class _Selection(_KeyViews):
         """The chart first (its message reaches the browser first), then title and table."""
         sku, location = self.view_key()
         controls = self.controls
-        controls.chart.show(self._chart_columns(), f"{sku} @ {location}", self._code)
+        controls.chart.show(self._chart_columns(), self._key_label(self._code), self._code)
         first, last = (str(controls.days.options[i][0]) for i in controls.days.index)
         controls.show(self._title(sku, location), f"{first} – {last}")
         controls.show_table(self._tab_frame(controls.tables.selected_index or 0))

@@ -20,14 +20,14 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from driftkit import schema
-from driftkit.audit import locate
+from driftkit.audit import GRID, locate
 from driftkit.config import ClientConfig, load_config
 from driftkit.drift.align import Grid, align
 from driftkit.errors import InputError
 from driftkit.explorer.data import _EVENT_COLUMNS, _TEXT, ExplorerData
 from driftkit.explorer.index import _titles, key_ordered
 from driftkit.explorer.lab import REPO_ROOT
-from driftkit.explorer.store import STORE, read_store, store_stamp, write_store
+from driftkit.explorer.store import STORE, read_run_grid, read_store, store_stamp, write_store
 from driftkit.load.client import load_client
 from driftkit.load.ingest import WHOLE, is_fresh
 from driftkit.scale.bucket import PROCESSED
@@ -107,7 +107,7 @@ def from_run(client_dir: str | Path, run_dir: Path, *, processed: Path = PROCESS
         events, counts = indexed["events"].frame, indexed["counts"].frame
         origin = f"the explorer store {run_dir / STORE} (built from {origin})"
     else:
-        grid, events, counts, catalog, origin = _aligned(config, summary, processed)
+        grid, events, counts, catalog, origin = _aligned(config, summary, processed, run_dir)
         indexed = key_ordered(ExplorerData(grid, events, counts, timezone=config.timezone))
         write_store(run_dir, stamp, grid, _titles(catalog, grid.keys), indexed, origin)
     tables = {n: read_output(run_dir, n) for n in ("episodes", "findings", "impact")}
@@ -134,9 +134,19 @@ def from_run(client_dir: str | Path, run_dir: Path, *, processed: Path = PROCESS
 
 
 def _aligned(
-    config: ClientConfig, summary: dict[str, Any], processed: Path
+    config: ClientConfig, summary: dict[str, Any], processed: Path, run_dir: Path
 ) -> tuple[Grid, pd.DataFrame, pd.DataFrame, pd.DataFrame, str]:
-    """The grid aligned on the run's window, events, counts, catalog and where they came from."""
+    """The run's grid, events, counts, catalog and where they came from.
+
+    The grid and tables the audit wrote into the run folder (:func:`read_run_grid`) when it
+    did: nothing is loaded or aligned.  Else (older runs, partitioned audits) the ingest or
+    the raw exports, aligned on the run's window here.
+    """
+    written = read_run_grid(run_dir, _COLUMNS)
+    if written is not None:
+        grid, data = written
+        origin = f"the audit's grid and tables in {run_dir / GRID}"
+        return grid, data["events"], data["counts"], data["catalog"], origin
     fresh = is_fresh(processed / config.id, config)
     data = _read_ingest(processed / config.id) if fresh else _load_raw(config)
     start, end = (summary.get(k) for k in ("window_start", "window_end"))

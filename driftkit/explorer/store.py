@@ -35,6 +35,7 @@ import pyarrow as pa
 import pyarrow.feather as feather
 import pyarrow.parquet as pq
 
+from driftkit.audit import GRID
 from driftkit.drift.align import Grid
 from driftkit.explorer.rows import _Rows
 from driftkit.schema import LOCATION, SKU
@@ -86,16 +87,55 @@ def read_store(
 
 def _read(folder: Path, meta: dict[str, Any]) -> tuple[Grid, pd.DataFrame, dict[str, _Rows], str]:
     keys = pd.read_parquet(folder / "keys.parquet")
-    grid = Grid(
+    grid = _grid(keys, meta, folder / "values.npy")
+    rows = {name: _read_rows(folder / f"{name}.arrow", keys) for name in _ROWS}
+    return grid, keys, rows, str(meta.get("origin", "unknown"))
+
+
+def read_run_grid(
+    run_dir: Path, columns: dict[str, tuple[str, ...]]
+) -> tuple[Grid, dict[str, pd.DataFrame]] | None:
+    """The grid the audit of ``run_dir`` aligned and the tables it wrote with it
+    (:func:`driftkit.audit.write_grid`).
+
+    Parameters
+    ----------
+    run_dir
+        The run folder.
+    columns
+        The columns to read of each table (``events``, ``counts``, ``catalog``).
+
+    Returns
+    -------
+    tuple or None
+        The audit's :class:`~driftkit.drift.align.Grid` (keys ``sku, location``) and
+        ``{table: frame}`` with the wanted columns; None when the run did not write them (an
+        older run, a partitioned audit) or they cannot be read.
+    """
+    folder = run_dir / GRID
+    try:
+        meta = json.loads((folder / "grid.json").read_text(encoding="utf-8"))
+        keys = feather.read_table(folder / "keys.feather").to_pandas()
+        grid = _grid(keys, meta, folder / "values.npy")
+        tables = {
+            name: feather.read_table(folder / f"{name}.feather", columns=list(wanted)).to_pandas()
+            for name, wanted in columns.items()
+        }
+    except (OSError, ValueError, KeyError, pa.ArrowException) as error:
+        log.info("no grid of the audit in %s (%s); loading and aligning instead", run_dir, error)
+        return None
+    return grid, tables
+
+
+def _grid(keys: pd.DataFrame, meta: dict[str, Any], values: Path) -> Grid:
+    return Grid(
         keys=keys[[SKU, LOCATION]],
         systems=tuple(meta["systems"]),
         days=pd.DatetimeIndex(pd.to_datetime(meta["days"])).astype(meta["days_dtype"]),
-        values=np.load(folder / "values.npy"),
+        values=np.load(values),
         authority=meta["authority"],
         notes=tuple(meta["notes"]),
     )
-    rows = {name: _read_rows(folder / f"{name}.arrow", keys) for name in _ROWS}
-    return grid, keys, rows, str(meta.get("origin", "unknown"))
 
 
 def write_store(
