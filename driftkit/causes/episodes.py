@@ -17,6 +17,7 @@ from driftkit.causes.match import micros
 from driftkit.causes.spans import Spans, day_numbers
 from driftkit.drift.align import Grid
 from driftkit.drift.asof import asof_cells
+from driftkit.drift.codes import key_positions, positions_in
 from driftkit.drift.pairs import COUNTERPART, SLACK
 from driftkit.load.client import ClientData
 from driftkit.schema import (
@@ -102,10 +103,8 @@ class _Movements:
         cls, data: ClientData, keys: pd.DataFrame, systems: tuple[str, ...], *, by_occurrence: bool
     ) -> _Movements:
         events = data.events
-        key = pd.MultiIndex.from_frame(keys[[SKU, LOCATION]]).get_indexer(
-            pd.MultiIndex.from_frame(events[[SKU, LOCATION]])
-        )
-        system = pd.Index(systems).get_indexer(pd.Index(events[SYSTEM]))
+        key = key_positions(events, keys)
+        system = positions_in(events[SYSTEM], pd.Index(systems))
         ok = (key >= 0) & (system >= 0)
         qty = events[QTY_DELTA].fillna(0.0)
         if data.config.measure == Measure.AVAILABLE:

@@ -24,6 +24,7 @@ from driftkit.causes.context import (
 )
 from driftkit.causes.unrecorded import diverging
 from driftkit.drift.align import Grid
+from driftkit.drift.codes import key_positions, positions_in
 from driftkit.drift.pairs import SLACK
 from driftkit.schema import (
     COUNTED_AT,
@@ -121,10 +122,7 @@ def stale_syncs(matches: pd.DataFrame, ctx: _Context) -> pd.DataFrame:
 def _grid_index(ctx: _Context, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """(system index, key index) in the grid of each row; −1 where not on the grid."""
     grid = ctx.grid
-    key = pd.MultiIndex.from_frame(grid.keys[[SKU, LOCATION]]).get_indexer(
-        pd.MultiIndex.from_frame(frame[[SKU, LOCATION]])
-    )
-    return pd.Index(grid.systems).get_indexer(pd.Index(frame[SYSTEM])), key
+    return positions_in(frame[SYSTEM], pd.Index(grid.systems)), key_positions(frame, grid.keys)
 
 
 def _residual_array(ctx: _Context) -> np.ndarray:

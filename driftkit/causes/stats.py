@@ -25,7 +25,12 @@ from driftkit.causes.context import (
     TARGET,
     MatchRules,
 )
-from driftkit.causes.deliveries import _delivery_columns, delivery_candidates, first_records_of
+from driftkit.causes.deliveries import (
+    _delivery_columns,
+    delivery_candidates,
+    first_records_of,
+    shared_candidates,
+)
 from driftkit.causes.handoffs import Samples, pooled, sample_stat, samples
 from driftkit.schema import KIND, LOCATION, OCCURRED_AT, RECORDED_AT, SYSTEM, EventKind
 
@@ -106,7 +111,7 @@ def stats_part(matches: pd.DataFrame, span: pd.DataFrame) -> StatsPart:
     span
         The client's :func:`export_spans`.
     """
-    joined = _candidates(matches, span)
+    joined = shared_candidates(matches, span)[1]
     others = joined[joined[TARGET] != joined[SOURCE]]
     shares = joined.groupby(DELIVERY_GROUP)["received"].agg(received="sum", deliveries="size")
     shares = shares.join(
@@ -174,9 +179,23 @@ def normal_deliveries(
         source's record, ``received_at`` NaT and ``received`` False when the target never
         applied it, ``copies`` the number of times the target applied it beyond the first.
     """
-    joined = delivery_candidates(first, span)
-    share = stats.normal.reindex(pd.MultiIndex.from_frame(joined[DELIVERY_GROUP]))
-    joined["normal"] = share.to_numpy(dtype=float) >= rules.normal_share
+    return marked_deliveries(delivery_candidates(first, span), stats, rules)
+
+
+def marked_deliveries(
+    candidates: pd.DataFrame, stats: HandoffStats, rules: MatchRules = DEFAULT_MATCH_RULES
+) -> pd.DataFrame:
+    """:func:`normal_deliveries` of already built
+    :func:`~driftkit.causes.deliveries.delivery_candidates` (not modified).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The columns of :func:`normal_deliveries`.
+    """
+    share = stats.normal.reindex(pd.MultiIndex.from_frame(candidates[DELIVERY_GROUP]))
+    normal = share.to_numpy(dtype=float) >= rules.normal_share
+    joined = candidates.assign(normal=normal)
     return _delivery_columns(joined[joined[TARGET] != joined[SOURCE]])
 
 
@@ -211,7 +230,3 @@ def record_delays(matches: pd.DataFrame) -> pd.DataFrame:
     rows = matches[~matches[DUPLICATE] & (matches[KIND] != str(EventKind.SYNC))]
     delay = (rows[APPLIED_AT] - rows[OCCURRED_AT]).dt.total_seconds() / 3600.0
     return rows.assign(delay=delay)
-
-
-def _candidates(matches: pd.DataFrame, span: pd.DataFrame) -> pd.DataFrame:
-    return delivery_candidates(first_records_of(matches), span)
