@@ -106,10 +106,7 @@ class _Replay:
         self.cum = np.concatenate(([0.0], np.cumsum(np.where(is_reset, 0.0, delta[order]))))
         marks = np.where(is_reset, np.arange(len(order)), -1)
         self.last_reset = np.maximum.accumulate(marks) if len(marks) else marks
-        self.times = np.unique(self.at)  # ranks of event times: one sort for every query
-        self.composite = self.group * (len(self.times) + 1) + np.searchsorted(
-            self.times, self.at, side="right"
-        )
+        self.ranks = _event_ranks(self.group, self.at)  # once for both ends of every query
 
     @classmethod
     def build(cls, events: pd.DataFrame, keys: pd.DataFrame, systems: tuple[str, ...]) -> _Replay:
@@ -129,7 +126,7 @@ class _Replay:
         self, group: np.ndarray, after: np.ndarray, until: np.ndarray, start: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
         """Replay each group's events in ``(after, until]`` on ``start``: (count, value)."""
-        lo, hi = self._position(group, after), self._position(group, until)
+        lo, hi = _position_in(self.ranks, group, after), _position_in(self.ranks, group, until)
         reset = self.last_reset[np.maximum(hi - 1, 0)] if len(self.at) else np.full(len(hi), -1)
         has_reset = (hi > lo) & (reset >= lo)
         base = np.where(
@@ -138,15 +135,33 @@ class _Replay:
         since = np.where(has_reset, reset + 1, lo)
         return hi - lo, base + self.cum[hi] - self.cum[since]
 
-    def _position(self, group: np.ndarray, at: np.ndarray) -> np.ndarray:
-        """Index of the first sorted event after (group, at) in (group, time) order.
 
-        Times are ranked by the distinct event times at or before them, so an event comes
-        after a query exactly when its rank is higher; one sort of the events, none of the
-        queries.
-        """
-        query = group * (len(self.times) + 1) + np.searchsorted(self.times, at, side="right")
-        return np.searchsorted(self.composite, query, side="right")
+def _position(
+    sorted_group: np.ndarray, sorted_at: np.ndarray, group: np.ndarray, at: np.ndarray
+) -> np.ndarray:
+    """Index of the first sorted event after (group, at) in (group, time) order.
+
+    Times are ranked by the distinct event times at or before them, so an event comes
+    after a query exactly when its rank is higher; one sort of the events, none of the
+    queries.
+    """
+    return _position_in(_event_ranks(sorted_group, sorted_at), group, at)
+
+
+def _event_ranks(sorted_group: np.ndarray, sorted_at: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(distinct event times, group × (len(times) + 1) + rank of each event's time)."""
+    times = np.unique(sorted_at)
+    span = len(times) + 1
+    return times, sorted_group * span + np.searchsorted(times, sorted_at, side="right")
+
+
+def _position_in(
+    ranks: tuple[np.ndarray, np.ndarray], group: np.ndarray, at: np.ndarray
+) -> np.ndarray:
+    """:func:`_position` with the events' :func:`_event_ranks` already computed."""
+    times, composite = ranks
+    query = group * (len(times) + 1) + np.searchsorted(times, at, side="right")
+    return np.searchsorted(composite, query, side="right")
 
 
 def count_accuracy(
