@@ -90,7 +90,8 @@ class _Movements:
     """Each (system, key)'s cumulative event effect, sorted for interval sums.
 
     ``position`` orders the events by (group, time) as one int64: the group times one more
-    than the number of distinct times, plus the time's rank among ``times``.
+    than the number of events, plus the number of event times (``times``, sorted, repeats
+    kept) before the event's.
     """
 
     group: np.ndarray
@@ -117,7 +118,7 @@ class _Movements:
         order = np.lexsort((at[ok], group))
         cum = np.concatenate(([0.0], np.cumsum(qty.to_numpy(dtype=float)[ok][order])))
         group, at = group[order], at[ok][order]
-        times = np.unique(at)
+        times = np.sort(at)  # ranks: events before a time, repeats kept (no ``np.unique``)
         position = group * (len(times) + 1) + np.searchsorted(times, at)
         return cls(group, times, position, cum)
 
