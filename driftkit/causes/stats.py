@@ -126,7 +126,7 @@ def stats_part(matches: pd.DataFrame, span: pd.DataFrame) -> StatsPart:
             got[DELIVERY_GROUP].assign(**{LATENCY_H: latency}), DELIVERY_GROUP, LATENCY_H
         ),
         last_received=others.groupby(TARGET)[RECEIVED_AT].max(),
-        delays=samples(record_delays(matches), [SYSTEM, KIND], "delay"),
+        delays=samples(record_delays(matches, [SYSTEM, KIND]), [SYSTEM, KIND], "delay"),
     )
 
 
@@ -219,14 +219,19 @@ def deliveries(matches: pd.DataFrame, rules: MatchRules = DEFAULT_MATCH_RULES) -
     return normal_deliveries(first_records_of(matches), span, stats, rules)
 
 
-def record_delays(matches: pd.DataFrame) -> pd.DataFrame:
+def record_delays(matches: pd.DataFrame, columns: list[str] | None = None) -> pd.DataFrame:
     """Applied − occurred (h) of every first record but syncs.
+
+    ``columns``: only these columns of the rows (every column when None); the detectors
+    filter further before they need the rest, and each text column costs a take per filter.
 
     Returns
     -------
     pandas.DataFrame
-        The rows of ``matches`` that :func:`late` judges, plus ``delay`` (h).
+        The rows of ``matches`` that :func:`late` judges (index kept), ``columns`` of them,
+        plus ``delay`` (h).
     """
-    rows = matches[~matches[DUPLICATE] & (matches[KIND] != str(EventKind.SYNC))]
-    delay = (rows[APPLIED_AT] - rows[OCCURRED_AT]).dt.total_seconds() / 3600.0
+    keep = ~matches[DUPLICATE] & (matches[KIND] != str(EventKind.SYNC))
+    rows = matches.loc[keep, columns if columns is not None else matches.columns]
+    delay = (matches[APPLIED_AT] - matches[OCCURRED_AT])[keep].dt.total_seconds() / 3600.0
     return rows.assign(delay=delay)
