@@ -127,15 +127,14 @@ def shared_candidates(
         ``(first, candidates)``: the columns of :func:`first_records` and of
         :func:`delivery_candidates`.
     """
-    hit = bool(_SHARED) and _SHARED[0][0]() is matches and _SHARED[0][1] is span
-    if hit:
-        first, candidates = _SHARED[0][2], _SHARED[0][3]
+    kept = _SHARED[:1]  # one read of the slot (a worker's other thread may replace it)
+    if kept and kept[0][0]() is matches and kept[0][1] is span:
+        first, candidates = kept[0][2], kept[0][3]
     else:
         first = first_records_of(matches)
         candidates = delivery_candidates(first, span)
-    _SHARED.clear()
-    if keep:
-        _SHARED.append((weakref.ref(matches, lambda _: _SHARED.clear()), span, first, candidates))
+    entry = (weakref.ref(matches, lambda _: _SHARED.clear()), span, first, candidates)
+    _SHARED[:] = [entry] if keep else []
     return first, candidates
 
 
