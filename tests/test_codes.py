@@ -94,3 +94,20 @@ def test_position_is_the_first_event_after_each_query_ties_included() -> None:
     hand = _position(np.array([0, 0, 1]), np.array([5, 9, 5]), np.array([0, 0, 1, 2]), np.array([5, 4, 5, 0]))  # fmt: skip
     assert hand.tolist() == [1, 0, 3, 3]  # tie at 5 goes after; group 2 has no event
     assert _position(np.array([], dtype=np.int64), np.array([], dtype=np.int64), query_group, query_at).tolist() == [0] * 80  # fmt: skip
+
+
+def test_key_positions_equal_the_row_by_row_lookup_missing_values_included() -> None:
+    keys = pd.DataFrame(
+        {"sku": pd.Series(["a", "b", "b", None], dtype="str"), "location": ["x", "x", "y", "x"]}
+    )
+    frame = pd.DataFrame(
+        {
+            "sku": pd.Series(["b", "a", "c", None, "b", "a", None], dtype="str"),
+            "location": pd.Series(["y", "x", "x", "x", None, "x", "y"], dtype="str"),
+        }
+    )
+    plain = pd.MultiIndex.from_frame(keys).get_indexer(pd.MultiIndex.from_frame(frame))
+    found = codes.key_positions(frame, keys)
+    assert found.tolist() == plain.tolist()
+    assert found.tolist()[:3] == [2, 0, -1] and found[5] == 0
+    assert codes.key_positions(frame.iloc[:0], keys).tolist() == []

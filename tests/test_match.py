@@ -9,10 +9,21 @@ from hypothesis import strategies as st
 
 from driftkit import schema
 from driftkit.causes.context import MatchRules
-from driftkit.causes.deliveries import reference_formats
+from driftkit.causes.deliveries import (
+    delivery_candidates,
+    first_records_of,
+    reference_formats,
+    shared_candidates,
+)
 from driftkit.causes.handoffs import HANDOFF_COLUMNS, map_handoffs
 from driftkit.causes.match import COMPATIBLE_KINDS, KIND_FAMILY, match_events
-from driftkit.causes.stats import deliveries
+from driftkit.causes.stats import (
+    deliveries,
+    export_spans,
+    handoff_stats,
+    marked_deliveries,
+    stats_part,
+)
 
 COLUMNS = [
     "system",
@@ -292,3 +303,20 @@ def test_matching_invariants(specs: list[tuple[int, int, int]]) -> None:
     copies = matched.groupby(["business_event", "system"])["copy"].agg(["min", "max", "size"])
     assert (copies["min"] == 0).all() and (copies["max"] == copies["size"] - 1).all()
     assert (matched["duplicate"] == (matched["copy"] > 0)).all()
+
+
+def test_shared_candidates_are_built_once_and_equal_the_plain_rows() -> None:
+    matched = match_events(receipts(40, 6))
+    span = export_spans(matched)
+    first, candidates = shared_candidates(matched, span)
+    plain = first_records_of(matched)
+    pd.testing.assert_frame_equal(first, plain)
+    pd.testing.assert_frame_equal(candidates, delivery_candidates(plain, span))
+    again = shared_candidates(matched, span, keep=False)  # the profile's rows, handed over
+    assert again[0] is first and again[1] is candidates
+    assert shared_candidates(matched, span)[1] is not candidates  # let go: built anew
+    other = match_events(receipts(40, 6))  # an equal but other frame is not the same events
+    assert shared_candidates(other, span)[1] is not candidates
+    marked = marked_deliveries(candidates, handoff_stats([stats_part(matched, span)]))
+    pd.testing.assert_frame_equal(marked, deliveries(matched))
+    assert "normal" not in candidates.columns  # the kept rows are not modified

@@ -39,12 +39,12 @@ import pandas as pd
 
 from driftkit.causes.callouts import callouts_from_counts, format_counts
 from driftkit.causes.context import FINDING_COLUMNS, AttributionRules, _Context
-from driftkit.causes.deliveries import first_records_of
+from driftkit.causes.deliveries import shared_candidates
 from driftkit.causes.detect import detect_causes, explain_episodes
 from driftkit.causes.episodes import _resets, covering
 from driftkit.causes.handoffs import EdgeParts, edge_parts, handoff_from_parts
 from driftkit.causes.match import match_events
-from driftkit.causes.stats import HandoffStats, client_stats, normal_deliveries
+from driftkit.causes.stats import HandoffStats, client_stats, marked_deliveries
 from driftkit.causes.unrecorded import feed_notes
 from driftkit.drift.align import Grid
 from driftkit.drift.compare import Comparison
@@ -192,8 +192,8 @@ def attribution_part(
     """
     fed = frozenset(span.index)  # systems with an event feed
     ctx = _Context(data.config, grid, residuals, data.counts, data.catalog, rules, fed)
-    first = first_records_of(matches)
-    delivered = normal_deliveries(first, span, stats, rules.match)
+    first, candidates = shared_candidates(matches, span, keep=False)  # built by the profile
+    delivered = marked_deliveries(candidates, stats, rules.match)
     findings, timing = detect_causes(data, comparison, ctx, matches, delivered, stats)
     edges = delivered[delivered["normal"]]
     return AttributionPart(

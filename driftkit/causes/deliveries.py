@@ -5,10 +5,14 @@
 (:func:`~driftkit.causes.refformat.reference_formats`); :func:`delivery_candidates` joins every source record with each
 system whose event export covers it (:mod:`driftkit.causes.stats` marks the systems that
 *normally* receive that kind family at that location).  The handoff map (:mod:`driftkit.causes.handoffs`) and the
-``missing_event`` detector read these rows.  See ``docs/causes.md``.
+``missing_event`` detector read these rows.  :func:`shared_candidates` builds both once per
+matched-events frame: the profile pass (:func:`driftkit.causes.stats.stats_part`) and the
+attribution of the same part ask for the same rows.  See ``docs/causes.md``.
 """
 
 from __future__ import annotations
+
+import weakref
 
 import numpy as np
 import pandas as pd
@@ -102,6 +106,36 @@ def delivery_candidates(first: pd.DataFrame, span: pd.DataFrame) -> pd.DataFrame
         name = "copies" if column == "copies" else f"{column}_target"
         candidates[name] = received[column].array.take(row, allow_fill=True)
     return candidates.assign(received=candidates[f"{APPLIED_AT}_target"].notna())
+
+
+_SHARED: list[tuple[weakref.ref[pd.DataFrame], pd.DataFrame, pd.DataFrame, pd.DataFrame]] = []
+
+
+def shared_candidates(
+    matches: pd.DataFrame, span: pd.DataFrame, *, keep: bool = True
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """:func:`first_records_of` ``matches`` and their :func:`delivery_candidates`, built once.
+
+    The last result is kept while ``matches`` lives (matched events are never modified in
+    place: tables in, tables out) and ``span`` is the same frame, so the profile pass and
+    the attribution of one part build them once; ``keep=False`` (the last reader) hands
+    the kept result over and lets it go.  Callers must not modify the frames.
+
+    Returns
+    -------
+    tuple of pandas.DataFrame
+        ``(first, candidates)``: the columns of :func:`first_records` and of
+        :func:`delivery_candidates`.
+    """
+    kept = _SHARED[:1]  # one read of the slot (a worker's other thread may replace it)
+    if kept and kept[0][0]() is matches and kept[0][1] is span:
+        first, candidates = kept[0][2], kept[0][3]
+    else:
+        first = first_records_of(matches)
+        candidates = delivery_candidates(first, span)
+    entry = (weakref.ref(matches, lambda _: _SHARED.clear()), span, first, candidates)
+    _SHARED[:] = [entry] if keep else []
+    return first, candidates
 
 
 def _covered(sent: pd.Series, targets: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:

@@ -17,6 +17,7 @@ from driftkit.causes.match import micros
 from driftkit.causes.spans import Spans, day_numbers
 from driftkit.drift.align import Grid
 from driftkit.drift.asof import asof_cells
+from driftkit.drift.codes import key_positions, positions_in
 from driftkit.drift.pairs import COUNTERPART, SLACK
 from driftkit.load.client import ClientData
 from driftkit.schema import (
@@ -89,7 +90,8 @@ class _Movements:
     """Each (system, key)'s cumulative event effect, sorted for interval sums.
 
     ``position`` orders the events by (group, time) as one int64: the group times one more
-    than the number of distinct times, plus the time's rank among ``times``.
+    than the number of events, plus the number of event times (``times``, sorted, repeats
+    kept) before the event's.
     """
 
     group: np.ndarray
@@ -102,10 +104,8 @@ class _Movements:
         cls, data: ClientData, keys: pd.DataFrame, systems: tuple[str, ...], *, by_occurrence: bool
     ) -> _Movements:
         events = data.events
-        key = pd.MultiIndex.from_frame(keys[[SKU, LOCATION]]).get_indexer(
-            pd.MultiIndex.from_frame(events[[SKU, LOCATION]])
-        )
-        system = pd.Index(systems).get_indexer(pd.Index(events[SYSTEM]))
+        key = key_positions(events, keys)
+        system = positions_in(events[SYSTEM], pd.Index(systems))
         ok = (key >= 0) & (system >= 0)
         qty = events[QTY_DELTA].fillna(0.0)
         if data.config.measure == Measure.AVAILABLE:
@@ -118,7 +118,7 @@ class _Movements:
         order = np.lexsort((at[ok], group))
         cum = np.concatenate(([0.0], np.cumsum(qty.to_numpy(dtype=float)[ok][order])))
         group, at = group[order], at[ok][order]
-        times = np.unique(at)
+        times = np.sort(at)  # ranks: events before a time, repeats kept (no ``np.unique``)
         position = group * (len(times) + 1) + np.searchsorted(times, at)
         return cls(group, times, position, cum)
 

@@ -164,12 +164,12 @@ def late(matches: pd.DataFrame, ctx: _Context, stats: HandoffStats) -> pd.DataFr
     are skipped.
     """
     rules = ctx.rules
-    rows = record_delays(matches)
+    rows = record_delays(matches, [SYSTEM, KIND])  # the text columns only for the late rows
     delay = rows["delay"]
     where = pd.MultiIndex.from_arrays([rows[SYSTEM], rows[KIND]])
     p95 = pd.Series(stats.delay_p95.reindex(where).to_numpy(dtype=float), index=rows.index)
     limit = np.maximum(rules.lag_factor * p95, p95 + rules.lag_floor_h)
-    hit = rows[delay > limit].assign(delay=delay, usual=p95)
+    hit = matches.loc[rows.index[delay > limit]].assign(delay=delay, usual=p95)
     hit = hit[ctx.effect(hit) != 0]
     if hit.empty:
         return _empty(Cause.SYNC_LAG)

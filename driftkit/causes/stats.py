@@ -25,7 +25,12 @@ from driftkit.causes.context import (
     TARGET,
     MatchRules,
 )
-from driftkit.causes.deliveries import _delivery_columns, delivery_candidates, first_records_of
+from driftkit.causes.deliveries import (
+    _delivery_columns,
+    delivery_candidates,
+    first_records_of,
+    shared_candidates,
+)
 from driftkit.causes.handoffs import Samples, pooled, sample_stat, samples
 from driftkit.schema import KIND, LOCATION, OCCURRED_AT, RECORDED_AT, SYSTEM, EventKind
 
@@ -106,7 +111,7 @@ def stats_part(matches: pd.DataFrame, span: pd.DataFrame) -> StatsPart:
     span
         The client's :func:`export_spans`.
     """
-    joined = _candidates(matches, span)
+    joined = shared_candidates(matches, span)[1]
     others = joined[joined[TARGET] != joined[SOURCE]]
     shares = joined.groupby(DELIVERY_GROUP)["received"].agg(received="sum", deliveries="size")
     shares = shares.join(
@@ -121,7 +126,7 @@ def stats_part(matches: pd.DataFrame, span: pd.DataFrame) -> StatsPart:
             got[DELIVERY_GROUP].assign(**{LATENCY_H: latency}), DELIVERY_GROUP, LATENCY_H
         ),
         last_received=others.groupby(TARGET)[RECEIVED_AT].max(),
-        delays=samples(record_delays(matches), [SYSTEM, KIND], "delay"),
+        delays=samples(record_delays(matches, [SYSTEM, KIND]), [SYSTEM, KIND], "delay"),
     )
 
 
@@ -174,9 +179,23 @@ def normal_deliveries(
         source's record, ``received_at`` NaT and ``received`` False when the target never
         applied it, ``copies`` the number of times the target applied it beyond the first.
     """
-    joined = delivery_candidates(first, span)
-    share = stats.normal.reindex(pd.MultiIndex.from_frame(joined[DELIVERY_GROUP]))
-    joined["normal"] = share.to_numpy(dtype=float) >= rules.normal_share
+    return marked_deliveries(delivery_candidates(first, span), stats, rules)
+
+
+def marked_deliveries(
+    candidates: pd.DataFrame, stats: HandoffStats, rules: MatchRules = DEFAULT_MATCH_RULES
+) -> pd.DataFrame:
+    """:func:`normal_deliveries` of already built
+    :func:`~driftkit.causes.deliveries.delivery_candidates` (not modified).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The columns of :func:`normal_deliveries`.
+    """
+    share = stats.normal.reindex(pd.MultiIndex.from_frame(candidates[DELIVERY_GROUP]))
+    normal = share.to_numpy(dtype=float) >= rules.normal_share
+    joined = candidates.assign(normal=normal)
     return _delivery_columns(joined[joined[TARGET] != joined[SOURCE]])
 
 
@@ -200,18 +219,19 @@ def deliveries(matches: pd.DataFrame, rules: MatchRules = DEFAULT_MATCH_RULES) -
     return normal_deliveries(first_records_of(matches), span, stats, rules)
 
 
-def record_delays(matches: pd.DataFrame) -> pd.DataFrame:
+def record_delays(matches: pd.DataFrame, columns: list[str] | None = None) -> pd.DataFrame:
     """Applied − occurred (h) of every first record but syncs.
+
+    ``columns``: only these columns of the rows (every column when None); the detectors
+    filter further before they need the rest, and each text column costs a take per filter.
 
     Returns
     -------
     pandas.DataFrame
-        The rows of ``matches`` that :func:`late` judges, plus ``delay`` (h).
+        The rows of ``matches`` that :func:`late` judges (index kept), ``columns`` of them,
+        plus ``delay`` (h).
     """
-    rows = matches[~matches[DUPLICATE] & (matches[KIND] != str(EventKind.SYNC))]
-    delay = (rows[APPLIED_AT] - rows[OCCURRED_AT]).dt.total_seconds() / 3600.0
+    keep = ~matches[DUPLICATE] & (matches[KIND] != str(EventKind.SYNC))
+    rows = matches.loc[keep, columns if columns is not None else matches.columns]
+    delay = (matches[APPLIED_AT] - matches[OCCURRED_AT])[keep].dt.total_seconds() / 3600.0
     return rows.assign(delay=delay)
-
-
-def _candidates(matches: pd.DataFrame, span: pd.DataFrame) -> pd.DataFrame:
-    return delivery_candidates(first_records_of(matches), span)

@@ -27,6 +27,7 @@ from driftkit.causes.context import (
     _units_text,
 )
 from driftkit.drift.align import Grid
+from driftkit.drift.codes import key_positions, positions_in
 from driftkit.drift.pairs import COUNTERPART, SLACK
 from driftkit.schema import LOCATION, SKU, SYSTEM, Cause
 
@@ -136,10 +137,8 @@ def _diverging_runs(res: pd.DataFrame, ctx: _Context) -> pd.DataFrame:
     grid = ctx.grid
     div = diverging(grid, ctx.config.tolerance + SLACK)
     start, end = run_bounds(div)
-    s = pd.Index(grid.systems).get_indexer(pd.Index(res[SYSTEM]))
-    k = pd.MultiIndex.from_frame(grid.keys[[SKU, LOCATION]]).get_indexer(
-        pd.MultiIndex.from_frame(res[[SKU, LOCATION]])
-    )
+    s = positions_in(res[SYSTEM], pd.Index(grid.systems))
+    k = key_positions(res, grid.keys)
     d = grid.days.get_indexer(pd.DatetimeIndex(res[DAY]))
     ok = (s >= 0) & (k >= 0) & (d >= 0)
     s, k, d = np.where(ok, s, 0), np.where(ok, k, 0), np.where(ok, d, 0)

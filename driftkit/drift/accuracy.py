@@ -17,7 +17,7 @@ import pandas as pd
 from driftkit.config import ClientConfig
 from driftkit.drift.align import DAY, Grid
 from driftkit.drift.asof import asof_cells
-from driftkit.drift.codes import column_codes, take_coded
+from driftkit.drift.codes import column_codes, key_positions, positions_in, take_coded
 from driftkit.drift.measures import measured_values
 from driftkit.drift.pairs import SLACK
 from driftkit.schema import (
@@ -106,13 +106,12 @@ class _Replay:
         self.cum = np.concatenate(([0.0], np.cumsum(np.where(is_reset, 0.0, delta[order]))))
         marks = np.where(is_reset, np.arange(len(order)), -1)
         self.last_reset = np.maximum.accumulate(marks) if len(marks) else marks
+        self.ranks = _event_ranks(self.group, self.at)  # once for both ends of every query
 
     @classmethod
     def build(cls, events: pd.DataFrame, keys: pd.DataFrame, systems: tuple[str, ...]) -> _Replay:
-        key = pd.MultiIndex.from_frame(keys[[SKU, LOCATION]]).get_indexer(
-            pd.MultiIndex.from_frame(events[[SKU, LOCATION]])
-        )
-        system = pd.Index(systems).get_indexer(pd.Index(events[SYSTEM]))
+        key = key_positions(events, keys)
+        system = positions_in(events[SYSTEM], pd.Index(systems))
         known = (key >= 0) & (system >= 0)
         applied = events[RECORDED_AT].fillna(events[OCCURRED_AT])
         at = applied.dt.as_unit("us").array.asi8
@@ -127,8 +126,7 @@ class _Replay:
         self, group: np.ndarray, after: np.ndarray, until: np.ndarray, start: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
         """Replay each group's events in ``(after, until]`` on ``start``: (count, value)."""
-        lo = _position(self.group, self.at, group, after)
-        hi = _position(self.group, self.at, group, until)
+        lo, hi = _position_in(self.ranks, group, after), _position_in(self.ranks, group, until)
         reset = self.last_reset[np.maximum(hi - 1, 0)] if len(self.at) else np.full(len(hi), -1)
         has_reset = (hi > lo) & (reset >= lo)
         base = np.where(
@@ -147,10 +145,27 @@ def _position(
     after a query exactly when its rank is higher; one sort of the events, none of the
     queries.
     """
-    times = np.unique(sorted_at)
+    return _position_in(_event_ranks(sorted_group, sorted_at), group, at)
+
+
+def _event_ranks(sorted_group: np.ndarray, sorted_at: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(every event time sorted, group × (len(times) + 1) + rank of each event's time).
+
+    A time's rank is the number of event times at or before it: an event is later than a
+    query exactly when its rank is higher, whether or not equal times repeat (a sort,
+    cheaper than ``np.unique``'s hashing).
+    """
+    times = np.sort(sorted_at)
     span = len(times) + 1
-    composite = sorted_group * span + np.searchsorted(times, sorted_at, side="right")
-    query = group * span + np.searchsorted(times, at, side="right")
+    return times, sorted_group * span + np.searchsorted(times, sorted_at, side="right")
+
+
+def _position_in(
+    ranks: tuple[np.ndarray, np.ndarray], group: np.ndarray, at: np.ndarray
+) -> np.ndarray:
+    """:func:`_position` with the events' :func:`_event_ranks` already computed."""
+    times, composite = ranks
+    query = group * (len(times) + 1) + np.searchsorted(times, at, side="right")
     return np.searchsorted(composite, query, side="right")
 
 

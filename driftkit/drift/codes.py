@@ -14,6 +14,8 @@ import weakref
 import numpy as np
 import pandas as pd
 
+from driftkit.schema import LOCATION, SKU
+
 _CODES: dict[int, tuple[np.ndarray, np.ndarray]] = {}
 
 
@@ -111,3 +113,26 @@ def positions_in(values: pd.Series, names: pd.Index) -> np.ndarray:
     codes, uniques = column_codes(values)
     found = names.get_indexer(pd.Index(uniques).astype(str))
     return np.where(codes >= 0, found[codes], -1).astype(np.int64)
+
+
+def key_positions(frame: pd.DataFrame, keys: pd.DataFrame) -> np.ndarray:
+    """Each row's (sku, location) position in ``keys`` (−1 where absent).
+
+    The same answer as ``MultiIndex.from_frame(keys).get_indexer(MultiIndex.from_frame(
+    frame))`` over ``sku, location``, but the lookup runs once per distinct pair of the
+    rows' :func:`column_codes` (cached per column), not once per row: an audit looks up the
+    same events' and residuals' keys in several steps.
+
+    Returns
+    -------
+    numpy.ndarray
+        int64, one per row of ``frame``.
+    """
+    sku, _ = column_codes(frame[SKU])
+    location, locations = column_codes(frame[LOCATION])
+    pair = (sku.astype(np.int64) + 1) * (len(locations) + 1) + location + 1  # missing: 0
+    code = pd.factorize(pair)[0]  # numbered in order of first appearance
+    first = np.flatnonzero(np.diff(np.maximum.accumulate(code), prepend=-1) > 0)
+    wanted = pd.MultiIndex.from_frame(frame[[SKU, LOCATION]].iloc[first])
+    found = pd.MultiIndex.from_frame(keys[[SKU, LOCATION]]).get_indexer(wanted)
+    return np.asarray(found, dtype=np.int64)[code]
