@@ -120,16 +120,16 @@ def read_joined(
 
 def _plain_text(config: ClientConfig, system: SystemConfig, path: Path) -> _Text | None:
     """The file's text when the per-file reader would take its fast path on it, else None."""
-    if path.suffix.lower() in (".parquet", ".pq") or excel.is_workbook(path):
-        return None
     source_file = relative(path, config)
     setting = f"[systems.{system.id}]"
-    data = path.read_bytes()
     try:
+        if path.suffix.lower() in (".parquet", ".pq") or excel.is_workbook(path):
+            return None
+        data = path.read_bytes()
         refuse_binary(path, data, source_file, setting)
         text = decode(data, source_file, system.encoding, setting)
         sep = choose_delimiter(text, source_file, system.delimiter, setting)
-    except InputError:  # the per-file path raises it, in file order
+    except (InputError, OSError):  # the per-file path raises it, in file order
         return None
     if not text.strip() or text[0] in "\r\n" or "\n" not in text:
         return None

@@ -7,6 +7,8 @@ own functions (so errors come in the same order and say the same), then finishes
 that read cleanly (no ragged, padded or broken record; not a workbook) and share one header
 map in **one** :func:`~driftkit.load.finish.finish_snapshots` /
 :func:`~driftkit.load.finish.finish_events` call, their lines offset so they stay distinct.
+Files that :mod:`driftkit.load.joined` can read together (plain CSV sharing one header) are
+parsed in one pyarrow call and staged once, their rows traced to their files by line.
 Wide sheets and ``aggregate = "sum"`` always take the per-file path; files with a ``bin``
 column only when each has its own snapshot time, so bins never sum across files.
 
