@@ -134,8 +134,10 @@ def write_bucketed(frame: pd.DataFrame, table: str, folder: Path, buckets: int) 
     threads (Parquet encoding releases the GIL).  Each bucket folder must be new: writers of
     disjoint SKU sets may share ``folder``.
     """
-    codes = sku_buckets(frame[schema.SKU], buckets) if len(frame) else np.zeros(0, np.int32)
     folder.mkdir(parents=True, exist_ok=True)
+    if not len(frame):
+        return  # no bucket folder, as before
+    codes = sku_buckets(frame[schema.SKU], buckets)
     order = np.argsort(codes, kind="stable")
     arrow = _to_arrow(frame, table).take(order)
     present, starts = np.unique(codes[order], return_index=True)
