@@ -15,7 +15,8 @@ from driftkit.config import load_config
 from driftkit.load import file as load_file_module
 from driftkit.load import onepass
 from driftkit.load.client import load_client
-from driftkit.load.file import load_file
+from driftkit.load.file import load_file, read_file
+from driftkit.load.joined import read_joined
 from driftkit.load.reference import empty_aliases
 from tests.conftest import assert_rows_add_up, make_client
 
@@ -153,3 +154,43 @@ def test_reject_lines_survive_the_one_pass(client) -> None:
         1: 2,
         2: 2,
     }
+
+
+def _same_raw(mine, theirs) -> None:
+    pd.testing.assert_frame_equal(mine.frame, theirs.frame)
+    assert mine.lines.tolist() == theirs.lines.tolist()
+    assert (mine.source_file, mine.rows_read) == (theirs.source_file, theirs.rows_read)
+
+
+def test_plain_files_are_parsed_together_each_as_read_alone(client) -> None:
+    shop = client.systems["shop"]
+    paths = client.resolve(shop.snapshots)
+    joined = read_joined(client, shop, shop.format, paths)
+    assert joined is not None and joined.members == [0, 1, 2]
+    assert joined.rows.tolist() == [3, 2, 2]
+    for k, path in enumerate(paths):
+        _same_raw(joined.file_raw(k), read_file(client, "shop", "snapshots", path, shop))
+    wms = client.systems["wms"]  # wms_3's short row: every wms file is read on its own
+    assert read_joined(client, wms, wms.format, client.resolve(wms.snapshots)) is None
+
+
+def test_byte_order_marks_line_ends_and_other_headers(tmp_path) -> None:
+    files: dict[str, str | bytes] = {
+        "raw/shop_2026-11-01.csv": b"\xef\xbb\xbfsku,on_hand\r\nSKU-0,4\r\n\r\nSKU-1,5",
+        "raw/shop_2026-11-02.csv": "sku,on_hand\nSKU-0,3\nSKU-1,x\n",
+        "raw/shop_2026-11-03.csv": "sku,on_hand,committed\nSKU-0,3,1\n",  # another header
+        "raw/shop_2026-11-04.csv": "sku,on_hand\rSKU-0,3\r",  # old Mac line ends
+        "raw/shop_2026-11-05.csv": "sku,on_hand\n",  # no data row
+    }
+    config = load_config(make_client(tmp_path, TOML, files))
+    shop = config.systems["shop"]
+    paths = config.resolve(shop.snapshots)
+    joined = read_joined(config, shop, shop.format, paths)
+    assert joined is not None and joined.members == [0, 1]
+    for k in (0, 1):
+        _same_raw(joined.file_raw(k), read_file(config, "shop", "snapshots", paths[k], shop))
+    careful, fast = _careful(config, "shop", "snapshots"), _fast(config, "shop", "snapshots")
+    assert [p.file for p in fast] == [p.file for p in careful]
+    for mine, theirs in zip(fast, careful, strict=True):
+        pd.testing.assert_frame_equal(mine.finished.table, theirs.finished.table)
+        pd.testing.assert_frame_equal(mine.finished.rejects, theirs.finished.rejects)

@@ -18,8 +18,10 @@ import numpy as np
 import pandas as pd
 
 from driftkit.errors import InputError
-from driftkit.load.read import RawTable
-from driftkit.load.read import _unique_names as unique_names  # the CSV header rule, shared
+from driftkit.load.read import (
+    RawTable,
+    unique_names,  # the CSV header rule, shared
+)
 from driftkit.load.sniff import zip_names
 
 SUFFIXES = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods")

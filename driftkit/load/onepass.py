@@ -7,6 +7,8 @@ own functions (so errors come in the same order and say the same), then finishes
 that read cleanly (no ragged, padded or broken record; not a workbook) and share one header
 map in **one** :func:`~driftkit.load.finish.finish_snapshots` /
 :func:`~driftkit.load.finish.finish_events` call, their lines offset so they stay distinct.
+Files that :mod:`driftkit.load.joined` can read together (plain CSV sharing one header) are
+parsed in one pyarrow call and staged once, their rows traced to their files by line.
 Wide sheets and ``aggregate = "sum"`` always take the per-file path; files with a ``bin``
 column only when each has its own snapshot time, so bins never sum across files.
 
@@ -29,6 +31,7 @@ import pandas as pd
 
 from driftkit import schema as s
 from driftkit.config import ClientConfig, SystemConfig
+from driftkit.errors import InputError
 from driftkit.load import tabular
 from driftkit.load.file import (
     Part,
@@ -42,6 +45,7 @@ from driftkit.load.file import (
     with_headers,
 )
 from driftkit.load.finish import BIN, finish_events, finish_snapshots
+from driftkit.load.joined import Joined, read_joined
 from driftkit.load.read import RawTable
 from driftkit.load.rows import Context, Finished
 from driftkit.load.typed import load_typed
@@ -69,6 +73,19 @@ class _Staged:
     def group(self) -> tuple[object, ...]:
         dtypes = tuple(str(dtype) for dtype in self.staged.dtypes)
         return (tuple(self.staged.columns), dtypes, tuple(self.headers.items()), self.as_of is None)
+
+
+@dataclass(frozen=True)
+class _Pass:
+    """Files finished in one call: their staged rows (lines offset file after file)."""
+
+    positions: list[int]  # each file's position in the system's file list
+    rows: pd.DataFrame
+    sizes: np.ndarray  # staged rows per file
+    ends: np.ndarray  # each file's last offset line: file k's lines are in (ends[k-1], ends[k]]
+    lines: list[int]  # data lines with a staged row, per file
+    stamps: list[pd.Timestamp | None]  # each file's snapshot time, if the file has one
+    headers: dict[str, str]
 
 
 def load_files(
@@ -109,19 +126,28 @@ def load_files(
             for p in paths
         ]
     ctx = Context(config, system, "", aliases, pack_sizes)
-    raws, staged = [], []
-    for i, path in enumerate(paths):  # read and stage in file order: errors come in order
-        raws.append(read_file(config, system.id, table, path, system))
-        staged.append(_stage(raws[-1], table, ctx, path, i))
-    done = _finish_groups([one for one in staged if one is not None], table, ctx)
-    for i, (raw, path) in enumerate(zip(raws, paths, strict=True)):
-        if i not in done:
-            own = dataclasses.replace(ctx, source_file=raw.source_file)
-            done[i] = finish_raw(raw, table, own, system, path)
     fmt = format_of(system, table)
+    joined = read_joined(config, system, fmt, paths)
+    together = _stage_joined(joined, paths, table, ctx) if joined else None
+    members = set(together.positions) if together else set()
+    raws: dict[int, RawTable] = {}
+    staged = []
+    for i, path in enumerate(paths):  # read and stage in file order: errors come in order
+        if i not in members:
+            raws[i] = read_file(config, system.id, table, path, system)
+            staged.append(_stage(raws[i], table, ctx, path, i))
+    done = _finish_groups([one for one in staged if one is not None], table, ctx)
+    if together is not None and joined is not None:
+        done |= _finish_together(together, table, ctx)
+        raws |= {i: joined.file_raw(k) for k, i in enumerate(joined.members) if i in done}
+    for i, path in enumerate(paths):
+        if i not in done:
+            raws[i] = raws.get(i) or read_file(config, system.id, table, path, system)
+            own = dataclasses.replace(ctx, source_file=raws[i].source_file)
+            done[i] = finish_raw(raws[i], table, own, system, path)
     return [
-        Part(table, done[i], file_row(system.id, table, fmt, raw, done[i]))
-        for i, raw in enumerate(raws)
+        Part(table, done[i], file_row(system.id, table, fmt, raws[i], done[i]))
+        for i in range(len(paths))
     ]
 
 
@@ -150,6 +176,34 @@ def _stage(raw: RawTable, table: str, ctx: Context, path: Path, position: int) -
     return _Staged(position, staged, headers, as_of) if bins_apart or BIN not in staged else None
 
 
+def _stage_joined(joined: Joined, paths: list[Path], table: str, ctx: Context) -> _Pass | None:
+    """Stage the joined files at once as the careful path stages each; None when it cannot."""
+    system = ctx.system
+    assert system is not None
+    try:
+        if table == "events":
+            stamps: list[pd.Timestamp | None] = [None] * len(joined.members)
+            staged, headers = tabular.stage_events(joined.raw, system)
+        else:
+            stamps = [
+                file_as_of(paths[i], system, ctx.config, name)
+                for i, name in zip(joined.members, joined.sources, strict=True)
+            ]
+            staged, headers = stage_snapshot_file(joined.raw, system, stamps[0])
+    except InputError:  # the per-file path raises it, in file order
+        return None
+    if BIN in staged and (stamps[0] is None or s.AS_OF in staged):
+        return None  # a file's bins are summed within it: the per-file path
+    staged = staged.reset_index(drop=True)
+    line = staged[s.LINE].to_numpy(np.int64)
+    file_of = np.searchsorted(joined.ends, line)
+    sizes = np.bincount(file_of, minlength=len(joined.members))
+    if (np.diff(file_of) < 0).any() or not sizes.all():
+        return None  # a file's rows must stay together, and each file have staged rows
+    lines = np.bincount(np.searchsorted(joined.ends, np.unique(line)), minlength=len(sizes))
+    return _Pass(joined.members, staged, sizes, joined.ends, lines.tolist(), stamps, headers)
+
+
 def _finish_groups(staged: list[_Staged], table: str, ctx: Context) -> dict[int, Finished]:
     """Finish each group of files sharing a header map in one pass; the clean files' results."""
     groups: dict[tuple[object, ...], list[_Staged]] = {}
@@ -157,15 +211,12 @@ def _finish_groups(staged: list[_Staged], table: str, ctx: Context) -> dict[int,
         groups.setdefault(one.group, []).append(one)
     done: dict[int, Finished] = {}
     for group in groups.values():
-        done |= _finish_together(group, table, ctx)
+        done |= _finish_together(_pass_of(group), table, ctx)
     return done
 
 
-def _finish_together(group: list[_Staged], table: str, ctx: Context) -> dict[int, Finished]:
-    """One finish over the group's rows; the files it proves equal to the careful path."""
-    stamps = [one.as_of for one in group]
-    if BIN in group[0].staged and len(set(stamps)) < len(stamps):
-        return {}  # bins of two files with one snapshot time would be summed together
+def _pass_of(group: list[_Staged]) -> _Pass:
+    """The files' staged rows as one pass, each file's lines offset past the one before."""
     sizes = np.array([len(one.staged) for one in group], dtype=np.int64)
     ends = np.cumsum([int(one.staged[s.LINE].max()) for one in group])
     offsets = np.concatenate(([0], ends[:-1]))
@@ -176,36 +227,47 @@ def _finish_together(group: list[_Staged], table: str, ctx: Context) -> dict[int
         ],
         ignore_index=True,
     )
-    pass_ctx = with_headers(ctx, group[0].headers, _as_of(group, sizes, rows.index))
+    positions = [one.position for one in group]
+    lines = [one.lines for one in group]
+    return _Pass(
+        positions, rows, sizes, ends, lines, [one.as_of for one in group], group[0].headers
+    )
+
+
+def _finish_together(one: _Pass, table: str, ctx: Context) -> dict[int, Finished]:
+    """One finish over the pass's rows; the files it proves equal to the careful path."""
+    if BIN in one.rows and len(set(one.stamps)) < len(one.stamps):
+        return {}  # bins of two files with one snapshot time would be summed together
+    pass_ctx = with_headers(ctx, one.headers, _as_of(one.stamps, one.sizes, one.rows.index))
     finish = finish_events if table == "events" else finish_snapshots
     try:
-        finished = finish(rows, pass_ctx, pd.DataFrame())
+        finished = finish(one.rows, pass_ctx, pd.DataFrame())
     except (ValueError, TypeError):  # the careful path raises or explains it per file
         return {}
+    files = len(one.positions)
     rejected = np.bincount(
-        np.searchsorted(ends, finished.rejects[s.LINE].to_numpy(np.int64)), minlength=len(group)
+        np.searchsorted(one.ends, finished.rejects[s.LINE].to_numpy(np.int64)), minlength=files
     )
     if finished.notes or finished.origin is None or len(finished.origin) != len(finished.table):
         return {}
-    kept_file = np.repeat(np.arange(len(group)), sizes)[finished.origin.to_numpy()]
-    starts = np.searchsorted(kept_file, np.arange(len(group) + 1))
+    kept_file = np.repeat(np.arange(files), one.sizes)[finished.origin.to_numpy()]
+    starts = np.searchsorted(kept_file, np.arange(files + 1))
     return {
-        one.position: Finished(
+        position: Finished(
             finished.table.iloc[starts[k] : starts[k + 1]].reset_index(drop=True),
             s.empty("rejects"),
-            group[k].lines,
+            one.lines[k],
             0,
         )
-        for k, one in enumerate(group)
+        for k, position in enumerate(one.positions)
         if rejected[k] == 0
     }
 
 
 def _as_of(
-    group: list[_Staged], sizes: np.ndarray, index: pd.Index
+    stamps: list[pd.Timestamp | None], sizes: np.ndarray, index: pd.Index
 ) -> pd.Timestamp | pd.Series | None:
     """The files' snapshot times: none, one for all, or each file's on its rows."""
-    stamps = [one.as_of for one in group]
     if stamps[0] is None or all(stamp == stamps[0] for stamp in stamps):
         return stamps[0]
     return pd.Series(pd.DatetimeIndex(stamps).repeat(sizes), index=index)

@@ -96,16 +96,17 @@ def read_table(
         return _read_parquet(path, source_file)
     data = path.read_bytes()
     refuse_binary(path, data, source_file, setting)
-    text = _decode(data, source_file, encoding, setting)
+    text = decode(data, source_file, encoding, setting)
     if not text.strip():
         raise InputError(f"{source_file}: the file is empty; export it again with a header row")
     if "\n" not in text and "\r" in text:
         text = text.replace("\r", "\n")
-    sep = _choose_delimiter(text, source_file, delimiter, setting)
+    sep = choose_delimiter(text, source_file, delimiter, setting)
     return _parse_text(text, source_file, sep, pad_short)
 
 
-def _decode(data: bytes, source_file: str, encoding: str | None, setting: str) -> str:
+def decode(data: bytes, source_file: str, encoding: str | None, setting: str) -> str:
+    """The file's text: the configured encoding, else its BOM's, else UTF-8 (or UTF-16)."""
     if encoding:
         try:
             return data.decode(encoding)
@@ -149,7 +150,8 @@ def _decodes(data: bytes, encoding: str) -> bool:
     return True
 
 
-def _header_line(text: str) -> str:
+def header_line(text: str) -> str:
+    """The first non-empty line of ``text`` (the header row, before splitting)."""
     return text.lstrip("\r\n").split("\n", 1)[0]
 
 
@@ -157,8 +159,9 @@ def _count_outside_quotes(line: str, char: str) -> int:
     return sum(part.count(char) for part in line.split('"')[::2])
 
 
-def _choose_delimiter(text: str, source_file: str, delimiter: str | None, setting: str) -> str:
-    header = _header_line(text)
+def choose_delimiter(text: str, source_file: str, delimiter: str | None, setting: str) -> str:
+    """The configured delimiter (checked against the header), else the header's most common."""
+    header = header_line(text)
     counts = {sep: _count_outside_quotes(header, sep) for sep in DELIMITERS}
     best = max(counts, key=lambda sep: counts[sep])
     if delimiter is None:
@@ -172,7 +175,7 @@ def _choose_delimiter(text: str, source_file: str, delimiter: str | None, settin
     return delimiter
 
 
-def _record_lines(data: bytes) -> np.ndarray:
+def record_lines(data: bytes) -> np.ndarray:
     """Physical start line (1-based) of every non-empty CSV record, header included."""
     raw = np.frombuffer(data, dtype=np.uint8)
     quotes = np.flatnonzero(raw == ord('"'))
@@ -190,9 +193,9 @@ def _record_lines(data: bytes) -> np.ndarray:
 
 
 def _parse_text(text: str, source_file: str, sep: str, pad_short: bool = False) -> RawTable:
-    header = next(csv.reader([_header_line(text)], delimiter=sep))
+    header = next(csv.reader([header_line(text)], delimiter=sep))
     refuse_duplicate_headers(header, source_file=source_file)
-    names = _unique_names(header)
+    names = unique_names(header)
     invalid: list[int] = []
     data = text.encode("utf-8")
 
@@ -214,7 +217,7 @@ def _parse_text(text: str, source_file: str, sep: str, pad_short: bool = False) 
         )
     except pa.ArrowInvalid:
         invalid.append(-1)
-    lines = _record_lines(data)
+    lines = record_lines(data)
     if table is None or invalid or len(lines) - 1 != table.num_rows or spans_lines(data):
         return _parse_slow(text, source_file, sep, names, pad_short)
     frame = table.to_pandas()
@@ -241,7 +244,8 @@ def _empty(names: list[str]) -> pd.DataFrame:
     return pd.DataFrame({name: pd.Series(dtype="str") for name in names})
 
 
-def _unique_names(header: list[str]) -> list[str]:
+def unique_names(header: list[str]) -> list[str]:
+    """Header names stripped, repeats numbered ``name.1``, ``name.2`` as pandas would."""
     seen: dict[str, int] = {}
     names = []
     for name in header:
