@@ -188,23 +188,13 @@ def launch_kernel() -> None:
 
 
 def import_kernel_modules() -> None:
-    """Import :data:`KERNEL_MODULES`, Altair without its ``JupyterChart`` widget.
-
-    ``JupyterChart`` needs anywidget, whose import (with ipywidgets) costs about 0.5 s; the
-    report never uses it, and Altair defines a stand-in when anywidget cannot be found.
-    anywidget itself imports as usual afterwards.  A module that fails to import is left to
-    the notebook's first cell, which reports the error in the executed notebook.
-    """
+    """Import :data:`KERNEL_MODULES`; one that fails is left to the notebook's first cell,
+    which reports the error in the executed notebook."""
     import importlib
-    import sys
 
-    sys.modules["anywidget"] = None  # type: ignore[assignment]  # find_spec gives None
-    try:
-        for module in KERNEL_MODULES:
-            with contextlib.suppress(Exception):  # the notebook's cell raises it again
-                importlib.import_module(module)
-    finally:
-        del sys.modules["anywidget"]
+    for module in KERNEL_MODULES:
+        with contextlib.suppress(Exception):  # the notebook's cell raises it again
+            importlib.import_module(module)
 
 
 if __name__ == "__main__":
