@@ -2,19 +2,19 @@
 
 A failing client never stops the batch: its error (client, step, message, the executed
 notebook kept for debugging) is reported and the others complete.  Clients run here one by
-one, in a process pool (``--jobs``) or as Dask tasks (``--scheduler``:
+one, ``--jobs`` at a time (threads with HTML, else processes) or as Dask tasks (``--scheduler``:
 :func:`driftkit.scale.cluster.run_batch_on_cluster`, given :func:`audit_client`); the notebook
 run and its HTML export are :mod:`driftkit.notebook`'s.
 """
 
 from __future__ import annotations
 
+import concurrent.futures as cf
 import functools
 import os
 import shutil
 import time
 import traceback
-from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -86,11 +86,8 @@ def run_batch(dirs: list[Path], options: AuditOptions) -> list[ClientResult]:
         _write_index(options.out, dispatched)
         return dispatched
     # A partitioned engine spreads each client's buckets over the processes: clients go one by one.
-    jobs = (
-        1
-        if options.engine is not None
-        else max(1, min(options.jobs or os.cpu_count() or 1, len(dirs)))
-    )
+    jobs = max(1, min(options.jobs or os.cpu_count() or 1, len(dirs)))
+    jobs = 1 if options.engine is not None else jobs
     results: list[ClientResult] = []
     bar = tqdm(total=len(dirs), desc="audit", unit="client", disable=None)
     if jobs == 1:
@@ -99,9 +96,9 @@ def run_batch(dirs: list[Path], options: AuditOptions) -> list[ClientResult]:
             bar.set_postfix_str(results[-1].client)
             bar.update()
     else:
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
+        with _pool(dirs, options, jobs) as pool:
             futures = {pool.submit(audit_client, folder, options): folder for folder in dirs}
-            for future in as_completed(futures):
+            for future in cf.as_completed(futures):
                 results.append(_outcome(future, futures[future]))
                 bar.set_postfix_str(results[-1].client)
                 bar.update()
@@ -109,6 +106,20 @@ def run_batch(dirs: list[Path], options: AuditOptions) -> list[ClientResult]:
     results.sort(key=lambda r: r.client)
     _write_index(options.out, results)
     return results
+
+
+def _pool(dirs: list[Path], options: AuditOptions, jobs: int) -> cf.Executor:
+    """Threads for HTML audits, else processes (``jobs`` of them).
+
+    With HTML each client audits in its own notebook kernel, a process (a crash stays that
+    client's): this process only starts kernels, waits and exports, and imports papermill and
+    nbconvert once.  Processes without HTML (the audit runs in the worker) and when two clients
+    share a name (staging folders are named by process: :func:`driftkit.runs.staging_folder`).
+    """
+    names = {folder.resolve().name for folder in dirs}
+    if options.html and len(names) == len(dirs):
+        return cf.ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="driftkit-client")
+    return cf.ProcessPoolExecutor(max_workers=jobs)
 
 
 def _run_on_cluster(dirs: list[Path], options: AuditOptions) -> list[ClientResult]:
@@ -202,7 +213,7 @@ def _notebook_parameters(client_dir: Path, run_dir: Path, options: AuditOptions)
     }
 
 
-def _outcome(future: Future[ClientResult], client_dir: Path) -> ClientResult:
+def _outcome(future: cf.Future[ClientResult], client_dir: Path) -> ClientResult:
     """A worker's result; a worker that died (killed, out of memory) is that client's failure."""
     try:
         return future.result()

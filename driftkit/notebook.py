@@ -3,15 +3,18 @@
 :func:`execute_notebook` runs ``notebooks/drift_audit.ipynb`` with the values of its
 ``parameters`` cell (``client_dir, out_dir, reports_dir, start, end, engine, jobs,
 scheduler``; docs/audit.md) on an IPC-transport kernel (:class:`IPCKernelManager`), so
-parallel runs never collide on TCP ports.  :func:`export_report` turns the executed notebook
-into the run folder's self-contained ``drift_audit.html``, its header taken from the run's
-``summary.json`` (:func:`read_summary`); its modules and the Vega bundle are loaded in a thread
-while the kernel runs, when this process only waits.  The batch runner (:mod:`driftkit.batch`) calls
-them for every client with HTML.
+parallel runs never collide on TCP ports.  The kernel is started before this process imports
+papermill, and it imports the notebook's modules while it boots (``python -m driftkit.notebook``,
+:data:`KERNEL_MODULES`), so its start and imports overlap this process's own.
+:func:`export_report` turns the executed notebook into the run folder's self-contained
+``drift_audit.html``, its header taken from the run's ``summary.json`` (:func:`read_summary`);
+its modules and the Vega bundle are loaded in a thread while the kernel runs, when this process
+only waits.  The batch runner (:mod:`driftkit.batch`) calls them for every client with HTML.
 """
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import subprocess
 import tempfile
@@ -21,10 +24,23 @@ from pathlib import Path
 from typing import Any
 
 from jupyter_client.manager import AsyncKernelManager
+from jupyter_core.utils import run_sync
 
 from driftkit.folders import read_summary
 
 NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "drift_audit.ipynb"
+
+#: The module that launches the audit notebook's kernel (``python -m driftkit.notebook``).
+LAUNCHER = "driftkit.notebook"
+
+#: What the audit notebook's first cell imports: its kernel imports them while it boots.
+KERNEL_MODULES = (
+    "IPython.display",
+    "driftkit.audit",
+    "driftkit.report.charts",
+    "driftkit.report.fallbacks",
+    "driftkit.report.story",
+)
 
 
 class IPCKernelManager(AsyncKernelManager):
@@ -48,8 +64,45 @@ class IPCKernelManager(AsyncKernelManager):
             shutil.rmtree(Path(self.ip).parent, ignore_errors=True)
 
 
+class AuditKernelManager(IPCKernelManager):
+    """The audit notebook's kernel: launched by ``python -m driftkit.notebook``, which imports
+    :data:`KERNEL_MODULES` while the kernel boots, and started before papermill connects to it.
+
+    papermill leaves a kernel it did not start running: :meth:`stop` shuts it down and closes
+    the clients papermill made.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._clients: list[Any] = []
+
+    def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
+        """The kernel spec's command with ``ipykernel_launcher`` replaced by this module; a
+        kernel spec that does not use it is left as it is (then nothing is imported early)."""
+        command = super().format_kernel_cmd(extra_arguments)
+        return [LAUNCHER if part == "ipykernel_launcher" else part for part in command]
+
+    def client(self, **kwargs: Any) -> Any:
+        """A client of the kernel, remembered so that :meth:`stop` closes its channels."""
+        made = super().client(**kwargs)
+        self._clients.append(made)
+        return made
+
+    async def stop(self) -> None:
+        """Shut the kernel down (if it still runs) and close every client's channels."""
+        try:
+            if await self.is_alive():
+                await self.shutdown_kernel()
+        finally:
+            await self.cleanup_resources()
+            for made in self._clients:
+                made.stop_channels()
+
+
 def execute_notebook(run_dir: Path, parameters: Mapping[str, Any]) -> None:
     """Run the audit notebook into ``run_dir/drift_audit.ipynb`` with ``parameters``.
+
+    The kernel starts first; papermill is imported, and the export prepared, while it boots.
 
     Parameters
     ----------
@@ -59,42 +112,54 @@ def execute_notebook(run_dir: Path, parameters: Mapping[str, Any]) -> None:
     parameters
         Values for the notebook's ``parameters`` cell.
     """
+    # Fresh threads have no asyncio loop: the kernel's start, papermill (nbclient) and the
+    # kernel's shutdown run in one of them, on its loop.  In the calling thread, e.g. a Dask
+    # worker's executor thread, an event loop may already run and nbclient fails with "This
+    # event loop is already running".  The other thread prepares the export meanwhile.
+    manager = AuditKernelManager(kernel_name="python3")
+    with ThreadPoolExecutor(1) as kernel, ThreadPoolExecutor(1) as helper:
+        kernel.submit(run_sync(manager.start_kernel), cwd=str(Path.cwd())).result()
+        helper.submit(_prepare_export)
+        try:
+            kernel.submit(_run_papermill, manager, run_dir, parameters).result()
+        finally:
+            kernel.submit(run_sync(manager.stop)).result()
+
+
+def _run_papermill(
+    manager: AuditKernelManager, run_dir: Path, parameters: Mapping[str, Any]
+) -> None:
+    """papermill on the started kernel ``manager``: the notebook into ``run_dir``."""
     from driftkit.report.startup import skip_iri_grammar
 
     skip_iri_grammar()  # before papermill imports nbformat (bench/README.md, "HTML audit")
     import papermill as pm
 
-    # A fresh thread has no asyncio loop: papermill (nbclient) starts its own there.  In the
-    # calling thread, e.g. a Dask worker's executor thread, an event loop may already run and
-    # nbclient fails with "This event loop is already running".  A second thread prepares the
-    # export meanwhile: this process only waits while the kernel audits.
-    with ThreadPoolExecutor(max_workers=2) as fresh:
-        fresh.submit(_prepare_export)
-        fresh.submit(
-            pm.execute_notebook,
-            str(NOTEBOOK),
-            str(run_dir / "drift_audit.ipynb"),
-            parameters=dict(parameters),
-            kernel_name="python3",
-            progress_bar=False,
-            cwd=str(Path.cwd()),
-            kernel_manager_class=IPCKernelManager,
-        ).result()
+    pm.execute_notebook(
+        str(NOTEBOOK),
+        str(run_dir / "drift_audit.ipynb"),
+        parameters=dict(parameters),
+        kernel_name="python3",
+        progress_bar=False,
+        km=manager,
+    )
 
 
 def _prepare_export() -> None:
-    """Import the export's modules and load the Vega bundle (:func:`export_report` needs both).
+    """Import the export's modules, load the Vega bundle and export a tiny notebook
+    (:func:`driftkit.report.export.warm_up_export`), so that :func:`export_report` finds
+    everything imported and compiled.
 
     Run beside the kernel; an error here is raised again, with its message, by the export.
     """
-    from driftkit.report.html import vega_bundle
+    from driftkit.report.export import warm_up_export
 
-    vega_bundle()
+    warm_up_export()
 
 
 def export_report(run_dir: Path, client_dir: Path) -> None:
     """Write ``run_dir/drift_audit.html`` from the executed notebook in ``run_dir``."""
-    from driftkit.report.html import export_html
+    from driftkit.report.export import export_html  # not report.html: no pandas here
 
     summary = read_summary(run_dir)
     export_html(
@@ -105,3 +170,32 @@ def export_report(run_dir: Path, client_dir: Path) -> None:
         window=f"{summary.get('window_start')} to {summary.get('window_end')}",
         generated_at=str(summary.get("run_at")),
     )
+
+
+def launch_kernel() -> None:
+    """Start an IPython kernel as ``ipykernel_launcher`` does, with :data:`KERNEL_MODULES`
+    imported after its set-up and before it answers (:func:`import_kernel_modules`)."""
+    import sys
+
+    if sys.path and Path(sys.path[0] or ".").resolve() == Path.cwd().resolve():
+        del sys.path[0]  # as ipykernel_launcher; the kernel's set-up puts '' in its place
+    from ipykernel.kernelapp import IPKernelApp
+
+    app = IPKernelApp.instance()
+    app.initialize()
+    import_kernel_modules()
+    app.start()
+
+
+def import_kernel_modules() -> None:
+    """Import :data:`KERNEL_MODULES`; one that fails is left to the notebook's first cell,
+    which reports the error in the executed notebook."""
+    import importlib
+
+    for module in KERNEL_MODULES:
+        with contextlib.suppress(Exception):  # the notebook's cell raises it again
+            importlib.import_module(module)
+
+
+if __name__ == "__main__":
+    launch_kernel()

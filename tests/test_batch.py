@@ -15,7 +15,7 @@ import signal
 import subprocess
 import sys
 import time
-from concurrent.futures import Future
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from datetime import UTC, datetime
 from html.parser import HTMLParser
@@ -288,3 +288,52 @@ def test_ipc_kernel_is_quiet_and_cleans_up() -> None:
         return manager.transport, stderr, existed, folder.exists()
 
     assert asyncio.run(start_and_stop()) == ("ipc", "/dev/null", True, False)
+
+
+def test_audit_kernel_imports_the_notebooks_modules_before_the_first_cell() -> None:
+    probe = (
+        "import sys\n"
+        f"wanted = {notebook.KERNEL_MODULES!r}\n"
+        "print([m for m in wanted if m not in sys.modules])\n"
+        "print(sorted(k for k in globals() if k.startswith('driftkit') or k == 'altair'))\n"
+    )
+
+    async def start_probe_stop() -> tuple[str, str, bool, bool]:
+        manager = notebook.AuditKernelManager(kernel_name="python3")
+        await manager.start_kernel()
+        pid = manager.provisioner.process.pid  # type: ignore[union-attr]
+        command = Path(f"/proc/{pid}/cmdline").read_bytes().decode().split("\0")
+        client = manager.client()
+        client.start_channels()
+        await client.wait_for_ready(timeout=120)
+        printed: list[str] = []
+
+        def keep(msg: dict) -> None:
+            if msg["msg_type"] == "stream":
+                printed.append(msg["content"]["text"])
+
+        await client.execute_interactive(probe, output_hook=keep, timeout=120)
+        await manager.stop()
+        gone = not Path(f"/proc/{pid}").exists() or "zombie" in _state(pid)
+        return " ".join(command), "".join(printed), gone, Path(manager.ip).parent.exists()
+
+    command, printed, gone, folder_left = asyncio.run(start_probe_stop())
+    assert "-m driftkit.notebook -f" in command and "ipykernel_launcher" not in command
+    assert printed.splitlines() == ["[]", "[]"]
+    assert gone and not folder_left
+
+
+def _state(pid: int) -> str:
+    status = Path(f"/proc/{pid}/status")
+    return status.read_text().lower() if status.exists() else "zombie"
+
+
+def test_html_clients_run_in_threads_unless_two_share_a_name(tmp_path: Path) -> None:
+    html = AuditOptions(out=tmp_path)
+    one, other, namesake = tmp_path / "a" / "acme", tmp_path / "a" / "calm", tmp_path / "b" / "acme"
+    with batch._pool([one, other], html, 2) as pool:
+        assert isinstance(pool, ThreadPoolExecutor)
+    with batch._pool([one, namesake], html, 2) as pool:
+        assert isinstance(pool, ProcessPoolExecutor)
+    with batch._pool([one, other], AuditOptions(out=tmp_path, html=False), 2) as pool:
+        assert isinstance(pool, ProcessPoolExecutor)

@@ -249,6 +249,36 @@ def test_export_refuses_duplicate_chart_ids(tmp_path: Path) -> None:
     assert not (tmp_path / "r.html").exists()
 
 
+@pytest.mark.parametrize(
+    "inside",
+    ['<image href="https://example.com/a.png"/>', '<rect style="fill: url(https://example.com/p)"/>',
+     "<style>@import 'https://example.com/s.css';</style>", '<a xlink:href="//example.com/x"/>'],
+    ids=["href", "style-url", "style-import", "xlink"],
+)  # fmt: skip
+def test_export_refuses_external_urls_inside_a_chart_svg(tmp_path: Path, inside: str) -> None:
+    """The SVGs skip nbconvert and most skip the parse; one that could name a URL is checked."""
+    fragment = report.embed(charts.count_list(_top()), "count-list").replace(
+        "</svg>", inside + "</svg>", 1
+    )
+    with pytest.raises(ReportError, match=r"external URL.*example\.com"):
+        _export(_synthetic(_html_output(fragment)), tmp_path)
+    assert not (tmp_path / "r.html").exists()
+
+
+def test_export_finds_a_duplicate_chart_id_inside_a_chart_svg(tmp_path: Path) -> None:
+    fragment = report.embed(charts.count_list(_top()), "twin")
+    inner = '<g><foreignObject><div id="twin" class="dk-chart"></div></foreignObject></g>'
+    with pytest.raises(ReportError, match=r"'twin'.*more than once"):
+        _export(_synthetic(_html_output(fragment.replace("</svg>", inner + "</svg>", 1))), tmp_path)
+
+
+def test_warm_up_export_then_export_is_unchanged(tmp_path: Path) -> None:
+    nb = _synthetic(_html_output(report.embed(charts.count_list(_top()), "count-list")))
+    first = _export(nb, tmp_path).read_text(encoding="utf-8")
+    export.warm_up_export()
+    assert _export(nb, tmp_path).read_text(encoding="utf-8") == first
+
+
 def test_export_refuses_external_links_in_markdown(tmp_path: Path) -> None:
     nb = _synthetic(markdown="## S\n![logo](https://example.com/logo.png)")
     with pytest.raises(ReportError, match=r"external URL.*example\.com"):

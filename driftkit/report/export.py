@@ -5,8 +5,12 @@
 inlined once.  The charts' static SVGs skip nbconvert: each is lifted out of the notebook before
 the conversion and put back verbatim afterwards (:func:`_lift_svgs`), because nbconvert parses
 and re-serializes its whole output with BeautifulSoup, which took about 1 s of a 1.5 s export
-for the samples' ten charts (bench/README.md, "HTML audit").  The result is checked to load nothing from the web
-(:func:`driftkit.report.checks._check_self_contained`) and written atomically.  Public through
+for the samples' ten charts (bench/README.md, "HTML audit").  The result is checked to load
+nothing from the web (:func:`driftkit.report.checks._check_self_contained`; an SVG is parsed
+only when its text holds a URL attribute, a ``<style>``, ``url(`` or ``@import`` in a ``style``
+attribute, or ``dk-chart``) and written
+atomically.  One exporter serves every export of a process,
+and :func:`warm_up_export` pays its first export's costs ahead of time.  Public through
 :mod:`driftkit.report.html`.
 """
 
@@ -16,8 +20,10 @@ import driftkit.report.startup  # noqa: F401  # first: skips jsonschema's iri gr
 
 # isort: split
 import copy
+import functools
 import re
 import secrets
+import threading
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -35,6 +41,17 @@ TEMPLATES = Path(__file__).parent / "templates"
 
 TEMPLATE = "driftkit_report"
 
+_EXPORTING = threading.Lock()
+
+
+#: Where :func:`driftkit.report.checks.external_urls` finds URLs (URL attributes, ``<style>``,
+#: ``url(`` or ``@import`` in a ``style`` attribute) and what marks a chart id, in an SVG.
+_MAYBE_URL = re.compile(
+    r"\b(?:src|href|srcset|action|formaction|poster|data|background|cite|longdesc|manifest"
+    r"|ping|icon|codebase|archive|content)\s*=|<style|dk-chart"
+    r"|\bstyle\s*=\s*(?:\"[^\"]*|'[^']*|[^\s>\"']*)(?:url\(|@import)",
+    re.IGNORECASE,
+)
 
 _FALLBACK_SVG = re.compile(r'(<div class="dk-fallback"[^>]*>)(<svg\b.*?</svg>)(?=</div>)', re.S)
 
@@ -68,17 +85,43 @@ def export_html(
     nb = executed_notebook
     if not isinstance(nb, nbformat.NotebookNode):
         nb = nbformat.read(Path(executed_notebook), as_version=4)
-    exporter = HTMLExporter(
-        template_name=TEMPLATE, extra_template_basedirs=[str(TEMPLATES)], exclude_input=True,
-        exclude_input_prompt=True, exclude_output_prompt=True,
-    )  # fmt: skip
     meta = {"title": title, "client": client, "window": window, "generated_at": generated_at}
     resources = {"driftkit": {**meta, "toc": _toc(nb), "bundle": vega_bundle()}}
     lifted, svgs = _lift_svgs(nb)
-    body, _ = exporter.from_notebook_node(lifted, resources=resources)
-    body = _put_back(body, svgs)
-    _check_self_contained(body, Path(out_html))
-    return _write_atomic(Path(out_html), body)
+    body = _convert(lifted, resources)
+    # the SVGs are vl-convert's: only one that could name a URL or a chart id is parsed
+    _check_self_contained(body + "".join(filter(_MAYBE_URL.search, svgs.values())), out_html)
+    return _write_atomic(Path(out_html), _put_back(body, svgs))
+
+
+def warm_up_export() -> None:
+    """Export a notebook of one heading and one output, and throw the result away.
+
+    The first export of a process compiles the template and nbconvert's CSS selectors (about
+    0.5 s); the notebook runner calls this on a thread while the kernel audits.
+    """
+    shown = nbformat.v4.new_output("display_data", {"text/html": "<p>-</p>", "text/plain": "-"})
+    cells = [nbformat.v4.new_markdown_cell("# Warm-up"), nbformat.v4.new_code_cell(outputs=[shown])]
+    nb = nbformat.v4.new_notebook(cells=cells, metadata={"language_info": {"name": "python"}})
+    meta = dict.fromkeys(("title", "client", "window", "generated_at"), "")
+    resources = {"driftkit": {**meta, "toc": _toc(nb), "bundle": vega_bundle()}}
+    _check_self_contained(_convert(nb, resources), Path())
+
+
+def _convert(nb: nbformat.NotebookNode, resources: dict[str, Any]) -> str:
+    """``nb`` as HTML by this process's one exporter (one export at a time, as it registers
+    filters per call): its template is compiled once per process, not once per report."""
+    with _EXPORTING:
+        return str(_exporter().from_notebook_node(nb, resources=resources)[0])
+
+
+@functools.cache
+def _exporter() -> HTMLExporter:
+    """nbconvert's HTML exporter with the ``driftkit_report`` template, code hidden."""
+    return HTMLExporter(
+        template_name=TEMPLATE, extra_template_basedirs=[str(TEMPLATES)], exclude_input=True,
+        exclude_input_prompt=True, exclude_output_prompt=True,
+    )  # fmt: skip
 
 
 def _lift_svgs(nb: nbformat.NotebookNode) -> tuple[nbformat.NotebookNode, dict[str, str]]:
