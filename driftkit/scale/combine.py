@@ -40,7 +40,7 @@ from driftkit.scale.merge import (
 )
 from driftkit.scale.part import BucketResult
 from driftkit.scale.plan import RULES, Plan
-from driftkit.scale.stored import StoredTable, stored_table
+from driftkit.scale.stored import StoredTable, split_stored
 from driftkit.scale.summary import assemble_summary, audit_tables, summarize, write_outputs
 from driftkit.schema import LOCATION, SKU, Measure
 
@@ -52,11 +52,9 @@ _NO_MATCHES = pd.DataFrame({BUSINESS_EVENT: pd.Series(dtype="int64")})
 class Audit:
     """Everything one audit computed, as the report and the explorer read it.
 
-    ``summary`` is what ``summary.json`` holds and ``tables`` the run's CSV tables;
-    ``stored`` the tables a partitioned audit's workers stored as Parquet parts
-    (:mod:`driftkit.scale.stored`; empty in process).  In process ``data`` and ``grid`` are
-    the whole client's; for a partitioned audit they hold only the keys the report drills
-    into (:func:`driftkit.scale.report.report_view`).
+    ``summary`` is what ``summary.json`` holds, ``tables`` and ``stored`` the run's tables
+    (:class:`PartitionedAudit`).  In process ``data`` and ``grid`` are the whole client's; for
+    a partitioned audit only the keys the report drills into (``scale.report.report_view``).
     """
 
     config: ClientConfig
@@ -105,8 +103,7 @@ class PartitionedAudit:
         The client's whole small tables: catalog, rejects, files and loader notes
         (snapshots, events and counts stay in the bucketed Parquet at ``plan.path``).
     stored
-        The tables the workers stored as Parquet parts under ``plan.parts`` instead of
-        sending them (``count_accuracy``; :mod:`driftkit.scale.stored`); empty in process.
+        Tables the workers stored as Parquet parts (``count_accuracy``; ``scale.stored``).
     """
 
     config: ClientConfig
@@ -157,9 +154,8 @@ def combine(
     results = sorted(results, key=lambda r: r.bucket)
     grid = _kept_grid(results) or _stub_grid(plan, results)
     episodes = combined_episodes(grid, [r.episodes for r in results])
-    comparison = _comparison(
-        plan, grid, results, episodes.drop(columns=[EXPLAINED_BY], errors="ignore")
-    )
+    unlabelled = episodes.drop(columns=[EXPLAINED_BY], errors="ignore")
+    comparison = _comparison(plan, grid, results, unlabelled)
     uncompared = _uncompared(plan, results, client)
     summary = summarize(
         plan.config,
@@ -188,9 +184,7 @@ def combine(
         attribution, impact, more = _full(plan, grid, comparison, results, labels)
         parts.update(more.pop("parts"))
         summary = assemble_summary(summary, attribution, impact, more["accuracy"])
-        errors = stored_table("count_accuracy", more["count_errors"])
-        if isinstance(errors, StoredTable):  # in the workers' parts: never read in here
-            stored, errors = {"count_accuracy": errors}, pd.DataFrame()
+        errors, stored = split_stored("count_accuracy", more["count_errors"])
         tables = audit_tables(comparison, episodes, attribution, impact, client.rejects, errors)
         tables = {k: v for k, v in tables.items() if k not in stored}
         fixes = plan_fixes(

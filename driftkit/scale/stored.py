@@ -77,11 +77,14 @@ def store_full(full: dict[str, Any], folder: Path, bucket: int) -> dict[str, Any
     return {**full, **stored}
 
 
-def stored_table(name: str, parts: list[Any]) -> StoredTable | pd.DataFrame:
-    """Every part's rows of ``name``: frames (in process) concatenated, else the stored parts."""
+def split_stored(name: str, parts: list[Any]) -> tuple[pd.DataFrame, dict[str, StoredTable]]:
+    """Every part's rows of ``name``: the frames concatenated when the parts are frames (in
+    process), else an empty frame and ``{name: StoredTable}`` (the rows stay in the parts)."""
     if all(isinstance(p, pd.DataFrame) for p in parts):
-        return pd.concat(parts, ignore_index=True)
-    return StoredTable(name, tuple(parts))
+        return pd.concat(parts, ignore_index=True), {}
+    if not all(isinstance(p, StoredPart) for p in parts):
+        raise TypeError(f"{name}: some buckets stored their rows and some sent them")
+    return pd.DataFrame(), {name: StoredTable(name, tuple(parts))}
 
 
 def stream_table(stored: StoredTable, parquet: Path, csv_rows: int) -> pa.Table:
