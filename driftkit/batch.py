@@ -182,6 +182,7 @@ def _run_partitioned(client_dir: Path, run_dir: Path, options: AuditOptions) -> 
     (pandas engine) or on Dask; ingest first when stale, then recombine."""
     from driftkit.config import load_config
     from driftkit.scale.partition import ingested, run_partitioned
+    from driftkit.scale.stored import PARTS, discard_parts
 
     config = load_config(client_dir)
     audit = run_partitioned(
@@ -193,8 +194,10 @@ def _run_partitioned(client_dir: Path, run_dir: Path, options: AuditOptions) -> 
         start=options.start,
         end=options.end,
         reports_dir=options.out,
+        parts_dir=run_dir / PARTS,  # workers store their per-key tables in the run folder
     )
     audit.write(run_dir)
+    discard_parts(audit.stored, run_dir)
 
 
 def _notebook_parameters(client_dir: Path, run_dir: Path, options: AuditOptions) -> dict[str, Any]:

@@ -230,29 +230,52 @@ def _systems(snapshots: pd.DataFrame, config: ClientConfig) -> list[str]:
 
 
 def _accuracy(errors: pd.DataFrame, systems: list[str]) -> pd.DataFrame:
+    return accuracy_from_sums([accuracy_sums(errors)], systems)
+
+
+ACCURACY_SUMS = ("counts", "counted", "exact", "error_sum", "abs_error_sum")
+
+
+def accuracy_sums(errors: pd.DataFrame) -> pd.DataFrame:
+    """Per system, the summable parts of record accuracy over ``count_accuracy`` errors.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``system`` (first-seen order): ``counts`` (rows), ``counted`` (rows with
+        an error), ``exact`` (counted and exact), ``error_sum``, ``abs_error_sum``.
+    """
     counted = errors["error"].notna()
-    table = errors.assign(
-        counts=1,
-        counted=counted,
-        exact=errors["exact"] & counted,
-        abs_error=errors["error"].abs(),
+    table = pd.DataFrame(
+        {
+            SYSTEM: errors[SYSTEM],
+            "counts": 1,
+            "counted": counted,
+            "exact": errors["exact"] & counted,
+            "error_sum": errors["error"],
+            "abs_error_sum": errors["error"].abs(),
+        }
     )
-    sums = table.groupby(SYSTEM, sort=False)[["counts", "counted", "exact"]].sum()
-    means = table.groupby(SYSTEM, sort=False)[["error", "abs_error"]].mean()
-    out = sums.join(means).reindex(pd.Index(systems, name=SYSTEM)).reset_index()
-    out[["counts", "counted", "exact"]] = (
-        out[["counts", "counted", "exact"]].fillna(0).astype(np.int64)
-    )
+    return table.groupby(SYSTEM, sort=False)[list(ACCURACY_SUMS)].sum()
+
+
+def accuracy_from_sums(parts: list[pd.DataFrame], systems: list[str]) -> pd.DataFrame:
+    """Record accuracy per system from every part's :func:`accuracy_sums`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``system, counts, counted, exact, record_accuracy, mean_error, mean_abs_error`` in
+        ``systems`` order; ``record_accuracy = exact / counted`` and the means Σ ÷ ``counted``
+        (NaN when nothing was counted).
+    """
+    sums = pd.concat(parts).groupby(level=0, sort=False).sum()
+    out = sums.reindex(pd.Index(systems, name=SYSTEM)).reset_index()
+    integers = ["counts", "counted", "exact"]
+    out[integers] = out[integers].fillna(0).astype(np.int64)
     counted_n = out["counted"].where(out["counted"] > 0)
     out["record_accuracy"] = out["exact"] / counted_n
-    out = out.rename(columns={"error": "mean_error", "abs_error": "mean_abs_error"})
-    order = [
-        SYSTEM,
-        "counts",
-        "counted",
-        "exact",
-        "record_accuracy",
-        "mean_error",
-        "mean_abs_error",
-    ]
+    out["mean_error"] = out["error_sum"] / counted_n
+    out["mean_abs_error"] = out["abs_error_sum"] / counted_n
+    order = [SYSTEM, *integers, "record_accuracy", "mean_error", "mean_abs_error"]
     return out[order].astype({SYSTEM: "str"})

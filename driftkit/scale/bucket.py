@@ -8,6 +8,7 @@ whole client (:mod:`driftkit.scale.plan`, :mod:`driftkit.scale.part`).
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pandas as pd
@@ -20,6 +21,7 @@ from driftkit.load.client import ClientData
 from driftkit.load.ingest import BUCKETED, MANIFEST, read_notes, read_processed
 from driftkit.scale.part import BucketResult, audit_part, profile_part
 from driftkit.scale.plan import Plan, Profile, Scan, place_part, scan
+from driftkit.scale.stored import store_full
 from driftkit.schema import AS_OF, KIND, LOCATION, OCCURRED_AT, RECORDED_AT, SYSTEM
 
 PROCESSED = Path("data/processed")  # where ``driftkit ingest`` writes, per client
@@ -53,9 +55,13 @@ def profile_bucket(plan: Plan, bucket: int) -> Profile:
 
 
 def audit_bucket(plan: Plan, bucket: int) -> BucketResult:
-    """Pass 3 over one bucket (:func:`~driftkit.scale.part.audit_part` of its tables)."""
+    """Pass 3 over one bucket (:func:`~driftkit.scale.part.audit_part` of its tables); with
+    ``plan.parts`` its stored tables are written there and only their paths sent back."""
     data, placed = place_part(plan, read_bucket(plan, bucket))
-    return audit_part(plan, data, bucket=bucket, placed=placed)
+    result = audit_part(plan, data, bucket=bucket, placed=placed)
+    if plan.parts is None or not result.full:
+        return result
+    return dataclasses.replace(result, full=store_full(result.full, plan.parts, bucket))
 
 
 def read_columns(path: Path, table: str, bucket: int, columns: list[str]) -> pd.DataFrame:

@@ -20,7 +20,7 @@ from driftkit import schema
 from driftkit.causes.attribute import Attribution, attribution_from_parts, explained_totals
 from driftkit.causes.context import BUSINESS_EVENT
 from driftkit.config import ClientConfig
-from driftkit.drift.accuracy import _accuracy
+from driftkit.drift.accuracy import accuracy_from_sums
 from driftkit.drift.align import Grid
 from driftkit.drift.compare import Comparison
 from driftkit.drift.coverage import coverage_from_parts
@@ -40,6 +40,7 @@ from driftkit.scale.merge import (
 )
 from driftkit.scale.part import BucketResult
 from driftkit.scale.plan import RULES, Plan
+from driftkit.scale.stored import StoredTable, split_stored
 from driftkit.scale.summary import assemble_summary, audit_tables, summarize, write_outputs
 from driftkit.schema import LOCATION, SKU, Measure
 
@@ -51,9 +52,9 @@ _NO_MATCHES = pd.DataFrame({BUSINESS_EVENT: pd.Series(dtype="int64")})
 class Audit:
     """Everything one audit computed, as the report and the explorer read it.
 
-    ``summary`` is what ``summary.json`` holds and ``tables`` the run's CSV tables.  In
-    process ``data`` and ``grid`` are the whole client's; for a partitioned audit they hold
-    only the keys the report drills into (:func:`driftkit.scale.report.report_view`).
+    ``summary`` is what ``summary.json`` holds, ``tables`` and ``stored`` the run's tables
+    (:class:`PartitionedAudit`).  In process ``data`` and ``grid`` are the whole client's; for
+    a partitioned audit only the keys the report drills into (``scale.report.report_view``).
     """
 
     config: ClientConfig
@@ -64,6 +65,7 @@ class Audit:
     impact: Impact
     summary: dict[str, Any]
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    stored: dict[str, StoredTable] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -82,7 +84,7 @@ class PartitionedAudit:
     tables
         ``findings, daily, episodes, handoffs, impact, count_list, rejects, bias,
         projection, count_accuracy, fix_plan, authority`` (``daily, episodes, bias,
-        rejects`` only when not full).
+        rejects`` only when not full), but those in ``stored``.
     comparison, attribution, impact
         The recombined results (``attribution.matches`` is empty: matches stay in the
         workers).  None when not full (``comparison`` is always set).
@@ -100,6 +102,8 @@ class PartitionedAudit:
     data
         The client's whole small tables: catalog, rejects, files and loader notes
         (snapshots, events and counts stay in the bucketed Parquet at ``plan.path``).
+    stored
+        Tables the workers stored as Parquet parts (``count_accuracy``; ``scale.stored``).
     """
 
     config: ClientConfig
@@ -113,6 +117,7 @@ class PartitionedAudit:
     plan: Plan
     grid: Grid
     data: ClientData
+    stored: dict[str, StoredTable] = field(default_factory=dict)
 
     def write(self, run_dir: str | Path) -> None:
         """Write ``summary.json`` and every table as CSV, exactly as ``run_audit`` does."""
@@ -149,9 +154,8 @@ def combine(
     results = sorted(results, key=lambda r: r.bucket)
     grid = _kept_grid(results) or _stub_grid(plan, results)
     episodes = combined_episodes(grid, [r.episodes for r in results])
-    comparison = _comparison(
-        plan, grid, results, episodes.drop(columns=[EXPLAINED_BY], errors="ignore")
-    )
+    unlabelled = episodes.drop(columns=[EXPLAINED_BY], errors="ignore")
+    comparison = _comparison(plan, grid, results, unlabelled)
     uncompared = _uncompared(plan, results, client)
     summary = summarize(
         plan.config,
@@ -174,14 +178,15 @@ def combine(
         "bias": comparison.bias,
     }
     attribution = impact = None
+    stored: dict[str, StoredTable] = {}
     if plan.full:
         labels = episodes[EXPLAINED_BY].reset_index(drop=True)
         attribution, impact, more = _full(plan, grid, comparison, results, labels)
         parts.update(more.pop("parts"))
         summary = assemble_summary(summary, attribution, impact, more["accuracy"])
-        tables = audit_tables(
-            comparison, episodes, attribution, impact, client.rejects, more["count_errors"]
-        )
+        errors, stored = split_stored("count_accuracy", more["count_errors"])
+        tables = audit_tables(comparison, episodes, attribution, impact, client.rejects, errors)
+        tables = {k: v for k, v in tables.items() if k not in stored}
         fixes = plan_fixes(
             [r.full["authority"] for r in results],
             more["accuracy"],
@@ -203,6 +208,7 @@ def combine(
         plan=plan,
         grid=grid,
         data=client,
+        stored=stored,
     )
 
 
@@ -281,7 +287,6 @@ def _full(
     impact = impact_from_parts(
         costs, comparison.daily, grid, findings, config=plan.config, facts=plan.demand
     )
-    errors = pd.concat([f["count_errors"] for f in full], ignore_index=True)
     systems = [s for s in plan.config.systems if s in plan.found]
     systems += [s for s in plan.found if s not in plan.config.systems]
     parts = {
@@ -289,5 +294,7 @@ def _full(
         "drift_units": covered,
         **forecast_bias_parts(costs),
     }
-    more = {"parts": parts, "count_errors": errors, "accuracy": _accuracy(errors, systems)}
+    accuracy = accuracy_from_sums([f["accuracy"] for f in full], systems)
+    errors = [f["count_errors"] for f in full]  # frames, or the parts workers stored
+    more = {"parts": parts, "count_errors": errors, "accuracy": accuracy}
     return attribution, impact, more

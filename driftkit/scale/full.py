@@ -14,7 +14,7 @@ import pandas as pd
 from driftkit import schema
 from driftkit.causes.attribute import attribution_part
 from driftkit.causes.match import match_events
-from driftkit.drift.accuracy import count_accuracy, rollforward
+from driftkit.drift.accuracy import accuracy_sums, count_accuracy, rollforward
 from driftkit.drift.align import Grid
 from driftkit.drift.compare import Comparison
 from driftkit.impact.parts import impact_part
@@ -40,7 +40,8 @@ def full_parts(
     dict
         ``attribution`` (:class:`~driftkit.causes.attribute.AttributionPart`),
         ``impact``
-        (:class:`~driftkit.impact.parts.ImpactPart`), ``count_errors`` and ``authority``
+        (:class:`~driftkit.impact.parts.ImpactPart`), ``count_errors``, ``accuracy``
+        (their :func:`~driftkit.drift.accuracy.accuracy_sums`) and ``authority``
         (:func:`~driftkit.plan.authority.authority_part`).
     """
     with timed("rollforward"):
@@ -54,6 +55,7 @@ def full_parts(
         full["impact"] = impact_part(data, grid, findings, config=plan.config, facts=plan.demand)
     with timed("count accuracy"):
         full["count_errors"] = _count_errors(data, plan)
+        full["accuracy"] = accuracy_sums(full["count_errors"])
     with timed("authority"):
         full["authority"] = authority_part(grid, data.catalog)
     return full

@@ -7,7 +7,8 @@ that grow with the number of keys (:data:`PARQUET_TABLES`) are also written whol
 ``<name>.parquet``; their CSV holds at most :data:`CSV_ROWS` rows (the first, in the table's
 own order: the count list by rank), so a spreadsheet can open it.  ``tables.json`` lists
 every table with its row count, the rows in its CSV and its Parquet file, so a cut CSV is
-never mistaken for the whole table.
+never mistaken for the whole table.  A partitioned audit's stored tables
+(:mod:`driftkit.scale.stored`) are streamed from their bucket parts into the same files.
 """
 
 from __future__ import annotations
@@ -24,15 +25,26 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from driftkit.scale.stored import StoredTable, stream_table
+
 log = logging.getLogger(__name__)
 
 PARQUET_TABLES = ("episodes", "findings", "impact", "count_list", "count_accuracy")
 CSV_ROWS = 100_000  # a CSV of a table in PARQUET_TABLES holds at most this many rows
 MANIFEST = "tables.json"
 UTC = ("UTC", "Etc/UTC", "+00:00", "Z")
+#: ``tables.json``'s order (``scale.summary.audit_tables``); other names follow as given.
+ORDER = (
+    "findings", "daily", "episodes", "handoffs", "impact", "count_list", "rejects", "bias",
+    "projection", "count_accuracy", "fix_plan", "authority",
+)  # fmt: skip
 
 
-def write_tables(tables: Mapping[str, pd.DataFrame], run_dir: Path) -> dict[str, Any]:
+def write_tables(
+    tables: Mapping[str, pd.DataFrame],
+    run_dir: Path,
+    stored: Mapping[str, StoredTable] | None = None,
+) -> dict[str, Any]:
     """Write every table as CSV (and Parquet where it can be large) and ``tables.json``.
 
     Parameters
@@ -41,6 +53,8 @@ def write_tables(tables: Mapping[str, pd.DataFrame], run_dir: Path) -> dict[str,
         The run's tables by name (``scale.summary.audit_tables``); not mutated.
     run_dir
         The existing run folder.
+    stored
+        A partitioned audit's stored tables by name, streamed from their parts.
 
     Returns
     -------
@@ -48,7 +62,11 @@ def write_tables(tables: Mapping[str, pd.DataFrame], run_dir: Path) -> dict[str,
         ``tables.json``'s object: per table ``rows``, ``csv_rows`` and ``parquet`` (the
         Parquet file's name, or None when the table is written as CSV only).
     """
-    manifest = {name: _write_table(name, frame, run_dir) for name, frame in tables.items()}
+    written = {name: _write_table(name, frame, run_dir) for name, frame in tables.items()}
+    for name, table in (stored or {}).items():
+        written[name] = _stream_table(name, table, run_dir)
+    rank = {name: n for n, name in enumerate(ORDER)}
+    manifest = dict(sorted(written.items(), key=lambda item: rank.get(item[0], len(ORDER))))
     text = json.dumps(manifest, indent=2, ensure_ascii=False)
     (run_dir / MANIFEST).write_text(text + "\n", encoding="utf-8")
     return manifest
@@ -60,13 +78,29 @@ def _write_table(name: str, frame: pd.DataFrame, run_dir: Path) -> dict[str, Any
     if parquet is not None:
         pq.write_table(table, run_dir / parquet)
     csv_rows = min(table.num_rows, CSV_ROWS) if parquet else table.num_rows
-    if csv_rows < table.num_rows:
+    return _write_csv_rows(name, table.slice(0, csv_rows), table.num_rows, parquet, run_dir)
+
+
+def _stream_table(name: str, stored: StoredTable, run_dir: Path) -> dict[str, Any]:
+    """A stored table's Parquet streamed from its parts, and its CSV's first rows."""
+    if name not in PARQUET_TABLES:
+        raise ValueError(f"{name} is stored in parts but is not one of {PARQUET_TABLES}")
+    parquet = f"{name}.parquet"
+    head = stream_table(stored, run_dir / parquet, CSV_ROWS)
+    return _write_csv_rows(name, head, stored.rows, parquet, run_dir)
+
+
+def _write_csv_rows(
+    name: str, head: pa.Table, rows: int, parquet: str | None, run_dir: Path
+) -> dict[str, Any]:
+    """``head`` (a table's first rows, or all) as ``<name>.csv``; its ``tables.json`` entry."""
+    if head.num_rows < rows:
         log.warning(
             "%s.csv holds the first %d of %d rows; the whole table is %s",
-            name, csv_rows, table.num_rows, parquet,
+            name, head.num_rows, rows, parquet,
         )  # fmt: skip
-    write_csv(table.slice(0, csv_rows), run_dir / f"{name}.csv")
-    return {"rows": table.num_rows, "csv_rows": csv_rows, "parquet": parquet}
+    write_csv(head, run_dir / f"{name}.csv")
+    return {"rows": rows, "csv_rows": head.num_rows, "parquet": parquet}
 
 
 def write_csv(table: pa.Table, path: Path) -> None:

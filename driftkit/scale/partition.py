@@ -25,7 +25,10 @@ equal up to float summation order: ``docs/scale.md``.
 
 from __future__ import annotations
 
+import atexit
 import dataclasses
+import shutil
+import tempfile
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -138,6 +141,7 @@ def run_partitioned(
     full: bool = True,
     run_at: datetime | None = None,
     reports_dir: str | Path | None = None,
+    parts_dir: str | Path | None = None,
 ) -> PartitionedAudit:
     """Audit a client bucket by bucket from its ingest folder and combine the results.
 
@@ -160,25 +164,40 @@ def run_partitioned(
         False: only align + compare (headline, daily, episodes, bias); for benchmarks.
     run_at, reports_dir
         The run's time (default now) and where earlier runs live (for ``previous``).
+    parts_dir
+        Where workers store their per-key tables as Parquet parts (:mod:`driftkit.scale.stored`;
+        on a cluster a folder every worker can write, e.g. ``RUN_DIR/parts``); default a
+        temporary folder removed when this process exits.
 
     Returns
     -------
     PartitionedAudit
         ``summary`` and ``tables`` as :func:`run_in_process` computes them (docs/scale.md
-        says which numbers are exact and which equal up to float summation order).
+        says which numbers are exact and which equal up to float summation order), but the
+        stored tables, which ``write`` streams from their parts (``stored``).
     """
     path = Path(processed_path).absolute()  # workers may run in another working directory
+    parts = Path(parts_dir).absolute() if parts_dir else temporary_parts()
     buckets = bucket_numbers(path)
     with mapper(engine, jobs=jobs, scheduler=scheduler) as run:
         default = config.default_location
         scans: list[Scan] = run(scan_bucket, [(path, b, default) for b in buckets])
-        plan = plan_audit(config, scans, start, end, path=path, full=full)
+        plan = dataclasses.replace(
+            plan_audit(config, scans, start, end, path=path, full=full), parts=parts
+        )
         if needs_profile(plan):
             plan = with_profiles(plan, run(profile_bucket, [(plan, b) for b in buckets]))
         results = run(audit_bucket, [(plan, b) for b in buckets])
     run_at = run_at or datetime.now(UTC)
     previous = _previous(config, run_at, reports_dir)
     return combine(plan, results, client_tables(plan), run_at=run_at, previous=previous)
+
+
+def temporary_parts() -> Path:
+    """A temporary folder for a run's parts, removed when this process exits."""
+    folder = Path(tempfile.mkdtemp(prefix="driftkit-parts-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    return folder
 
 
 def ingested(

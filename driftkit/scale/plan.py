@@ -73,6 +73,9 @@ class Plan:
     demand
         :class:`~driftkit.impact.pooled.DemandFacts`: whether the client records shipments
         (pass 1), its first and last shipment day and the pooled weekday profile (pass 2).
+    parts
+        Where workers store their per-key tables as Parquet parts
+        (:mod:`driftkit.scale.stored`); None when the audit runs in process.
     """
 
     config: ClientConfig
@@ -86,6 +89,7 @@ class Plan:
     handoffs: HandoffStats = field(default_factory=HandoffStats)
     demand: DemandFacts = field(default_factory=DemandFacts)
     unlocated: tuple[str, ...] = ()  # systems naming no location (drift.locations)
+    parts: Path | None = None
 
     @property
     def days(self) -> pd.DatetimeIndex:

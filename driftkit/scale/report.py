@@ -33,6 +33,7 @@ from driftkit.scale.bucket import bucket_numbers, ingest_path
 from driftkit.scale.combine import Audit, PartitionedAudit
 from driftkit.scale.partition import ingested, run_partitioned
 from driftkit.scale.plan import Plan, part_grid, place_part
+from driftkit.scale.stored import PARTS, discard_parts
 from driftkit.schema import LOCATION, SKU
 
 
@@ -60,6 +61,7 @@ def partitioned_report(
     Audit
         :func:`report_view` of the partitioned audit.
     """
+    parts = Path(out_dir) / PARTS if out_dir is not None else None
     audit = run_partitioned(
         config,
         ingested(config),
@@ -70,9 +72,12 @@ def partitioned_report(
         end=end,
         run_at=run_at,
         reports_dir=reports_dir,
+        parts_dir=parts,
     )
     if out_dir is not None:
         audit.write(out_dir)
+        stored = discard_parts(audit.stored, Path(out_dir))
+        audit = dataclasses.replace(audit, stored=stored)
     return report_view(audit, keys=drilldowns)
 
 
@@ -113,6 +118,7 @@ def report_view(audit: PartitionedAudit, *, keys: int = DRILLDOWNS) -> Audit:
         audit.impact,
         audit.summary,
         audit.tables,
+        audit.stored,
     )
 
 

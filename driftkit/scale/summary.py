@@ -23,6 +23,7 @@ from driftkit.folders import run_folders
 from driftkit.impact.estimate import Impact
 from driftkit.load.client import ClientData
 from driftkit.scale.outputs import write_tables
+from driftkit.scale.stored import StoredTable
 
 
 class Outputs(Protocol):
@@ -32,6 +33,8 @@ class Outputs(Protocol):
     def summary(self) -> dict[str, Any]: ...
     @property
     def tables(self) -> dict[str, pd.DataFrame]: ...
+    @property
+    def stored(self) -> dict[str, StoredTable]: ...
 
 
 HEADLINE = (
@@ -163,10 +166,11 @@ def audit_tables(
 
 
 def write_outputs(audit: Outputs, run_dir: Path) -> None:
-    """Write ``summary.json`` and every table of ``audit.tables`` into ``run_dir`` (CSV, and
-    Parquet for the large ones, with ``tables.json``: :func:`driftkit.scale.outputs.write_tables`)."""
+    """Write ``summary.json`` and every table of ``audit.tables`` and ``audit.stored`` into
+    ``run_dir`` (CSV, and Parquet for the large ones, with ``tables.json``:
+    :func:`driftkit.scale.outputs.write_tables`)."""
     run_dir.mkdir(parents=True, exist_ok=True)
-    write_tables(audit.tables, run_dir)
+    write_tables(audit.tables, run_dir, audit.stored)
     text = json.dumps(audit.summary, indent=2, ensure_ascii=False, allow_nan=False)
     (run_dir / "summary.json").write_text(text + "\n", encoding="utf-8")
 

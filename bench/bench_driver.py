@@ -1,0 +1,127 @@
+"""Benchmark: driver memory of a partitioned whole audit against the number of keys.
+
+Run with the tree to measure first on ``PYTHONPATH`` (e.g. a ``git archive`` of a reference
+commit, then this checkout), on an ingest folder ``bench_scale.py``'s simulator wrote::
+
+    PYTHONPATH=. .venv/bin/python bench/bench_driver.py PROCESSED RUN_DIR [--jobs 2]
+
+``PROCESSED`` is ``<work>/data/processed/client`` with the client folder at ``<work>/client``
+(``driftkit.simulate.simulation.simulate_ingested``).  It runs what ``driftkit audit CLIENT
+--no-html --engine pandas --jobs N`` runs (``batch._run_partitioned``): ``run_partitioned``
+with the run folder's ``parts/`` for the workers' stored tables, then ``write`` into
+``RUN_DIR``.  It prints one JSON line: the driver's resident memory at start and its peak
+(sampled every 0.05 s) during the audit and overall, the peak over the driver and its pool
+workers, the driver's CPU seconds, and the pickled size of one bucket's result (what a worker
+sends the driver), largest fields first.  Not part of the test suite.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import pickle
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+
+class DriverMemory:
+    """Peak RSS of this process and of its process tree, sampled every 0.05 s."""
+
+    def __init__(self) -> None:
+        self.own = 0
+        self.tree = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def __enter__(self) -> DriverMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _sample(self) -> None:
+        me = psutil.Process()
+        while not self._stop.wait(0.05):
+            sizes = []
+            for process in [me, *me.children(recursive=True)]:
+                try:
+                    sizes.append(process.memory_info().rss)
+                except psutil.Error:  # a worker that just ended
+                    continue
+            self.own = max(self.own, sizes[0])
+            self.tree = max(self.tree, sum(sizes))
+
+
+def bucket_sizes(plan: Any, bucket: int) -> dict[str, int]:
+    """Pickled bytes of one bucket's result and of its largest fields."""
+    from driftkit.scale.bucket import audit_bucket
+
+    result = audit_bucket(plan, bucket)
+    sizes = {f.name: len(pickle.dumps(getattr(result, f.name))) for f in dataclasses.fields(result)}
+    sizes.update({f"full.{k}": len(pickle.dumps(v)) for k, v in result.full.items()})
+    del sizes["full"]
+    largest = dict(sorted(sizes.items(), key=lambda item: -item[1])[:6])
+    return {"result": len(pickle.dumps(result)), **largest}
+
+
+def measure(processed: Path, run_dir: Path, jobs: int) -> dict[str, Any]:
+    """The audit and its run folder, with the driver's memory and CPU."""
+    import driftkit
+    from driftkit.config import load_config
+    from driftkit.scale import partition
+
+    config = load_config(processed.parents[2] / "client")
+    options = {}
+    if "parts_dir" in partition.run_partitioned.__code__.co_varnames:  # stores tables
+        options["parts_dir"] = run_dir / "parts"
+    me = psutil.Process()
+    base, cpu = me.memory_info().rss, me.cpu_times()
+    started = time.perf_counter()
+    with DriverMemory() as memory:
+        audit = partition.run_partitioned(config, processed, engine="pandas", jobs=jobs, **options)
+        audited, audit_peak = time.perf_counter(), memory.own
+        audit.write(run_dir)
+    written = time.perf_counter()
+    used = me.cpu_times()
+    sizes = bucket_sizes(audit.plan, audit.buckets[0])
+    if options:  # as batch._run_partitioned: the run folder keeps no parts
+        from driftkit.scale.stored import discard_parts
+
+        discard_parts(audit.stored, run_dir)
+    return {
+        "tree": str(Path(driftkit.__file__).parents[1]),
+        "keys": audit.summary["sku_locations"],
+        "buckets": len(audit.buckets),
+        "audit_s": round(audited - started, 1),
+        "write_s": round(written - audited, 1),
+        "driver_cpu_s": round(used.user + used.system - cpu.user - cpu.system, 1),
+        "driver_start_mb": round(base / 2**20),
+        "driver_peak_audit_mb": round(audit_peak / 2**20),
+        "driver_peak_mb": round(memory.own / 2**20),
+        "tree_peak_mb": round(memory.tree / 2**20),
+        "bucket_bytes": sizes,
+        "summary": {k: audit.summary[k] for k in ("compared_cells", "episodes", "record_accuracy")},
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("processed", type=Path)
+    parser.add_argument("run_dir", type=Path)
+    parser.add_argument("--jobs", type=int, default=2)
+    args = parser.parse_args(argv)
+    result = measure(args.processed.absolute(), args.run_dir.absolute(), args.jobs)
+    sys.stdout.write(json.dumps(result) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
