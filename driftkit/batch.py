@@ -109,13 +109,9 @@ def run_batch(dirs: list[Path], options: AuditOptions) -> list[ClientResult]:
 
 
 def _pool(dirs: list[Path], options: AuditOptions, jobs: int) -> cf.Executor:
-    """Threads for HTML audits, else processes (``jobs`` of them).
-
-    With HTML each client audits in its own notebook kernel, a process (a crash stays that
-    client's): this process only starts kernels, waits and exports, and imports papermill and
-    nbconvert once.  Processes without HTML (the audit runs in the worker) and when two clients
-    share a name (staging folders are named by process: :func:`driftkit.runs.staging_folder`).
-    """
+    """Threads for HTML audits (each client's audit runs in its own kernel process, so a crash
+    stays that client's; papermill and nbconvert are imported once), else ``jobs`` processes:
+    without HTML, or when two clients share a name (:func:`driftkit.runs.staging_folder`)."""
     names = {folder.resolve().name for folder in dirs}
     if options.html and len(names) == len(dirs):
         return cf.ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="driftkit-client")
