@@ -22,42 +22,14 @@ import dataclasses
 import json
 import pickle
 import sys
-import threading
 import time
 from pathlib import Path
 from typing import Any
 
 import psutil
 
-
-class DriverMemory:
-    """Peak RSS of this process and of its process tree, sampled every 0.05 s."""
-
-    def __init__(self) -> None:
-        self.own = 0
-        self.tree = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._sample, daemon=True)
-
-    def __enter__(self) -> DriverMemory:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
-
-    def _sample(self) -> None:
-        me = psutil.Process()
-        while not self._stop.wait(0.05):
-            sizes = []
-            for process in [me, *me.children(recursive=True)]:
-                try:
-                    sizes.append(process.memory_info().rss)
-                except psutil.Error:  # a worker that just ended
-                    continue
-            self.own = max(self.own, sizes[0])
-            self.tree = max(self.tree, sum(sizes))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_scale import TreeMemory
 
 
 def bucket_sizes(plan: Any, bucket: int) -> dict[str, int]:
@@ -85,7 +57,7 @@ def measure(processed: Path, run_dir: Path, jobs: int) -> dict[str, Any]:
     me = psutil.Process()
     base, cpu = me.memory_info().rss, me.cpu_times()
     started = time.perf_counter()
-    with DriverMemory() as memory:
+    with TreeMemory(interval=0.05) as memory:
         audit = partition.run_partitioned(config, processed, engine="pandas", jobs=jobs, **options)
         audited, audit_peak = time.perf_counter(), memory.own
         audit.write(run_dir)
@@ -106,7 +78,7 @@ def measure(processed: Path, run_dir: Path, jobs: int) -> dict[str, Any]:
         "driver_start_mb": round(base / 2**20),
         "driver_peak_audit_mb": round(audit_peak / 2**20),
         "driver_peak_mb": round(memory.own / 2**20),
-        "tree_peak_mb": round(memory.tree / 2**20),
+        "tree_peak_mb": round(memory.peak / 2**20),
         "bucket_bytes": sizes,
         "summary": {k: audit.summary[k] for k in ("compared_cells", "episodes", "record_accuracy")},
     }

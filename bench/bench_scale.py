@@ -211,9 +211,10 @@ def run_duckdb(root: Path, n_days: int) -> dict[str, Any]:
 
 
 class TreeMemory:
-    """Peak resident memory of this process and all its descendants, sampled every 0.1 s."""
+    """Peak resident memory of this process and all its descendants, sampled every ``interval`` s."""
 
-    def __init__(self) -> None:
+    def __init__(self, interval: float = 0.1) -> None:
+        self.interval = interval
         self.peak = 0
         self.own = 0  # peak of this process alone (the driver)
         self.worker = 0  # peak of the largest single descendant (a pool or cluster worker)
@@ -230,7 +231,7 @@ class TreeMemory:
 
     def _sample(self) -> None:
         me = psutil.Process()
-        while not self._stop.wait(0.1):
+        while not self._stop.wait(self.interval):
             sizes = []
             for process in [me, *me.children(recursive=True)]:
                 try:
