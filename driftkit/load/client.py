@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from driftkit import schema as s
 from driftkit.config import ClientConfig, SystemConfig, TableSource, load_config
@@ -87,7 +87,7 @@ def load_client(client: str | Path | ClientConfig, *, progress: bool = False) ->
     config = client if isinstance(client, ClientConfig) else load_config(client)
     jobs = _plan(config)
     total = sum(len(paths) for _, _, paths, _ in jobs)
-    bar = tqdm(total=total, desc=f"loading {config.id}", unit="file", disable=not progress)
+    bar = _bar(total, f"loading {config.id}", progress=progress)
     parts: list[Part] = []
     aliases, pack_sizes = empty_aliases(), pd.Series(dtype="float64")
     pending: list[Future[list[Part]]] = []
@@ -115,6 +115,16 @@ def load_client(client: str | Path | ClientConfig, *, progress: bool = False) ->
         parts += _collect(pending, bar)
     bar.close()
     return _combine(config, parts)
+
+
+def _bar(total: int, desc: str, *, progress: bool) -> tqdm:
+    """A progress bar over files, a notebook widget in a kernel; a silent plain bar otherwise
+    (``tqdm.auto`` imports ipywidgets in a kernel, ~0.5 s that an HTML audit does not need)."""
+    if not progress:
+        return tqdm(total=total, disable=True)
+    from tqdm.auto import tqdm as auto
+
+    return auto(total=total, desc=desc, unit="file")
 
 
 def _collect(pending: list[Future[list[Part]]], bar: tqdm) -> list[Part]:
