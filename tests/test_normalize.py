@@ -19,6 +19,7 @@ from driftkit.load.normalize import (
     normalize_references,
     normalize_skus,
     parse_quantities,
+    parse_quantity_columns,
     parse_timestamps,
 )
 
@@ -193,6 +194,26 @@ def test_parse_quantities_numeric_input_passes_through() -> None:
     values, reasons = parse_quantities(pd.Series([1.0, None, 999999.0]), sentinels=(999999.0,))
     assert values.iloc[0] == 1.0 and values.iloc[1:].isna().all()
     assert reasons.iloc[1] == EMPTY_QUANTITY and reasons.iloc[2].startswith(SENTINEL)
+
+
+
+def test_parse_quantity_columns_gives_each_column_what_parsing_it_alone_gives() -> None:
+    cells = ["3", "", "1,234", "12 cs", "(5)", "999999", "not stocked", "--5", "7 ea", None]
+    index = pd.Index(range(10, 20))
+    frame = pd.DataFrame(
+        {
+            "on_hand": pd.Series(cells, index=index, dtype="str"),
+            "committed": pd.Series(cells[::-1], index=index, dtype="str"),
+            "typed": pd.Series([1.0, None, 999999.0, 4, 5, 6, 7, 8, 9, 10], index=index),
+        }
+    )
+    parsed = parse_quantity_columns(frame, sentinels=(999999.0,))
+    assert list(parsed) == list(frame.columns)
+    for col in frame.columns:
+        alone = parse_quantities(frame[col], sentinels=(999999.0,))
+        for got, expected in zip(parsed[col], alone, strict=True):
+            pd.testing.assert_series_equal(got, expected)
+    assert parsed["committed"][1].iloc[2].startswith(NOT_A_QUANTITY)  # "--5" of committed
 
 
 CHICAGO = "America/Chicago"

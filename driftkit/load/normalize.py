@@ -158,7 +158,7 @@ def parse_quantities(
         value, why (``EMPTY_QUANTITY``, ``NOT_STOCKED``, a ``SENTINEL`` text or a
         ``NOT_A_QUANTITY`` text); NaN reasons where a number was read.
     """
-    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+    if _is_number(values):
         number = values.astype("float64")
         reasons = pd.Series(pd.NA, index=values.index, dtype="str")
         reasons[number.isna()] = EMPTY_QUANTITY
@@ -167,6 +167,44 @@ def parse_quantities(
     number, reasons = _parse_distinct_quantities(distinct)
     number, reasons = spread(number, codes, values.index), spread(reasons, codes, values.index)
     return _apply_sentinels(number, reasons, sentinels)
+
+
+def parse_quantity_columns(
+    frame: pd.DataFrame, *, sentinels: tuple[float, ...] | list[float] = ()
+) -> dict[str, tuple[pd.Series, pd.Series]]:
+    """:func:`parse_quantities` of every column of ``frame``, its text columns in one call.
+
+    Each cell is parsed on its own, so stacking a file's text quantity columns and parsing
+    their distinct cells once gives each column what parsing it alone gives, for one fixed
+    cost instead of one per column (numeric columns are parsed one by one).
+
+    Returns
+    -------
+    dict
+        Column name → ``(quantities, reasons)`` as :func:`parse_quantities` returns them,
+        on ``frame``'s index, in ``frame``'s column order.
+    """
+    text = [col for col in frame.columns if not _is_number(frame[col])]
+    parsed = {
+        col: parse_quantities(frame[col], sentinels=sentinels)
+        for col in frame.columns
+        if col not in text
+    }
+    if text:
+        stacked = pd.concat([frame[col] for col in text], ignore_index=True)
+        number, reasons = parse_quantities(stacked, sentinels=sentinels)
+        for k, col in enumerate(text):
+            rows = slice(k * len(frame), (k + 1) * len(frame))
+            parsed[col] = (
+                number.iloc[rows].set_axis(frame.index),
+                reasons.iloc[rows].set_axis(frame.index),
+            )
+    return {col: parsed[col] for col in frame.columns}
+
+
+def _is_number(values: pd.Series) -> bool:
+    """Whether :func:`parse_quantities` reads ``values`` as numbers rather than text."""
+    return pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
 
 
 def _parse_distinct_quantities(cells: pd.Series) -> tuple[pd.Series, pd.Series]:

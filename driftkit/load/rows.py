@@ -23,7 +23,7 @@ from driftkit.load.normalize import (
     NOT_STOCKED,
     apply_aliases,
     normalize_skus,
-    parse_quantities,
+    parse_quantity_columns,
 )
 from driftkit.load.timestamps import parse_timestamps
 
@@ -145,10 +145,10 @@ def quantities(
     """Parse quantity columns; garbage is a problem. Returns values and the first soft reason."""
     values = pd.DataFrame(index=staged.index)
     first_reason = pd.Series(pd.NA, index=staged.index, dtype="str")
-    for col in columns:
-        if col not in staged:
-            continue
-        number, reasons = parse_quantities(staged[col], sentinels=sentinels)
+    parsed = parse_quantity_columns(
+        staged[[c for c in columns if c in staged]], sentinels=sentinels
+    )
+    for col, (number, reasons) in parsed.items():
         garbage = reasons.str.startswith(NOT_A_QUANTITY, na=False)
         problems.flag(garbage, reasons, col, staged[col])
         first_reason = first_reason.where(first_reason.notna(), reasons)
