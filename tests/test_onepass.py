@@ -8,16 +8,20 @@ physical lines), notes and ``files`` rows.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
+from driftkit import schema as s
 from driftkit.config import load_config
 from driftkit.load import file as load_file_module
 from driftkit.load import onepass
 from driftkit.load.client import load_client
 from driftkit.load.file import load_file, read_file
 from driftkit.load.joined import read_joined
+from driftkit.load.read import RawTable
 from driftkit.load.reference import empty_aliases
+from driftkit.load.rows import Finished
 from tests.conftest import assert_rows_add_up, make_client
 
 HEADER = "Item,Whse,Snapshot Time,On Hand,Allocated\n"
@@ -194,3 +198,21 @@ def test_byte_order_marks_line_ends_and_other_headers(tmp_path) -> None:
     for mine, theirs in zip(fast, careful, strict=True):
         pd.testing.assert_frame_equal(mine.finished.table, theirs.finished.table)
         pd.testing.assert_frame_equal(mine.finished.rejects, theirs.finished.rejects)
+
+
+def test_file_rows_of_many_files_equal_each_files_own_row() -> None:
+    stamps = pd.to_datetime(["2026-09-01 05:00", None, "2026-09-03 05:00"], utc=True)
+    table = pd.DataFrame({"sku": ["A", "B", "A"], "as_of": stamps.astype("datetime64[us, UTC]")})
+    tables = [table, table.iloc[:0], table.iloc[1:2], table.iloc[[0, 2]]]  # empty, all NaT
+    finished = [Finished(t, s.empty("rejects"), len(t), k) for k, t in enumerate(tables)]
+    raws = [
+        RawTable(f"raw/f{k}.csv", "csv", pd.DataFrame({"x": [""] * (k + 1)}), np.arange(k + 1))
+        for k in range(len(tables))
+    ]
+    rows = load_file_module.file_rows("wms", "snapshots", "csv", raws, finished)
+    own = [
+        load_file_module.file_row("wms", "snapshots", "csv", r, f)
+        for r, f in zip(raws, finished, strict=True)
+    ]
+    assert [row["skus"] for row in rows] == [2, 0, 1, 1]
+    assert pd.DataFrame(rows).equals(pd.DataFrame(own))

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from driftkit import schema as s
@@ -244,3 +245,43 @@ def file_row(
         "first_as_of": when.min() if len(when) else pd.NaT,
         "last_as_of": when.max() if len(when) else pd.NaT,
     }
+
+
+def file_rows(
+    label: str, table: str, fmt: str, raws: list[RawTable], finished: list[Finished]
+) -> list[dict[str, object]]:
+    """:func:`file_row` of every file of one system's ``table`` (snapshots or events) at once.
+
+    One groupby over the files' rows counts SKUs and finds the first and last times, instead
+    of three pandas calls per file (a client with one export per day has hundreds of files).
+
+    Returns
+    -------
+    list of dict
+        One ``files`` row per file (:data:`FILES_COLUMNS`), in ``finished`` order, equal to
+        what :func:`file_row` gives for each.
+    """
+    time = _TIME_OF[table]
+    frames = [one.table for one in finished]
+    if not frames or any(s.SKU not in f or time not in f for f in frames):
+        return [file_row(label, table, fmt, r, f) for r, f in zip(raws, finished, strict=True)]
+    rows = pd.concat([f[[s.SKU, time]] for f in frames], ignore_index=True)
+    per_file = rows.groupby(np.repeat(np.arange(len(frames)), [len(f) for f in frames]))
+    files = pd.RangeIndex(len(frames))
+    skus = per_file[s.SKU].nunique().reindex(files, fill_value=0)
+    first, last = (getattr(per_file[time], how)().reindex(files) for how in ("min", "max"))
+    return [
+        {
+            "system": label,
+            "table": table,
+            "source_file": raw.source_file,
+            "format": fmt,
+            "rows_read": raw.rows_read,
+            "rows_accepted": one.rows_accepted,
+            "rows_rejected": one.rows_rejected,
+            "skus": int(skus.iloc[k]),
+            "first_as_of": first.iloc[k],
+            "last_as_of": last.iloc[k],
+        }
+        for k, (raw, one) in enumerate(zip(raws, finished, strict=True))
+    ]

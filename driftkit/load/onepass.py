@@ -36,7 +36,7 @@ from driftkit.load import tabular
 from driftkit.load.file import (
     Part,
     file_as_of,
-    file_row,
+    file_rows,
     finish_raw,
     format_of,
     load_file,
@@ -145,10 +145,9 @@ def load_files(
             raws[i] = raws.get(i) or read_file(config, system.id, table, path, system)
             own = dataclasses.replace(ctx, source_file=raws[i].source_file)
             done[i] = finish_raw(raws[i], table, own, system, path)
-    return [
-        Part(table, done[i], file_row(system.id, table, fmt, raws[i], done[i]))
-        for i in range(len(paths))
-    ]
+    finished = [done[i] for i in range(len(paths))]
+    rows = file_rows(system.id, table, fmt, [raws[i] for i in range(len(paths))], finished)
+    return [Part(table, one, row) for one, row in zip(finished, rows, strict=True)]
 
 
 def reads_typed(system: SystemConfig, table: str) -> bool:
