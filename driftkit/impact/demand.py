@@ -118,18 +118,24 @@ def _preferred(grid: Grid, config: ClientConfig) -> tuple[str, ...]:
 
 
 def observed_demand(
-    events: pd.DataFrame, grid: Grid, config: ClientConfig, *, shipped: DaySpan | None
+    events: pd.DataFrame,
+    grid: Grid,
+    config: ClientConfig,
+    *,
+    shipped: DaySpan | None,
+    shipments: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Daily units per ``[key, day]`` and where they are known.
 
     ``shipped`` is the client's first and last shipment day
     (:attr:`driftkit.impact.pooled.DemandFacts.shipped`): units are the part's shipments,
     observed on those days.  None when the client records no shipment: units are the
-    authority's stock declines (:func:`snapshot_declines`).
+    authority's stock declines (:func:`snapshot_declines`).  ``shipments`` is the part's
+    :func:`daily_shipments` when the caller already has it.
     """
     if shipped is None:
         return snapshot_declines(grid.values[grid.index(grid.authority)])
-    units, _ = daily_shipments(events, grid, config)
+    units = daily_shipments(events, grid, config)[0] if shipments is None else shipments
     observed = (grid.days >= shipped[0]) & (grid.days <= shipped[1])
     return units, np.broadcast_to(np.asarray(observed), units.shape)
 

@@ -118,8 +118,10 @@ def demand_part(data: Tables, grid: Grid, config: ClientConfig, *, shipments: bo
     shipments
         Whether the client (any part) records shipments (:func:`has_shipments`).
     """
-    shipped = daily_shipments(data.events, grid, config)[1] if shipments else NO_SPAN
-    units, use = sellable_units(data, grid, config, shipments=shipments)
+    shipped_units, shipped = (
+        daily_shipments(data.events, grid, config) if shipments else (None, NO_SPAN)
+    )
+    units, use = sellable_units(data, grid, config, shipments=shipped_units)
     if not pools_weekdays(grid.days):
         return DemandPart(shipped, rates=rate_sums(units, use))
     day_units = np.where(use, units, 0.0).sum(axis=0)
@@ -127,17 +129,19 @@ def demand_part(data: Tables, grid: Grid, config: ClientConfig, *, shipments: bo
 
 
 def sellable_units(
-    data: Tables, grid: Grid, config: ClientConfig, *, shipments: bool
+    data: Tables, grid: Grid, config: ClientConfig, *, shipments: np.ndarray | None
 ) -> tuple[np.ndarray, np.ndarray]:
     """``[key, day]`` daily units and where they are sellable and observed.
 
-    With shipments every day counts here (the client's first..last shipment day is not
-    known yet); :func:`weekday_profile` masks the combined sums to it.
+    ``shipments`` is the part's :func:`~driftkit.impact.demand.daily_shipments` when the
+    client records shipments, else None (units are stock declines).  With shipments every
+    day counts here (the client's first..last shipment day is not known yet);
+    :func:`weekday_profile` masks the combined sums to it.
     """
     stock = stock_records(data.snapshots, grid, config)
     censored = censored_days(stock, config.tolerance)
-    span = _EVERY_DAY if shipments else None
-    units, observed = observed_demand(data.events, grid, config, shipped=span)
+    span = _EVERY_DAY if shipments is not None else None
+    units, observed = observed_demand(data.events, grid, config, shipped=span, shipments=shipments)
     return units, observed & ~censored
 
 
