@@ -22,6 +22,7 @@ from driftkit.load.normalize import (
     parse_quantity_columns,
     parse_timestamps,
 )
+from driftkit.load.timestamps import parse_timestamp_columns
 
 RULES = SkuRules(remove="-_ .")
 
@@ -196,7 +197,6 @@ def test_parse_quantities_numeric_input_passes_through() -> None:
     assert reasons.iloc[1] == EMPTY_QUANTITY and reasons.iloc[2].startswith(SENTINEL)
 
 
-
 def test_parse_quantity_columns_gives_each_column_what_parsing_it_alone_gives() -> None:
     cells = ["3", "", "1,234", "12 cs", "(5)", "999999", "not stocked", "--5", "7 ea", None]
     index = pd.Index(range(10, 20))
@@ -257,3 +257,22 @@ def test_parse_timestamps_reasons_and_format() -> None:
     assert reasons.iloc[0].startswith("not a timestamp") and pd.isna(reasons.iloc[1])
     fixed, ok = parse_timestamps(raw.iloc[2:], timezone="UTC", fmt="%d.%m.%Y")
     assert fixed.iloc[0] == pd.Timestamp("2024-01-15", tz="UTC") and ok.isna().all()
+
+
+def test_parse_timestamp_columns_gives_each_column_what_parsing_it_alone_gives() -> None:
+    cells = ["2026-09-01 10:00", "", "09/02/2026", "2026-11-01 01:30", "soon", None, "2026-09-01Z"]
+    index = pd.Index(range(5, 12))
+    frame = pd.DataFrame(
+        {
+            "occurred_at": pd.Series(cells, index=index, dtype="str"),
+            "recorded_at": pd.Series(cells[::-1], index=index, dtype="str"),
+            "typed": pd.Series(pd.to_datetime(["2026-09-01"] * 7), index=index),
+        }
+    )
+    parsed = parse_timestamp_columns(frame, timezone=CHICAGO)
+    assert list(parsed) == list(frame.columns)
+    for col in frame.columns:
+        alone = parse_timestamps(frame[col], timezone=CHICAGO)
+        for got, expected in zip(parsed[col], alone, strict=True):
+            pd.testing.assert_series_equal(got, expected)
+    assert parsed["recorded_at"][1].iloc[2].startswith("not a timestamp")  # "soon"

@@ -21,6 +21,7 @@ from driftkit.load.rows import (
     Problems,
     account,
     keys_and_location,
+    parse_times,
     partial_note,
     quantities,
     resolve_duplicates,
@@ -108,9 +109,12 @@ def finish_events(staged: pd.DataFrame, ctx: Context, broken: pd.DataFrame) -> F
     out = keys_and_location(staged, ctx, problems)
     problems.flag(staged[s.KIND].isna(), staged["kind_reason"], s.KIND, staged["kind_raw"])
     out[s.KIND] = staged[s.KIND]
-    out[s.OCCURRED_AT] = timestamps(staged, s.OCCURRED_AT, ctx, problems, required=True)
+    times = parse_times(staged, (s.OCCURRED_AT, s.RECORDED_AT, s.SOURCE_AS_OF), ctx)
+    out[s.OCCURRED_AT] = timestamps(
+        staged, s.OCCURRED_AT, ctx, problems, required=True, parsed=times
+    )
     for col in (s.RECORDED_AT, s.SOURCE_AS_OF):
-        out[col] = timestamps(staged, col, ctx, problems, required=False)
+        out[col] = timestamps(staged, col, ctx, problems, required=False, parsed=times)
     values, _ = quantities(staged, DELTAS, ctx, problems)
     problems.flag(
         values.isna().all(axis=1) if len(values.columns) else pd.Series(True, index=staged.index),

@@ -25,7 +25,7 @@ from driftkit.load.normalize import (
     normalize_skus,
     parse_quantity_columns,
 )
-from driftkit.load.timestamps import parse_timestamps
+from driftkit.load.timestamps import parse_timestamp_columns
 
 _PROBLEM = (s.REASON, s.COLUMN, s.VALUE)
 CELL_HEADER = "cell_header"  # staged column: the export header of each row's quantity cell
@@ -121,17 +121,42 @@ def map_locations(raw: pd.Series | None, ctx: Context, index: pd.Index) -> pd.Se
 
 
 def timestamps(
-    staged: pd.DataFrame, column: str, ctx: Context, problems: Problems, *, required: bool
+    staged: pd.DataFrame,
+    column: str,
+    ctx: Context,
+    problems: Problems,
+    *,
+    required: bool,
+    parsed: dict[str, tuple[pd.Series, pd.Series]] | None = None,
 ) -> pd.Series:
-    """Parse ``column`` in the client zone; unreadable (or missing when required) → problem."""
-    fmt = ctx.system.timestamp_format if ctx.system else None
+    """Parse ``column`` in the client zone; unreadable (or missing when required) → problem.
+
+    ``parsed`` holds the column already parsed (:func:`parse_times`), when it was.
+    """
     if column not in staged:
         return pd.Series(pd.NaT, index=staged.index, dtype="datetime64[us, UTC]")
-    stamps, reasons = parse_timestamps(staged[column], timezone=ctx.config.timezone, fmt=fmt)
+    if parsed is None or column not in parsed:
+        parsed = parse_times(staged, (column,), ctx)
+    stamps, reasons = parsed[column]
     problems.flag(reasons.notna(), reasons, column, staged[column])
     if required:
         problems.flag(stamps.isna(), f"empty {column}: a time is required", column, staged[column])
     return stamps
+
+
+def parse_times(
+    staged: pd.DataFrame, columns: tuple[str, ...], ctx: Context
+) -> dict[str, tuple[pd.Series, pd.Series]]:
+    """The ``columns`` of ``staged`` that exist, parsed together in the client zone.
+
+    Returns
+    -------
+    dict
+        Column → ``(timestamps, reasons)`` (:func:`driftkit.load.timestamps.parse_timestamps`).
+    """
+    fmt = ctx.system.timestamp_format if ctx.system else None
+    present = staged[[col for col in columns if col in staged]]
+    return parse_timestamp_columns(present, timezone=ctx.config.timezone, fmt=fmt)
 
 
 def quantities(
