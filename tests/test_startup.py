@@ -71,3 +71,17 @@ def test_an_audit_without_progress_imports_no_notebook_progress_bar() -> None:
         "print('tqdm.auto' in sys.modules, 'tqdm' in sys.modules)\n"
     )
     assert _probe(probe).split() == ["False", "True"]
+
+
+def test_an_audit_without_html_imports_no_report_notebook_or_cluster_stack(tmp_path) -> None:
+    # what `driftkit audit CLIENT --no-html` does not need costs a sample client's audit time
+    heavy = ["altair", "vl_convert", "jinja2", "papermill", "nbformat", "nbconvert",
+             "ipywidgets", "IPython", "dask", "distributed", "scipy", "duckdb", "matplotlib"]  # fmt: skip
+    probe = (
+        "import sys\n"
+        "from driftkit.cli import main\n"
+        f"code = main(['audit', {str(ROOT / 'data/sample/calm-goods')!r}, '--no-html',"
+        f" '--out', {str(tmp_path / 'reports')!r}])\n"
+        f"print(code, *[m for m in {heavy!r} if m in sys.modules])\n"
+    )
+    assert _probe(probe).split()[-1] == "0"  # the audit ran (exit code 0) and imported none
