@@ -139,12 +139,12 @@ def audit_client(client_dir: Path, options: AuditOptions) -> ClientResult:
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir(parents=True)
         if options.html:  # this process only waits: the audit runs in the notebook's kernel
-            from driftkit.notebook import execute_notebook, export_report
+            from driftkit.notebook import executed_notebook, export_report
 
             step = "notebook"
-            execute_notebook(staging, _notebook_parameters(client_dir, staging, options))
-            step = "html"
-            export_report(staging, client_dir)
+            with executed_notebook(staging, _notebook_parameters(client_dir, staging, options)):
+                step = "html"  # exported while the kernel shuts down
+                export_report(staging, client_dir)
         elif options.engine is not None:
             step = "partitioned analysis"
             _run_partitioned(client_dir, staging, options)

@@ -1,13 +1,14 @@
 """The audit notebook under papermill: a private kernel per run, then the offline HTML.
 
-:func:`execute_notebook` runs ``notebooks/drift_audit.ipynb`` with the values of its
+:func:`executed_notebook` runs ``notebooks/drift_audit.ipynb`` with the values of its
 ``parameters`` cell (``client_dir, out_dir, reports_dir, start, end, engine, jobs,
 scheduler``; docs/audit.md) on an IPC-transport kernel (:class:`IPCKernelManager`), so
 parallel runs never collide on TCP ports.  The kernel is started before this process imports
 papermill, and it imports the notebook's modules while it boots (``python -m driftkit.notebook``,
 :data:`KERNEL_MODULES`), so its start and imports overlap this process's own.
 :func:`export_report` turns the executed notebook into the run folder's self-contained
-``drift_audit.html``, its header taken from the run's ``summary.json`` (:func:`read_summary`);
+``drift_audit.html``, its header taken from the run's ``summary.json`` (:func:`read_summary`),
+while the kernel shuts down;
 its modules and the Vega bundle are loaded in a thread while the kernel runs, when this process
 only waits.  The batch runner (:mod:`driftkit.batch`) calls them for every client with HTML.
 """
@@ -18,7 +19,7 @@ import contextlib
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -99,18 +100,29 @@ class AuditKernelManager(IPCKernelManager):
                 made.stop_channels()
 
 
-def execute_notebook(run_dir: Path, parameters: Mapping[str, Any]) -> None:
-    """Run the audit notebook into ``run_dir/drift_audit.ipynb`` with ``parameters``.
+@contextlib.contextmanager
+def executed_notebook(run_dir: Path, parameters: Mapping[str, Any]) -> Iterator[Path]:
+    """Run the audit notebook into ``run_dir/drift_audit.ipynb``; the body runs while the
+    kernel shuts down.
 
     The kernel starts first; papermill is imported, and the export prepared, while it boots.
+    Once the executed notebook is written, the kernel's shutdown (about 0.3-1 s: the kernel
+    process tears down pandas, Altair and vl-convert) goes on in a thread while the ``with``
+    body exports the HTML; leaving the body waits for it.
 
     Parameters
     ----------
     run_dir
         The (staging) run folder; the executed notebook is written there, also when a cell
-        fails (papermill then raises ``PapermillExecutionError`` naming the cell).
+        fails (papermill then raises ``PapermillExecutionError`` naming the cell, and the body
+        does not run).
     parameters
         Values for the notebook's ``parameters`` cell.
+
+    Yields
+    ------
+    Path
+        The executed notebook, ``run_dir/drift_audit.ipynb``.
     """
     # Fresh threads have no asyncio loop: the kernel's start, papermill (nbclient) and the
     # kernel's shutdown run in one of them, on its loop.  In the calling thread, e.g. a Dask
@@ -122,8 +134,21 @@ def execute_notebook(run_dir: Path, parameters: Mapping[str, Any]) -> None:
         helper.submit(_prepare_export)
         try:
             kernel.submit(_run_papermill, manager, run_dir, parameters).result()
-        finally:
+        except BaseException:
             kernel.submit(run_sync(manager.stop)).result()
+            raise
+        stopping = kernel.submit(run_sync(manager.stop))
+        try:
+            yield run_dir / "drift_audit.ipynb"
+        finally:
+            stopping.result()
+
+
+def execute_notebook(run_dir: Path, parameters: Mapping[str, Any]) -> None:
+    """Run the audit notebook into ``run_dir/drift_audit.ipynb`` and stop its kernel
+    (:func:`executed_notebook` with nothing to do while the kernel shuts down)."""
+    with executed_notebook(run_dir, parameters):
+        pass
 
 
 def _run_papermill(
