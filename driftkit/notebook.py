@@ -213,10 +213,15 @@ def launch_kernel() -> None:
 
 
 def import_kernel_modules() -> None:
-    """Import :data:`KERNEL_MODULES`; one that fails is left to the notebook's first cell,
-    which reports the error in the executed notebook."""
+    """Import :data:`KERNEL_MODULES`, Altair first without its widget class
+    (:func:`driftkit.report.startup.import_altair_without_widgets`); one that fails is left to
+    the notebook's first cell, which reports the error in the executed notebook."""
     import importlib
 
+    with contextlib.suppress(Exception):  # the notebook's cell raises it again
+        from driftkit.report.startup import import_altair_without_widgets
+
+        import_altair_without_widgets()
     for module in KERNEL_MODULES:
         with contextlib.suppress(Exception):  # the notebook's cell raises it again
             importlib.import_module(module)
