@@ -86,7 +86,9 @@ def run_batch(dirs: list[Path], options: AuditOptions) -> list[ClientResult]:
         _write_index(options.out, dispatched)
         return dispatched
     # A partitioned engine spreads each client's buckets over the processes: clients go one by one.
-    jobs = max(1, min(options.jobs or os.cpu_count() or 1, len(dirs)))
+    # One client per core; with HTML one more, else the third sample ran alone on one of 2 cores.
+    cores = (os.cpu_count() or 1) + (1 if options.html else 0)
+    jobs = max(1, min(options.jobs or cores, len(dirs)))
     jobs = 1 if options.engine is not None else jobs
     results: list[ClientResult] = []
     bar = tqdm(total=len(dirs), desc="audit", unit="client", disable=None)

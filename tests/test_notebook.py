@@ -18,7 +18,11 @@ def _tiny_notebook(folder: Path, code: str) -> Path:
     parameters.metadata["tags"] = ["parameters"]
     cells = [parameters, nbformat.v4.new_code_cell(code)]
     nb = nbformat.v4.new_notebook(cells=cells)
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     path = folder / "tiny.ipynb"
     nbformat.write(nb, path)
     return path
@@ -45,7 +49,9 @@ def test_the_body_runs_while_the_kernel_shuts_down(
     tiny = _tiny_notebook(tmp_path, "print('audited')")
     monkeypatch.setattr(notebook, "NOTEBOOK", tiny)
     body_ran, seen, pids = threading.Event(), [], []
-    monkeypatch.setattr(notebook.AuditKernelManager, "stop", _stop_waiting_for(body_ran, seen, pids))
+    monkeypatch.setattr(
+        notebook.AuditKernelManager, "stop", _stop_waiting_for(body_ran, seen, pids)
+    )
     with notebook.executed_notebook(tmp_path, {"out_dir": str(tmp_path)}) as executed:
         assert executed == tmp_path / "drift_audit.ipynb"
         assert "audited" in executed.read_text(encoding="utf-8")
