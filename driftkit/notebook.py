@@ -16,6 +16,7 @@ only waits.  The batch runner (:mod:`driftkit.batch`) calls them for every clien
 from __future__ import annotations
 
 import contextlib
+import functools
 import shutil
 import subprocess
 import tempfile
@@ -30,6 +31,9 @@ from jupyter_core.utils import run_sync
 from driftkit.folders import read_summary
 
 NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "drift_audit.ipynb"
+
+#: The papermill engine that runs the audit notebook (:func:`_register_engine`).
+ENGINE = "driftkit"
 
 #: The module that launches the audit notebook's kernel (``python -m driftkit.notebook``).
 LAUNCHER = "driftkit.notebook"
@@ -164,10 +168,69 @@ def _run_papermill(
         str(NOTEBOOK),
         str(run_dir / "drift_audit.ipynb"),
         parameters=dict(parameters),
+        engine_name=_register_engine(),
         kernel_name="python3",
         progress_bar=False,
         km=manager,
     )
+
+
+@functools.cache
+def _register_engine() -> str:
+    """Register :data:`ENGINE` with papermill (imported here) and return its name.
+
+    papermill's own engine serializes, validates and writes the notebook at every cell's start
+    and end, 48 times for the audit notebook, each while the kernel waits for the next cell
+    (bench/README.md, "HTML audit, fourth pass").  This one writes it when the run starts, every
+    ``autosave_cell_every`` seconds of a long cell, and when the run ends, failed or not.
+    """
+    from papermill.engines import NBClientEngine, NotebookExecutionManager, papermill_engines
+
+    class Bookkeeping(NotebookExecutionManager):
+        writes = 0  # > 0 inside the calls whose writes are kept
+
+        def save(self, **kwargs: Any) -> None:
+            if self.writes:
+                super().save(**kwargs)
+
+        def notebook_start(self, **kwargs: Any) -> None:
+            with self._writing():
+                super().notebook_start(**kwargs)
+
+        def autosave_cell(self) -> None:
+            with self._writing():
+                super().autosave_cell()
+
+        def notebook_complete(self, **kwargs: Any) -> None:
+            with self._writing():
+                super().notebook_complete(**kwargs)
+
+        @contextlib.contextmanager
+        def _writing(self) -> Iterator[None]:
+            self.writes += 1
+            try:
+                yield
+            finally:
+                self.writes -= 1
+
+    class Engine(NBClientEngine):
+        @classmethod
+        def execute_notebook(cls, nb: Any, kernel_name: str, **kwargs: Any) -> Any:
+            """papermill's ``Engine.execute_notebook`` with :class:`Bookkeeping`."""
+            keys = ("output_path", "progress_bar", "log_output", "autosave_cell_every")
+            manager = Bookkeeping(nb, **{k: kwargs.pop(k) for k in keys if k in kwargs})
+            manager.notebook_start()
+            try:
+                cls.execute_managed_notebook(
+                    manager, kernel_name, log_output=manager.log_output, **kwargs
+                )
+            finally:
+                manager.cleanup_pbar()
+                manager.notebook_complete()
+            return manager.nb
+
+    papermill_engines.register(ENGINE, Engine)
+    return ENGINE
 
 
 def _prepare_export() -> None:

@@ -79,10 +79,34 @@ def test_a_failing_cell_skips_the_body_and_stops_the_kernel(
     ):
         ran.append(True)
     assert ran == [] and seen == [True]
-    assert (tmp_path / "drift_audit.ipynb").is_file()
+    assert "ValueError" in (tmp_path / "drift_audit.ipynb").read_text(encoding="utf-8")
     assert not Path(f"/proc/{pids[0]}").exists() or _is_zombie(pids[0])
 
 
 def _is_zombie(pid: int) -> bool:
     status = Path(f"/proc/{pid}/status")
     return not status.exists() or "zombie" in status.read_text().lower()
+
+
+def test_the_engine_writes_the_notebook_at_its_start_and_end_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """papermill's own engine writes the notebook at every cell's start and end (the kernel
+    waits meanwhile); the audit's engine writes it twice, the second time complete."""
+    import papermill.engines
+
+    code = "print(6 * 7)"
+    monkeypatch.setattr(notebook, "NOTEBOOK", _tiny_notebook(tmp_path, code))
+    written: list[str] = []
+    original = papermill.engines.write_ipynb
+
+    def write(nb: nbformat.NotebookNode, path: str) -> None:
+        written.append(nbformat.writes(nb))
+        original(nb, path)
+
+    monkeypatch.setattr(papermill.engines, "write_ipynb", write)
+    notebook.execute_notebook(tmp_path, {"out_dir": None})
+    assert len(written) == 2
+    shown = '"42\\n"'  # the output, as nbformat writes it
+    assert shown not in written[0] and shown in written[1]
+    assert written[1] in (tmp_path / "drift_audit.ipynb").read_text(encoding="utf-8")
