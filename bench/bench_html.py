@@ -8,7 +8,7 @@ Each run is ``driftkit audit CLIENT --out TMP`` (``--no-html`` for the reference
 subprocess, timed for wall time and the CPU of the process and its children (the notebook
 kernel).  ``--reference DIR`` runs another checkout (e.g. ``git archive`` of the base commit)
 alternately in the same run; ``--all`` adds ``driftkit audit --all data/sample`` (``make
-demo``'s audit step; two clients at a time on two cores), ``--jobs N`` the same with N.  For an HTML run the executed notebook's papermill metadata splits the
+demo``'s audit step; the checkout's default ``--jobs``), ``--jobs N`` the same with N.  For an HTML run the executed notebook's papermill metadata splits the
 time: kernel start, the audit cell, the chart and table cells, and the export after the
 notebook.  Prints the load average before and after: the machine is shared.
 """

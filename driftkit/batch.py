@@ -86,7 +86,9 @@ def run_batch(dirs: list[Path], options: AuditOptions) -> list[ClientResult]:
         _write_index(options.out, dispatched)
         return dispatched
     # A partitioned engine spreads each client's buckets over the processes: clients go one by one.
-    jobs = max(1, min(options.jobs or os.cpu_count() or 1, len(dirs)))
+    # One client per core; with HTML one more, else the third sample ran alone on one of 2 cores.
+    cores = (os.cpu_count() or 1) + (1 if options.html else 0)
+    jobs = max(1, min(options.jobs or cores, len(dirs)))
     jobs = 1 if options.engine is not None else jobs
     results: list[ClientResult] = []
     bar = tqdm(total=len(dirs), desc="audit", unit="client", disable=None)
@@ -139,12 +141,12 @@ def audit_client(client_dir: Path, options: AuditOptions) -> ClientResult:
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir(parents=True)
         if options.html:  # this process only waits: the audit runs in the notebook's kernel
-            from driftkit.notebook import execute_notebook, export_report
+            from driftkit.notebook import executed_notebook, export_report
 
             step = "notebook"
-            execute_notebook(staging, _notebook_parameters(client_dir, staging, options))
-            step = "html"
-            export_report(staging, client_dir)
+            with executed_notebook(staging, _notebook_parameters(client_dir, staging, options)):
+                step = "html"  # exported while the kernel shuts down
+                export_report(staging, client_dir)
         elif options.engine is not None:
             step = "partitioned analysis"
             _run_partitioned(client_dir, staging, options)

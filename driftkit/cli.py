@@ -93,7 +93,12 @@ def _parser() -> argparse.ArgumentParser:
     aud.add_argument("--out", type=Path, default=Path("reports"), metavar="REPORTS_DIR")
     aud.add_argument("--start", type=date.fromisoformat, default=None)
     aud.add_argument("--end", type=date.fromisoformat, default=None)
-    aud.add_argument("--jobs", type=int, default=None, help="parallel clients (default: cores)")
+    aud.add_argument(
+        "--jobs",
+        type=int,
+        default=None,
+        help="parallel clients (default: cores, one more with HTML)",
+    )
     aud.add_argument("--no-html", dest="html", action="store_false", help="skip the notebook")
     aud.add_argument(
         "--engine",

@@ -1,13 +1,14 @@
 """The audit notebook under papermill: a private kernel per run, then the offline HTML.
 
-:func:`execute_notebook` runs ``notebooks/drift_audit.ipynb`` with the values of its
+:func:`executed_notebook` runs ``notebooks/drift_audit.ipynb`` with the values of its
 ``parameters`` cell (``client_dir, out_dir, reports_dir, start, end, engine, jobs,
 scheduler``; docs/audit.md) on an IPC-transport kernel (:class:`IPCKernelManager`), so
 parallel runs never collide on TCP ports.  The kernel is started before this process imports
 papermill, and it imports the notebook's modules while it boots (``python -m driftkit.notebook``,
 :data:`KERNEL_MODULES`), so its start and imports overlap this process's own.
 :func:`export_report` turns the executed notebook into the run folder's self-contained
-``drift_audit.html``, its header taken from the run's ``summary.json`` (:func:`read_summary`);
+``drift_audit.html``, its header taken from the run's ``summary.json`` (:func:`read_summary`),
+while the kernel shuts down;
 its modules and the Vega bundle are loaded in a thread while the kernel runs, when this process
 only waits.  The batch runner (:mod:`driftkit.batch`) calls them for every client with HTML.
 """
@@ -15,10 +16,11 @@ only waits.  The batch runner (:mod:`driftkit.batch`) calls them for every clien
 from __future__ import annotations
 
 import contextlib
+import functools
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -29,6 +31,9 @@ from jupyter_core.utils import run_sync
 from driftkit.folders import read_summary
 
 NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "drift_audit.ipynb"
+
+#: The papermill engine that runs the audit notebook (:func:`_register_engine`).
+ENGINE = "driftkit"
 
 #: The module that launches the audit notebook's kernel (``python -m driftkit.notebook``).
 LAUNCHER = "driftkit.notebook"
@@ -99,18 +104,29 @@ class AuditKernelManager(IPCKernelManager):
                 made.stop_channels()
 
 
-def execute_notebook(run_dir: Path, parameters: Mapping[str, Any]) -> None:
-    """Run the audit notebook into ``run_dir/drift_audit.ipynb`` with ``parameters``.
+@contextlib.contextmanager
+def executed_notebook(run_dir: Path, parameters: Mapping[str, Any]) -> Iterator[Path]:
+    """Run the audit notebook into ``run_dir/drift_audit.ipynb``; the body runs while the
+    kernel shuts down.
 
     The kernel starts first; papermill is imported, and the export prepared, while it boots.
+    Once the executed notebook is written, the kernel's shutdown (about 0.3-1 s: the kernel
+    process tears down pandas, Altair and vl-convert) goes on in a thread while the ``with``
+    body exports the HTML; leaving the body waits for it.
 
     Parameters
     ----------
     run_dir
         The (staging) run folder; the executed notebook is written there, also when a cell
-        fails (papermill then raises ``PapermillExecutionError`` naming the cell).
+        fails (papermill then raises ``PapermillExecutionError`` naming the cell, and the body
+        does not run).
     parameters
         Values for the notebook's ``parameters`` cell.
+
+    Yields
+    ------
+    Path
+        The executed notebook, ``run_dir/drift_audit.ipynb``.
     """
     # Fresh threads have no asyncio loop: the kernel's start, papermill (nbclient) and the
     # kernel's shutdown run in one of them, on its loop.  In the calling thread, e.g. a Dask
@@ -122,8 +138,21 @@ def execute_notebook(run_dir: Path, parameters: Mapping[str, Any]) -> None:
         helper.submit(_prepare_export)
         try:
             kernel.submit(_run_papermill, manager, run_dir, parameters).result()
-        finally:
+        except BaseException:
             kernel.submit(run_sync(manager.stop)).result()
+            raise
+        stopping = kernel.submit(run_sync(manager.stop))
+        try:
+            yield run_dir / "drift_audit.ipynb"
+        finally:
+            stopping.result()
+
+
+def execute_notebook(run_dir: Path, parameters: Mapping[str, Any]) -> None:
+    """Run the audit notebook into ``run_dir/drift_audit.ipynb`` and stop its kernel
+    (:func:`executed_notebook` with nothing to do while the kernel shuts down)."""
+    with executed_notebook(run_dir, parameters):
+        pass
 
 
 def _run_papermill(
@@ -139,10 +168,69 @@ def _run_papermill(
         str(NOTEBOOK),
         str(run_dir / "drift_audit.ipynb"),
         parameters=dict(parameters),
+        engine_name=_register_engine(),
         kernel_name="python3",
         progress_bar=False,
         km=manager,
     )
+
+
+@functools.cache
+def _register_engine() -> str:
+    """Register :data:`ENGINE` with papermill (imported here) and return its name.
+
+    papermill's own engine serializes, validates and writes the notebook at every cell's start
+    and end, 48 times for the audit notebook, each while the kernel waits for the next cell
+    (bench/README.md, "HTML audit, fourth pass").  This one writes it when the run starts, every
+    ``autosave_cell_every`` seconds of a long cell, and when the run ends, failed or not.
+    """
+    from papermill.engines import NBClientEngine, NotebookExecutionManager, papermill_engines
+
+    class Bookkeeping(NotebookExecutionManager):
+        writes = 0  # > 0 inside the calls whose writes are kept
+
+        def save(self, **kwargs: Any) -> None:
+            if self.writes:
+                super().save(**kwargs)
+
+        def notebook_start(self, **kwargs: Any) -> None:
+            with self._writing():
+                super().notebook_start(**kwargs)
+
+        def autosave_cell(self) -> None:
+            with self._writing():
+                super().autosave_cell()
+
+        def notebook_complete(self, **kwargs: Any) -> None:
+            with self._writing():
+                super().notebook_complete(**kwargs)
+
+        @contextlib.contextmanager
+        def _writing(self) -> Iterator[None]:
+            self.writes += 1
+            try:
+                yield
+            finally:
+                self.writes -= 1
+
+    class Engine(NBClientEngine):
+        @classmethod
+        def execute_notebook(cls, nb: Any, kernel_name: str, **kwargs: Any) -> Any:
+            """papermill's ``Engine.execute_notebook`` with :class:`Bookkeeping`."""
+            keys = ("output_path", "progress_bar", "log_output", "autosave_cell_every")
+            manager = Bookkeeping(nb, **{k: kwargs.pop(k) for k in keys if k in kwargs})
+            manager.notebook_start()
+            try:
+                cls.execute_managed_notebook(
+                    manager, kernel_name, log_output=manager.log_output, **kwargs
+                )
+            finally:
+                manager.cleanup_pbar()
+                manager.notebook_complete()
+            return manager.nb
+
+    papermill_engines.register(ENGINE, Engine)
+    return ENGINE
 
 
 def _prepare_export() -> None:
@@ -188,10 +276,15 @@ def launch_kernel() -> None:
 
 
 def import_kernel_modules() -> None:
-    """Import :data:`KERNEL_MODULES`; one that fails is left to the notebook's first cell,
-    which reports the error in the executed notebook."""
+    """Import :data:`KERNEL_MODULES`, Altair first without its widget class
+    (:func:`driftkit.report.startup.import_altair_without_widgets`); one that fails is left to
+    the notebook's first cell, which reports the error in the executed notebook."""
     import importlib
 
+    with contextlib.suppress(Exception):  # the notebook's cell raises it again
+        from driftkit.report.startup import import_altair_without_widgets
+
+        import_altair_without_widgets()
     for module in KERNEL_MODULES:
         with contextlib.suppress(Exception):  # the notebook's cell raises it again
             importlib.import_module(module)

@@ -337,3 +337,30 @@ def test_html_clients_run_in_threads_unless_two_share_a_name(tmp_path: Path) -> 
         assert isinstance(pool, ProcessPoolExecutor)
     with batch._pool([one, other], AuditOptions(out=tmp_path, html=False), 2) as pool:
         assert isinstance(pool, ProcessPoolExecutor)
+
+
+@pytest.mark.parametrize(
+    ("html", "jobs", "expected"),
+    [(True, None, 3), (False, None, 2), (True, 1, 1), (True, 5, 4)],
+    ids=["html-one-more-than-cores", "no-html-one-per-core", "jobs-1", "at-most-one-per-client"],
+)
+def test_default_jobs_is_one_per_core_and_one_more_with_html(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, html: bool, jobs: int | None, expected: int
+) -> None:
+    """With HTML a client's core idles at times (kernel start, export): one extra client keeps
+    both cores busy instead of leaving the last client alone on one."""
+    used: list[int] = []
+
+    def pool(dirs: list[Path], options: AuditOptions, jobs: int) -> ThreadPoolExecutor:
+        used.append(jobs)
+        return ThreadPoolExecutor(jobs)
+
+    def audit(folder: Path, options: AuditOptions) -> batch.ClientResult:
+        return batch.ClientResult(folder.name, False, step="test", error="not run")
+
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(batch, "_pool", pool)
+    monkeypatch.setattr(batch, "audit_client", audit)
+    dirs = [tmp_path / name for name in ("a", "b", "c", "d")]
+    run_batch(dirs, AuditOptions(out=tmp_path / "reports", html=html, jobs=jobs))
+    assert used == ([] if expected == 1 else [expected])

@@ -85,3 +85,29 @@ def test_an_audit_without_html_imports_no_report_notebook_or_cluster_stack(tmp_p
         f"print(code, *[m for m in {heavy!r} if m in sys.modules])\n"
     )
     assert _probe(probe).split()[-1] == "0"  # the audit ran (exit code 0) and imported none
+
+
+def test_the_audit_kernel_imports_altair_without_widgets_and_anywidget_works_after() -> None:
+    probe = (
+        "import sys\n"
+        "from driftkit.notebook import import_kernel_modules\n"
+        "import_kernel_modules()\n"
+        "print('anywidget' in sys.modules, 'ipywidgets' in sys.modules, 'altair' in sys.modules)\n"
+        "import altair, anywidget\n"
+        "try:\n"
+        "    altair.JupyterChart(altair.Chart())\n"
+        "except ImportError:\n"
+        "    print('stand-in')\n"
+        "print(anywidget.AnyWidget.__name__)\n"
+    )
+    assert _probe(probe).split() == ["False", "False", "True", "stand-in", "AnyWidget"]
+
+
+def test_altair_imported_first_keeps_its_widget_class() -> None:
+    probe = (
+        "import altair, sys\n"
+        "from driftkit.report.startup import import_altair_without_widgets\n"
+        "import_altair_without_widgets()\n"
+        "print(altair.JupyterChart.__module__, 'anywidget' in sys.modules)\n"
+    )
+    assert _probe(probe).split() == ["altair.jupyter.jupyter_chart", "True"]
