@@ -32,6 +32,7 @@ from driftkit.config import SkuRules
 from driftkit.load.distinct import distinct_texts, spread
 from driftkit.load.timestamps import UNPARSEABLE_TIME as UNPARSEABLE_TIME
 from driftkit.load.timestamps import parse_timestamps as parse_timestamps
+from driftkit.load.uniform import plain_integers
 from driftkit.load.values import screen_quantities
 
 EMPTY_QUANTITY = "empty quantity = unknown (untracked), not 0"
@@ -163,6 +164,9 @@ def parse_quantities(
         reasons = pd.Series(pd.NA, index=values.index, dtype="str")
         reasons[number.isna()] = EMPTY_QUANTITY
         return _apply_sentinels(number, reasons, sentinels)
+    plain = plain_integers(values, EMPTY_QUANTITY)
+    if plain is not None:  # every filled cell a plain integer: one Arrow cast
+        return _apply_sentinels(*plain, sentinels)
     codes, distinct = distinct_texts(_as_text(values))
     number, reasons = _parse_distinct_quantities(distinct)
     number, reasons = spread(number, codes, values.index), spread(reasons, codes, values.index)
