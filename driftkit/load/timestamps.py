@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from driftkit.load.distinct import distinct_texts, spread
-from driftkit.load.uniform import uniform_times
+from driftkit.load.uniform import no_reasons, uniform_times
 from driftkit.load.values import within_years
 
 UNPARSEABLE_TIME = "not a timestamp"
@@ -61,7 +61,7 @@ def parse_timestamps(
         return stamps, pd.Series(pd.NA, index=values.index, dtype="str")
     uniform = uniform_times(values) if fmt is None else None
     if uniform is not None:  # one plain ISO layout: parsed in one Arrow call
-        return _to_utc(uniform, timezone), pd.Series(pd.NA, index=values.index, dtype="str")
+        return _to_utc(uniform, timezone), no_reasons(values.index)
     codes, distinct = distinct_texts(values.astype("str"))
     stamps, reasons = _parse_distinct_timestamps(distinct, timezone, fmt)
     return spread(stamps, codes, values.index), spread(reasons, codes, values.index)

@@ -30,6 +30,8 @@ _AWARE[2].update({13: ":", 16: ":", 22: ":"})
 #: Years whose times stay within ``FIRST_YEAR``-``LAST_YEAR`` in any zone.
 _YEARS = (FIRST_YEAR + 1, LAST_YEAR - 1)
 _MAX_OFFSET_HOURS = 14
+_STR = {pa.large_string(): pd.StringDtype("pyarrow", na_value=np.nan)}
+_MONTH_DAYS = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
 
 
 def _cells(values: pd.Series) -> pa.Array | None:
@@ -44,7 +46,7 @@ def _cells(values: pd.Series) -> pa.Array | None:
 
 def _filled(cells: pa.Array) -> pa.Array:
     """True for non-null, non-empty cells."""
-    return pc.fill_null(pc.not_equal(cells, ""), False)
+    return pc.fill_null(pc.greater(pc.binary_length(cells), 0), False)  # not_equal is slow
 
 
 def uniform_times(values: pd.Series) -> pd.Series | None:
@@ -101,28 +103,41 @@ def _widths(cells: pa.Array) -> tuple[np.ndarray, np.ndarray]:
 def _micros(grid: np.ndarray, fields: dict[str, tuple[int, int]], aware: bool) -> np.ndarray | None:
     """Microseconds since the epoch (UTC when aware) of each row of ``grid``; None when a
     byte is not a digit where one belongs or a field is out of range."""
-    number = {}
-    for name, (start, width) in fields.items():
-        digits = grid[:, start : start + width] - np.uint8(ord("0"))
-        if (digits > 9).any():
-            return None
-        number[name] = digits.astype(np.int64) @ (10 ** np.arange(width - 1, -1, -1))
+    positions = [start + i for start, width in fields.values() for i in range(width)]
+    digits = grid[:, positions] - np.uint8(ord("0"))
+    if (digits > 9).any():
+        return None
+    number, column = {}, 0
+    for name, (_, width) in fields.items():
+        value = digits[:, column].astype(np.int64)
+        for i in range(1, width):
+            value = value * 10 + digits[:, column + i]
+        number[name], column = value, column + width
     year, month, day = number["year"], number["month"], number["day"]
     if not ((year >= _YEARS[0]) & (year <= _YEARS[1]) & (month >= 1) & (month <= 12)).all():
         return None
-    months = (year - 1970) * 12 + month - 1
-    first = months.astype("datetime64[M]").astype("datetime64[D]").astype(np.int64)
-    last = (months + 1).astype("datetime64[M]").astype("datetime64[D]").astype(np.int64)
-    clock = number["hour"] * 3600 + number["minute"] * 60 + number["second"]
-    if not ((day >= 1) & (day <= last - first)).all() or not _clock_ok(number):
+    leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
+    if not ((day >= 1) & (day <= _MONTH_DAYS[month] + (leap & (month == 2)))).all():
         return None
-    seconds = (first + day - 1) * 86400 + clock
+    if not _clock_ok(number):
+        return None
+    clock = number["hour"] * 3600 + number["minute"] * 60 + number["second"]
+    seconds = _epoch_days(year, month, day) * 86400 + clock
     if aware:
         sign = np.where(grid[:, 19] == ord("-"), 1, -1)
         if ((grid[:, 19] != ord("+")) & (sign == -1)).any():
             return None  # neither + nor -
         seconds = seconds + sign * (number["off_hour"] * 3600 + number["off_minute"] * 60)
     return seconds * 1_000_000
+
+
+def _epoch_days(year: np.ndarray, month: np.ndarray, day: np.ndarray) -> np.ndarray:
+    """Days since 1970-01-01 of proleptic Gregorian dates (H. Hinnant's days_from_civil)."""
+    y = year - (month <= 2)
+    era = y // 400
+    of_era = y - era * 400
+    of_year = (153 * ((month + 9) % 12) + 2) // 5 + day - 1
+    return era * 146097 + of_era * 365 + of_era // 4 - of_era // 100 + of_year - 719468
 
 
 def _clock_ok(number: dict[str, np.ndarray]) -> bool:
@@ -159,12 +174,34 @@ def plain_integers(values: pd.Series, empty_reason: str) -> tuple[pd.Series, pd.
     bounds = pc.min_max(number).as_py()
     if bounds["min"] is not None and max(-bounds["min"], bounds["max"]) > MAX_MAGNITUDE:
         return None
-    if pc.any(pc.match_substring(cells, "x", ignore_case=True)).as_py():
-        return None
+    if any(pc.any(pc.match_substring(cells, x)).as_py() for x in "xX"):
+        return None  # hexadecimal (a plain search: ignore_case runs a regex)
     if pc.any(pc.and_(pc.equal(number, 0), pc.starts_with(cells, "-"))).as_py():
         return None
     floats = pc.cast(number, pa.float64()).to_numpy(zero_copy_only=False)
     numbers = pd.Series(floats, index=values.index, dtype="float64")
-    reasons = pd.Series(pd.NA, index=values.index, dtype="str")
-    reasons[~filled.to_numpy(zero_copy_only=False)] = empty_reason
-    return numbers, reasons
+    missing = pa.scalar(None, pa.large_string())
+    reasons = pc.if_else(filled, missing, pa.scalar(empty_reason, pa.large_string()))
+    return numbers, texts(reasons, values.index)
+
+
+def texts(cells: pa.Array, index: pd.Index) -> pd.Series:
+    """Arrow strings as a pandas ``str`` Series on ``index`` (built without a scalar fill).
+
+    Returns
+    -------
+    pandas.Series
+        ``str`` dtype, NaN where ``cells`` is null.
+    """
+    return pd.Series(cells.to_pandas(types_mapper=_STR.get).array, index=index)
+
+
+def no_reasons(index: pd.Index) -> pd.Series:
+    """A ``str`` Series of NaN on ``index``: no cell has a reason.
+
+    Returns
+    -------
+    pandas.Series
+        ``str`` dtype, all NaN.
+    """
+    return texts(pa.nulls(len(index), pa.large_string()), index)
