@@ -236,3 +236,11 @@ def test_parse_timestamps_reasons_and_format() -> None:
     assert reasons.iloc[0].startswith("not a timestamp") and pd.isna(reasons.iloc[1])
     fixed, ok = parse_timestamps(raw.iloc[2:], timezone="UTC", fmt="%d.%m.%Y")
     assert fixed.iloc[0] == pd.Timestamp("2024-01-15", tz="UTC") and ok.isna().all()
+
+
+def test_normalize_references_mixes_numeric_cores_and_letters_in_one_column() -> None:
+    raw = pd.Series(["PO-000123", "ret-abc", "", None, "000", "#1001", "x_y z"], dtype="str")
+    out = normalize_references(raw)
+    expected = ["123", "RETABC", None, None, "0", "1001", "XYZ"]
+    assert [None if pd.isna(v) else v for v in out] == expected
+    assert out.dtype == "str"
