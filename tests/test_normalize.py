@@ -276,3 +276,11 @@ def test_parse_timestamp_columns_gives_each_column_what_parsing_it_alone_gives()
         for got, expected in zip(parsed[col], alone, strict=True):
             pd.testing.assert_series_equal(got, expected)
     assert parsed["recorded_at"][1].iloc[2].startswith("not a timestamp")  # "soon"
+
+
+def test_normalize_references_mixes_numeric_cores_and_letters_in_one_column() -> None:
+    raw = pd.Series(["PO-000123", "ret-abc", "", None, "000", "#1001", "x_y z"], dtype="str")
+    out = normalize_references(raw)
+    expected = ["123", "RETABC", None, None, "0", "1001", "XYZ"]
+    assert [None if pd.isna(v) else v for v in out] == expected
+    assert out.dtype == "str"

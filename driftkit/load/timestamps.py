@@ -1,7 +1,8 @@
 """Exported timestamps → UTC (DESIGN §4): offsets, naive local times, DST, dates.
 
-Each distinct cell is parsed once (:mod:`driftkit.load.distinct`): a snapshot export repeats
-its as-of time on every row.
+A column whose cells all share one plain ISO layout is parsed in one Arrow call
+(:mod:`driftkit.load.uniform`); otherwise each distinct cell is parsed once
+(:mod:`driftkit.load.distinct`): a snapshot export repeats its as-of time on every row.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from driftkit.load.distinct import distinct_texts, spread
+from driftkit.load.uniform import no_reasons, uniform_times
 from driftkit.load.values import within_years
 
 UNPARSEABLE_TIME = "not a timestamp"
@@ -57,6 +59,9 @@ def parse_timestamps(
     if pd.api.types.is_datetime64_any_dtype(values):
         stamps = _to_utc(values.where(within_years(values)), timezone)
         return stamps, pd.Series(pd.NA, index=values.index, dtype="str")
+    uniform = uniform_times(values) if fmt is None else None
+    if uniform is not None:  # one plain ISO layout: parsed in one Arrow call
+        return _to_utc(uniform, timezone), no_reasons(values.index)
     codes, distinct = distinct_texts(values.astype("str"))
     stamps, reasons = _parse_distinct_timestamps(distinct, timezone, fmt)
     return spread(stamps, codes, values.index), spread(reasons, codes, values.index)

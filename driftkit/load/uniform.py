@@ -1,0 +1,207 @@
+"""Whole-column fast paths for cells that all share one plain shape (DESIGN §4, §12).
+
+Most exports write every timestamp of a column in one layout (``2026-09-01T05:15:15-05:00``
+or ``2026-09-01 05:15:11``) and every quantity as a plain integer.  For such a column, the
+careful per-distinct-cell parsers of :mod:`driftkit.load.timestamps` and
+:mod:`driftkit.load.normalize` spend most of their time factorizing and testing cells for
+shapes that never occur.  The functions here check that *every* non-empty cell has the
+plain shape and parse the whole column at once (timestamps as a fixed-width byte grid in
+numpy, integers with one Arrow cast); they give exactly the careful parser's result, or
+``None`` so that the careful path runs.  Anything else (another layout, whitespace, a sign on zero, an impossible date, a
+year out of range, a number that needs more care) returns ``None``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from driftkit.load.values import FIRST_YEAR, LAST_YEAR, MAX_MAGNITUDE
+
+#: Fixed-width layouts: byte length, the position of each field's first digit and its
+#: width, and the separator bytes (position: byte).  ``offset`` is ``+HH:MM`` / ``-HH:MM``.
+_FIELDS = {"year": (0, 4), "month": (5, 2), "day": (8, 2), "hour": (11, 2), "minute": (14, 2)}
+_FIELDS |= {"second": (17, 2)}
+_NAIVE = (19, _FIELDS, {4: "-", 7: "-", 10: " ", 13: ":", 16: ":"})
+_AWARE = (25, _FIELDS | {"off_hour": (20, 2), "off_minute": (23, 2)}, {4: "-", 7: "-", 10: "T"})
+_AWARE[2].update({13: ":", 16: ":", 22: ":"})
+#: Years whose times stay within ``FIRST_YEAR``-``LAST_YEAR`` in any zone.
+_YEARS = (FIRST_YEAR + 1, LAST_YEAR - 1)
+_MAX_OFFSET_HOURS = 14
+_STR = {pa.large_string(): pd.StringDtype("pyarrow", na_value=np.nan)}
+_MONTH_DAYS = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
+
+
+def _cells(values: pd.Series) -> pa.Array | None:
+    """The column as Arrow strings, without a copy; None for any other storage."""
+    if values.dtype != "str" or not isinstance(values.array, pd.arrays.ArrowStringArray):
+        return None
+    cells = pa.array(values.array)
+    if isinstance(cells, pa.ChunkedArray):
+        cells = cells.combine_chunks()
+    return cells if pa.types.is_string(cells.type) or pa.types.is_large_string(cells.type) else None
+
+
+def _filled(cells: pa.Array) -> pa.Array:
+    """True for non-null, non-empty cells."""
+    return pc.fill_null(pc.greater(pc.binary_length(cells), 0), False)  # not_equal is slow
+
+
+def uniform_times(values: pd.Series) -> pd.Series | None:
+    """The times of a column whose non-empty cells share one ISO layout; else None.
+
+    The layouts are ``YYYY-MM-DDTHH:MM:SS+HH:MM`` (aware) and ``YYYY-MM-DD HH:MM:SS``
+    (naive local).  Aware cells come back at their instant (UTC), naive cells as naive
+    local times, empty cells as NaT: what :func:`driftkit.load.timestamps.parse_timestamps`
+    reads from such a column before it localizes.  A cell out of its field's range (no
+    such day, hour 24, second 60), a year near the limits or an offset beyond 14 hours
+    sends the column to the careful parser, which says which cell and why.
+
+    Returns
+    -------
+    pandas.Series or None
+        ``datetime64[us, UTC]`` or ``datetime64[us]`` on ``values.index``, or None when the
+        careful parser must run.
+    """
+    cells = _cells(values)
+    if cells is None or not len(cells):
+        return None
+    lengths, data = _widths(cells)
+    for width, fields, separators in (_AWARE, _NAIVE):
+        if not ((lengths == width) | (lengths == 0)).all():
+            continue
+        grid = data.reshape(-1, width)
+        if any((grid[:, at] != ord(byte)).any() for at, byte in separators.items()):
+            return None
+        micros = _micros(grid, fields, width == _AWARE[0])
+        if micros is None:
+            return None
+        out = np.full(len(lengths), np.iinfo(np.int64).min, dtype=np.int64)  # NaT
+        out[lengths == width] = micros
+        stamps = pd.Series(out.view("datetime64[us]"), index=values.index)
+        return stamps.dt.tz_localize("UTC") if width == _AWARE[0] else stamps
+    return None
+
+
+def _widths(cells: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """Each cell's byte length (0 for null) and the cells' bytes, back to back."""
+    kind = np.int64 if pa.types.is_large_string(cells.type) else np.int32
+    _, offsets_buffer, data_buffer = cells.buffers()
+    offsets = np.frombuffer(offsets_buffer, dtype=kind)[
+        cells.offset : cells.offset + len(cells) + 1
+    ]
+    lengths = np.diff(offsets)
+    if cells.null_count:  # a null's bytes are normally none; any other layout: no match
+        valid = cells.is_valid().to_numpy(zero_copy_only=False)
+        lengths = np.where(valid, lengths, np.where(lengths == 0, 0, -1))
+    data = np.frombuffer(data_buffer, dtype=np.uint8) if data_buffer is not None else np.empty(0)
+    return lengths, data[offsets[0] : offsets[-1]]
+
+
+def _micros(grid: np.ndarray, fields: dict[str, tuple[int, int]], aware: bool) -> np.ndarray | None:
+    """Microseconds since the epoch (UTC when aware) of each row of ``grid``; None when a
+    byte is not a digit where one belongs or a field is out of range."""
+    positions = [start + i for start, width in fields.values() for i in range(width)]
+    digits = grid[:, positions] - np.uint8(ord("0"))
+    if (digits > 9).any():
+        return None
+    number, column = {}, 0
+    for name, (_, width) in fields.items():
+        value = digits[:, column].astype(np.int64)
+        for i in range(1, width):
+            value = value * 10 + digits[:, column + i]
+        number[name], column = value, column + width
+    year, month, day = number["year"], number["month"], number["day"]
+    if not ((year >= _YEARS[0]) & (year <= _YEARS[1]) & (month >= 1) & (month <= 12)).all():
+        return None
+    leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
+    if not ((day >= 1) & (day <= _MONTH_DAYS[month] + (leap & (month == 2)))).all():
+        return None
+    if not _clock_ok(number):
+        return None
+    clock = number["hour"] * 3600 + number["minute"] * 60 + number["second"]
+    seconds = _epoch_days(year, month, day) * 86400 + clock
+    if aware:
+        sign = np.where(grid[:, 19] == ord("-"), 1, -1)
+        if ((grid[:, 19] != ord("+")) & (sign == -1)).any():
+            return None  # neither + nor -
+        seconds = seconds + sign * (number["off_hour"] * 3600 + number["off_minute"] * 60)
+    return seconds * 1_000_000
+
+
+def _epoch_days(year: np.ndarray, month: np.ndarray, day: np.ndarray) -> np.ndarray:
+    """Days since 1970-01-01 of proleptic Gregorian dates (H. Hinnant's days_from_civil)."""
+    y = year - (month <= 2)
+    era = y // 400
+    of_era = y - era * 400
+    of_year = (153 * ((month + 9) % 12) + 2) // 5 + day - 1
+    return era * 146097 + of_era * 365 + of_era // 4 - of_era // 100 + of_year - 719468
+
+
+def _clock_ok(number: dict[str, np.ndarray]) -> bool:
+    """Hours 0-23, minutes and seconds 0-59, offsets up to 14:59."""
+    ok = (number["hour"] <= 23) & (number["minute"] <= 59) & (number["second"] <= 59)
+    if "off_hour" in number:
+        ok &= (number["off_hour"] <= _MAX_OFFSET_HOURS) & (number["off_minute"] <= 59)
+    return bool(ok.all())
+
+
+def plain_integers(values: pd.Series, empty_reason: str) -> tuple[pd.Series, pd.Series] | None:
+    """Quantities of a column whose non-empty cells are all plain integers; else None.
+
+    Equal to :func:`driftkit.load.normalize.parse_quantities` before sentinels on such a
+    column: the integers as floats, empty cells NaN with ``empty_reason``.  Arrow's integer
+    cast accepts exactly an optional ``-`` and digits, or hexadecimal after ``0x``; hex,
+    a sign on zero (pandas reads ``-0`` as ``-0.0`` or ``0.0`` depending on the other
+    cells) and magnitudes above ``MAX_MAGNITUDE`` go to the careful parser.
+
+    Returns
+    -------
+    tuple of pandas.Series or None
+        ``(quantities, reasons)`` on ``values.index``, or None when the careful parser must run.
+    """
+    cells = _cells(values)
+    if cells is None:
+        return None
+    filled = _filled(cells)
+    kept = pc.if_else(filled, cells, pa.scalar(None, cells.type))
+    try:
+        number = pc.cast(kept, pa.int64())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    bounds = pc.min_max(number).as_py()
+    if bounds["min"] is not None and max(-bounds["min"], bounds["max"]) > MAX_MAGNITUDE:
+        return None
+    if any(pc.any(pc.match_substring(cells, x)).as_py() for x in "xX"):
+        return None  # hexadecimal (a plain search: ignore_case runs a regex)
+    if pc.any(pc.and_(pc.equal(number, 0), pc.starts_with(cells, "-"))).as_py():
+        return None
+    floats = pc.cast(number, pa.float64()).to_numpy(zero_copy_only=False)
+    numbers = pd.Series(floats, index=values.index, dtype="float64")
+    missing = pa.scalar(None, pa.large_string())
+    reasons = pc.if_else(filled, missing, pa.scalar(empty_reason, pa.large_string()))
+    return numbers, texts(reasons, values.index)
+
+
+def texts(cells: pa.Array, index: pd.Index) -> pd.Series:
+    """Arrow strings as a pandas ``str`` Series on ``index`` (built without a scalar fill).
+
+    Returns
+    -------
+    pandas.Series
+        ``str`` dtype, NaN where ``cells`` is null.
+    """
+    return pd.Series(cells.to_pandas(types_mapper=_STR.get).array, index=index)
+
+
+def no_reasons(index: pd.Index) -> pd.Series:
+    """A ``str`` Series of NaN on ``index``: no cell has a reason.
+
+    Returns
+    -------
+    pandas.Series
+        ``str`` dtype, all NaN.
+    """
+    return texts(pa.nulls(len(index), pa.large_string()), index)
