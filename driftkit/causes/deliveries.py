@@ -160,18 +160,25 @@ def _rows_of(first: pd.DataFrame, business: pd.Series, system: pd.Series) -> np.
     return np.asarray(pd.Index(have).get_indexer(pd.Index(want)))
 
 
+_DELIVERY_NAMES = {
+    REF_FORMAT: "source_format",
+    f"{REF_FORMAT}_target": "target_format",
+    EVENT_ID: "source_event_id",
+    f"{EVENT_ID}_target": "target_event_id",
+    APPLIED_AT: "sent_at",
+    f"{APPLIED_AT}_target": "received_at",
+}
+#: The candidate columns :func:`_delivery_columns` reads (select them before filtering rows:
+#: every text column costs a take per filter).
+DELIVERED_FROM = [BUSINESS_EVENT, SKU, LOCATION, FAMILY, KIND, SOURCE, TARGET, REFERENCE]
+DELIVERED_FROM += [RAW_REFERENCE, QTY_DELTA, COMMIT_DELTA, MAGNITUDE, "received", "copies"]
+DELIVERED_FROM += list(_DELIVERY_NAMES)
+
+
 def _delivery_columns(joined: pd.DataFrame) -> pd.DataFrame:
-    """Name and order the columns of :func:`deliveries`."""
-    out = joined.rename(
-        columns={
-            REF_FORMAT: "source_format",
-            f"{REF_FORMAT}_target": "target_format",
-            EVENT_ID: "source_event_id",
-            f"{EVENT_ID}_target": "target_event_id",
-            APPLIED_AT: "sent_at",
-            f"{APPLIED_AT}_target": "received_at",
-        }
-    )
+    """Name and order the columns of :func:`deliveries` (``joined``: at least
+    :data:`DELIVERED_FROM` and ``normal``)."""
+    out = joined.rename(columns=_DELIVERY_NAMES)
     out[LATENCY_H] = (out["received_at"] - out["sent_at"]).dt.total_seconds() / 3600.0
     out["copies"] = out["copies"].fillna(0).astype(np.int64)
     columns = [BUSINESS_EVENT, SKU, LOCATION, FAMILY, KIND, SOURCE, TARGET, REFERENCE]
