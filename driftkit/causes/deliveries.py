@@ -42,6 +42,9 @@ from driftkit.schema import (
     SYSTEM,
 )
 
+#: The columns of a source's first record that a delivery candidate carries.
+SOURCE_COLUMNS = [BUSINESS_EVENT, SKU, LOCATION, FAMILY, KIND, SOURCE, REFERENCE, RAW_REFERENCE]
+SOURCE_COLUMNS += [QTY_DELTA, COMMIT_DELTA, MAGNITUDE, APPLIED_AT, REF_FORMAT, EVENT_ID]
 SPAN_SLACK_H = 24.0  # a target's export "covers" events sent up to a day before its first row
 
 
@@ -89,17 +92,19 @@ def delivery_candidates(first: pd.DataFrame, span: pd.DataFrame) -> pd.DataFrame
     Returns
     -------
     pandas.DataFrame
-        The source's columns of ``first`` plus ``target``, ``min``, ``max``, the target's
+        :data:`SOURCE_COLUMNS` of the source's row of ``first`` (what the handoff
+        statistics and the deliveries read: each column is a take per candidate row) plus
+        ``target``, ``min``, ``max``, the target's
         ``applied_at_target``, ``ref_format_target``, ``event_id_target``, ``copies``
         (NaN where the target never applied the event) and ``received``.
     """
-    sources = first[first[SYSTEM] == first[SOURCE]].reset_index(drop=True)
+    sources = first.loc[first[SYSTEM] == first[SOURCE], SOURCE_COLUMNS].reset_index(drop=True)
     targets = span.rename_axis(TARGET).reset_index()
     source, target = _covered(sources[APPLIED_AT], targets)
     candidates = pd.concat(
         [sources.iloc[source].reset_index(drop=True), targets.iloc[target].reset_index(drop=True)],
         axis=1,
-    ).drop(columns="copies")
+    )
     received = first[[APPLIED_AT, REF_FORMAT, EVENT_ID, "copies"]]
     row = _rows_of(first, candidates[BUSINESS_EVENT], candidates[TARGET])
     for column in received.columns:

@@ -119,11 +119,11 @@ class _Movements:
     @classmethod
     def sorted(cls, group: np.ndarray, at: np.ndarray, effect: np.ndarray) -> _Movements:
         """The events (group, time, effect) sorted by group, then time."""
-        order = np.lexsort((at, group))
-        cum = np.concatenate(([0.0], np.cumsum(effect[order])))
-        group, at = group[order], at[order]
         times, rank = sorted_ranks(at)  # events before a time, repeats kept (no ``np.unique``)
-        return cls(group, times, group * (len(times) + 1) + rank, cum)
+        position = group * (len(times) + 1) + rank
+        order = np.argsort(position, kind="stable")  # = lexsort((at, group)), one int64 key
+        cum = np.concatenate(([0.0], np.cumsum(effect[order])))
+        return cls(group[order], times, position[order], cum)
 
     def upto(self, group: np.ndarray, at: np.ndarray) -> np.ndarray:
         """Cumulative effect of the group's events applied at or before ``at``."""
