@@ -10,13 +10,16 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from driftkit import schema
 from driftkit.config import ClientConfig, SystemConfig
 from driftkit.drift import codes
 from driftkit.drift.accuracy import _position
 from driftkit.drift.asof import asof_cells
-from driftkit.drift.codes import column_codes, sorted_codes
+from driftkit.drift.codes import column_codes, sorted_codes, sorted_ranks
 from driftkit.schema import SystemKind
 
 
@@ -111,3 +114,14 @@ def test_key_positions_equal_the_row_by_row_lookup_missing_values_included() -> 
     assert found.tolist() == plain.tolist()
     assert found.tolist()[:3] == [2, 0, -1] and found[5] == 0
     assert codes.key_positions(frame.iloc[:0], keys).tolist() == []
+
+
+@pytest.mark.parametrize("side", ["left", "right"])
+@given(values=st.lists(st.integers(min_value=-5, max_value=5), max_size=40))
+def test_sorted_ranks_equal_a_binary_search_of_each_value_ties_included(
+    side: str, values: list[int]
+) -> None:
+    array = np.array(values, dtype=np.int64)
+    ordered, ranks = sorted_ranks(array, side=side)
+    assert ordered.tolist() == sorted(values)
+    assert ranks.tolist() == np.searchsorted(np.sort(array), array, side=side).tolist()

@@ -58,7 +58,7 @@ def format_counts(edges: pd.DataFrame, first: pd.DataFrame) -> pd.DataFrame:
     pandas.DataFrame
         Columns ``target, kind, system, ref_format, events, missing``.
     """
-    expected = edges.drop_duplicates([BUSINESS_EVENT, TARGET])[[BUSINESS_EVENT, TARGET, KIND]]
+    expected = edges[[BUSINESS_EVENT, TARGET, KIND]].drop_duplicates([BUSINESS_EVENT, TARGET])
     rows = expected.merge(first[[BUSINESS_EVENT, SYSTEM, REF_FORMAT]], on=BUSINESS_EVENT)
     rows = rows[rows[SYSTEM] != rows[TARGET]]
     got = edges.set_index([BUSINESS_EVENT, TARGET])["received"]

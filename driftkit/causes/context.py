@@ -76,6 +76,7 @@ CONFIDENCE: dict[str, float] = {
     "fallback": 0.75,  # 130 of 165 since the roll-forward decides the blame (84 of 166 before)
 }
 
+_TEXT = pd.api.types.pandas_dtype("str")  # the text dtype of every finding text column
 #: The finding columns an event detector fills from its events; findings on values have none.
 FINDING_EVENT_COLUMNS = [REFERENCE, EVENT_IDS]
 
@@ -242,8 +243,10 @@ def _findings(frame: pd.DataFrame, cause: Cause) -> pd.DataFrame:
     blank = {column: "" for column in FINDING_EVENT_COLUMNS if column not in frame.columns}
     out = frame.assign(cause=str(cause), value=np.nan, **blank)
     out = out[FINDING_COLUMNS].reset_index(drop=True)
-    text = dict.fromkeys([SKU, LOCATION, SYSTEM, COUNTERPART, *FINDING_EVENT_COLUMNS], "str")
-    return out.fillna(dict.fromkeys(FINDING_EVENT_COLUMNS, "")).astype(text)
+    out = out.fillna(dict.fromkeys(FINDING_EVENT_COLUMNS, ""))
+    columns = [SKU, LOCATION, SYSTEM, COUNTERPART, *FINDING_EVENT_COLUMNS]
+    text = {c: _TEXT for c in columns if out[c].dtype != _TEXT}  # a cast copies even when a no-op
+    return out.astype(text) if text else out
 
 
 def _combine(parts: list[pd.DataFrame]) -> pd.DataFrame:

@@ -42,6 +42,9 @@ from driftkit.schema import (
     SYSTEM,
 )
 
+#: The columns of a source's first record that a delivery candidate carries.
+SOURCE_COLUMNS = [BUSINESS_EVENT, SKU, LOCATION, FAMILY, KIND, SOURCE, REFERENCE, RAW_REFERENCE]
+SOURCE_COLUMNS += [QTY_DELTA, COMMIT_DELTA, MAGNITUDE, APPLIED_AT, REF_FORMAT, EVENT_ID]
 SPAN_SLACK_H = 24.0  # a target's export "covers" events sent up to a day before its first row
 
 
@@ -89,17 +92,19 @@ def delivery_candidates(first: pd.DataFrame, span: pd.DataFrame) -> pd.DataFrame
     Returns
     -------
     pandas.DataFrame
-        The source's columns of ``first`` plus ``target``, ``min``, ``max``, the target's
+        :data:`SOURCE_COLUMNS` of the source's row of ``first`` (what the handoff
+        statistics and the deliveries read: each column is a take per candidate row) plus
+        ``target``, ``min``, ``max``, the target's
         ``applied_at_target``, ``ref_format_target``, ``event_id_target``, ``copies``
         (NaN where the target never applied the event) and ``received``.
     """
-    sources = first[first[SYSTEM] == first[SOURCE]].reset_index(drop=True)
+    sources = first.loc[first[SYSTEM] == first[SOURCE], SOURCE_COLUMNS].reset_index(drop=True)
     targets = span.rename_axis(TARGET).reset_index()
     source, target = _covered(sources[APPLIED_AT], targets)
     candidates = pd.concat(
         [sources.iloc[source].reset_index(drop=True), targets.iloc[target].reset_index(drop=True)],
         axis=1,
-    ).drop(columns="copies")
+    )
     received = first[[APPLIED_AT, REF_FORMAT, EVENT_ID, "copies"]]
     row = _rows_of(first, candidates[BUSINESS_EVENT], candidates[TARGET])
     for column in received.columns:
@@ -160,18 +165,25 @@ def _rows_of(first: pd.DataFrame, business: pd.Series, system: pd.Series) -> np.
     return np.asarray(pd.Index(have).get_indexer(pd.Index(want)))
 
 
+_DELIVERY_NAMES = {
+    REF_FORMAT: "source_format",
+    f"{REF_FORMAT}_target": "target_format",
+    EVENT_ID: "source_event_id",
+    f"{EVENT_ID}_target": "target_event_id",
+    APPLIED_AT: "sent_at",
+    f"{APPLIED_AT}_target": "received_at",
+}
+#: The candidate columns :func:`_delivery_columns` reads (select them before filtering rows:
+#: every text column costs a take per filter).
+DELIVERED_FROM = [BUSINESS_EVENT, SKU, LOCATION, FAMILY, KIND, SOURCE, TARGET, REFERENCE]
+DELIVERED_FROM += [RAW_REFERENCE, QTY_DELTA, COMMIT_DELTA, MAGNITUDE, "received", "copies"]
+DELIVERED_FROM += list(_DELIVERY_NAMES)
+
+
 def _delivery_columns(joined: pd.DataFrame) -> pd.DataFrame:
-    """Name and order the columns of :func:`deliveries`."""
-    out = joined.rename(
-        columns={
-            REF_FORMAT: "source_format",
-            f"{REF_FORMAT}_target": "target_format",
-            EVENT_ID: "source_event_id",
-            f"{EVENT_ID}_target": "target_event_id",
-            APPLIED_AT: "sent_at",
-            f"{APPLIED_AT}_target": "received_at",
-        }
-    )
+    """Name and order the columns of :func:`deliveries` (``joined``: at least
+    :data:`DELIVERED_FROM` and ``normal``)."""
+    out = joined.rename(columns=_DELIVERY_NAMES)
     out[LATENCY_H] = (out["received_at"] - out["sent_at"]).dt.total_seconds() / 3600.0
     out["copies"] = out["copies"].fillna(0).astype(np.int64)
     columns = [BUSINESS_EVENT, SKU, LOCATION, FAMILY, KIND, SOURCE, TARGET, REFERENCE]

@@ -17,7 +17,7 @@ from driftkit.causes.match import micros
 from driftkit.causes.spans import Spans, day_numbers
 from driftkit.drift.align import Grid
 from driftkit.drift.asof import asof_cells
-from driftkit.drift.codes import key_positions, positions_in
+from driftkit.drift.codes import key_positions, positions_in, sorted_ranks
 from driftkit.drift.pairs import COUNTERPART, SLACK
 from driftkit.load.client import ClientData
 from driftkit.schema import (
@@ -73,8 +73,7 @@ def timing_drift(data: ClientData, grid: Grid, episodes: pd.DataFrame) -> np.nda
         at = np.where(row >= 0, cells.as_of[np.maximum(row, 0)], np.iinfo(np.int64).max)
         sides.append((s_cell, at, grid.values[s_grid, gkey, day]))
     until = np.maximum(sides[0][1], sides[1][1])
-    applied = _Movements.build(data, cells.keys, cells.systems, by_occurrence=False)
-    occurred = _Movements.build(data, cells.keys, cells.systems, by_occurrence=True)
+    applied, occurred = _Movements.build(data, cells.keys, cells.systems)
     rolled = [
         v + occurred.upto(g, until) - applied.upto(g, at)
         for g, at, v in ((s * len(cells.keys) + key, at, v) for s, at, v in sides)
@@ -101,8 +100,9 @@ class _Movements:
 
     @classmethod
     def build(
-        cls, data: ClientData, keys: pd.DataFrame, systems: tuple[str, ...], *, by_occurrence: bool
-    ) -> _Movements:
+        cls, data: ClientData, keys: pd.DataFrame, systems: tuple[str, ...]
+    ) -> tuple[_Movements, _Movements]:
+        """(by applied time, by occurrence time): the events' keys are looked up once."""
         events = data.events
         key = key_positions(events, keys)
         system = positions_in(events[SYSTEM], pd.Index(systems))
@@ -112,15 +112,18 @@ class _Movements:
             qty = qty - events[COMMIT_DELTA].fillna(0.0)
         occurred = micros(events[OCCURRED_AT])
         recorded = micros(events[RECORDED_AT])
-        at = np.where(recorded == np.iinfo(np.int64).min, occurred, recorded)
-        at = occurred if by_occurrence else at
-        group = (system.astype(np.int64) * len(keys) + key)[ok]
-        order = np.lexsort((at[ok], group))
-        cum = np.concatenate(([0.0], np.cumsum(qty.to_numpy(dtype=float)[ok][order])))
-        group, at = group[order], at[ok][order]
-        times = np.sort(at)  # ranks: events before a time, repeats kept (no ``np.unique``)
-        position = group * (len(times) + 1) + np.searchsorted(times, at)
-        return cls(group, times, position, cum)
+        applied = np.where(recorded == np.iinfo(np.int64).min, occurred, recorded)
+        group, effect = (system.astype(np.int64) * len(keys) + key)[ok], qty.to_numpy(float)[ok]
+        return cls.sorted(group, applied[ok], effect), cls.sorted(group, occurred[ok], effect)
+
+    @classmethod
+    def sorted(cls, group: np.ndarray, at: np.ndarray, effect: np.ndarray) -> _Movements:
+        """The events (group, time, effect) sorted by group, then time."""
+        times, rank = sorted_ranks(at)  # events before a time, repeats kept (no ``np.unique``)
+        position = group * (len(times) + 1) + rank
+        order = np.argsort(position, kind="stable")  # = lexsort((at, group)), one int64 key
+        cum = np.concatenate(([0.0], np.cumsum(effect[order])))
+        return cls(group[order], times, position[order], cum)
 
     def upto(self, group: np.ndarray, at: np.ndarray) -> np.ndarray:
         """Cumulative effect of the group's events applied at or before ``at``."""

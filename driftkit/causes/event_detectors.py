@@ -41,10 +41,9 @@ def duplicates(matches: pd.DataFrame, ctx: _Context) -> pd.DataFrame:
     extra = matches[matches[DUPLICATE]]
     if extra.empty:
         return _empty(Cause.DUPLICATE_EVENT)
-    originals = matches[matches[COPY] == 0].drop_duplicates(group)
-    pairs = extra.merge(
-        originals[[*group, APPLIED_AT, EVENT_ID]], on=group, suffixes=("", "_first")
-    )
+    first = (matches[COPY] == 0) & matches[BUSINESS_EVENT].isin(extra[BUSINESS_EVENT].unique())
+    originals = matches.loc[first, [*group, APPLIED_AT, EVENT_ID]].drop_duplicates(group)
+    pairs = extra.merge(originals, on=group, suffixes=("", "_first"))
     pairs = pairs.assign(units=ctx.effect(pairs), size=ctx.effect(pairs).abs())
     per = [BUSINESS_EVENT, SYSTEM, LOCATION]
     totals = pairs.groupby(per)["units"].transform("sum")

@@ -22,9 +22,10 @@ from driftkit.causes.context import (
     _num,
     _units_text,
 )
+from driftkit.causes.match import micros
 from driftkit.causes.unrecorded import diverging
 from driftkit.drift.align import Grid
-from driftkit.drift.codes import key_positions, positions_in
+from driftkit.drift.codes import column_codes, key_positions, positions_in
 from driftkit.drift.pairs import SLACK
 from driftkit.schema import (
     COMMIT_DELTA,
@@ -34,6 +35,7 @@ from driftkit.schema import (
     KIND,
     LOCATION,
     QTY_DELTA,
+    REFERENCE,
     SET_QTY,
     SKU,
     SOURCE_AS_OF,
@@ -58,13 +60,18 @@ def _count_times(matches: pd.DataFrame, ctx: _Context) -> pd.DataFrame:
     )
 
 
+#: What the stale-sync test and its findings read of a sync (``reference`` is a finding column).
+_SYNC_COLUMNS = [SYSTEM, SKU, LOCATION, APPLIED_AT, SOURCE_AS_OF, SET_QTY, EVENT_ID, REFERENCE]
+
+
 def stale_syncs(matches: pd.DataFrame, ctx: _Context) -> pd.DataFrame:
     """``stale_overwrite``: a sync whose ``source_as_of`` predates a count already applied.
 
     ``units`` = the synced value − the value the system held just before the sync
     (the count plus the system's own movements since).
     """
-    sync = matches[(matches[KIND] == str(EventKind.SYNC)) & matches[SOURCE_AS_OF].notna()]
+    is_sync = (matches[KIND] == str(EventKind.SYNC)) & matches[SOURCE_AS_OF].notna()
+    sync = matches.loc[is_sync, _SYNC_COLUMNS]  # a take of only the columns read below
     if sync.empty:
         return _empty(Cause.STALE_OVERWRITE)
     moves = _moves(matches, ctx)
@@ -128,9 +135,13 @@ def _moves(matches: pd.DataFrame, ctx: _Context) -> pd.DataFrame:
     pandas.DataFrame
         ``system, sku, location, applied_at, moved``, indexed as ``matches``.
     """
-    order = matches[APPLIED_AT].sort_values(kind="stable").index
-    moves = matches.loc[order, [SYSTEM, SKU, LOCATION, APPLIED_AT, QTY_DELTA, COMMIT_DELTA]]
-    moved = ctx.effect(moves).groupby([moves[SYSTEM], moves[SKU], moves[LOCATION]]).cumsum()
+    at = micros(matches[APPLIED_AT])
+    last = np.where(at == np.iinfo(np.int64).min, np.iinfo(np.int64).max, at)  # NaT last
+    order = np.argsort(last, kind="stable")
+    moves = matches.iloc[order][[SYSTEM, SKU, LOCATION, APPLIED_AT, QTY_DELTA, COMMIT_DELTA]]
+    codes = [column_codes(matches[c])[0][order] for c in (SYSTEM, SKU, LOCATION)]
+    moved = ctx.effect(moves).groupby(codes).cumsum()  # codes: no factorizing of the text again
+    moved = moved.where(np.minimum(np.minimum(codes[0], codes[1]), codes[2]) >= 0)  # NaN key
     return moves[[SYSTEM, SKU, LOCATION, APPLIED_AT]].assign(moved=moved)
 
 

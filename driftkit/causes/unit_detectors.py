@@ -44,8 +44,8 @@ def pack_records(matches: pd.DataFrame, ctx: _Context) -> pd.DataFrame:
     the effect it should have had, summed over the system's such records of the key: one
     finding per (system, key), listing every record's event id.
     """
-    rows = matches[~matches[DUPLICATE] & ~matches[KIND].isin(ABSOLUTE_KINDS)]
-    rows = rows[rows[MAGNITUDE] > 0].reset_index(drop=True)
+    sized = ~matches[DUPLICATE] & ~matches[KIND].isin(ABSOLUTE_KINDS) & (matches[MAGNITUDE] > 0)
+    rows = matches[sized].reset_index(drop=True)  # one take of the text columns, not two
     if rows.empty:
         return _empty(Cause.UNIT_MISMATCH)
     ref = rows[BUSINESS_EVENT].map(_reference_sizes(rows, ctx.authority)).to_numpy(dtype=float)

@@ -17,7 +17,13 @@ import pandas as pd
 from driftkit.config import ClientConfig
 from driftkit.drift.align import DAY, Grid
 from driftkit.drift.asof import asof_cells
-from driftkit.drift.codes import column_codes, key_positions, positions_in, take_coded
+from driftkit.drift.codes import (
+    column_codes,
+    key_positions,
+    positions_in,
+    sorted_ranks,
+    take_coded,
+)
 from driftkit.drift.measures import measured_values
 from driftkit.drift.pairs import SLACK
 from driftkit.schema import (
@@ -155,9 +161,8 @@ def _event_ranks(sorted_group: np.ndarray, sorted_at: np.ndarray) -> tuple[np.nd
     query exactly when its rank is higher, whether or not equal times repeat (a sort,
     cheaper than ``np.unique``'s hashing).
     """
-    times = np.sort(sorted_at)
-    span = len(times) + 1
-    return times, sorted_group * span + np.searchsorted(times, sorted_at, side="right")
+    times, rank = sorted_ranks(sorted_at, side="right")
+    return times, sorted_group * (len(times) + 1) + rank
 
 
 def _position_in(
