@@ -26,6 +26,7 @@ from driftkit.impact.costs import (
     per_key_table,
     planning_parameters,
     record_error,
+    safety_stock_effects,
     window_value,
 )
 from driftkit.impact.countlist import count_rows, rank_count_list
@@ -42,6 +43,7 @@ from driftkit.impact.stock import (
     stock_records,
     suspected_phantom_stockouts,
 )
+from driftkit.impact.units import in_eaches, unit_factors
 from driftkit.schema import LOCATION, SKU
 
 #: Per-key cost columns summed into :attr:`ImpactPart.totals` (the inputs of ``impact_totals``).
@@ -159,8 +161,10 @@ def impact_part(
     empty, silent = shelf_silence(
         units, sellable, demand.stockout_expected(), demand.rate, demand.sd
     )
+    counted, on_grid = in_eaches(stock, grid, unit_factors(grid, data.catalog, findings))
+    capital = safety_stock_effects(demand, record_error(counted), planning)["extra_capital"]
     state = replace(
-        key_state(grid, stock, demand, planning, costs, params),
+        key_state(on_grid, counted, demand, planning, {**costs, "extra_capital": capital}, params),
         empty_shelf=empty,
         silent_days=silent,
     )
