@@ -60,7 +60,7 @@ def unit_mismatched(grid: Grid, findings: pd.DataFrame | None) -> np.ndarray:
     found = findings[findings["cause"] == str(Cause.UNIT_MISMATCH)]
     keys = pd.MultiIndex.from_frame(grid.keys[[SKU, LOCATION]])
     key = keys.get_indexer(pd.MultiIndex.from_frame(found[[SKU, LOCATION]]))
-    system = pd.Index(grid.systems).get_indexer(found[SYSTEM])
+    system = pd.Index(grid.systems).get_indexer(pd.Index(found[SYSTEM]))
     hit = (key >= 0) & (system >= 0)
     flagged[system[hit], key[hit]] = True
     return flagged
@@ -106,26 +106,21 @@ def in_eaches(stock: Stock, grid: Grid, factor: np.ndarray) -> tuple[Stock, Grid
     rows = {name: i for i, name in enumerate(grid.systems)}
     authority = values[rows[grid.authority]]
     drift = values[[rows[s] for s in stock.drift_systems]] - authority[None]
-    records = _on(stock.records, stock.record_systems, rows, factor)
+    records = (
+        _scaled(stock.records, factor[[rows[s] for s in stock.record_systems]])
+        if stock.records is not None
+        else None
+    )
     return (
         replace(
             stock,
-            selling=_on(stock.selling, stock.selling_systems, rows, factor),
+            selling=_scaled(stock.selling, factor[[rows[s] for s in stock.selling_systems]]),
             drift=drift,
             records=records,
             others=np.fmax.reduce(records, axis=0) if records is not None else stock.others,
         ),
         replace(grid, values=values),
     )
-
-
-def _on(
-    values: np.ndarray | None, systems: tuple[str, ...], rows: dict[str, int], factor: np.ndarray
-) -> np.ndarray | None:
-    """``values`` (``[system of systems, key, day]``) × each system's factor."""
-    if values is None or not systems:
-        return values
-    return _scaled(values, factor[[rows[s] for s in systems]])
 
 
 def _scaled(values: np.ndarray, factor: np.ndarray) -> np.ndarray:
