@@ -74,7 +74,7 @@ def seed_lift(
         "discrepant": lift.discrepant_keys(grid.values, grid.keys, grid.days, sim.physical),
         "discrepant_in_eaches": lift.discrepant_keys(
             _in_eaches(grid, sim.ground_truth, data.catalog), grid.keys, grid.days, sim.physical
-        ),
+        ).rename(columns={"discrepant": "discrepant_in_eaches"}),
         "unknown_out_of_stock": lift.unknown_out_of_stock_keys(
             grid.values[_relied_on(data, grid)], grid.keys, grid.days, sim.physical
         ),
