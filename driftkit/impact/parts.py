@@ -33,7 +33,8 @@ from driftkit.impact.countlist import count_rows, rank_count_list
 from driftkit.impact.demand import Demand, Tables, estimate_demand, observed_demand
 from driftkit.impact.pooled import DemandFacts
 from driftkit.impact.projection import daily_series, handoff_fixes, project
-from driftkit.impact.silence import shelf_silence
+from driftkit.impact.sellout import believed_age, record_ages
+from driftkit.impact.silence import authority_names, shelf_silence
 from driftkit.impact.standin import key_state
 from driftkit.impact.stock import (
     Stock,
@@ -163,10 +164,15 @@ def impact_part(
     )
     counted, on_grid = in_eaches(stock, grid, unit_factors(grid, data.catalog, findings))
     capital = safety_stock_effects(demand, record_error(counted), planning)["extra_capital"]
+    state = key_state(
+        on_grid, counted, demand, planning, {**costs, "extra_capital": capital}, params
+    )
+    ages = record_ages(data.snapshots, grid, config.timezone)
     state = replace(
-        key_state(on_grid, counted, demand, planning, {**costs, "extra_capital": capital}, params),
+        state,
         empty_shelf=empty,
         silent_days=silent,
+        record_age=believed_age(ages, grid.systems, authority_names(state)),
     )
     return ImpactPart(
         per_key=per_key_table(grid.keys, demand, costs, error),
