@@ -62,13 +62,14 @@ def test_record_ages_from_the_last_snapshot_to_the_window_end() -> None:
 
 
 def make_state(**overrides: object) -> countlist.KeyState:
-    """Four keys selling 2 a day (Poisson) at price 10: A shows 2 units, half a day old;
-    B shows 0 (the records know); C's record is of the window's end; D's age is unknown."""
-    n = 4
+    """Five keys selling 2 a day (Poisson) at price 10: A shows 2 units, a day old; B shows
+    0 (the records know); C's record is of the window's end; D's age is unknown; E shows 2,
+    half a day old (more likely still there)."""
+    n = 5
     base: dict[str, object] = {
-        "keys": pd.DataFrame({"sku": list("ABCD"), "location": "main"}),
+        "keys": pd.DataFrame({"sku": list("ABCDE"), "location": "main"}),
         "authority_name": "wms",
-        "authority": np.array([2.0, 0.0, 2.0, 2.0]),
+        "authority": np.array([2.0, 0.0, 2.0, 2.0, 2.0]),
         "selling": np.full((1, n), 2.0),
         "selling_systems": ("shop",),
         "drift": np.zeros((1, n)),
@@ -81,7 +82,7 @@ def make_state(**overrides: object) -> countlist.KeyState:
         "unit_price": np.full(n, 10.0),
         "extra_capital": np.zeros(n),
         "window_value": np.zeros(n),
-        "record_age": np.array([0.5, 0.5, 0.0, NAN]),
+        "record_age": np.array([1.0, 1.0, 0.0, NAN, 0.5]),
     }
     base.update(overrides)
     return countlist.KeyState(**base)  # type: ignore[arg-type]
@@ -89,13 +90,14 @@ def make_state(**overrides: object) -> countlist.KeyState:
 
 def test_sold_out_prices_the_chance_the_units_are_gone() -> None:
     value = sellout.sold_out(make_state(), PARAMS, 56.0)
-    # A: P(Poisson(2 × 0.5) ≥ 2) = 1 − 2e⁻¹, × 0.4 × 2 a day × 56 days × 10
-    gone = 1 - 2 * math.exp(-1)
-    np.testing.assert_allclose(value, [gone * 0.4 * 2 * 56 * 10, 0.0, 0.0, 0.0])
+    # A: P(Poisson(2 × 1) ≥ 2) = 1 − 3e⁻² = 0.594 ≥ 0.5, × 0.4 × 2 a day × 56 days × 10
+    # E: P(Poisson(2 × 0.5) ≥ 2) = 1 − 2e⁻¹ = 0.264 < 0.5: more likely still there, 0
+    gone = 1 - 3 * math.exp(-2)
+    np.testing.assert_allclose(value, [gone * 0.4 * 2 * 56 * 10, 0.0, 0.0, 0.0, 0.0])
 
 
 def test_without_ages_nothing_is_priced() -> None:
-    assert sellout.sold_out(make_state(record_age=None), PARAMS, 56.0).tolist() == [0.0] * 4
+    assert sellout.sold_out(make_state(record_age=None), PARAMS, 56.0).tolist() == [0.0] * 5
 
 
 def test_the_count_list_names_the_record_that_likely_sold_out() -> None:
@@ -103,6 +105,7 @@ def test_the_count_list_names_the_record_that_likely_sold_out() -> None:
     assert table.loc["A", "rank"] == 1
     assert table.loc["A", "system"] == "wms"
     assert table.loc["A", "reason"] == (
-        "likely sold out: wms shows 2 at 2.00 a day, 0.5 days before the count"
+        "likely sold out: wms shows 2 at 2.00 a day, 1.0 days before the count"
     )
-    assert table.loc["A", "expected_value"] == pytest.approx((1 - 2 * math.exp(-1)) * 448)
+    assert table.loc["A", "expected_value"] == pytest.approx((1 - 3 * math.exp(-2)) * 448)
+    assert table.loc["E", "expected_value"] == 0.0

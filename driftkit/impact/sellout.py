@@ -20,7 +20,7 @@ import pandas as pd
 from driftkit.config import ImpactParams
 from driftkit.drift.align import Grid
 from driftkit.impact import theory
-from driftkit.impact.silence import SilentState, authority_names, silent_shelf
+from driftkit.impact.silence import SILENT_AT, SilentState, authority_names, silent_shelf
 from driftkit.schema import AS_OF, LOCATION, SKU, SYSTEM
 
 #: Days between the window's end and the count.  0: the list describes the window's end.  One
@@ -63,11 +63,14 @@ class SoldOutState(SilentState, Protocol):
 
 
 def sold_out(state: SoldOutState, params: ImpactParams, horizon: float) -> np.ndarray:
-    """Per key: P(out) × walk-away × λ × horizon × unit price.
+    """Per key: P(out) × walk-away × λ × horizon × unit price where P(out) ≥
+    :data:`~driftkit.impact.silence.SILENT_AT` (more likely out than not), else 0.
 
     P(out) = P(demand over the record's age τ ≥ A) (:func:`theory.demand_at_least`, mean
     λτ, the key's variance-to-mean ratio), A the believed record's last sellable stock; 0
-    where A ≤ 0 (the records know), λ = 0 or the age is unknown.
+    where A ≤ 0 (the records know), λ = 0 or the age is unknown.  Below one half the term
+    is 0, as for the silent shelf: weighing every low-stock fast seller by a small chance
+    fills the list's top with keys whose records are right (docs/impact.md).
     """
     if state.record_age is None:
         return np.zeros(len(state.rate))
@@ -76,7 +79,8 @@ def sold_out(state: SoldOutState, params: ImpactParams, horizon: float) -> np.nd
     phi = np.divide(state.sd**2, state.rate, out=np.ones(len(state.rate)), where=state.rate > 0)
     gone = theory.demand_at_least(state.rate * age, phi, state.authority)
     lost = params.walk_away_share * state.rate * horizon * np.nan_to_num(state.unit_price)
-    return np.where(held & (state.rate > 0) & (age > 0), gone * lost, 0.0)
+    likely = held & (state.rate > 0) & (age > 0) & (gone >= SILENT_AT)
+    return np.where(likely, gone * lost, 0.0)
 
 
 def empty_shelf(
