@@ -3,8 +3,8 @@
 The ranking score of a key is the expected cost over the next ``projection_weeks`` if its
 records stay as they are on the last day: phantom-stockout revenue and oversell pick
 failures on the selling systems, the stockouts after a late reorder (or the carrying cost
-of an early one) on the worst record, the carrying cost of the inflated safety stock and a
-silent shelf.  Formulas and sources: ``docs/impact.md``; lift: :mod:`driftkit.impact.lift`.
+of an early one) on the worst record, the carrying cost of the inflated safety stock and an
+empty shelf the records miss (silent, or sold out since the record).  Formulas and sources: ``docs/impact.md``; lift: :mod:`driftkit.impact.lift`.
 """
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ import pandas as pd
 
 from driftkit.config import ImpactParams
 from driftkit.impact import theory
-from driftkit.impact.silence import authority_names, silent_shelf
+from driftkit.impact.sellout import empty_shelf
+from driftkit.impact.silence import authority_names
 from driftkit.schema import LOCATION, SKU, SYSTEM
 
 DAYS_PER_YEAR = 365.0
@@ -43,7 +44,8 @@ class KeyState:
     tied up by record error; ``window_value`` the per-key cost over the window;
     ``empty_shelf``, ``silent_days``: :mod:`driftkit.impact.silence` (None: not weighed);
     ``authority_names`` the system of ``authority`` per key, where a stock holder stands in
-    (:mod:`driftkit.impact.standin`; None: the authority everywhere).
+    (:mod:`driftkit.impact.standin`; None: the authority everywhere); ``record_age`` the
+    days from that record to the count (:mod:`driftkit.impact.sellout`; None: not weighed).
     """
 
     keys: pd.DataFrame
@@ -64,6 +66,7 @@ class KeyState:
     empty_shelf: np.ndarray | None = None
     silent_days: np.ndarray | None = None
     authority_names: np.ndarray | None = None
+    record_age: np.ndarray | None = None
 
 
 def last_observed(values: np.ndarray) -> np.ndarray:
@@ -197,7 +200,7 @@ def count_rows(
     selling = selling_component(state, params, horizon)
     record = record_component(state, params, horizon)
     carrying = state.extra_capital * params.holding_rate * horizon / DAYS_PER_YEAR
-    silent, why = silent_shelf(state, params, horizon)
+    silent, why = empty_shelf(state, params, horizon)
     use_selling = (selling.value >= record.value) & (selling.value > 0)
     use_silent = silent > np.maximum(selling.value, record.value)
     system = np.where(use_selling, selling.system, record.system)
@@ -254,11 +257,8 @@ def rank_count_list(rows: pd.DataFrame) -> pd.DataFrame:
 def _capital_reason(reason: pd.Series, state: KeyState, carrying: np.ndarray) -> pd.Series:
     """Keys without open drift whose record error inflates safety stock say so."""
     inflated = (reason == "no open drift") & (carrying > 0)
-    capital = (
-        "record error inflates safety stock (capital "
-        + _fmt(np.round(state.extra_capital, 2))
-        + ")"
-    )
+    capital = _fmt(np.round(state.extra_capital, 2))
+    capital = "record error inflates safety stock (capital " + capital + ")"
     return reason.where(~inflated, pd.Series(capital, dtype="str"))
 
 

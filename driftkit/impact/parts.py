@@ -26,13 +26,15 @@ from driftkit.impact.costs import (
     per_key_table,
     planning_parameters,
     record_error,
+    safety_stock_effects,
     window_value,
 )
 from driftkit.impact.countlist import count_rows, rank_count_list
 from driftkit.impact.demand import Demand, Tables, estimate_demand, observed_demand
 from driftkit.impact.pooled import DemandFacts
 from driftkit.impact.projection import daily_series, handoff_fixes, project
-from driftkit.impact.silence import shelf_silence
+from driftkit.impact.sellout import believed_age, record_ages
+from driftkit.impact.silence import authority_names, shelf_silence
 from driftkit.impact.standin import key_state
 from driftkit.impact.stock import (
     Stock,
@@ -42,6 +44,7 @@ from driftkit.impact.stock import (
     stock_records,
     suspected_phantom_stockouts,
 )
+from driftkit.impact.units import in_eaches, unit_factors
 from driftkit.schema import LOCATION, SKU
 
 #: Per-key cost columns summed into :attr:`ImpactPart.totals` (the inputs of ``impact_totals``).
@@ -159,10 +162,17 @@ def impact_part(
     empty, silent = shelf_silence(
         units, sellable, demand.stockout_expected(), demand.rate, demand.sd
     )
+    counted, on_grid = in_eaches(stock, grid, unit_factors(grid, data.catalog, findings))
+    capital = safety_stock_effects(demand, record_error(counted), planning)["extra_capital"]
+    state = key_state(
+        on_grid, counted, demand, planning, {**costs, "extra_capital": capital}, params
+    )
+    ages = record_ages(data.snapshots, grid, config.timezone)
     state = replace(
-        key_state(grid, stock, demand, planning, costs, params),
+        state,
         empty_shelf=empty,
         silent_days=silent,
+        record_age=believed_age(ages, grid.systems, authority_names(state)),
     )
     return ImpactPart(
         per_key=per_key_table(grid.keys, demand, costs, error),

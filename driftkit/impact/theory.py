@@ -222,3 +222,19 @@ def _counted_excess(
         short += np.where(inside, (sold - x) * pmf, 0.0)
         pmf = pmf * np.where(over, (x + size) / (x + 1) * fail, mean / (x + 1))
     return mean - sold + short, 1.0 - below
+
+
+def demand_at_least(mean: np.ndarray, dispersion: np.ndarray, units: np.ndarray) -> np.ndarray:
+    """P(X ≥ u): a period's demand X (mean μ, variance φμ) reaches u units (rounded up).
+
+    Negative binomial when φ > 1, Poisson otherwise, summed exactly; normal N(μ, φμ) above
+    :data:`NORMAL_ABOVE` or past :data:`MAX_SUMMED` units.  u ≤ 0 gives 1.  Elementwise.
+    """
+    mean, phi, units = np.broadcast_arrays(
+        np.asarray(mean, float), np.asarray(dispersion, float), np.asarray(units, float)
+    )
+    units = np.ceil(np.maximum(np.nan_to_num(units), 0.0))
+    approx = (mean > NORMAL_ABOVE) | (units > MAX_SUMMED)
+    _, tail = _counted_excess(np.where(approx, 0.0, mean), phi, np.where(approx, 0.0, units))
+    _, normal = _normal_excess(mean, np.maximum(phi, 1.0), units)
+    return np.where(approx, normal, np.where(units <= 0, 1.0, tail))

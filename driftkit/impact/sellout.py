@@ -1,0 +1,109 @@
+"""Sold out since the record: a few units of a fast seller are likely gone by the count.
+
+The count list believes the shelf holds what the authority (or the record standing in for
+it) showed at its last snapshot.  That record was taken some time τ before the window's end
+(a 3PL's snapshot of 19:00, or of the day before; plus :data:`COUNT_AFTER_DAYS`); a key
+showing A units that sells λ a day has likely sold them since when λτ reaches A.
+If the shelf is empty while the records still show units, nothing reorders it and the
+storefront keeps offering it, until a count.  :func:`sold_out` prices that chance as lost
+sales over the count list's horizon; :func:`empty_shelf` takes the larger of it and the
+silent shelf (:mod:`driftkit.impact.silence`), both being an empty shelf the records miss.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import numpy as np
+import pandas as pd
+
+from driftkit.config import ImpactParams
+from driftkit.drift.align import Grid
+from driftkit.impact import theory
+from driftkit.impact.silence import SILENT_AT, SilentState, authority_names, silent_shelf
+from driftkit.schema import AS_OF, LOCATION, SKU, SYSTEM
+
+#: Days between the window's end and the count.  0: the list describes the window's end.  One
+#: day (a list worked the next day) was tried on seeds the figures do not report
+#: (docs/impact.md): it finds more unknown out-of-stocks but displaces true discrepancies.
+COUNT_AFTER_DAYS = 0.0
+
+
+def record_ages(snapshots: pd.DataFrame, grid: Grid, timezone: str) -> np.ndarray:
+    """``[system, key]``: days from each system's last snapshot of a key in the window to
+    the count (the window's end + :data:`COUNT_AFTER_DAYS`); NaN where it has none."""
+    end = pd.Timestamp(grid.days[-1] + pd.Timedelta(days=1)).tz_localize(timezone)
+    seen = snapshots[snapshots[AS_OF] <= end]
+    last = seen.groupby([SYSTEM, SKU, LOCATION], sort=False)[AS_OF].max().reset_index()
+    ages = np.full(grid.values.shape[:2], np.nan)
+    keys = pd.MultiIndex.from_frame(grid.keys[[SKU, LOCATION]])
+    key = keys.get_indexer(pd.MultiIndex.from_frame(last[[SKU, LOCATION]]))
+    system = pd.Index(grid.systems).get_indexer(pd.Index(last[SYSTEM]))
+    hit = (key >= 0) & (system >= 0)
+    since = (end - last[AS_OF]).dt.total_seconds().to_numpy() / 86400.0
+    ages[system[hit], key[hit]] = since[hit] + COUNT_AFTER_DAYS
+    return ages
+
+
+def believed_age(ages: np.ndarray, systems: tuple[str, ...], names: np.ndarray) -> np.ndarray:
+    """Per key: the age (:func:`record_ages`) of the record named in ``names`` (the
+    authority, or the record standing in for it); NaN where that system has no record."""
+    row = pd.Index(systems).get_indexer(pd.Index(names))
+    picked = ages[np.maximum(row, 0), np.arange(len(names))]
+    return np.where(row >= 0, picked, np.nan)
+
+
+class SoldOutState(SilentState, Protocol):
+    """What :func:`empty_shelf` reads of a count list's key state (arrays per key)."""
+
+    @property
+    def sd(self) -> np.ndarray: ...
+    @property
+    def record_age(self) -> np.ndarray | None: ...
+
+
+def sold_out(state: SoldOutState, params: ImpactParams, horizon: float) -> np.ndarray:
+    """Per key: P(out) × walk-away × λ × horizon × unit price where P(out) ≥
+    :data:`~driftkit.impact.silence.SILENT_AT` (more likely out than not), else 0.
+
+    P(out) = P(demand over the record's age τ ≥ A) (:func:`theory.demand_at_least`, mean
+    λτ, the key's variance-to-mean ratio), A the believed record's last sellable stock; 0
+    where A ≤ 0 (the records know), λ = 0 or the age is unknown.  Below one half the term
+    is 0, as for the silent shelf: weighing every low-stock fast seller by a small chance
+    fills the list's top with keys whose records are right (docs/impact.md).
+    """
+    if state.record_age is None:
+        return np.zeros(len(state.rate))
+    held = np.nan_to_num(state.authority) > 0
+    age = np.nan_to_num(state.record_age)
+    phi = np.divide(state.sd**2, state.rate, out=np.ones(len(state.rate)), where=state.rate > 0)
+    gone = theory.demand_at_least(state.rate * age, phi, state.authority)
+    lost = params.walk_away_share * state.rate * horizon * np.nan_to_num(state.unit_price)
+    likely = held & (state.rate > 0) & (age > 0) & (gone >= SILENT_AT)
+    return np.where(likely, gone * lost, 0.0)
+
+
+def empty_shelf(
+    state: SoldOutState, params: ImpactParams, horizon: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per key: the value of a shelf the records think stocked — the larger of
+    :func:`sold_out` and :func:`~driftkit.impact.silence.silent_shelf` — and why (object)."""
+    silent, why = silent_shelf(state, params, horizon)
+    gone = sold_out(state, params, horizon)
+    age = state.record_age if state.record_age is not None else np.zeros(len(gone))
+    sold = (
+        "likely sold out: "
+        + authority_names(state)
+        + " shows "
+        + _text(state.authority, "{:g}")
+        + " at "
+        + _text(state.rate, "{:.2f}")
+        + " a day, "
+        + _text(age, "{:.1f}")
+        + " days before the count"
+    )
+    return np.maximum(silent, gone), np.where(gone > silent, sold, why)
+
+
+def _text(values: np.ndarray, form: str) -> np.ndarray:
+    return pd.Series(np.asarray(values, dtype=float)).map(form.format).to_numpy(dtype=object)
