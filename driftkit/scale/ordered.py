@@ -54,9 +54,8 @@ def merge_sorted(parts: list[Iterator[pd.DataFrame]], order: Order) -> Iterator[
         Batches of the merged rows (the parts' columns), in ``order``.
     """
     heads = [_next(part) for part in parts]
-    while any(head is not None for head in heads):
-        live = [i for i, head in enumerate(heads) if head is not None]
-        frames = [heads[i] for i in live]
+    while live := [(i, head) for i, head in enumerate(heads) if head is not None]:
+        frames = [head for _, head in live]
         table = pd.concat(frames, ignore_index=True)
         ranked = order(table)
         place = np.empty(len(table), dtype=np.int64)
@@ -65,10 +64,9 @@ def merge_sorted(parts: list[Iterator[pd.DataFrame]], order: Order) -> Iterator[
         taken = ranked[: int(place[last].min()) + 1]
         yield table.iloc[taken].reset_index(drop=True)
         used = np.bincount(np.searchsorted(last, taken), minlength=len(live))
-        for i, frame, n in zip(live, frames, used, strict=True):
-            heads[i] = frame.iloc[n:].reset_index(drop=True) if n < len(frame) else None
-            if heads[i] is None:
-                heads[i] = _next(parts[i])
+        for (i, frame), n in zip(live, used, strict=True):
+            rest = frame.iloc[n:].reset_index(drop=True)
+            heads[i] = rest if len(rest) else _next(parts[i])
 
 
 def _next(part: Iterator[pd.DataFrame]) -> pd.DataFrame | None:
