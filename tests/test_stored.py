@@ -21,15 +21,19 @@ import pytest
 from driftkit.audit import Audit, run_audit
 from driftkit.config import load_config
 from driftkit.drift.accuracy import _accuracy, accuracy_from_sums, accuracy_sums
+from driftkit.drift.breakdown import rank_worst_keys
+from driftkit.errors import ReportError
 from driftkit.load.ingest import ingest
 from driftkit.scale import outputs
 from driftkit.scale.bucket import audit_bucket, bucket_numbers
 from driftkit.scale.partition import PartitionedAudit, run_partitioned
+from driftkit.scale.report import report_view
 from driftkit.scale.stored import (
     PARTS,
     STORED,
     TOP_ROWS,
     UNWRITTEN,
+    WORST_KEYS,
     StoredPart,
     StoredTable,
     discard_parts,
@@ -91,6 +95,22 @@ def test_a_worker_sends_no_per_key_impact_rows(runs: Runs) -> None:
         assert 0 < len(impact.count_list) <= TOP_ROWS
     assert {"impact", "count_list"}.isdisjoint(runs.parted.tables)
     assert runs.parted.impact is not None and runs.parted.impact.per_key.empty
+
+
+def test_a_worker_sends_the_key_drift_of_its_worst_keys_only(runs: Runs) -> None:
+    plan, whole = runs.parted.plan, runs.whole.comparison.key_drift
+    assert plan.path is not None
+    for bucket in bucket_numbers(plan.path):
+        sent = audit_bucket(plan, bucket).key_drift
+        assert 0 < sent[["sku", "location"]].drop_duplicates().shape[0] <= WORST_KEYS
+    assert len(runs.parted.comparison.key_drift) < len(whole)
+    parted = rank_worst_keys(runs.parted.comparison.key_drift, WORST_KEYS)
+    pd.testing.assert_frame_equal(parted, rank_worst_keys(whole, WORST_KEYS), check_exact=True)
+
+
+def test_the_report_asks_for_no_more_keys_than_the_buckets_sent(runs: Runs) -> None:
+    with pytest.raises(ReportError, match=f"at most {WORST_KEYS} drill-downs"):
+        report_view(runs.parted, keys=WORST_KEYS + 1)
 
 
 def test_the_driver_keeps_the_count_lists_first_rows(runs: Runs) -> None:

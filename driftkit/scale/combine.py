@@ -86,9 +86,9 @@ class PartitionedAudit:
         projection, count_accuracy, fix_plan, authority`` (``daily, episodes, bias,
         rejects`` only when not full), but those in ``stored``.
     comparison, attribution, impact
-        The recombined results (``attribution.matches`` is empty: matches stay in the
-        workers); None when not full.  With ``stored``, ``impact`` holds no per-key rows
-        but the count list's first ``stored.TOP_ROWS`` (the whole tables are stored).
+        Recombined (``attribution.matches`` empty, ``comparison.key_drift`` only of each
+        bucket's ``stored.WORST_KEYS`` worst keys); None when not full.  With ``stored``,
+        ``impact`` has no per-key rows but the count list's first ``stored.TOP_ROWS``.
     parts
         Σ numerators and denominators of the cross-key rates: ``compared_cells,
         agreeing_cells, spread_sum, explained_units, drift_units, unseen_demand, true_demand``.

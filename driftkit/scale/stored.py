@@ -10,7 +10,9 @@ assembled by streaming the parts in bucket order, row group by row group, into
 in-process audit writes from its one frame (:mod:`driftkit.scale.outputs`); a table with an
 order of its own (:data:`driftkit.scale.ordered.ORDERS`: ``impact`` by key, ``count_list`` by
 rank) is stored sorted by each worker and streamed through a k-way merge instead.  The
-driver keeps the count list's first :data:`TOP_ROWS` rows (all the report shows).
+driver keeps the count list's first :data:`TOP_ROWS` rows (all the report shows) and the
+key drift of each bucket's :data:`WORST_KEYS` worst keys (:func:`worst_rows`), which is
+not a run file: only the report's drill-down keys are ranked from it.
 """
 
 from __future__ import annotations
@@ -27,9 +29,11 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from driftkit.drift.breakdown import rank_worst_keys
 from driftkit.impact.countlist import rank_count_list
 from driftkit.impact.parts import Impact, ImpactPart
 from driftkit.scale.ordered import BATCH, ORDERS, merge_sorted, sort_part
+from driftkit.schema import LOCATION, SKU
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +46,7 @@ STORED = {
     "demand": "demand_rows",
 }
 UNWRITTEN = ("demand",)  # stored tables that are not run files
+WORST_KEYS = 25  # keys of its key drift a bucket sends: the report drills into at most these
 TOP_ROWS = 100  # count-list rows a bucket still sends: the global top 100 (the report's 25)
 PARTS = "parts"  # the folder of a run's parts, inside the run folder while it is written
 
@@ -122,6 +127,15 @@ def stored_tables(fulls: list[dict[str, Any]]) -> dict[str, StoredTable]:
         elif any(isinstance(p, StoredPart) for p in parts):
             raise TypeError(f"{name}: some buckets stored their rows and some sent them")
     return found
+
+
+def worst_rows(key_drift: pd.DataFrame, n: int = WORST_KEYS) -> pd.DataFrame:
+    """The rows of a part's ``n`` worst keys (``breakdown.rank_worst_keys``): every key of
+    the client's ``n`` worst is one of its bucket's ``n`` worst, so the report's drill-down
+    keys are ranked exactly from these rows alone."""
+    worst = pd.MultiIndex.from_frame(rank_worst_keys(key_drift, n)[[SKU, LOCATION]])
+    kept = pd.MultiIndex.from_frame(key_drift[[SKU, LOCATION]]).isin(worst)
+    return key_drift[kept].reset_index(drop=True)
 
 
 def first_rows(impact: Impact, stored: dict[str, StoredTable]) -> Impact:
