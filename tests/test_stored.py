@@ -1,8 +1,9 @@
 """Stored tables: partitioned workers write per-key tables as Parquet parts, not to the driver.
 
 A committed sample client in 3 buckets is audited in process (``run_audit`` reading the same
-ingest) and bucket by bucket; the partitioned run's workers store ``count_accuracy`` as parts
-and send back only per-system sums, and the run folder it writes holds the same files.
+ingest) and bucket by bucket; the partitioned run's workers store ``count_accuracy``,
+per-key impact, the count list and demand as parts and send back only sums (and the count
+list's first rows), and the run folder it writes holds the same files.
 """
 
 from __future__ import annotations
@@ -20,11 +21,24 @@ import pytest
 from driftkit.audit import Audit, run_audit
 from driftkit.config import load_config
 from driftkit.drift.accuracy import _accuracy, accuracy_from_sums, accuracy_sums
+from driftkit.drift.breakdown import rank_worst_keys
+from driftkit.errors import ReportError
 from driftkit.load.ingest import ingest
 from driftkit.scale import outputs
 from driftkit.scale.bucket import audit_bucket, bucket_numbers
 from driftkit.scale.partition import PartitionedAudit, run_partitioned
-from driftkit.scale.stored import PARTS, STORED, StoredPart, StoredTable, discard_parts, store_part
+from driftkit.scale.report import report_view
+from driftkit.scale.stored import (
+    PARTS,
+    STORED,
+    TOP_ROWS,
+    UNWRITTEN,
+    WORST_KEYS,
+    StoredPart,
+    StoredTable,
+    discard_parts,
+    store_part,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 RUN_AT = datetime(2026, 12, 1, 12, tzinfo=UTC)
@@ -70,8 +84,52 @@ def test_a_worker_sends_no_count_accuracy_rows(runs: Runs) -> None:
     assert runs.parted.stored["count_accuracy"].rows == len(runs.whole.tables["count_accuracy"])
 
 
+def test_a_worker_sends_no_per_key_impact_rows(runs: Runs) -> None:
+    """Per-key impact and demand stay in the parts; the count list sends its first rows."""
+    plan = runs.parted.plan
+    assert plan.path is not None
+    for bucket in bucket_numbers(plan.path):
+        impact = audit_bucket(plan, bucket).full["impact"]
+        assert impact.per_key.empty and impact.demand.empty
+        assert list(impact.per_key.columns) == list(runs.whole.impact.per_key.columns)
+        assert 0 < len(impact.count_list) <= TOP_ROWS
+    assert {"impact", "count_list"}.isdisjoint(runs.parted.tables)
+    assert runs.parted.impact is not None and runs.parted.impact.per_key.empty
+
+
+def test_a_worker_sends_the_key_drift_of_its_worst_keys_only(runs: Runs) -> None:
+    plan, whole = runs.parted.plan, runs.whole.comparison.key_drift
+    assert plan.path is not None
+    for bucket in bucket_numbers(plan.path):
+        sent = audit_bucket(plan, bucket).key_drift
+        assert 0 < sent[["sku", "location"]].drop_duplicates().shape[0] <= WORST_KEYS
+    assert len(runs.parted.comparison.key_drift) < len(whole)
+    parted = rank_worst_keys(runs.parted.comparison.key_drift, WORST_KEYS)
+    pd.testing.assert_frame_equal(parted, rank_worst_keys(whole, WORST_KEYS), check_exact=True)
+
+
+def test_the_report_asks_for_no_more_keys_than_the_buckets_sent(runs: Runs) -> None:
+    with pytest.raises(ReportError, match=f"at most {WORST_KEYS} drill-downs"):
+        report_view(runs.parted, keys=WORST_KEYS + 1)
+
+
+def test_the_driver_keeps_the_count_lists_first_rows(runs: Runs) -> None:
+    whole, parted = runs.whole.impact.count_list, runs.parted.impact
+    assert parted is not None and len(whole) > 0
+    expected = whole.head(TOP_ROWS)
+    pd.testing.assert_frame_equal(parted.count_list, expected, check_exact=True)
+    assert runs.parted.stored["count_list"].rows == len(whole)
+
+
+def test_the_stored_demand_reads_back_in_key_order(runs: Runs) -> None:
+    demand = runs.parted.stored["demand"].read()
+    pd.testing.assert_frame_equal(demand, runs.whole.impact.demand, check_exact=True)
+    assert not (runs.parted_dir / "demand.parquet").exists()  # not a run file
+
+
 def test_the_run_folders_hold_the_same_stored_files(runs: Runs) -> None:
-    for name in STORED:
+    assert set(runs.parted.stored) == set(STORED)
+    for name in (n for n in STORED if n not in UNWRITTEN):
         whole = pq.read_table(runs.whole_dir / f"{name}.parquet").to_pandas()
         parted = pq.read_table(runs.parted_dir / f"{name}.parquet").to_pandas()
         assert len(whole) > 0
@@ -100,8 +158,10 @@ def test_discarding_the_parts_points_at_the_run_files(runs: Runs, tmp_path: Path
     assert part.path.is_file()
     stored = discard_parts(runs.parted.stored, tmp_path)
     assert not (tmp_path / PARTS).exists()
-    expected = runs.whole.tables["count_accuracy"]
-    pd.testing.assert_frame_equal(stored["count_accuracy"].read(), expected, check_exact=True)
+    assert set(stored) == set(STORED) - set(UNWRITTEN)  # demand's parts are gone with them
+    for name in stored:
+        expected = runs.whole.tables[name]
+        pd.testing.assert_frame_equal(stored[name].read(), expected, check_exact=True)
 
 
 def test_streaming_cuts_the_csv_across_parts(

@@ -234,8 +234,10 @@ def findings_table(audit: Audit, max_rows: int = 15) -> TableHTML:
 def count_list_table(audit: Audit, max_rows: int = 20) -> TableHTML:
     """What to count next, with product titles, as an escaped table."""
     columns = ["rank", SKU, TITLE, LOCATION, SYSTEM, "expected_value", "reason", "cause"]
-    titled = with_titles(audit, audit.impact.count_list)
-    return table(titled, columns=columns, max_rows=max_rows)
+    titled = with_titles(audit, audit.impact.count_list)  # its first rows when stored
+    stored = audit.stored.get("count_list")
+    rows = None if stored is None else stored.rows
+    return table(titled, columns=columns, max_rows=max_rows, rows=rows)
 
 
 def _product_title(audit: Audit, sku: str) -> str:

@@ -43,6 +43,7 @@ def table(
     columns: Sequence[str] | None = None,
     max_rows: int = 50,
     formats: Mapping[str, str | Callable[[Any], str]] | None = None,
+    rows: int | None = None,
 ) -> TableHTML:
     """An HTML table of the first ``max_rows`` rows, every cell escaped.
 
@@ -56,6 +57,8 @@ def table(
         At most this many rows are shown; a caption says how many were left out.
     formats : mapping, optional
         Column → format spec (``",.2f"``, ``".1%"``) or callable; others get a default by dtype.
+    rows : int, optional
+        Rows of the whole table when ``frame`` holds only its first rows (default its length).
 
     Returns
     -------
@@ -74,8 +77,9 @@ def table(
     cells = [_cells(shown[c], (formats or {}).get(c)) for c in chosen]
     body = "".join(f"<tr>{''.join(row)}</tr>" for row in zip(*cells, strict=True))
     note = _shortened_note(shown)
-    if len(frame) > len(shown):
-        note = f"<caption>First {len(shown):,} of {len(frame):,} rows.{note}</caption>"
+    total = len(frame) if rows is None else rows
+    if total > len(shown):
+        note = f"<caption>First {len(shown):,} of {total:,} rows.{note}</caption>"
     elif note:
         note = f"<caption>{note}</caption>"
     return TableHTML(f'<table class="dk-table">{note}<thead><tr>{head}</tr></thead>'

@@ -21,7 +21,7 @@ from driftkit.load.client import ClientData
 from driftkit.load.ingest import BUCKETED, MANIFEST, read_notes, read_processed
 from driftkit.scale.part import BucketResult, audit_part, profile_part
 from driftkit.scale.plan import Plan, Profile, Scan, place_part, scan
-from driftkit.scale.stored import store_full
+from driftkit.scale.stored import store_full, worst_rows
 from driftkit.schema import AS_OF, KIND, LOCATION, OCCURRED_AT, RECORDED_AT, SYSTEM
 
 PROCESSED = Path("data/processed")  # where ``driftkit ingest`` writes, per client
@@ -56,10 +56,14 @@ def profile_bucket(plan: Plan, bucket: int) -> Profile:
 
 def audit_bucket(plan: Plan, bucket: int) -> BucketResult:
     """Pass 3 over one bucket (:func:`~driftkit.scale.part.audit_part` of its tables); with
-    ``plan.parts`` its stored tables are written there and only their paths sent back."""
+    ``plan.parts`` its stored tables are written there and only their paths sent back, and
+    its key drift only for its worst keys (:func:`~driftkit.scale.stored.worst_rows`)."""
     data, placed = place_part(plan, read_bucket(plan, bucket))
     result = audit_part(plan, data, bucket=bucket, placed=placed)
-    if plan.parts is None or not result.full:
+    if plan.parts is None:
+        return result
+    result = dataclasses.replace(result, key_drift=worst_rows(result.key_drift))
+    if not result.full:
         return result
     return dataclasses.replace(result, full=store_full(result.full, plan.parts, bucket))
 

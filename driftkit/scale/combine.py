@@ -40,7 +40,7 @@ from driftkit.scale.merge import (
 )
 from driftkit.scale.part import BucketResult
 from driftkit.scale.plan import RULES, Plan
-from driftkit.scale.stored import StoredTable, split_stored
+from driftkit.scale.stored import StoredTable, first_rows, split_stored, stored_tables
 from driftkit.scale.summary import assemble_summary, audit_tables, summarize, write_outputs
 from driftkit.schema import LOCATION, SKU, Measure
 
@@ -86,16 +86,14 @@ class PartitionedAudit:
         projection, count_accuracy, fix_plan, authority`` (``daily, episodes, bias,
         rejects`` only when not full), but those in ``stored``.
     comparison, attribution, impact
-        The recombined results (``attribution.matches`` is empty: matches stay in the
-        workers).  None when not full (``comparison`` is always set).
+        Recombined (``attribution.matches`` empty, ``comparison.key_drift`` only of each
+        bucket's ``stored.WORST_KEYS`` worst keys); None when not full.  With ``stored``,
+        ``impact`` has no per-key rows but the count list's first ``stored.TOP_ROWS``.
     parts
-        Numerators and denominators of the cross-key rates, summed over buckets:
-        ``compared_cells, agreeing_cells, spread_sum, explained_units, drift_units,
-        unseen_demand, true_demand``.
-    buckets
-        The bucket numbers audited.
-    plan
-        What every bucket shared: the ingest folder, the window, the systems.
+        Σ numerators and denominators of the cross-key rates: ``compared_cells,
+        agreeing_cells, spread_sum, explained_units, drift_units, unseen_demand, true_demand``.
+    buckets, plan
+        The bucket numbers audited; what every bucket shared (ingest folder, window, systems).
     grid
         The client's grid without keys: systems, days, authority and measure notes (the
         ``[system, key, day]`` values stay in the workers).
@@ -103,7 +101,7 @@ class PartitionedAudit:
         The client's whole small tables: catalog, rejects, files and loader notes
         (snapshots, events and counts stay in the bucketed Parquet at ``plan.path``).
     stored
-        Tables the workers stored as Parquet parts (``count_accuracy``; ``scale.stored``).
+        Tables stored as Parquet parts (``count_accuracy, impact, count_list, demand``).
     """
 
     config: ClientConfig
@@ -184,7 +182,9 @@ def combine(
         attribution, impact, more = _full(plan, grid, comparison, results, labels)
         parts.update(more.pop("parts"))
         summary = assemble_summary(summary, attribution, impact, more["accuracy"])
-        errors, stored = split_stored("count_accuracy", more["count_errors"])
+        errors, _ = split_stored("count_accuracy", more["count_errors"])
+        stored = stored_tables([r.full for r in results])
+        impact = first_rows(impact, stored)
         tables = audit_tables(comparison, episodes, attribution, impact, client.rejects, errors)
         tables = {k: v for k, v in tables.items() if k not in stored}
         fixes = plan_fixes(

@@ -33,7 +33,7 @@ from driftkit.scale.bucket import bucket_numbers, ingest_path
 from driftkit.scale.combine import Audit, PartitionedAudit
 from driftkit.scale.partition import ingested, run_partitioned
 from driftkit.scale.plan import Plan, part_grid, place_part
-from driftkit.scale.stored import PARTS, discard_parts
+from driftkit.scale.stored import PARTS, WORST_KEYS, discard_parts
 from driftkit.schema import LOCATION, SKU
 
 
@@ -89,7 +89,8 @@ def report_view(audit: PartitionedAudit, *, keys: int = DRILLDOWNS) -> Audit:
     audit
         A full partitioned audit (``run_partitioned(..., full=True)``); not mutated.
     keys
-        How many of the worst keys (``story.worst_keys``) to read back for drill-downs.
+        How many of the worst keys (``story.worst_keys``) to read back for drill-downs: at
+        most :data:`~driftkit.scale.stored.WORST_KEYS` (the buckets sent no more).
 
     Returns
     -------
@@ -103,6 +104,11 @@ def report_view(audit: PartitionedAudit, *, keys: int = DRILLDOWNS) -> Audit:
         raise ReportError(
             f"{audit.config.id}: this partitioned audit ran with full=False (drift numbers "
             "only) and has no causes or impact to report; run it with full=True"
+        )
+    if keys > WORST_KEYS:
+        raise ReportError(
+            f"{audit.config.id}: a partitioned audit keeps the key drift of each bucket's "
+            f"{WORST_KEYS} worst keys; ask for at most {WORST_KEYS} drill-downs, not {keys}"
         )
     worst = rank_worst_keys(audit.comparison.key_drift, keys)[[SKU, LOCATION]]
     data, grid = audit.data, audit.grid

@@ -7,11 +7,17 @@ that computed them, one Parquet part per bucket under ``Plan.parts``
 and row count) and the summable parts of its numbers instead.  The run's file is then
 assembled by streaming the parts in bucket order, row group by row group, into
 ``<table>.parquet`` and the CSV's first rows (:func:`stream_table`): the same files the
-in-process audit writes from its one frame (:mod:`driftkit.scale.outputs`).
+in-process audit writes from its one frame (:mod:`driftkit.scale.outputs`); a table with an
+order of its own (:data:`driftkit.scale.ordered.ORDERS`: ``impact`` by key, ``count_list`` by
+rank) is stored sorted by each worker and streamed through a k-way merge instead.  The
+driver keeps the count list's first :data:`TOP_ROWS` rows (all the report shows) and the
+key drift of each bucket's :data:`WORST_KEYS` worst keys (:func:`worst_rows`), which is
+not a run file: only the report's drill-down keys are ranked from it.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import shutil
 from collections.abc import Iterator
@@ -23,10 +29,25 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from driftkit.drift.breakdown import rank_worst_keys
+from driftkit.impact.countlist import rank_count_list
+from driftkit.impact.parts import Impact, ImpactPart
+from driftkit.scale.ordered import BATCH, ORDERS, merge_sorted, sort_part
+from driftkit.schema import LOCATION, SKU
+
 log = logging.getLogger(__name__)
 
-#: Stored table → the key of its frame in a part's ``full`` results (``scale.full``).
-STORED = {"count_accuracy": "count_errors"}
+#: Stored table → the key of its :class:`StoredPart` in a part's ``full`` results
+#: (``scale.full``); ``demand`` is kept for :meth:`StoredTable.read`, not written as a file.
+STORED = {
+    "count_accuracy": "count_errors",
+    "impact": "impact_rows",
+    "count_list": "count_rows",
+    "demand": "demand_rows",
+}
+UNWRITTEN = ("demand",)  # stored tables that are not run files
+WORST_KEYS = 25  # keys of its key drift a bucket sends: the report drills into at most these
+TOP_ROWS = 100  # count-list rows a bucket still sends: the global top 100 (the report's 25)
 PARTS = "parts"  # the folder of a run's parts, inside the run folder while it is written
 
 
@@ -40,10 +61,12 @@ class StoredPart:
 
 @dataclass(frozen=True)
 class StoredTable:
-    """A stored table: every bucket's :class:`StoredPart`, in bucket order."""
+    """A stored table: every bucket's :class:`StoredPart`, in bucket order, or (``written``)
+    the run's file of the whole table."""
 
     name: str
     parts: tuple[StoredPart, ...]
+    written: bool = False
 
     @property
     def rows(self) -> int:
@@ -72,9 +95,55 @@ def store_part(folder: Path, name: str, bucket: int, frame: pd.DataFrame) -> Sto
 
 def store_full(full: dict[str, Any], folder: Path, bucket: int) -> dict[str, Any]:
     """``full`` (a part's results, ``scale.full.full_parts``) with every :data:`STORED`
-    frame written under ``folder`` and replaced by its :class:`StoredPart`."""
-    stored = {key: store_part(folder, name, bucket, full[key]) for name, key in STORED.items()}
-    return {**full, **stored}
+    table written under ``folder`` (sorted: :func:`~driftkit.scale.ordered.sort_part`) and
+    sent as its :class:`StoredPart`; the impact part keeps only its top count-list rows."""
+    impact: ImpactPart = full["impact"]
+    frames = {
+        "count_accuracy": full["count_errors"],
+        "impact": impact.per_key,
+        "count_list": impact.count_list,
+        "demand": impact.demand,
+    }
+    stored = {
+        STORED[name]: store_part(folder, name, bucket, sort_part(name, frame))
+        for name, frame in frames.items()
+    }
+    kept = dataclasses.replace(
+        impact,
+        per_key=impact.per_key.iloc[:0],
+        count_list=sort_part("count_list", impact.count_list).head(TOP_ROWS),
+        demand=impact.demand.iloc[:0],
+    )
+    return {**full, **stored, "impact": kept}
+
+
+def stored_tables(fulls: list[dict[str, Any]]) -> dict[str, StoredTable]:
+    """Every :data:`STORED` table whose parts the buckets stored (none in process)."""
+    found = {}
+    for name, key in STORED.items():
+        parts = [f.get(key) for f in fulls]
+        if all(isinstance(p, StoredPart) for p in parts) and parts:
+            found[name] = StoredTable(name, tuple(p for p in parts if p is not None))
+        elif any(isinstance(p, StoredPart) for p in parts):
+            raise TypeError(f"{name}: some buckets stored their rows and some sent them")
+    return found
+
+
+def worst_rows(key_drift: pd.DataFrame, n: int = WORST_KEYS) -> pd.DataFrame:
+    """The rows of a part's ``n`` worst keys (``breakdown.rank_worst_keys``): every key of
+    the client's ``n`` worst is one of its bucket's ``n`` worst, so the report's drill-down
+    keys are ranked exactly from these rows alone."""
+    worst = pd.MultiIndex.from_frame(rank_worst_keys(key_drift, n)[[SKU, LOCATION]])
+    kept = pd.MultiIndex.from_frame(key_drift[[SKU, LOCATION]]).isin(worst)
+    return key_drift[kept].reset_index(drop=True)
+
+
+def first_rows(impact: Impact, stored: dict[str, StoredTable]) -> Impact:
+    """``impact`` with only the count list's first :data:`TOP_ROWS` when it is stored (the
+    buckets' first rows, ranked together: the whole list's first rows)."""
+    if "count_list" not in stored:
+        return impact
+    return dataclasses.replace(impact, count_list=impact.count_list.head(TOP_ROWS))
 
 
 def split_stored(name: str, parts: list[Any]) -> tuple[pd.DataFrame, dict[str, StoredTable]]:
@@ -115,18 +184,66 @@ def discard_parts(stored: dict[str, StoredTable], run_dir: Path) -> dict[str, St
     Returns
     -------
     dict
-        ``stored`` with each table's one part now the run's ``<name>.parquet``.
+        ``stored`` with each table's one part now the run's ``<name>.parquet`` (without
+        the tables not written as files, :data:`UNWRITTEN`).
     """
     shutil.rmtree(run_dir / PARTS, ignore_errors=True)
-    whole = {n: (StoredPart(run_dir / f"{n}.parquet", t.rows),) for n, t in stored.items()}
-    return {n: StoredTable(n, parts) for n, parts in whole.items()}
+    files = {n: t for n, t in stored.items() if n not in UNWRITTEN}  # demand's rows are gone
+    whole = {n: (StoredPart(run_dir / f"{n}.parquet", t.rows),) for n, t in files.items()}
+    return {n: StoredTable(n, parts, written=True) for n, parts in whole.items()}
 
 
 def _tables(stored: StoredTable) -> Iterator[pa.Table]:
-    """Every part as a pyarrow table, the first part's schema for all (bucket order)."""
+    """Every part as a pyarrow table, the first part's schema for all (bucket order); merged
+    into the table's own order when it has one (:data:`~driftkit.scale.ordered.ORDERS`)."""
     if not stored.parts:
         raise ValueError(f"stored table {stored.name} has no parts")
     typed = [p for p in stored.parts if p.rows] or list(stored.parts)
     schema = pq.read_schema(typed[0].path)  # an empty part may carry null-typed columns
-    for part in stored.parts:
-        yield pq.read_table(part.path).cast(schema)
+    if stored.written or stored.name not in ORDERS:
+        yield from (pq.read_table(part.path).cast(schema) for part in stored.parts)
+        return
+    batches = [_batches(part.path, schema) for part in stored.parts]
+    frames = merge_sorted(batches, ORDERS[stored.name]) if stored.rows else _empty(typed, schema)
+    yield from _arrow(_finished(stored.name, frames), schema)
+
+
+def _batches(path: Path, schema: pa.Schema) -> Iterator[pd.DataFrame]:
+    """One part's rows, :data:`~driftkit.scale.ordered.BATCH` at a time, as frames."""
+    for batch in pq.ParquetFile(path).iter_batches(batch_size=BATCH):
+        yield pa.Table.from_batches([batch]).cast(schema).to_pandas()
+
+
+def _empty(typed: list[StoredPart], schema: pa.Schema) -> Iterator[pd.DataFrame]:
+    """The table without rows (an empty part), so that its file still has every column."""
+    yield pq.read_table(typed[0].path).cast(schema).to_pandas()
+
+
+def _finished(name: str, frames: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+    """The count list's merged rows ranked (``rank`` counts on from batch to batch)."""
+    if name != "count_list":
+        yield from frames
+        return
+    before = 0
+    for frame in frames:
+        ranked = rank_count_list(frame)
+        yield ranked.assign(rank=ranked["rank"] + before)
+        before += len(ranked)
+
+
+def _arrow(frames: Iterator[pd.DataFrame], stored: pa.Schema) -> Iterator[pa.Table]:
+    """The frames as pyarrow tables of one schema: the first frame's, with the stored
+    parts' type for a column that frame had only nulls in."""
+    schema: pa.Schema | None = None
+    for frame in frames:
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        if schema is None:
+            fields = [_typed(f, stored) for f in table.schema]
+            schema = pa.schema(fields, metadata=table.schema.metadata)
+        yield table.cast(schema)
+
+
+def _typed(field: pa.Field, stored: pa.Schema) -> pa.Field:
+    """``field``, or the stored parts' field of that name when ``field`` is null-typed."""
+    known = field.name in stored.names and pa.types.is_null(field.type)
+    return stored.field(field.name) if known else field

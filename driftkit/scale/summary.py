@@ -23,7 +23,7 @@ from driftkit.folders import run_folders
 from driftkit.impact.estimate import Impact
 from driftkit.load.client import ClientData
 from driftkit.scale.outputs import write_tables
-from driftkit.scale.stored import StoredTable
+from driftkit.scale.stored import UNWRITTEN, StoredTable
 
 
 class Outputs(Protocol):
@@ -170,7 +170,8 @@ def write_outputs(audit: Outputs, run_dir: Path) -> None:
     ``run_dir`` (CSV, and Parquet for the large ones, with ``tables.json``:
     :func:`driftkit.scale.outputs.write_tables`)."""
     run_dir.mkdir(parents=True, exist_ok=True)
-    write_tables(audit.tables, run_dir, audit.stored)
+    files = {name: t for name, t in audit.stored.items() if name not in UNWRITTEN}
+    write_tables(audit.tables, run_dir, files)
     text = json.dumps(audit.summary, indent=2, ensure_ascii=False, allow_nan=False)
     (run_dir / "summary.json").write_text(text + "\n", encoding="utf-8")
 
