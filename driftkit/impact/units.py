@@ -89,7 +89,8 @@ def unit_factors(grid: Grid, catalog: pd.DataFrame, findings: pd.DataFrame | Non
         if grid.systems[s] == grid.authority:
             continue
         ref = reference_values(grid, s)
-        evident = np.where(flagged[s], evident_packs(grid.values[s], ref), 1.0)
+        evident = np.ones(len(known))  # only flagged keys are looked at: the rest stay 1
+        evident[flagged[s]] = evident_packs(grid.values[s][flagged[s]], ref[flagged[s]])
         factor[s] = ratio_factor(grid.values[s], ref, np.where(known > 1, known, evident))
     return np.where(flagged & (factor == 1.0), np.nan, factor)
 
