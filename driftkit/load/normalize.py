@@ -24,12 +24,13 @@ References
 from __future__ import annotations
 
 import re
+from functools import partial
 
 import numpy as np
 import pandas as pd
 
 from driftkit.config import SkuRules
-from driftkit.load.distinct import distinct_texts, spread
+from driftkit.load.distinct import distinct_texts, parse_columns, spread
 from driftkit.load.timestamps import UNPARSEABLE_TIME as UNPARSEABLE_TIME
 from driftkit.load.timestamps import parse_timestamps as parse_timestamps
 from driftkit.load.uniform import plain_integers
@@ -189,22 +190,9 @@ def parse_quantity_columns(
         Column name → ``(quantities, reasons)`` as :func:`parse_quantities` returns them,
         on ``frame``'s index, in ``frame``'s column order.
     """
-    text = [col for col in frame.columns if not _is_number(frame[col])]
-    parsed = {
-        col: parse_quantities(frame[col], sentinels=sentinels)
-        for col in frame.columns
-        if col not in text
-    }
-    if text:
-        stacked = pd.concat([frame[col] for col in text], ignore_index=True)
-        number, reasons = parse_quantities(stacked, sentinels=sentinels)
-        for k, col in enumerate(text):
-            rows = slice(k * len(frame), (k + 1) * len(frame))
-            parsed[col] = (
-                number.iloc[rows].set_axis(frame.index),
-                reasons.iloc[rows].set_axis(frame.index),
-            )
-    return {col: parsed[col] for col in frame.columns}
+    return parse_columns(
+        frame, lambda col: not _is_number(col), partial(parse_quantities, sentinels=sentinels)
+    )
 
 
 def _is_number(values: pd.Series) -> bool:

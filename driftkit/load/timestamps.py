@@ -7,10 +7,12 @@ A column whose cells all share one plain ISO layout is parsed in one Arrow call
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import pandas as pd
 
-from driftkit.load.distinct import distinct_texts, spread
+from driftkit.load.distinct import distinct_texts, parse_columns, spread
 from driftkit.load.uniform import no_reasons, uniform_times
 from driftkit.load.values import within_years
 
@@ -83,22 +85,9 @@ def parse_timestamp_columns(
         ``frame``'s index, in ``frame``'s column order.
     """
     typed = pd.api.types.is_datetime64_any_dtype
-    text = [col for col in frame.columns if not typed(frame[col])]
-    parsed = {
-        col: parse_timestamps(frame[col], timezone=timezone, fmt=fmt)
-        for col in frame.columns
-        if col not in text
-    }
-    if text:
-        stacked = pd.concat([frame[col] for col in text], ignore_index=True)
-        stamps, reasons = parse_timestamps(stacked, timezone=timezone, fmt=fmt)
-        for k, col in enumerate(text):
-            rows = slice(k * len(frame), (k + 1) * len(frame))
-            parsed[col] = (
-                stamps.iloc[rows].set_axis(frame.index),
-                reasons.iloc[rows].set_axis(frame.index),
-            )
-    return {col: parsed[col] for col in frame.columns}
+    return parse_columns(
+        frame, lambda col: not typed(col), partial(parse_timestamps, timezone=timezone, fmt=fmt)
+    )
 
 
 def _parse_distinct_timestamps(
