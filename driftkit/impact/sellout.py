@@ -22,35 +22,67 @@ from driftkit.drift.align import Grid
 from driftkit.drift.codes import column_codes, key_positions
 from driftkit.impact import theory
 from driftkit.impact.silence import SILENT_AT, SilentState, authority_names, silent_shelf
-from driftkit.schema import AS_OF, SYSTEM
+from driftkit.schema import AS_OF, LOCATION, SKU, SYSTEM
 
 #: Days between the window's end and the count.  0: the list describes the window's end.  One
 #: day (a list worked the next day) was tried on seeds the figures do not report
 #: (docs/impact.md): it finds more unknown out-of-stocks but displaces true discrepancies.
 COUNT_AFTER_DAYS = 0.0
 
+#: SKU × location pairs up to which :func:`record_ages` finds keys by one dense table.
+DENSE_PAIRS = 1 << 20
+
 
 def record_ages(snapshots: pd.DataFrame, grid: Grid, timezone: str) -> np.ndarray:
     """``[system, key]``: days from each system's last snapshot of a key in the window to
     the count (the window's end + :data:`COUNT_AFTER_DAYS`); NaN where it has none.
 
-    Keys and systems are looked up on the snapshots' cached column codes
-    (:func:`~driftkit.drift.codes.key_positions`), and the latest as-of per (system, key)
-    is one group-by on integers: no per-row text work on a 12M-row snapshot table.
+    Each row's (system, key) cell comes from the snapshots' cached column codes
+    (:func:`~driftkit.drift.codes.column_codes`) through tables over their distinct
+    values (:func:`_cell_of_codes`), and the latest as-of per cell is one ``maximum.at``
+    on integers: no per-row text work on a 12M-row snapshot table.
     """
     end = pd.Timestamp(grid.days[-1] + pd.Timedelta(days=1)).tz_localize(timezone)
-    system_codes, names = column_codes(snapshots[SYSTEM])
-    system = pd.Index(grid.systems).get_indexer(pd.Index(names))[system_codes]
-    system[system_codes < 0] = -1
-    key = key_positions(snapshots, grid.keys)
     as_of = snapshots[AS_OF]
-    kept = (key >= 0) & (system >= 0) & (as_of <= end).to_numpy()
-    cell = system[kept].astype(np.int64) * len(grid.keys) + key[kept]
-    last = as_of[kept].groupby(cell, sort=False).max()
+    cell = _cell_of_codes(snapshots, grid)
+    cell[~(as_of <= end).to_numpy()] = -1
+    kept = cell >= 0
+    stamps = np.asarray(as_of.array.asi8)
+    latest = np.full(grid.values.shape[0] * len(grid.keys), np.iinfo(np.int64).min)
+    np.maximum.at(latest, cell[kept], stamps[kept])
+    seen = np.flatnonzero(latest > np.iinfo(np.int64).min)
+    stamp = pd.Series(latest[seen].view(f"M8[{as_of.dt.unit}]")).dt.tz_localize("UTC")
+    last = stamp.dt.tz_convert(as_of.dt.tz)
     ages = np.full(grid.values.shape[:2], np.nan)
     since = (end - last).dt.total_seconds().to_numpy() / 86400.0
-    ages.reshape(-1)[last.index.to_numpy()] = since + COUNT_AFTER_DAYS
+    ages.reshape(-1)[seen] = since + COUNT_AFTER_DAYS
     return ages
+
+
+def _cell_of_codes(snapshots: pd.DataFrame, grid: Grid) -> np.ndarray:
+    """Each row's ``system × n_keys + key`` on ``grid``, int64 (−1 where either is absent)."""
+    system, systems = column_codes(snapshots[SYSTEM])
+    row = np.append(pd.Index(grid.systems).get_indexer(pd.Index(systems)), -1)[system]
+    key = _key_of_codes(snapshots, grid.keys)
+    cell = row.astype(np.int64) * len(grid.keys) + key
+    cell[(row < 0) | (key < 0)] = -1
+    return cell
+
+
+def _key_of_codes(snapshots: pd.DataFrame, keys: pd.DataFrame) -> np.ndarray:
+    """Each row's position in ``keys`` (−1 where absent): what
+    :func:`~driftkit.drift.codes.key_positions` gives, by one table over every pair of
+    distinct SKU and location (looked up by text once) where that table is small."""
+    sku, skus = column_codes(snapshots[SKU])
+    location, locations = column_codes(snapshots[LOCATION])
+    space = len(skus) * len(locations)
+    if space > max(8 * len(keys), DENSE_PAIRS):
+        return key_positions(snapshots, keys)
+    pairs = pd.MultiIndex.from_product([pd.Index(skus), pd.Index(locations)])
+    table = np.append(pd.MultiIndex.from_frame(keys[[SKU, LOCATION]]).get_indexer(pairs), -1)
+    pair = sku.astype(np.int64) * len(locations) + location
+    pair[(sku < 0) | (location < 0)] = space
+    return table[pair]
 
 
 def believed_age(ages: np.ndarray, systems: tuple[str, ...], names: np.ndarray) -> np.ndarray:

@@ -12,8 +12,10 @@ import numpy as np
 import pandas as pd
 
 from driftkit.config import ClientConfig
-from driftkit.drift.align import Grid, align
-from driftkit.schema import AVAILABLE, LOCATION, SELLING_KINDS, SKU, Measure, SystemKind
+from driftkit.drift.align import Grid, require_snapshots
+from driftkit.drift.asof import asof_cells
+from driftkit.drift.measures import measured_values
+from driftkit.schema import AVAILABLE, COMMITTED, LOCATION, SELLING_KINDS, SKU, Measure, SystemKind
 
 #: System kinds that hold the stock of their location (a warehouse, a third-party logistics
 #: provider): their shipments count first for demand, their records stand in first for an
@@ -98,24 +100,50 @@ def _fmax(values: np.ndarray) -> np.ndarray:
 def _measure_on(
     grid: Grid, snapshots: pd.DataFrame, config: ClientConfig, measure: Measure
 ) -> np.ndarray:
-    """``measure`` aligned on ``grid``'s systems, keys and days (NaN where absent)."""
+    """``measure`` aligned on ``grid``'s systems, keys and days (NaN where absent).
+
+    The rows deciding each cell are the grid's own (:func:`~driftkit.drift.asof.asof_cells`
+    keeps them for the audit), so only the measure is read again: what ``align`` on a config
+    copy whose measure is ``measure`` gives, without its notes.
+    """
     if config.measure == measure:
         return grid.values
-    if measure not in snapshots.columns and AVAILABLE not in snapshots.columns:
+    if _unknown(snapshots, measure):
         return np.full(grid.values.shape, np.nan)
-    other = align(
-        snapshots,
-        dataclasses.replace(config, measure=measure),
-        start=grid.days[0].date(),
-        end=grid.days[-1].date(),
+    require_snapshots(snapshots)
+    start, end = grid.days[0].date(), grid.days[-1].date()
+    cells = asof_cells(
+        snapshots, dataclasses.replace(config, measure=measure), start=start, end=end
     )
+    values = measured_values(snapshots, measure)[1]
     out = np.full(grid.values.shape, np.nan)
-    key_at = _key_index(grid.keys).get_indexer(_key_index(other.keys))
-    for position, system in enumerate(other.systems):
+    key_at = _key_at(grid.keys, cells.keys)
+    found = key_at >= 0
+    for position, system in enumerate(cells.systems):  # a handful of systems, not data rows
         if system in grid.systems:
-            found = key_at >= 0
-            out[grid.index(system), key_at[found]] = other.values[position, found]
+            chosen = values[np.maximum(cells.row[position], 0)]
+            chosen[cells.row[position] < 0] = np.nan
+            out[grid.index(system), key_at[found]] = chosen[found]
     return out
+
+
+def _unknown(snapshots: pd.DataFrame, measure: Measure) -> bool:
+    """Whether ``measure`` is taken as unknown on every row: a frame without its column nor
+    ``available``, or one where no row gives it, as reported or derived
+    (:func:`~driftkit.drift.measures.measured_values`: every derivation adds or subtracts
+    ``committed``, so with it and ``measure`` empty on every row nothing is derived)."""
+    if measure not in snapshots.columns and AVAILABLE not in snapshots.columns:
+        return True
+    empty = [c not in snapshots.columns or snapshots[c].isna().all() for c in (measure, COMMITTED)]
+    return all(empty)
+
+
+def _key_at(keys: pd.DataFrame, other: pd.DataFrame) -> np.ndarray:
+    """Each of ``other``'s keys' position in ``keys`` (−1 where absent); no lookup when
+    they are the same table (the grid's keys are its as-of cells' keys)."""
+    if other is keys:
+        return np.arange(len(keys))
+    return np.asarray(_key_index(keys).get_indexer(_key_index(other)))
 
 
 def _key_index(keys: pd.DataFrame) -> pd.MultiIndex:
