@@ -223,6 +223,15 @@ def count_rows(
     )
 
 
+def count_list_keys(rows: pd.DataFrame) -> list[np.ndarray]:
+    """:func:`rank_count_list`'s order as ``numpy.lexsort`` keys (the first sort key last)."""
+    used = ("drift_units", "unit_cost", "demand_rate", "window_value", "expected_value")
+    num = {c: rows[c].to_numpy(dtype=float) for c in used}
+    at_risk = np.abs(np.nan_to_num(num["drift_units"])) * np.nan_to_num(num["unit_cost"])
+    keys = [-num["demand_rate"], -num["window_value"], -at_risk, -num["expected_value"]]
+    return [rows[LOCATION].to_numpy(dtype=object), rows[SKU].to_numpy(dtype=object), *keys]
+
+
 def rank_count_list(rows: pd.DataFrame) -> pd.DataFrame:
     """Rank count-list rows (:func:`count_rows`, of one part or of all parts) over all keys.
 
@@ -234,20 +243,7 @@ def rank_count_list(rows: pd.DataFrame) -> pd.DataFrame:
     pandas.DataFrame
         :data:`COUNT_LIST_COLUMNS` (see :func:`count_list`), best first.
     """
-    at_risk = np.abs(np.nan_to_num(rows["drift_units"].to_numpy(dtype=float))) * np.nan_to_num(
-        rows["unit_cost"].to_numpy(dtype=float)
-    )
-    order = np.lexsort(
-        (
-            rows[LOCATION].to_numpy(dtype=object),
-            rows[SKU].to_numpy(dtype=object),
-            -rows["demand_rate"].to_numpy(dtype=float),
-            -rows["window_value"].to_numpy(dtype=float),
-            -at_risk,
-            -rows["expected_value"].to_numpy(dtype=float),
-        )
-    )
-    table = rows.iloc[order].reset_index(drop=True)
+    table = rows.iloc[np.lexsort(count_list_keys(rows))].reset_index(drop=True)
     table.insert(0, "rank", np.arange(1, len(table) + 1))
     return table[list(COUNT_LIST_COLUMNS)].astype(
         {SKU: "str", LOCATION: "str", SYSTEM: "str", "reason": "str", "cause": "str"}

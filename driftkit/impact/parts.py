@@ -278,9 +278,14 @@ def forecast_bias_parts(parts: list[ImpactPart]) -> dict[str, float]:
     return {k: float(totals[k]) for k in ("unseen_demand", "true_demand")}
 
 
+def key_columns(frame: pd.DataFrame) -> list[np.ndarray]:
+    """:func:`key_order` as ``numpy.lexsort`` keys: location, then sku (sorted first)."""
+    return [frame[LOCATION].to_numpy(dtype=object), frame[SKU].to_numpy(dtype=object)]
+
+
 def key_order(frame: pd.DataFrame) -> np.ndarray:
     """Row order of ``frame`` by key code: (sku, location) as ``align`` sorts keys."""
-    return np.lexsort((frame[LOCATION].to_numpy(dtype=object), frame[SKU].to_numpy(dtype=object)))
+    return np.lexsort(key_columns(frame))
 
 
 def by_key(frames: list[pd.DataFrame]) -> pd.DataFrame:
