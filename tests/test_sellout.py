@@ -109,3 +109,22 @@ def test_the_count_list_names_the_record_that_likely_sold_out() -> None:
     )
     assert table.loc["A", "expected_value"] == pytest.approx((1 - 3 * math.exp(-2)) * 448)
     assert table.loc["E", "expected_value"] == 0.0
+
+
+@pytest.mark.parametrize("dense", [True, False], ids=["dense-table", "key-positions"])
+def test_record_ages_skip_rows_off_the_grid(dense: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rows of a system or key the grid lacks, and rows after the window, give no age; the
+    dense table of SKU × location pairs and the per-row lookup give the same ages."""
+    if not dense:
+        monkeypatch.setattr(sellout, "DENSE_PAIRS", 0)
+    at = pd.to_datetime(["2026-10-01 04:00"] * 4 + ["2026-10-02 04:00"], utc=True)
+    snaps = pd.DataFrame(
+        {
+            "system": ["erp", "wms", "shop", "wms", "shop"],
+            "sku": ["A", "Z", "C", "C", "B"],
+            "location": ["main", "main", "east", "main", "main"],
+            "as_of": at,
+        }
+    )
+    ages = sellout.record_ages(snaps, make_grid(), "America/Chicago")
+    np.testing.assert_allclose(ages, [[NAN, NAN, 1 / 24], [NAN, NAN, NAN]])
