@@ -20,11 +20,10 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from tqdm.auto import tqdm
-
 from driftkit.config import check_client_id
 from driftkit.errors import ConfigError, DriftkitError
 from driftkit.folders import read_summary, run_folders
+from driftkit.progress import progress_bar
 from driftkit.runs import publish, staging_folder
 
 
@@ -91,7 +90,7 @@ def run_batch(dirs: list[Path], options: AuditOptions) -> list[ClientResult]:
     jobs = max(1, min(options.jobs or cores, len(dirs)))
     jobs = 1 if options.engine is not None else jobs
     results: list[ClientResult] = []
-    bar = tqdm(total=len(dirs), desc="audit", unit="client", disable=None)
+    bar = progress_bar(len(dirs), desc="audit", unit="client", show=None)
     if jobs == 1:
         for folder in dirs:
             results.append(audit_client(folder, options))

@@ -56,10 +56,9 @@ def _error(exc: Exception | str) -> None:
 
 def say(line: str, *, error: bool = False) -> None:
     """Print ``line`` on its own line: open progress bars are closed first (ending their line)."""
-    from tqdm import tqdm
+    from driftkit.progress import close_bars
 
-    for bar in list(getattr(tqdm, "_instances", ())):
-        bar.close()
+    close_bars()
     print(line, file=sys.stderr if error else sys.stdout, flush=True)
 
 

@@ -18,6 +18,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "driftkit"
 #: Bottom first.  A folder is one layer; ``audit``, ``batch``, ``cli`` are the runners on top.
 LAYERS = (
     "errors",
+    "progress",
     "schema",
     "_toml",
     "_config_types",

@@ -173,7 +173,9 @@ def test_plain_files_are_parsed_together_each_as_read_alone(client) -> None:
     assert joined is not None and joined.members == [0, 1, 2]
     assert joined.rows.tolist() == [3, 2, 2]
     for k, path in enumerate(paths):
-        _same_raw(joined.file_raw(k), read_file(client, "shop", "snapshots", path, shop))
+        raw = read_file(client, "shop", "snapshots", path, shop)
+        _same_raw(joined.file_raw(k), raw)
+        assert joined.file_read(k) == (raw.source_file, raw.rows_read)
     wms = client.systems["wms"]  # wms_3's short row: every wms file is read on its own
     assert read_joined(client, wms, wms.format, client.resolve(wms.snapshots)) is None
 
@@ -209,7 +211,8 @@ def test_file_rows_of_many_files_equal_each_files_own_row() -> None:
         RawTable(f"raw/f{k}.csv", "csv", pd.DataFrame({"x": [""] * (k + 1)}), np.arange(k + 1))
         for k in range(len(tables))
     ]
-    rows = load_file_module.file_rows("wms", "snapshots", "csv", raws, finished)
+    read = [(raw.source_file, raw.rows_read) for raw in raws]
+    rows = load_file_module.file_rows("wms", "snapshots", "csv", read, finished)
     own = [
         load_file_module.file_row("wms", "snapshots", "csv", r, f)
         for r, f in zip(raws, finished, strict=True)

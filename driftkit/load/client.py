@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
-from tqdm import tqdm
 
 from driftkit import schema as s
 from driftkit.config import ClientConfig, SystemConfig, TableSource, load_config
@@ -24,6 +23,7 @@ from driftkit.load.file import AVAILABLE_ONLY, FILES_COLUMNS, Part, load_file
 from driftkit.load.guard import inside_folder
 from driftkit.load.onepass import load_files, reads_typed
 from driftkit.load.reference import empty_aliases, relative
+from driftkit.progress import Bar, progress_bar
 
 __all__ = ["FILES_COLUMNS", "ClientData", "load_client"]
 
@@ -87,7 +87,7 @@ def load_client(client: str | Path | ClientConfig, *, progress: bool = False) ->
     config = client if isinstance(client, ClientConfig) else load_config(client)
     jobs = _plan(config)
     total = sum(len(paths) for _, _, paths, _ in jobs)
-    bar = _bar(total, f"loading {config.id}", progress=progress)
+    bar = progress_bar(total, desc=f"loading {config.id}", unit="file", show=progress)
     parts: list[Part] = []
     aliases, pack_sizes = empty_aliases(), pd.Series(dtype="float64")
     pending: list[Future[list[Part]]] = []
@@ -117,17 +117,7 @@ def load_client(client: str | Path | ClientConfig, *, progress: bool = False) ->
     return _combine(config, parts)
 
 
-def _bar(total: int, desc: str, *, progress: bool) -> tqdm:
-    """A progress bar over files, a notebook widget in a kernel; a silent plain bar otherwise
-    (``tqdm.auto`` imports ipywidgets in a kernel, ~0.5 s that an HTML audit does not need)."""
-    if not progress:
-        return tqdm(total=total, disable=True)
-    from tqdm.auto import tqdm as auto
-
-    return auto(total=total, desc=desc, unit="file")
-
-
-def _collect(pending: list[Future[list[Part]]], bar: tqdm) -> list[Part]:
+def _collect(pending: list[Future[list[Part]]], bar: Bar) -> list[Part]:
     """The parts of the systems loading in threads, in plan order; ``pending`` emptied."""
     parts = []
     try:

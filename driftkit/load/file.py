@@ -73,6 +73,7 @@ FILES_COLUMNS = (
     "last_as_of",
 )
 _TIME_OF = {"snapshots": s.AS_OF, "events": s.OCCURRED_AT, "counts": s.COUNTED_AT}
+_UTC = pd.DatetimeTZDtype("us", "UTC")
 
 
 @dataclass(frozen=True)
@@ -231,29 +232,47 @@ def file_row(
     label: str, table: str, fmt: str, raw: RawTable, finished: Finished
 ) -> dict[str, object]:
     """The file's row of the ``files`` table (:data:`FILES_COLUMNS`)."""
-    frame = finished.table
+    read = (raw.source_file, raw.rows_read)
+    return _record(label, table, fmt, read, finished, _seen(finished.table, table))
+
+
+def _seen(frame: pd.DataFrame, table: str) -> tuple[int, object, object]:
+    """The file's SKUs, first and last time."""
     when = frame[_TIME_OF[table]] if table in _TIME_OF else pd.Series(dtype="datetime64[us, UTC]")
+    skus = int(frame[s.SKU].nunique()) if s.SKU in frame else 0
+    return (skus, when.min(), when.max()) if len(when) else (skus, pd.NaT, pd.NaT)
+
+
+def _record(
+    label: str,
+    table: str,
+    fmt: str,
+    read: tuple[str, int],
+    finished: Finished,
+    seen: tuple[int, object, object],
+) -> dict[str, object]:
+    """The ``files`` row of a file: ``read`` its name and rows read, ``seen`` from :func:`_seen`."""
     return {
         "system": label,
         "table": table,
-        "source_file": raw.source_file,
+        "source_file": read[0],
         "format": fmt,
-        "rows_read": raw.rows_read,
+        "rows_read": read[1],
         "rows_accepted": finished.rows_accepted,
         "rows_rejected": finished.rows_rejected,
-        "skus": int(frame[s.SKU].nunique()) if s.SKU in frame else 0,
-        "first_as_of": when.min() if len(when) else pd.NaT,
-        "last_as_of": when.max() if len(when) else pd.NaT,
+        "skus": seen[0],
+        "first_as_of": seen[1],
+        "last_as_of": seen[2],
     }
 
 
 def file_rows(
-    label: str, table: str, fmt: str, raws: list[RawTable], finished: list[Finished]
+    label: str, table: str, fmt: str, read: list[tuple[str, int]], finished: list[Finished]
 ) -> list[dict[str, object]]:
     """:func:`file_row` of every file of one system's ``table`` (snapshots or events) at once.
 
-    One groupby over the files' rows counts SKUs and finds the first and last times, instead
-    of three pandas calls per file (a client with one export per day has hundreds of files).
+    ``read`` holds each file's name and rows read.  One groupby over the files' rows, not three
+    pandas calls per file (a client with one export per day has hundreds of files).
 
     Returns
     -------
@@ -261,27 +280,20 @@ def file_rows(
         One ``files`` row per file (:data:`FILES_COLUMNS`), in ``finished`` order, equal to
         what :func:`file_row` gives for each.
     """
-    time = _TIME_OF[table]
-    frames = [one.table for one in finished]
-    if not frames or any(s.SKU not in f or time not in f for f in frames):
-        return [file_row(label, table, fmt, r, f) for r, f in zip(raws, finished, strict=True)]
-    rows = pd.concat([f[[s.SKU, time]] for f in frames], ignore_index=True)
-    per_file = rows.groupby(np.repeat(np.arange(len(frames)), [len(f) for f in frames]))
+    time, frames = _TIME_OF[table], [one.table for one in finished]
+    typed = all(s.SKU in f and getattr(f.get(time), "dtype", "") == _UTC for f in frames)
+    seen = _seen_together(frames, time) if typed and frames else [_seen(f, table) for f in frames]
+    parts = zip(read, finished, seen, strict=True)
+    return [_record(label, table, fmt, one, done, saw) for one, done, saw in parts]
+
+
+def _seen_together(frames: list[pd.DataFrame], time: str) -> list[tuple[int, object, object]]:
+    """:func:`_seen` of each frame, from one groupby over their rows."""
     files = pd.RangeIndex(len(frames))
-    skus = per_file[s.SKU].nunique().reindex(files, fill_value=0)
-    first, last = (getattr(per_file[time], how)().reindex(files) for how in ("min", "max"))
-    return [
-        {
-            "system": label,
-            "table": table,
-            "source_file": raw.source_file,
-            "format": fmt,
-            "rows_read": raw.rows_read,
-            "rows_accepted": one.rows_accepted,
-            "rows_rejected": one.rows_rejected,
-            "skus": int(skus.iloc[k]),
-            "first_as_of": first.iloc[k],
-            "last_as_of": last.iloc[k],
-        }
-        for k, (raw, one) in enumerate(zip(raws, finished, strict=True))
-    ]
+    per_file = np.repeat(files, [len(f) for f in frames])
+    sku = pd.Series(np.concatenate([f[s.SKU].to_numpy() for f in frames]), dtype=object)
+    naive = np.concatenate([f[time].to_numpy("datetime64[us]") for f in frames])  # UTC wall times
+    when = pd.Series(naive).dt.tz_localize("UTC")
+    skus = sku.groupby(per_file).nunique().reindex(files, fill_value=0).tolist()
+    first, last = (getattr(when.groupby(per_file), how)().reindex(files) for how in ("min", "max"))
+    return list(zip(skus, first.tolist(), last.tolist(), strict=True))

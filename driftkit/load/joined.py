@@ -62,12 +62,16 @@ class Joined:
     ends: np.ndarray
 
     def file_raw(self, k: int) -> RawTable:
-        """Member ``k``'s own rows and lines (for its ``files`` row)."""
+        """Member ``k``'s own rows and lines (what the per-file reader reads of it)."""
         stop = np.cumsum(self.rows)
         start = stop[k] - self.rows[k]
         frame = self.raw.frame.iloc[start : stop[k]].reset_index(drop=True)
         offset = self.ends[k - 1] if k else 0
         return RawTable(self.sources[k], "csv", frame, self.raw.lines[start : stop[k]] - offset)
+
+    def file_read(self, k: int) -> tuple[str, int]:
+        """Member ``k``'s name and data rows read (for its ``files`` row)."""
+        return self.sources[k], int(self.rows[k])
 
 
 @dataclass(frozen=True)

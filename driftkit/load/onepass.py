@@ -137,16 +137,18 @@ def load_files(
             raws[i] = read_file(config, system.id, table, path, system)
             staged.append(_stage(raws[i], table, ctx, path, i))
     done = _finish_groups([one for one in staged if one is not None], table, ctx)
+    read = {i: (raw.source_file, raw.rows_read) for i, raw in raws.items()}
     if together is not None and joined is not None:
         done |= _finish_together(together, table, ctx)
-        raws |= {i: joined.file_raw(k) for k, i in enumerate(joined.members) if i in done}
+        read |= {i: joined.file_read(k) for k, i in enumerate(joined.members) if i in done}
     for i, path in enumerate(paths):
         if i not in done:
             raws[i] = raws.get(i) or read_file(config, system.id, table, path, system)
             own = dataclasses.replace(ctx, source_file=raws[i].source_file)
             done[i] = finish_raw(raws[i], table, own, system, path)
+            read[i] = (raws[i].source_file, raws[i].rows_read)
     finished = [done[i] for i in range(len(paths))]
-    rows = file_rows(system.id, table, fmt, [raws[i] for i in range(len(paths))], finished)
+    rows = file_rows(system.id, table, fmt, [read[i] for i in range(len(paths))], finished)
     return [Part(table, one, row) for one, row in zip(finished, rows, strict=True)]
 
 
