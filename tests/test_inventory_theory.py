@@ -128,6 +128,45 @@ def test_unmet_demand_is_capped_at_the_mean() -> None:
     assert got[0] == pytest.approx(1.2)
 
 
+# --- demand turned away that the stock a record holds could have served ----------------------
+
+
+@pytest.mark.parametrize(
+    ("mean", "dispersion", "sold", "stock", "expected"),
+    [
+        # out all day, 1 unit held, Poisson(1): E[min(X, 1)] = P(X ≥ 1) = 1 − e^−1
+        (1.0, 1.0, 0, 1.0, 1 - math.exp(-1)),
+        # 1.5 units held: P(X ≥ 1) + ½·P(X ≥ 2) = 1 − e^−1 + ½·(1 − 2e^−1)
+        (1.0, 1.0, 0, 1.5, 1 - math.exp(-1) + 0.5 * (1 - 2 * math.exp(-1))),
+        # sold 1 then out, 1 held, Poisson(2): P(X ≥ 2) ÷ P(X ≥ 1) = (1 − 3e^−2) ÷ (1 − e^−2)
+        (2.0, 1.0, 1, 1.0, (1 - 3 * math.exp(-2)) / (1 - math.exp(-2))),
+        # geometric (NB φ = 2, μ = 1), out all day, 2 held: P(X ≥ 1) + P(X ≥ 2) = ½ + ¼
+        (1.0, 2.0, 0, 2.0, 0.75),
+        # nothing held: nothing the shelf could have served
+        (1.0, 1.0, 0, 0.0, 0.0),
+        # far more held than the day could sell: the unmet demand itself
+        (0.72, 1.0, 1, 50.0, (0.72 - 1 + math.exp(-0.72)) / (1 - math.exp(-0.72))),
+        # fast mover, normal N(100, 100), 100 held: 100 − σ·φ(0) = 100 − 10/√(2π)
+        (100.0, 1.0, 0, 100.0, 100 - 10 / math.sqrt(2 * math.pi)),
+    ],
+    ids=["one-held", "fraction-held", "sold-then-out", "geometric", "none-held", "ample", "normal"],
+)
+def test_stockout_loss_hand_computed(mean, dispersion, sold, stock, expected) -> None:
+    got = theory.stockout_loss(
+        np.array([mean]), np.array([dispersion]), np.array([sold]), np.array([stock])
+    )
+    assert got[0] == pytest.approx(expected, rel=1e-9, abs=1e-12)
+
+
+def test_stockout_loss_is_below_the_capped_mean() -> None:
+    # E[min(Y, S)] ≤ min(E[Y], S): strictly below wherever S is within reach of the demand
+    mean, phi, sold = np.array([0.5, 2.0, 3.0]), np.array([1.0, 1.5, 2.5]), np.zeros(3)
+    stock = np.array([1.0, 2.0, 4.0])
+    got = theory.stockout_loss(mean, phi, sold, stock)
+    assert (got < np.minimum(theory.unmet_demand(mean, phi, sold), stock)).all()
+    assert theory.stockout_loss(mean, phi, sold, np.full(3, np.nan)).tolist() == [0.0] * 3
+
+
 def test_unmet_demand_of_a_fast_mover_uses_the_normal_approximation() -> None:
     # μ = 400, φ = 1 (σ = 20), sold u = μ: E[X − u | X ≥ u] = σ·φ(0) ÷ ½ = 2σ/√(2π)
     got = theory.unmet_demand(np.array([400.0]), np.array([1.0]), np.array([400.0]))

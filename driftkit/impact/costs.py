@@ -169,7 +169,7 @@ class KeyDays:
     suspected: np.ndarray  # bool: suspected phantom stockout day (authority shows none too)
     oversold: np.ndarray  # expected units sold beyond the authority's available
     observed: np.ndarray  # bool: the day's demand is observed (sold or censored)
-    unmet: np.ndarray  # expected demand beyond the day's sales (theory.unmet_demand)
+    unmet: np.ndarray  # expected demand turned away that stock could serve (theory.stockout_loss)
 
 
 def forecast_bias(days: KeyDays, expected: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

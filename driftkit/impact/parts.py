@@ -195,21 +195,29 @@ def key_days(
         suspected,
         oversold_units(stock, demand.expected),
         observed,
-        unmet_on(phantom | suspected, demand, sold),
+        unmet_on(phantom | suspected, demand, sold, held_stock(stock, phantom)),
     )
 
 
-def unmet_on(days: np.ndarray, demand: Demand, sold: np.ndarray) -> np.ndarray:
-    """``[key, day]`` expected demand beyond the day's sales on ``days`` (elsewhere the
-    expected demand), at the key's credible rate (:meth:`Demand.stockout_expected`):
-    :func:`driftkit.impact.theory.unmet_demand` with each key's variance-to-mean ratio of
-    daily demand (1, Poisson, where its rate is 0)."""
+def held_stock(stock: Stock, phantom: np.ndarray) -> np.ndarray:
+    """``[key, day]`` units the record that holds stock shows: the authority on phantom
+    days, the other records (ERP, 3PL) elsewhere (suspected days)."""
+    others = stock.others if stock.others is not None else np.zeros_like(stock.authority)
+    return np.where(phantom, stock.authority, others)
+
+
+def unmet_on(days: np.ndarray, demand: Demand, sold: np.ndarray, held: np.ndarray) -> np.ndarray:
+    """``[key, day]`` expected demand a stockout on ``days`` turned away that the ``held``
+    stock could have served (elsewhere the expected demand), at the key's credible rate
+    (:meth:`Demand.stockout_expected`): :func:`driftkit.impact.theory.stockout_loss` with
+    each key's variance-to-mean ratio of daily demand (1, Poisson, where its rate is 0)."""
     unmet = demand.stockout_expected().copy()
-    cells = days & (np.nan_to_num(sold) > 0)
-    rows, cols = np.nonzero(cells)
+    rows, cols = np.nonzero(days)
     rate = demand.rate[rows]
     dispersion = np.divide(demand.sd[rows] ** 2, rate, out=np.ones(rows.size), where=rate > 0)
-    unmet[rows, cols] = theory.unmet_demand(unmet[rows, cols], dispersion, sold[rows, cols])
+    unmet[rows, cols] = theory.stockout_loss(
+        unmet[rows, cols], dispersion, sold[rows, cols], held[rows, cols]
+    )
     return unmet
 
 

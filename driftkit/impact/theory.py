@@ -196,6 +196,41 @@ def unmet_demand(mean: np.ndarray, dispersion: np.ndarray, sold: np.ndarray) -> 
     return np.where(explained, np.clip(conditional, 0.0, mean), mean)
 
 
+def stockout_loss(
+    mean: np.ndarray, dispersion: np.ndarray, sold: np.ndarray, stock: np.ndarray
+) -> np.ndarray:
+    """E[min(X − u, S) | X ≥ u]: demand a stockout turned away that stock S could have served.
+
+    The day sold u units and then showed none while a record held S units.  A unit of
+    demand beyond S could not have been served either, so the loss is the expectation of
+    the capped excess, (E[(X − u)⁺] − E[(X − u − S)⁺]) ÷ P(X ≥ u), not min(E[X − u | X ≥ u],
+    S), which is larger (Jensen) wherever S is within reach of the day's demand.  X as in
+    :func:`unmet_demand`; where that is unexplained, min(:func:`unmet_demand`, S).
+    """
+    mean, phi, sold, stock = np.broadcast_arrays(
+        np.asarray(mean, float),
+        np.asarray(dispersion, float),
+        np.asarray(sold, float),
+        np.asarray(stock, float),
+    )
+    sold = np.ceil(np.maximum(np.nan_to_num(sold), 0.0))
+    cap = np.minimum(unmet_demand(mean, phi, sold), np.maximum(np.nan_to_num(stock), 0.0))
+    excess, tail = _excess(mean, phi, sold)
+    beyond, _ = _excess(mean, phi, sold + np.maximum(np.nan_to_num(stock), 0.0))
+    explained = tail >= UNEXPLAINED_TAIL
+    with np.errstate(divide="ignore", invalid="ignore"):
+        loss = (excess - beyond) / np.where(explained, tail, 1.0)
+    return np.where(explained, np.clip(loss, 0.0, cap), cap)
+
+
+def _excess(mean: np.ndarray, phi: np.ndarray, units: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(E[(X − a)⁺], P(X ≥ a)): summed exactly, or normal above the exact path's limits."""
+    approx = (mean > NORMAL_ABOVE) | (units > MAX_SUMMED)
+    excess, tail = _counted_excess(np.where(approx, 0.0, mean), phi, np.where(approx, 0.0, units))
+    normal, normal_tail = _normal_excess(mean, np.maximum(phi, 1.0), units)
+    return np.where(approx, normal, excess), np.where(approx, normal_tail, tail)
+
+
 def _normal_excess(
     mean: np.ndarray, phi: np.ndarray, sold: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -216,7 +251,7 @@ def _counted_excess(
     pmf = np.where(over, np.power(np.where(over, phi, 1.0), -size), np.exp(-mean))
     below = np.zeros_like(mean)
     short = np.zeros_like(mean)
-    for x in range(int(sold.max(initial=0.0))):
+    for x in range(math.ceil(sold.max(initial=0.0))):
         inside = sold > x
         below += np.where(inside, pmf, 0.0)
         short += np.where(inside, (sold - x) * pmf, 0.0)
