@@ -20,11 +20,8 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from tqdm.auto import tqdm
-
-from driftkit.config import check_client_id
 from driftkit.errors import ConfigError, DriftkitError
-from driftkit.folders import read_summary, run_folders
+from driftkit.folders import check_client_id, read_summary, run_folders
 from driftkit.runs import publish, staging_folder
 
 
@@ -81,6 +78,8 @@ def client_dirs(dirs: list[Path], all_dir: Path | None) -> list[Path]:
 
 def run_batch(dirs: list[Path], options: AuditOptions) -> list[ClientResult]:
     """Audit every client (``options.jobs`` at a time), then write ``index.html``."""
+    from tqdm.auto import tqdm  # after the kernel's start with HTML (driftkit.notebook)
+
     if options.scheduler and options.engine != "dask":
         dispatched = _run_on_cluster(dirs, options)
         _write_index(options.out, dispatched)

@@ -18,11 +18,11 @@ PACKAGE = Path(__file__).resolve().parents[1] / "driftkit"
 #: Bottom first.  A folder is one layer; ``audit``, ``batch``, ``cli`` are the runners on top.
 LAYERS = (
     "errors",
+    "folders",  # client ids and run folders: no pyarrow (the HTML audit's parent)
     "schema",
     "_toml",
     "_config_types",
     "config",
-    "folders",
     "load",
     "drift",
     "causes",

@@ -62,6 +62,19 @@ def test_the_command_line_and_the_facade_import_no_pipeline_until_used() -> None
     assert out.split() == ["False", "False", "True", "True", "Audit"]
 
 
+def test_the_html_audit_checks_its_clients_without_pyarrow_before_the_kernel_starts() -> None:
+    # the kernel starts after these; each import before it delays the audit (bench/README.md)
+    probe = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "import driftkit.cli, driftkit.notebook\n"
+        "from driftkit.batch import client_dirs\n"
+        f"client_dirs([Path({str(ROOT / 'data/sample/calm-goods')!r})], None)\n"
+        "print(*[m for m in ('numpy', 'pyarrow', 'pandas', 'tqdm') if m in sys.modules])\n"
+    )
+    assert _probe(probe).split() == []
+
+
 def test_an_audit_without_progress_imports_no_notebook_progress_bar() -> None:
     # tqdm.auto imports ipywidgets inside a kernel (~0.5 s of every HTML audit's kernel)
     probe = (
