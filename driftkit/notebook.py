@@ -4,8 +4,8 @@
 ``parameters`` cell (``client_dir, out_dir, reports_dir, start, end, engine, jobs,
 scheduler``; docs/audit.md) on an IPC-transport kernel (:class:`IPCKernelManager`), so
 parallel runs never collide on TCP ports.  The kernel is started before this process imports
-papermill, and it imports the notebook's modules while it boots (``python -m driftkit.notebook``,
-:data:`KERNEL_MODULES`), so its start and imports overlap this process's own.
+papermill, and it imports the notebook's modules while it boots (``python -m driftkit.kernel``,
+:data:`~driftkit.kernel.KERNEL_MODULES`), so its start and imports overlap this process's own.
 :func:`export_report` turns the executed notebook into the run folder's self-contained
 ``drift_audit.html``, its header taken from the run's ``summary.json`` (:func:`read_summary`),
 while the kernel shuts down;
@@ -29,23 +29,15 @@ from jupyter_client.manager import AsyncKernelManager
 from jupyter_core.utils import run_sync
 
 from driftkit.folders import read_summary
+from driftkit.kernel import KERNEL_MODULES  # noqa: F401  # re-exported: the first cell's imports
 
 NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "drift_audit.ipynb"
 
 #: The papermill engine that runs the audit notebook (:func:`_register_engine`).
 ENGINE = "driftkit"
 
-#: The module that launches the audit notebook's kernel (``python -m driftkit.notebook``).
-LAUNCHER = "driftkit.notebook"
-
-#: What the audit notebook's first cell imports: its kernel imports them while it boots.
-KERNEL_MODULES = (
-    "IPython.display",
-    "driftkit.audit",
-    "driftkit.report.charts",
-    "driftkit.report.fallbacks",
-    "driftkit.report.story",
-)
+#: The module that launches the audit notebook's kernel (``python -m driftkit.kernel``).
+LAUNCHER = "driftkit.kernel"
 
 
 class IPCKernelManager(AsyncKernelManager):
@@ -70,8 +62,9 @@ class IPCKernelManager(AsyncKernelManager):
 
 
 class AuditKernelManager(IPCKernelManager):
-    """The audit notebook's kernel: launched by ``python -m driftkit.notebook``, which imports
-    :data:`KERNEL_MODULES` while the kernel boots, and started before papermill connects to it.
+    """The audit notebook's kernel: launched by ``python -m driftkit.kernel``, which imports
+    :data:`~driftkit.kernel.KERNEL_MODULES` while the kernel boots, and started before papermill
+    connects to it.
 
     papermill leaves a kernel it did not start running: :meth:`stop` shuts it down and closes
     the clients papermill made.
@@ -258,37 +251,3 @@ def export_report(run_dir: Path, client_dir: Path) -> None:
         window=f"{summary.get('window_start')} to {summary.get('window_end')}",
         generated_at=str(summary.get("run_at")),
     )
-
-
-def launch_kernel() -> None:
-    """Start an IPython kernel as ``ipykernel_launcher`` does, with :data:`KERNEL_MODULES`
-    imported after its set-up and before it answers (:func:`import_kernel_modules`)."""
-    import sys
-
-    if sys.path and Path(sys.path[0] or ".").resolve() == Path.cwd().resolve():
-        del sys.path[0]  # as ipykernel_launcher; the kernel's set-up puts '' in its place
-    from ipykernel.kernelapp import IPKernelApp
-
-    app = IPKernelApp.instance()
-    app.initialize()
-    import_kernel_modules()
-    app.start()
-
-
-def import_kernel_modules() -> None:
-    """Import :data:`KERNEL_MODULES`, Altair first without its widget class
-    (:func:`driftkit.report.startup.import_altair_without_widgets`); one that fails is left to
-    the notebook's first cell, which reports the error in the executed notebook."""
-    import importlib
-
-    with contextlib.suppress(Exception):  # the notebook's cell raises it again
-        from driftkit.report.startup import import_altair_without_widgets
-
-        import_altair_without_widgets()
-    for module in KERNEL_MODULES:
-        with contextlib.suppress(Exception):  # the notebook's cell raises it again
-            importlib.import_module(module)
-
-
-if __name__ == "__main__":
-    launch_kernel()

@@ -33,6 +33,7 @@ LAYERS = (
     "report",
     "audit",
     "explorer",
+    "kernel",
     "notebook",
     "check",
     "runs",

@@ -103,7 +103,7 @@ def test_an_audit_without_html_imports_no_report_notebook_or_cluster_stack(tmp_p
 def test_the_audit_kernel_imports_altair_without_widgets_and_anywidget_works_after() -> None:
     probe = (
         "import sys\n"
-        "from driftkit.notebook import import_kernel_modules\n"
+        "from driftkit.kernel import import_kernel_modules\n"
         "import_kernel_modules()\n"
         "print('anywidget' in sys.modules, 'ipywidgets' in sys.modules, 'altair' in sys.modules)\n"
         "import altair, anywidget\n"
