@@ -20,6 +20,7 @@ import functools
 import shutil
 import subprocess
 import tempfile
+import threading
 from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -102,7 +103,8 @@ def executed_notebook(run_dir: Path, parameters: Mapping[str, Any]) -> Iterator[
     """Run the audit notebook into ``run_dir/drift_audit.ipynb``; the body runs while the
     kernel shuts down.
 
-    The kernel starts first; papermill is imported, and the export prepared, while it boots.
+    The kernel starts first; papermill is imported while it boots, and the export is prepared
+    once it answers (while the audit cell runs), so the kernel's start has a core to itself.
     Once the executed notebook is written, the kernel's shutdown (about 0.3-1 s: the kernel
     process tears down pandas, Altair and vl-convert) goes on in a thread while the ``with``
     body exports the HTML; leaving the body waits for it.
@@ -126,14 +128,17 @@ def executed_notebook(run_dir: Path, parameters: Mapping[str, Any]) -> Iterator[
     # worker's executor thread, an event loop may already run and nbclient fails with "This
     # event loop is already running".  The other thread prepares the export meanwhile.
     manager = AuditKernelManager(kernel_name="python3")
+    answered = threading.Event()  # set at the notebook's first cell, or when papermill ends
     with ThreadPoolExecutor(1) as kernel, ThreadPoolExecutor(1) as helper:
         kernel.submit(run_sync(manager.start_kernel), cwd=str(Path.cwd())).result()
-        helper.submit(_prepare_export)
+        helper.submit(_prepare_export, answered)
         try:
-            kernel.submit(_run_papermill, manager, run_dir, parameters).result()
+            kernel.submit(_run_papermill, manager, run_dir, parameters, answered).result()
         except BaseException:
             kernel.submit(run_sync(manager.stop)).result()
             raise
+        finally:
+            answered.set()
         stopping = kernel.submit(run_sync(manager.stop))
         try:
             yield run_dir / "drift_audit.ipynb"
@@ -149,9 +154,13 @@ def execute_notebook(run_dir: Path, parameters: Mapping[str, Any]) -> None:
 
 
 def _run_papermill(
-    manager: AuditKernelManager, run_dir: Path, parameters: Mapping[str, Any]
+    manager: AuditKernelManager,
+    run_dir: Path,
+    parameters: Mapping[str, Any],
+    answered: threading.Event,
 ) -> None:
-    """papermill on the started kernel ``manager``: the notebook into ``run_dir``."""
+    """papermill on the started kernel ``manager``: the notebook into ``run_dir``; ``answered``
+    is set when the kernel has answered and the first cell starts."""
     from driftkit.report.startup import skip_iri_grammar
 
     skip_iri_grammar()  # before papermill imports nbformat (bench/README.md, "HTML audit")
@@ -165,6 +174,7 @@ def _run_papermill(
         kernel_name="python3",
         progress_bar=False,
         km=manager,
+        on_first_cell=answered.set,
     )
 
 
@@ -175,12 +185,20 @@ def _register_engine() -> str:
     papermill's own engine serializes, validates and writes the notebook at every cell's start
     and end, 48 times for the audit notebook, each while the kernel waits for the next cell
     (bench/README.md, "HTML audit, fourth pass").  This one writes it when the run starts, every
-    ``autosave_cell_every`` seconds of a long cell, and when the run ends, failed or not.
+    ``autosave_cell_every`` seconds of a long cell, and when the run ends, failed or not.  Its
+    ``on_first_cell`` is called when the kernel has answered and the first cell starts.
     """
     from papermill.engines import NBClientEngine, NotebookExecutionManager, papermill_engines
 
     class Bookkeeping(NotebookExecutionManager):
         writes = 0  # > 0 inside the calls whose writes are kept
+        on_first_cell: Any = None
+
+        def cell_start(self, cell: Any, cell_index: Any = None, **kwargs: Any) -> None:
+            if self.on_first_cell is not None:
+                self.on_first_cell()
+                self.on_first_cell = None
+            super().cell_start(cell, cell_index, **kwargs)
 
         def save(self, **kwargs: Any) -> None:
             if self.writes:
@@ -212,6 +230,7 @@ def _register_engine() -> str:
             """papermill's ``Engine.execute_notebook`` with :class:`Bookkeeping`."""
             keys = ("output_path", "progress_bar", "log_output", "autosave_cell_every")
             manager = Bookkeeping(nb, **{k: kwargs.pop(k) for k in keys if k in kwargs})
+            manager.on_first_cell = kwargs.pop("on_first_cell", None)
             manager.notebook_start()
             try:
                 cls.execute_managed_notebook(
@@ -226,13 +245,15 @@ def _register_engine() -> str:
     return ENGINE
 
 
-def _prepare_export() -> None:
-    """Import the export's modules, load the Vega bundle and export a tiny notebook
-    (:func:`driftkit.report.export.warm_up_export`), so that :func:`export_report` finds
-    everything imported and compiled.
+def _prepare_export(answered: threading.Event) -> None:
+    """Once ``answered`` is set, import the export's modules, load the Vega bundle and export a
+    tiny notebook (:func:`driftkit.report.export.warm_up_export`), so that :func:`export_report`
+    finds everything imported and compiled.
 
-    Run beside the kernel; an error here is raised again, with its message, by the export.
+    Run beside the kernel's audit cell (~1.5 s of CPU: during the kernel's start it took a core
+    from it); an error here is raised again, with its message, by the export.
     """
+    answered.wait()
     from driftkit.report.export import warm_up_export
 
     warm_up_export()
