@@ -20,9 +20,8 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from driftkit.config import check_client_id
 from driftkit.errors import ConfigError, DriftkitError
-from driftkit.folders import read_summary, run_folders
+from driftkit.folders import check_client_id, read_summary, run_folders
 from driftkit.progress import progress_bar
 from driftkit.runs import publish, staging_folder
 

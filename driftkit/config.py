@@ -31,6 +31,7 @@ from driftkit._config_types import (
 )
 from driftkit._toml import TableReader, check_inside
 from driftkit.errors import ConfigError
+from driftkit.folders import CLIENT_ID, check_client_id
 from driftkit.schema import CATALOG, COUNTS, EVENTS, SNAPSHOTS, Measure, SystemKind
 
 __all__ = [
@@ -53,7 +54,6 @@ __all__ = [
     "parse_config",
 ]
 
-CLIENT_ID = re.compile(r"[a-z0-9][a-z0-9_-]*")
 SYSTEM_ID = re.compile(r"[a-z0-9][a-z0-9_-]*")
 
 _CLIENT_KEYS = {
@@ -105,17 +105,6 @@ _IMPACT_KEYS = {
 }
 _SNAPSHOT_COLUMNS = set(SNAPSHOTS.names) - {"system"} | {"unavailable", "title"}
 _EVENT_COLUMNS = set(EVENTS.names) - {"system"}
-
-
-def check_client_id(client_id: str, source: Path | str = "client folder") -> str:
-    """Return ``client_id`` if it is a valid client id, else raise ConfigError."""
-    if not CLIENT_ID.fullmatch(client_id):
-        raise ConfigError(
-            f"{source}: client id {client_id!r} is not allowed; use lowercase letters, digits, "
-            "'-' and '_' (pattern [a-z0-9][a-z0-9_-]*), e.g. rename the folder to "
-            f"{re.sub(r'[^a-z0-9_-]+', '-', client_id.lower()).strip('-_') or 'client-1'!r}"
-        )
-    return client_id
 
 
 def load_config(client_dir: str | Path) -> ClientConfig:

@@ -1,16 +1,35 @@
-"""Run folders on disk: which folders of a client are finished runs, and their summaries.
+"""Client and run folders on disk: a client folder's id, which folders of a client are
+finished runs, and their summaries.
 
 ``REPORTS_DIR/<client>/<date>/`` holds one finished run (DESIGN §9).  Kept apart from the
-pipeline so that the batch runner, which only waits while a notebook kernel audits, reads
-run folders without importing pandas (bench/README.md, "Sample clients").
+pipeline (and from :mod:`driftkit.config`, which imports pyarrow) so that the batch runner, which
+only waits while a notebook kernel audits, checks client folders and reads run folders without
+importing pandas or pyarrow before it starts the kernel (bench/README.md, "Sample clients").
 """
 
 from __future__ import annotations
 
 import json
+import re
 from datetime import date
 from pathlib import Path
 from typing import Any
+
+from driftkit.errors import ConfigError
+
+#: What a client id (a client folder's name) may be.
+CLIENT_ID = re.compile(r"[a-z0-9][a-z0-9_-]*")
+
+
+def check_client_id(client_id: str, source: Path | str = "client folder") -> str:
+    """Return ``client_id`` if it is a valid client id, else raise ConfigError."""
+    if not CLIENT_ID.fullmatch(client_id):
+        raise ConfigError(
+            f"{source}: client id {client_id!r} is not allowed; use lowercase letters, digits, "
+            "'-' and '_' (pattern [a-z0-9][a-z0-9_-]*), e.g. rename the folder to "
+            f"{re.sub(r'[^a-z0-9_-]+', '-', client_id.lower()).strip('-_') or 'client-1'!r}"
+        )
+    return client_id
 
 
 def run_folders(client_folder: Path) -> list[Path]:

@@ -4,8 +4,8 @@
 ``parameters`` cell (``client_dir, out_dir, reports_dir, start, end, engine, jobs,
 scheduler``; docs/audit.md) on an IPC-transport kernel (:class:`IPCKernelManager`), so
 parallel runs never collide on TCP ports.  The kernel is started before this process imports
-papermill, and it imports the notebook's modules while it boots (``python -m driftkit.notebook``,
-:data:`KERNEL_MODULES`), so its start and imports overlap this process's own.
+papermill, and it imports the notebook's modules while it boots (``python -m driftkit.kernel``,
+:data:`~driftkit.kernel.KERNEL_MODULES`), so its start and imports overlap this process's own.
 :func:`export_report` turns the executed notebook into the run folder's self-contained
 ``drift_audit.html``, its header taken from the run's ``summary.json`` (:func:`read_summary`),
 while the kernel shuts down;
@@ -20,6 +20,7 @@ import functools
 import shutil
 import subprocess
 import tempfile
+import threading
 from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -29,23 +30,15 @@ from jupyter_client.manager import AsyncKernelManager
 from jupyter_core.utils import run_sync
 
 from driftkit.folders import read_summary
+from driftkit.kernel import KERNEL_MODULES  # noqa: F401  # re-exported: the first cell's imports
 
 NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "drift_audit.ipynb"
 
 #: The papermill engine that runs the audit notebook (:func:`_register_engine`).
 ENGINE = "driftkit"
 
-#: The module that launches the audit notebook's kernel (``python -m driftkit.notebook``).
-LAUNCHER = "driftkit.notebook"
-
-#: What the audit notebook's first cell imports: its kernel imports them while it boots.
-KERNEL_MODULES = (
-    "IPython.display",
-    "driftkit.audit",
-    "driftkit.report.charts",
-    "driftkit.report.fallbacks",
-    "driftkit.report.story",
-)
+#: The module that launches the audit notebook's kernel (``python -m driftkit.kernel``).
+LAUNCHER = "driftkit.kernel"
 
 
 class IPCKernelManager(AsyncKernelManager):
@@ -70,8 +63,9 @@ class IPCKernelManager(AsyncKernelManager):
 
 
 class AuditKernelManager(IPCKernelManager):
-    """The audit notebook's kernel: launched by ``python -m driftkit.notebook``, which imports
-    :data:`KERNEL_MODULES` while the kernel boots, and started before papermill connects to it.
+    """The audit notebook's kernel: launched by ``python -m driftkit.kernel``, which imports
+    :data:`~driftkit.kernel.KERNEL_MODULES` while the kernel boots, and started before papermill
+    connects to it.
 
     papermill leaves a kernel it did not start running: :meth:`stop` shuts it down and closes
     the clients papermill made.
@@ -109,7 +103,8 @@ def executed_notebook(run_dir: Path, parameters: Mapping[str, Any]) -> Iterator[
     """Run the audit notebook into ``run_dir/drift_audit.ipynb``; the body runs while the
     kernel shuts down.
 
-    The kernel starts first; papermill is imported, and the export prepared, while it boots.
+    The kernel starts first; papermill is imported while it boots, and the export is prepared
+    once it answers (while the audit cell runs), so the kernel's start has a core to itself.
     Once the executed notebook is written, the kernel's shutdown (about 0.3-1 s: the kernel
     process tears down pandas, Altair and vl-convert) goes on in a thread while the ``with``
     body exports the HTML; leaving the body waits for it.
@@ -133,14 +128,17 @@ def executed_notebook(run_dir: Path, parameters: Mapping[str, Any]) -> Iterator[
     # worker's executor thread, an event loop may already run and nbclient fails with "This
     # event loop is already running".  The other thread prepares the export meanwhile.
     manager = AuditKernelManager(kernel_name="python3")
+    answered = threading.Event()  # set at the notebook's first cell, or when papermill ends
     with ThreadPoolExecutor(1) as kernel, ThreadPoolExecutor(1) as helper:
         kernel.submit(run_sync(manager.start_kernel), cwd=str(Path.cwd())).result()
-        helper.submit(_prepare_export)
+        helper.submit(_prepare_export, answered)
         try:
-            kernel.submit(_run_papermill, manager, run_dir, parameters).result()
+            kernel.submit(_run_papermill, manager, run_dir, parameters, answered).result()
         except BaseException:
             kernel.submit(run_sync(manager.stop)).result()
             raise
+        finally:
+            answered.set()
         stopping = kernel.submit(run_sync(manager.stop))
         try:
             yield run_dir / "drift_audit.ipynb"
@@ -156,9 +154,13 @@ def execute_notebook(run_dir: Path, parameters: Mapping[str, Any]) -> None:
 
 
 def _run_papermill(
-    manager: AuditKernelManager, run_dir: Path, parameters: Mapping[str, Any]
+    manager: AuditKernelManager,
+    run_dir: Path,
+    parameters: Mapping[str, Any],
+    answered: threading.Event,
 ) -> None:
-    """papermill on the started kernel ``manager``: the notebook into ``run_dir``."""
+    """papermill on the started kernel ``manager``: the notebook into ``run_dir``; ``answered``
+    is set when the kernel has answered and the first cell starts."""
     from driftkit.report.startup import skip_iri_grammar
 
     skip_iri_grammar()  # before papermill imports nbformat (bench/README.md, "HTML audit")
@@ -172,6 +174,7 @@ def _run_papermill(
         kernel_name="python3",
         progress_bar=False,
         km=manager,
+        on_first_cell=answered.set,
     )
 
 
@@ -182,12 +185,20 @@ def _register_engine() -> str:
     papermill's own engine serializes, validates and writes the notebook at every cell's start
     and end, 48 times for the audit notebook, each while the kernel waits for the next cell
     (bench/README.md, "HTML audit, fourth pass").  This one writes it when the run starts, every
-    ``autosave_cell_every`` seconds of a long cell, and when the run ends, failed or not.
+    ``autosave_cell_every`` seconds of a long cell, and when the run ends, failed or not.  Its
+    ``on_first_cell`` is called when the kernel has answered and the first cell starts.
     """
     from papermill.engines import NBClientEngine, NotebookExecutionManager, papermill_engines
 
     class Bookkeeping(NotebookExecutionManager):
         writes = 0  # > 0 inside the calls whose writes are kept
+        on_first_cell: Any = None
+
+        def cell_start(self, cell: Any, cell_index: Any = None, **kwargs: Any) -> None:
+            if self.on_first_cell is not None:
+                self.on_first_cell()
+                self.on_first_cell = None
+            super().cell_start(cell, cell_index, **kwargs)
 
         def save(self, **kwargs: Any) -> None:
             if self.writes:
@@ -219,6 +230,7 @@ def _register_engine() -> str:
             """papermill's ``Engine.execute_notebook`` with :class:`Bookkeeping`."""
             keys = ("output_path", "progress_bar", "log_output", "autosave_cell_every")
             manager = Bookkeeping(nb, **{k: kwargs.pop(k) for k in keys if k in kwargs})
+            manager.on_first_cell = kwargs.pop("on_first_cell", None)
             manager.notebook_start()
             try:
                 cls.execute_managed_notebook(
@@ -233,13 +245,15 @@ def _register_engine() -> str:
     return ENGINE
 
 
-def _prepare_export() -> None:
-    """Import the export's modules, load the Vega bundle and export a tiny notebook
-    (:func:`driftkit.report.export.warm_up_export`), so that :func:`export_report` finds
-    everything imported and compiled.
+def _prepare_export(answered: threading.Event) -> None:
+    """Once ``answered`` is set, import the export's modules, load the Vega bundle and export a
+    tiny notebook (:func:`driftkit.report.export.warm_up_export`), so that :func:`export_report`
+    finds everything imported and compiled.
 
-    Run beside the kernel; an error here is raised again, with its message, by the export.
+    Run beside the kernel's audit cell (~1.5 s of CPU: during the kernel's start it took a core
+    from it); an error here is raised again, with its message, by the export.
     """
+    answered.wait()
     from driftkit.report.export import warm_up_export
 
     warm_up_export()
@@ -258,37 +272,3 @@ def export_report(run_dir: Path, client_dir: Path) -> None:
         window=f"{summary.get('window_start')} to {summary.get('window_end')}",
         generated_at=str(summary.get("run_at")),
     )
-
-
-def launch_kernel() -> None:
-    """Start an IPython kernel as ``ipykernel_launcher`` does, with :data:`KERNEL_MODULES`
-    imported after its set-up and before it answers (:func:`import_kernel_modules`)."""
-    import sys
-
-    if sys.path and Path(sys.path[0] or ".").resolve() == Path.cwd().resolve():
-        del sys.path[0]  # as ipykernel_launcher; the kernel's set-up puts '' in its place
-    from ipykernel.kernelapp import IPKernelApp
-
-    app = IPKernelApp.instance()
-    app.initialize()
-    import_kernel_modules()
-    app.start()
-
-
-def import_kernel_modules() -> None:
-    """Import :data:`KERNEL_MODULES`, Altair first without its widget class
-    (:func:`driftkit.report.startup.import_altair_without_widgets`); one that fails is left to
-    the notebook's first cell, which reports the error in the executed notebook."""
-    import importlib
-
-    with contextlib.suppress(Exception):  # the notebook's cell raises it again
-        from driftkit.report.startup import import_altair_without_widgets
-
-        import_altair_without_widgets()
-    for module in KERNEL_MODULES:
-        with contextlib.suppress(Exception):  # the notebook's cell raises it again
-            importlib.import_module(module)
-
-
-if __name__ == "__main__":
-    launch_kernel()

@@ -19,11 +19,11 @@ PACKAGE = Path(__file__).resolve().parents[1] / "driftkit"
 LAYERS = (
     "errors",
     "progress",
+    "folders",  # client ids and run folders: no pyarrow (the HTML audit's parent)
     "schema",
     "_toml",
     "_config_types",
     "config",
-    "folders",
     "load",
     "drift",
     "causes",
@@ -34,6 +34,7 @@ LAYERS = (
     "report",
     "audit",
     "explorer",
+    "kernel",
     "notebook",
     "check",
     "runs",

@@ -296,6 +296,7 @@ def test_audit_kernel_imports_the_notebooks_modules_before_the_first_cell() -> N
         f"wanted = {notebook.KERNEL_MODULES!r}\n"
         "print([m for m in wanted if m not in sys.modules])\n"
         "print(sorted(k for k in globals() if k.startswith('driftkit') or k == 'altair'))\n"
+        "print(sys.modules.get('debugpy'))\n"
     )
 
     async def start_probe_stop() -> tuple[str, str, bool, bool]:
@@ -318,8 +319,8 @@ def test_audit_kernel_imports_the_notebooks_modules_before_the_first_cell() -> N
         return " ".join(command), "".join(printed), gone, Path(manager.ip).parent.exists()
 
     command, printed, gone, folder_left = asyncio.run(start_probe_stop())
-    assert "-m driftkit.notebook -f" in command and "ipykernel_launcher" not in command
-    assert printed.splitlines() == ["[]", "[]"]
+    assert "-m driftkit.kernel -f" in command and "ipykernel_launcher" not in command
+    assert printed.splitlines() == ["[]", "[]", "None"]  # nor debugpy
     assert gone and not folder_left
 
 

@@ -110,3 +110,26 @@ def test_the_engine_writes_the_notebook_at_its_start_and_end_only(
     shown = '"42\\n"'  # the output, as nbformat writes it
     assert shown not in written[0] and shown in written[1]
     assert written[1] in (tmp_path / "drift_audit.ipynb").read_text(encoding="utf-8")
+
+
+def test_the_export_is_prepared_once_the_kernel_answers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The export's warm-up (~1.5 s of CPU) waits for the notebook's first cell: during the
+    kernel's start it took a core from it."""
+    import papermill.engines
+
+    import driftkit.report.export
+
+    monkeypatch.setattr(notebook, "NOTEBOOK", _tiny_notebook(tmp_path, "print(1)"))
+    order: list[str] = []
+    original = papermill.engines.NotebookExecutionManager.cell_start
+
+    def cell_start(self: object, *args: object, **kwargs: object) -> None:
+        order.append("cell")
+        original(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(papermill.engines.NotebookExecutionManager, "cell_start", cell_start)
+    monkeypatch.setattr(driftkit.report.export, "warm_up_export", lambda: order.append("warm"))
+    notebook.execute_notebook(tmp_path, {"out_dir": None})
+    assert order[0] == "cell" and order.count("warm") == 1

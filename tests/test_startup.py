@@ -62,6 +62,19 @@ def test_the_command_line_and_the_facade_import_no_pipeline_until_used() -> None
     assert out.split() == ["False", "False", "True", "True", "Audit"]
 
 
+def test_the_html_audit_checks_its_clients_without_pyarrow_before_the_kernel_starts() -> None:
+    # the kernel starts after these; each import before it delays the audit (bench/README.md)
+    probe = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "import driftkit.cli, driftkit.notebook\n"
+        "from driftkit.batch import client_dirs\n"
+        f"client_dirs([Path({str(ROOT / 'data/sample/calm-goods')!r})], None)\n"
+        "print(*[m for m in ('numpy', 'pyarrow', 'pandas', 'tqdm') if m in sys.modules])\n"
+    )
+    assert _probe(probe).split() == []
+
+
 def test_an_audit_without_progress_imports_no_notebook_progress_bar() -> None:
     # tqdm.auto imports ipywidgets inside a kernel (~0.5 s of every HTML audit's kernel)
     probe = (
@@ -91,7 +104,7 @@ def test_an_audit_without_html_imports_no_report_notebook_or_cluster_stack(tmp_p
 def test_the_audit_kernel_imports_altair_without_widgets_and_anywidget_works_after() -> None:
     probe = (
         "import sys\n"
-        "from driftkit.notebook import import_kernel_modules\n"
+        "from driftkit.kernel import import_kernel_modules\n"
         "import_kernel_modules()\n"
         "print('anywidget' in sys.modules, 'ipywidgets' in sys.modules, 'altair' in sys.modules)\n"
         "import altair, anywidget\n"

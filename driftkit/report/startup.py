@@ -41,7 +41,7 @@ def import_altair_without_widgets() -> None:
     """Import Altair with ``anywidget`` hidden, so that its ``JupyterChart`` is Altair's
     stand-in (which raises when used) and neither anywidget nor ipywidgets is imported.
 
-    For the audit notebook's kernel only (:func:`driftkit.notebook.import_kernel_modules`):
+    For the audit notebook's kernel only (:func:`driftkit.kernel.import_kernel_modules`):
     its charts are static HTML fragments, never widgets.  Does nothing when Altair or anywidget
     is already imported; afterwards anywidget imports as usual (the explorer's widget).
     """
