@@ -125,3 +125,26 @@ def test_sorted_ranks_equal_a_binary_search_of_each_value_ties_included(
     ordered, ranks = sorted_ranks(array, side=side)
     assert ordered.tolist() == sorted(values)
     assert ranks.tolist() == np.searchsorted(np.sort(array), array, side=side).tolist()
+
+
+_TEXT = st.sampled_from(["a", "b", "c", None])
+
+
+@given(
+    long=st.lists(st.tuples(_TEXT, _TEXT), max_size=12),
+    short=st.lists(st.tuples(_TEXT, _TEXT), max_size=12),
+)
+def test_shared_codes_are_equal_exactly_where_the_values_are_missing_included(
+    long: list[tuple], short: list[tuple]
+) -> None:
+    def frame(rows: list[tuple]) -> pd.DataFrame:
+        return pd.DataFrame(
+            {c: pd.Series([r[i] for r in rows], dtype="str") for i, c in enumerate("xy")}
+        )
+
+    left, right = codes.shared_codes(frame(long), frame(short), ["x", "y"])
+    rows = long + short
+    found = np.concatenate([left, right])
+    for i in range(len(rows)):
+        for j in range(len(rows)):
+            assert (found[i] == found[j]) == (rows[i] == rows[j])

@@ -220,9 +220,24 @@ def _copies(frame: pd.DataFrame) -> np.ndarray:
     group = _codes(
         frame[BUSINESS_EVENT], frame[SYSTEM], frame[KIND], frame[LOCATION], pd.Series(sign)
     )
-    event_ids = pd.factorize(frame[EVENT_ID], sort=True)[0]
-    order = np.lexsort((event_ids, micros(frame[APPLIED_AT]), group))
+    when = micros(frame[APPLIED_AT])
+    order = np.lexsort((_tie_ranks(frame[EVENT_ID], group, when), when, group))
     return _rank_in_runs(group[order])[np.argsort(order)]
+
+
+def _tie_ranks(event_ids: pd.Series, group: np.ndarray, when: np.ndarray) -> np.ndarray:
+    """Rank of each row's ``event_id`` among the rows tied with it on (group, when), 0 for
+    rows without a tie: sorting by it orders ties as ``event_id``'s sorted order would, and
+    only the few tied rows' ids are sorted (sorting every id costs more than the matching)."""
+    order = np.lexsort((when, group))
+    same = (group[order][1:] == group[order][:-1]) & (when[order][1:] == when[order][:-1])
+    tied = np.zeros(len(order), dtype=bool)
+    tied[1:] |= same
+    tied[:-1] |= same
+    rows = np.sort(order[tied])
+    ranks = np.zeros(len(order), dtype=np.int64)
+    ranks[rows] = pd.factorize(event_ids.iloc[rows], sort=True)[0]
+    return ranks
 
 
 def _rank_in_runs(sorted_codes: np.ndarray) -> np.ndarray:
