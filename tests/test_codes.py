@@ -148,3 +148,19 @@ def test_shared_codes_are_equal_exactly_where_the_values_are_missing_included(
     for i in range(len(rows)):
         for j in range(len(rows)):
             assert (found[i] == found[j]) == (rows[i] == rows[j])
+
+
+@pytest.mark.parametrize(
+    "mapper",
+    [
+        pd.Series([2.0, 6.0], index=pd.Index(["a", "b"], dtype="str")),
+        {"a": "x", "c": "y"},
+    ],
+    ids=["series-of-floats", "dict-of-text"],
+)
+def test_map_coded_equals_series_map_missing_values_and_index_kept(mapper: object) -> None:
+    column = pd.Series(["b", None, "a", "c", "b"], dtype="str", index=[9, 7, 5, 3, 1], name="sku")
+    expected = column.map(mapper)
+    pd.testing.assert_series_equal(codes.map_coded(column, mapper), expected)
+    empty = column.iloc[:0]
+    pd.testing.assert_series_equal(codes.map_coded(empty, mapper), empty.map(mapper))

@@ -36,6 +36,7 @@ from driftkit.causes.context import (
     SOURCE,
     MatchRules,
 )
+from driftkit.drift.codes import map_coded
 from driftkit.schema import (
     COMMIT_DELTA,
     EVENT_ID,
@@ -120,7 +121,7 @@ def match_events(
     """
     frame = events.reset_index(drop=True)
     derived: dict[str, pd.Series] = {
-        FAMILY: frame[KIND].map(KIND_FAMILY).astype("str"),
+        FAMILY: map_coded(frame[KIND], KIND_FAMILY).astype("str"),
         MAGNITUDE: magnitudes(frame),
         APPLIED_AT: pd.Series(pd.to_datetime(applied_at(frame), unit="us", utc=True)),
     }
@@ -171,7 +172,7 @@ def _pack_sizes(frame: pd.DataFrame, catalog: pd.DataFrame | None) -> np.ndarray
     if catalog is None or catalog.empty:
         return np.ones(len(frame))
     packs = catalog.drop_duplicates(SKU).set_index(SKU)[PACK_SIZE]
-    return frame[SKU].map(packs).fillna(1.0).clip(lower=1.0).to_numpy(dtype=float)
+    return map_coded(frame[SKU], packs).fillna(1.0).clip(lower=1.0).to_numpy(dtype=float)
 
 
 def _quantity_consistent(frame: pd.DataFrame, clusters: np.ndarray, pack: np.ndarray) -> np.ndarray:

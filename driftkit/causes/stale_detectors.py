@@ -167,7 +167,7 @@ def _moves(matches: pd.DataFrame, ctx: _Context, key: np.ndarray) -> pd.DataFram
     at = micros(matches[APPLIED_AT])
     last = np.where(at == np.iinfo(np.int64).min, np.iinfo(np.int64).max, at)  # NaT last
     order = np.argsort(last, kind="stable")
-    moves = matches.iloc[order][[APPLIED_AT, QTY_DELTA, COMMIT_DELTA]]
+    moves = matches[[APPLIED_AT, QTY_DELTA, COMMIT_DELTA]].iloc[order]  # no text column
     moved = ctx.effect(moves).groupby(key[order]).cumsum()
     codes = [column_codes(matches[c])[0][order] for c in (SYSTEM, SKU, LOCATION)]
     moved = moved.where(np.minimum(np.minimum(codes[0], codes[1]), codes[2]) >= 0)  # NaN key
