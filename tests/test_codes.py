@@ -125,3 +125,42 @@ def test_sorted_ranks_equal_a_binary_search_of_each_value_ties_included(
     ordered, ranks = sorted_ranks(array, side=side)
     assert ordered.tolist() == sorted(values)
     assert ranks.tolist() == np.searchsorted(np.sort(array), array, side=side).tolist()
+
+
+_TEXT = st.sampled_from(["a", "b", "c", None])
+
+
+@given(
+    long=st.lists(st.tuples(_TEXT, _TEXT), max_size=12),
+    short=st.lists(st.tuples(_TEXT, _TEXT), max_size=12),
+)
+def test_shared_codes_are_equal_exactly_where_the_values_are_missing_included(
+    long: list[tuple], short: list[tuple]
+) -> None:
+    def frame(rows: list[tuple]) -> pd.DataFrame:
+        return pd.DataFrame(
+            {c: pd.Series([r[i] for r in rows], dtype="str") for i, c in enumerate("xy")}
+        )
+
+    left, right = codes.shared_codes(frame(long), frame(short), ["x", "y"])
+    rows = long + short
+    found = np.concatenate([left, right])
+    for i in range(len(rows)):
+        for j in range(len(rows)):
+            assert (found[i] == found[j]) == (rows[i] == rows[j])
+
+
+@pytest.mark.parametrize(
+    "mapper",
+    [
+        pd.Series([2.0, 6.0], index=pd.Index(["a", "b"], dtype="str")),
+        {"a": "x", "c": "y"},
+    ],
+    ids=["series-of-floats", "dict-of-text"],
+)
+def test_map_coded_equals_series_map_missing_values_and_index_kept(mapper: object) -> None:
+    column = pd.Series(["b", None, "a", "c", "b"], dtype="str", index=[9, 7, 5, 3, 1], name="sku")
+    expected = column.map(mapper)
+    pd.testing.assert_series_equal(codes.map_coded(column, mapper), expected)
+    empty = column.iloc[:0]
+    pd.testing.assert_series_equal(codes.map_coded(empty, mapper), empty.map(mapper))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import given, settings
@@ -16,7 +17,7 @@ from driftkit.causes.deliveries import (
     shared_candidates,
 )
 from driftkit.causes.handoffs import HANDOFF_COLUMNS, map_handoffs
-from driftkit.causes.match import COMPATIBLE_KINDS, KIND_FAMILY, match_events
+from driftkit.causes.match import COMPATIBLE_KINDS, KIND_FAMILY, _tie_ranks, match_events
 from driftkit.causes.stats import (
     deliveries,
     export_spans,
@@ -320,3 +321,22 @@ def test_shared_candidates_are_built_once_and_equal_the_plain_rows() -> None:
     marked = marked_deliveries(candidates, handoff_stats([stats_part(matched, span)]))
     pd.testing.assert_frame_equal(marked, deliveries(matched))
     assert "normal" not in candidates.columns  # the kept rows are not modified
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 2), st.integers(0, 2), st.sampled_from(["b", "a", "c", None])),
+        max_size=30,
+    )
+)
+def test_tie_ranks_order_ties_as_the_sorted_event_ids(rows: list[tuple]) -> None:
+    """Sorting by (group, when, tie rank) gives the order of (group, when, sorted event id)."""
+    group = np.array([r[0] for r in rows], dtype=np.int64)
+    when = np.array([r[1] for r in rows], dtype=np.int64)
+    ids = pd.Series([r[2] for r in rows], dtype="str")
+    every = pd.factorize(ids, sort=True)[0]
+    assert np.array_equal(
+        np.lexsort((_tie_ranks(ids, group, when), when, group)),
+        np.lexsort((every, when, group)),
+    )

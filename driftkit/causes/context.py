@@ -17,7 +17,7 @@ import pandas as pd
 
 from driftkit.config import ClientConfig
 from driftkit.drift.align import Grid
-from driftkit.drift.codes import named_codes, positions_in
+from driftkit.drift.codes import map_coded, named_codes, positions_in
 from driftkit.drift.pairs import COUNTERPART
 from driftkit.schema import (
     COMMIT_DELTA,
@@ -216,7 +216,7 @@ class _Context:
     def pack(self, skus: pd.Series) -> pd.Series:
         """Pack size per SKU (1 when unknown)."""
         packs = self.catalog.drop_duplicates(SKU).set_index(SKU)[PACK_SIZE]
-        return skus.map(packs).astype(float).fillna(1.0).clip(lower=1.0)
+        return map_coded(skus, packs).astype(float).fillna(1.0).clip(lower=1.0)
 
     def counterpart(self, systems: pd.Series, preferred: pd.Series) -> pd.Series:
         """``preferred`` where it differs from the system, else the authority, else NaN."""

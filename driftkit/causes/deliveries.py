@@ -30,6 +30,7 @@ from driftkit.causes.context import (
 )
 from driftkit.causes.match import micros
 from driftkit.causes.refformat import reference_formats
+from driftkit.drift.codes import named_codes
 from driftkit.schema import (
     COMMIT_DELTA,
     EVENT_ID,
@@ -106,7 +107,7 @@ def delivery_candidates(first: pd.DataFrame, span: pd.DataFrame) -> pd.DataFrame
         axis=1,
     )
     received = first[[APPLIED_AT, REF_FORMAT, EVENT_ID, "copies"]]
-    row = _rows_of(first, candidates[BUSINESS_EVENT], candidates[TARGET])
+    row = _rows_of(first, candidates[BUSINESS_EVENT], target, targets[TARGET])
     for column in received.columns:
         name = "copies" if column == "copies" else f"{column}_target"
         candidates[name] = received[column].array.take(row, allow_fill=True)
@@ -155,13 +156,17 @@ def _covered(sent: pd.Series, targets: pd.DataFrame) -> tuple[np.ndarray, np.nda
     return source[keep], target[keep]
 
 
-def _rows_of(first: pd.DataFrame, business: pd.Series, system: pd.Series) -> np.ndarray:
-    """The row of ``first`` holding each (business event, system); -1 where none does."""
-    systems = pd.Index(pd.unique(pd.concat([first[SYSTEM], system], ignore_index=True)))
+def _rows_of(
+    first: pd.DataFrame, business: pd.Series, target: np.ndarray, targets: pd.Series
+) -> np.ndarray:
+    """The row of ``first`` holding each (business event, ``targets[target]``); -1 where
+    none does.  Systems are looked up once per distinct name, not once per row."""
+    codes, names = named_codes(first[SYSTEM])
+    systems = pd.Index(pd.unique(np.concatenate([names, targets.to_numpy(dtype=object)])))
     width = max(len(systems), 1)
-    have = first[BUSINESS_EVENT].to_numpy(np.int64) * width
-    have = have + systems.get_indexer(pd.Index(first[SYSTEM]))
-    want = business.to_numpy(np.int64) * width + systems.get_indexer(pd.Index(system))
+    have = first[BUSINESS_EVENT].to_numpy(np.int64) * width + systems.get_indexer(names)[codes]
+    wanted = systems.get_indexer(targets.to_numpy(dtype=object))[target]
+    want = business.to_numpy(np.int64) * width + wanted
     return np.asarray(pd.Index(have).get_indexer(pd.Index(want)))
 
 

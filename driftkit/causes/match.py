@@ -36,6 +36,7 @@ from driftkit.causes.context import (
     SOURCE,
     MatchRules,
 )
+from driftkit.drift.codes import map_coded
 from driftkit.schema import (
     COMMIT_DELTA,
     EVENT_ID,
@@ -120,7 +121,7 @@ def match_events(
     """
     frame = events.reset_index(drop=True)
     derived: dict[str, pd.Series] = {
-        FAMILY: frame[KIND].map(KIND_FAMILY).astype("str"),
+        FAMILY: map_coded(frame[KIND], KIND_FAMILY).astype("str"),
         MAGNITUDE: magnitudes(frame),
         APPLIED_AT: pd.Series(pd.to_datetime(applied_at(frame), unit="us", utc=True)),
     }
@@ -171,7 +172,7 @@ def _pack_sizes(frame: pd.DataFrame, catalog: pd.DataFrame | None) -> np.ndarray
     if catalog is None or catalog.empty:
         return np.ones(len(frame))
     packs = catalog.drop_duplicates(SKU).set_index(SKU)[PACK_SIZE]
-    return frame[SKU].map(packs).fillna(1.0).clip(lower=1.0).to_numpy(dtype=float)
+    return map_coded(frame[SKU], packs).fillna(1.0).clip(lower=1.0).to_numpy(dtype=float)
 
 
 def _quantity_consistent(frame: pd.DataFrame, clusters: np.ndarray, pack: np.ndarray) -> np.ndarray:
@@ -220,9 +221,24 @@ def _copies(frame: pd.DataFrame) -> np.ndarray:
     group = _codes(
         frame[BUSINESS_EVENT], frame[SYSTEM], frame[KIND], frame[LOCATION], pd.Series(sign)
     )
-    event_ids = pd.factorize(frame[EVENT_ID], sort=True)[0]
-    order = np.lexsort((event_ids, micros(frame[APPLIED_AT]), group))
+    when = micros(frame[APPLIED_AT])
+    order = np.lexsort((_tie_ranks(frame[EVENT_ID], group, when), when, group))
     return _rank_in_runs(group[order])[np.argsort(order)]
+
+
+def _tie_ranks(event_ids: pd.Series, group: np.ndarray, when: np.ndarray) -> np.ndarray:
+    """Rank of each row's ``event_id`` among the rows tied with it on (group, when), 0 for
+    rows without a tie: sorting by it orders ties as ``event_id``'s sorted order would, and
+    only the few tied rows' ids are sorted (sorting every id costs more than the matching)."""
+    order = np.lexsort((when, group))
+    same = (group[order][1:] == group[order][:-1]) & (when[order][1:] == when[order][:-1])
+    tied = np.zeros(len(order), dtype=bool)
+    tied[1:] |= same
+    tied[:-1] |= same
+    rows = np.sort(order[tied])
+    ranks = np.zeros(len(order), dtype=np.int64)
+    ranks[rows] = pd.factorize(event_ids.iloc[rows], sort=True)[0]
+    return ranks
 
 
 def _rank_in_runs(sorted_codes: np.ndarray) -> np.ndarray:

@@ -25,7 +25,13 @@ from driftkit.causes.context import (
 from driftkit.causes.match import micros
 from driftkit.causes.unrecorded import diverging
 from driftkit.drift.align import Grid
-from driftkit.drift.codes import column_codes, key_positions, positions_in
+from driftkit.drift.codes import (
+    column_codes,
+    key_positions,
+    named_codes,
+    positions_in,
+    shared_codes,
+)
 from driftkit.drift.pairs import SLACK
 from driftkit.schema import (
     COMMIT_DELTA,
@@ -45,19 +51,44 @@ from driftkit.schema import (
 )
 
 
-def _count_times(matches: pd.DataFrame, ctx: _Context) -> pd.DataFrame:
-    """Counts applied per (system, key): count events, plus the counts table in every system."""
-    own = matches[matches[KIND] == str(EventKind.COUNT)]
-    own = own[[SYSTEM, SKU, LOCATION, APPLIED_AT, SET_QTY]].rename(
-        columns={APPLIED_AT: "count_at", SET_QTY: "count_qty"}
+def _keys(matches: pd.DataFrame, counts: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, int]:
+    """Integer (system, sku, location) keys: one per event, one per count and system.
+
+    Returns
+    -------
+    tuple
+        ``(key of each event, key of each count row for each system — count-major, in the
+        order of the events' systems —, number of systems)``.
+    """
+    system, names = named_codes(matches[SYSTEM])
+    pair, counted = shared_codes(matches, counts, [SKU, LOCATION])
+    span = max(int(pair.max(initial=-1)), int(counted.max(initial=-1))) + 1
+    each = np.arange(len(names), dtype=np.int64) * span
+    return system * span + pair, (counted[:, None] + each[None, :]).ravel(), len(names)
+
+
+def _count_times(
+    matches: pd.DataFrame, ctx: _Context, keys: tuple[np.ndarray, np.ndarray, int]
+) -> pd.DataFrame:
+    """Counts applied per (system, key): count events, plus the counts table in every system.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``key, count_at, count_qty`` (``key`` as :func:`_keys`), one row per key and time.
+    """
+    key, table_key, n = keys
+    is_count = (matches[KIND] == str(EventKind.COUNT)).to_numpy()
+    own = matches.loc[is_count, [APPLIED_AT, SET_QTY]].set_axis(["count_at", "count_qty"], axis=1)
+    table = ctx.counts[[COUNTED_AT, COUNTED_QTY]].set_axis(["count_at", "count_qty"], axis=1)
+    both = pd.concat(
+        [
+            own.assign(key=key[is_count]),
+            table.iloc[np.arange(len(table)).repeat(n)].assign(key=table_key),
+        ],
+        ignore_index=True,
     )
-    systems = pd.DataFrame({SYSTEM: pd.Series(matches[SYSTEM].unique(), dtype="str")})
-    table = ctx.counts[[SKU, LOCATION, COUNTED_AT, COUNTED_QTY]].merge(systems, how="cross")
-    table = table.rename(columns={COUNTED_AT: "count_at", COUNTED_QTY: "count_qty"})
-    both = pd.concat([own, table[own.columns]], ignore_index=True)
-    return both.sort_values("count_at", kind="stable").drop_duplicates(
-        [SYSTEM, SKU, LOCATION, "count_at"]
-    )
+    return both.sort_values("count_at", kind="stable").drop_duplicates(["key", "count_at"])
 
 
 #: What the stale-sync test and its findings read of a sync (``reference`` is a finding column).
@@ -68,28 +99,27 @@ def stale_syncs(matches: pd.DataFrame, ctx: _Context) -> pd.DataFrame:
     """``stale_overwrite``: a sync whose ``source_as_of`` predates a count already applied.
 
     ``units`` = the synced value − the value the system held just before the sync
-    (the count plus the system's own movements since).
+    (the count plus the system's own movements since).  Events and counts meet on integer
+    keys (:func:`_keys`), not on three text columns.
     """
     is_sync = (matches[KIND] == str(EventKind.SYNC)) & matches[SOURCE_AS_OF].notna()
     sync = matches.loc[is_sync, _SYNC_COLUMNS]  # a take of only the columns read below
     if sync.empty:
         return _empty(Cause.STALE_OVERWRITE)
-    moves = _moves(matches, ctx)
-    counts = _count_times(matches, ctx).sort_values("count_at")
-    counts = pd.merge_asof(
-        counts,
-        moves[[SYSTEM, SKU, LOCATION, APPLIED_AT, "moved"]],
-        left_on="count_at",
-        right_on=APPLIED_AT,
-        by=[SYSTEM, SKU, LOCATION],
-    ).drop(columns=APPLIED_AT)
-    sync = sync.assign(moved=moves["moved"]).sort_values(APPLIED_AT)
+    keys = _keys(matches, ctx.counts)
+    key = keys[0]
+    moves = _moves(matches, ctx, key)
+    counts = _count_times(matches, ctx, keys).sort_values("count_at")
+    counts = pd.merge_asof(counts, moves, left_on="count_at", right_on=APPLIED_AT, by="key").drop(
+        columns=APPLIED_AT
+    )
+    sync = sync.assign(key=key[is_sync.to_numpy()], moved=moves["moved"])
     paired = pd.merge_asof(
-        sync,
+        sync.sort_values(APPLIED_AT),
         counts.rename(columns={"moved": "moved_at_count"}),
         left_on=APPLIED_AT,
         right_on="count_at",
-        by=[SYSTEM, SKU, LOCATION],
+        by="key",
         allow_exact_matches=False,
     )
     stale = paired[paired[SOURCE_AS_OF] < paired["count_at"]]
@@ -125,24 +155,23 @@ def stale_syncs(matches: pd.DataFrame, ctx: _Context) -> pd.DataFrame:
     return _findings(out, Cause.STALE_OVERWRITE)
 
 
-def _moves(matches: pd.DataFrame, ctx: _Context) -> pd.DataFrame:
+def _moves(matches: pd.DataFrame, ctx: _Context, key: np.ndarray) -> pd.DataFrame:
     """Every event in applied order with ``moved``, the running effect of its system's events
-    on its key; only the columns the stale test reads (a take of every text column of
-    every event costs more than the test).
+    on its key (``key`` as :func:`_keys`; no text column is taken).
 
     Returns
     -------
     pandas.DataFrame
-        ``system, sku, location, applied_at, moved``, indexed as ``matches``.
+        ``key, applied_at, moved``, indexed as ``matches``.
     """
     at = micros(matches[APPLIED_AT])
     last = np.where(at == np.iinfo(np.int64).min, np.iinfo(np.int64).max, at)  # NaT last
     order = np.argsort(last, kind="stable")
-    moves = matches.iloc[order][[SYSTEM, SKU, LOCATION, APPLIED_AT, QTY_DELTA, COMMIT_DELTA]]
+    moves = matches[[APPLIED_AT, QTY_DELTA, COMMIT_DELTA]].iloc[order]  # no text column
+    moved = ctx.effect(moves).groupby(key[order]).cumsum()
     codes = [column_codes(matches[c])[0][order] for c in (SYSTEM, SKU, LOCATION)]
-    moved = ctx.effect(moves).groupby(codes).cumsum()  # codes: no factorizing of the text again
     moved = moved.where(np.minimum(np.minimum(codes[0], codes[1]), codes[2]) >= 0)  # NaN key
-    return moves[[SYSTEM, SKU, LOCATION, APPLIED_AT]].assign(moved=moved)
+    return moves[[APPLIED_AT]].assign(key=key[order], moved=moved)[["key", APPLIED_AT, "moved"]]
 
 
 def _grid_index(ctx: _Context, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:

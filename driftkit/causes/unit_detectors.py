@@ -44,17 +44,21 @@ def pack_records(matches: pd.DataFrame, ctx: _Context) -> pd.DataFrame:
     the effect it should have had, summed over the system's such records of the key: one
     finding per (system, key), listing every record's event id.
     """
-    sized = ~matches[DUPLICATE] & ~matches[KIND].isin(ABSOLUTE_KINDS) & (matches[MAGNITUDE] > 0)
-    rows = matches[sized].reset_index(drop=True)  # one take of the text columns, not two
+    sized = (
+        ~matches[DUPLICATE] & ~matches[KIND].isin(ABSOLUTE_KINDS) & (matches[MAGNITUDE] > 0)
+    ).to_numpy()
+    rows = matches.loc[sized, [BUSINESS_EVENT, MAGNITUDE, SYSTEM, SOURCE]]  # what sizes read
     if rows.empty:
         return _empty(Cause.UNIT_MISMATCH)
+    rows = rows.reset_index(drop=True)
     ref = rows[BUSINESS_EVENT].map(_reference_sizes(rows, ctx.authority)).to_numpy(dtype=float)
     size = rows[MAGNITUDE].to_numpy(dtype=float)
-    pack = ctx.pack(rows[SKU]).to_numpy()
+    pack = ctx.pack(matches[SKU]).to_numpy()[sized]  # by the column's cached codes
     in_packs = (np.abs(size * pack - ref) <= HALF_EACH) & (size < ref)
     as_packs = (np.abs(size - ref * pack) <= HALF_EACH) & (size > ref)
     hit = (pack > 1) & (in_packs | as_packs)
-    odd = rows[hit].assign(ref=ref[hit], pack=pack[hit])
+    odd = matches.iloc[np.flatnonzero(sized)[hit]].set_axis(np.flatnonzero(hit))  # every column
+    odd = odd.assign(ref=ref[hit], pack=pack[hit])
     if odd.empty:
         return _empty(Cause.UNIT_MISMATCH)
     effect = ctx.effect(odd)

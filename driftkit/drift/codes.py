@@ -10,6 +10,7 @@ the same array always has the same codes.
 from __future__ import annotations
 
 import weakref
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -100,6 +101,51 @@ def named_codes(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
         codes[codes < 0] = len(names)
         names = np.append(names, np.nan)
     return codes, names
+
+
+def map_coded(column: pd.Series, mapper: pd.Series | dict[Any, Any]) -> pd.Series:
+    """``column.map(mapper)``, looked up once per distinct value (:func:`named_codes`).
+
+    ``Series.map`` hashes every row's text again (seconds on a million rows); this maps the
+    distinct values and takes the results by code.
+
+    Returns
+    -------
+    pandas.Series
+        The mapped values, indexed as ``column`` (the dtype ``map`` gives the distinct values).
+    """
+    if column.empty:
+        return column.map(mapper)
+    codes, names = named_codes(column)
+    mapped = pd.Series(names, dtype=column.dtype).map(mapper)
+    out = mapped.iloc[codes].set_axis(column.index)
+    out.name = column.name
+    return out
+
+
+def shared_codes(
+    long: pd.DataFrame, short: pd.DataFrame, columns: list[str]
+) -> tuple[np.ndarray, np.ndarray]:
+    """One int64 code per distinct combination of ``columns``, the same in both tables.
+
+    A missing value equals a missing value, as in a merge.  ``long``'s columns are coded
+    once (:func:`named_codes`, cached); only ``short``'s values are looked up, so integer
+    keys can stand in for text keys in a ``merge`` or ``merge_asof`` between the two.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``(codes of long's rows, codes of short's rows)``, int64.
+    """
+    left, right = np.zeros(len(long), dtype=np.int64), np.zeros(len(short), dtype=np.int64)
+    for column in columns:
+        codes, names = named_codes(long[column])
+        other = pd.Index(names).get_indexer(short[column])
+        absent = other < 0  # values long lacks get codes after its own, one per value
+        other[absent] = len(names) + pd.factorize(short[column][absent], use_na_sentinel=False)[0]
+        span = max(len(names), int(other.max(initial=-1)) + 1)
+        left, right = left * span + codes, right * span + other
+    return left, right
 
 
 def positions_in(values: pd.Series, names: pd.Index) -> np.ndarray:

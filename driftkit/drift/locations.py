@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from driftkit.drift.codes import map_coded
 from driftkit.schema import AS_OF, AVAILABLE, COMMITTED, LOCATION, ON_HAND, SKU, SYSTEM
 
 ALL_LOCATIONS = "(all locations)"  # the synthetic location of the SKU-level comparison
@@ -67,7 +68,7 @@ def place_unlocated(
     target = per_sku["first"].where(per_sku["size"] == 1, ALL_LOCATIONS)
     moved = _moved(snapshots, unlocated, default_location, target)
     placed = snapshots.loc[moved, [SYSTEM, SKU]].assign(
-        **{LOCATION: snapshots.loc[moved, SKU].map(target)}
+        **{LOCATION: map_coded(snapshots.loc[moved, SKU], target)}
     )
     several = target.index[target == ALL_LOCATIONS]
     sums = sum_locations(snapshots[~mine & snapshots[SKU].isin(several)])
@@ -127,7 +128,7 @@ def _move(table: pd.DataFrame, rows: pd.Series, target: pd.Series) -> pd.DataFra
     if not rows.any():
         return table
     moved = table.copy()
-    moved.loc[rows, LOCATION] = table.loc[rows, SKU].map(target).astype("str")
+    moved.loc[rows, LOCATION] = map_coded(table.loc[rows, SKU], target).astype("str")
     return moved
 
 
