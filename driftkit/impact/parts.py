@@ -200,10 +200,8 @@ def key_days(
 
 
 def held_stock(stock: Stock, phantom: np.ndarray) -> np.ndarray:
-    """``[key, day]`` units the record that holds stock shows: the authority on phantom
-    days, the other records (ERP, 3PL) elsewhere (suspected days)."""
-    others = stock.others if stock.others is not None else np.zeros_like(stock.authority)
-    return np.where(phantom, stock.authority, others)
+    """``[key, day]`` units the holding record shows: authority if phantom, else ERP/3PL."""
+    return np.where(phantom, stock.authority, 0 if stock.others is None else stock.others)
 
 
 def unmet_on(days: np.ndarray, demand: Demand, sold: np.ndarray, held: np.ndarray) -> np.ndarray:
