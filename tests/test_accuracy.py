@@ -172,3 +172,58 @@ def test_tolerance_makes_near_counts_exact() -> None:
     snaps = snapshots(("wms", "A", "2026-03-02T11:00Z", 8.0))
     _, accuracy = count_accuracy(snaps, COUNTS.iloc[:1], config(tolerance=1))
     assert accuracy["record_accuracy"].tolist() == [1.0]
+
+
+def merge_asof_errors(snaps: pd.DataFrame, counts: pd.DataFrame, cfg: ClientConfig) -> pd.DataFrame:
+    """The count errors by the plain computation: a cross join of counts and systems, then
+    ``merge_asof`` on the text keys (what :func:`count_accuracy` computes on codes)."""
+    systems = [s for s in cfg.systems if s in set(snaps["system"])]
+    systems += sorted(set(snaps["system"]) - set(cfg.systems))
+    right = snaps[["system", "sku", "location", "as_of"]].assign(system_qty=snaps["on_hand"])
+    left = counts[["sku", "location", "counted_at", "counted_qty"]].assign(row=range(len(counts)))
+    left = left.merge(pd.DataFrame({"system": pd.Series(systems, dtype="str")}), how="cross")
+    joined = pd.merge_asof(
+        left.sort_values("counted_at", kind="stable"),
+        right.sort_values("as_of", kind="stable"),
+        left_on="counted_at",
+        right_on="as_of",
+        by=["system", "sku", "location"],
+    )
+    stale = joined["counted_at"] - joined["as_of"] >= pd.Timedelta(hours=cfg.staleness_hours)
+    joined[["as_of", "system_qty"]] = joined[["as_of", "system_qty"]].mask(stale, axis=0)
+    joined["error"] = joined["system_qty"] - joined["counted_qty"]
+    joined["exact"] = joined["error"].abs() <= cfg.tolerance + 1e-9
+    rank = joined["system"].map({s: i for i, s in enumerate(systems)})
+    joined = joined.assign(rank=rank).sort_values(["row", "rank"], kind="stable")
+    columns = ["sku", "location", "counted_at", "counted_qty", "system", "as_of", "system_qty"]
+    return joined[[*columns, "error", "exact"]].reset_index(drop=True)
+
+
+@pytest.mark.parametrize("seed", range(6), ids=lambda s: f"seed{s}")
+def test_count_errors_match_merge_asof_on_text_keys(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n, hours = 200, pd.to_timedelta(rng.integers(0, 96, 200), unit="h")  # repeated as_of times
+    frame = pd.DataFrame(
+        {
+            "system": rng.choice(["wms", "shop", "pos"], n),  # pos is not in the config
+            "sku": rng.choice(["A", "B", "C", "D"], n),
+            "location": rng.choice(["main", "back"], n),
+            "as_of": pd.Timestamp("2026-03-01", tz="UTC") + hours,
+            "on_hand": rng.integers(0, 9, n).astype(float),
+        }
+    )
+    snaps = schema.conform(frame, "snapshots")
+    counts = schema.conform(
+        pd.DataFrame(
+            {
+                "sku": rng.choice(["A", "B", "C", "E"], 30),  # E has no snapshot
+                "location": rng.choice(["main", "back"], 30),
+                "counted_at": pd.Timestamp("2026-03-01", tz="UTC")
+                + pd.to_timedelta(rng.integers(-5, 100, 30), unit="h"),
+                "counted_qty": rng.integers(0, 9, 30).astype(float),
+            }
+        ),
+        "counts",
+    )
+    errors, _ = count_accuracy(snaps, counts, config(tolerance=0))
+    pd.testing.assert_frame_equal(errors, merge_asof_errors(snaps, counts, config(tolerance=0)))

@@ -21,10 +21,11 @@ from driftkit.drift.codes import (
     column_codes,
     key_positions,
     positions_in,
+    shared_codes,
     sorted_ranks,
     take_coded,
 )
-from driftkit.drift.measures import measured_values
+from driftkit.drift.measures import MEASURED, measured_values
 from driftkit.drift.pairs import SLACK
 from driftkit.schema import (
     ABSOLUTE_KINDS,
@@ -194,39 +195,47 @@ def count_accuracy(
         ``record_accuracy = exact / counted`` (NaN when nothing was counted).
     """
     systems = _systems(snapshots, config)
-    counted = snapshots[snapshots[SKU].isin(counts[SKU].unique())]  # others match no count
-    _, on_hand = measured_values(counted, Measure.ON_HAND)
-    right = counted[[SYSTEM, SKU, LOCATION, AS_OF]].assign(system_qty=on_hand)
-    left = counts[[SKU, LOCATION, COUNTED_AT, COUNTED_QTY]].assign(count_row=np.arange(len(counts)))
-    left = left.merge(pd.DataFrame({SYSTEM: pd.Series(systems, dtype="str")}), how="cross")
-    joined = pd.merge_asof(
-        left.sort_values(COUNTED_AT, kind="stable"),
-        right.sort_values(AS_OF, kind="stable"),
-        left_on=COUNTED_AT,
-        right_on=AS_OF,
-        by=[SYSTEM, SKU, LOCATION],
-        direction="backward",
+    row = _latest_snapshots(snapshots, counts, systems)
+    picked = snapshots[[c for c in MEASURED if c in snapshots.columns]].iloc[np.maximum(row, 0)]
+    system_qty = np.where(row >= 0, measured_values(picked, Measure.ON_HAND)[1], np.nan)
+    columns = [SKU, LOCATION, COUNTED_AT, COUNTED_QTY]
+    joined = counts[columns].iloc[np.repeat(np.arange(len(counts)), len(systems))]
+    joined = joined.reset_index(drop=True).assign(
+        **{SYSTEM: pd.Series(np.tile(np.asarray(systems, dtype=object), len(counts)), dtype="str")}
     )
-    stale = joined[COUNTED_AT] - joined[AS_OF] >= pd.Timedelta(hours=config.staleness_hours)
-    joined[AS_OF] = joined[AS_OF].mask(stale)
-    joined["system_qty"] = joined["system_qty"].mask(stale)
+    as_of = pd.Series(snapshots[AS_OF].array.take(row, allow_fill=True))
+    stale = joined[COUNTED_AT] - as_of >= pd.Timedelta(hours=config.staleness_hours)
+    joined[AS_OF] = as_of.mask(stale)
+    joined["system_qty"] = pd.Series(system_qty).mask(stale)
     joined["error"] = joined["system_qty"] - joined[COUNTED_QTY]
     joined["exact"] = joined["error"].abs() <= config.tolerance + SLACK
-    rank = joined[SYSTEM].map({s: i for i, s in enumerate(systems)})
-    joined = joined.assign(rank=rank).sort_values(["count_row", "rank"], kind="stable")
-    columns = [
-        SKU,
-        LOCATION,
-        COUNTED_AT,
-        COUNTED_QTY,
-        SYSTEM,
-        AS_OF,
-        "system_qty",
-        "error",
-        "exact",
-    ]
-    errors = joined[columns].reset_index(drop=True)
-    return errors, _accuracy(errors, systems)
+    return joined, _accuracy(joined, systems)
+
+
+def _latest_snapshots(
+    snapshots: pd.DataFrame, counts: pd.DataFrame, systems: list[str]
+) -> np.ndarray:
+    """Per count row and system of ``systems`` (count-major): the row of that system's last
+    snapshot of the count's key with ``as_of <= counted_at`` (the last in input order among
+    equal times, as ``merge_asof``), −1 where there is none.  Keys and systems are compared
+    as integer codes (:func:`~driftkit.drift.codes.shared_codes`), not as text."""
+    key, wanted = shared_codes(snapshots, counts, [SKU, LOCATION])
+    system = positions_in(snapshots[SYSTEM], pd.Index(systems))
+    width = int(max(key.max(initial=-1), wanted.max(initial=-1))) + 1
+    keep = np.flatnonzero((system >= 0) & np.isin(key, wanted))
+    group, at = system[keep] * width + key[keep], _micros(snapshots[AS_OF])[keep]
+    order = np.lexsort((at, group))  # stable: equal times stay in input order
+    ranks = _event_ranks(group[order], at[order])
+    asked = (np.arange(len(systems)) * width + wanted[:, None]).ravel()
+    after = _position_in(ranks, asked, np.repeat(_micros(counts[COUNTED_AT]), len(systems)))
+    last = np.maximum(after - 1, 0)
+    hit = (after > 0) & (group[order][last] == asked) if len(order) else np.zeros(len(asked), bool)
+    return np.where(hit, keep[order][last] if len(order) else -1, -1)
+
+
+def _micros(stamps: pd.Series) -> np.ndarray:
+    """UTC microseconds of a timestamp column."""
+    return np.asarray(stamps.dt.as_unit("us").array.asi8, dtype=np.int64)
 
 
 def _systems(snapshots: pd.DataFrame, config: ClientConfig) -> list[str]:

@@ -18,6 +18,9 @@ from driftkit.schema import AVAILABLE, COMMITTED, ON_HAND, Measure
 
 UNAVAILABLE = "unavailable"
 
+#: The snapshot columns :func:`measured_values` reads.
+MEASURED = [ON_HAND, AVAILABLE, COMMITTED, UNAVAILABLE]
+
 
 def measured_values(snapshots: pd.DataFrame, measure: Measure) -> tuple[np.ndarray, np.ndarray]:
     """``measure`` of every snapshot row as reported, and derived by identity where missing.
