@@ -196,13 +196,14 @@ def attribution_part(
     delivered = marked_deliveries(candidates, stats, rules.match)
     findings, timing = detect_causes(data, comparison, ctx, matches, delivered, stats)
     edges = delivered[delivered["normal"]]
+    covered = covering(findings, comparison.episodes, ctx.tz, _resets(ctx))  # read twice
     return AttributionPart(
         findings=findings,
         matches=matches,
         edges=edge_parts(edges),
         formats=format_counts(edges, first),
-        explained=explained_parts(findings, comparison.episodes, ctx),
-        explained_by=explain_episodes(findings, comparison.episodes, timing, ctx.tz, _resets(ctx)),
+        explained=explained_parts(covered, comparison.episodes, ctx.authority),
+        explained_by=explain_episodes(covered, timing),
         notes=tuple(feed_notes(grid.systems, fed)),
     )
 
@@ -246,7 +247,7 @@ def explained_totals(parts: list[AttributionPart]) -> tuple[float, float]:
 
 
 def explained_parts(
-    findings: pd.DataFrame, episodes: pd.DataFrame, ctx: _Context
+    covered: pd.DataFrame, episodes: pd.DataFrame, authority: str
 ) -> tuple[float, float]:
     """The share of drift units attributed to a cause other than ``unrecorded_change``,
     as (explained units, covered units).
@@ -254,11 +255,13 @@ def explained_parts(
     Drift units: Σ ``peak_abs_drift`` over the episodes against the authority that some
     finding covers (snapshot-timing episodes, which no finding covers, are not drift of
     any record).  Each episode's units are split evenly between the causes covering it.
+    ``covered`` is :func:`~driftkit.causes.episodes.covering` of the findings and
+    ``episodes``.
     """
-    vs = episodes[episodes[COUNTERPART] == ctx.authority].reset_index(drop=True)
-    covered = covering(findings, vs, ctx.tz, _resets(ctx)).astype(float)
+    vs = (episodes[COUNTERPART] == authority).to_numpy()
+    covered = covered[vs].reset_index(drop=True).astype(float)
     n = covered.sum(axis=1)
-    weight = vs["peak_abs_drift"].where(n > 0, 0.0)
+    weight = episodes["peak_abs_drift"][vs].reset_index(drop=True).where(n > 0, 0.0)
     other = covered.drop(columns=str(Cause.UNRECORDED_CHANGE)).sum(axis=1) / n.where(n > 0)
     return float((other.fillna(0.0) * weight).sum()), float(weight.sum())
 

@@ -9,6 +9,7 @@ See ``docs/causes.md``.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from driftkit.causes.context import (
@@ -58,14 +59,40 @@ def format_counts(edges: pd.DataFrame, first: pd.DataFrame) -> pd.DataFrame:
     pandas.DataFrame
         Columns ``target, kind, system, ref_format, events, missing``.
     """
-    expected = edges[[BUSINESS_EVENT, TARGET, KIND]].drop_duplicates([BUSINESS_EVENT, TARGET])
-    rows = expected.merge(first[[BUSINESS_EVENT, SYSTEM, REF_FORMAT]], on=BUSINESS_EVENT)
-    rows = rows[rows[SYSTEM] != rows[TARGET]]
-    got = edges.set_index([BUSINESS_EVENT, TARGET])["received"]
-    where = pd.MultiIndex.from_frame(rows[[BUSINESS_EVENT, TARGET]])
-    rows = rows.assign(missing=~got.reindex(where).to_numpy(dtype=bool))
-    stats = rows.groupby([TARGET, KIND, SYSTEM, REF_FORMAT])["missing"]
-    return stats.agg(events="size", missing="sum").reset_index()
+    edge, row = _pairs(edges[BUSINESS_EVENT].to_numpy(), first[BUSINESS_EVENT].to_numpy())
+    target, targets = pd.factorize(edges[TARGET], sort=True)
+    kind, kinds = pd.factorize(edges[KIND], sort=True)
+    system, systems = pd.factorize(first[SYSTEM], sort=True)
+    form, forms = pd.factorize(first[REF_FORMAT], sort=True)
+    own = pd.Index(systems).get_indexer(targets)  # a target's code among the systems, or -1
+    t, k, s, f = target[edge], kind[edge], system[row], form[row]
+    keep = (t >= 0) & (k >= 0) & (s >= 0) & (f >= 0)  # groupby drops missing keys
+    keep[keep] = s[keep] != own[t[keep]]
+    key = ((t * len(kinds) + k) * len(systems) + s).astype(np.int64) * len(forms) + f
+    groups, group = np.unique(key[keep], return_inverse=True)
+    missing = ~edges["received"].to_numpy(dtype=bool)[edge[keep]]
+    rest, f = np.divmod(groups, len(forms))
+    rest, s = np.divmod(rest, len(systems))
+    t, k = np.divmod(rest, len(kinds))
+    return pd.DataFrame(
+        {
+            TARGET: targets.take(t),
+            KIND: kinds.take(k),
+            SYSTEM: systems.take(s),
+            REF_FORMAT: forms.take(f),
+            "events": np.bincount(group, minlength=len(groups)).astype(np.int64),
+            "missing": np.bincount(group, missing, minlength=len(groups)).astype(np.int64),
+        }
+    )
+
+
+def _pairs(left: np.ndarray, right: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every (left row, right row) with equal values: an inner join on one integer key."""
+    order = np.argsort(right, kind="stable")
+    lo = np.searchsorted(right[order], left, side="left")
+    n = np.searchsorted(right[order], left, side="right") - lo
+    start = np.repeat(lo - (np.cumsum(n) - n), n)
+    return np.repeat(np.arange(len(left)), n), order[start + np.arange(n.sum())]
 
 
 def callouts_from_counts(

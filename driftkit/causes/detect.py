@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from driftkit.causes.context import FINDING_COLUMNS, _combine, _Context
-from driftkit.causes.episodes import covering, episode_fallback, timing_drift
+from driftkit.causes.episodes import episode_fallback, timing_drift
 from driftkit.causes.event_detectors import duplicates, late, missing
 from driftkit.causes.stale_detectors import reverted_counts, stale_syncs
 from driftkit.causes.stats import HandoffStats
@@ -89,14 +89,11 @@ def _priced(findings: pd.DataFrame, catalog: pd.DataFrame) -> pd.DataFrame:
     return out[FINDING_COLUMNS].reset_index(drop=True)
 
 
-def explain_episodes(
-    findings: pd.DataFrame,
-    episodes: pd.DataFrame,
-    timing: np.ndarray,
-    tz: str,
-    resets: pd.DataFrame | None = None,
-) -> pd.Series:
+def explain_episodes(covered: pd.DataFrame, timing: np.ndarray) -> pd.Series:
     """Label every episode with what explains it: causes, ``snapshot_timing`` or nothing.
+
+    ``covered`` is :func:`~driftkit.causes.episodes.covering` of the findings and the
+    episodes; ``timing`` marks the snapshot-timing episodes.
 
     Returns
     -------
@@ -104,7 +101,6 @@ def explain_episodes(
         str, one per episode row (positional), e.g. ``missing_event``,
         ``duplicate_event+sync_lag``, ``snapshot_timing`` or ``""``.
     """
-    covered = covering(findings, episodes, tz, resets)
     labels = np.full(len(covered), "", dtype=object)
     for cause in covered.columns:  # six causes, each a vectorized pass
         hit = covered[cause].to_numpy(dtype=bool)
