@@ -66,9 +66,10 @@ def first_records(matches: pd.DataFrame) -> pd.DataFrame:
     order = np.lexsort((system, when))  # stable: by applied_at, then system, then row
     pair = matches[BUSINESS_EVENT].to_numpy() * (system.max() + 1) + system
     rows = order[~pd.Series(pair[order]).duplicated().to_numpy()]
-    copies = pd.Series(matches[COPY].to_numpy()).groupby(pair).max()
+    code = pd.factorize(pair)[0]
+    copies = pd.Series(matches[COPY].to_numpy()).groupby(code).max().to_numpy()  # by code
     first = matches.iloc[rows].reset_index(drop=True)
-    first["copies"] = copies.reindex(pair[rows]).to_numpy()
+    first["copies"] = copies[code[rows]]
     formats = reference_formats(first[RAW_REFERENCE].fillna(first[REFERENCE]))
     return first.assign(**{REF_FORMAT: formats})
 
@@ -99,11 +100,14 @@ def delivery_candidates(first: pd.DataFrame, span: pd.DataFrame) -> pd.DataFrame
         ``applied_at_target``, ``ref_format_target``, ``event_id_target``, ``copies``
         (NaN where the target never applied the event) and ``received``.
     """
-    sources = first.loc[first[SYSTEM] == first[SOURCE], SOURCE_COLUMNS].reset_index(drop=True)
+    sources = np.flatnonzero((first[SYSTEM] == first[SOURCE]).to_numpy(dtype=bool))
     targets = span.rename_axis(TARGET).reset_index()
-    source, target = _covered(sources[APPLIED_AT], targets)
-    candidates = pd.concat(
-        [sources.iloc[source].reset_index(drop=True), targets.iloc[target].reset_index(drop=True)],
+    source, target = _covered(first[APPLIED_AT].iloc[sources], targets)
+    candidates = pd.concat(  # each source column taken once, straight from ``first``
+        [
+            first[SOURCE_COLUMNS].iloc[sources[source]].reset_index(drop=True),
+            targets.iloc[target].reset_index(drop=True),
+        ],
         axis=1,
     )
     received = first[[APPLIED_AT, REF_FORMAT, EVENT_ID, "copies"]]
