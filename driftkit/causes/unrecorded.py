@@ -27,7 +27,7 @@ from driftkit.causes.context import (
     _units_text,
 )
 from driftkit.drift.align import Grid
-from driftkit.drift.codes import key_positions, positions_in
+from driftkit.drift.codes import key_positions, positions_in, shared_codes
 from driftkit.drift.pairs import COUNTERPART, SLACK
 from driftkit.schema import LOCATION, SKU, SYSTEM, Cause
 
@@ -115,21 +115,19 @@ def unexplained_residuals(
 
 
 def _not_absorbed(res: pd.DataFrame, delivered: pd.DataFrame, ctx: _Context) -> pd.DataFrame:
-    """Residuals that are not a business event another system recorded that day."""
+    """Residuals that are not a business event another system recorded that day (the rows
+    of ``res``, renumbered 0..n−1, with ``units``: the residual rounded to 2 places)."""
     lost = delivered[~delivered["received"]]
-    absorbed = lost.assign(
+    absorbed = lost[[SKU, LOCATION]].assign(
         **{
             SYSTEM: lost["target"],
             DAY: ctx.day(lost["sent_at"]),
             "units": ctx.effect(lost).round(2),
         }
     )
-    res = res.assign(units=res["residual"].round(2)).merge(
-        absorbed[[SYSTEM, SKU, LOCATION, DAY, "units"]].drop_duplicates().assign(absorbed=True),
-        on=[SYSTEM, SKU, LOCATION, DAY, "units"],
-        how="left",
-    )
-    return res[res["absorbed"].isna()]
+    res = res.assign(units=res["residual"].round(2)).reset_index(drop=True)
+    mine, theirs = shared_codes(res, absorbed, [SYSTEM, SKU, LOCATION, DAY, "units"])
+    return res[~np.isin(mine, theirs)]  # one integer per row stands in for the five keys
 
 
 def _diverging_runs(res: pd.DataFrame, ctx: _Context) -> pd.DataFrame:
