@@ -78,6 +78,43 @@ def samples(frame: pd.DataFrame, by: list[str], value: str) -> Samples:
     return {tuple(str(k) for k in key): part.to_numpy(dtype=float) for key, part in grouped}
 
 
+def group_codes(frame: pd.DataFrame, by: list[str]) -> tuple[np.ndarray, pd.DataFrame]:
+    """Each row's group of ``by`` as an integer, numbered in the sorted order of the groups
+    (a ``groupby``'s), −1 where a value is missing (a ``groupby`` drops those rows).
+
+    Returns
+    -------
+    tuple
+        ``(codes, groups)``: int64 per row, and the groups present (columns ``by``), row
+        *i* being group *i*.
+    """
+    key, missing, levels = np.zeros(len(frame), np.int64), np.zeros(len(frame), bool), []
+    for column in by:
+        codes, names = pd.factorize(frame[column], sort=True)
+        key, missing = key * max(len(names), 1) + codes, missing | (codes < 0)
+        levels.append(names)
+    found, group = np.unique(np.where(missing, -1, key), return_inverse=True)
+    if len(found) and found[0] < 0:
+        found, group = found[1:], group - 1
+    columns = {}
+    for column, names in zip(by[::-1], levels[::-1], strict=True):
+        found, codes = np.divmod(found, max(len(names), 1))
+        columns[column] = names.take(codes)
+    return group.astype(np.int64), pd.DataFrame({c: columns[c] for c in by})
+
+
+def grouped_samples(group: np.ndarray, groups: pd.DataFrame, values: np.ndarray) -> Samples:
+    """:func:`samples` of ``values`` whose groups are already coded (:func:`group_codes`)."""
+    order = np.argsort(group, kind="stable")  # each group's values in row order
+    bounds = np.searchsorted(group[order], np.arange(len(groups) + 1))
+    names = groups.astype(str).itertuples(index=False, name=None)
+    return {
+        tuple(name): values[order[lo:hi]]
+        for name, lo, hi in zip(names, bounds[:-1], bounds[1:], strict=True)
+        if hi > lo
+    }
+
+
 def pooled(parts: list[Samples]) -> Samples:
     """Per group, the concatenated samples of every part."""
     keys = sorted({key for part in parts for key in part})

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from driftkit.causes.context import (
@@ -20,7 +21,6 @@ from driftkit.causes.context import (
     DEFAULT_MATCH_RULES,
     DUPLICATE,
     FAMILY,
-    LATENCY_H,
     SOURCE,
     TARGET,
     MatchRules,
@@ -32,7 +32,14 @@ from driftkit.causes.deliveries import (
     first_records_of,
     shared_candidates,
 )
-from driftkit.causes.handoffs import Samples, pooled, sample_stat, samples
+from driftkit.causes.handoffs import (
+    Samples,
+    group_codes,
+    grouped_samples,
+    pooled,
+    sample_stat,
+    samples,
+)
 from driftkit.schema import KIND, LOCATION, OCCURRED_AT, RECORDED_AT, SYSTEM, EventKind
 
 DELIVERY_GROUP = [TARGET, FAMILY, LOCATION]
@@ -113,21 +120,25 @@ def stats_part(matches: pd.DataFrame, span: pd.DataFrame) -> StatsPart:
         The client's :func:`export_spans`.
     """
     candidates = shared_candidates(matches, span)[1]
-    joined = candidates[[*DELIVERY_GROUP, "received", APPLIED_AT, RECEIVED_AT]]  # 4 of ~30
-    others = joined[(candidates[TARGET] != candidates[SOURCE]).to_numpy()]
-    shares = joined.groupby(DELIVERY_GROUP)["received"].agg(received="sum", deliveries="size")
-    shares = shares.join(
-        others.groupby(DELIVERY_GROUP)["received"].agg(received_others="sum", others="size"),
-        how="outer",
+    group, groups = group_codes(candidates, DELIVERY_GROUP)
+    kept = group >= 0  # a group with a missing value is not counted, as in a groupby
+    other = (candidates[TARGET] != candidates[SOURCE]).to_numpy()
+    others = kept & other
+    received, n = candidates["received"].to_numpy(dtype=bool), len(groups)
+    shares = groups.assign(
+        received=np.bincount(group[kept], received[kept], n).astype(np.int64),
+        deliveries=np.bincount(group[kept], minlength=n),
+        received_others=np.bincount(group[others], received[others], n).astype(np.int64),
+        others=np.bincount(group[others], minlength=n),
     )
-    got = others[others["received"]]
-    latency = (got[RECEIVED_AT] - got[APPLIED_AT]).dt.total_seconds() / 3600.0
+    got = np.flatnonzero(others & received)
+    sent = candidates[[APPLIED_AT, RECEIVED_AT]].iloc[got]
+    latency = (sent[RECEIVED_AT] - sent[APPLIED_AT]).dt.total_seconds() / 3600.0
+    last = candidates[[TARGET, RECEIVED_AT]][other]
     return StatsPart(
-        shares=shares.fillna(0).reset_index(),
-        latencies=samples(
-            got[DELIVERY_GROUP].assign(**{LATENCY_H: latency}), DELIVERY_GROUP, LATENCY_H
-        ),
-        last_received=others.groupby(TARGET)[RECEIVED_AT].max(),
+        shares=shares,
+        latencies=grouped_samples(group[got], groups, latency.to_numpy(dtype=float)),
+        last_received=last.groupby(TARGET)[RECEIVED_AT].max(),
         delays=samples(record_delays(matches, [SYSTEM, KIND]), [SYSTEM, KIND], "delay"),
     )
 
