@@ -159,26 +159,29 @@ class EdgeParts:
 
 def edge_parts(edges: pd.DataFrame) -> EdgeParts:
     """The summable parts of :func:`handoff_table` of ``edges`` (normal deliveries)."""
-    counts = (
-        edges.assign(doubled=edges["copies"] > 0)
-        .groupby(EDGE)
-        .agg(
-            events=("received", "size"), matched=("received", "sum"), duplicated=("doubled", "sum")
-        )
-    )
-    formats = pd.concat(
-        [
-            edges.groupby([*EDGE, side])
-            .size()
-            .rename("n")
-            .reset_index()
-            .rename(columns={side: "format"})
-            .assign(side=side)
-            for side in ("source_format", "target_format")
-        ],
-        ignore_index=True,
-    )
-    return EdgeParts(counts, formats, samples(edges[edges["received"]], EDGE, LATENCY_H))
+    edge, groups = group_codes(edges, EDGE)
+    kept, n = edge >= 0, len(groups)
+    matched = edges["received"].to_numpy(dtype=bool)
+    doubled = (edges["copies"] > 0).to_numpy(dtype=bool)
+    counts = groups.assign(
+        events=np.bincount(edge[kept], minlength=n),
+        matched=np.bincount(edge[kept], matched[kept], n).astype(np.int64),
+        duplicated=np.bincount(edge[kept], doubled[kept], n).astype(np.int64),
+    ).set_index(EDGE)
+    formats = pd.concat([_format_counts(edges, side) for side in FORMAT_SIDES], ignore_index=True)
+    got = np.flatnonzero(kept & matched)
+    latency = edges[LATENCY_H].to_numpy(dtype=float)[got]
+    return EdgeParts(counts, formats, grouped_samples(edge[got], groups, latency))
+
+
+FORMAT_SIDES = ("source_format", "target_format")
+
+
+def _format_counts(edges: pd.DataFrame, side: str) -> pd.DataFrame:
+    """Per edge and reference format of ``side``: ``source, target, kind, format, n, side``."""
+    group, groups = group_codes(edges, [*EDGE, side])
+    n = np.bincount(group[group >= 0], minlength=len(groups))
+    return groups.rename(columns={side: "format"}).assign(n=n, side=side)
 
 
 def handoff_table(edges: pd.DataFrame) -> pd.DataFrame:
@@ -206,7 +209,7 @@ def handoff_from_parts(parts: list[EdgeParts]) -> pd.DataFrame:
     table["missing_share"] = table["missing"] / table["events"]
     every = pd.concat([p.formats for p in parts], ignore_index=True)
     formats = every.groupby([*EDGE, "side", "format"], as_index=False)["n"].sum()
-    for side in ("source_format", "target_format"):
+    for side in FORMAT_SIDES:
         table[f"{side}s"] = _format_lists(formats[formats["side"] == side])
     latency = pooled([p.latency for p in parts])
     table["latency_p50_h"] = sample_stat(latency, EDGE, lambda v: v.quantile(0.5))
