@@ -17,7 +17,7 @@ from driftkit.causes.match import micros
 from driftkit.causes.spans import Spans, day_numbers
 from driftkit.drift.align import Grid
 from driftkit.drift.asof import asof_cells
-from driftkit.drift.codes import key_positions, positions_in, sorted_ranks
+from driftkit.drift.codes import key_positions, positions_in, shared_codes, sorted_ranks
 from driftkit.drift.pairs import COUNTERPART, SLACK
 from driftkit.load.client import ClientData
 from driftkit.schema import (
@@ -278,13 +278,15 @@ def _lasting(findings: pd.DataFrame, tz: str, resets: pd.DataFrame | None) -> pd
         return last
     ends = pd.Series(pd.Timestamp.max.normalize(), index=findings.index)
     if resets is not None and len(resets):
-        query = findings[[SKU, LOCATION]].assign(last=last, row=np.arange(len(findings)))
+        counted, key = shared_codes(resets, findings, [SKU, LOCATION])  # one int per key
+        query = pd.DataFrame({"key": key, "last": last.to_numpy(), "row": np.arange(len(key))})
+        days = pd.DataFrame({"key": counted, "day": resets["day"].to_numpy()}).drop_duplicates()
         nxt = pd.merge_asof(
             query.sort_values("last"),
-            resets[[SKU, LOCATION, "day"]].drop_duplicates().sort_values("day"),
+            days.sort_values("day"),
             left_on="last",
             right_on="day",
-            by=[SKU, LOCATION],
+            by="key",
             direction="forward",
             allow_exact_matches=False,
         ).sort_values("row")
