@@ -70,9 +70,11 @@ def test_edge_parts_equal_the_groupby_parts(seed: int) -> None:
     rng = np.random.default_rng(seed)
     frame = deliveries(seed).rename(columns={"location": "kind"})
     n = len(frame)
-    fmt = lambda: pd.Series(
-        rng.choice(np.array(["PO-9", "#99", None], dtype=object), n), dtype="str"
-    )  # noqa: E731
+    formats = np.array(["PO-9", "#99", None], dtype=object)
+
+    def fmt() -> pd.Series:
+        return pd.Series(rng.choice(formats, n), dtype="str")
+
     edges = frame.assign(
         source=frame["target"].str.upper(),
         received=rng.random(n) < 0.7,

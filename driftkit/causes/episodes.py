@@ -290,9 +290,8 @@ def _lasting(findings: pd.DataFrame, tz: str, resets: pd.DataFrame | None) -> pd
             direction="forward",
             allow_exact_matches=False,
         ).sort_values("row")
-        ends = pd.Series(
-            nxt["day"].fillna(pd.Timestamp.max.normalize()).to_numpy(), index=findings.index
-        )
+        day = nxt["day"].fillna(pd.Timestamp.max.normalize()).to_numpy()
+        ends = pd.Series(day, index=findings.index)
     lag = findings["cause"] == str(Cause.SYNC_LAG)
     return last.where(lag, ends)
 
