@@ -97,7 +97,7 @@ def handoff_map(handoffs: pd.DataFrame) -> alt.LayerChart:
         .otherwise(alt.value("#1a1a1a")),
         tooltip=tooltip,
     )
-    return (cells + labels).add_params(kind).properties(width={"step": 96}, height={"step": 44})
+    return alt.layer(cells, labels, width={"step": 96}, height={"step": 44}).add_params(kind)
 
 
 def causes(findings_by_cause: pd.DataFrame) -> alt.Chart:
