@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from driftkit.report import export
@@ -28,6 +28,7 @@ PIECES = [
 ]  # fmt: skip
 
 
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])  # a loaded machine
 @given(st.lists(st.sampled_from(PIECES), max_size=12))
 def test_may_load_is_the_forward_pattern(pieces: list[str]) -> None:
     svg = "".join(pieces)
