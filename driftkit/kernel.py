@@ -40,9 +40,8 @@ def launch_kernel() -> None:
 
 def import_kernel_modules() -> None:
     """Import :data:`KERNEL_MODULES`, Altair first without its widget class
-    (:func:`driftkit.report.startup.import_altair_without_widgets`), then
-    :func:`skip_construction_checks`; a module that fails is left to the notebook's first
-    cell, which reports the error in the executed notebook."""
+    (:func:`driftkit.report.startup.import_altair_without_widgets`); one that fails is left to
+    the notebook's first cell, which reports the error in the executed notebook."""
     with contextlib.suppress(Exception):  # the notebook's cell raises it again
         from driftkit.report.startup import import_altair_without_widgets
 
@@ -50,17 +49,6 @@ def import_kernel_modules() -> None:
     for module in KERNEL_MODULES:
         with contextlib.suppress(Exception):  # the notebook's cell raises it again
             importlib.import_module(module)
-    with contextlib.suppress(Exception):
-        skip_construction_checks()
-
-
-def skip_construction_checks() -> None:
-    """Turn off Altair's check of every chart object against the Vega-Lite schema as it is
-    built (``DEBUG_MODE``): about 0.1 s of the audit notebook's chart cells, for charts whose
-    builders ``tests/test_charts.py`` validates; the specs are the same."""
-    from altair.utils.schemapi import disable_debug_mode
-
-    disable_debug_mode()
 
 
 if __name__ == "__main__":
