@@ -97,7 +97,8 @@ def handoff_map(handoffs: pd.DataFrame) -> alt.LayerChart:
         .otherwise(alt.value("#1a1a1a")),
         tooltip=tooltip,
     )
-    return (cells + labels).add_params(kind).properties(width={"step": 96}, height={"step": 44})
+    layers = alt.LayerChart(layer=[cells, labels], width=alt.Step(96), height=alt.Step(44))
+    return layers.add_params(kind)
 
 
 def causes(findings_by_cause: pd.DataFrame) -> alt.Chart:

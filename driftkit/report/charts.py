@@ -34,6 +34,7 @@ from driftkit.report.chartkit import (
     AnyChart,
     _frame,
     _naive,
+    _resolve,
     driftkit_theme,
     system_colors,
 )
@@ -65,18 +66,14 @@ def impact_projection(projection: pd.DataFrame) -> alt.FacetChart:
     ]
     base = alt.Chart().encode(x=alt.X(week, title="Week"), tooltip=tooltip)
     band = base.mark_area(opacity=0.25, color=SYSTEM_PALETTE[0]).encode(
-        y=alt.Y("low:Q", title=None), y2="high:Q"
+        y=alt.Y("low:Q", title=None), y2=alt.Y2("high:Q")
     )
-    line = base.mark_line(point=True, color=SYSTEM_PALETTE[0]).encode(y="estimate:Q")
-    return (
-        alt.layer(band, line, data=data)
-        .properties(width=290, height=170)
-        .facet(
-            facet=alt.Facet("metric:N", title=None),
-            columns=2,
-            title=alt.Title("Projected impact", subtitle="Estimate and interval per week."),
-        )
-        .resolve_scale(y="independent")
+    line = base.mark_line(point=True, color=SYSTEM_PALETTE[0]).encode(y=alt.Y("estimate:Q"))
+    return alt.layer(band, line, data=data, width=290, height=170).facet(
+        facet=alt.Facet("metric:N", title=None),
+        columns=2,
+        title=alt.Title("Projected impact", subtitle="Estimate and interval per week."),
+        resolve=_resolve(y="independent"),
     )
 
 

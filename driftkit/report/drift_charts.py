@@ -15,6 +15,7 @@ from driftkit.report.chartkit import (
     ABOVE,
     BELOW,
     _frame,
+    _resolve,
     _system_color,
     _system_palette,
 )
@@ -137,8 +138,8 @@ def sku_drilldown(
         alt.Chart(spans)
         .mark_rect(opacity=0.12)
         .encode(
-            x="start:T",
-            x2="end:T",
+            x=alt.X("start:T"),
+            x2=alt.X2("end:T"),
             color=alt.Color("shade:N", scale=None),
             tooltip=[
                 alt.Tooltip("start:T", title="Episode from", format=_DAY_FORMAT),
@@ -182,10 +183,12 @@ def sku_drilldown(
         )
         .properties(height={"step": 22})
     )
-    top = alt.layer(shade, counts).properties(
-        title=alt.Title(title, subtitle="Shaded: drift episodes. Scroll to zoom, drag to pan.")
+    top = alt.layer(
+        shade,
+        counts,
+        title=alt.Title(title, subtitle="Shaded: drift episodes. Scroll to zoom, drag to pan."),
     )
-    return alt.vconcat(top, strip, spacing=12).resolve_scale(x="shared", shape="independent")
+    return alt.vconcat(top, strip, spacing=12, resolve=_resolve(x="shared", shape="independent"))
 
 
 def bias(bias: pd.DataFrame, *, systems: Sequence[str] | None = None) -> alt.HConcatChart:
@@ -238,12 +241,13 @@ def bias(bias: pd.DataFrame, *, systems: Sequence[str] | None = None) -> alt.HCo
             ),
         )
     )
-    zero = alt.Chart().mark_rule(color="#555555").encode(x=alt.datum(0))
+    zero = alt.Chart().mark_rule(color="#555555").encode(x=alt.X(datum=0))
     return alt.hconcat(
-        alt.layer(mean, zero).properties(width=260, height={"step": 28}),
-        alt.layer(shares, zero).properties(width=260, height={"step": 28}),
+        alt.layer(mean, zero, width=260, height={"step": 28}),
+        alt.layer(shares, zero, width=260, height={"step": 28}),
         title=alt.Title("Bias against the authority", subtitle="Positive: the system shows more."),
-    ).resolve_scale(color="independent")
+        resolve=_resolve(color="independent"),
+    )
 
 
 def _pair_lines(

@@ -44,12 +44,20 @@ TEMPLATE = "driftkit_report"
 _EXPORTING = threading.Lock()
 
 
-#: Where :func:`driftkit.report.checks.external_urls` finds URLs (URL attributes, ``<style>``,
-#: ``url(`` or ``@import`` in a ``style`` attribute) and what marks a chart id, in an SVG.
-_MAYBE_URL = re.compile(
-    r"\b(?:src|href|srcset|action|formaction|poster|data|background|cite|longdesc|manifest"
-    r"|ping|icon|codebase|archive|content)\s*=|<style|dk-chart"
-    r"|\bstyle\s*=\s*(?:\"[^\"]*|'[^']*|[^\s>\"']*)(?:url\(|@import)",
+#: The URL attributes of :func:`driftkit.report.checks.external_urls` (and ``content``, of a
+#: refresh ``<meta>``) followed by ``=``, spelled backwards for :func:`_may_load`.
+_URL_ATTRIBUTE_REVERSED = re.compile(
+    r"=\s*(?:"
+    + "|".join(name[::-1] for name in (
+        "src", "href", "srcset", "action", "formaction", "poster", "data", "background", "cite",
+        "longdesc", "manifest", "ping", "icon", "codebase", "archive", "content"))
+    + r")\b",
+    re.IGNORECASE,
+)  # fmt: skip
+
+#: A ``<style>``, ``url(`` or ``@import`` in a ``style`` attribute, or a chart id's class.
+_STYLE_OR_CHART = re.compile(
+    r"<style|dk-chart|\bstyle\s*=\s*(?:\"[^\"]*|'[^']*|[^\s>\"']*)(?:url\(|@import)",
     re.IGNORECASE,
 )
 
@@ -90,7 +98,7 @@ def export_html(
     lifted, svgs = _lift_svgs(nb)
     body = _convert(lifted, resources)
     # the SVGs are vl-convert's: only one that could name a URL or a chart id is parsed
-    _check_self_contained(body + "".join(filter(_MAYBE_URL.search, svgs.values())), out_html)
+    _check_self_contained(body + "".join(filter(_may_load, svgs.values())), out_html)
     return _write_atomic(Path(out_html), _put_back(body, svgs))
 
 
@@ -149,6 +157,22 @@ def _lift_svgs(nb: nbformat.NotebookNode) -> tuple[nbformat.NotebookNode, dict[s
                 text = "".join(text) if isinstance(text, list) else text
                 data["text/html"] = _FALLBACK_SVG.sub(lift, text)
     return lifted, svgs
+
+
+def _may_load(svg: str) -> bool:
+    """Whether ``svg`` could load a URL or hold a chart id: a URL attribute, a ``<style>``,
+    ``url(`` or ``@import`` in a ``style`` attribute, or ``dk-chart``; only such an SVG is parsed
+    by the offline check.
+
+    The attribute names are searched in the reversed text, where the pattern starts with a
+    literal ``=`` that the regex engine skips to; forwards it tried 16 names at every character
+    (0.35 s of a 0.7 s export for acme's ten charts, 0.02 s reversed).  The style and chart-id
+    pattern runs only on an SVG whose case-folded text holds ``style`` or ``dk-chart``.
+    """
+    if _URL_ATTRIBUTE_REVERSED.search(svg[::-1]):
+        return True
+    folded = svg.casefold()
+    return ("style" in folded or "dk-chart" in folded) and bool(_STYLE_OR_CHART.search(svg))
 
 
 def _put_back(body: str, svgs: dict[str, str]) -> str:
