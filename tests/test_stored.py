@@ -127,15 +127,27 @@ def test_the_stored_demand_reads_back_in_key_order(runs: Runs) -> None:
     assert not (runs.parted_dir / "demand.parquet").exists()  # not a run file
 
 
+#: Stored tables whose floats equal the in-process ones only up to summation order
+#: (docs/scale.md): a finding's units sum a key's residuals, in another order per bucket.
+SUMMED_ROWS = ("findings",)
+
+
+def assert_same_rows(name: str, parted: pd.DataFrame, whole: pd.DataFrame) -> None:
+    """The partitioned run's rows of a stored table are the in-process run's."""
+    exact = name not in SUMMED_ROWS
+    pd.testing.assert_frame_equal(parted, whole, check_exact=exact, rtol=1e-12)
+
+
 def test_the_run_folders_hold_the_same_stored_files(runs: Runs) -> None:
     assert set(runs.parted.stored) == set(STORED)
     for name in (n for n in STORED if n not in UNWRITTEN):
         whole = pq.read_table(runs.whole_dir / f"{name}.parquet").to_pandas()
         parted = pq.read_table(runs.parted_dir / f"{name}.parquet").to_pandas()
         assert len(whole) > 0
-        pd.testing.assert_frame_equal(parted, whole, check_exact=True)
+        assert_same_rows(name, parted, whole)
         csv = f"{name}.csv"
-        assert (runs.parted_dir / csv).read_bytes() == (runs.whole_dir / csv).read_bytes()
+        if name not in SUMMED_ROWS:
+            assert (runs.parted_dir / csv).read_bytes() == (runs.whole_dir / csv).read_bytes()
     manifest = json.loads((runs.parted_dir / outputs.MANIFEST).read_text())
     assert manifest == json.loads((runs.whole_dir / outputs.MANIFEST).read_text())
     assert list(manifest) == [n for n in outputs.ORDER if n in manifest]
@@ -160,8 +172,7 @@ def test_discarding_the_parts_points_at_the_run_files(runs: Runs, tmp_path: Path
     assert not (tmp_path / PARTS).exists()
     assert set(stored) == set(STORED) - set(UNWRITTEN)  # demand's parts are gone with them
     for name in stored:
-        expected = runs.whole.tables[name]
-        pd.testing.assert_frame_equal(stored[name].read(), expected, check_exact=True)
+        assert_same_rows(name, stored[name].read(), runs.whole.tables[name])
 
 
 def test_streaming_cuts_the_csv_across_parts(

@@ -13,7 +13,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from driftkit import schema
@@ -30,6 +29,7 @@ from driftkit.drift.uncompared import uncompared_systems
 from driftkit.impact.parts import Impact, forecast_bias_parts, impact_from_parts
 from driftkit.load.client import ClientData
 from driftkit.plan.assemble import plan_fixes
+from driftkit.scale.kept import EXPLAINED_BY, kept_explanations
 from driftkit.scale.merge import (
     combined_bias,
     combined_daily,
@@ -39,12 +39,11 @@ from driftkit.scale.merge import (
     combined_key_drift,
 )
 from driftkit.scale.part import BucketResult
-from driftkit.scale.plan import RULES, Plan
+from driftkit.scale.plan import RULES, Plan, keyless_grid
 from driftkit.scale.stored import StoredTable, first_rows, split_stored, stored_tables
 from driftkit.scale.summary import assemble_summary, audit_tables, summarize, write_outputs
-from driftkit.schema import LOCATION, SKU, Measure
+from driftkit.schema import LOCATION, Measure
 
-EXPLAINED_BY = "explained_by"
 _NO_MATCHES = pd.DataFrame({BUSINESS_EVENT: pd.Series(dtype="int64")})
 
 
@@ -181,7 +180,13 @@ def combine(
         labels = episodes[EXPLAINED_BY].reset_index(drop=True)
         attribution, impact, more = _full(plan, grid, comparison, results, labels)
         parts.update(more.pop("parts"))
-        summary = assemble_summary(summary, attribution, impact, more["accuracy"])
+        summary = assemble_summary(
+            summary,
+            attribution,
+            impact,
+            more["accuracy"],
+            kept_explanations(grid, results, episodes),
+        )
         errors, _ = split_stored("count_accuracy", more["count_errors"])
         stored = stored_tables([r.full for r in results])
         impact = first_rows(impact, stored)
@@ -238,10 +243,7 @@ def _kept_matches(results: list[BucketResult]) -> pd.DataFrame:
 def _stub_grid(plan: Plan, results: list[BucketResult]) -> Grid:
     """A grid without keys: the client's systems, days, authority and measure notes."""
     counts = pd.concat([r.notes for r in results]).groupby(level=0).sum()
-    keys = pd.DataFrame({SKU: pd.Series(dtype="str"), LOCATION: pd.Series(dtype="str")})
-    values = np.empty((len(plan.systems), 0, len(plan.days)))
-    notes = _measure_notes(counts, plan.systems, Measure(plan.config.measure))
-    return Grid(keys, plan.systems, plan.days, values, plan.config.authority, notes)
+    return keyless_grid(plan, _measure_notes(counts, plan.systems, Measure(plan.config.measure)))
 
 
 def _measure_notes(

@@ -31,6 +31,7 @@ from driftkit.load.client import ClientData
 from driftkit.schema import (
     AS_OF,
     LOCATION,
+    SKU,
     SYSTEM,
 )
 
@@ -163,6 +164,13 @@ def grid_systems(found: frozenset[str], config: ClientConfig) -> tuple[str, ...]
         ordered.append(config.authority)
     ordered += [s for s in sorted(found) if s not in ordered]
     return tuple(ordered)
+
+
+def keyless_grid(plan: Plan, notes: tuple[str, ...] = ()) -> Grid:
+    """A grid without keys: the client's systems, days and authority (and ``notes``)."""
+    keys = pd.DataFrame({SKU: pd.Series(dtype="str"), LOCATION: pd.Series(dtype="str")})
+    values = np.empty((len(plan.systems), 0, len(plan.days)))
+    return Grid(keys, plan.systems, plan.days, values, plan.config.authority, notes)
 
 
 def part_grid(data: ClientData, plan: Plan) -> Grid:
