@@ -25,7 +25,9 @@ from driftkit.drift.breakdown import rank_worst_keys
 from driftkit.errors import ReportError
 from driftkit.load.ingest import ingest
 from driftkit.scale import outputs
+from driftkit.scale import stored as stored_module
 from driftkit.scale.bucket import audit_bucket, bucket_numbers
+from driftkit.scale.kept import of_keys
 from driftkit.scale.partition import PartitionedAudit, run_partitioned
 from driftkit.scale.report import report_view
 from driftkit.scale.stored import (
@@ -95,6 +97,26 @@ def test_a_worker_sends_no_per_key_impact_rows(runs: Runs) -> None:
         assert 0 < len(impact.count_list) <= TOP_ROWS
     assert {"impact", "count_list"}.isdisjoint(runs.parted.tables)
     assert runs.parted.impact is not None and runs.parted.impact.per_key.empty
+
+
+def test_a_worker_sends_findings_texts_and_episodes_of_few_rows(
+    runs: Runs, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Findings keep their evidence on the report's rows only; episodes of the worst keys."""
+    plan = runs.parted.plan
+    assert plan.path is not None
+    monkeypatch.setattr(stored_module, "TOP_ROWS", 3)  # the sample's buckets have < 100 findings
+    for bucket in bucket_numbers(plan.path):
+        result = audit_bucket(plan, bucket)
+        findings = result.full["attribution"].findings
+        worst = result.key_drift[["sku", "location"]].drop_duplicates()
+        assert of_keys(result.episodes, worst).all() and len(result.episodes) > 0
+        texts = findings["evidence"].notna()
+        assert texts.sum() <= 3 + of_keys(findings, worst).sum() < len(findings)
+        assert result.explanations is not None and result.explanations["episodes"].sum() > 0
+    assert {"findings", "episodes"}.isdisjoint(runs.parted.tables)
+    whole = json.loads((runs.whole_dir / "summary.json").read_text())["episodes_by_explanation"]
+    assert runs.parted.summary["episodes_by_explanation"] == whole
 
 
 def test_a_worker_sends_the_key_drift_of_its_worst_keys_only(runs: Runs) -> None:
