@@ -103,9 +103,9 @@ def store_full(
     """``full`` (a part's results, ``scale.full.full_parts``) with every :data:`STORED`
     table but episodes written under ``folder`` (sorted:
     :func:`~driftkit.scale.ordered.sort_part`) and sent as its :class:`StoredPart`; the
-    impact part keeps only its top count-list rows, the attribution part its findings
-    without texts but on the rows the report shows (``kept.kept_findings``; ``keys``: the
-    bucket's worst keys)."""
+    impact part keeps only its top count-list rows, the attribution part no episode labels
+    and its findings without texts but on the rows the report shows
+    (``kept.kept_findings``; ``keys``: the bucket's worst keys)."""
     impact: ImpactPart = full["impact"]
     attribution: AttributionPart = full["attribution"]
     findings = sort_part("findings", attribution.findings)
@@ -126,8 +126,9 @@ def store_full(
         count_list=sort_part("count_list", impact.count_list).head(TOP_ROWS),
         demand=impact.demand.iloc[:0],
     )
-    narrow = kept_findings(findings, keys, TOP_ROWS)
-    attribution = dataclasses.replace(attribution, findings=narrow)
+    narrow = kept_findings(findings, keys, TOP_ROWS)  # its labels are in the stored episodes
+    labels = attribution.explained_by.iloc[:0]
+    attribution = dataclasses.replace(attribution, findings=narrow, explained_by=labels)
     return {**full, **stored, "impact": kept, "attribution": attribution}
 
 
