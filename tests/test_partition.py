@@ -128,7 +128,7 @@ def _table(audit: PartitionedAudit, name: str) -> pd.DataFrame:
 
 def test_episodes_are_exactly_equal(audited: Audited) -> None:
     pd.testing.assert_frame_equal(
-        audited.parted.tables["episodes"], audited.whole.tables["episodes"], check_exact=True
+        _table(audited.parted, "episodes"), audited.whole.tables["episodes"], check_exact=True
     )
 
 
@@ -138,7 +138,7 @@ def _zero_sign(text: pd.Series) -> pd.Series:
 
 
 def test_findings_match_the_unpartitioned_audit(audited: Audited) -> None:
-    whole, parted = audited.whole.tables["findings"], audited.parted.tables["findings"]
+    whole, parted = audited.whole.tables["findings"], _table(audited.parted, "findings")
     assert len(whole) > 0
     pd.testing.assert_frame_equal(
         parted.drop(columns="evidence"), whole.drop(columns="evidence"), check_exact=False, **FLOAT

@@ -113,7 +113,7 @@ def test_chunked_client_audits_and_its_causes_match_ground_truth(
     audit = run_partitioned(load_config(client), processed, engine="pandas", jobs=1)
     truth = pd.read_csv(client / "ground_truth.csv", dtype=str)
     assert truth["sku"].nunique() >= 15
-    overall = score(audit.tables["findings"], truth).set_index("cause").loc["all"]
+    overall = score(audit.stored["findings"].read(), truth).set_index("cause").loc["all"]
     assert overall["precision"] >= 0.9 and overall["recall"] >= 0.9
     assert audit.summary["sku_locations"] == 180
 

@@ -112,18 +112,24 @@ def fix_plan(
     if items.empty:
         return pd.DataFrame({c: pd.Series(dtype="object") for c in FIX_COLUMNS})
     items[SOURCE] = items[SOURCE].fillna("(none)").astype("str")
-    items["keys"] = _keys(findings, items)
+    edges = _edges(findings)
+    items["keys"] = _keys(edges, items)
     p95 = _edge_stats(handoffs, items)
     rules = _rules(items, p95["latency_p95_h"], callouts, owner)
-    evidence = _evidence(items, p95, _examples(findings, items))
+    evidence = _evidence(items, p95, _examples(edges, items))
     out = items.assign(rank=np.arange(1, len(items) + 1), evidence=evidence, **rules)
     return out[FIX_COLUMNS].reset_index(drop=True)
 
 
-def _keys(findings: pd.DataFrame, items: pd.DataFrame) -> np.ndarray:
-    """Distinct SKU-locations behind each item."""
-    edge = _edge_of(findings)
-    keys = findings.assign(edge=edge).drop_duplicates(["edge", SKU, "location"])
+def _edges(findings: pd.DataFrame) -> pd.DataFrame:
+    """The findings' columns the items read, with each finding's ``edge`` (its item's name)."""
+    columns = [c for c in (SKU, "location", "value", "reference") if c in findings]
+    return findings[columns].assign(edge=_edge_of(findings))
+
+
+def _keys(edges: pd.DataFrame, items: pd.DataFrame) -> np.ndarray:
+    """Distinct SKU-locations behind each item (``edges``: :func:`_edges` of the findings)."""
+    keys = edges.drop_duplicates(["edge", SKU, "location"])
     per_edge = keys["edge"].value_counts()
     return per_edge.reindex(_edge_of_items(items)).fillna(0).astype(np.int64).to_numpy()
 
@@ -170,11 +176,9 @@ def _rules(
     return {"rule": rules, "action": actions}
 
 
-def _examples(findings: pd.DataFrame, items: pd.DataFrame) -> pd.Series:
+def _examples(edges: pd.DataFrame, items: pd.DataFrame) -> pd.Series:
     """Per item, up to three of its costliest findings as ``SKU@location (reference)``."""
-    ranked = findings.assign(edge=_edge_of(findings)).sort_values(
-        "value", ascending=False, kind="stable"
-    )
+    ranked = edges.sort_values("value", ascending=False, kind="stable")
     top = ranked.groupby("edge").head(3)
     ref = top["reference"] if "reference" in top else pd.Series("", index=top.index)
     label = top[SKU].astype("str") + "@" + top["location"].astype("str")

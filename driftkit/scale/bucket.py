@@ -19,10 +19,13 @@ from driftkit import schema
 from driftkit.errors import InputError
 from driftkit.load.client import ClientData
 from driftkit.load.ingest import BUCKETED, MANIFEST, read_notes, read_processed
+from driftkit.scale.kept import label_digest, of_keys
+from driftkit.scale.merge import pair_ranks
+from driftkit.scale.ordered import PAIR, sort_part
 from driftkit.scale.part import BucketResult, audit_part, profile_part
-from driftkit.scale.plan import Plan, Profile, Scan, place_part, scan
-from driftkit.scale.stored import store_full, worst_rows
-from driftkit.schema import AS_OF, KIND, LOCATION, OCCURRED_AT, RECORDED_AT, SYSTEM
+from driftkit.scale.plan import Plan, Profile, Scan, keyless_grid, place_part, scan
+from driftkit.scale.stored import STORED, store_full, store_part, worst_rows
+from driftkit.schema import AS_OF, KIND, LOCATION, OCCURRED_AT, RECORDED_AT, SKU, SYSTEM
 
 PROCESSED = Path("data/processed")  # where ``driftkit ingest`` writes, per client
 
@@ -63,9 +66,25 @@ def audit_bucket(plan: Plan, bucket: int) -> BucketResult:
     if plan.parts is None:
         return result
     result = dataclasses.replace(result, key_drift=worst_rows(result.key_drift))
-    if not result.full:
-        return result
-    return dataclasses.replace(result, full=store_full(result.full, plan.parts, bucket))
+    return stored_result(plan, plan.parts, result) if result.full else result
+
+
+def stored_result(plan: Plan, folder: Path, result: BucketResult) -> BucketResult:
+    """``result`` with its per-key tables stored under ``folder``
+    (:func:`~driftkit.scale.stored.store_full`, and its labelled episodes in their table
+    order); it keeps the episodes of its worst keys and their labels' digest
+    (:mod:`driftkit.scale.kept`)."""
+    keys = result.key_drift[[SKU, LOCATION]].drop_duplicates()
+    ranks = pair_ranks(keyless_grid(plan), result.episodes)
+    episodes = sort_part("episodes", result.episodes.assign(**{PAIR: ranks}))
+    full = store_full(result.full, folder, result.bucket, keys=keys)
+    full[STORED["episodes"]] = store_part(folder, "episodes", result.bucket, episodes)
+    return dataclasses.replace(
+        result,
+        episodes=episodes[of_keys(episodes, keys)].drop(columns=PAIR),
+        explanations=label_digest(episodes),
+        full=full,
+    )
 
 
 def read_columns(path: Path, table: str, bucket: int, columns: list[str]) -> pd.DataFrame:

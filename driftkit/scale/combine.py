@@ -13,7 +13,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from driftkit import schema
@@ -25,11 +24,11 @@ from driftkit.drift.align import Grid
 from driftkit.drift.compare import Comparison
 from driftkit.drift.coverage import coverage_from_parts
 from driftkit.drift.locations import placement_counts, placement_notes
-from driftkit.drift.measures import measure_notes
 from driftkit.drift.uncompared import uncompared_systems
 from driftkit.impact.parts import Impact, forecast_bias_parts, impact_from_parts
 from driftkit.load.client import ClientData
 from driftkit.plan.assemble import plan_fixes
+from driftkit.scale.kept import EXPLAINED_BY, kept_explanations
 from driftkit.scale.merge import (
     combined_bias,
     combined_daily,
@@ -39,12 +38,11 @@ from driftkit.scale.merge import (
     combined_key_drift,
 )
 from driftkit.scale.part import BucketResult
-from driftkit.scale.plan import RULES, Plan
+from driftkit.scale.plan import RULES, Plan, keyless_grid, summed_measure_notes
 from driftkit.scale.stored import StoredTable, first_rows, split_stored, stored_tables
 from driftkit.scale.summary import assemble_summary, audit_tables, summarize, write_outputs
-from driftkit.schema import LOCATION, SKU, Measure
+from driftkit.schema import LOCATION
 
-EXPLAINED_BY = "explained_by"
 _NO_MATCHES = pd.DataFrame({BUSINESS_EVENT: pd.Series(dtype="int64")})
 
 
@@ -88,7 +86,9 @@ class PartitionedAudit:
     comparison, attribution, impact
         Recombined (``attribution.matches`` empty, ``comparison.key_drift`` only of each
         bucket's ``stored.WORST_KEYS`` worst keys); None when not full.  With ``stored``,
-        ``impact`` has no per-key rows but the count list's first ``stored.TOP_ROWS``.
+        ``impact`` has no per-key rows but the count list's first ``stored.TOP_ROWS``,
+        ``comparison.episodes`` and ``attribution.explained_by`` only the worst keys',
+        ``attribution.findings`` texts only on some rows (:mod:`driftkit.scale.kept`).
     parts
         Σ numerators and denominators of the cross-key rates: ``compared_cells,
         agreeing_cells, spread_sum, explained_units, drift_units, unseen_demand, true_demand``.
@@ -101,7 +101,8 @@ class PartitionedAudit:
         The client's whole small tables: catalog, rejects, files and loader notes
         (snapshots, events and counts stay in the bucketed Parquet at ``plan.path``).
     stored
-        Tables stored as Parquet parts (``count_accuracy, impact, count_list, demand``).
+        Tables stored as Parquet parts (``findings, episodes, count_accuracy, impact,
+        count_list, demand``).
     """
 
     config: ClientConfig
@@ -181,7 +182,13 @@ def combine(
         labels = episodes[EXPLAINED_BY].reset_index(drop=True)
         attribution, impact, more = _full(plan, grid, comparison, results, labels)
         parts.update(more.pop("parts"))
-        summary = assemble_summary(summary, attribution, impact, more["accuracy"])
+        summary = assemble_summary(
+            summary,
+            attribution,
+            impact,
+            more["accuracy"],
+            kept_explanations(grid, results, episodes),
+        )
         errors, _ = split_stored("count_accuracy", more["count_errors"])
         stored = stored_tables([r.full for r in results])
         impact = first_rows(impact, stored)
@@ -238,24 +245,7 @@ def _kept_matches(results: list[BucketResult]) -> pd.DataFrame:
 def _stub_grid(plan: Plan, results: list[BucketResult]) -> Grid:
     """A grid without keys: the client's systems, days, authority and measure notes."""
     counts = pd.concat([r.notes for r in results]).groupby(level=0).sum()
-    keys = pd.DataFrame({SKU: pd.Series(dtype="str"), LOCATION: pd.Series(dtype="str")})
-    values = np.empty((len(plan.systems), 0, len(plan.days)))
-    notes = _measure_notes(counts, plan.systems, Measure(plan.config.measure))
-    return Grid(keys, plan.systems, plan.days, values, plan.config.authority, notes)
-
-
-def _measure_notes(
-    counts: pd.DataFrame, systems: tuple[str, ...], measure: Measure
-) -> tuple[str, ...]:
-    """``align``'s notes about derived or unknown measures, from summed row counts."""
-    counts = counts.reindex(list(systems), fill_value=0).astype(int)
-    return measure_notes(
-        systems,
-        counts["rows"].to_numpy(),
-        counts["derived"].to_numpy(),
-        counts["unknown"].to_numpy(),
-        measure,
-    )
+    return keyless_grid(plan, summed_measure_notes(counts, plan))
 
 
 def _comparison(

@@ -16,6 +16,7 @@ import pandas as pd
 from driftkit.drift.align import Grid
 from driftkit.drift.compare import headline_day
 from driftkit.drift.pairs import COUNTERPART, system_pairs
+from driftkit.scale.ordered import PAIR, episode_keys
 from driftkit.scale.part import GROUP_SUMS, SUMMED, BucketResult
 from driftkit.scale.plan import Plan
 from driftkit.schema import LOCATION, SKU, SYSTEM
@@ -60,22 +61,19 @@ def combined_daily(
 def combined_episodes(grid: Grid, frames: list[pd.DataFrame]) -> pd.DataFrame:
     """Concatenated and ordered by pair (``compare.system_pairs``), key and start."""
     table = pd.concat(frames, ignore_index=True)
+    ranked = table.assign(**{PAIR: pair_ranks(grid, table)})
+    return table.iloc[np.lexsort(episode_keys(ranked))].reset_index(drop=True)
+
+
+def pair_ranks(grid: Grid, episodes: pd.DataFrame) -> np.ndarray:
+    """Each episode's position of its (system, counterpart) in ``compare.system_pairs``; only
+    ``grid``'s systems and authority are read (a grid without keys will do)."""
     pairs = {
         (grid.systems[p.system], grid.systems[p.counterpart]): i
         for i, p in enumerate(system_pairs(grid))
     }
-    rank = (
-        pd.MultiIndex.from_frame(table[[SYSTEM, COUNTERPART]]).map(pairs).to_numpy(dtype=np.int64)
-    )
-    order = np.lexsort(
-        (
-            table["start"].to_numpy(),
-            table[LOCATION].to_numpy(dtype=object),
-            table[SKU].to_numpy(dtype=object),
-            rank,
-        )
-    )
-    return table.iloc[order].reset_index(drop=True)
+    index = pd.MultiIndex.from_frame(episodes[[SYSTEM, COUNTERPART]])
+    return index.map(pairs).to_numpy(dtype=np.int64)
 
 
 def combined_bias(frames: list[pd.DataFrame], plan: Plan) -> pd.DataFrame:

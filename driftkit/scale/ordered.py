@@ -21,15 +21,39 @@ import pandas as pd
 
 from driftkit.impact.countlist import count_list_keys
 from driftkit.impact.parts import key_columns
+from driftkit.schema import LOCATION, SKU, SYSTEM
 
 SortKeys = Callable[[pd.DataFrame], list[np.ndarray]]
 BATCH = 8192  # rows of each part the merge holds at once
+PAIR = "_pair"  # a stored episodes part's pair rank (``compare.system_pairs``), never written
+
+
+def finding_keys(frame: pd.DataFrame) -> list[np.ndarray]:
+    """``attribute``'s order of findings as lexsort keys: first seen, system, sku, location,
+    cause (a missing first seen last, as ``sort_values`` puts it)."""
+    texts = [frame[c].to_numpy(dtype=object) for c in ("cause", LOCATION, SKU, SYSTEM)]
+    first = pd.to_datetime(frame["first_seen"], utc=True)  # an empty part's may be untyped
+    seen = np.where(first.isna().to_numpy(), np.iinfo(np.int64).max, first.array.asi8)
+    return [*texts, seen]
+
+
+def episode_keys(frame: pd.DataFrame) -> list[np.ndarray]:
+    """``merge.combined_episodes``' order as lexsort keys: pair, sku, location, start."""
+    return [
+        frame["start"].to_numpy(),
+        frame[LOCATION].to_numpy(dtype=object),
+        frame[SKU].to_numpy(dtype=object),
+        frame[PAIR].to_numpy(),
+    ]
+
 
 #: Stored table → the lexsort keys its rows are written in (tables not listed: bucket order).
 ORDERS: dict[str, SortKeys] = {
     "impact": key_columns,
     "demand": key_columns,
     "count_list": count_list_keys,
+    "findings": finding_keys,
+    "episodes": episode_keys,
 }
 
 

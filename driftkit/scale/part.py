@@ -107,6 +107,7 @@ class BucketResult:
     matches: pd.DataFrame | None = None
     coverage: Coverage | None = None  # which systems shared compared cells (never silent)
     placed: pd.DataFrame | None = None  # drift.locations placement counts of the part
+    explanations: pd.DataFrame | None = None  # scale.kept.label_digest, when episodes are stored
 
 
 def audit_part(

@@ -24,6 +24,7 @@ from driftkit.causes.stats import HandoffStats, StatsPart, export_spans
 from driftkit.config import ClientConfig
 from driftkit.drift.align import Grid, align
 from driftkit.drift.locations import located_systems, place_unlocated
+from driftkit.drift.measures import measure_notes
 from driftkit.errors import InputError
 from driftkit.impact.demand import DaySpan
 from driftkit.impact.pooled import DemandFacts, DemandPart, has_shipments
@@ -31,7 +32,9 @@ from driftkit.load.client import ClientData
 from driftkit.schema import (
     AS_OF,
     LOCATION,
+    SKU,
     SYSTEM,
+    Measure,
 )
 
 RULES = AttributionRules()
@@ -163,6 +166,26 @@ def grid_systems(found: frozenset[str], config: ClientConfig) -> tuple[str, ...]
         ordered.append(config.authority)
     ordered += [s for s in sorted(found) if s not in ordered]
     return tuple(ordered)
+
+
+def keyless_grid(plan: Plan, notes: tuple[str, ...] = ()) -> Grid:
+    """A grid without keys: the client's systems, days and authority (and ``notes``)."""
+    keys = pd.DataFrame({SKU: pd.Series(dtype="str"), LOCATION: pd.Series(dtype="str")})
+    values = np.empty((len(plan.systems), 0, len(plan.days)))
+    return Grid(keys, plan.systems, plan.days, values, plan.config.authority, notes)
+
+
+def summed_measure_notes(counts: pd.DataFrame, plan: Plan) -> tuple[str, ...]:
+    """``align``'s notes about derived or unknown measures, from the parts' summed row
+    counts (``part.note_counts``: ``rows, derived, unknown`` per system)."""
+    counts = counts.reindex(list(plan.systems), fill_value=0).astype(int)
+    return measure_notes(
+        plan.systems,
+        counts["rows"].to_numpy(),
+        counts["derived"].to_numpy(),
+        counts["unknown"].to_numpy(),
+        Measure(plan.config.measure),
+    )
 
 
 def part_grid(data: ClientData, plan: Plan) -> Grid:

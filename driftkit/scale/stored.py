@@ -29,10 +29,12 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from driftkit.causes.attribute import AttributionPart
 from driftkit.drift.breakdown import rank_worst_keys
 from driftkit.impact.countlist import rank_count_list
 from driftkit.impact.parts import Impact, ImpactPart
-from driftkit.scale.ordered import BATCH, ORDERS, merge_sorted, sort_part
+from driftkit.scale.kept import kept_findings
+from driftkit.scale.ordered import BATCH, ORDERS, PAIR, merge_sorted, sort_part
 from driftkit.schema import LOCATION, SKU
 
 log = logging.getLogger(__name__)
@@ -40,6 +42,8 @@ log = logging.getLogger(__name__)
 #: Stored table → the key of its :class:`StoredPart` in a part's ``full`` results
 #: (``scale.full``); ``demand`` is kept for :meth:`StoredTable.read`, not written as a file.
 STORED = {
+    "findings": "finding_rows",
+    "episodes": "episode_rows",
     "count_accuracy": "count_errors",
     "impact": "impact_rows",
     "count_list": "count_rows",
@@ -47,7 +51,7 @@ STORED = {
 }
 UNWRITTEN = ("demand",)  # stored tables that are not run files
 WORST_KEYS = 25  # keys of its key drift a bucket sends: the report drills into at most these
-TOP_ROWS = 100  # count-list rows a bucket still sends: the global top 100 (the report's 25)
+TOP_ROWS = 100  # count-list (and findings' texts) rows a bucket sends: the report shows 25 (15)
 PARTS = "parts"  # the folder of a run's parts, inside the run folder while it is written
 
 
@@ -93,12 +97,20 @@ def store_part(folder: Path, name: str, bucket: int, frame: pd.DataFrame) -> Sto
     return StoredPart(path, len(frame))
 
 
-def store_full(full: dict[str, Any], folder: Path, bucket: int) -> dict[str, Any]:
+def store_full(
+    full: dict[str, Any], folder: Path, bucket: int, *, keys: pd.DataFrame
+) -> dict[str, Any]:
     """``full`` (a part's results, ``scale.full.full_parts``) with every :data:`STORED`
-    table written under ``folder`` (sorted: :func:`~driftkit.scale.ordered.sort_part`) and
-    sent as its :class:`StoredPart`; the impact part keeps only its top count-list rows."""
+    table but episodes written under ``folder`` (sorted:
+    :func:`~driftkit.scale.ordered.sort_part`) and sent as its :class:`StoredPart`; the
+    impact part keeps only its top count-list rows, the attribution part no episode labels
+    and its findings without texts but on the rows the report shows
+    (``kept.kept_findings``; ``keys``: the bucket's worst keys)."""
     impact: ImpactPart = full["impact"]
+    attribution: AttributionPart = full["attribution"]
+    findings = sort_part("findings", attribution.findings)
     frames = {
+        "findings": findings,
         "count_accuracy": full["count_errors"],
         "impact": impact.per_key,
         "count_list": impact.count_list,
@@ -114,7 +126,10 @@ def store_full(full: dict[str, Any], folder: Path, bucket: int) -> dict[str, Any
         count_list=sort_part("count_list", impact.count_list).head(TOP_ROWS),
         demand=impact.demand.iloc[:0],
     )
-    return {**full, **stored, "impact": kept}
+    narrow = kept_findings(findings, keys, TOP_ROWS)  # its labels are in the stored episodes
+    labels = attribution.explained_by.iloc[:0]
+    attribution = dataclasses.replace(attribution, findings=narrow, explained_by=labels)
+    return {**full, **stored, "impact": kept, "attribution": attribution}
 
 
 def stored_tables(fulls: list[dict[str, Any]]) -> dict[str, StoredTable]:
@@ -220,7 +235,11 @@ def _empty(typed: list[StoredPart], schema: pa.Schema) -> Iterator[pd.DataFrame]
 
 
 def _finished(name: str, frames: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
-    """The count list's merged rows ranked (``rank`` counts on from batch to batch)."""
+    """The count list's merged rows ranked (``rank`` counts on from batch to batch);
+    episodes without their pair rank."""
+    if name == "episodes":
+        yield from (frame.drop(columns=PAIR) for frame in frames)
+        return
     if name != "count_list":
         yield from frames
         return

@@ -112,6 +112,7 @@ def assemble_summary(
     attribution: Attribution,
     impact: Impact,
     record_accuracy: pd.DataFrame,
+    explanations: dict[str, int],
 ) -> dict[str, Any]:
     """The whole ``summary.json`` object: :func:`summarize`'s plus impact, causes, accuracy.
 
@@ -123,6 +124,8 @@ def assemble_summary(
         The audit's attribution and impact.
     record_accuracy
         ``accuracy.count_accuracy``'s per-system table (``system, record_accuracy``).
+    explanations
+        Episodes per explanation, most first (``scale.kept.explanation_counts``).
 
     Returns
     -------
@@ -136,7 +139,7 @@ def assemble_summary(
         **{k: _plain(v) for k, v in impact.totals.items()},
         "findings_by_cause": {k: int(v) for k, v in attribution.findings_by_cause.items()},
         "explained_share": _plain(attribution.explained_share),
-        "episodes_by_explanation": _explanations(attribution.explained_by),
+        "episodes_by_explanation": dict(explanations),
         "record_accuracy": _record_accuracy(record_accuracy),
         "callouts": list(attribution.callouts),
     }
@@ -194,12 +197,6 @@ def _headline_of(summary: dict[str, Any] | None) -> dict[str, Any] | None:
         return None
     keep = {k: summary.get(k) for k in HEADLINE if k in summary}
     return {"run_at": summary.get("run_at"), **keep}
-
-
-def _explanations(labels: pd.Series) -> dict[str, int]:
-    """Episodes per explanation; ``unexplained`` counts those with no label at all."""
-    counts = labels.replace("", "unexplained").value_counts()
-    return {str(k): int(v) for k, v in counts.items()}
 
 
 def _record_accuracy(table: pd.DataFrame) -> dict[str, Any]:
