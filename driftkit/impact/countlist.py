@@ -45,7 +45,9 @@ class KeyState:
     ``empty_shelf``, ``silent_days``: :mod:`driftkit.impact.silence` (None: not weighed);
     ``authority_names`` the system of ``authority`` per key, where a stock holder stands in
     (:mod:`driftkit.impact.standin`; None: the authority everywhere); ``record_age`` the
-    days from that record to the count (:mod:`driftkit.impact.sellout`; None: not weighed).
+    days from that record to the count (:mod:`driftkit.impact.sellout`; None: not weighed);
+    ``record_error`` the units the records overstate by since the last count
+    (:mod:`driftkit.impact.recount`; None: not weighed).
     """
 
     keys: pd.DataFrame
@@ -67,6 +69,7 @@ class KeyState:
     silent_days: np.ndarray | None = None
     authority_names: np.ndarray | None = None
     record_age: np.ndarray | None = None
+    record_error: np.ndarray | None = None
 
 
 def last_observed(values: np.ndarray) -> np.ndarray:

@@ -33,6 +33,7 @@ from driftkit.impact.countlist import count_rows, rank_count_list
 from driftkit.impact.demand import Demand, Tables, estimate_demand, observed_demand
 from driftkit.impact.pooled import DemandFacts
 from driftkit.impact.projection import daily_series, handoff_fixes, project
+from driftkit.impact.recount import lost_since_count
 from driftkit.impact.sellout import believed_age, record_ages
 from driftkit.impact.silence import authority_names, shelf_silence
 from driftkit.impact.standin import key_state
@@ -168,12 +169,10 @@ def impact_part(
         on_grid, counted, demand, planning, {**costs, "extra_capital": capital}, params
     )
     ages = record_ages(data.snapshots, grid, config.timezone)
-    state = replace(
-        state,
-        empty_shelf=empty,
-        silent_days=silent,
-        record_age=believed_age(ages, grid.systems, authority_names(state)),
-    )
+    age = believed_age(ages, grid.systems, authority_names(state))
+    lost = lost_since_count(data.snapshots, data.counts, grid, config)
+    state = replace(state, empty_shelf=empty, silent_days=silent, record_age=age)
+    state = replace(state, record_error=lost)
     return ImpactPart(
         per_key=per_key_table(grid.keys, demand, costs, error),
         count_list=count_rows(state, params, findings),
@@ -201,7 +200,7 @@ def key_days(
 
 def held_stock(stock: Stock, phantom: np.ndarray) -> np.ndarray:
     """``[key, day]`` units the holding record shows: authority if phantom, else ERP/3PL."""
-    return np.where(phantom, stock.authority, 0 if stock.others is None else stock.others)
+    return np.where(phantom, stock.authority, stock.others if stock.others is not None else 0)
 
 
 def unmet_on(days: np.ndarray, demand: Demand, sold: np.ndarray, held: np.ndarray) -> np.ndarray:

@@ -100,6 +100,8 @@ class SoldOutState(SilentState, Protocol):
     def sd(self) -> np.ndarray: ...
     @property
     def record_age(self) -> np.ndarray | None: ...
+    @property
+    def record_error(self) -> np.ndarray | None: ...
 
 
 def sold_out(state: SoldOutState, params: ImpactParams, horizon: float) -> np.ndarray:
@@ -123,12 +125,33 @@ def sold_out(state: SoldOutState, params: ImpactParams, horizon: float) -> np.nd
     return np.where(likely, gone * lost, 0.0)
 
 
+def wrong_since_count(state: SoldOutState, params: ImpactParams, horizon: float) -> np.ndarray:
+    """Per key: P(E ≥ A) × walk-away × λ × horizon × unit price, for every P.
+
+    E ~ Poisson(the units the records overstate by since the key's last count,
+    :func:`driftkit.impact.recount.lost_since_count`), A the believed record's last sellable
+    stock; 0 where A ≤ 0 or without a count history.  Not gated like :func:`sold_out`: its
+    chance is the client's own count history, not a model of demand (docs/impact.md).
+    """
+    if state.record_error is None:
+        return np.zeros(len(state.rate))
+    held = np.nan_to_num(state.authority) > 0
+    ones = np.ones(len(state.rate))
+    short = theory.demand_at_least(np.nan_to_num(state.record_error), ones, state.authority)
+    lost = params.walk_away_share * state.rate * horizon * np.nan_to_num(state.unit_price)
+    return np.where(held, short * lost, 0.0)
+
+
 def empty_shelf(
     state: SoldOutState, params: ImpactParams, horizon: float
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Per key: the value of a shelf the records think stocked — the larger of
-    :func:`sold_out` and :func:`~driftkit.impact.silence.silent_shelf` — and why (object)."""
+    """Per key: the value of a shelf the records think stocked — the largest of
+    :func:`sold_out`, :func:`wrong_since_count` and
+    :func:`~driftkit.impact.silence.silent_shelf` — and why (object)."""
     silent, why = silent_shelf(state, params, horizon)
+    short = wrong_since_count(state, params, horizon)
+    why = _short_reason(state, short, silent, why)
+    silent = np.maximum(silent, short)
     gone = sold_out(state, params, horizon)
     age = state.record_age if state.record_age is not None else np.zeros(len(gone))
     wins = np.flatnonzero(gone > silent)  # only these keys' reasons are written
@@ -146,6 +169,26 @@ def empty_shelf(
     reasons = np.asarray(why, dtype=object).copy()
     reasons[wins] = sold
     return np.maximum(silent, gone), reasons
+
+
+def _short_reason(
+    state: SoldOutState, short: np.ndarray, silent: np.ndarray, why: np.ndarray
+) -> np.ndarray:
+    """``why`` with the reason of :func:`wrong_since_count` where it beats the silent shelf."""
+    wins = np.flatnonzero(short > silent)
+    lost = state.record_error if state.record_error is not None else np.zeros(len(short))
+    error = np.nan_to_num(lost)[wins]
+    reasons = np.asarray(why, dtype=object).copy()
+    reasons[wins] = (
+        "likely short since the count: "
+        + authority_names(state)[wins]
+        + " shows "
+        + _text(state.authority[wins], "{:g}")
+        + ", counts find "
+        + _text(error, "{:.2f}")
+        + " units lost unrecorded by now"
+    )
+    return reasons
 
 
 def _text(values: np.ndarray, form: str) -> np.ndarray:

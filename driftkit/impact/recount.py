@@ -1,0 +1,94 @@
+"""Record error since the last count, from the client's own count history.
+
+Shrink, a sale recorded twice or a theft makes every record show more than the shelf holds,
+alike: no system disagrees, so the drift-based terms of the count list see nothing, until
+the next cycle count corrects all records at once.  How much a record loses that way per day
+is in the count history: at each count, the error the records share (the median over the
+systems of record − counted, :func:`driftkit.drift.accuracy.count_accuracy`) that is an
+overstatement, over the days since the key's previous count.
+
+:func:`overstatement_rates` pools those units and days per location (the rate ρ_loc) and
+gives each key the Gamma–Poisson posterior mean (α + x_k) ÷ (α ÷ ρ_loc + e_k): a key whose
+counts found its records high more often than its location is more likely high again.
+:func:`lost_since_count` multiplies it by the days since the key's last count: the expected
+units its records overstate by now (:func:`driftkit.impact.sellout.wrong_since_count`
+prices the chance that they reach the units shown).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from driftkit.config import ClientConfig
+from driftkit.drift.accuracy import count_accuracy
+from driftkit.drift.align import Grid
+from driftkit.schema import COUNTED_AT, LOCATION, SKU
+
+#: Weight of the location's rate in a key's own rate, in units of error: the prior
+#: Gamma(α, α ÷ ρ_loc) has mean ρ_loc and counts as α overstated units seen.
+PRIOR_UNITS = 1.0
+
+DAY_SECONDS = 86400.0
+
+
+def count_history(
+    snapshots: pd.DataFrame, counts: pd.DataFrame, config: ClientConfig
+) -> pd.DataFrame:
+    """One row per count that follows an earlier count of the same key.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``sku, location, counted_at, overstated, days``: ``overstated`` = max(0, median
+        over the systems with a value of record − counted) (the error the records share),
+        ``days`` = days since the key's previous count.  Empty without counts.
+    """
+    errors = count_accuracy(snapshots, counts, config)[0]
+    shared = errors.groupby([SKU, LOCATION, COUNTED_AT], observed=True)["error"].median()
+    table = shared.reset_index().sort_values([SKU, LOCATION, COUNTED_AT], kind="stable")
+    before = table.groupby([SKU, LOCATION], observed=True)[COUNTED_AT].shift()
+    days = (table[COUNTED_AT] - before).dt.total_seconds() / DAY_SECONDS
+    table = table.assign(overstated=table["error"].clip(lower=0.0).fillna(0.0), days=days)
+    return table[table["days"] > 0][[SKU, LOCATION, COUNTED_AT, "overstated", "days"]]
+
+
+def overstatement_rates(history: pd.DataFrame, keys: pd.DataFrame) -> np.ndarray:
+    """Per key of ``keys``: units its records overstate per day (Gamma–Poisson posterior
+    mean; the location's pooled rate, else the client's, where the key has no history).
+    0 where the history has no day at all."""
+    where = pd.MultiIndex.from_frame(keys[[SKU, LOCATION]])
+    per_key = history.groupby([SKU, LOCATION], observed=True)[["overstated", "days"]].sum()
+    own = per_key.reindex(where).fillna(0.0)
+    place = history.groupby(LOCATION, observed=True)[["overstated", "days"]].sum()
+    total = history[["overstated", "days"]].sum()
+    client = total["overstated"] / total["days"] if total["days"] > 0 else 0.0
+    pooled = (place["overstated"] / place["days"]).reindex(keys[LOCATION]).fillna(client)
+    rho = pooled.to_numpy(dtype=float)
+    prior_days = np.divide(PRIOR_UNITS, rho, out=np.zeros(len(rho)), where=rho > 0)
+    units = PRIOR_UNITS * (rho > 0) + own["overstated"].to_numpy()
+    days = prior_days + own["days"].to_numpy()
+    return np.divide(units, days, out=np.zeros(len(rho)), where=days > 0)
+
+
+def days_since_count(counts: pd.DataFrame, grid: Grid, timezone: str) -> np.ndarray:
+    """Per key: days from its last count up to the window's end to that end; the window's
+    length (at least that long) where it was not counted in that time."""
+    end = pd.Timestamp(grid.days[-1] + pd.Timedelta(days=1)).tz_localize(timezone)
+    done = counts[counts[COUNTED_AT] <= end]
+    last = done.groupby([SKU, LOCATION], observed=True)[COUNTED_AT].max()
+    where = pd.MultiIndex.from_frame(grid.keys[[SKU, LOCATION]])
+    since = (end - last.reindex(where)).dt.total_seconds().to_numpy() / DAY_SECONDS
+    return np.where(np.isnan(since), float(len(grid.days)), since)
+
+
+def lost_since_count(
+    snapshots: pd.DataFrame, counts: pd.DataFrame, grid: Grid, config: ClientConfig
+) -> np.ndarray | None:
+    """Per key: expected units its records overstate by at the window's end (rate ×
+    days since the last count); None without a count history (the term is not weighed)."""
+    history = count_history(snapshots, counts, config) if len(counts) else counts
+    if not len(history):
+        return None
+    rate = overstatement_rates(history, grid.keys)
+    return rate * days_since_count(counts, grid, config.timezone)
