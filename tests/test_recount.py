@@ -12,7 +12,7 @@ import pytest
 from driftkit import schema
 from driftkit.config import ClientConfig, ImpactParams, SystemConfig
 from driftkit.drift.align import Grid
-from driftkit.impact import countlist, recount, sellout
+from driftkit.impact import countlist, recount, sellout, silence
 from driftkit.schema import SystemKind
 
 PARAMS = ImpactParams()  # walk-away 0.4, horizon 56 days
@@ -131,6 +131,26 @@ def test_the_count_list_ranks_and_names_the_record_the_counts_distrust() -> None
     assert table.loc["A", "rank"] == 1
     assert table.loc["A", "expected_value"] == pytest.approx((1 - math.exp(-0.5)) * 112.0)
     assert table.loc["A", "reason"] == (
-        "likely short since the count: wms shows 1, counts find 0.50 units lost unrecorded by now"
+        "likely short since the count: wms shows 1, counts find 0.50 units lost unrecorded"
+        " by now (P(empty) 0.39)"
     )
     assert table.loc["C", "expected_value"] == 0.0
+
+
+def test_a_silence_updates_the_count_history_prior_by_bayes_rule() -> None:
+    # p = P(the silence | stocked) = 0.2: at the silent shelf's prior 0.01 the posterior is
+    # 0.01 / (0.01 + 0.99 × 0.2); under a prior of 0.1 it is 0.1 / (0.1 + 0.9 × 0.2)
+    at_base = silence.empty_shelf_probability(np.array([0.2, 1.0, 0.0]))
+    got = silence.with_prior(at_base, np.array([0.1, 0.1, 0.1]))
+    np.testing.assert_allclose(got, [0.1 / (0.1 + 0.9 * 0.2), 0.1, 1.0])
+    assert silence.with_prior(at_base, np.zeros(3)).tolist() == [0.0, 0.0, 0.0]
+
+
+def test_the_silence_raises_the_chance_a_record_is_short() -> None:
+    # A has been silent (P(empty) 0.5 at the prior 0.01: p = 0.0101); B kept selling
+    state = make_state(empty_shelf=np.array([0.5, 0.01, 0.01]), silent_days=np.full(3, 4.0))
+    prior = 1 - math.exp(-0.5)
+    p = 0.01 / 0.99
+    np.testing.assert_allclose(
+        sellout.short_since_count(state), [prior / (prior + (1 - prior) * p), 0.0, 0.0]
+    )

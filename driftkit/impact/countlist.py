@@ -205,7 +205,7 @@ def count_rows(
     carrying = state.extra_capital * params.holding_rate * horizon / DAYS_PER_YEAR
     silent, why = empty_shelf(state, params, horizon)
     use_selling = (selling.value >= record.value) & (selling.value > 0)
-    use_silent = silent > np.maximum(selling.value, record.value)
+    use_silent = silent > np.maximum(np.maximum(selling.value, record.value), carrying)
     system = np.where(use_selling, selling.system, record.system)
     reason = np.where(use_selling, selling.reason, record.reason)
     table = (

@@ -21,7 +21,13 @@ from driftkit.config import ImpactParams
 from driftkit.drift.align import Grid
 from driftkit.drift.codes import column_codes, key_positions
 from driftkit.impact import theory
-from driftkit.impact.silence import SILENT_AT, SilentState, authority_names, silent_shelf
+from driftkit.impact.silence import (
+    SILENT_AT,
+    SilentState,
+    authority_names,
+    silent_shelf,
+    with_prior,
+)
 from driftkit.schema import AS_OF, LOCATION, SKU, SYSTEM
 
 #: Days between the window's end and the count.  0: the list describes the window's end.  One
@@ -125,21 +131,29 @@ def sold_out(state: SoldOutState, params: ImpactParams, horizon: float) -> np.nd
     return np.where(likely, gone * lost, 0.0)
 
 
-def wrong_since_count(state: SoldOutState, params: ImpactParams, horizon: float) -> np.ndarray:
-    """Per key: P(E ≥ A) × walk-away × λ × horizon × unit price, for every P.
+def short_since_count(state: SoldOutState) -> np.ndarray:
+    """Per key: P(the shelf is empty) from the count history and the sales' silence.
 
-    E ~ Poisson(the units the records overstate by since the key's last count,
-    :func:`driftkit.impact.recount.lost_since_count`), A the believed record's last sellable
-    stock; 0 where A ≤ 0 or without a count history.  Not gated like :func:`sold_out`: its
-    chance is the client's own count history, not a model of demand (docs/impact.md).
+    The prior is P(E ≥ A): E ~ Poisson(the units the records overstate by since the key's
+    last count, :func:`driftkit.impact.recount.lost_since_count`), A the believed record's
+    last sellable stock; the key's trailing silence updates it by Bayes' rule
+    (:func:`~driftkit.impact.silence.with_prior`; a key that kept selling keeps its prior).
+    0 where A ≤ 0 or without a count history.
     """
     if state.record_error is None:
         return np.zeros(len(state.rate))
-    held = np.nan_to_num(state.authority) > 0
     ones = np.ones(len(state.rate))
-    short = theory.demand_at_least(np.nan_to_num(state.record_error), ones, state.authority)
+    prior = theory.demand_at_least(np.nan_to_num(state.record_error), ones, state.authority)
+    prior = np.where(np.nan_to_num(state.authority) > 0, prior, 0.0)
+    return prior if state.empty_shelf is None else with_prior(state.empty_shelf, prior)
+
+
+def wrong_since_count(state: SoldOutState, params: ImpactParams, horizon: float) -> np.ndarray:
+    """Per key: :func:`short_since_count` × walk-away × λ × horizon × unit price, for every
+    probability: unlike :func:`sold_out` it is not gated, its prior being the client's own
+    count history rather than an assumed share (docs/impact.md)."""
     lost = params.walk_away_share * state.rate * horizon * np.nan_to_num(state.unit_price)
-    return np.where(held, short * lost, 0.0)
+    return short_since_count(state) * lost
 
 
 def empty_shelf(
@@ -177,7 +191,6 @@ def _short_reason(
     """``why`` with the reason of :func:`wrong_since_count` where it beats the silent shelf."""
     wins = np.flatnonzero(short > silent)
     lost = state.record_error if state.record_error is not None else np.zeros(len(short))
-    error = np.nan_to_num(lost)[wins]
     reasons = np.asarray(why, dtype=object).copy()
     reasons[wins] = (
         "likely short since the count: "
@@ -185,8 +198,10 @@ def _short_reason(
         + " shows "
         + _text(state.authority[wins], "{:g}")
         + ", counts find "
-        + _text(error, "{:.2f}")
-        + " units lost unrecorded by now"
+        + _text(np.nan_to_num(lost)[wins], "{:.2f}")
+        + " units lost unrecorded by now (P(empty) "
+        + _text(short_since_count(state)[wins], "{:.2f}")
+        + ")"
     )
     return reasons
 
