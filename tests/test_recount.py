@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -11,6 +12,7 @@ import pytest
 
 from driftkit import schema
 from driftkit.config import ClientConfig, ImpactParams, SystemConfig
+from driftkit.drift.accuracy import count_accuracy
 from driftkit.drift.align import Grid
 from driftkit.impact import countlist, recount, sellout, silence
 from driftkit.schema import SystemKind
@@ -39,6 +41,10 @@ def counts(*rows: tuple[str, str, float]) -> pd.DataFrame:
     return schema.conform(frame, "counts")
 
 
+def tables(count_rows: pd.DataFrame) -> SimpleNamespace:
+    return SimpleNamespace(snapshots=SNAPS, events=None, catalog=None, counts=count_rows)
+
+
 # A counted on 03-01 and 03-11 (10 days): wms 7, shop 5 before the second count found 4:
 # median error (3 + 1) / 2 = 2 overstated.  B counted on 03-01 and 03-06: records 6 and 6,
 # counted 7 (understated: 0).  Each count's first (no earlier count) is not an interval.
@@ -58,14 +64,14 @@ COUNTS = counts(
 
 
 def test_count_history_takes_the_error_the_records_share_over_the_days_between() -> None:
-    history = recount.count_history(SNAPS, COUNTS, config())
+    history = recount.count_history(count_accuracy(SNAPS, COUNTS, config())[0])
     assert history["sku"].tolist() == ["A", "B"]
     assert history["overstated"].tolist() == [2.0, 0.0]
     assert history["days"].tolist() == [10.0, 5.0]
 
 
 def test_rates_are_the_gamma_poisson_posterior_pooled_per_location() -> None:
-    history = recount.count_history(SNAPS, COUNTS, config())
+    history = recount.count_history(count_accuracy(SNAPS, COUNTS, config())[0])
     keys = pd.DataFrame({"sku": ["A", "B", "C"], "location": "main"})
     # location: 2 units in 15 days; a key: (1 + x) / (1 / (2/15) + days)
     rho = 2 / 15
@@ -77,9 +83,11 @@ def test_lost_since_count_is_rate_times_days_since_the_last_count() -> None:
     keys = pd.DataFrame({"sku": ["A", "B", "C"], "location": "main"})
     days = pd.date_range("2026-03-01", "2026-03-12")  # ends 03-13 00:00 UTC
     grid = Grid(keys, ("wms", "shop"), days, np.ones((2, 3, len(days))), "wms")
-    lost = recount.lost_since_count(SNAPS, COUNTS, grid, config())
+    lost = recount.lost_since_count(tables(COUNTS), grid, config())
     assert lost is not None
-    rates = recount.overstatement_rates(recount.count_history(SNAPS, COUNTS, config()), keys)
+    rates = recount.overstatement_rates(
+        recount.count_history(count_accuracy(SNAPS, COUNTS, config())[0]), keys
+    )
     since = np.array([2 - 5 / 24, 7 - 5 / 24, 12.0])  # C never counted: the window's 12 days
     np.testing.assert_allclose(lost, rates * since)
 
@@ -88,7 +96,7 @@ def test_without_count_pairs_there_is_no_history() -> None:
     keys = pd.DataFrame({"sku": ["A"], "location": "main"})
     days = pd.date_range("2026-03-01", "2026-03-12")
     grid = Grid(keys, ("wms", "shop"), days, np.ones((2, 1, len(days))), "wms")
-    assert recount.lost_since_count(SNAPS, COUNTS.iloc[:1], grid, config()) is None
+    assert recount.lost_since_count(tables(COUNTS.iloc[:1]), grid, config()) is None
 
 
 def make_state(**overrides: object) -> countlist.KeyState:

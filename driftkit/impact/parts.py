@@ -40,6 +40,7 @@ from driftkit.impact.standin import key_state
 from driftkit.impact.stock import (
     Stock,
     censored_days,
+    held_stock,
     oversold_units,
     phantom_stockouts,
     stock_records,
@@ -127,6 +128,7 @@ def impact_part(
     *,
     config: ClientConfig,
     facts: DemandFacts,
+    count_errors: pd.DataFrame | None = None,
 ) -> ImpactPart:
     """The costs of one part's drift, with the demand facts every part shares.
 
@@ -143,6 +145,8 @@ def impact_part(
     facts
         Shipments, shipped days and weekday profile of the whole client
         (:func:`driftkit.impact.pooled.demand_facts`).
+    count_errors
+        The part's :func:`~driftkit.drift.accuracy.count_accuracy` errors, if computed.
 
     Returns
     -------
@@ -170,7 +174,7 @@ def impact_part(
     )
     ages = record_ages(data.snapshots, grid, config.timezone)
     age = believed_age(ages, grid.systems, authority_names(state))
-    lost = lost_since_count(data.snapshots, data.counts, grid, config)
+    lost = lost_since_count(data, grid, config, count_errors)
     state = replace(state, empty_shelf=empty, silent_days=silent, record_age=age)
     state = replace(state, record_error=lost)
     return ImpactPart(
@@ -196,11 +200,6 @@ def key_days(
         observed,
         unmet_on(phantom | suspected, demand, sold, held_stock(stock, phantom)),
     )
-
-
-def held_stock(stock: Stock, phantom: np.ndarray) -> np.ndarray:
-    """``[key, day]`` units the holding record shows: authority if phantom, else ERP/3PL."""
-    return np.where(phantom, stock.authority, stock.others if stock.others is not None else 0)
 
 
 def unmet_on(days: np.ndarray, demand: Demand, sold: np.ndarray, held: np.ndarray) -> np.ndarray:

@@ -23,6 +23,7 @@ import pandas as pd
 from driftkit.config import ClientConfig
 from driftkit.drift.accuracy import count_accuracy
 from driftkit.drift.align import Grid
+from driftkit.impact.demand import Tables
 from driftkit.schema import COUNTED_AT, LOCATION, SKU
 
 #: Weight of the location's rate in a key's own rate, in units of error: the prior
@@ -32,19 +33,22 @@ PRIOR_UNITS = 1.0
 DAY_SECONDS = 86400.0
 
 
-def count_history(
-    snapshots: pd.DataFrame, counts: pd.DataFrame, config: ClientConfig
-) -> pd.DataFrame:
+def count_history(errors: pd.DataFrame) -> pd.DataFrame:
     """One row per count that follows an earlier count of the same key.
+
+    Parameters
+    ----------
+    errors
+        :func:`~driftkit.drift.accuracy.count_accuracy`'s errors: ``sku, location,
+        counted_at, system, error`` (record − counted; NaN where the system had no value).
 
     Returns
     -------
     pandas.DataFrame
         ``sku, location, counted_at, overstated, days``: ``overstated`` = max(0, median
         over the systems with a value of record − counted) (the error the records share),
-        ``days`` = days since the key's previous count.  Empty without counts.
+        ``days`` = days since the key's previous count.
     """
-    errors = count_accuracy(snapshots, counts, config)[0]
     shared = errors.groupby([SKU, LOCATION, COUNTED_AT], observed=True)["error"].median()
     table = shared.reset_index().sort_values([SKU, LOCATION, COUNTED_AT], kind="stable")
     before = table.groupby([SKU, LOCATION], observed=True)[COUNTED_AT].shift()
@@ -83,12 +87,20 @@ def days_since_count(counts: pd.DataFrame, grid: Grid, timezone: str) -> np.ndar
 
 
 def lost_since_count(
-    snapshots: pd.DataFrame, counts: pd.DataFrame, grid: Grid, config: ClientConfig
+    data: Tables, grid: Grid, config: ClientConfig, errors: pd.DataFrame | None = None
 ) -> np.ndarray | None:
     """Per key: expected units its records overstate by at the window's end (rate ×
-    days since the last count); None without a count history (the term is not weighed)."""
-    history = count_history(snapshots, counts, config) if len(counts) else counts
+    days since the last count); None without a count history (the term is not weighed).
+
+    ``errors``: the audit's :func:`~driftkit.drift.accuracy.count_accuracy` errors of
+    ``data``, computed here when not given.
+    """
+    if not len(data.counts):
+        return None
+    if errors is None:
+        errors = count_accuracy(data.snapshots, data.counts, config)[0]
+    history = count_history(errors)
     if not len(history):
         return None
     rate = overstatement_rates(history, grid.keys)
-    return rate * days_since_count(counts, grid, config.timezone)
+    return rate * days_since_count(data.counts, grid, config.timezone)
