@@ -4,7 +4,8 @@ The ranking score of a key is the expected cost over the next ``projection_weeks
 records stay as they are on the last day: phantom-stockout revenue and oversell pick
 failures on the selling systems, the stockouts after a late reorder (or the carrying cost
 of an early one) on the worst record, the carrying cost of the inflated safety stock and an
-empty shelf the records miss (silent, or sold out since the record).  Formulas and sources: ``docs/impact.md``; lift: :mod:`driftkit.impact.lift`.
+empty shelf the records miss (silent, sold out since the record, or short since the
+count).  Formulas and sources: ``docs/impact.md``; lift: :mod:`driftkit.impact.lift`.
 """
 
 from __future__ import annotations
