@@ -76,17 +76,20 @@ def test_rates_are_the_gamma_poisson_posterior_pooled_per_location() -> None:
     # location: 2 units in 15 days; a key: (1 + x) / (1 / (2/15) + days)
     rho = 2 / 15
     expected = [(1 + 2) / (1 / rho + 10), (1 + 0) / (1 / rho + 5), rho]
-    np.testing.assert_allclose(recount.overstatement_rates(history, keys), expected)
+    pooled = recount.location_sums(tables(COUNTS), config())
+    assert pooled.loc["main"].tolist() == [2.0, 15.0]
+    np.testing.assert_allclose(recount.overstatement_rates(history, keys, pooled), expected)
 
 
 def test_lost_since_count_is_rate_times_days_since_the_last_count() -> None:
     keys = pd.DataFrame({"sku": ["A", "B", "C"], "location": "main"})
     days = pd.date_range("2026-03-01", "2026-03-12")  # ends 03-13 00:00 UTC
     grid = Grid(keys, ("wms", "shop"), days, np.ones((2, 3, len(days))), "wms")
-    lost = recount.lost_since_count(tables(COUNTS), grid, config())
+    pooled = recount.location_sums(tables(COUNTS), config())
+    lost = recount.lost_since_count(tables(COUNTS), grid, config(), pooled=pooled)
     assert lost is not None
     rates = recount.overstatement_rates(
-        recount.count_history(count_accuracy(SNAPS, COUNTS, config())[0]), keys
+        recount.count_history(count_accuracy(SNAPS, COUNTS, config())[0]), keys, pooled
     )
     since = np.array([2 - 5 / 24, 7 - 5 / 24, 12.0])  # C never counted: the window's 12 days
     np.testing.assert_allclose(lost, rates * since)
@@ -96,7 +99,10 @@ def test_without_count_pairs_there_is_no_history() -> None:
     keys = pd.DataFrame({"sku": ["A"], "location": "main"})
     days = pd.date_range("2026-03-01", "2026-03-12")
     grid = Grid(keys, ("wms", "shop"), days, np.ones((2, 1, len(days))), "wms")
-    assert recount.lost_since_count(tables(COUNTS.iloc[:1]), grid, config()) is None
+    one = tables(COUNTS.iloc[:1])
+    pooled = recount.location_sums(one, config())
+    assert pooled.empty
+    assert recount.lost_since_count(one, grid, config(), pooled=pooled) is None
 
 
 def make_state(**overrides: object) -> countlist.KeyState:

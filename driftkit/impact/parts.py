@@ -174,7 +174,7 @@ def impact_part(
     )
     ages = record_ages(data.snapshots, grid, config.timezone)
     age = believed_age(ages, grid.systems, authority_names(state))
-    lost = lost_since_count(data, grid, config, count_errors)
+    lost = lost_since_count(data, grid, config, pooled=facts.overstated, errors=count_errors)
     state = replace(state, empty_shelf=empty, silent_days=silent, record_age=age)
     state = replace(state, record_error=lost)
     return ImpactPart(

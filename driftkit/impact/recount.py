@@ -57,22 +57,41 @@ def count_history(errors: pd.DataFrame) -> pd.DataFrame:
     return table[table["days"] > 0][[SKU, LOCATION, COUNTED_AT, "overstated", "days"]]
 
 
-def overstatement_rates(history: pd.DataFrame, keys: pd.DataFrame) -> np.ndarray:
-    """Per key of ``keys``: units its records overstate per day (Gamma–Poisson posterior
-    mean; the location's pooled rate, else the client's, where the key has no history).
-    0 where the history has no day at all."""
+def location_sums(data: Tables, config: ClientConfig) -> pd.DataFrame:
+    """Per location, Σ overstated units and Σ days of :func:`count_history` over ``data``'s
+    keys: one part's piece of the pooled rates (summed over parts by
+    :func:`driftkit.impact.pooled.demand_facts`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``location``: ``overstated, days``; empty without a count history.
+    """
+    errors = count_accuracy(data.snapshots, data.counts, config)[0] if len(data.counts) else None
+    history = count_history(errors) if errors is not None else pd.DataFrame()
+    if not len(history):
+        return pd.DataFrame({"overstated": [], "days": []}, index=pd.Index([], name=LOCATION))
+    return history.groupby(LOCATION, observed=True)[["overstated", "days"]].sum()
+
+
+def overstatement_rates(
+    history: pd.DataFrame, keys: pd.DataFrame, pooled: pd.DataFrame
+) -> np.ndarray:
+    """Per key of ``keys``: units its records overstate per day, the Gamma–Poisson posterior
+    mean over its own ``history`` with the prior of its location's ``pooled`` rate
+    (:func:`location_sums` over the whole client), else the client's.  0 where the client's
+    history has no day at all."""
     where = pd.MultiIndex.from_frame(keys[[SKU, LOCATION]])
     per_key = history.groupby([SKU, LOCATION], observed=True)[["overstated", "days"]].sum()
     own = per_key.reindex(where).fillna(0.0)
-    place = history.groupby(LOCATION, observed=True)[["overstated", "days"]].sum()
-    total = history[["overstated", "days"]].sum()
-    client = total["overstated"] / total["days"] if total["days"] > 0 else 0.0
-    pooled = (place["overstated"] / place["days"]).reindex(keys[LOCATION]).fillna(client)
-    rho = pooled.to_numpy(dtype=float)
+    days = float(pooled["days"].sum())
+    client = float(pooled["overstated"].sum()) / days if days > 0 else 0.0
+    place = pooled["overstated"] / pooled["days"].where(pooled["days"] > 0)
+    rho = place.reindex(keys[LOCATION]).fillna(client).to_numpy(dtype=float)
     prior_days = np.divide(PRIOR_UNITS, rho, out=np.zeros(len(rho)), where=rho > 0)
     units = PRIOR_UNITS * (rho > 0) + own["overstated"].to_numpy()
-    days = prior_days + own["days"].to_numpy()
-    return np.divide(units, days, out=np.zeros(len(rho)), where=days > 0)
+    seen = prior_days + own["days"].to_numpy()
+    return np.divide(units, seen, out=np.zeros(len(rho)), where=seen > 0)
 
 
 def days_since_count(counts: pd.DataFrame, grid: Grid, timezone: str) -> np.ndarray:
@@ -87,20 +106,23 @@ def days_since_count(counts: pd.DataFrame, grid: Grid, timezone: str) -> np.ndar
 
 
 def lost_since_count(
-    data: Tables, grid: Grid, config: ClientConfig, errors: pd.DataFrame | None = None
+    data: Tables,
+    grid: Grid,
+    config: ClientConfig,
+    *,
+    pooled: pd.DataFrame | None,
+    errors: pd.DataFrame | None = None,
 ) -> np.ndarray | None:
     """Per key: expected units its records overstate by at the window's end (rate ×
     days since the last count); None without a count history (the term is not weighed).
 
+    ``pooled``: the client's :func:`location_sums` (None: not known, not weighed);
     ``errors``: the audit's :func:`~driftkit.drift.accuracy.count_accuracy` errors of
     ``data``, computed here when not given.
     """
-    if not len(data.counts):
+    if pooled is None or not len(pooled) or not len(data.counts):
         return None
     if errors is None:
         errors = count_accuracy(data.snapshots, data.counts, config)[0]
-    history = count_history(errors)
-    if not len(history):
-        return None
-    rate = overstatement_rates(history, grid.keys)
+    rate = overstatement_rates(count_history(errors), grid.keys, pooled)
     return rate * days_since_count(data.counts, grid, config.timezone)
