@@ -77,7 +77,7 @@ def test_rates_are_the_gamma_poisson_posterior_pooled_per_location() -> None:
     rho = 2 / 15
     expected = [(1 + 2) / (1 / rho + 10), (1 + 0) / (1 / rho + 5), rho]
     pooled = recount.location_sums(tables(COUNTS), config())
-    assert pooled.loc["main"].tolist() == [2.0, 15.0]
+    assert pooled.loc["main"].tolist() == [2.0, 15 * 86400]
     np.testing.assert_allclose(recount.overstatement_rates(history, keys, pooled), expected)
 
 

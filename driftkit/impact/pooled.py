@@ -53,7 +53,7 @@ class DemandFacts:
     prior
         Bühlmann–Straub parameters of the per-key rates (no shrinking by default).
     overstated
-        Per location, the count history's Σ overstated units and Σ days
+        Per location, the count history's Σ overstated units and Σ seconds
         (:func:`driftkit.impact.recount.location_sums`); None when not gathered.
     """
 

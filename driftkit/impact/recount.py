@@ -58,20 +58,25 @@ def count_history(errors: pd.DataFrame) -> pd.DataFrame:
 
 
 def location_sums(data: Tables, config: ClientConfig) -> pd.DataFrame:
-    """Per location, Σ overstated units and Σ days of :func:`count_history` over ``data``'s
-    keys: one part's piece of the pooled rates (summed over parts by
-    :func:`driftkit.impact.pooled.demand_facts`).
+    """Per location, Σ overstated units and Σ seconds of :func:`count_history` over
+    ``data``'s keys: one part's piece of the pooled rates (summed over parts by
+    :func:`driftkit.impact.pooled.demand_facts`; whole seconds, so the sum is exact in any
+    order and a partitioned audit gets the in-process rates bit for bit).
 
     Returns
     -------
     pandas.DataFrame
-        Indexed by ``location``: ``overstated, days``; empty without a count history.
+        Indexed by ``location``: ``overstated`` (float), ``seconds`` (int64); empty without
+        a count history.
     """
     errors = count_accuracy(data.snapshots, data.counts, config)[0] if len(data.counts) else None
     history = count_history(errors) if errors is not None else pd.DataFrame()
     if not len(history):
-        return pd.DataFrame({"overstated": [], "days": []}, index=pd.Index([], name=LOCATION))
-    return history.groupby(LOCATION, observed=True)[["overstated", "days"]].sum()
+        empty = {"overstated": pd.Series([], dtype=float), "seconds": pd.Series([], dtype="int64")}
+        return pd.DataFrame(empty, index=pd.Index([], name=LOCATION))
+    seconds = (history["days"] * DAY_SECONDS).round().astype("int64")
+    table = history.assign(seconds=seconds)
+    return table.groupby(LOCATION, observed=True)[["overstated", "seconds"]].sum()
 
 
 def overstatement_rates(
@@ -84,9 +89,10 @@ def overstatement_rates(
     where = pd.MultiIndex.from_frame(keys[[SKU, LOCATION]])
     per_key = history.groupby([SKU, LOCATION], observed=True)[["overstated", "days"]].sum()
     own = per_key.reindex(where).fillna(0.0)
-    days = float(pooled["days"].sum())
+    pooled_days = pooled["seconds"] / DAY_SECONDS
+    days = float(pooled["seconds"].sum()) / DAY_SECONDS
     client = float(pooled["overstated"].sum()) / days if days > 0 else 0.0
-    place = pooled["overstated"] / pooled["days"].where(pooled["days"] > 0)
+    place = pooled["overstated"] / pooled_days.where(pooled_days > 0)
     rho = place.reindex(keys[LOCATION]).fillna(client).to_numpy(dtype=float)
     prior_days = np.divide(PRIOR_UNITS, rho, out=np.zeros(len(rho)), where=rho > 0)
     units = PRIOR_UNITS * (rho > 0) + own["overstated"].to_numpy()
