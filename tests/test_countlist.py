@@ -129,7 +129,9 @@ def test_count_list_finds_more_discrepancies_than_random_and_velocity(seed: int,
     sim = simulate(tmp_path / "c", skus=400, days=30, seed=seed, faults="default")
     config = load_config(sim.path)
     grid = align(sim.snapshots, config)
-    data = SimpleNamespace(snapshots=sim.snapshots, events=sim.events, catalog=sim.catalog)
+    data = SimpleNamespace(
+        snapshots=sim.snapshots, events=sim.events, catalog=sim.catalog, counts=sim.counts
+    )
     result = estimate_impact(data, grid, compare(grid, config, sim.catalog), None, config)
     truth = lift.discrepant_keys(grid.values, grid.keys, grid.days, sim.physical)
     velocity = lift.velocity_ranking(grid.keys, result.per_key["demand_rate"].to_numpy())

@@ -14,6 +14,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+from driftkit import schema
 from driftkit.config import ClientConfig, ImpactParams, SystemConfig
 from driftkit.drift.align import align
 from driftkit.drift.compare import compare
@@ -97,7 +98,9 @@ def run(snapshots, events, config=None, attribution=None, catalog=CATALOG):
     config = config or make_config()
     grid = align(snapshots, config)
     comparison = compare(grid, config, catalog)
-    data = SimpleNamespace(snapshots=snapshots, events=events, catalog=catalog)
+    data = SimpleNamespace(
+        snapshots=snapshots, events=events, catalog=catalog, counts=schema.empty("counts")
+    )
     return impact.estimate_impact(data, grid, comparison, attribution, config)
 
 
@@ -437,7 +440,9 @@ def _simulated_run(folder: Path, seed: int) -> tuple[dict[float, impact.Impact],
     full = dataclasses.replace(
         config, impact=dataclasses.replace(config.impact, walk_away_share=1.0)
     )
-    data = SimpleNamespace(snapshots=sim.snapshots, events=sim.events, catalog=sim.catalog)
+    data = SimpleNamespace(
+        snapshots=sim.snapshots, events=sim.events, catalog=sim.catalog, counts=sim.counts
+    )
     grid = align(sim.snapshots, config)
     comparison = compare(grid, config, sim.catalog)
     results = {

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from driftkit import schema
 from driftkit.drift.align import align
 from driftkit.drift.compare import compare
 from driftkit.impact import estimate as impact
@@ -39,6 +40,7 @@ def _tables(snapshots: pd.DataFrame, events: pd.DataFrame, skus: list[str]) -> S
         snapshots=snapshots[snapshots["sku"].isin(skus)].reset_index(drop=True),
         events=events[events["sku"].isin(skus)].reset_index(drop=True),
         catalog=CATALOG,
+        counts=schema.empty("counts"),
     )
 
 
@@ -48,7 +50,9 @@ def whole_and_parts() -> tuple[impact.Impact, impact.Impact]:
     snapshots, events = _client()
     grid = align(snapshots, config)
     comparison = compare(grid, config, CATALOG)
-    data = SimpleNamespace(snapshots=snapshots, events=events, catalog=CATALOG)
+    data = SimpleNamespace(
+        snapshots=snapshots, events=events, catalog=CATALOG, counts=schema.empty("counts")
+    )
     whole = impact.estimate_impact(data, grid, comparison, None, config)
     parts = [_tables(snapshots, events, skus) for skus in (["A", "C"], ["B"])]
     pairs = [(p, align(p.snapshots, config, start=grid.days[0], end=grid.days[-1])) for p in parts]

@@ -4,7 +4,8 @@ The ranking score of a key is the expected cost over the next ``projection_weeks
 records stay as they are on the last day: phantom-stockout revenue and oversell pick
 failures on the selling systems, the stockouts after a late reorder (or the carrying cost
 of an early one) on the worst record, the carrying cost of the inflated safety stock and an
-empty shelf the records miss (silent, or sold out since the record).  Formulas and sources: ``docs/impact.md``; lift: :mod:`driftkit.impact.lift`.
+empty shelf the records miss (silent, sold out since the record, or short since the
+count).  Formulas and sources: ``docs/impact.md``; lift: :mod:`driftkit.impact.lift`.
 """
 
 from __future__ import annotations
@@ -45,7 +46,9 @@ class KeyState:
     ``empty_shelf``, ``silent_days``: :mod:`driftkit.impact.silence` (None: not weighed);
     ``authority_names`` the system of ``authority`` per key, where a stock holder stands in
     (:mod:`driftkit.impact.standin`; None: the authority everywhere); ``record_age`` the
-    days from that record to the count (:mod:`driftkit.impact.sellout`; None: not weighed).
+    days from that record to the count (:mod:`driftkit.impact.sellout`; None: not weighed);
+    ``record_error`` the units the records overstate by since the last count
+    (:mod:`driftkit.impact.recount`; None: not weighed).
     """
 
     keys: pd.DataFrame
@@ -67,6 +70,7 @@ class KeyState:
     silent_days: np.ndarray | None = None
     authority_names: np.ndarray | None = None
     record_age: np.ndarray | None = None
+    record_error: np.ndarray | None = None
 
 
 def last_observed(values: np.ndarray) -> np.ndarray:
@@ -202,7 +206,7 @@ def count_rows(
     carrying = state.extra_capital * params.holding_rate * horizon / DAYS_PER_YEAR
     silent, why = empty_shelf(state, params, horizon)
     use_selling = (selling.value >= record.value) & (selling.value > 0)
-    use_silent = silent > np.maximum(selling.value, record.value)
+    use_silent = silent > np.maximum(np.maximum(selling.value, record.value), carrying)
     system = np.where(use_selling, selling.system, record.system)
     reason = np.where(use_selling, selling.reason, record.reason)
     table = (

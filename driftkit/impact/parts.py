@@ -33,12 +33,14 @@ from driftkit.impact.countlist import count_rows, rank_count_list
 from driftkit.impact.demand import Demand, Tables, estimate_demand, observed_demand
 from driftkit.impact.pooled import DemandFacts
 from driftkit.impact.projection import daily_series, handoff_fixes, project
+from driftkit.impact.recount import lost_since_count
 from driftkit.impact.sellout import believed_age, record_ages
 from driftkit.impact.silence import authority_names, shelf_silence
 from driftkit.impact.standin import key_state
 from driftkit.impact.stock import (
     Stock,
     censored_days,
+    held_stock,
     oversold_units,
     phantom_stockouts,
     stock_records,
@@ -126,6 +128,7 @@ def impact_part(
     *,
     config: ClientConfig,
     facts: DemandFacts,
+    count_errors: pd.DataFrame | None = None,
 ) -> ImpactPart:
     """The costs of one part's drift, with the demand facts every part shares.
 
@@ -142,6 +145,8 @@ def impact_part(
     facts
         Shipments, shipped days and weekday profile of the whole client
         (:func:`driftkit.impact.pooled.demand_facts`).
+    count_errors
+        The part's :func:`~driftkit.drift.accuracy.count_accuracy` errors, if computed.
 
     Returns
     -------
@@ -168,12 +173,10 @@ def impact_part(
         on_grid, counted, demand, planning, {**costs, "extra_capital": capital}, params
     )
     ages = record_ages(data.snapshots, grid, config.timezone)
-    state = replace(
-        state,
-        empty_shelf=empty,
-        silent_days=silent,
-        record_age=believed_age(ages, grid.systems, authority_names(state)),
-    )
+    age = believed_age(ages, grid.systems, authority_names(state))
+    lost = lost_since_count(data, grid, config, pooled=facts.overstated, errors=count_errors)
+    state = replace(state, empty_shelf=empty, silent_days=silent, record_age=age)
+    state = replace(state, record_error=lost)
     return ImpactPart(
         per_key=per_key_table(grid.keys, demand, costs, error),
         count_list=count_rows(state, params, findings),
@@ -197,11 +200,6 @@ def key_days(
         observed,
         unmet_on(phantom | suspected, demand, sold, held_stock(stock, phantom)),
     )
-
-
-def held_stock(stock: Stock, phantom: np.ndarray) -> np.ndarray:
-    """``[key, day]`` units the holding record shows: authority if phantom, else ERP/3PL."""
-    return np.where(phantom, stock.authority, 0 if stock.others is None else stock.others)
 
 
 def unmet_on(days: np.ndarray, demand: Demand, sold: np.ndarray, held: np.ndarray) -> np.ndarray:

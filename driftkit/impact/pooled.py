@@ -11,7 +11,7 @@ part's demand then uses the same :class:`DemandFacts`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -27,6 +27,7 @@ from driftkit.impact.demand import (
     daily_shipments,
     observed_demand,
 )
+from driftkit.impact.recount import location_sums
 from driftkit.impact.stock import censored_days, stock_records
 from driftkit.schema import KIND, EventKind
 
@@ -51,12 +52,16 @@ class DemandFacts:
         window is shorter than :data:`MIN_DAYS_FOR_WEEKDAY_PROFILE` or holds no demand.
     prior
         Bühlmann–Straub parameters of the per-key rates (no shrinking by default).
+    overstated
+        Per location, the count history's Σ overstated units and Σ seconds
+        (:func:`driftkit.impact.recount.location_sums`); None when not gathered.
     """
 
     shipments: bool = False
     shipped: DaySpan = NO_SPAN
     weekday: np.ndarray = field(default_factory=lambda: np.ones(7))
     prior: RatePrior = field(default_factory=RatePrior)
+    overstated: pd.DataFrame | None = None
 
     @property
     def observed_span(self) -> DaySpan | None:
@@ -79,12 +84,15 @@ class DemandPart:
     rates
         :func:`driftkit.impact.credibility.rate_sums` of the part's keys over the same
         days (with shipments every day: the client's shipped days are not known yet).
+    overstated
+        The part's :func:`driftkit.impact.recount.location_sums` (None: not gathered).
     """
 
     shipped: DaySpan = NO_SPAN
     day_units: np.ndarray | None = None
     day_cells: np.ndarray | None = None
     rates: np.ndarray | None = None
+    overstated: pd.DataFrame | None = None
 
 
 def has_shipments(events: pd.DataFrame) -> bool:
@@ -101,6 +109,7 @@ def client_demand(data: Tables, grid: Grid, config: ClientConfig) -> DemandFacts
     """The demand facts of a client held as one part (in process): its piece, combined."""
     shipments = has_shipments(data.events)
     part = demand_part(data, grid, config, shipments=shipments)
+    part = replace(part, overstated=location_sums(data, config))
     return demand_facts([part], grid.days, shipments=shipments)
 
 
@@ -162,7 +171,9 @@ def demand_facts(
     shipped = shipped_days([p.shipped for p in parts])
     weekday = weekday_profile(parts, days, shipped=shipped if shipments else None)
     prior = rate_prior([p.rates for p in parts if p.rates is not None])
-    return DemandFacts(shipments, shipped, weekday, prior)
+    sums = [p.overstated for p in parts if p.overstated is not None]
+    overstated = pd.concat(sums).groupby(level=0).sum() if sums else None
+    return DemandFacts(shipments, shipped, weekday, prior, overstated)
 
 
 def shipped_days(spans: list[DaySpan]) -> DaySpan:

@@ -21,7 +21,13 @@ from driftkit.config import ImpactParams
 from driftkit.drift.align import Grid
 from driftkit.drift.codes import column_codes, key_positions
 from driftkit.impact import theory
-from driftkit.impact.silence import SILENT_AT, SilentState, authority_names, silent_shelf
+from driftkit.impact.silence import (
+    SILENT_AT,
+    SilentState,
+    authority_names,
+    silent_shelf,
+    with_prior,
+)
 from driftkit.schema import AS_OF, LOCATION, SKU, SYSTEM
 
 #: Days between the window's end and the count.  0: the list describes the window's end.  One
@@ -100,6 +106,8 @@ class SoldOutState(SilentState, Protocol):
     def sd(self) -> np.ndarray: ...
     @property
     def record_age(self) -> np.ndarray | None: ...
+    @property
+    def record_error(self) -> np.ndarray | None: ...
 
 
 def sold_out(state: SoldOutState, params: ImpactParams, horizon: float) -> np.ndarray:
@@ -123,12 +131,41 @@ def sold_out(state: SoldOutState, params: ImpactParams, horizon: float) -> np.nd
     return np.where(likely, gone * lost, 0.0)
 
 
+def short_since_count(state: SoldOutState) -> np.ndarray:
+    """Per key: P(the shelf is empty) from the count history and the sales' silence.
+
+    The prior is P(E ≥ A): E ~ Poisson(the units the records overstate by since the key's
+    last count, :func:`driftkit.impact.recount.lost_since_count`), A the believed record's
+    last sellable stock; the key's trailing silence updates it by Bayes' rule
+    (:func:`~driftkit.impact.silence.with_prior`; a key that kept selling keeps its prior).
+    0 where A ≤ 0 or without a count history.
+    """
+    if state.record_error is None:
+        return np.zeros(len(state.rate))
+    ones = np.ones(len(state.rate))
+    prior = theory.demand_at_least(np.nan_to_num(state.record_error), ones, state.authority)
+    prior = np.where(np.nan_to_num(state.authority) > 0, prior, 0.0)
+    return prior if state.empty_shelf is None else with_prior(state.empty_shelf, prior)
+
+
+def wrong_since_count(state: SoldOutState, params: ImpactParams, horizon: float) -> np.ndarray:
+    """Per key: :func:`short_since_count` × walk-away × λ × horizon × unit price, for every
+    probability: unlike :func:`sold_out` it is not gated, its prior being the client's own
+    count history rather than an assumed share (docs/impact.md)."""
+    lost = params.walk_away_share * state.rate * horizon * np.nan_to_num(state.unit_price)
+    return short_since_count(state) * lost
+
+
 def empty_shelf(
     state: SoldOutState, params: ImpactParams, horizon: float
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Per key: the value of a shelf the records think stocked — the larger of
-    :func:`sold_out` and :func:`~driftkit.impact.silence.silent_shelf` — and why (object)."""
+    """Per key: the value of a shelf the records think stocked — the largest of
+    :func:`sold_out`, :func:`wrong_since_count` and
+    :func:`~driftkit.impact.silence.silent_shelf` — and why (object)."""
     silent, why = silent_shelf(state, params, horizon)
+    short = wrong_since_count(state, params, horizon)
+    why = _short_reason(state, short, silent, why)
+    silent = np.maximum(silent, short)
     gone = sold_out(state, params, horizon)
     age = state.record_age if state.record_age is not None else np.zeros(len(gone))
     wins = np.flatnonzero(gone > silent)  # only these keys' reasons are written
@@ -146,6 +183,27 @@ def empty_shelf(
     reasons = np.asarray(why, dtype=object).copy()
     reasons[wins] = sold
     return np.maximum(silent, gone), reasons
+
+
+def _short_reason(
+    state: SoldOutState, short: np.ndarray, silent: np.ndarray, why: np.ndarray
+) -> np.ndarray:
+    """``why`` with the reason of :func:`wrong_since_count` where it beats the silent shelf."""
+    wins = np.flatnonzero(short > silent)
+    lost = state.record_error if state.record_error is not None else np.zeros(len(short))
+    reasons = np.asarray(why, dtype=object).copy()
+    reasons[wins] = (
+        "likely short since the count: "
+        + authority_names(state)[wins]
+        + " shows "
+        + _text(state.authority[wins], "{:g}")
+        + ", counts find "
+        + _text(np.nan_to_num(lost)[wins], "{:.2f}")
+        + " units lost unrecorded by now (P(empty) "
+        + _text(short_since_count(state)[wins], "{:.2f}")
+        + ")"
+    )
+    return reasons
 
 
 def _text(values: np.ndarray, form: str) -> np.ndarray:

@@ -72,6 +72,18 @@ def empty_shelf_probability(silence: np.ndarray, prior: float = EMPTY_SHELF_PRIO
     return np.asarray(prior / (prior + (1.0 - prior) * p))
 
 
+def with_prior(empty: np.ndarray, prior: np.ndarray) -> np.ndarray:
+    """:func:`empty_shelf_probability` of the same silence under another prior (per key):
+    the silence's likelihood p is recovered from ``empty`` (taken at
+    :data:`EMPTY_SHELF_PRIOR`); ``empty`` = 1 (p = 0) stays 1 where the prior is > 0."""
+    base = EMPTY_SHELF_PRIOR
+    posterior = np.clip(np.asarray(empty, dtype=np.float64), base, 1.0)
+    p = base * (1.0 - posterior) / ((1.0 - base) * posterior)
+    prior = np.asarray(prior, dtype=np.float64)
+    odds = prior + (1.0 - prior) * p
+    return np.divide(prior, odds, out=np.zeros(len(prior)), where=odds > 0)
+
+
 def silent_shelf_value(
     empty: np.ndarray,
     demand: np.ndarray,

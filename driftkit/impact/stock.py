@@ -211,3 +211,8 @@ def oversold_units(stock: Stock, expected: np.ndarray) -> np.ndarray:
     allowed = np.fmin(expected[None], np.maximum(stock.selling, 0.0))
     beyond = allowed - np.maximum(stock.authority, 0.0)[None]
     return np.nan_to_num(np.nanmax(np.maximum(beyond, 0.0), axis=0, initial=0.0))
+
+
+def held_stock(stock: Stock, phantom: np.ndarray) -> np.ndarray:
+    """``[key, day]`` units the holding record shows: authority if phantom, else ERP/3PL."""
+    return np.where(phantom, stock.authority, stock.others if stock.others is not None else 0)

@@ -51,11 +51,18 @@ def full_parts(
     with timed("attribution"):
         full = _attribute(data, grid, comparison, residuals, plan, matches)
     findings = full["attribution"].findings
-    with timed("impact"):
-        full["impact"] = impact_part(data, grid, findings, config=plan.config, facts=plan.demand)
     with timed("count accuracy"):
         full["count_errors"] = _count_errors(data, plan)
         full["accuracy"] = accuracy_sums(full["count_errors"])
+    with timed("impact"):
+        full["impact"] = impact_part(
+            data,
+            grid,
+            findings,
+            config=plan.config,
+            facts=plan.demand,
+            count_errors=full["count_errors"],
+        )
     with timed("authority"):
         full["authority"] = authority_part(grid, data.catalog)
     return full

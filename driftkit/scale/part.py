@@ -32,6 +32,7 @@ from driftkit.drift.compare import (
 from driftkit.drift.coverage import Coverage, coverage_part
 from driftkit.drift.pairs import SLACK
 from driftkit.impact.pooled import DemandPart, demand_part, pools_weekdays
+from driftkit.impact.recount import location_sums
 from driftkit.load.client import ClientData
 from driftkit.scale.full import full_parts, match_part
 from driftkit.scale.plan import (
@@ -66,7 +67,8 @@ def profile_part(
     if shipments or pools_weekdays(plan.days):
         grid = part_grid(data, plan) if grid is None else grid
         demand = demand_part(data, grid, plan.config, shipments=shipments)
-    return Profile(handoffs, demand)
+    overstated = location_sums(data, plan.config)
+    return Profile(handoffs, dataclasses.replace(demand, overstated=overstated))
 
 
 SUMMED = (
