@@ -36,6 +36,7 @@ from driftkit.load.read import (
     header_line,
     record_lines,
     unique_names,
+    utf8_of,
 )
 from driftkit.load.reference import relative
 from driftkit.load.sniff import refuse_binary
@@ -135,10 +136,11 @@ def _plain_text(config: ClientConfig, system: SystemConfig, path: Path) -> _Text
         sep = choose_delimiter(text, source_file, system.delimiter, setting)
     except (InputError, OSError):  # the per-file path raises it, in file order
         return None
-    if not text.strip() or text[0] in "\r\n" or "\n" not in text:
+    if not text or text.isspace() or text[0] in "\r\n" or "\n" not in text:
         return None
-    encoded = text.encode("utf-8")
-    if encoded.count(b"\r") != encoded.count(b"\r\n") or spans_lines(encoded):
+    encoded = utf8_of(text, data, system.encoding)
+    carriage = b"\r" in encoded and encoded.count(b"\r") != encoded.count(b"\r\n")
+    if carriage or spans_lines(encoded):
         return None
     lines = record_lines(encoded)
     if len(lines) < 2:
