@@ -26,6 +26,7 @@ from driftkit.load.normalize import (
     parse_quantity_columns,
 )
 from driftkit.load.timestamps import parse_timestamp_columns
+from driftkit.load.uniform import first_texts
 
 _PROBLEM = (s.REASON, s.COLUMN, s.VALUE)
 CELL_HEADER = "cell_header"  # staged column: the export header of each row's quantity cell
@@ -168,16 +169,14 @@ def quantities(
     sentinels: tuple[float, ...] = (),
 ) -> tuple[pd.DataFrame, pd.Series]:
     """Parse quantity columns; garbage is a problem. Returns values and the first soft reason."""
-    values = pd.DataFrame(index=staged.index)
-    first_reason = pd.Series(pd.NA, index=staged.index, dtype="str")
     parsed = parse_quantity_columns(
         staged[[c for c in columns if c in staged]], sentinels=sentinels
     )
-    for col, (number, reasons) in parsed.items():
+    for col, (_, reasons) in parsed.items():
         garbage = reasons.str.startswith(NOT_A_QUANTITY, na=False)
         problems.flag(garbage, reasons, col, staged[col])
-        first_reason = first_reason.where(first_reason.notna(), reasons)
-        values[col] = number
+    values = pd.DataFrame({col: number for col, (number, _) in parsed.items()}, index=staged.index)
+    first_reason = first_texts([reasons for _, reasons in parsed.values()], staged.index)
     return scale(values, ctx, staged, problems), first_reason
 
 

@@ -205,3 +205,24 @@ def no_reasons(index: pd.Index) -> pd.Series:
         ``str`` dtype, all NaN.
     """
     return texts(pa.nulls(len(index), pa.large_string()), index)
+
+
+def first_texts(columns: list[pd.Series], index: pd.Index) -> pd.Series:
+    """Each row's first non-null cell across ``columns`` (``str`` Series on ``index``).
+
+    One Arrow ``coalesce`` over the columns instead of a pandas ``where`` per column (each
+    builds the whole column of strings again).
+
+    Returns
+    -------
+    pandas.Series
+        ``str`` dtype on ``index``; NaN where every column is null.
+    """
+    cells = [_cells(column) for column in columns]
+    if not columns or any(one is None for one in cells):
+        first = no_reasons(index)
+        for column in columns:
+            first = first.where(first.notna(), column)
+        return first
+    wide = [one.cast(pa.large_string()) for one in cells if one is not None]
+    return texts(pc.coalesce(*wide), index)
