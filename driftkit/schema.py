@@ -206,7 +206,11 @@ def conform(frame: pd.DataFrame, table: str) -> pd.DataFrame:
     ]
     # one constructor call, not one insertion per column (~1 ms each); the Series share
     # frame's index object, so nothing is realigned
-    columns = {f.name: frame[f.name] if f.name in names else None for f in schema}
+    blank = _empty(table)  # a missing nullable column: all null, in its canonical dtype
+    columns = {
+        f.name: frame[f.name] if f.name in names else blank[f.name].reindex(frame.index)
+        for f in schema
+    }
     out = pd.DataFrame(columns if not problems else {}, index=frame.index)
     if not problems:
         nulls = out[[f.name for f in schema if not f.nullable]].isna().any()
@@ -219,5 +223,7 @@ def conform(frame: pd.DataFrame, table: str) -> pd.DataFrame:
             )
     if problems:
         raise ValueError(f"{table} table is not canonical: " + "; ".join(problems))
+    if out.dtypes.equals(blank.dtypes):  # canonical already: the Arrow round trip keeps it
+        return out.reset_index(drop=True)
     arrow = pa.Table.from_pandas(out, schema=schema, preserve_index=False, safe=False)
     return arrow.to_pandas()

@@ -7,9 +7,11 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from driftkit.config import SkuRules
-from driftkit.load.distinct import distinct_texts, spread
+from driftkit.load.distinct import distinct_counts, distinct_texts, spread
 from driftkit.load.normalize import normalize_references, normalize_skus, parse_quantities
 from driftkit.load.timestamps import parse_timestamps
 
@@ -45,3 +47,14 @@ def test_distinct_codes_round_trip() -> None:
     codes, distinct = distinct_texts(text)
     assert distinct.tolist()[:1] == ["b"] and len(distinct) == 3
     pd.testing.assert_series_equal(spread(distinct, codes, text.index), text)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    parts=st.lists(st.lists(st.one_of(st.none(), st.sampled_from("abcde")), max_size=6), max_size=5)
+)
+def test_distinct_counts_are_each_parts_nunique(parts: list[list[str | None]]) -> None:
+    series = [pd.Series(cells, dtype="str") for cells in parts]
+    group = np.repeat(np.arange(len(parts)), [len(cells) for cells in parts])
+    counts = distinct_counts(series, group) if parts else np.zeros(0, dtype=np.int64)
+    assert counts.tolist() == [one.nunique() for one in series]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from driftkit import schema
@@ -59,3 +60,26 @@ def test_vocabularies() -> None:
     assert {k.value for k in schema.EventKind} >= {"order", "shipment", "receipt", "count", "sync"}
     assert {schema.SystemKind.STOREFRONT, schema.SystemKind.MARKETPLACE} == schema.SELLING_KINDS
     assert len(schema.Cause) == 6
+
+
+def test_conform_of_canonical_columns_is_the_arrow_round_trip() -> None:
+    """Already canonical dtypes skip the Arrow round trip: same frame, index reset."""
+    events = schema.empty("events")
+    rows = pd.DataFrame(
+        {
+            "system": ["wms", "wms", "shop"],
+            "sku": ["A", None, "B"],
+            "location": ["main"] * 3,
+            "kind": ["order", "receipt", "count"],
+            "qty_delta": [1.0, None, 2.0],
+            "occurred_at": pd.to_datetime(["2026-09-01T10:00Z"] * 3).as_unit("us"),
+        }
+    )
+    frame = rows.astype({col: events[col].dtype for col in rows.columns})
+    frame = frame.dropna(subset=["sku"])  # index 0, 2: not a RangeIndex
+    missing = {name: None for name in schema.EVENTS.names if name not in frame}
+    whole = frame.assign(**missing)[schema.EVENTS.names]  # what conform built before
+    arrow = pa.Table.from_pandas(whole, schema=schema.EVENTS, preserve_index=False, safe=False)
+    out = schema.conform(frame, "events")
+    pd.testing.assert_frame_equal(out, arrow.to_pandas(), check_exact=True)
+    assert out.index.equals(pd.RangeIndex(2))

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from driftkit.load.normalize import EMPTY_QUANTITY, parse_quantities
 from driftkit.load.timestamps import parse_timestamps
-from driftkit.load.uniform import plain_integers, uniform_times
+from driftkit.load.uniform import digits_only, first_texts, plain_integers, uniform_times
 
 ZONE = "America/Chicago"
 
@@ -130,3 +130,30 @@ def _assert_times_as_careful(cells: list[str | None]) -> None:
     slow, slow_why = parse_timestamps(_careful(cells), timezone=ZONE)
     pd.testing.assert_series_equal(fast, slow)
     pd.testing.assert_series_equal(fast_why, slow_why)
+
+
+_CELL = st.one_of(st.none(), st.text(alphabet="09az -#é€\u0663\u00a0", max_size=8))
+
+
+@settings(max_examples=200, deadline=None)
+@given(cells=st.lists(_CELL, max_size=12), start=st.integers(0, 3))
+def test_digits_only_is_the_regex(cells: list[str | None], start: int) -> None:
+    column = _fast(cells).iloc[start:]  # a slice: the Arrow array has an offset
+    expected = column.str.replace(r"[^0-9]", "", regex=True)
+    digits = digits_only(column)
+    assert digits is not None
+    pd.testing.assert_series_equal(digits, expected, check_exact=True)
+    assert digits_only(_careful(cells)) is None
+
+
+@settings(max_examples=200, deadline=None)
+@given(columns=st.lists(st.lists(_CELL, min_size=5, max_size=5), max_size=4))
+def test_first_texts_is_the_first_non_null_cell(columns: list[list[str | None]]) -> None:
+    index = pd.RangeIndex(5)
+    expected = pd.Series(pd.NA, index=index, dtype="str")
+    for cells in columns:
+        expected = expected.where(expected.notna(), _fast(cells))
+    got = first_texts([_fast(cells) for cells in columns], index)
+    pd.testing.assert_series_equal(got, expected, check_exact=True)
+    fallback = first_texts([_careful(cells).astype("str") for cells in columns], index)
+    pd.testing.assert_series_equal(fallback, expected, check_exact=True)

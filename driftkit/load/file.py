@@ -34,6 +34,7 @@ from driftkit.load import (
     woocommerce,
 )
 from driftkit.load.columns import override_headers
+from driftkit.load.distinct import distinct_counts
 from driftkit.load.filename import parse_name
 from driftkit.load.finish import finish_events, finish_snapshots
 from driftkit.load.read import RawTable, read_table
@@ -291,9 +292,8 @@ def _seen_together(frames: list[pd.DataFrame], time: str) -> list[tuple[int, obj
     """:func:`_seen` of each frame, from one groupby over their rows."""
     files = pd.RangeIndex(len(frames))
     per_file = np.repeat(files, [len(f) for f in frames])
-    sku = pd.Series(np.concatenate([f[s.SKU].to_numpy() for f in frames]), dtype=object)
     naive = np.concatenate([f[time].to_numpy("datetime64[us]") for f in frames])  # UTC wall times
     when = pd.Series(naive).dt.tz_localize("UTC")
-    skus = sku.groupby(per_file).nunique().reindex(files, fill_value=0).tolist()
+    skus = distinct_counts([f[s.SKU] for f in frames], per_file).tolist()
     first, last = (getattr(when.groupby(per_file), how)().reindex(files) for how in ("min", "max"))
     return list(zip(skus, first.tolist(), last.tolist(), strict=True))

@@ -48,8 +48,9 @@ class Ingested:
 
 def sku_buckets(skus: pd.Series, buckets: int) -> np.ndarray:
     """The bucket (0..buckets-1) of every SKU: stable across runs, processes and machines."""
-    hashed = pd.util.hash_pandas_object(skus.astype("str"), index=False).to_numpy()
-    return (hashed % np.uint64(buckets)).astype(np.int32)
+    codes, distinct = pd.factorize(skus.astype("str"), use_na_sentinel=False)
+    hashed = pd.util.hash_pandas_object(pd.Series(distinct, dtype="str"), index=False).to_numpy()
+    return (hashed % np.uint64(buckets)).astype(np.int32)[codes]  # each distinct SKU hashed once
 
 
 def ingest(

@@ -36,6 +36,7 @@ from driftkit.load.read import (
     header_line,
     record_lines,
     unique_names,
+    utf8_of,
 )
 from driftkit.load.reference import relative
 from driftkit.load.sniff import refuse_binary
@@ -135,10 +136,11 @@ def _plain_text(config: ClientConfig, system: SystemConfig, path: Path) -> _Text
         sep = choose_delimiter(text, source_file, system.delimiter, setting)
     except (InputError, OSError):  # the per-file path raises it, in file order
         return None
-    if not text.strip() or text[0] in "\r\n" or "\n" not in text:
+    if not text or text.isspace() or text[0] in "\r\n" or "\n" not in text:
         return None
-    encoded = text.encode("utf-8")
-    if encoded.count(b"\r") != encoded.count(b"\r\n") or spans_lines(encoded):
+    encoded = utf8_of(text, data, system.encoding)
+    carriage = b"\r" in encoded and encoded.count(b"\r") != encoded.count(b"\r\n")
+    if carriage or spans_lines(encoded):
         return None
     lines = record_lines(encoded)
     if len(lines) < 2:
@@ -166,9 +168,11 @@ def _parse(texts: list[_Text], members: list[int]) -> Joined | None:
     try:
         table = pacsv.read_csv(
             io.BytesIO(b"".join(t.body for t in texts)),
-            read_options=pacsv.ReadOptions(column_names=names),
+            read_options=pacsv.ReadOptions(column_names=names, use_threads=False),
             parse_options=pacsv.ParseOptions(
-                delimiter=texts[0].sep, newlines_in_values=True, invalid_row_handler=handler
+                delimiter=texts[0].sep,
+                newlines_in_values=False,  # no joined file has a newline inside quotes
+                invalid_row_handler=handler,
             ),
             convert_options=pacsv.ConvertOptions(
                 column_types={name: pa.string() for name in names}, strings_can_be_null=False
@@ -179,7 +183,7 @@ def _parse(texts: list[_Text], members: list[int]) -> Joined | None:
     rows = np.array([len(t.lines) - 1 for t in texts], dtype=np.int64)
     if invalid or table.num_rows != rows.sum():
         return None
-    frame = table.to_pandas()
+    frame = table.to_pandas(use_threads=False)  # 2 cores: threads cost more CPU
     frame.columns = names
     ends = np.cumsum([int(t.lines[-1]) for t in texts])
     offsets = np.concatenate(([0], ends[:-1]))

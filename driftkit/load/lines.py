@@ -189,6 +189,8 @@ def spans_lines(data: bytes) -> bool:
         True when a record may span physical lines or a quote is left open at the end;
         such files are read by :func:`split_records`.
     """
+    if b'"' not in data:  # a byte search: no quote, no record across lines
+        return False
     raw = np.frombuffer(data, dtype=np.uint8)
     quotes = np.flatnonzero(raw == ord('"'))
     newlines = np.flatnonzero(raw == ord("\n"))

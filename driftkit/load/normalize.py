@@ -33,7 +33,7 @@ from driftkit.config import SkuRules
 from driftkit.load.distinct import distinct_texts, parse_columns, spread
 from driftkit.load.timestamps import UNPARSEABLE_TIME as UNPARSEABLE_TIME
 from driftkit.load.timestamps import parse_timestamps as parse_timestamps
-from driftkit.load.uniform import plain_integers
+from driftkit.load.uniform import digits_only, plain_integers
 from driftkit.load.values import screen_quantities
 
 EMPTY_QUANTITY = "empty quantity = unknown (untracked), not 0"
@@ -129,7 +129,9 @@ def normalize_references(values: pd.Series) -> pd.Series:
 
 def _normalize_distinct_references(cells: pd.Series) -> pd.Series:
     text = cells.str.strip()
-    digits = text.str.replace(r"[^0-9]", "", regex=True)
+    digits = digits_only(text)
+    if digits is None:
+        digits = text.str.replace(r"[^0-9]", "", regex=True)
     core = digits.str.lstrip("0")
     core = core.where(core.str.len() > 0, "0").where(digits.str.len() > 0)
     wordy = core.isna()  # letters only where there is no digit (one regex pass on fewer cells)

@@ -26,6 +26,7 @@ from driftkit.load.normalize import (
     parse_quantity_columns,
 )
 from driftkit.load.timestamps import parse_timestamp_columns
+from driftkit.load.uniform import first_texts
 
 _PROBLEM = (s.REASON, s.COLUMN, s.VALUE)
 CELL_HEADER = "cell_header"  # staged column: the export header of each row's quantity cell
@@ -74,17 +75,22 @@ class Problems:
                     self.frame[col] = staged[col].astype("str")
         self.headers = headers
         self.cell_header = staged.get(CELL_HEADER)
+        self._ok = self.frame[s.REASON].isna().to_numpy()  # kept: ``ok`` is asked ~40 times
 
     @property
     def ok(self) -> pd.Series:
         """Rows without a problem so far."""
-        return self.frame[s.REASON].isna()
+        return pd.Series(self._ok.copy(), index=self.frame.index, name=s.REASON)
 
     def flag(self, mask: pd.Series, reason: str | pd.Series, column: str, value: pd.Series) -> None:
         """Record ``reason`` on rows in ``mask`` that have no problem yet."""
-        new = mask.fillna(False).astype(bool) & self.ok
-        if not new.any():
+        flagged = mask.fillna(False).astype(bool)
+        if not flagged.index.equals(self.frame.index):  # align as pandas would
+            flagged = flagged.reindex(self.frame.index, fill_value=False)
+        fresh = flagged.to_numpy() & self._ok
+        if not fresh.any():
             return
+        new = pd.Series(fresh, index=self.frame.index)
         self.frame.loc[new, s.REASON] = reason[new] if isinstance(reason, pd.Series) else reason
         label = self.headers.get(column, column)
         if self.cell_header is not None and label == CELL_HEADER:
@@ -92,6 +98,7 @@ class Problems:
         else:
             self.frame.loc[new, s.COLUMN] = label
         self.frame.loc[new, s.VALUE] = value[new].astype("str")
+        self._ok = self.frame[s.REASON].isna().to_numpy()  # a null reason leaves its row ok
 
 
 def keys_and_location(staged: pd.DataFrame, ctx: Context, problems: Problems) -> pd.DataFrame:
@@ -168,16 +175,14 @@ def quantities(
     sentinels: tuple[float, ...] = (),
 ) -> tuple[pd.DataFrame, pd.Series]:
     """Parse quantity columns; garbage is a problem. Returns values and the first soft reason."""
-    values = pd.DataFrame(index=staged.index)
-    first_reason = pd.Series(pd.NA, index=staged.index, dtype="str")
     parsed = parse_quantity_columns(
         staged[[c for c in columns if c in staged]], sentinels=sentinels
     )
-    for col, (number, reasons) in parsed.items():
+    for col, (_, reasons) in parsed.items():
         garbage = reasons.str.startswith(NOT_A_QUANTITY, na=False)
         problems.flag(garbage, reasons, col, staged[col])
-        first_reason = first_reason.where(first_reason.notna(), reasons)
-        values[col] = number
+    values = pd.DataFrame({col: number for col, (number, _) in parsed.items()}, index=staged.index)
+    first_reason = first_texts([reasons for _, reasons in parsed.values()], staged.index)
     return scale(values, ctx, staged, problems), first_reason
 
 
@@ -239,6 +244,8 @@ def account(
     lines: pd.Series, accepted: pd.Series, problems: Problems, ctx: Context, broken: pd.DataFrame
 ) -> tuple[pd.DataFrame, int, int]:
     """Rejects (one per line with no accepted row) and the accepted/rejected line counts."""
+    if not len(broken) and accepted.all():  # the usual file: every line accepted
+        return s.empty("rejects"), len(pd.unique(lines.to_numpy())), 0
     good_lines = pd.Index(lines[accepted].unique())
     frame = problems.frame.assign(**{s.LINE: lines})
     bad = frame[~accepted & ~lines.isin(good_lines)].drop_duplicates(s.LINE)

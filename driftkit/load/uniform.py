@@ -205,3 +205,57 @@ def no_reasons(index: pd.Index) -> pd.Series:
         ``str`` dtype, all NaN.
     """
     return texts(pa.nulls(len(index), pa.large_string()), index)
+
+
+def first_texts(columns: list[pd.Series], index: pd.Index) -> pd.Series:
+    """Each row's first non-null cell across ``columns`` (``str`` Series on ``index``).
+
+    One Arrow ``coalesce`` over the columns instead of a pandas ``where`` per column (each
+    builds the whole column of strings again).
+
+    Returns
+    -------
+    pandas.Series
+        ``str`` dtype on ``index``; NaN where every column is null.
+    """
+    cells = [_cells(column) for column in columns]
+    if not columns or any(one is None for one in cells):
+        first = no_reasons(index)
+        for column in columns:
+            first = first.where(first.notna(), column)
+        return first
+    wide = [one.cast(pa.large_string()) for one in cells if one is not None]
+    return texts(pc.coalesce(*wide), index)
+
+
+def digits_only(values: pd.Series) -> pd.Series | None:
+    """Each cell with every byte but the ASCII digits dropped (null stays null); else None.
+
+    What ``values.str.replace(r"[^0-9]", "", regex=True)`` gives (a non-ASCII character's
+    UTF-8 bytes are never digits), from one numpy pass over the Arrow bytes instead of a
+    regex per cell.  None when ``values`` is not an Arrow ``str`` column.
+
+    Returns
+    -------
+    pandas.Series or None
+        ``str`` dtype on ``values.index``.
+    """
+    cells = _cells(values)
+    if cells is None:
+        return None
+    kind = np.int64 if pa.types.is_large_string(cells.type) else np.int32
+    _, offsets_buffer, data_buffer = cells.buffers()
+    offsets = np.frombuffer(offsets_buffer, dtype=kind)[
+        cells.offset : cells.offset + len(cells) + 1
+    ]
+    data = np.frombuffer(data_buffer, dtype=np.uint8) if data_buffer is not None else np.empty(0)
+    data = data[offsets[0] : offsets[-1]]
+    keep = (data >= ord("0")) & (data <= ord("9"))
+    kept = np.concatenate(([0], np.cumsum(keep, dtype=np.int64)))  # kept bytes before each byte
+    valid = cells.is_valid().buffers()[1] if cells.null_count else None
+    digits = pa.Array.from_buffers(
+        pa.large_string(),
+        len(cells),
+        [valid, pa.py_buffer(kept[offsets - offsets[0]]), pa.py_buffer(data[keep].tobytes())],
+    )
+    return texts(digits, values.index)
