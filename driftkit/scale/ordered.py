@@ -33,7 +33,7 @@ def finding_keys(frame: pd.DataFrame) -> list[np.ndarray]:
     cause (a missing first seen last, as ``sort_values`` puts it)."""
     texts = [frame[c].to_numpy(dtype=object) for c in ("cause", LOCATION, SKU, SYSTEM)]
     first = pd.to_datetime(frame["first_seen"], utc=True)  # an empty part's may be untyped
-    seen = np.where(first.isna().to_numpy(), np.iinfo(np.int64).max, first.array.asi8)
+    seen = np.where(first.isna().to_numpy(), np.iinfo(np.int64).max, pd.DatetimeIndex(first).asi8)
     return [*texts, seen]
 
 
