@@ -20,6 +20,7 @@ from driftkit.causes.context import (
     MatchRules,
 )
 from driftkit.causes.deliveries import first_records
+from driftkit.drift.codes import combined_codes
 from driftkit.schema import KIND, SYSTEM
 
 
@@ -64,25 +65,18 @@ def format_counts(edges: pd.DataFrame, first: pd.DataFrame) -> pd.DataFrame:
     kind, kinds = pd.factorize(edges[KIND], sort=True)
     system, systems = pd.factorize(first[SYSTEM], sort=True)
     form, forms = pd.factorize(first[REF_FORMAT], sort=True)
-    own = pd.Index(systems).get_indexer(targets)  # a target's code among the systems, or -1
-    t, k, s, f = target[edge], kind[edge], system[row], form[row]
-    keep = (t >= 0) & (k >= 0) & (s >= 0) & (f >= 0)  # groupby drops missing keys
-    keep[keep] = s[keep] != own[t[keep]]
-    key = ((t * len(kinds) + k) * len(systems) + s).astype(np.int64) * len(forms) + f
-    groups, group = np.unique(key[keep], return_inverse=True)
-    missing = ~edges["received"].to_numpy(dtype=bool)[edge[keep]]
-    rest, f = np.divmod(groups, len(forms))
-    rest, s = np.divmod(rest, len(systems))
-    t, k = np.divmod(rest, len(kinds))
-    return pd.DataFrame(
-        {
-            TARGET: targets.take(t),
-            KIND: kinds.take(k),
-            SYSTEM: systems.take(s),
-            REF_FORMAT: forms.take(f),
-            "events": np.bincount(group, minlength=len(groups)).astype(np.int64),
-            "missing": np.bincount(group, missing, minlength=len(groups)).astype(np.int64),
-        }
+    own = np.append(pd.Index(systems).get_indexer(targets), -1)  # a target among the systems
+    keep = system[row] != own[target[edge]]  # a missing target or system is dropped below
+    edge, row = edge[keep], row[keep]
+    by = [TARGET, KIND, SYSTEM, REF_FORMAT]
+    levels = [pd.Index(targets), pd.Index(kinds), pd.Index(systems), pd.Index(forms)]
+    codes = [target[edge], kind[edge], system[row], form[row]]
+    group, groups = combined_codes(codes, levels, by)
+    counted = group >= 0  # groupby drops missing keys
+    missing = ~edges["received"].to_numpy(dtype=bool)[edge[counted]]
+    return groups.assign(
+        events=np.bincount(group[counted], minlength=len(groups)).astype(np.int64),
+        missing=np.bincount(group[counted], missing, minlength=len(groups)).astype(np.int64),
     )
 
 

@@ -19,6 +19,7 @@ import pandas as pd
 
 from driftkit.causes.callouts import format_callouts
 from driftkit.causes.context import DEFAULT_MATCH_RULES, LATENCY_H, SOURCE, TARGET, MatchRules
+from driftkit.drift.codes import combined_codes
 from driftkit.schema import KIND
 
 EDGE = [SOURCE, TARGET, KIND]
@@ -88,19 +89,8 @@ def group_codes(frame: pd.DataFrame, by: list[str]) -> tuple[np.ndarray, pd.Data
         ``(codes, groups)``: int64 per row, and the groups present (columns ``by``), row
         *i* being group *i*.
     """
-    key, missing, levels = np.zeros(len(frame), np.int64), np.zeros(len(frame), bool), []
-    for column in by:
-        codes, names = pd.factorize(frame[column], sort=True)
-        key, missing = key * max(len(names), 1) + codes, missing | (codes < 0)
-        levels.append(names)
-    found, group = np.unique(np.where(missing, -1, key), return_inverse=True)
-    if len(found) and found[0] < 0:
-        found, group = found[1:], group - 1
-    columns = {}
-    for column, names in zip(by[::-1], levels[::-1], strict=True):
-        found, codes = np.divmod(found, max(len(names), 1))
-        columns[column] = names.take(codes)
-    return group.astype(np.int64), pd.DataFrame({c: columns[c] for c in by})
+    coded = [pd.factorize(frame[column], sort=True) for column in by]
+    return combined_codes([codes for codes, _ in coded], [names for _, names in coded], by)
 
 
 def grouped_samples(group: np.ndarray, groups: pd.DataFrame, values: np.ndarray) -> Samples:

@@ -148,6 +148,25 @@ def shared_codes(
     return left, right
 
 
+def combined_codes(
+    codes: list[np.ndarray], levels: list[pd.Index], by: list[str]
+) -> tuple[np.ndarray, pd.DataFrame]:
+    """:func:`~driftkit.causes.handoffs.group_codes` of columns already factorized (``codes`` into sorted ``levels``,
+    −1 where missing), named ``by``."""
+    key = np.zeros(len(codes[0]) if codes else 0, np.int64)
+    missing = np.zeros(len(key), bool)
+    for one, names in zip(codes, levels, strict=True):
+        key, missing = key * max(len(names), 1) + one, missing | (one < 0)
+    found, group = np.unique(np.where(missing, -1, key), return_inverse=True)
+    if len(found) and found[0] < 0:
+        found, group = found[1:], group - 1
+    columns = {}
+    for column, names in zip(by[::-1], levels[::-1], strict=True):
+        found, place = np.divmod(found, max(len(names), 1))
+        columns[column] = names.take(place)
+    return group.astype(np.int64), pd.DataFrame({c: columns[c] for c in by})
+
+
 def positions_in(values: pd.Series, names: pd.Index) -> np.ndarray:
     """Each value's position in ``names`` by its text (-1 when absent or missing).
 

@@ -126,7 +126,7 @@ def sold_out(state: SoldOutState, params: ImpactParams, horizon: float) -> np.nd
     age = np.nan_to_num(state.record_age)
     phi = np.divide(state.sd**2, state.rate, out=np.ones(len(state.rate)), where=state.rate > 0)
     gone = theory.demand_at_least(state.rate * age, phi, state.authority)
-    lost = params.walk_away_share * state.rate * horizon * np.nan_to_num(state.unit_price)
+    lost = _walk_away_value(state, params, horizon)
     likely = held & (state.rate > 0) & (age > 0) & (gone >= SILENT_AT)
     return np.where(likely, gone * lost, 0.0)
 
@@ -152,8 +152,12 @@ def wrong_since_count(state: SoldOutState, params: ImpactParams, horizon: float)
     """Per key: :func:`short_since_count` × walk-away × λ × horizon × unit price, for every
     probability: unlike :func:`sold_out` it is not gated, its prior being the client's own
     count history rather than an assumed share (docs/impact.md)."""
-    lost = params.walk_away_share * state.rate * horizon * np.nan_to_num(state.unit_price)
-    return short_since_count(state) * lost
+    return short_since_count(state) * _walk_away_value(state, params, horizon)
+
+
+def _walk_away_value(state: SoldOutState, params: ImpactParams, horizon: float) -> np.ndarray:
+    """Per key: walk-away × λ × horizon × unit price, the value of an empty shelf."""
+    return params.walk_away_share * state.rate * horizon * np.nan_to_num(state.unit_price)
 
 
 def empty_shelf(
@@ -163,8 +167,9 @@ def empty_shelf(
     :func:`sold_out`, :func:`wrong_since_count` and
     :func:`~driftkit.impact.silence.silent_shelf` — and why (object)."""
     silent, why = silent_shelf(state, params, horizon)
-    short = wrong_since_count(state, params, horizon)
-    why = _short_reason(state, short, silent, why)
+    chance = short_since_count(state)
+    short = chance * _walk_away_value(state, params, horizon)  # wrong_since_count
+    why = _short_reason(state, short, chance, silent, why)
     silent = np.maximum(silent, short)
     gone = sold_out(state, params, horizon)
     age = state.record_age if state.record_age is not None else np.zeros(len(gone))
@@ -186,9 +191,10 @@ def empty_shelf(
 
 
 def _short_reason(
-    state: SoldOutState, short: np.ndarray, silent: np.ndarray, why: np.ndarray
+    state: SoldOutState, short: np.ndarray, chance: np.ndarray, silent: np.ndarray, why: np.ndarray
 ) -> np.ndarray:
-    """``why`` with the reason of :func:`wrong_since_count` where it beats the silent shelf."""
+    """``why`` with the reason of :func:`wrong_since_count` (``short``, of probability
+    ``chance``) where it beats the silent shelf."""
     wins = np.flatnonzero(short > silent)
     lost = state.record_error if state.record_error is not None else np.zeros(len(short))
     reasons = np.asarray(why, dtype=object).copy()
@@ -200,7 +206,7 @@ def _short_reason(
         + ", counts find "
         + _text(np.nan_to_num(lost)[wins], "{:.2f}")
         + " units lost unrecorded by now (P(empty) "
-        + _text(short_since_count(state)[wins], "{:.2f}")
+        + _text(chance[wins], "{:.2f}")
         + ")"
     )
     return reasons
