@@ -57,11 +57,15 @@ def count_history(errors: pd.DataFrame) -> pd.DataFrame:
     return table[table["days"] > 0][[SKU, LOCATION, COUNTED_AT, "overstated", "days"]]
 
 
-def location_sums(data: Tables, config: ClientConfig) -> pd.DataFrame:
+def location_sums(
+    data: Tables, config: ClientConfig, *, errors: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """Per location, Σ overstated units and Σ seconds of :func:`count_history` over
     ``data``'s keys: one part's piece of the pooled rates (summed over parts by
     :func:`driftkit.impact.pooled.demand_facts`; whole seconds, so the sum is exact in any
-    order and a partitioned audit gets the in-process rates bit for bit).
+    order and a partitioned audit gets the in-process rates bit for bit).  ``errors``: the
+    audit's :func:`~driftkit.drift.accuracy.count_accuracy` errors of ``data``, computed
+    here when not given.
 
     Returns
     -------
@@ -69,7 +73,8 @@ def location_sums(data: Tables, config: ClientConfig) -> pd.DataFrame:
         Indexed by ``location``: ``overstated`` (float), ``seconds`` (int64); empty without
         a count history.
     """
-    errors = count_accuracy(data.snapshots, data.counts, config)[0] if len(data.counts) else None
+    if errors is None and len(data.counts):
+        errors = count_accuracy(data.snapshots, data.counts, config)[0]
     history = count_history(errors) if errors is not None else pd.DataFrame()
     if not len(history):
         empty = {"overstated": pd.Series([], dtype=float), "seconds": pd.Series([], dtype="int64")}

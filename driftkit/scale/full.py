@@ -32,8 +32,10 @@ def full_parts(
     plan: Plan,
     *,
     matches: pd.DataFrame | None = None,
+    count_errors: pd.DataFrame | None = None,
 ) -> dict[str, Any]:
-    """Roll-forward, attribution, impact and count accuracy of one part.
+    """Roll-forward, attribution, impact and count accuracy of one part (``matches`` and
+    ``count_errors`` computed here unless given).
 
     Returns
     -------
@@ -52,7 +54,8 @@ def full_parts(
         full = _attribute(data, grid, comparison, residuals, plan, matches)
     findings = full["attribution"].findings
     with timed("count accuracy"):
-        full["count_errors"] = _count_errors(data, plan)
+        errors = count_errors if count_errors is not None else part_count_errors(data, plan)
+        full["count_errors"] = errors
         full["accuracy"] = accuracy_sums(full["count_errors"])
     with timed("impact"):
         full["impact"] = impact_part(
@@ -90,7 +93,7 @@ def _attribute(
     return {"attribution": part}
 
 
-def _count_errors(data: ClientData, plan: Plan) -> pd.DataFrame:
+def part_count_errors(data: ClientData, plan: Plan) -> pd.DataFrame:
     """``accuracy.count_accuracy`` errors of one bucket, with a row for every client system.
 
     A system without snapshots in this bucket is listed by one placeholder snapshot

@@ -54,11 +54,13 @@ def profile_part(
     *,
     matches: pd.DataFrame | None = None,
     grid: Grid | None = None,
+    count_errors: pd.DataFrame | None = None,
 ) -> Profile:
     """Pass 2 over one part: handoff statistics, shipment days and weekday demand sums.
 
-    ``matches`` and ``grid`` are the part's matched events and grid when already computed
-    (in process, where pass 3 reuses them); else computed here.
+    ``matches``, ``grid`` and ``count_errors`` (:func:`~driftkit.scale.full.part_count_errors`)
+    are the part's matched events, grid and count errors when already computed (in process,
+    where pass 3 reuses them); else computed here.
     """
     matches = match_part(data) if matches is None else matches
     handoffs = stats_part(matches, plan.span)
@@ -67,7 +69,7 @@ def profile_part(
     if shipments or pools_weekdays(plan.days):
         grid = part_grid(data, plan) if grid is None else grid
         demand = demand_part(data, grid, plan.config, shipments=shipments)
-    overstated = location_sums(data, plan.config)
+    overstated = location_sums(data, plan.config, errors=count_errors)
     return Profile(handoffs, dataclasses.replace(demand, overstated=overstated))
 
 
@@ -121,12 +123,13 @@ def audit_part(
     matches: pd.DataFrame | None = None,
     grid: Grid | None = None,
     placed: pd.DataFrame | None = None,
+    count_errors: pd.DataFrame | None = None,
 ) -> BucketResult:
     """Pass 3 over one part: align, compare and (when ``plan.full``) roll-forward,
     attribution, impact and count accuracy, with the plan's global facts.
 
     ``keep`` returns the part's grid and matched events too (in process only: a bucket's
-    rows never travel back from a worker); ``matches`` and ``grid`` as for
+    rows never travel back from a worker); ``matches``, ``grid`` and ``count_errors`` as for
     :func:`profile_part`; ``placed`` the part's placement counts
     (:func:`driftkit.scale.plan.place_part`), carried to the combine's notes.
     """
@@ -150,7 +153,7 @@ def audit_part(
     )
     if not plan.full:
         return result
-    full = full_parts(data, grid, comparison, plan, matches=matches)
+    full = full_parts(data, grid, comparison, plan, matches=matches, count_errors=count_errors)
     labelled = comparison.episodes.assign(explained_by=full["attribution"].explained_by.to_numpy())
     part = full["attribution"]
     if not keep:  # a bucket's matched events never travel back from a worker

@@ -49,7 +49,7 @@ from driftkit.scale.bucket import (
 )
 from driftkit.scale.cluster import mapper
 from driftkit.scale.combine import Audit, PartitionedAudit, combine
-from driftkit.scale.full import match_part
+from driftkit.scale.full import match_part, part_count_errors
 from driftkit.scale.part import BucketResult, audit_part, profile_part
 from driftkit.scale.plan import (
     RULES,
@@ -108,10 +108,15 @@ def run_in_process(
     matches = match_part(data)  # matched events and the grid: computed once, both passes
     with timed("align"):
         grid = part_grid(data, plan)
+    with timed("count errors"):  # pass 2's count history and pass 3's accuracy, once
+        errors = part_count_errors(data, plan) if plan.full else None
     if needs_profile(plan):
         with timed("profile"):
-            plan = with_profiles(plan, [profile_part(plan, data, matches=matches, grid=grid)])
-    result = audit_part(plan, data, keep=True, matches=matches, grid=grid, placed=placed)
+            profile = profile_part(plan, data, matches=matches, grid=grid, count_errors=errors)
+            plan = with_profiles(plan, [profile])
+    result = audit_part(
+        plan, data, keep=True, matches=matches, grid=grid, placed=placed, count_errors=errors
+    )
     run_at = run_at or datetime.now(UTC)
     previous = _previous(data.config, run_at, reports_dir)
     with timed("combine"):
