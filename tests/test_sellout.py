@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -90,10 +91,23 @@ def make_state(**overrides: object) -> countlist.KeyState:
 
 def test_sold_out_prices_the_chance_the_units_are_gone() -> None:
     value = sellout.sold_out(make_state(), PARAMS, 56.0)
-    # A: P(Poisson(2 × 1) ≥ 2) = 1 − 3e⁻² = 0.594 ≥ 0.5, × 0.4 × 2 a day × 56 days × 10
+    # A: P(Poisson(2 × 1) ≥ 2) = 1 − 3e⁻² = 0.594 ≥ 0.5, × 0.4 × min(2 a day × 56 days,
+    # the 2 units shown: at or below the reorder point a reorder is due) × 10
     # E: P(Poisson(2 × 0.5) ≥ 2) = 1 − 2e⁻¹ = 0.264 < 0.5: more likely still there, 0
     gone = 1 - 3 * math.exp(-2)
-    np.testing.assert_allclose(value, [gone * 0.4 * 2 * 56 * 10, 0.0, 0.0, 0.0, 0.0])
+    np.testing.assert_allclose(value, [gone * 0.4 * 2 * 10, 0.0, 0.0, 0.0, 0.0])
+
+
+def test_an_empty_shelf_loses_the_horizon_only_above_the_reorder_point() -> None:
+    # ROP = 2 × 7 + 1.645 × √7 × √2 = 20.15: A, C, D show 2 (a reorder is due: the shelf
+    # refills on its arrival, the record's error costs its 2 units); B shows 0; E shows 30,
+    # above it: no reorder comes, the shelf stays empty for the whole 2 × 56 days
+    state = make_state(authority=np.array([2.0, 0.0, 2.0, 2.0, 30.0]))
+    np.testing.assert_allclose(sellout.shelf_loss_units(state, 56.0), [2, 0, 2, 2, 112])
+    # E's 30 units are gone after 15 days with P(Poisson(30) ≥ 30) ≥ 0.5
+    aged = replace(state, record_age=np.array([1.0, 1.0, 0.0, NAN, 15.0]))
+    gone = theory.demand_at_least(np.array([30.0]), np.array([1.0]), np.array([30.0]))[0]
+    assert sellout.sold_out(aged, PARAMS, 56.0)[4] == pytest.approx(gone * 0.4 * 112 * 10)
 
 
 def test_without_ages_nothing_is_priced() -> None:
@@ -102,12 +116,12 @@ def test_without_ages_nothing_is_priced() -> None:
 
 def test_the_count_list_names_the_record_that_likely_sold_out() -> None:
     table = countlist.count_list(make_state(), PARAMS).set_index("sku")
-    assert table.loc["A", "rank"] == 1
+    assert table.loc["A", "rank"] == 2  # after B's sure oversell: shop 2, wms 0, 2 × 15
     assert table.loc["A", "system"] == "wms"
     assert table.loc["A", "reason"] == (
         "likely sold out: wms shows 2 at 2.00 a day, 1.0 days before the count"
     )
-    assert table.loc["A", "expected_value"] == pytest.approx((1 - 3 * math.exp(-2)) * 448)
+    assert table.loc["A", "expected_value"] == pytest.approx((1 - 3 * math.exp(-2)) * 8)
     assert table.loc["E", "expected_value"] == 0.0
 
 

@@ -4,10 +4,12 @@ The count list believes the shelf holds what the authority (or the record standi
 it) showed at its last snapshot.  That record was taken some time τ before the window's end
 (a 3PL's snapshot of 19:00, or of the day before; plus :data:`COUNT_AFTER_DAYS`); a key
 showing A units that sells λ a day has likely sold them since when λτ reaches A.
-If the shelf is empty while the records still show units, nothing reorders it and the
-storefront keeps offering it, until a count.  :func:`sold_out` prices that chance as lost
-sales over the count list's horizon; :func:`empty_shelf` takes the larger of it and the
-silent shelf (:mod:`driftkit.impact.silence`), both being an empty shelf the records miss.
+If the shelf is empty while a record above the reorder point still shows units, nothing
+reorders it and the storefront keeps offering it, until a count; at or below the reorder
+point a reorder is due and refills the shelf whatever the record says
+(:func:`shelf_loss_units`).  :func:`sold_out` prices that chance as lost sales;
+:func:`empty_shelf` takes the larger of it and the silent shelf
+(:mod:`driftkit.impact.silence`), both being an empty shelf the records miss.
 """
 
 from __future__ import annotations
@@ -108,10 +110,14 @@ class SoldOutState(SilentState, Protocol):
     def record_age(self) -> np.ndarray | None: ...
     @property
     def record_error(self) -> np.ndarray | None: ...
+    @property
+    def lead_time(self) -> np.ndarray: ...
+    @property
+    def z(self) -> np.ndarray: ...
 
 
 def sold_out(state: SoldOutState, params: ImpactParams, horizon: float) -> np.ndarray:
-    """Per key: P(out) × walk-away × λ × horizon × unit price where P(out) ≥
+    """Per key: P(out) × walk-away × :func:`shelf_loss_units` × unit price where P(out) ≥
     :data:`~driftkit.impact.silence.SILENT_AT` (more likely out than not), else 0.
 
     P(out) = P(demand over the record's age τ ≥ A) (:func:`theory.demand_at_least`, mean
@@ -149,15 +155,34 @@ def short_since_count(state: SoldOutState) -> np.ndarray:
 
 
 def wrong_since_count(state: SoldOutState, params: ImpactParams, horizon: float) -> np.ndarray:
-    """Per key: :func:`short_since_count` × walk-away × λ × horizon × unit price, for every
+    """Per key: :func:`short_since_count` × walk-away × :func:`shelf_loss_units` × unit
+    price, for every
     probability: unlike :func:`sold_out` it is not gated, its prior being the client's own
     count history rather than an assumed share (docs/impact.md)."""
     return short_since_count(state) * _walk_away_value(state, params, horizon)
 
 
+def shelf_loss_units(state: SoldOutState, horizon: float) -> np.ndarray:
+    """Per key: the demand an empty shelf under the believed record A loses to that record.
+
+    Above the reorder point (λL + z√L·σ, :func:`theory.reorder_point`) no reorder comes
+    while the record stands still: the shelf stays empty until a count, Q = λ × horizon.
+    At or below it a reorder is due (under a reorder-point policy it fired when the record
+    crossed the point) and refills the shelf on arrival whatever the record says; what the
+    record's error costs is the A units it shows and the shelf lacks, min(Q, A⁺), as for
+    the silent shelf (:func:`~driftkit.impact.silence.silent_shelf_value`).
+    """
+    demand = state.rate * horizon
+    shown = np.maximum(np.nan_to_num(state.authority), 0.0)
+    rop = theory.reorder_point(state.rate, state.sd, state.lead_time, state.z)
+    return np.where(shown > rop, demand, np.minimum(demand, shown))
+
+
 def _walk_away_value(state: SoldOutState, params: ImpactParams, horizon: float) -> np.ndarray:
-    """Per key: walk-away × λ × horizon × unit price, the value of an empty shelf."""
-    return params.walk_away_share * state.rate * horizon * np.nan_to_num(state.unit_price)
+    """Per key: walk-away × :func:`shelf_loss_units` × unit price, the value of an empty
+    shelf."""
+    units = shelf_loss_units(state, horizon)
+    return params.walk_away_share * units * np.nan_to_num(state.unit_price)
 
 
 def empty_shelf(
