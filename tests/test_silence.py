@@ -62,6 +62,19 @@ def test_count_list_names_a_silent_shelf_on_the_authority() -> None:
     )
 
 
+def test_a_silent_shelf_above_its_reorder_point_loses_the_horizon() -> None:
+    # C: rate 2 (sd 0), ROP 2 × 7 = 14 < the 30 units shown: no reorder comes while the shelf
+    # is empty, 0.9 × 0.4 × 2 a day × 56 days × 10 (was capped at the 30 units: 108);
+    # D: 8 units ≤ ROP 35, a reorder is due: the 8 units shown, 0.9 × 0.4 × 8 × 10 = 28.8
+    state = make_state(
+        empty_shelf=np.array([0.0, 0.0, 0.9, 0.9]), silent_days=np.array([0, 0, 4, 4])
+    )
+    table = countlist.count_list(state, PARAMS).set_index("sku")["expected_value"]
+    without = countlist.count_list(make_state(), PARAMS).set_index("sku")["expected_value"]
+    added = (table - without).loc[["C", "D"]].tolist()
+    assert added == pytest.approx([0.9 * 0.4 * 112 * 10, 28.8])
+
+
 def test_shelf_silence_end_to_end() -> None:
     # one key, rate 1 (sd 1: φ = 1), 6 sellable days without a sale at 1 unit a day:
     # p = e^−6, P(empty) = 0.01 ÷ (0.01 + 0.99·e^−6)

@@ -191,7 +191,7 @@ def empty_shelf(
     """Per key: the value of a shelf the records think stocked — the largest of
     :func:`sold_out`, :func:`wrong_since_count` and
     :func:`~driftkit.impact.silence.silent_shelf` — and why (object)."""
-    silent, why = silent_shelf(state, params, horizon)
+    silent, why = silent_shelf(state, params, horizon, units=shelf_loss_units(state, horizon))
     chance = short_since_count(state)
     short = chance * _walk_away_value(state, params, horizon)  # wrong_since_count
     why = _short_reason(state, short, chance, silent, why)

@@ -140,9 +140,17 @@ def authority_names(state: SilentState) -> np.ndarray:
 
 
 def silent_shelf(
-    state: SilentState, params: ImpactParams, horizon: float
+    state: SilentState,
+    params: ImpactParams,
+    horizon: float,
+    *,
+    units: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per key: :func:`silent_shelf_value` over the horizon (Q = rate × horizon), and why.
+
+    ``units``: the units an empty shelf loses to its record
+    (:func:`driftkit.impact.sellout.shelf_loss_units`: Q above the reorder point); None:
+    min(Q, A⁺).
 
     Returns
     -------
@@ -152,10 +160,11 @@ def silent_shelf(
     n_keys = len(state.rate)
     if state.empty_shelf is None or state.silent_days is None:
         return np.zeros(n_keys), np.full(n_keys, "", dtype=object)
+    demand = state.rate * horizon if units is None else units
     value = silent_shelf_value(
         state.empty_shelf,
-        state.rate * horizon,
-        state.authority,
+        demand,
+        state.authority if units is None else np.full(n_keys, np.inf),
         state.unit_price,
         params.walk_away_share,
     )
