@@ -99,11 +99,39 @@ def test_plain_integers_match_the_careful_parser(cells: list[str | None]) -> Non
 
 @pytest.mark.parametrize(
     "cells",
-    [["-0", ""], ["0x10"], ["1000000001"], ["+5"], [" 5"], ["5.0"], ["12 ea"]],
-    ids=["signed-zero", "hex", "huge", "plus", "space", "decimal", "unit"],
+    [
+        ["-0", ""],
+        ["7", "", "-00", "3"],
+        ["0x10"],
+        ["4", "0X1F"],
+        ["1000000001"],
+        ["+5"],
+        [" 5"],
+        ["5.0"],
+        ["12 ea"],
+    ],
+    ids=[
+        "signed-zero",
+        "signed-zeros",
+        "hex",
+        "hex-upper",
+        "huge",
+        "plus",
+        "space",
+        "decimal",
+        "unit",
+    ],
 )
 def test_plain_integers_leave_other_columns_to_the_careful_parser(cells: list[str]) -> None:
     assert plain_integers(_fast(cells), EMPTY_QUANTITY) is None
+    assert plain_integers(_fast(["1", *cells]).iloc[1:], EMPTY_QUANTITY) is None  # a slice
+
+
+def test_plain_integers_of_a_slice_skip_the_cells_before_it() -> None:
+    sliced = _fast(["-0", "0x1", "0", "12", ""]).iloc[2:]
+    numbers, reasons = plain_integers(sliced, EMPTY_QUANTITY) or (None, None)
+    assert numbers is not None and reasons is not None
+    assert numbers.tolist()[:2] == [0.0, 12.0] and reasons.isna().tolist() == [True, True, False]
 
 
 @settings(max_examples=60, deadline=None)

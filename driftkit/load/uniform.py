@@ -92,17 +92,23 @@ def uniform_times(values: pd.Series) -> pd.Series | None:
 
 def _widths(cells: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     """Each cell's byte length (0 for null) and the cells' bytes, back to back."""
+    offsets, data = _bytes(cells)
+    lengths = np.diff(offsets)
+    if cells.null_count:  # a null's bytes are normally none; any other layout: no match
+        valid = cells.is_valid().to_numpy(zero_copy_only=False)
+        lengths = np.where(valid, lengths, np.where(lengths == 0, 0, -1))
+    return lengths, data[offsets[0] : offsets[-1]]
+
+
+def _bytes(cells: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """The cells' offsets (``len(cells) + 1``) into their data buffer, and that buffer."""
     kind = np.int64 if pa.types.is_large_string(cells.type) else np.int32
     _, offsets_buffer, data_buffer = cells.buffers()
     offsets = np.frombuffer(offsets_buffer, dtype=kind)[
         cells.offset : cells.offset + len(cells) + 1
     ]
-    lengths = np.diff(offsets)
-    if cells.null_count:  # a null's bytes are normally none; any other layout: no match
-        valid = cells.is_valid().to_numpy(zero_copy_only=False)
-        lengths = np.where(valid, lengths, np.where(lengths == 0, 0, -1))
     data = np.frombuffer(data_buffer, dtype=np.uint8) if data_buffer is not None else np.empty(0)
-    return lengths, data[offsets[0] : offsets[-1]]
+    return offsets, data
 
 
 def _micros(grid: np.ndarray, fields: dict[str, tuple[int, int]], aware: bool) -> np.ndarray | None:
@@ -193,15 +199,26 @@ def plain_integers(values: pd.Series, empty_reason: str) -> tuple[pd.Series, pd.
     bounds = pc.min_max(number).as_py()
     if bounds["min"] is not None and max(-bounds["min"], bounds["max"]) > MAX_MAGNITUDE:
         return None
-    if any(pc.any(pc.match_substring(cells, x)).as_py() for x in "xX"):
-        return None  # hexadecimal (a plain search: ignore_case runs a regex)
-    if pc.any(pc.and_(pc.equal(number, 0), pc.starts_with(cells, "-"))).as_py():
+    if _hex_or_signed_zero(cells, number):
         return None
     floats = pc.cast(number, pa.float64()).to_numpy(zero_copy_only=False)
     numbers = pd.Series(floats, index=values.index, dtype="float64")
     missing = pa.scalar(None, pa.large_string())
     reasons = pc.if_else(filled, missing, pa.scalar(empty_reason, pa.large_string()))
     return numbers, texts(reasons, values.index)
+
+
+def _hex_or_signed_zero(cells: pa.Array, number: pa.Array) -> bool:
+    """Whether a cell has an ``x`` or ``X`` byte (hexadecimal) or is a zero with a ``-``.
+
+    Numpy over the cells' bytes and the first bytes of the zeros, instead of Arrow string
+    searches over every cell.
+    """
+    offsets, data = _bytes(cells)
+    if ((data[offsets[0] : offsets[-1]] | np.uint8(0x20)) == ord("x")).any():
+        return True
+    zero = pc.fill_null(pc.equal(number, 0), False).to_numpy(zero_copy_only=False)
+    return bool((data[offsets[:-1][zero]] == ord("-")).any())  # a zero has at least one byte
 
 
 def texts(cells: pa.Array, index: pd.Index) -> pd.Series:
@@ -262,12 +279,7 @@ def digits_only(values: pd.Series) -> pd.Series | None:
     cells = _cells(values)
     if cells is None:
         return None
-    kind = np.int64 if pa.types.is_large_string(cells.type) else np.int32
-    _, offsets_buffer, data_buffer = cells.buffers()
-    offsets = np.frombuffer(offsets_buffer, dtype=kind)[
-        cells.offset : cells.offset + len(cells) + 1
-    ]
-    data = np.frombuffer(data_buffer, dtype=np.uint8) if data_buffer is not None else np.empty(0)
+    offsets, data = _bytes(cells)
     data = data[offsets[0] : offsets[-1]]
     keep = (data >= ord("0")) & (data <= ord("9"))
     kept = np.concatenate(([0], np.cumsum(keep, dtype=np.int64)))  # kept bytes before each byte
