@@ -54,6 +54,10 @@ def test_uniform_times_match_the_careful_parser(cells: list[str | None]) -> None
         [" 2026-09-01 05:15:11"],  # whitespace
         ["09/01/2026"],
         ["2026-09-01T05:15:11Z"],
+        ["2026-00-10 05:15:11"],
+        ["2026-09-00 05:15:11"],
+        ["2026-04-31 05:15:11"],
+        ["2100-02-29 05:15:11"],  # a century is no leap year
     ],
     ids=[
         "mixed",
@@ -68,6 +72,10 @@ def test_uniform_times_match_the_careful_parser(cells: list[str | None]) -> None
         "space",
         "us-date",
         "zulu",
+        "month-0",
+        "day-0",
+        "april-31",
+        "no-leap-century",
     ],
 )
 def test_uniform_times_leave_other_columns_to_the_careful_parser(cells: list[str]) -> None:
@@ -91,11 +99,39 @@ def test_plain_integers_match_the_careful_parser(cells: list[str | None]) -> Non
 
 @pytest.mark.parametrize(
     "cells",
-    [["-0", ""], ["0x10"], ["1000000001"], ["+5"], [" 5"], ["5.0"], ["12 ea"]],
-    ids=["signed-zero", "hex", "huge", "plus", "space", "decimal", "unit"],
+    [
+        ["-0", ""],
+        ["7", "", "-00", "3"],
+        ["0x10"],
+        ["4", "0X1F"],
+        ["1000000001"],
+        ["+5"],
+        [" 5"],
+        ["5.0"],
+        ["12 ea"],
+    ],
+    ids=[
+        "signed-zero",
+        "signed-zeros",
+        "hex",
+        "hex-upper",
+        "huge",
+        "plus",
+        "space",
+        "decimal",
+        "unit",
+    ],
 )
 def test_plain_integers_leave_other_columns_to_the_careful_parser(cells: list[str]) -> None:
     assert plain_integers(_fast(cells), EMPTY_QUANTITY) is None
+    assert plain_integers(_fast(["1", *cells]).iloc[1:], EMPTY_QUANTITY) is None  # a slice
+
+
+def test_plain_integers_of_a_slice_skip_the_cells_before_it() -> None:
+    sliced = _fast(["-0", "0x1", "0", "12", ""]).iloc[2:]
+    numbers, reasons = plain_integers(sliced, EMPTY_QUANTITY) or (None, None)
+    assert numbers is not None and reasons is not None
+    assert numbers.tolist()[:2] == [0.0, 12.0] and reasons.isna().tolist() == [True, True, False]
 
 
 @settings(max_examples=60, deadline=None)
@@ -122,6 +158,15 @@ def test_time_columns_parse_alike(times: list[pd.Timestamp], layout: str) -> Non
     fast, _ = parse_timestamps(_fast(cells), timezone=ZONE)
     slow, _ = parse_timestamps(_careful(cells), timezone=ZONE)
     pd.testing.assert_series_equal(fast, slow)
+
+
+def test_every_date_of_the_years_reads_as_pandas() -> None:
+    days = pd.date_range("1901-01-01", "2199-12-31", freq="D", unit="us")
+    for layout in ("%Y-%m-%d 23:59:58", "%Y-%m-%dT00:00:01+14:00"):
+        stamps = uniform_times(_fast(list(days.strftime(layout))))
+        assert stamps is not None
+        expected = pd.to_datetime(pd.Series(days.strftime(layout)), format="ISO8601")
+        assert (stamps.to_numpy() == expected.to_numpy()).all()
 
 
 def _assert_times_as_careful(cells: list[str | None]) -> None:

@@ -130,26 +130,26 @@ def read_notes(path: str | Path) -> tuple[str, ...]:
 def write_bucketed(frame: pd.DataFrame, table: str, folder: Path, buckets: int) -> None:
     """Write ``frame`` (canonical ``table``) as ``folder/bucket=NN/part-0.parquet`` files.
 
-    The frame is converted to Arrow once and sorted by bucket (stable, so each bucket keeps
-    the frame's row order); every bucket is a slice of it, written on :data:`_WRITERS`
-    threads (Parquet encoding releases the GIL).  Each bucket folder must be new: writers of
-    disjoint SKU sets may share ``folder``.
+    The frame is converted to Arrow once; each bucket is filtered from it (keeping the
+    frame's row order) and written on one of :data:`_WRITERS` threads (Arrow's filter and
+    Parquet encoding release the GIL).  Each bucket folder must be new: writers of disjoint
+    SKU sets may share ``folder``.
     """
     folder.mkdir(parents=True, exist_ok=True)
     if not len(frame):
         return  # no bucket folder, as before
     codes = sku_buckets(frame[schema.SKU], buckets)
-    order = np.argsort(codes, kind="stable")
-    arrow = _to_arrow(frame, table).take(order)
-    present, starts = np.unique(codes[order], return_index=True)
-    ends = np.append(starts[1:], len(order))
-    parts = []
-    for bucket, start, end in zip(present, starts, ends, strict=True):
-        part = folder / f"bucket={bucket:02d}"
-        part.mkdir()
-        parts.append((arrow.slice(start, end - start), part / "part-0.parquet"))
+    arrow = _to_arrow(frame, table)
+    present = np.flatnonzero(np.bincount(codes, minlength=buckets))
+    for bucket in present:
+        (folder / f"bucket={bucket:02d}").mkdir()
+
+    def write(bucket: int) -> None:
+        path = folder / f"bucket={bucket:02d}" / "part-0.parquet"
+        _write_arrow(arrow.filter(codes == bucket), path)
+
     with ThreadPoolExecutor(max_workers=_WRITERS) as pool:
-        list(pool.map(lambda one: _write_arrow(*one), parts))
+        list(pool.map(write, present))
 
 
 def write_table(frame: pd.DataFrame, table: str, path: Path) -> None:

@@ -30,6 +30,7 @@ from driftkit.load import excel
 from driftkit.load.guard import refuse_duplicate_headers
 from driftkit.load.lines import spans_lines
 from driftkit.load.read import (
+    CELL_TYPE,
     RawTable,
     choose_delimiter,
     decode,
@@ -175,7 +176,7 @@ def _parse(texts: list[_Text], members: list[int]) -> Joined | None:
                 invalid_row_handler=handler,
             ),
             convert_options=pacsv.ConvertOptions(
-                column_types={name: pa.string() for name in names}, strings_can_be_null=False
+                column_types=dict.fromkeys(names, CELL_TYPE), strings_can_be_null=False
             ),
         )
     except pa.ArrowInvalid:

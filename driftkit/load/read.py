@@ -27,6 +27,8 @@ from driftkit.load.guard import excerpt, refuse_duplicate_headers
 from driftkit.load.lines import spans_lines, split_records
 from driftkit.load.sniff import refuse_binary
 
+#: Cells are read as large strings, the storage of pandas' ``str``: no cast in ``to_pandas``.
+CELL_TYPE = pa.large_string()
 DELIMITERS = {",": "comma", "\t": "tab", ";": "semicolon", "|": "pipe"}
 _BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32"),
@@ -239,7 +241,7 @@ def _parse_text(
                 invalid_row_handler=handler,
             ),
             convert_options=pacsv.ConvertOptions(
-                column_types={name: pa.string() for name in names}, strings_can_be_null=False
+                column_types=dict.fromkeys(names, CELL_TYPE), strings_can_be_null=False
             ),
         )
     except pa.ArrowInvalid:

@@ -13,6 +13,8 @@ year out of range, a number that needs more care) returns ``None``.
 
 from __future__ import annotations
 
+from functools import cache
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -32,6 +34,9 @@ _YEARS = (FIRST_YEAR + 1, LAST_YEAR - 1)
 _MAX_OFFSET_HOURS = 14
 _STR = {pa.large_string(): pd.StringDtype("pyarrow", na_value=np.nan)}
 _MONTH_DAYS = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
+#: The digit pairs of a layout's fields, in order (the year is two).
+_PAIRS = ("century", "year", "month", "day", "hour", "minute", "second", "off_hour", "off_minute")
+_NO_DAY = np.iinfo(np.int32).min
 
 
 def _cells(values: pd.Series) -> pa.Array | None:
@@ -87,48 +92,68 @@ def uniform_times(values: pd.Series) -> pd.Series | None:
 
 def _widths(cells: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     """Each cell's byte length (0 for null) and the cells' bytes, back to back."""
+    offsets, data = _bytes(cells)
+    lengths = np.diff(offsets)
+    if cells.null_count:  # a null's bytes are normally none; any other layout: no match
+        valid = cells.is_valid().to_numpy(zero_copy_only=False)
+        lengths = np.where(valid, lengths, np.where(lengths == 0, 0, -1))
+    return lengths, data[offsets[0] : offsets[-1]]
+
+
+def _bytes(cells: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """The cells' offsets (``len(cells) + 1``) into their data buffer, and that buffer."""
     kind = np.int64 if pa.types.is_large_string(cells.type) else np.int32
     _, offsets_buffer, data_buffer = cells.buffers()
     offsets = np.frombuffer(offsets_buffer, dtype=kind)[
         cells.offset : cells.offset + len(cells) + 1
     ]
-    lengths = np.diff(offsets)
-    if cells.null_count:  # a null's bytes are normally none; any other layout: no match
-        valid = cells.is_valid().to_numpy(zero_copy_only=False)
-        lengths = np.where(valid, lengths, np.where(lengths == 0, 0, -1))
     data = np.frombuffer(data_buffer, dtype=np.uint8) if data_buffer is not None else np.empty(0)
-    return lengths, data[offsets[0] : offsets[-1]]
+    return offsets, data
 
 
 def _micros(grid: np.ndarray, fields: dict[str, tuple[int, int]], aware: bool) -> np.ndarray | None:
     """Microseconds since the epoch (UTC when aware) of each row of ``grid``; None when a
-    byte is not a digit where one belongs or a field is out of range."""
+    byte is not a digit where one belongs or a field is out of range.
+
+    Every field is whole digit pairs, so the digits become two-digit numbers in one
+    ``uint8`` step; a date's day number is looked up (:func:`_day_numbers`).
+    """
     positions = [start + i for start, width in fields.values() for i in range(width)]
     digits = grid[:, positions] - np.uint8(ord("0"))
     if (digits > 9).any():
         return None
-    number, column = {}, 0
-    for name, (_, width) in fields.items():
-        value = digits[:, column].astype(np.int64)
-        for i in range(1, width):
-            value = value * 10 + digits[:, column + i]
-        number[name], column = value, column + width
-    year, month, day = number["year"], number["month"], number["day"]
-    if not ((year >= _YEARS[0]) & (year <= _YEARS[1]) & (month >= 1) & (month <= 12)).all():
+    pairs = digits[:, 0::2] * np.uint8(10) + digits[:, 1::2]  # year: two pairs
+    number = dict(zip(_PAIRS, pairs.T, strict=False))
+    year = number["century"].astype(np.int32) * 100 + number["year"]
+    if not ((year >= _YEARS[0]) & (year <= _YEARS[1])).all():
         return None
-    leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
-    if not ((day >= 1) & (day <= _MONTH_DAYS[month] + (leap & (month == 2)))).all():
+    month, day = number["month"], number["day"]
+    if not ((month <= 12) & (day <= 31)).all() or not _clock_ok(number):
         return None
-    if not _clock_ok(number):
+    days = _day_numbers()[((year - _YEARS[0]) * 13 + month) * 32 + day]
+    if (days == _NO_DAY).any():  # month or day 0, or past the month's end
         return None
-    clock = number["hour"] * 3600 + number["minute"] * 60 + number["second"]
-    seconds = _epoch_days(year, month, day) * 86400 + clock
+    clock = number["hour"] * np.int32(3600) + number["minute"] * np.int32(60) + number["second"]
+    seconds = days.astype(np.int64) * 86400 + clock
     if aware:
         sign = np.where(grid[:, 19] == ord("-"), 1, -1)
         if ((grid[:, 19] != ord("+")) & (sign == -1)).any():
             return None  # neither + nor -
-        seconds = seconds + sign * (number["off_hour"] * 3600 + number["off_minute"] * 60)
+        offset = number["off_hour"] * np.int32(3600) + number["off_minute"] * np.int32(60)
+        seconds += sign * offset
     return seconds * 1_000_000
+
+
+@cache
+def _day_numbers() -> np.ndarray:
+    """Days since 1970-01-01 of every (year, month 0-12, day 0-31) of ``_YEARS``, flat;
+    :data:`_NO_DAY` where there is no such date."""
+    year, month, day = np.meshgrid(
+        np.arange(_YEARS[0], _YEARS[1] + 1), np.arange(13), np.arange(32), indexing="ij"
+    )
+    leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
+    valid = (month >= 1) & (day >= 1) & (day <= _MONTH_DAYS[month] + (leap & (month == 2)))
+    return np.where(valid, _epoch_days(year, month, day), _NO_DAY).astype(np.int32).ravel()
 
 
 def _epoch_days(year: np.ndarray, month: np.ndarray, day: np.ndarray) -> np.ndarray:
@@ -174,15 +199,26 @@ def plain_integers(values: pd.Series, empty_reason: str) -> tuple[pd.Series, pd.
     bounds = pc.min_max(number).as_py()
     if bounds["min"] is not None and max(-bounds["min"], bounds["max"]) > MAX_MAGNITUDE:
         return None
-    if any(pc.any(pc.match_substring(cells, x)).as_py() for x in "xX"):
-        return None  # hexadecimal (a plain search: ignore_case runs a regex)
-    if pc.any(pc.and_(pc.equal(number, 0), pc.starts_with(cells, "-"))).as_py():
+    if _hex_or_signed_zero(cells, number):
         return None
     floats = pc.cast(number, pa.float64()).to_numpy(zero_copy_only=False)
     numbers = pd.Series(floats, index=values.index, dtype="float64")
     missing = pa.scalar(None, pa.large_string())
     reasons = pc.if_else(filled, missing, pa.scalar(empty_reason, pa.large_string()))
     return numbers, texts(reasons, values.index)
+
+
+def _hex_or_signed_zero(cells: pa.Array, number: pa.Array) -> bool:
+    """Whether a cell has an ``x`` or ``X`` byte (hexadecimal) or is a zero with a ``-``.
+
+    Numpy over the cells' bytes and the first bytes of the zeros, instead of Arrow string
+    searches over every cell.
+    """
+    offsets, data = _bytes(cells)
+    if ((data[offsets[0] : offsets[-1]] | np.uint8(0x20)) == ord("x")).any():
+        return True
+    zero = pc.fill_null(pc.equal(number, 0), False).to_numpy(zero_copy_only=False)
+    return bool((data[offsets[:-1][zero]] == ord("-")).any())  # a zero has at least one byte
 
 
 def texts(cells: pa.Array, index: pd.Index) -> pd.Series:
@@ -243,12 +279,7 @@ def digits_only(values: pd.Series) -> pd.Series | None:
     cells = _cells(values)
     if cells is None:
         return None
-    kind = np.int64 if pa.types.is_large_string(cells.type) else np.int32
-    _, offsets_buffer, data_buffer = cells.buffers()
-    offsets = np.frombuffer(offsets_buffer, dtype=kind)[
-        cells.offset : cells.offset + len(cells) + 1
-    ]
-    data = np.frombuffer(data_buffer, dtype=np.uint8) if data_buffer is not None else np.empty(0)
+    offsets, data = _bytes(cells)
     data = data[offsets[0] : offsets[-1]]
     keep = (data >= ord("0")) & (data <= ord("9"))
     kept = np.concatenate(([0], np.cumsum(keep, dtype=np.int64)))  # kept bytes before each byte
