@@ -77,15 +77,15 @@ def _shipment_rows(events: pd.DataFrame, grid: Grid) -> tuple[np.ndarray, np.nda
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
     kind, kinds = column_codes(events[KIND])
     shipment = np.flatnonzero(kinds == str(EventKind.SHIPMENT))
-    rows = np.flatnonzero(np.isin(kind, shipment))
-    rows = rows[key_positions(events, grid.keys)[rows] >= 0]
+    key = key_positions(events, grid.keys)
+    rows = np.flatnonzero(np.isin(kind, shipment) & (key >= 0))
     with_ref = column_codes(events[REFERENCE])[0][rows] >= 0
     by_ref = rows[with_ref][_firsts(row_codes(events, REPLAY_KEY, rows[with_ref]))]
     rest = rows[~with_ref]
     has_id = column_codes(events[EVENT_ID])[0][rest] >= 0
     by_id = rest[has_id][_firsts(row_codes(events, [EVENT_ID], rest[has_id]))]
     rows = np.concatenate([by_ref, rest[~has_id], by_id])
-    return rows, key_positions(events, grid.keys)[rows]
+    return rows, key[rows]
 
 
 def _firsts(code: np.ndarray) -> np.ndarray:
