@@ -169,7 +169,7 @@ def _codes(*columns: pd.Series | tuple[np.ndarray, int]) -> np.ndarray:
 
 def _cluster(frame: pd.DataFrame, window_hours: float, events: pd.DataFrame) -> np.ndarray:
     """Cluster id per row: same family+sku+reference, gap-chained within the window."""
-    key = _codes(frame[FAMILY], _text_codes(events, SKU), _text_codes(events, REFERENCE))
+    key = _codes(frame[FAMILY], _text_codes(events, SKU), frame[REFERENCE])  # not kept coded
     unmatched = frame[REFERENCE].isna().to_numpy()
     key = np.where(unmatched, key.max(initial=0) + 1 + np.arange(len(frame)), key)
     when = micros(frame[OCCURRED_AT])

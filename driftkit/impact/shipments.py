@@ -79,11 +79,14 @@ def _shipment_rows(events: pd.DataFrame, grid: Grid) -> tuple[np.ndarray, np.nda
     shipment = np.flatnonzero(kinds == str(EventKind.SHIPMENT))
     key = key_positions(events, grid.keys)
     rows = np.flatnonzero(np.isin(kind, shipment) & (key >= 0))
-    with_ref = column_codes(events[REFERENCE])[0][rows] >= 0
-    by_ref = rows[with_ref][_firsts(row_codes(events, REPLAY_KEY, rows[with_ref]))]
+    refs = pd.factorize(events[REFERENCE].iloc[rows])[0]  # near-unique texts: not kept coded
+    with_ref = refs >= 0
+    same = pd.factorize(row_codes(events, REPLAY_KEY[:-1], rows[with_ref]))[0]
+    by_ref = rows[with_ref][_firsts(same * (refs.max(initial=0) + 1) + refs[with_ref])]
     rest = rows[~with_ref]
-    has_id = column_codes(events[EVENT_ID])[0][rest] >= 0
-    by_id = rest[has_id][_firsts(row_codes(events, [EVENT_ID], rest[has_id]))]
+    ids = pd.factorize(events[EVENT_ID].iloc[rest])[0]
+    has_id = ids >= 0
+    by_id = rest[has_id][_firsts(ids[has_id])]
     rows = np.concatenate([by_ref, rest[~has_id], by_id])
     return rows, key[rows]
 
