@@ -17,7 +17,13 @@ from driftkit.causes.deliveries import (
     shared_candidates,
 )
 from driftkit.causes.handoffs import HANDOFF_COLUMNS, map_handoffs
-from driftkit.causes.match import COMPATIBLE_KINDS, KIND_FAMILY, _tie_ranks, match_events
+from driftkit.causes.match import (
+    COMPATIBLE_KINDS,
+    KIND_FAMILY,
+    _copy_order,
+    _text_codes,
+    match_events,
+)
 from driftkit.causes.stats import (
     deliveries,
     export_spans,
@@ -330,13 +336,22 @@ def test_shared_candidates_are_built_once_and_equal_the_plain_rows() -> None:
         max_size=30,
     )
 )
-def test_tie_ranks_order_ties_as_the_sorted_event_ids(rows: list[tuple]) -> None:
-    """Sorting by (group, when, tie rank) gives the order of (group, when, sorted event id)."""
+def test_copy_order_orders_ties_as_the_sorted_event_ids(rows: list[tuple]) -> None:
+    """One sort by (group, when), ties then by event id: the order of (group, when, sorted
+    event id), equal ids in input order."""
     group = np.array([r[0] for r in rows], dtype=np.int64)
     when = np.array([r[1] for r in rows], dtype=np.int64)
     ids = pd.Series([r[2] for r in rows], dtype="str")
     every = pd.factorize(ids, sort=True)[0]
-    assert np.array_equal(
-        np.lexsort((_tie_ranks(ids, group, when), when, group)),
-        np.lexsort((every, when, group)),
-    )
+    assert np.array_equal(_copy_order(group, when, ids), np.lexsort((every, when, group)))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.sampled_from(["b", "a", "c", None]), max_size=12))
+def test_text_codes_are_the_factorized_codes_a_missing_value_included(values: list) -> None:
+    """The cached codes renumbered as ``pd.factorize(use_na_sentinel=False)`` numbers them
+    (cluster ids follow them, so the outputs keep their row order)."""
+    frame = pd.DataFrame({"x": pd.array(values, dtype="str")})
+    codes, distinct = _text_codes(frame, "x")
+    expected, uniques = pd.factorize(frame["x"], use_na_sentinel=False)
+    assert codes.tolist() == expected.tolist() and distinct == len(uniques)

@@ -36,7 +36,7 @@ from driftkit.causes.context import (
     SOURCE,
     MatchRules,
 )
-from driftkit.drift.codes import map_coded
+from driftkit.drift.codes import column_codes, map_coded, sorted_codes
 from driftkit.schema import (
     COMMIT_DELTA,
     EVENT_ID,
@@ -121,38 +121,55 @@ def match_events(
     """
     frame = events.reset_index(drop=True)
     derived: dict[str, pd.Series] = {
-        FAMILY: map_coded(frame[KIND], KIND_FAMILY).astype("str"),
+        FAMILY: map_coded(events[KIND], KIND_FAMILY).astype("str").reset_index(drop=True),
         MAGNITUDE: magnitudes(frame),
         APPLIED_AT: pd.Series(pd.to_datetime(applied_at(frame), unit="us", utc=True)),
     }
     frame = frame.assign(**derived)
-    clusters = _cluster(frame, rules.window_hours)
-    consistent = _quantity_consistent(frame, clusters, _pack_sizes(frame, catalog))
+    clusters = _cluster(frame, rules.window_hours, events)
+    consistent = _quantity_consistent(frame, clusters, _pack_sizes(events, catalog), events)
     business = _split_inconsistent(frame, clusters, consistent)
     frame[BUSINESS_EVENT] = business
     frame[QTY_CONSISTENT] = consistent
-    frame[COPY] = _copies(frame)
+    frame[COPY] = _copies(frame, events)
     frame[DUPLICATE] = frame[COPY] > 0
-    return _with_source(frame)
+    return _with_source(frame, events[SYSTEM])
 
 
-def _codes(*columns: pd.Series) -> np.ndarray:
-    """One int64 code per distinct combination of ``columns`` (NaN is its own value)."""
-    code = np.zeros(len(columns[0]), dtype=np.int64)
+def _text_codes(events: pd.DataFrame, column: str) -> tuple[np.ndarray, int]:
+    """``pd.factorize(events[column], use_na_sentinel=False)`` as (codes, number of distinct
+    values) from the column's cached :func:`~driftkit.drift.codes.column_codes`: values
+    numbered in order of first appearance, a missing value where it first appears."""
+    codes, names = column_codes(events[column])
+    missing = codes < 0
+    if not missing.any():
+        return codes, len(names)
+    at = int(codes[: np.argmax(missing)].max(initial=-1)) + 1  # values seen before it
+    return np.where(missing, at, codes + (codes >= at)), len(names) + 1
+
+
+def _codes(*columns: pd.Series | tuple[np.ndarray, int]) -> np.ndarray:
+    """One int64 code per distinct combination of ``columns`` (NaN is its own value); a
+    column may come factorized already, as ``(codes, number of distinct values)``."""
+    code = np.zeros(len(columns[0][0] if isinstance(columns[0], tuple) else columns[0]), np.int64)
     span = 1
     for column in columns:
-        values, uniques = pd.factorize(column, use_na_sentinel=False)
-        if span * (len(uniques) + 1) >= 2**62:
+        if isinstance(column, tuple):
+            values, distinct = column
+        else:
+            values, uniques = pd.factorize(column, use_na_sentinel=False)
+            distinct = len(uniques)
+        if span * (distinct + 1) >= 2**62:
             code, seen = pd.factorize(code)
             span = len(seen)
-        code = code * (len(uniques) + 1) + values
-        span *= len(uniques) + 1
+        code = code * (distinct + 1) + values
+        span *= distinct + 1
     return code
 
 
-def _cluster(frame: pd.DataFrame, window_hours: float) -> np.ndarray:
+def _cluster(frame: pd.DataFrame, window_hours: float, events: pd.DataFrame) -> np.ndarray:
     """Cluster id per row: same family+sku+reference, gap-chained within the window."""
-    key = _codes(frame[FAMILY], frame[SKU], frame[REFERENCE])
+    key = _codes(frame[FAMILY], _text_codes(events, SKU), frame[REFERENCE])  # not kept coded
     unmatched = frame[REFERENCE].isna().to_numpy()
     key = np.where(unmatched, key.max(initial=0) + 1 + np.arange(len(frame)), key)
     when = micros(frame[OCCURRED_AT])
@@ -175,7 +192,9 @@ def _pack_sizes(frame: pd.DataFrame, catalog: pd.DataFrame | None) -> np.ndarray
     return map_coded(frame[SKU], packs).fillna(1.0).clip(lower=1.0).to_numpy(dtype=float)
 
 
-def _quantity_consistent(frame: pd.DataFrame, clusters: np.ndarray, pack: np.ndarray) -> np.ndarray:
+def _quantity_consistent(
+    frame: pd.DataFrame, clusters: np.ndarray, pack: np.ndarray, events: pd.DataFrame
+) -> np.ndarray:
     """Whether each row's size agrees with its cluster's first-applied size.
 
     Agreement: equal, a pack-size multiple either way (within half an each, so that a
@@ -187,7 +206,9 @@ def _quantity_consistent(frame: pd.DataFrame, clusters: np.ndarray, pack: np.nda
     first = np.full(clusters.max(initial=-1) + 1, np.nan)
     first[clusters[order[::-1]]] = size[order[::-1]]
     anchor = first[clusters]
-    part = pd.factorize(_codes(pd.Series(clusters), frame[SYSTEM], frame[KIND]))[0]
+    part = pd.factorize(
+        _codes(pd.Series(clusters), _text_codes(events, SYSTEM), _text_codes(events, KIND))
+    )[0]
     total = np.bincount(part, weights=np.nan_to_num(size))[part]
     residue = 0.5 + 1e-9  # a case quantity rounded in the export still matches within half an each
     return (
@@ -211,7 +232,7 @@ def _split_inconsistent(
     return business
 
 
-def _copies(frame: pd.DataFrame) -> np.ndarray:
+def _copies(frame: pd.DataFrame, events: pd.DataFrame) -> np.ndarray:
     """Repeat number of each row among its system's records of the same business event.
 
     Rows of one (business event, system, kind, location, sign) are ranked by
@@ -219,26 +240,38 @@ def _copies(frame: pd.DataFrame) -> np.ndarray:
     """
     sign = np.sign(frame[QTY_DELTA].fillna(frame[COMMIT_DELTA]).fillna(0.0))
     group = _codes(
-        frame[BUSINESS_EVENT], frame[SYSTEM], frame[KIND], frame[LOCATION], pd.Series(sign)
+        frame[BUSINESS_EVENT],
+        _text_codes(events, SYSTEM),
+        _text_codes(events, KIND),
+        _text_codes(events, LOCATION),
+        pd.Series(sign),
     )
-    when = micros(frame[APPLIED_AT])
-    order = np.lexsort((_tie_ranks(frame[EVENT_ID], group, when), when, group))
-    return _rank_in_runs(group[order])[np.argsort(order)]
+    order = _copy_order(group, micros(frame[APPLIED_AT]), frame[EVENT_ID])
+    copies = np.empty(len(order), dtype=np.int64)
+    copies[order] = _rank_in_runs(group[order])
+    return copies
 
 
-def _tie_ranks(event_ids: pd.Series, group: np.ndarray, when: np.ndarray) -> np.ndarray:
-    """Rank of each row's ``event_id`` among the rows tied with it on (group, when), 0 for
-    rows without a tie: sorting by it orders ties as ``event_id``'s sorted order would, and
-    only the few tied rows' ids are sorted (sorting every id costs more than the matching)."""
+def _copy_order(group: np.ndarray, when: np.ndarray, event_ids: pd.Series) -> np.ndarray:
+    """``np.lexsort((sorted rank of event_id, when, group))`` with one sort of every row.
+
+    The rows are sorted by (group, when); only the few rows tied on both are then put in
+    ``event_id``'s sorted order within their tie (sorting every id costs more than the
+    matching).
+    """
     order = np.lexsort((when, group))
     same = (group[order][1:] == group[order][:-1]) & (when[order][1:] == when[order][:-1])
     tied = np.zeros(len(order), dtype=bool)
     tied[1:] |= same
     tied[:-1] |= same
-    rows = np.sort(order[tied])
-    ranks = np.zeros(len(order), dtype=np.int64)
-    ranks[rows] = pd.factorize(event_ids.iloc[rows], sort=True)[0]
-    return ranks
+    at = np.flatnonzero(tied)  # sorted positions of tied rows, each tie's in input order
+    if not len(at):
+        return order
+    tie = np.cumsum(np.concatenate(([True], ~same)))[at]
+    rows = order[at]
+    rank = pd.factorize(event_ids.iloc[rows], sort=True)[0]
+    order[at] = rows[np.lexsort((rank, tie))]
+    return order
 
 
 def _rank_in_runs(sorted_codes: np.ndarray) -> np.ndarray:
@@ -249,16 +282,17 @@ def _rank_in_runs(sorted_codes: np.ndarray) -> np.ndarray:
     return position - np.maximum.accumulate(np.where(starts, position, 0))
 
 
-def _with_source(frame: pd.DataFrame) -> pd.DataFrame:
-    """Add ``source`` (first system to apply each business event) and ``latency_h``."""
+def _with_source(frame: pd.DataFrame, system: pd.Series) -> pd.DataFrame:
+    """Add ``source`` (first system to apply each business event) and ``latency_h``;
+    ``system`` is the events' own column (its codes computed once per audit)."""
     business = frame[BUSINESS_EVENT].to_numpy()
     when = micros(frame[APPLIED_AT])
-    systems = pd.factorize(frame[SYSTEM], sort=True)[0]
+    systems = sorted_codes(system)[0]
     order = np.lexsort((systems, when, business))
     firsts = order[_rank_in_runs(business[order]) == 0]
     first_row = np.empty(business.max(initial=-1) + 1, dtype=np.int64)
     first_row[business[firsts]] = firsts
     source_row = first_row[business]
     latency = (when - when[source_row]) / US_PER_HOUR
-    source = frame[SYSTEM].to_numpy()[source_row]
-    return frame.assign(**{SOURCE: pd.array(source, dtype="str"), LATENCY_H: latency})
+    source = frame[SYSTEM].astype("str").array.take(source_row)
+    return frame.assign(**{SOURCE: source, LATENCY_H: latency})

@@ -70,6 +70,29 @@ def take_coded(names: pd.Series, rows: np.ndarray) -> pd.Series:
     return column
 
 
+def row_codes(frame: pd.DataFrame, columns: list[str], rows: np.ndarray) -> np.ndarray:
+    """One int64 code per distinct combination of ``columns`` over ``frame``'s ``rows``.
+
+    A missing value equals a missing value (as in ``drop_duplicates``).  Each column's
+    :func:`column_codes` are reused, so only integers are combined; the codes say which
+    rows are equal, not in which order their texts sort.
+
+    Returns
+    -------
+    numpy.ndarray
+        int64, one per position in ``rows``.
+    """
+    code, span = np.zeros(len(rows), dtype=np.int64), 1
+    for column in columns:
+        codes, names = column_codes(frame[column])
+        width = len(names) + 1
+        if span * width >= 2**62:
+            code, seen = pd.factorize(code)
+            span = len(seen)
+        code, span = code * width + codes[rows] + 1, span * width
+    return code
+
+
 def sorted_codes(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Codes of ``column`` whose order follows its sorted distinct values.
 

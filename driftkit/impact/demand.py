@@ -8,7 +8,7 @@ pooled weekday profile — is decided over all parts in :mod:`driftkit.impact.po
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 import numpy as np
 import pandas as pd
@@ -16,26 +16,9 @@ import pandas as pd
 from driftkit.config import ClientConfig
 from driftkit.drift.align import Grid
 from driftkit.impact.credibility import RatePrior, credible_rate
-from driftkit.impact.stock import HOLDER_KINDS, _key_index
-from driftkit.schema import (
-    EVENT_ID,
-    KIND,
-    LOCATION,
-    OCCURRED_AT,
-    QTY_DELTA,
-    REFERENCE,
-    SKU,
-    SYSTEM,
-    EventKind,
-)
+from driftkit.impact.shipments import DaySpan, daily_shipments
 
 MIN_DAYS_FOR_WEEKDAY_PROFILE = 28  # four of each weekday before a weekday profile is used
-
-
-#: First and last local day: ``pd.Timestamp`` each, ``pd.NaT`` when there is none.
-DaySpan = tuple[Any, Any]
-
-NO_SPAN: DaySpan = (pd.NaT, pd.NaT)
 
 
 class Tables(Protocol):
@@ -85,40 +68,6 @@ class Demand:
         return self.expected if self.credible is None else self.credible
 
 
-def daily_shipments(
-    events: pd.DataFrame, grid: Grid, config: ClientConfig
-) -> tuple[np.ndarray, DaySpan]:
-    """Units shipped per ``[key, day]`` of one part, and its first and last shipment day.
-
-    Shipments are mirrored across systems, so each key's are read from one system: the
-    authority, then the stock holders (wms, 3pl) that record shipments for the key, else
-    the system with the most shipment events for it.  A replayed delivery (same system,
-    key, kind and reference, or same event id) counts once.  The span (local days, NaT
-    when the part has no shipment of a grid key) bounds the days demand is observed on
-    once combined over all parts (:func:`driftkit.impact.pooled.shipped_days`).
-    """
-    out = np.zeros(grid.values.shape[1:])
-    ships = events[events[KIND] == str(EventKind.SHIPMENT)] if len(events) else events
-    if ships.empty:
-        return out, NO_SPAN
-    key = _key_index(grid.keys).get_indexer(pd.MultiIndex.from_frame(ships[[SKU, LOCATION]]))
-    ships = _deduplicated(ships.assign(_key=key)[key >= 0])
-    source = _source_per_key(ships, _preferred(grid, config)).reindex(ships["_key"]).to_numpy()
-    ships = ships[ships[SYSTEM] == source]
-    local = ships[OCCURRED_AT].dt.tz_convert(config.timezone).dt.tz_localize(None).dt.normalize()
-    day = grid.days.get_indexer(pd.DatetimeIndex(local))
-    units = np.abs(ships[QTY_DELTA].to_numpy(dtype=np.float64, na_value=np.nan))
-    keep = (day >= 0) & ~np.isnan(units)
-    np.add.at(out, (ships["_key"].to_numpy()[keep], day[keep]), units[keep])
-    return out, (local.min(), local.max())
-
-
-def _preferred(grid: Grid, config: ClientConfig) -> tuple[str, ...]:
-    """Systems whose shipments count first: the authority, then the stock holders."""
-    holders = [s for s, c in config.systems.items() if c.kind in HOLDER_KINDS]
-    return (grid.authority, *[s for s in holders if s != grid.authority])
-
-
 def observed_demand(
     events: pd.DataFrame,
     grid: Grid,
@@ -140,25 +89,6 @@ def observed_demand(
     units = daily_shipments(events, grid, config)[0] if shipments is None else shipments
     observed = (grid.days >= shipped[0]) & (grid.days <= shipped[1])
     return units, np.broadcast_to(np.asarray(observed), units.shape)
-
-
-def _source_per_key(ships: pd.DataFrame, preferred: tuple[str, ...]) -> pd.Series:
-    """Key code → the system whose shipments count for it."""
-    counts = ships.groupby(["_key", SYSTEM]).size().rename("events").reset_index()
-    rank = {system: i for i, system in enumerate(preferred)}
-    counts["rank"] = counts[SYSTEM].map(rank).fillna(len(rank))
-    counts = counts.sort_values(["_key", "rank", "events"], ascending=[True, True, False])
-    return counts.drop_duplicates("_key").set_index("_key")[SYSTEM]
-
-
-def _deduplicated(events: pd.DataFrame) -> pd.DataFrame:
-    with_ref = events[REFERENCE].notna()
-    by_ref = events[with_ref].drop_duplicates([SYSTEM, SKU, LOCATION, KIND, REFERENCE])
-    rest = events[~with_ref]
-    rest = pd.concat(
-        [rest[rest[EVENT_ID].isna()], rest[rest[EVENT_ID].notna()].drop_duplicates(EVENT_ID)]
-    )
-    return pd.concat([by_ref, rest])
 
 
 def snapshot_declines(on_hand: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -40,11 +40,9 @@ from driftkit.impact.costs import (
     window_value,
 )
 from driftkit.impact.demand import (
-    HOLDER_KINDS,
     MIN_DAYS_FOR_WEEKDAY_PROFILE,
     Demand,
     Tables,
-    daily_shipments,
     demand_class,
     estimate_demand,
     observed_demand,
@@ -75,8 +73,10 @@ from driftkit.impact.projection import (
     handoff_fixes,
     project,
 )
+from driftkit.impact.shipments import daily_shipments
 from driftkit.impact.standin import key_state
 from driftkit.impact.stock import (
+    HOLDER_KINDS,
     Stock,
     censored_days,
     lost_units,

@@ -19,15 +19,9 @@ import pandas as pd
 from driftkit.config import ClientConfig
 from driftkit.drift.align import Grid
 from driftkit.impact.credibility import RatePrior, rate_prior, rate_sums
-from driftkit.impact.demand import (
-    MIN_DAYS_FOR_WEEKDAY_PROFILE,
-    NO_SPAN,
-    DaySpan,
-    Tables,
-    daily_shipments,
-    observed_demand,
-)
+from driftkit.impact.demand import MIN_DAYS_FOR_WEEKDAY_PROFILE, Tables, observed_demand
 from driftkit.impact.recount import location_sums
+from driftkit.impact.shipments import NO_SPAN, DaySpan, daily_shipments
 from driftkit.impact.stock import censored_days, stock_records
 from driftkit.schema import KIND, EventKind
 

@@ -16,6 +16,7 @@ from driftkit.causes.attribute import attribution_part
 from driftkit.causes.match import match_events
 from driftkit.drift.accuracy import accuracy_sums, count_accuracy, rollforward
 from driftkit.drift.align import Grid
+from driftkit.drift.codes import column_codes
 from driftkit.drift.compare import Comparison
 from driftkit.impact.parts import impact_part
 from driftkit.load.client import ClientData
@@ -100,7 +101,7 @@ def part_count_errors(data: ClientData, plan: Plan) -> pd.DataFrame:
     whose key matches no count, so each count gets a (valueless) row for it as in the
     unpartitioned run.
     """
-    listed = set(data.snapshots[SYSTEM].unique())
+    listed = set(column_codes(data.snapshots[SYSTEM])[1])  # coded once per audit
     ghosts = [s for s in plan.found if s not in listed]
     snapshots = data.snapshots
     if ghosts and len(data.counts):

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from driftkit.drift.align import Grid
+from driftkit.drift.codes import column_codes
 from driftkit.drift.compare import headline_day
 from driftkit.drift.pairs import COUNTERPART, system_pairs
 from driftkit.scale.ordered import PAIR, episode_keys
@@ -67,13 +68,22 @@ def combined_episodes(grid: Grid, frames: list[pd.DataFrame]) -> pd.DataFrame:
 
 def pair_ranks(grid: Grid, episodes: pd.DataFrame) -> np.ndarray:
     """Each episode's position of its (system, counterpart) in ``compare.system_pairs``; only
-    ``grid``'s systems and authority are read (a grid without keys will do)."""
+    ``grid``'s systems and authority are read (a grid without keys will do).
+
+    Looked up once per distinct (system, counterpart) of the columns' cached codes.
+    """
     pairs = {
         (grid.systems[p.system], grid.systems[p.counterpart]): i
         for i, p in enumerate(system_pairs(grid))
     }
-    index = pd.MultiIndex.from_frame(episodes[[SYSTEM, COUNTERPART]])
-    return index.map(pairs).to_numpy(dtype=np.int64)
+    system, systems = column_codes(episodes[SYSTEM])
+    other, others = column_codes(episodes[COUNTERPART])
+    table = np.array([[pairs.get((s, o), -1) for o in others] for s in systems], np.int64)
+    found = table.reshape(len(systems), len(others))[system, other]
+    if (system < 0).any() or (other < 0).any() or (found < 0).any():  # as ``map`` treats them
+        index = pd.MultiIndex.from_frame(episodes[[SYSTEM, COUNTERPART]])
+        return index.map(pairs).to_numpy(dtype=np.int64)
+    return np.asarray(found, dtype=np.int64)
 
 
 def combined_bias(frames: list[pd.DataFrame], plan: Plan) -> pd.DataFrame:

@@ -26,8 +26,8 @@ from driftkit.drift.align import Grid, align
 from driftkit.drift.locations import located_systems, place_unlocated
 from driftkit.drift.measures import measure_notes
 from driftkit.errors import InputError
-from driftkit.impact.demand import DaySpan
 from driftkit.impact.pooled import DemandFacts, DemandPart, has_shipments
+from driftkit.impact.shipments import DaySpan
 from driftkit.load.client import ClientData
 from driftkit.schema import (
     AS_OF,
