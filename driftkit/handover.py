@@ -76,13 +76,14 @@ def read_handover(path: str | Path) -> Audit:
     path = Path(path)
     if path.name != HANDOVER or path.is_symlink():
         raise ReportError(f"handover {path}: not a driftkit hand-over file ({HANDOVER})")
-    with os.fdopen(os.open(path, os.O_RDONLY | os.O_NOFOLLOW), "rb") as handle:
-        status = os.fstat(handle.fileno())
-        if not _private(status):
-            raise ReportError(
-                f"handover {path}: not a private regular file of this user; run the notebook "
-                "with handover = None to audit the client in the notebook"
-            )
+    descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    if not _private(os.fstat(descriptor)):
+        os.close(descriptor)
+        raise ReportError(
+            f"handover {path}: not a private regular file of this user; run the notebook "
+            "with handover = None to audit the client in the notebook"
+        )
+    with os.fdopen(descriptor, "rb") as handle:
         audit: Audit = pickle.load(handle)
     path.unlink()
     return audit
