@@ -7,7 +7,7 @@ commit, then this checkout), on an ingest folder ``bench_scale.py``'s simulator 
 
 ``PROCESSED`` is ``<work>/data/processed/client`` with the client folder at ``<work>/client``
 (``driftkit.simulate.simulation.simulate_ingested``).  It runs what ``driftkit audit CLIENT
---no-html --engine pandas --jobs N`` runs (``batch._run_partitioned``): ``run_partitioned``
+--no-html --engine pandas --jobs N`` runs (``client_audit.run_partitioned``): ``run_partitioned``
 with the run folder's ``parts/`` for the workers' stored tables, then ``write`` into
 ``RUN_DIR``.  It prints one JSON line: the driver's resident memory at start and its peak
 (sampled every 0.05 s) during the audit and overall, the peak over the driver and its pool
@@ -64,7 +64,7 @@ def measure(processed: Path, run_dir: Path, jobs: int) -> dict[str, Any]:
     written = time.perf_counter()
     used = me.cpu_times()
     sizes = bucket_sizes(audit.plan, audit.buckets[0])
-    if options:  # as batch._run_partitioned: the run folder keeps no parts
+    if options:  # as client_audit.run_partitioned: the run folder keeps no parts
         from driftkit.scale.stored import discard_parts
 
         discard_parts(audit.stored, run_dir)

@@ -4,7 +4,8 @@
 notebook calls through :func:`audit_for_report`: it loads the client's tables, runs the
 audit on them in this process (:func:`driftkit.scale.partition.run_in_process`, the
 one-part case of the partitioned audit) and writes the run files.  ``audit_for_report``
-with an ``engine`` audits bucket by bucket instead and returns the report's view of it.
+with an ``engine`` audits bucket by bucket instead and returns the report's view of it; with a
+``handover`` it picks up the audit that ``driftkit audit`` already made (:mod:`driftkit.handover`).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import pyarrow.feather as feather
 from driftkit import schema
 from driftkit.config import ClientConfig, load_config
 from driftkit.drift.breakdown import DRILLDOWNS
+from driftkit.handover import read_handover
 from driftkit.load.client import ClientData, load_client
 from driftkit.load.ingest import is_fresh, read_notes, read_processed
 from driftkit.scale.bucket import PROCESSED
@@ -133,6 +135,7 @@ def audit_for_report(
     end: date | str | None = None,
     run_at: datetime | None = None,
     drilldowns: int = DRILLDOWNS,
+    handover: str | Path | None = None,
 ) -> Audit:
     """The audit the report notebook tells: whole in this process, or bucket by bucket.
 
@@ -151,6 +154,11 @@ def audit_for_report(
         As for :func:`run_audit`; the files written to ``out_dir`` are the same either way.
     drilldowns
         Partitioned only: the worst keys whose rows are read back for the drill-down charts.
+    handover
+        A hand-over file that this user's ``driftkit audit`` process wrote in the staging run
+        folder after auditing the client there (:func:`driftkit.handover.read_handover`, which
+        deletes it): its audit is returned, nothing is computed or written here and the other
+        options are ignored.  It is a pickle: never pass a file you did not write yourself.
 
     Returns
     -------
@@ -160,6 +168,8 @@ def audit_for_report(
         events and counts (with the whole catalog, rejects and files); no raw rows of the
         whole client are loaded here (docs/scale.md: driver memory).
     """
+    if handover is not None:
+        return read_handover(handover)
     if engine is None:
         return run_audit(
             client, out_dir=out_dir, reports_dir=reports_dir, start=start, end=end, run_at=run_at

@@ -4,7 +4,10 @@ A failing client never stops the batch: its error (client, step, message, the ex
 notebook kept for debugging) is reported and the others complete.  Clients run here one by
 one, ``--jobs`` at a time (threads with HTML, else processes) or as Dask tasks (``--scheduler``:
 :func:`driftkit.scale.cluster.run_batch_on_cluster`, given :func:`audit_client`); the notebook
-run and its HTML export are :mod:`driftkit.notebook`'s.
+run and its HTML export are :mod:`driftkit.notebook`'s, what fills a client's staging folder
+:mod:`driftkit.client_audit`'s.  With HTML, a client audited alone is audited in this process
+while its kernel boots, and the notebook picks the audit up (:mod:`driftkit.handover`); in a
+pool of clients (threads sharing this process) each kernel audits its own client.
 """
 
 from __future__ import annotations
@@ -16,27 +19,20 @@ import shutil
 import time
 import traceback
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from driftkit.client_audit import (
+    AuditOptions,
+    audit_and_hand_over,
+    notebook_parameters,
+    run_partitioned,
+)
 from driftkit.errors import ConfigError, DriftkitError
 from driftkit.folders import check_client_id, read_summary, run_folders
 from driftkit.progress import progress_bar
 from driftkit.runs import publish, staging_folder
-
-
-@dataclass(frozen=True)
-class AuditOptions:
-    """How a batch runs: where reports go, the window, HTML or not, parallelism."""
-
-    out: Path = Path("reports")
-    start: date | None = None
-    end: date | None = None
-    html: bool = True
-    jobs: int | None = None
-    engine: str | None = None  # None: in-process; "pandas"/"dask": partitioned (docs/scale.md)
-    scheduler: str | None = None
 
 
 @dataclass(frozen=True)
@@ -90,6 +86,8 @@ def run_batch(dirs: list[Path], options: AuditOptions) -> list[ClientResult]:
     jobs = 1 if options.engine is not None else jobs
     results: list[ClientResult] = []
     bar = progress_bar(len(dirs), desc="audit", unit="client", show=None)
+    # One client at a time, in process: with HTML this process audits while the kernel boots.
+    options = replace(options, hand_over=jobs == 1 and options.engine is None)
     if jobs == 1:
         for folder in dirs:
             results.append(audit_client(folder, options))
@@ -138,16 +136,24 @@ def audit_client(client_dir: Path, options: AuditOptions) -> ClientResult:
     try:
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir(parents=True)
-        if options.html:  # this process only waits: the audit runs in the notebook's kernel
+        if options.html:  # the audit runs in the notebook's kernel, or here while it boots
+            from driftkit.handover import HANDOVER
             from driftkit.notebook import executed_notebook, export_report
 
             step = "notebook"
-            with executed_notebook(staging, _notebook_parameters(client_dir, staging, options)):
-                step = "html"  # exported while the kernel shuts down
-                export_report(staging, client_dir)
+            parameters = notebook_parameters(client_dir, staging, options)
+            meanwhile = functools.partial(audit_and_hand_over, client_dir, staging, options)
+            try:
+                with executed_notebook(
+                    staging, parameters, meanwhile=meanwhile if options.hand_over else None
+                ):
+                    step = "html"  # exported while the kernel shuts down
+                    export_report(staging, client_dir)
+            finally:  # the notebook deletes it once read; not if it never got that far
+                (staging / HANDOVER).unlink(missing_ok=True)
         elif options.engine is not None:
             step = "partitioned analysis"
-            _run_partitioned(client_dir, staging, options)
+            run_partitioned(client_dir, staging, options)
         else:
             step = "analysis"
             run_audit(
@@ -171,45 +177,6 @@ def run_audit(client_dir: Path, **options: Any) -> None:
     from driftkit.audit import run_audit as audit
 
     audit(client_dir, **options)
-
-
-def _run_partitioned(client_dir: Path, run_dir: Path, options: AuditOptions) -> None:
-    """The audit bucket by bucket (docs/scale.md): in a local process pool of ``--jobs``
-    (pandas engine) or on Dask; ingest first when stale, then recombine."""
-    from driftkit.config import load_config
-    from driftkit.scale.partition import ingested, run_partitioned
-    from driftkit.scale.stored import PARTS, discard_parts
-
-    config = load_config(client_dir)
-    audit = run_partitioned(
-        config,
-        ingested(config),
-        engine=options.engine or "pandas",
-        jobs=options.jobs,
-        scheduler=options.scheduler if options.engine == "dask" else None,
-        start=options.start,
-        end=options.end,
-        reports_dir=options.out,
-        parts_dir=run_dir / PARTS,  # workers store their per-key tables in the run folder
-    )
-    audit.write(run_dir)
-    discard_parts(audit.stored, run_dir)
-
-
-def _notebook_parameters(client_dir: Path, run_dir: Path, options: AuditOptions) -> dict[str, Any]:
-    """The audit notebook's ``parameters`` cell for one client (docs/audit.md)."""
-    partitioned = options.engine is not None
-    return {
-        "client_dir": str(client_dir.resolve()),
-        "out_dir": str(run_dir.resolve()),
-        "reports_dir": str(options.out.resolve()),
-        "start": options.start.isoformat() if options.start else None,
-        "end": options.end.isoformat() if options.end else None,
-        # the notebook audits bucket by bucket with an engine (docs/scale.md)
-        "engine": options.engine,
-        "jobs": options.jobs if partitioned else None,
-        "scheduler": options.scheduler if options.engine == "dask" else None,
-    }
 
 
 def _outcome(future: cf.Future[ClientResult], client_dir: Path) -> ClientResult:

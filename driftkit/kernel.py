@@ -1,5 +1,6 @@
 """The audit notebook's kernel process: ``python -m driftkit.kernel`` starts an IPython kernel
-that imports the notebook's modules after its set-up and before it answers.
+that imports the notebook's modules and starts vl-convert's JavaScript runtime after its set-up
+and before it answers.
 
 :class:`driftkit.notebook.AuditKernelManager` launches it in place of ``ipykernel_launcher``.
 What runs in the kernel process, apart from :mod:`driftkit.notebook`'s side (the parent's kernel
@@ -40,8 +41,10 @@ def launch_kernel() -> None:
 
 def import_kernel_modules() -> None:
     """Import :data:`KERNEL_MODULES`, Altair first without its widget class
-    (:func:`driftkit.report.startup.import_altair_without_widgets`); one that fails is left to
-    the notebook's first cell, which reports the error in the executed notebook."""
+    (:func:`driftkit.report.startup.import_altair_without_widgets`), then start vl-convert's
+    JavaScript runtime (:func:`driftkit.report.fallbacks.start_runtime`: it holds the GIL for
+    ~1 s, which the notebook's first cell waited for); one that fails is left to the notebook's
+    cells, which report the error in the executed notebook."""
     with contextlib.suppress(Exception):  # the notebook's cell raises it again
         from driftkit.report.startup import import_altair_without_widgets
 
@@ -49,6 +52,10 @@ def import_kernel_modules() -> None:
     for module in KERNEL_MODULES:
         with contextlib.suppress(Exception):  # the notebook's cell raises it again
             importlib.import_module(module)
+    with contextlib.suppress(Exception):  # the first chart's SVG raises it again
+        from driftkit.report.fallbacks import start_runtime
+
+        start_runtime()
 
 
 if __name__ == "__main__":

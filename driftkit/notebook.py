@@ -2,7 +2,7 @@
 
 :func:`executed_notebook` runs ``notebooks/drift_audit.ipynb`` with the values of its
 ``parameters`` cell (``client_dir, out_dir, reports_dir, start, end, engine, jobs,
-scheduler``; docs/audit.md) on an IPC-transport kernel (:class:`IPCKernelManager`), so
+scheduler, handover``; docs/audit.md) on an IPC-transport kernel (:class:`IPCKernelManager`), so
 parallel runs never collide on TCP ports.  The kernel is started before this process imports
 papermill, and it imports the notebook's modules while it boots (``python -m driftkit.kernel``,
 :data:`~driftkit.kernel.KERNEL_MODULES`), so its start and imports overlap this process's own.
@@ -10,7 +10,9 @@ papermill, and it imports the notebook's modules while it boots (``python -m dri
 ``drift_audit.html``, its header taken from the run's ``summary.json`` (:func:`read_summary`),
 while the kernel shuts down;
 its modules and the Vega bundle are loaded in a thread while the kernel runs, when this process
-only waits.  The batch runner (:mod:`driftkit.batch`) calls them for every client with HTML.
+only waits.  The batch runner (:mod:`driftkit.batch`) calls them for every client with HTML;
+for a client audited alone it audits the client itself while the kernel boots and hands the
+audit over to the notebook (``meanwhile``, :mod:`driftkit.handover`).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import shutil
 import subprocess
 import tempfile
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -99,7 +101,12 @@ class AuditKernelManager(IPCKernelManager):
 
 
 @contextlib.contextmanager
-def executed_notebook(run_dir: Path, parameters: Mapping[str, Any]) -> Iterator[Path]:
+def executed_notebook(
+    run_dir: Path,
+    parameters: Mapping[str, Any],
+    *,
+    meanwhile: Callable[[], Mapping[str, Any]] | None = None,
+) -> Iterator[Path]:
     """Run the audit notebook into ``run_dir/drift_audit.ipynb``; the body runs while the
     kernel shuts down.
 
@@ -109,6 +116,11 @@ def executed_notebook(run_dir: Path, parameters: Mapping[str, Any]) -> Iterator[
     process tears down pandas, Altair and vl-convert) goes on in a thread while the ``with``
     body exports the HTML; leaving the body waits for it.
 
+    ``meanwhile`` runs in the calling thread while the kernel boots (papermill is imported
+    beside it), before papermill connects; the parameters it returns are added to
+    ``parameters``: the batch audits the client here and hands the audit over
+    (:mod:`driftkit.handover`).
+
     Parameters
     ----------
     run_dir
@@ -117,6 +129,9 @@ def executed_notebook(run_dir: Path, parameters: Mapping[str, Any]) -> Iterator[
         does not run).
     parameters
         Values for the notebook's ``parameters`` cell.
+    meanwhile
+        Work for this thread during the kernel's start, returning more parameters; when it
+        raises, the kernel is stopped and the error raised here.
 
     Yields
     ------
@@ -133,6 +148,9 @@ def executed_notebook(run_dir: Path, parameters: Mapping[str, Any]) -> Iterator[
         kernel.submit(run_sync(manager.start_kernel), cwd=str(Path.cwd())).result()
         helper.submit(_prepare_export, answered)
         try:
+            if meanwhile is not None:
+                kernel.submit(_import_papermill)
+                parameters = {**parameters, **meanwhile()}
             kernel.submit(_run_papermill, manager, run_dir, parameters, answered).result()
         except BaseException:
             kernel.submit(run_sync(manager.stop)).result()
@@ -161,11 +179,7 @@ def _run_papermill(
 ) -> None:
     """papermill on the started kernel ``manager``: the notebook into ``run_dir``; ``answered``
     is set when the kernel has answered and the first cell starts."""
-    from driftkit.report.startup import skip_iri_grammar
-
-    skip_iri_grammar()  # before papermill imports nbformat (bench/README.md, "HTML audit")
-    import papermill as pm
-
+    pm = _import_papermill()
     pm.execute_notebook(
         str(NOTEBOOK),
         str(run_dir / "drift_audit.ipynb"),
@@ -176,6 +190,16 @@ def _run_papermill(
         km=manager,
         on_first_cell=answered.set,
     )
+
+
+def _import_papermill() -> Any:
+    """papermill, imported after :func:`~driftkit.report.startup.skip_iri_grammar`."""
+    from driftkit.report.startup import skip_iri_grammar
+
+    skip_iri_grammar()  # before papermill imports nbformat (bench/README.md, "HTML audit")
+    import papermill
+
+    return papermill
 
 
 @functools.cache

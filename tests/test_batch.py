@@ -297,6 +297,7 @@ def test_audit_kernel_imports_the_notebooks_modules_before_the_first_cell() -> N
         "print([m for m in wanted if m not in sys.modules])\n"
         "print(sorted(k for k in globals() if k.startswith('driftkit') or k == 'altair'))\n"
         "print(sys.modules.get('debugpy'))\n"
+        "print(sys.modules['driftkit.report.fallbacks'].start_runtime.cache_info().currsize)\n"
     )
 
     async def start_probe_stop() -> tuple[str, str, bool, bool]:
@@ -320,7 +321,7 @@ def test_audit_kernel_imports_the_notebooks_modules_before_the_first_cell() -> N
 
     command, printed, gone, folder_left = asyncio.run(start_probe_stop())
     assert "-m driftkit.kernel -f" in command and "ipykernel_launcher" not in command
-    assert printed.splitlines() == ["[]", "[]", "None"]  # nor debugpy
+    assert printed.splitlines() == ["[]", "[]", "None", "1"]  # nor debugpy; vl-convert started
     assert gone and not folder_left
 
 

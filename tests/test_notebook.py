@@ -133,3 +133,46 @@ def test_the_export_is_prepared_once_the_kernel_answers(
     monkeypatch.setattr(driftkit.report.export, "warm_up_export", lambda: order.append("warm"))
     notebook.execute_notebook(tmp_path, {"out_dir": None})
     assert order[0] == "cell" and order.count("warm") == 1
+
+
+def test_meanwhile_runs_while_the_kernel_boots_and_adds_parameters(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The batch's in-process audit runs after the kernel's start and before papermill."""
+    monkeypatch.setattr(notebook, "NOTEBOOK", _tiny_notebook(tmp_path, "print('got', out_dir)"))
+    order: list[str] = []
+    start = notebook.AuditKernelManager.start_kernel
+
+    async def start_kernel(self: notebook.AuditKernelManager, **kw: object) -> None:
+        await start(self, **kw)
+        order.append("kernel started")
+
+    def meanwhile() -> dict[str, str]:
+        assert not (tmp_path / "drift_audit.ipynb").exists()  # papermill has not started
+        order.append("meanwhile")
+        return {"out_dir": "handed over"}
+
+    monkeypatch.setattr(notebook.AuditKernelManager, "start_kernel", start_kernel)
+    with notebook.executed_notebook(tmp_path, {"out_dir": None}, meanwhile=meanwhile) as done:
+        assert "got handed over" in done.read_text(encoding="utf-8")
+    assert order == ["kernel started", "meanwhile"]
+
+
+def test_a_failing_meanwhile_stops_the_kernel_and_raises(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(notebook, "NOTEBOOK", _tiny_notebook(tmp_path, "print(1)"))
+    never, seen, pids = threading.Event(), [], []
+    monkeypatch.setattr(notebook.AuditKernelManager, "stop", _stop_waiting_for(never, seen, pids))
+    never.set()
+
+    def meanwhile() -> dict[str, str]:
+        raise KeyboardInterrupt
+
+    with (
+        pytest.raises(KeyboardInterrupt),
+        notebook.executed_notebook(tmp_path, {"out_dir": None}, meanwhile=meanwhile),
+    ):
+        pass
+    assert seen == [True] and not (tmp_path / "drift_audit.ipynb").exists()
+    assert not Path(f"/proc/{pids[0]}").exists() or _is_zombie(pids[0])

@@ -29,6 +29,7 @@ PARAMETERS = {
     "engine",
     "jobs",
     "scheduler",
+    "handover",
 }  # what batch.py injects
 NOT_THIN = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda, ast.For,
             ast.AsyncFor, ast.While, ast.ListComp, ast.SetComp, ast.DictComp,

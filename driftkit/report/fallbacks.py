@@ -18,6 +18,7 @@ its HTML export hold exactly what an inline render gives.
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -103,11 +104,23 @@ class Fragment:
 def defer_fallbacks() -> None:
     """Display fragments whose SVGs are still rendering as placeholders (the audit notebook).
 
-    Also starts vl-convert's JavaScript runtime on a background thread, so the first chart
-    does not wait for it.  Call :func:`finish_fallbacks` in the notebook's last cell.
+    Also starts vl-convert's JavaScript runtime on a background thread unless the kernel
+    started it while it booted (:func:`start_runtime`), so the first chart does not wait for
+    it.  Call :func:`finish_fallbacks` in the notebook's last cell.
     """
     _STATE["deferred"] = True
-    _RENDERERS.submit(vlc.vegalite_to_svg, _WARM_UP, vl_version=VL_VERSION)  # never cached
+    _RENDERERS.submit(start_runtime)
+
+
+@functools.cache
+def start_runtime() -> None:
+    """Start vl-convert's JavaScript runtime (once per process) by rendering a tiny chart.
+
+    It holds Python's GIL while it starts (~1 s of CPU; every other thread of the process
+    waits), so the audit notebook's kernel calls it while it boots
+    (:func:`driftkit.kernel.import_kernel_modules`), before the notebook's first cell.
+    """
+    vlc.vegalite_to_svg(_WARM_UP, vl_version=VL_VERSION)  # never cached
 
 
 def finish_fallbacks() -> None:
