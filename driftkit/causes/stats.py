@@ -206,8 +206,9 @@ def marked_deliveries(
     pandas.DataFrame
         The columns of :func:`normal_deliveries`.
     """
-    share = stats.normal.reindex(pd.MultiIndex.from_frame(candidates[DELIVERY_GROUP]))
-    normal = share.to_numpy(dtype=float) >= rules.normal_share
+    group, groups = group_codes(candidates, DELIVERY_GROUP)  # the profile's codes, cached
+    share = stats.normal.reindex(pd.MultiIndex.from_frame(groups)).to_numpy(dtype=float)
+    normal = np.append(share >= rules.normal_share, False)[group]  # −1: a missing value
     other = (candidates[TARGET] != candidates[SOURCE]).to_numpy()
     return _delivery_columns(candidates[DELIVERED_FROM][other].assign(normal=normal[other]))
 
