@@ -318,7 +318,7 @@ def test_shared_candidates_are_built_once_and_equal_the_plain_rows() -> None:
     assert shared_candidates(matched, span)[1] is not candidates  # let go: built anew
     other = match_events(receipts(40, 6))  # an equal but other frame is not the same events
     assert shared_candidates(other, span)[1] is not candidates
-    marked = marked_deliveries(candidates, handoff_stats([stats_part(matched, span)]))
+    marked = marked_deliveries(candidates, first, handoff_stats([stats_part(matched, span)]))
     pd.testing.assert_frame_equal(marked, deliveries(matched))
     assert "normal" not in candidates.columns  # the kept rows are not modified
 
