@@ -11,11 +11,13 @@ from hypothesis import strategies as st
 from driftkit import schema
 from driftkit.causes.context import MatchRules
 from driftkit.causes.deliveries import (
+    candidate_texts,
     delivery_candidates,
     first_records_of,
     reference_formats,
     shared_candidates,
 )
+<<<<<<< HEAD
 from driftkit.causes.handoffs import HANDOFF_COLUMNS, map_handoffs
 from driftkit.causes.match import (
     COMPATIBLE_KINDS,
@@ -24,8 +26,15 @@ from driftkit.causes.match import (
     _text_codes,
     match_events,
 )
+=======
+from driftkit.causes.handoffs import HANDOFF_COLUMNS, group_codes, map_handoffs
+from driftkit.causes.match import COMPATIBLE_KINDS, KIND_FAMILY, _tie_ranks, match_events
+>>>>>>> issue14b
 from driftkit.causes.stats import (
+    DELIVERY_GROUP,
+    _others,
     deliveries,
+    delivery_groups,
     export_spans,
     handoff_stats,
     marked_deliveries,
@@ -324,9 +333,25 @@ def test_shared_candidates_are_built_once_and_equal_the_plain_rows() -> None:
     assert shared_candidates(matched, span)[1] is not candidates  # let go: built anew
     other = match_events(receipts(40, 6))  # an equal but other frame is not the same events
     assert shared_candidates(other, span)[1] is not candidates
-    marked = marked_deliveries(candidates, handoff_stats([stats_part(matched, span)]))
+    marked = marked_deliveries(candidates, first, handoff_stats([stats_part(matched, span)]))
     pd.testing.assert_frame_equal(marked, deliveries(matched))
     assert "normal" not in candidates.columns  # the kept rows are not modified
+
+
+def test_candidate_codes_equal_the_groups_of_their_texts() -> None:
+    matched = match_events(receipts(40, 6))
+    matched.loc[matched.index[::7], "location"] = None  # a missing value is in no group
+    span = export_spans(matched)
+    first = first_records_of(matched)
+    candidates = delivery_candidates(first, span)
+    texts = candidates.assign(**candidate_texts(candidates, first, np.arange(len(candidates))))
+    group, groups = delivery_groups(candidates, first)
+    expected, expected_groups = group_codes(texts, DELIVERY_GROUP)
+    assert (group < 0).any() and np.array_equal(group, expected)
+    pd.testing.assert_frame_equal(groups, expected_groups)
+    others = (texts["target"] != texts["source"]).to_numpy()
+    assert others.any() and not others.all()
+    assert np.array_equal(_others(candidates, first), others)
 
 
 @settings(max_examples=40, deadline=None)

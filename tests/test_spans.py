@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from driftkit.causes.spans import Spans, day_numbers
+from driftkit.causes.spans import Spans, day_numbers, next_day
 
 
 def _pairwise(spans: tuple, queries: tuple) -> np.ndarray:
@@ -45,3 +45,32 @@ def test_day_numbers_keep_unknown_days_apart() -> None:
     numbers = day_numbers(days)
     assert numbers[1] == -1
     assert numbers[0] - (1 << 18) == 1 and numbers[2] > numbers[0]
+
+
+@pytest.mark.parametrize("seed", range(5), ids=lambda s: f"seed{s}")
+def test_next_day_equals_a_forward_merge_asof(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    day0 = pd.Timestamp("2026-10-01")
+    counted = rng.integers(0, 30, 200)
+    days = pd.Series(day0 + pd.to_timedelta(rng.integers(0, 60, 200), unit="D")).astype(
+        "datetime64[us]"
+    )
+    key = rng.integers(0, 35, 300)  # keys 30..34 were never counted
+    last = pd.Series(day0 + pd.to_timedelta(rng.integers(-5, 70, 300), unit="D"))
+    query = pd.DataFrame({"key": key, "last": last.astype("datetime64[us]"), "row": range(300)})
+    right = pd.DataFrame({"key": counted, "day": days}).drop_duplicates().sort_values("day")
+    asof = pd.merge_asof(
+        query.sort_values("last"),
+        right,
+        left_on="last",
+        right_on="day",
+        by="key",
+        direction="forward",
+        allow_exact_matches=False,
+    ).sort_values("row")
+    expected = asof["day"].fillna(pd.Timestamp.max.normalize()).to_numpy()
+    got = next_day(counted, days, key, last)
+    assert got.dtype == expected.dtype and (got == expected).all()
+    assert (got == np.datetime64(pd.Timestamp.max.normalize())).any() and (
+        got < expected.max()
+    ).any()

@@ -193,7 +193,7 @@ def attribution_part(
     fed = frozenset(span.index)  # systems with an event feed
     ctx = _Context(data.config, grid, residuals, data.counts, data.catalog, rules, fed)
     first, candidates = shared_candidates(matches, span, keep=False)  # built by the profile
-    delivered = marked_deliveries(candidates, stats, rules.match)
+    delivered = marked_deliveries(candidates, first, stats, rules.match)
     findings, timing = detect_causes(data, comparison, ctx, matches, delivered, stats)
     edges = delivered[delivered["normal"]]
     covered = covering(findings, comparison.episodes, ctx.tz, _resets(ctx))  # read twice

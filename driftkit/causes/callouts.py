@@ -20,7 +20,7 @@ from driftkit.causes.context import (
     MatchRules,
 )
 from driftkit.causes.deliveries import first_records
-from driftkit.drift.codes import combined_codes
+from driftkit.drift.codes import combined_codes, sorted_codes
 from driftkit.schema import KIND, SYSTEM
 
 
@@ -61,10 +61,10 @@ def format_counts(edges: pd.DataFrame, first: pd.DataFrame) -> pd.DataFrame:
         Columns ``target, kind, system, ref_format, events, missing``.
     """
     edge, row = _pairs(edges[BUSINESS_EVENT].to_numpy(), first[BUSINESS_EVENT].to_numpy())
-    target, targets = pd.factorize(edges[TARGET], sort=True)
-    kind, kinds = pd.factorize(edges[KIND], sort=True)
-    system, systems = pd.factorize(first[SYSTEM], sort=True)
-    form, forms = pd.factorize(first[REF_FORMAT], sort=True)
+    target, targets = sorted_factorize(edges[TARGET])
+    kind, kinds = sorted_factorize(edges[KIND])
+    system, systems = sorted_factorize(first[SYSTEM])
+    form, forms = sorted_factorize(first[REF_FORMAT])
     own = np.append(pd.Index(systems).get_indexer(targets), -1)  # a target among the systems
     keep = system[row] != own[target[edge]]  # a missing target or system is dropped below
     edge, row = edge[keep], row[keep]
@@ -78,6 +78,14 @@ def format_counts(edges: pd.DataFrame, first: pd.DataFrame) -> pd.DataFrame:
         events=np.bincount(group[counted], minlength=len(groups)).astype(np.int64),
         missing=np.bincount(group[counted], missing, minlength=len(groups)).astype(np.int64),
     )
+
+
+def sorted_factorize(column: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """``pd.factorize(column, sort=True)`` from the column's cached codes
+    (:func:`~driftkit.drift.codes.sorted_codes`): a column is hashed once however many
+    groupings read it."""
+    codes, names = sorted_codes(column)
+    return codes, pd.Index(names, dtype=column.dtype)
 
 
 def _pairs(left: np.ndarray, right: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -10,8 +10,9 @@ import numpy as np
 import pandas as pd
 
 from driftkit.causes.context import _Context
+from driftkit.drift.codes import key_positions
 from driftkit.drift.pairs import COUNTERPART, SLACK
-from driftkit.schema import LOCATION, SKU, SYSTEM
+from driftkit.schema import SYSTEM
 
 
 def unchecked(episodes: pd.DataFrame, side: str, ctx: _Context) -> np.ndarray:
@@ -32,9 +33,7 @@ def unchecked(episodes: pd.DataFrame, side: str, ctx: _Context) -> np.ndarray:
     """
     grid, tol = ctx.grid, ctx.config.tolerance + SLACK
     index = pd.Index(grid.systems)
-    key = pd.MultiIndex.from_frame(grid.keys[[SKU, LOCATION]]).get_indexer(
-        pd.MultiIndex.from_frame(episodes[[SKU, LOCATION]])
-    )
+    key = key_positions(episodes, grid.keys)
     start = grid.days.get_indexer(pd.DatetimeIndex(episodes["start"]))
     a = grid.values[index.get_indexer(pd.Index(episodes[SYSTEM])), key]  # [episode, day]
     b = grid.values[index.get_indexer(pd.Index(episodes[COUNTERPART])), key]

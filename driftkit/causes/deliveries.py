@@ -30,7 +30,7 @@ from driftkit.causes.context import (
 )
 from driftkit.causes.match import micros
 from driftkit.causes.refformat import reference_formats
-from driftkit.drift.codes import named_codes
+from driftkit.drift.codes import named_codes, take_coded
 from driftkit.schema import (
     COMMIT_DELTA,
     EVENT_ID,
@@ -44,8 +44,10 @@ from driftkit.schema import (
 )
 
 #: The columns of a source's first record that a delivery candidate carries.
-SOURCE_COLUMNS = [BUSINESS_EVENT, SKU, LOCATION, FAMILY, KIND, SOURCE, REFERENCE, RAW_REFERENCE]
-SOURCE_COLUMNS += [QTY_DELTA, COMMIT_DELTA, MAGNITUDE, APPLIED_AT, REF_FORMAT, EVENT_ID]
+SOURCE_NUMBERS = [BUSINESS_EVENT, QTY_DELTA, COMMIT_DELTA, MAGNITUDE, APPLIED_AT]
+#: The text columns of a source's first record that :func:`candidate_texts` takes.
+SOURCE_TEXTS = [SKU, LOCATION, FAMILY, KIND, SOURCE, REFERENCE, RAW_REFERENCE, REF_FORMAT]
+SOURCE_TEXTS += [EVENT_ID]
 SPAN_SLACK_H = 24.0  # a target's export "covers" events sent up to a day before its first row
 
 
@@ -84,6 +86,10 @@ def first_records_of(matches: pd.DataFrame) -> pd.DataFrame:
 def delivery_candidates(first: pd.DataFrame, span: pd.DataFrame) -> pd.DataFrame:
     """Every source record joined with each system whose export span ``span`` covers it.
 
+    The source's and the target's records stay in ``first``: a candidate carries their row
+    positions and the numbers the handoff statistics read, and :func:`candidate_texts` takes
+    the text columns for the rows that need them (each text column costs a take per row).
+
     Parameters
     ----------
     first
@@ -94,28 +100,46 @@ def delivery_candidates(first: pd.DataFrame, span: pd.DataFrame) -> pd.DataFrame
     Returns
     -------
     pandas.DataFrame
-        :data:`SOURCE_COLUMNS` of the source's row of ``first`` (what the handoff
-        statistics and the deliveries read: each column is a take per candidate row) plus
-        ``target``, ``min``, ``max``, the target's
-        ``applied_at_target``, ``ref_format_target``, ``event_id_target``, ``copies``
-        (NaN where the target never applied the event) and ``received``.
+        :data:`SOURCE_NUMBERS` of the source's row of ``first``, ``target``, ``min``,
+        ``max``, ``source_row`` and ``target_row`` (the rows of ``first``; −1 where the
+        target never applied the event), the target's ``applied_at_target`` and
+        ``copies`` (NaN where it never applied the event) and ``received``.
     """
     sources = np.flatnonzero((first[SYSTEM] == first[SOURCE]).to_numpy(dtype=bool))
     targets = span.rename_axis(TARGET).reset_index()
     source, target = _covered(first[APPLIED_AT].iloc[sources], targets)
     candidates = pd.concat(  # each source column taken once, straight from ``first``
         [
-            first[SOURCE_COLUMNS].iloc[sources[source]].reset_index(drop=True),
-            targets.iloc[target].reset_index(drop=True),
+            first[SOURCE_NUMBERS].iloc[sources[source]].reset_index(drop=True),
+            targets[["min", "max"]].iloc[target].reset_index(drop=True),
         ],
         axis=1,
     )
-    received = first[[APPLIED_AT, REF_FORMAT, EVENT_ID, "copies"]]
     row = _rows_of(first, candidates[BUSINESS_EVENT], target, targets[TARGET])
-    for column in received.columns:
+    for column in (APPLIED_AT, "copies"):
         name = "copies" if column == "copies" else f"{column}_target"
-        candidates[name] = received[column].array.take(row, allow_fill=True)
-    return candidates.assign(received=candidates[f"{APPLIED_AT}_target"].notna())
+        candidates[name] = first[column].array.take(row, allow_fill=True)
+    received = candidates[f"{APPLIED_AT}_target"].notna()
+    return candidates.assign(  # the target's codes come from the few systems' (take_coded)
+        **{TARGET: take_coded(targets[TARGET], target)},
+        source_row=sources[source],
+        target_row=row,
+        received=received,
+    )
+
+
+def candidate_texts(
+    candidates: pd.DataFrame, first: pd.DataFrame, rows: np.ndarray
+) -> dict[str, pd.Series]:
+    """The text columns of ``candidates``' rows ``rows``, taken from their ``first`` records:
+    :data:`SOURCE_TEXTS` of the source's and ``ref_format_target``, ``event_id_target``
+    of the target's (NaN where it never applied the event); index 0..len(rows)−1."""
+    source = candidates["source_row"].to_numpy()[rows]
+    target = candidates["target_row"].to_numpy()[rows]
+    texts = {c: pd.Series(first[c].array.take(source)) for c in SOURCE_TEXTS}
+    for column in (REF_FORMAT, EVENT_ID):
+        texts[f"{column}_target"] = pd.Series(first[column].array.take(target, allow_fill=True))
+    return texts
 
 
 _SHARED: list[tuple[weakref.ref[pd.DataFrame], pd.DataFrame, pd.DataFrame, pd.DataFrame]] = []
@@ -182,16 +206,14 @@ _DELIVERY_NAMES = {
     APPLIED_AT: "sent_at",
     f"{APPLIED_AT}_target": "received_at",
 }
-#: The candidate columns :func:`_delivery_columns` reads (select them before filtering rows:
-#: every text column costs a take per filter).
-DELIVERED_FROM = [BUSINESS_EVENT, SKU, LOCATION, FAMILY, KIND, SOURCE, TARGET, REFERENCE]
-DELIVERED_FROM += [RAW_REFERENCE, QTY_DELTA, COMMIT_DELTA, MAGNITUDE, "received", "copies"]
-DELIVERED_FROM += list(_DELIVERY_NAMES)
+#: The candidate columns :func:`_delivery_columns` reads besides :func:`candidate_texts`'.
+CANDIDATE_NUMBERS = [BUSINESS_EVENT, TARGET, QTY_DELTA, COMMIT_DELTA, MAGNITUDE, "received"]
+CANDIDATE_NUMBERS += ["copies", APPLIED_AT, f"{APPLIED_AT}_target"]
 
 
 def _delivery_columns(joined: pd.DataFrame) -> pd.DataFrame:
     """Name and order the columns of :func:`deliveries` (``joined``: at least
-    :data:`DELIVERED_FROM` and ``normal``)."""
+    :data:`CANDIDATE_NUMBERS`, :func:`candidate_texts` and ``normal``)."""
     out = joined.rename(columns=_DELIVERY_NAMES)
     out[LATENCY_H] = (out["received_at"] - out["sent_at"]).dt.total_seconds() / 3600.0
     out["copies"] = out["copies"].fillna(0).astype(np.int64)

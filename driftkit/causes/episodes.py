@@ -14,7 +14,7 @@ import pandas as pd
 from driftkit.causes.checked import unchecked
 from driftkit.causes.context import _Context, _day_text, _empty, _findings, _num, _units_text
 from driftkit.causes.match import micros
-from driftkit.causes.spans import Spans, day_numbers
+from driftkit.causes.spans import Spans, day_numbers, next_day
 from driftkit.drift.align import Grid
 from driftkit.drift.asof import asof_cells
 from driftkit.drift.codes import key_positions, positions_in, shared_codes, sorted_ranks
@@ -54,21 +54,17 @@ def timing_drift(data: ClientData, grid: Grid, episodes: pd.DataFrame) -> np.nda
     cells = asof_cells(
         data.snapshots, data.config, start=grid.days[0].date(), end=grid.days[-1].date()
     )
-    cell_key = pd.MultiIndex.from_frame(cells.keys[[SKU, LOCATION]])
     n_days = episodes["days"].to_numpy()
-    ep = np.repeat(np.arange(len(episodes)), n_days)
+    ep = np.repeat(np.arange(len(episodes)), n_days)  # one row per episode day
     offset = np.arange(len(ep)) - np.repeat(np.cumsum(n_days) - n_days, n_days)
-    rows = episodes.iloc[ep]
-    day = grid.days.get_indexer(pd.DatetimeIndex(rows["start"])) + offset
-    key = cell_key.get_indexer(pd.MultiIndex.from_frame(rows[[SKU, LOCATION]]))
-    gkey = pd.MultiIndex.from_frame(grid.keys[[SKU, LOCATION]]).get_indexer(
-        pd.MultiIndex.from_frame(rows[[SKU, LOCATION]])
-    )
+    day = grid.days.get_indexer(pd.DatetimeIndex(episodes["start"]))[ep] + offset
+    key = key_positions(episodes, cells.keys)[ep]  # looked up per episode, not per day
+    gkey = key_positions(episodes, grid.keys)[ep]
     cday = cells.days.get_indexer(grid.days[day])
     sides = []
     for column in (SYSTEM, COUNTERPART):
-        s_cell = pd.Index(cells.systems).get_indexer(pd.Index(rows[column]))
-        s_grid = pd.Index(grid.systems).get_indexer(pd.Index(rows[column]))
+        s_cell = pd.Index(cells.systems).get_indexer(pd.Index(episodes[column]))[ep]
+        s_grid = pd.Index(grid.systems).get_indexer(pd.Index(episodes[column]))[ep]
         row = cells.row[s_cell, key, cday]
         at = np.where(row >= 0, cells.as_of[np.maximum(row, 0)], np.iinfo(np.int64).max)
         sides.append((s_cell, at, grid.values[s_grid, gkey, day]))
@@ -205,9 +201,7 @@ def _blame_counterpart(orphans: pd.DataFrame, ctx: _Context) -> tuple[pd.Series,
     and whether that was decided by the roll-forward (exactly one side unchecked,
     :func:`driftkit.causes.checked.unchecked`) rather than by the odd-one-out vote."""
     grid, tol = ctx.grid, ctx.config.tolerance + SLACK
-    key = pd.MultiIndex.from_frame(grid.keys[[SKU, LOCATION]]).get_indexer(
-        pd.MultiIndex.from_frame(orphans[[SKU, LOCATION]])
-    )
+    key = key_positions(orphans, grid.keys)
     day = grid.days.get_indexer(pd.DatetimeIndex(orphans["start"]))
     column = grid.values[:, key, day]  # [systems, episodes]
     index = pd.Index(grid.systems)
@@ -279,19 +273,7 @@ def _lasting(findings: pd.DataFrame, tz: str, resets: pd.DataFrame | None) -> pd
     ends = pd.Series(pd.Timestamp.max.normalize(), index=findings.index)
     if resets is not None and len(resets):
         counted, key = shared_codes(resets, findings, [SKU, LOCATION])  # one int per key
-        query = pd.DataFrame({"key": key, "last": last.to_numpy(), "row": np.arange(len(key))})
-        days = pd.DataFrame({"key": counted, "day": resets["day"].to_numpy()}).drop_duplicates()
-        nxt = pd.merge_asof(
-            query.sort_values("last"),
-            days.sort_values("day"),
-            left_on="last",
-            right_on="day",
-            by="key",
-            direction="forward",
-            allow_exact_matches=False,
-        ).sort_values("row")
-        day = nxt["day"].fillna(pd.Timestamp.max.normalize()).to_numpy()
-        ends = pd.Series(day, index=findings.index)
+        ends = pd.Series(next_day(counted, resets["day"], key, last), index=findings.index)
     lag = findings["cause"] == str(Cause.SYNC_LAG)
     return last.where(lag, ends)
 

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from driftkit.causes.callouts import format_callouts
+from driftkit.causes.callouts import format_callouts, sorted_factorize
 from driftkit.causes.context import DEFAULT_MATCH_RULES, LATENCY_H, SOURCE, TARGET, MatchRules
 from driftkit.drift.codes import combined_codes
 from driftkit.schema import KIND
@@ -89,7 +89,7 @@ def group_codes(frame: pd.DataFrame, by: list[str]) -> tuple[np.ndarray, pd.Data
         ``(codes, groups)``: int64 per row, and the groups present (columns ``by``), row
         *i* being group *i*.
     """
-    coded = [pd.factorize(frame[column], sort=True) for column in by]
+    coded = [sorted_factorize(frame[column]) for column in by]
     return combined_codes([codes for codes, _ in coded], [names for _, names in coded], by)
 
 

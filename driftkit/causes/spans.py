@@ -61,3 +61,20 @@ class Spans:
         at = at - 1
         safe = np.maximum(at, 0)
         return known & (at >= 0) & (self.group[safe] == group) & (self.reach[safe] >= start)
+
+
+def next_day(counted: np.ndarray, days: pd.Series, key: np.ndarray, last: pd.Series) -> np.ndarray:
+    """Each (``key``, ``last``)'s first day of ``days`` strictly after ``last`` among the rows
+    of its key (``counted``), else ``Timestamp.max`` (a forward ``merge_asof`` without exact
+    matches, by one ``searchsorted`` over (key, day) as one int64)."""
+    day, at = day_numbers(days), day_numbers(last)
+    lo = min(day.min(), at.min())
+    width = max(day.max(), at.max()) - lo + 2
+    order = np.lexsort((day, counted))
+    combined = counted[order] * width + (day[order] - lo)
+    found = np.searchsorted(combined, key * width + (at - lo), side="right")
+    hit = found < len(combined)
+    hit[hit] = counted[order][found[hit]] == key[hit]
+    values = days.to_numpy()[order]
+    ceiling = np.datetime64(pd.Timestamp.max.normalize()).astype(values.dtype)
+    return np.where(hit, values[np.minimum(found, len(values) - 1)], ceiling)

@@ -192,19 +192,23 @@ def _residual_array(ctx: _Context) -> np.ndarray:
 
 
 def _count_days(ctx: _Context, matches: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """(key index, day index) of every counted key and local day on the grid."""
+    """(key index, day index) of every counted key and local day on the grid, each once
+    (in order of first appearance: the counts table, then the count events)."""
+    is_count = matches[KIND] == str(EventKind.COUNT)
     counted = pd.concat(
         [
             ctx.counts[[SKU, LOCATION]].assign(day=ctx.day(ctx.counts[COUNTED_AT])),
-            matches.loc[matches[KIND] == str(EventKind.COUNT), [SKU, LOCATION]].assign(
-                day=ctx.day(matches.loc[matches[KIND] == str(EventKind.COUNT), APPLIED_AT])
+            matches.loc[is_count, [SKU, LOCATION]].assign(
+                day=ctx.day(matches.loc[is_count, APPLIED_AT])
             ),
         ]
-    ).drop_duplicates()
-    _, key = _grid_index(ctx, counted.assign(**{SYSTEM: ctx.authority}))
+    )
+    key = key_positions(counted, ctx.grid.keys)
     day = ctx.grid.days.get_indexer(pd.DatetimeIndex(counted["day"]))
-    ok = (key >= 0) & (day >= 1)
-    return key[ok], day[ok]
+    ok = (key >= 0) & (day >= 1)  # on the grid, distinct keys and days have distinct indices
+    key, day = key[ok], day[ok]
+    once = ~pd.Index(key * (len(ctx.grid.days) + 1) + day).duplicated()
+    return key[once], day[once]
 
 
 def reverted_counts(ctx: _Context, stale: pd.DataFrame, matches: pd.DataFrame) -> pd.DataFrame:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from driftkit.causes.callouts import sorted_factorize
 from driftkit.causes.context import (
     APPLIED_AT,
     DEFAULT_MATCH_RULES,
@@ -26,20 +27,21 @@ from driftkit.causes.context import (
     MatchRules,
 )
 from driftkit.causes.deliveries import (
-    DELIVERED_FROM,
+    CANDIDATE_NUMBERS,
     _delivery_columns,
+    candidate_texts,
     delivery_candidates,
     first_records_of,
     shared_candidates,
 )
 from driftkit.causes.handoffs import (
     Samples,
-    group_codes,
     grouped_samples,
     pooled,
     sample_stat,
     samples,
 )
+from driftkit.drift.codes import column_codes, combined_codes
 from driftkit.schema import KIND, LOCATION, OCCURRED_AT, RECORDED_AT, SYSTEM, EventKind
 
 DELIVERY_GROUP = [TARGET, FAMILY, LOCATION]
@@ -119,10 +121,10 @@ def stats_part(matches: pd.DataFrame, span: pd.DataFrame) -> StatsPart:
     span
         The client's :func:`export_spans`.
     """
-    candidates = shared_candidates(matches, span)[1]
-    group, groups = group_codes(candidates, DELIVERY_GROUP)
+    first, candidates = shared_candidates(matches, span)
+    group, groups = delivery_groups(candidates, first)
     kept = group >= 0  # a group with a missing value is not counted, as in a groupby
-    other = (candidates[TARGET] != candidates[SOURCE]).to_numpy()
+    other = _others(candidates, first)
     others = kept & other
     received, n = candidates["received"].to_numpy(dtype=bool), len(groups)
     shares = groups.assign(
@@ -192,24 +194,58 @@ def normal_deliveries(
         source's record, ``received_at`` NaT and ``received`` False when the target never
         applied it, ``copies`` the number of times the target applied it beyond the first.
     """
-    return marked_deliveries(delivery_candidates(first, span), stats, rules)
+    return marked_deliveries(delivery_candidates(first, span), first, stats, rules)
 
 
 def marked_deliveries(
-    candidates: pd.DataFrame, stats: HandoffStats, rules: MatchRules = DEFAULT_MATCH_RULES
+    candidates: pd.DataFrame,
+    first: pd.DataFrame,
+    stats: HandoffStats,
+    rules: MatchRules = DEFAULT_MATCH_RULES,
 ) -> pd.DataFrame:
     """:func:`normal_deliveries` of already built
-    :func:`~driftkit.causes.deliveries.delivery_candidates` (not modified).
+    :func:`~driftkit.causes.deliveries.delivery_candidates` of ``first`` (not modified).
 
     Returns
     -------
     pandas.DataFrame
         The columns of :func:`normal_deliveries`.
     """
-    share = stats.normal.reindex(pd.MultiIndex.from_frame(candidates[DELIVERY_GROUP]))
-    normal = share.to_numpy(dtype=float) >= rules.normal_share
-    other = (candidates[TARGET] != candidates[SOURCE]).to_numpy()
-    return _delivery_columns(candidates[DELIVERED_FROM][other].assign(normal=normal[other]))
+    group, groups = delivery_groups(candidates, first)  # the profile's codes, cached
+    share = stats.normal.reindex(pd.MultiIndex.from_frame(groups)).to_numpy(dtype=float)
+    normal = np.append(share >= rules.normal_share, False)[group]  # −1: a missing value
+    rows = np.flatnonzero(_others(candidates, first))
+    numbers = candidates[CANDIDATE_NUMBERS].iloc[rows].reset_index(drop=True)
+    texts = candidate_texts(candidates, first, rows)  # taken once, for these rows only
+    return _delivery_columns(numbers.assign(**texts, normal=normal[rows]))
+
+
+def delivery_groups(
+    candidates: pd.DataFrame, first: pd.DataFrame
+) -> tuple[np.ndarray, pd.DataFrame]:
+    """:func:`~driftkit.causes.handoffs.group_codes` of the candidates by
+    :data:`DELIVERY_GROUP`, the source's family and location coded once in ``first``.
+
+    Returns
+    -------
+    tuple
+        ``(codes, groups)``: int64 per candidate (−1 where a value is missing) and the
+        groups present, columns ``target, family, location``.
+    """
+    row = candidates["source_row"].to_numpy()
+    target, targets = sorted_factorize(candidates[TARGET])
+    coded = [sorted_factorize(first[column]) for column in (FAMILY, LOCATION)]
+    codes = [target, *(c[row] for c, _ in coded)]
+    return combined_codes(codes, [targets, *(names for _, names in coded)], DELIVERY_GROUP)
+
+
+def _others(candidates: pd.DataFrame, first: pd.DataFrame) -> np.ndarray:
+    """Whether each candidate's target is another system than its source (by codes)."""
+    source, sources = column_codes(first[SOURCE])
+    target, targets = column_codes(candidates[TARGET])
+    mine = np.append(pd.Index(sources).get_indexer(targets), -1)[target]  # −1: not a source
+    source = source[candidates["source_row"].to_numpy()]
+    return (mine != source) | (source < 0)
 
 
 def client_stats(

@@ -18,6 +18,7 @@ import pandas as pd
 
 from driftkit.causes.context import (
     CONFIDENCE,
+    TARGET,
     _Context,
     _day_text,
     _empty,
@@ -29,7 +30,7 @@ from driftkit.causes.context import (
 from driftkit.drift.align import Grid
 from driftkit.drift.codes import key_positions, positions_in, shared_codes
 from driftkit.drift.pairs import COUNTERPART, SLACK
-from driftkit.schema import LOCATION, SKU, SYSTEM, Cause
+from driftkit.schema import COMMIT_DELTA, LOCATION, QTY_DELTA, SKU, SYSTEM, Cause
 
 DAY = "day"
 
@@ -116,16 +117,19 @@ def unexplained_residuals(
 
 def _not_absorbed(res: pd.DataFrame, delivered: pd.DataFrame, ctx: _Context) -> pd.DataFrame:
     """Residuals that are not a business event another system recorded that day (the rows
-    of ``res``, renumbered 0..n−1, with ``units``: the residual rounded to 2 places)."""
-    lost = delivered[~delivered["received"]]
-    absorbed = lost[[SKU, LOCATION]].assign(
-        **{
-            SYSTEM: lost["target"],
-            DAY: ctx.day(lost["sent_at"]),
-            "units": ctx.effect(lost).round(2),
-        }
-    )
+    of ``res``, renumbered 0..n−1, with ``units``: the residual rounded to 2 places).
+
+    Only the lost deliveries whose rounded effect equals some residual's are coded (a
+    numeric filter: the five-key match needs equal units, and residuals are never NaN)."""
     res = res.assign(units=res["residual"].round(2)).reset_index(drop=True)
+    columns = [SKU, LOCATION, TARGET, "sent_at", QTY_DELTA, COMMIT_DELTA]
+    lost = delivered.loc[~delivered["received"], columns]
+    units = ctx.effect(lost).round(2)
+    near = np.isin(units.to_numpy(dtype=float), res["units"].to_numpy(dtype=float))
+    lost, units = lost[near], units[near]
+    absorbed = lost[[SKU, LOCATION]].assign(
+        **{SYSTEM: lost[TARGET], DAY: ctx.day(lost["sent_at"]), "units": units}
+    )
     mine, theirs = shared_codes(res, absorbed, [SYSTEM, SKU, LOCATION, DAY, "units"])
     return res[~np.isin(mine, theirs)]  # one integer per row stands in for the five keys
 
