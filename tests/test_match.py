@@ -17,8 +17,7 @@ from driftkit.causes.deliveries import (
     reference_formats,
     shared_candidates,
 )
-<<<<<<< HEAD
-from driftkit.causes.handoffs import HANDOFF_COLUMNS, map_handoffs
+from driftkit.causes.handoffs import HANDOFF_COLUMNS, group_codes, map_handoffs
 from driftkit.causes.match import (
     COMPATIBLE_KINDS,
     KIND_FAMILY,
@@ -26,10 +25,6 @@ from driftkit.causes.match import (
     _text_codes,
     match_events,
 )
-=======
-from driftkit.causes.handoffs import HANDOFF_COLUMNS, group_codes, map_handoffs
-from driftkit.causes.match import COMPATIBLE_KINDS, KIND_FAMILY, _tie_ranks, match_events
->>>>>>> issue14b
 from driftkit.causes.stats import (
     DELIVERY_GROUP,
     _others,
