@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 SAMPLES := data/sample
 REPORTS := reports
 
-.PHONY: demo test lint typecheck pytest samples bench bench-match bench-scale bench-scale-full bench-explore bench-explore-browser bench-samples bench-audit accuracy browser clean help
+.PHONY: demo test bytecode lint typecheck pytest samples bench bench-match bench-scale bench-scale-full bench-explore bench-explore-browser bench-samples bench-audit accuracy browser clean help
 
 help:
 	@echo "make demo    - set up .venv, generate sample clients if absent, audit them"
@@ -27,7 +27,7 @@ $(VENV)/.stamp-dev: pyproject.toml $(VENV)/.stamp-base
 	$(PY) -m pip install -q -e '.[dev,scale]'
 	touch $@
 
-demo: $(VENV)/.stamp-base
+demo: $(VENV)/.stamp-base bytecode
 	@test -f $(SAMPLES)/acme-outdoor/client.toml || $(MAKE) samples
 	$(PY) -m ipykernel install --sys-prefix --name python3 > /dev/null
 	$(BIN)/driftkit audit --all $(SAMPLES) --out $(REPORTS)
@@ -37,6 +37,13 @@ samples: $(VENV)/.stamp-base
 
 test: $(VENV)/.stamp-dev browser lint typecheck pytest
 
+# driftkit's bytecode, compiled once: where PYTHONDONTWRITEBYTECODE is set, Python never writes
+# it and every driftkit process (the CLI, each notebook kernel, each worker) would compile the
+# package again (~0.4 s of a sample's audit; bench/README.md, "Bytecode").  Stale files are
+# recompiled in memory, so an edited module is never run from old bytecode.
+bytecode: $(VENV)/.stamp-base
+	$(PY) -m compileall -q driftkit > /dev/null
+
 lint: $(VENV)/.stamp-dev
 	$(BIN)/ruff check driftkit tests bench notebooks
 	$(BIN)/ruff format --check driftkit tests bench notebooks
@@ -44,7 +51,7 @@ lint: $(VENV)/.stamp-dev
 typecheck: $(VENV)/.stamp-dev
 	$(BIN)/mypy driftkit
 
-pytest: $(VENV)/.stamp-dev
+pytest: $(VENV)/.stamp-dev bytecode
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 > /dev/null
 	$(BIN)/pytest -n 2 --dist loadfile --durations=15
 
