@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLES = REPO / "data" / "sample"
 SAMPLE_CLIENTS = ("acme-outdoor", "brightline-home", "calm-goods")
+
+
+def run_driftkit(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """``python -m driftkit.cli ARGS`` in ``cwd``, as a user runs it, output captured."""
+    command = [sys.executable, "-m", "driftkit.cli", *args]
+    return subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=300)
+
 
 # Strings a storefront could send: each must reach the report escaped, never as live markup.
 TITLE = "<script>alert(1)</script> Lantern"

@@ -33,6 +33,7 @@ from tests.audit_clients import (
     SAMPLES,
     SKU,
     TITLE,
+    run_driftkit,
     simulate_small,
     write_broken_client,
     write_markup_client,
@@ -51,11 +52,6 @@ def _today() -> str:
     return datetime.now(UTC).date().isoformat()
 
 
-def _driftkit(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    command = [sys.executable, "-m", "driftkit.cli", *args]
-    return subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=300)
-
-
 @pytest.fixture(scope="module")
 def html_batch(
     tmp_path_factory: pytest.TempPathFactory,
@@ -66,7 +62,7 @@ def html_batch(
     broken = write_broken_client(root / "clients" / "broken")
     out = root / "reports"
     args = [str(SAMPLES / "acme-outdoor"), str(markup), str(broken), "--out", str(out)]
-    return out, _driftkit("audit", *args, "--jobs", "2", cwd=root)
+    return out, run_driftkit("audit", *args, "--jobs", "2", cwd=root)
 
 
 def _run(out: Path, client: str) -> Path:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -20,12 +19,7 @@ import pytest
 from driftkit import batch
 from driftkit.batch import AuditOptions, run_batch
 from driftkit.handover import HANDOVER
-from tests.audit_clients import NAME, write_broken_client, write_markup_client
-
-
-def _driftkit(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    command = [sys.executable, "-m", "driftkit.cli", "audit", *args]
-    return subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=300)
+from tests.audit_clients import NAME, run_driftkit, write_broken_client, write_markup_client
 
 
 @pytest.fixture(scope="module")
@@ -36,8 +30,8 @@ def alone(
     root = tmp_path_factory.mktemp("alone")
     markup = write_markup_client(root / "clients" / "markup")
     broken = write_broken_client(root / "clients" / "broken")
-    done = _driftkit(str(markup), str(broken), "--out", "html", "--jobs", "1", cwd=root)
-    plain = _driftkit(str(markup), "--out", "plain", "--no-html", cwd=root)
+    done = run_driftkit("audit", str(markup), str(broken), "--out", "html", "--jobs", "1", cwd=root)
+    plain = run_driftkit("audit", str(markup), "--out", "plain", "--no-html", cwd=root)
     assert plain.returncode == 0, plain.stderr
     return root, done
 
