@@ -88,6 +88,12 @@ def write_broken_client(folder: Path) -> Path:
     return folder
 
 
+def write_markup_and_broken(root: Path) -> tuple[Path, Path]:
+    """The markup client and the broken one in ``root/clients``, for the batch tests."""
+    clients = root / "clients"
+    return write_markup_client(clients / "markup"), write_broken_client(clients / "broken")
+
+
 def simulate_small(folder: Path, *, seed: int = 1, skus: int = 40, days: int = 10) -> Path:
     """A small simulated client (all fault causes at the default rates)."""
     from driftkit.simulate.simulation import simulate

@@ -35,8 +35,7 @@ from tests.audit_clients import (
     TITLE,
     run_driftkit,
     simulate_small,
-    write_broken_client,
-    write_markup_client,
+    write_markup_and_broken,
 )
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -58,8 +57,7 @@ def html_batch(
 ) -> tuple[Path, subprocess.CompletedProcess[str]]:
     """``driftkit audit acme-outdoor markup broken --out reports --jobs 2`` (with HTML)."""
     root = tmp_path_factory.mktemp("batch")
-    markup = write_markup_client(root / "clients" / "markup")
-    broken = write_broken_client(root / "clients" / "broken")
+    markup, broken = write_markup_and_broken(root)
     out = root / "reports"
     args = [str(SAMPLES / "acme-outdoor"), str(markup), str(broken), "--out", str(out)]
     return out, run_driftkit("audit", *args, "--jobs", "2", cwd=root)

@@ -19,7 +19,7 @@ import pytest
 from driftkit import batch
 from driftkit.batch import AuditOptions, run_batch
 from driftkit.handover import HANDOVER
-from tests.audit_clients import NAME, run_driftkit, write_broken_client, write_markup_client
+from tests.audit_clients import NAME, run_driftkit, write_markup_and_broken
 
 
 @pytest.fixture(scope="module")
@@ -28,8 +28,7 @@ def alone(
 ) -> tuple[Path, subprocess.CompletedProcess[str]]:
     """``driftkit audit markup broken --jobs 1`` with HTML, and ``markup --no-html``."""
     root = tmp_path_factory.mktemp("alone")
-    markup = write_markup_client(root / "clients" / "markup")
-    broken = write_broken_client(root / "clients" / "broken")
+    markup, broken = write_markup_and_broken(root)
     done = run_driftkit("audit", str(markup), str(broken), "--out", "html", "--jobs", "1", cwd=root)
     plain = run_driftkit("audit", str(markup), "--out", "plain", "--no-html", cwd=root)
     assert plain.returncode == 0, plain.stderr
