@@ -126,15 +126,21 @@ def sold_out(state: SoldOutState, params: ImpactParams, horizon: float) -> np.nd
     is 0, as for the silent shelf: weighing every low-stock fast seller by a small chance
     fills the list's top with keys whose records are right (docs/impact.md).
     """
+    lost = _walk_away_value(state, params, shelf_loss_units(state, horizon))
+    return _priced(sold_out_chance(state), lost)
+
+
+def sold_out_chance(state: SoldOutState) -> np.ndarray:
+    """Per key: P(out) of :func:`sold_out` where it is at least
+    :data:`~driftkit.impact.silence.SILENT_AT` and A > 0, λ > 0, τ > 0; else 0."""
     if state.record_age is None:
         return np.zeros(len(state.rate))
     held = np.nan_to_num(state.authority) > 0
     age = np.nan_to_num(state.record_age)
     phi = np.divide(state.sd**2, state.rate, out=np.ones(len(state.rate)), where=state.rate > 0)
     gone = theory.demand_at_least(state.rate * age, phi, state.authority)
-    lost = _walk_away_value(state, params, horizon)
     likely = held & (state.rate > 0) & (age > 0) & (gone >= SILENT_AT)
-    return np.where(likely, gone * lost, 0.0)
+    return np.where(likely, gone, 0.0)
 
 
 def short_since_count(state: SoldOutState) -> np.ndarray:
@@ -159,7 +165,8 @@ def wrong_since_count(state: SoldOutState, params: ImpactParams, horizon: float)
     price, for every
     probability: unlike :func:`sold_out` it is not gated, its prior being the client's own
     count history rather than an assumed share (docs/impact.md)."""
-    return short_since_count(state) * _walk_away_value(state, params, horizon)
+    units = shelf_loss_units(state, horizon)
+    return short_since_count(state) * _walk_away_value(state, params, units)
 
 
 def shelf_loss_units(state: SoldOutState, horizon: float) -> np.ndarray:
@@ -178,10 +185,15 @@ def shelf_loss_units(state: SoldOutState, horizon: float) -> np.ndarray:
     return np.where(shown > rop, demand, np.minimum(demand, shown))
 
 
-def _walk_away_value(state: SoldOutState, params: ImpactParams, horizon: float) -> np.ndarray:
-    """Per key: walk-away × :func:`shelf_loss_units` × unit price, the value of an empty
-    shelf."""
-    units = shelf_loss_units(state, horizon)
+def _priced(chance: np.ndarray, lost: np.ndarray) -> np.ndarray:
+    """Per key: ``chance`` × ``lost`` where the chance is positive, else 0 (``lost`` may be
+    NaN there, e.g. an unknown rate)."""
+    return np.where(chance > 0, chance * lost, 0.0)
+
+
+def _walk_away_value(state: SoldOutState, params: ImpactParams, units: np.ndarray) -> np.ndarray:
+    """Per key: walk-away × ``units`` (:func:`shelf_loss_units`) × unit price, the value of
+    an empty shelf."""
     return params.walk_away_share * units * np.nan_to_num(state.unit_price)
 
 
@@ -191,12 +203,14 @@ def empty_shelf(
     """Per key: the value of a shelf the records think stocked — the largest of
     :func:`sold_out`, :func:`wrong_since_count` and
     :func:`~driftkit.impact.silence.silent_shelf` — and why (object)."""
-    silent, why = silent_shelf(state, params, horizon, units=shelf_loss_units(state, horizon))
+    units = shelf_loss_units(state, horizon)  # the reorder points: once for the three terms
+    lost = _walk_away_value(state, params, units)
+    silent, why = silent_shelf(state, params, units)
     chance = short_since_count(state)
-    short = chance * _walk_away_value(state, params, horizon)  # wrong_since_count
+    short = chance * lost  # wrong_since_count
     why = _short_reason(state, short, chance, silent, why)
     silent = np.maximum(silent, short)
-    gone = sold_out(state, params, horizon)
+    gone = _priced(sold_out_chance(state), lost)  # sold_out
     age = state.record_age if state.record_age is not None else np.zeros(len(gone))
     wins = np.flatnonzero(gone > silent)  # only these keys' reasons are written
     sold = (

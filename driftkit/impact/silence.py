@@ -140,17 +140,11 @@ def authority_names(state: SilentState) -> np.ndarray:
 
 
 def silent_shelf(
-    state: SilentState,
-    params: ImpactParams,
-    horizon: float,
-    *,
-    units: np.ndarray | None = None,
+    state: SilentState, params: ImpactParams, units: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Per key: :func:`silent_shelf_value` over the horizon (Q = rate × horizon), and why.
-
-    ``units``: the units an empty shelf loses to its record
-    (:func:`driftkit.impact.sellout.shelf_loss_units`: Q above the reorder point); None:
-    min(Q, A⁺).
+    """Per key: :func:`silent_shelf_value` of ``units``, the units an empty shelf loses to
+    its record (:func:`driftkit.impact.sellout.shelf_loss_units`, already capped at A⁺ at or
+    below the reorder point), and why.
 
     Returns
     -------
@@ -160,13 +154,9 @@ def silent_shelf(
     n_keys = len(state.rate)
     if state.empty_shelf is None or state.silent_days is None:
         return np.zeros(n_keys), np.full(n_keys, "", dtype=object)
-    demand = state.rate * horizon if units is None else units
+    uncapped = np.full(n_keys, np.inf)  # ``units`` holds the cap already
     value = silent_shelf_value(
-        state.empty_shelf,
-        demand,
-        state.authority if units is None else np.full(n_keys, np.inf),
-        state.unit_price,
-        params.walk_away_share,
+        state.empty_shelf, units, uncapped, state.unit_price, params.walk_away_share
     )
     days = pd.Series(state.silent_days).map("{:g}".format).to_numpy(dtype=object)
     shows = pd.Series(state.authority).map("{:g}".format).to_numpy(dtype=object)
