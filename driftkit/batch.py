@@ -26,6 +26,7 @@ from typing import Any
 from driftkit.client_audit import (
     AuditOptions,
     audit_and_hand_over,
+    audit_arguments,
     notebook_parameters,
     run_partitioned,
 )
@@ -156,13 +157,7 @@ def audit_client(client_dir: Path, options: AuditOptions) -> ClientResult:
             run_partitioned(client_dir, staging, options)
         else:
             step = "analysis"
-            run_audit(
-                client_dir,
-                out_dir=staging,
-                reports_dir=options.out,
-                start=options.start,
-                end=options.end,
-            )
+            run_audit(client_dir, **audit_arguments(staging, options))
         step = "publish"
         publish(staging, final)
     except Exception as exc:  # one failing client must not stop the batch
@@ -172,8 +167,8 @@ def audit_client(client_dir: Path, options: AuditOptions) -> ClientResult:
 
 
 def run_audit(client_dir: Path, **options: Any) -> None:
-    """:func:`driftkit.audit.run_audit`, imported on first use: with HTML, this process only
-    waits for the notebook's kernel and never loads the pipeline (bench/README.md)."""
+    """:func:`driftkit.audit.run_audit`, imported on first use: with HTML in a pool of clients,
+    this process only waits for the notebooks' kernels and never loads the pipeline."""
     from driftkit.audit import run_audit as audit
 
     audit(client_dir, **options)

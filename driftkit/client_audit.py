@@ -78,6 +78,17 @@ def notebook_parameters(client_dir: Path, run_dir: Path, options: AuditOptions) 
     }
 
 
+def audit_arguments(run_dir: Path, options: AuditOptions) -> dict[str, Any]:
+    """The keyword arguments of :func:`driftkit.audit.run_audit` for one client's in-process
+    audit into the staging folder ``run_dir`` (``--no-html``, or before a hand-over)."""
+    return {
+        "out_dir": run_dir,
+        "reports_dir": options.out,
+        "start": options.start,
+        "end": options.end,
+    }
+
+
 def audit_and_hand_over(client_dir: Path, run_dir: Path, options: AuditOptions) -> dict[str, Any]:
     """Audit the client here as ``--no-html`` does (every run file written into ``run_dir``)
     and pickle the audit into ``run_dir`` for the notebook (:func:`driftkit.handover.write_handover`).
@@ -104,10 +115,7 @@ def audit_and_hand_over(client_dir: Path, run_dir: Path, options: AuditOptions) 
     from driftkit.handover import write_handover
 
     try:
-        audit = run_audit(
-            client_dir, out_dir=run_dir, reports_dir=options.out, start=options.start,
-            end=options.end,
-        )  # fmt: skip
+        audit = run_audit(client_dir, **audit_arguments(run_dir, options))
         return {"handover": str(write_handover(audit, run_dir).resolve())}
     except Exception:  # the notebook audits again and reports the error in its cell
         log.info("%s: the audit failed before the notebook", client_dir, exc_info=True)
