@@ -14,8 +14,9 @@ Clients (generated into ``--work``, reused when already there):
   as ``driftkit ingest`` + ``driftkit audit``.
 
 Every driftkit run is ``driftkit audit CLIENT --no-html --out TMP`` as a subprocess in a
-fresh working folder (wall time, the child's CPU time and its own peak RSS, from ``wait4``;
-on a shared machine compare the CPU ratios, which other jobs barely move).  ``load s``
+fresh working folder (wall time and the child's CPU time from ``wait4``; its own peak RSS,
+``VmHWM``, which the child prints as it exits: ``wait4``'s ``ru_maxrss`` also holds the
+bench's own memory, which the child inherits at fork and Linux keeps across exec; on a shared machine compare the CPU ratios, which other jobs barely move).  ``load s``
 is a separate subprocess that only runs ``load_client`` on the same client: the share of the
 audit that is loading.  For ``daily-csv`` and ``parquet``, DuckDB computes the headline
 numbers (``sku_locations, compared_cells, agreement_rate, drifted_sku_locations,
@@ -51,6 +52,12 @@ LOAD = (
     "from driftkit.load.client import load_client; c = load_config(sys.argv[1]); "
     "t = time.perf_counter(); load_client(c, progress=False); "
     "print(time.perf_counter() - t)"
+)
+# Prefixed to every child's script: its own peak RSS (kB) as stderr's last line at exit.
+PEAK = (
+    "import atexit as _a, sys as _s\n"
+    "_a.register(lambda: print('VmHWM', next(l.split()[1] for l in open('/proc/self/status') "
+    "if l.startswith('VmHWM:')), file=_s.stderr))\n"
 )
 TZ = "America/Chicago"
 START = pd.Timestamp("2026-10-18")  # the window holds the DST change of 2026-11-01
@@ -177,8 +184,10 @@ def make_clients(work: Path, names: list[str], args: argparse.Namespace) -> dict
 
 
 def run(args: list[str], *, cwd: Path, env: dict[str, str]) -> tuple[float, float, str, float]:
-    """Wall seconds, the child's own peak RSS (MB, from ``wait4``), its stdout and its CPU
-    seconds (user + system: what the run costs whatever else the machine runs)."""
+    """Wall seconds, the child's own peak RSS (MB, its ``VmHWM``: ``args`` is ``python -c
+    SCRIPT ...``, run with :data:`PEAK` first), its stdout and its CPU seconds (user + system,
+    from ``wait4``: what the run costs whatever else the machine runs)."""
+    args = [*args[:2], PEAK + args[2], *args[3:]]
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         started = time.perf_counter()
         child = subprocess.Popen(args, cwd=cwd, env=env, stdout=out, stderr=err, text=True)
@@ -189,7 +198,10 @@ def run(args: list[str], *, cwd: Path, env: dict[str, str]) -> tuple[float, floa
         err.seek(0)
         if child.returncode != 0:
             raise RuntimeError(f"{' '.join(args[3:6])} ... failed:\n{err.read()[-3000:]}")
-        return seconds, usage.ru_maxrss / 1024, out.read(), usage.ru_utime + usage.ru_stime
+        peak = err.read().strip().splitlines()[-1].split()
+        if peak[0] != "VmHWM":
+            raise RuntimeError(f"no VmHWM line at the end of {' '.join(args[3:6])}'s stderr")
+        return seconds, int(peak[1]) / 1024, out.read(), usage.ru_utime + usage.ru_stime
 
 
 def driftkit(
