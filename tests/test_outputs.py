@@ -1,7 +1,7 @@
 """The run files (scale/outputs.py): CSV text, Parquet, the cut of large CSVs, tables.json.
 
 The sample clients' run files are checked in tests/test_audit.py (on its one audit per sample):
-``summary.json`` identical to ``tests/expected/summary_<client>.json`` (the summaries before
+``summary.json`` equal to ``tests/expected/summary_<client>.json`` (floats to 1e-12; the summaries before
 issue 14, commit d35f221, ``run_at`` fixed), Parquet equal to the tables, CSV numbers read
 back.  A change that is meant to move numbers regenerates them and says so in its commit::
 
