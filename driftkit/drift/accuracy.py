@@ -19,6 +19,7 @@ from driftkit.drift.align import DAY, Grid
 from driftkit.drift.asof import asof_cells
 from driftkit.drift.codes import (
     column_codes,
+    frame_keeping_codes,
     key_positions,
     positions_in,
     shared_codes,
@@ -67,39 +68,49 @@ def rollforward(
     """
     cells = asof_cells(snapshots, config, start=grid.days[0].date(), end=grid.days[-1].date())
     _, on_hand = measured_values(snapshots, Measure.ON_HAND)
-    s, k, d, prev_row, cur_row = _consecutive(cells.row, on_hand)
+    group, d, prev_row, cur_row = _consecutive(cells.row, on_hand)
     replay = _Replay.build(events, cells.keys, cells.systems)
-    count, replayed = replay.apply(
-        s * len(cells.keys) + k, cells.as_of[prev_row], cells.as_of[cur_row], on_hand[prev_row]
-    )
     previous, snapshot = on_hand[prev_row], on_hand[cur_row]
+    count, replayed = replay.apply(group, cells.as_of, (prev_row, cur_row), previous)
     del prev_row, cur_row  # 12M-row clients: free each index as soon as it is read
-    return pd.DataFrame(
+    s, k = np.divmod(group, max(len(cells.keys), 1))
+    del group
+    d += 1  # the current day of each pair
+    return frame_keeping_codes(
         {
             SKU: take_coded(cells.keys[SKU], k),
             LOCATION: take_coded(cells.keys[LOCATION], k),
             SYSTEM: take_coded(pd.Series(cells.systems, dtype="str"), s),
-            DAY: cells.days[d + 1],
+            DAY: cells.days[d],
             "snapshot": snapshot,
             "previous": previous,
             "events": count,
             "events_delta": replayed - previous,
             "residual": snapshot - replayed,
-        },
-        copy=False,
+        }
     )
 
 
 def _consecutive(
     row: np.ndarray, on_hand: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(system, key, day − 1, previous row, current row) of every cell whose as-of
-    snapshot and the day before's both have a known on_hand."""
-    prev, cur = row[:, :, :-1], row[:, :, 1:]
-    ok = (prev >= 0) & (cur >= 0)
-    ok[ok] = ~np.isnan(on_hand[prev[ok]]) & ~np.isnan(on_hand[cur[ok]])
-    s, k, d = np.nonzero(ok)
-    return s, k, d, prev[s, k, d], cur[s, k, d]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(system × key group ``s·K + k``, day − 1, previous row, current row) of every cell
+    whose as-of snapshot and the day before's both have a known on_hand, in (system, key,
+    day) order.
+
+    One contiguous copy of ``row`` (a transposed view); the cells are then found by flat
+    positions, not by a three-axis ``nonzero`` and fancy index.
+    """
+    rows = np.ascontiguousarray(row)
+    width = rows.shape[2] - 1  # day pairs per (system, key)
+    known = np.append(~np.isnan(on_hand), False)  # row −1 (no snapshot) reads False
+    at = np.flatnonzero(known[rows[:, :, :-1]] & known[rows[:, :, 1:]])
+    group, d = np.divmod(at, max(width, 1))
+    flat = rows.reshape(-1)
+    at += group  # position of the previous day's cell in ``rows``: group·(width+1) + d
+    previous = flat[at]
+    at += 1
+    return group, d, previous, flat[at]
 
 
 class _Replay:
@@ -130,9 +141,17 @@ class _Replay:
         return cls(group[known], at[known], delta[known], reset[known])
 
     def apply(
-        self, group: np.ndarray, after: np.ndarray, until: np.ndarray, start: np.ndarray
+        self,
+        group: np.ndarray,
+        as_of: np.ndarray,
+        rows: tuple[np.ndarray, np.ndarray],
+        start: np.ndarray,
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Replay each group's events in ``(after, until]`` on ``start``: (count, value)."""
+        """Replay each group's events in ``(as_of[rows[0]], as_of[rows[1]]]`` on ``start``:
+        (count, value)."""
+        if not len(self.at):  # no event at all (a snapshots-only client): the same sums
+            return np.zeros(len(group), dtype=np.intp), start + 0.0 - 0.0
+        after, until = as_of[rows[0]], as_of[rows[1]]
         lo, hi = _position_in(self.ranks, group, after), _position_in(self.ranks, group, until)
         reset = self.last_reset[np.maximum(hi - 1, 0)] if len(self.at) else np.full(len(hi), -1)
         has_reset = (hi > lo) & (reset >= lo)

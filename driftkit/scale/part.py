@@ -30,6 +30,7 @@ from driftkit.drift.compare import (
     compare,
 )
 from driftkit.drift.coverage import Coverage, coverage_part
+from driftkit.drift.measures import measure_counts
 from driftkit.drift.pairs import SLACK
 from driftkit.impact.pooled import DemandPart, demand_part, pools_weekdays
 from driftkit.impact.recount import location_sums
@@ -176,13 +177,9 @@ def note_counts(snapshots: pd.DataFrame, config: ClientConfig) -> pd.DataFrame:
     """Per system: snapshot rows, rows whose measure was derived, rows where it is unknown."""
     direct, values = measured_values(snapshots, Measure(config.measure))
     code, names = sorted_codes(snapshots[SYSTEM])
-    n = len(names)
+    rows, derived, unknown = measure_counts(code, len(names), direct, values)
     return pd.DataFrame(
-        {
-            "rows": np.bincount(code, minlength=n),
-            "derived": np.bincount(code, np.isnan(direct) & ~np.isnan(values), n),
-            "unknown": np.bincount(code, np.isnan(values), n),
-        },
+        {"rows": rows, "derived": derived, "unknown": unknown},
         index=pd.Index(names, name=SYSTEM),
     ).astype(np.int64)
 
