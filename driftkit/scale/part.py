@@ -147,7 +147,7 @@ def audit_part(
         by_category=comparison.by_category[[schema.CATEGORY, *GROUP_SUMS]],
         by_location=comparison.by_location[[LOCATION, *GROUP_SUMS]],
         key_drift=comparison.key_drift,
-        by_day=authority_days(grid, catalog_columns(grid.keys, data.catalog)[0]),
+        by_day=_by_day(comparison, grid, data.catalog),
         grid=grid if keep else None,
         coverage=coverage_part(data.snapshots, grid, plan.config),
         placed=placed,
@@ -161,6 +161,13 @@ def audit_part(
         full["attribution"] = dataclasses.replace(part, matches=part.matches.iloc[:0])
     matches = part.matches if keep else None
     return dataclasses.replace(result, episodes=labelled, full=full, matches=matches)
+
+
+def _by_day(comparison: Comparison, grid: Grid, catalog: pd.DataFrame) -> pd.DataFrame:
+    """The comparison's ``authority_days`` table (computed here only when it lacks one)."""
+    if comparison.by_day is not None:
+        return comparison.by_day
+    return authority_days(grid, catalog_columns(grid.keys, catalog)[0])
 
 
 def headline_parts(grid: Grid, comparison: Comparison, config: ClientConfig) -> dict[str, float]:
