@@ -12,9 +12,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from driftkit.drift import codes
-from driftkit.drift.accuracy import _consecutive, _Replay
 from driftkit.drift.codes import column_codes, first_seen_codes, frame_keeping_codes, take_coded
 from driftkit.drift.measures import measure_counts
+from driftkit.drift.replay import _consecutive, _Replay
 
 
 def _consecutive_before(row: np.ndarray, on_hand: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -97,3 +97,15 @@ def test_measure_counts_equal_the_weighted_bincounts() -> None:
     assert derived.tolist() == [0, 1, 0, 0] and unknown.tolist() == [1, 0, 1, 0]
     full = np.array([1.0, 2.0, 3.0, 4.0, 5.0, 6.0])
     assert [c.tolist() for c in measure_counts(system, 3, full, full)] == [[2, 3, 1], [0, 0, 0], [0, 0, 0]]  # fmt: skip
+
+
+def test_codes_of_numpy_backed_columns_never_outlive_their_array() -> None:
+    """``Series.array`` of a NumPy column is a new wrapper at every call: a key taken from one
+    wrapper and watched on another stayed behind, and a later array at the same address
+    got its codes (a ``shared_codes`` broadcast error and wrong sums in the suite)."""
+    for size in range(1, 300):
+        column = pd.Series(np.arange(size) % 3, dtype=float)
+        found, uniques = column_codes(column)
+        assert len(found) == size and uniques.tolist() == [0.0, 1.0, 2.0][: min(size, 3)]
+        object_column = pd.Series(np.arange(size).astype(str).astype(object))
+        assert len(column_codes(object_column)[0]) == size

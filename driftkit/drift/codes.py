@@ -36,7 +36,7 @@ def column_codes(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
         codes, uniques = pd.factorize(column)
         small = np.int32 if len(uniques) < 2**31 - 1 else np.int64  # half the memory
         found = (codes.astype(small), np.asarray(uniques, dtype=object))
-        _remember(column, found)
+        _remember(array, found)
         return _CODES.get(key, found)  # an array that cannot be watched is not kept
     return _CODES[key]
 
@@ -58,7 +58,7 @@ def take_coded(names: pd.Series, rows: np.ndarray) -> pd.Series:
     if (name_codes < 0).any():  # a missing name: the long column factorizes on its own
         return column
     codes, first = first_seen_codes(name_codes[rows], small=len(name_uniques) < 2**31 - 1)
-    _remember(column, (codes, np.asarray(name_uniques, dtype=object)[first]))
+    _remember(column.array, (codes, np.asarray(name_uniques, dtype=object)[first]))
     return column
 
 
@@ -93,19 +93,27 @@ def frame_keeping_codes(columns: dict[str, Any]) -> pd.DataFrame:
     """
     frame = pd.DataFrame(columns, copy=False)
     for name, column in columns.items():
-        known = _CODES.get(id(column.array)) if isinstance(column, pd.Series) else None
-        if known is not None and frame[name].array is not column.array:
-            _remember(frame[name], known)
+        if not isinstance(column, pd.Series):
+            continue
+        given, held = column.array, frame[name].array
+        known = _CODES.get(id(given))
+        if known is not None and held is not given:
+            _remember(held, known)
     return frame
 
 
-def _remember(column: pd.Series, found: tuple[np.ndarray, np.ndarray]) -> None:
-    """Keep ``found`` as the :func:`column_codes` of ``column`` while its array lives."""
+def _remember(array: object, found: tuple[np.ndarray, np.ndarray]) -> None:
+    """Keep ``found`` as the :func:`column_codes` of ``array`` while it lives.
+
+    ``array`` must be the one object whose id is the key: ``Series.array`` of a NumPy-backed
+    column is a new wrapper at every call, and a key taken from one wrapper but watched on
+    another would outlive its array (a later array at the same address would get its codes).
+    """
     try:
-        weakref.finalize(column.array, _CODES.pop, id(column.array), None)
+        weakref.finalize(array, _CODES.pop, id(array), None)
     except TypeError:  # an array that cannot be watched is not kept
         return
-    _CODES[id(column.array)] = found
+    _CODES[id(array)] = found
 
 
 def row_codes(frame: pd.DataFrame, columns: list[str], rows: np.ndarray) -> np.ndarray:
