@@ -259,3 +259,11 @@ def test_a_system_agreeing_with_the_authority_changes_no_drift_vs_authority(
     pd.testing.assert_frame_equal(shop_keys, two.key_drift)
     erp = three.key_drift[three.key_drift["system"].eq("erp")]
     assert (erp["abs_drift_units"] == 0).all()
+
+
+def test_the_comparison_carries_its_authority_days_computed_once(example: Comparison) -> None:
+    g = grid([WMS, SHOP, ERP], ("wms", "shop", "erp"))
+    cost = np.array([2.0, NAN])
+    pd.testing.assert_frame_equal(example.by_day, authority_days(g, cost))
+    assert example.by_day["abs_drift_units"].tolist() == [0.0, 3.0, 4.0, 3.0]  # |d| by hand
+    assert example.by_day["value_at_risk"].tolist() == [0.0, 4.0, 8.0, 2.0]  # S0 units × 2

@@ -19,25 +19,19 @@ from driftkit.drift.align import DAY, Grid
 from driftkit.drift.asof import asof_cells
 from driftkit.drift.codes import (
     column_codes,
-    key_positions,
+    frame_keeping_codes,
     positions_in,
     shared_codes,
-    sorted_ranks,
     take_coded,
 )
 from driftkit.drift.measures import MEASURED, measured_values
 from driftkit.drift.pairs import SLACK
+from driftkit.drift.replay import _consecutive, _event_ranks, _position_in, _Replay
 from driftkit.schema import (
-    ABSOLUTE_KINDS,
     AS_OF,
     COUNTED_AT,
     COUNTED_QTY,
-    KIND,
     LOCATION,
-    OCCURRED_AT,
-    QTY_DELTA,
-    RECORDED_AT,
-    SET_QTY,
     SKU,
     SYSTEM,
     Measure,
@@ -67,112 +61,27 @@ def rollforward(
     """
     cells = asof_cells(snapshots, config, start=grid.days[0].date(), end=grid.days[-1].date())
     _, on_hand = measured_values(snapshots, Measure.ON_HAND)
-    s, k, d, prev_row, cur_row = _consecutive(cells.row, on_hand)
+    group, d, prev_row, cur_row = _consecutive(cells.row, on_hand)
     replay = _Replay.build(events, cells.keys, cells.systems)
-    count, replayed = replay.apply(
-        s * len(cells.keys) + k, cells.as_of[prev_row], cells.as_of[cur_row], on_hand[prev_row]
-    )
     previous, snapshot = on_hand[prev_row], on_hand[cur_row]
+    count, replayed = replay.apply(group, cells.as_of, (prev_row, cur_row), previous)
     del prev_row, cur_row  # 12M-row clients: free each index as soon as it is read
-    return pd.DataFrame(
+    s, k = np.divmod(group, max(len(cells.keys), 1))
+    del group
+    d += 1  # the current day of each pair
+    return frame_keeping_codes(
         {
             SKU: take_coded(cells.keys[SKU], k),
             LOCATION: take_coded(cells.keys[LOCATION], k),
             SYSTEM: take_coded(pd.Series(cells.systems, dtype="str"), s),
-            DAY: cells.days[d + 1],
+            DAY: cells.days[d],
             "snapshot": snapshot,
             "previous": previous,
             "events": count,
             "events_delta": replayed - previous,
             "residual": snapshot - replayed,
-        },
-        copy=False,
+        }
     )
-
-
-def _consecutive(
-    row: np.ndarray, on_hand: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(system, key, day − 1, previous row, current row) of every cell whose as-of
-    snapshot and the day before's both have a known on_hand."""
-    prev, cur = row[:, :, :-1], row[:, :, 1:]
-    ok = (prev >= 0) & (cur >= 0)
-    ok[ok] = ~np.isnan(on_hand[prev[ok]]) & ~np.isnan(on_hand[cur[ok]])
-    s, k, d = np.nonzero(ok)
-    return s, k, d, prev[s, k, d], cur[s, k, d]
-
-
-class _Replay:
-    """Events sorted by (system·key group, applied time) with running sums for replay."""
-
-    def __init__(self, group: np.ndarray, at: np.ndarray, delta: np.ndarray, reset: np.ndarray):
-        order = np.lexsort((at, group))
-        self.group, self.at = group[order], at[order]
-        self.reset_to = reset[order]
-        is_reset = ~np.isnan(self.reset_to)
-        self.cum = np.concatenate(([0.0], np.cumsum(np.where(is_reset, 0.0, delta[order]))))
-        marks = np.where(is_reset, np.arange(len(order)), -1)
-        self.last_reset = np.maximum.accumulate(marks) if len(marks) else marks
-        self.ranks = _event_ranks(self.group, self.at)  # once for both ends of every query
-
-    @classmethod
-    def build(cls, events: pd.DataFrame, keys: pd.DataFrame, systems: tuple[str, ...]) -> _Replay:
-        key = key_positions(events, keys)
-        system = positions_in(events[SYSTEM], pd.Index(systems))
-        known = (key >= 0) & (system >= 0)
-        applied = events[RECORDED_AT].fillna(events[OCCURRED_AT])
-        at = applied.dt.as_unit("us").array.asi8
-        delta = np.nan_to_num(events[QTY_DELTA].to_numpy(dtype=np.float64, na_value=np.nan))
-        set_qty = events[SET_QTY].to_numpy(dtype=np.float64, na_value=np.nan)
-        absolute = events[KIND].isin([str(k) for k in ABSOLUTE_KINDS]).to_numpy()
-        reset = np.where(absolute, set_qty, np.nan)
-        group = system.astype(np.int64) * len(keys) + key
-        return cls(group[known], at[known], delta[known], reset[known])
-
-    def apply(
-        self, group: np.ndarray, after: np.ndarray, until: np.ndarray, start: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Replay each group's events in ``(after, until]`` on ``start``: (count, value)."""
-        lo, hi = _position_in(self.ranks, group, after), _position_in(self.ranks, group, until)
-        reset = self.last_reset[np.maximum(hi - 1, 0)] if len(self.at) else np.full(len(hi), -1)
-        has_reset = (hi > lo) & (reset >= lo)
-        base = np.where(
-            has_reset, self.reset_to[np.maximum(reset, 0)] if len(self.at) else 0, start
-        )
-        since = np.where(has_reset, reset + 1, lo)
-        return hi - lo, base + self.cum[hi] - self.cum[since]
-
-
-def _position(
-    sorted_group: np.ndarray, sorted_at: np.ndarray, group: np.ndarray, at: np.ndarray
-) -> np.ndarray:
-    """Index of the first sorted event after (group, at) in (group, time) order.
-
-    Times are ranked by the distinct event times at or before them, so an event comes
-    after a query exactly when its rank is higher; one sort of the events, none of the
-    queries.
-    """
-    return _position_in(_event_ranks(sorted_group, sorted_at), group, at)
-
-
-def _event_ranks(sorted_group: np.ndarray, sorted_at: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(every event time sorted, group × (len(times) + 1) + rank of each event's time).
-
-    A time's rank is the number of event times at or before it: an event is later than a
-    query exactly when its rank is higher, whether or not equal times repeat (a sort,
-    cheaper than ``np.unique``'s hashing).
-    """
-    times, rank = sorted_ranks(sorted_at, side="right")
-    return times, sorted_group * (len(times) + 1) + rank
-
-
-def _position_in(
-    ranks: tuple[np.ndarray, np.ndarray], group: np.ndarray, at: np.ndarray
-) -> np.ndarray:
-    """:func:`_position` with the events' :func:`_event_ranks` already computed."""
-    times, composite = ranks
-    query = group * (len(times) + 1) + np.searchsorted(times, at, side="right")
-    return np.searchsorted(composite, query, side="right")
 
 
 def count_accuracy(

@@ -85,14 +85,21 @@ def _asof_cells(
         first - pd.Timedelta(days=lookback), len(days) + lookback, config.timezone
     )
     n_buckets = len(midnights) - 1
-    bucket = np.searchsorted(midnights, as_of, side="right") - 1
+    bucket = np.searchsorted(midnights, as_of, side="right")
+    bucket -= 1  # in place, as below: each 12M-row temporary is memory to fault in
     keys, key_code = _factorize_keys(snapshots, (bucket >= lookback) & (bucket < n_buckets))
     systems, system_code = _factorize_systems(snapshots[SYSTEM], config)
     rows = np.flatnonzero((bucket >= 0) & (bucket < n_buckets) & (key_code >= 0))
     shape = (n_buckets, len(systems), len(keys))
-    cell = (bucket[rows] * shape[1] + system_code[rows]) * shape[2] + key_code[rows]
-    offset = as_of[rows] - midnights[bucket[rows]]
-    del bucket, key_code
+    offset = as_of[rows]
+    offset -= midnights[bucket[rows]]
+    cell = bucket if len(rows) == len(bucket) else bucket[rows]  # every row in: no copy
+    del bucket
+    cell *= shape[1]
+    cell += system_code[rows]
+    cell *= shape[2]
+    cell += key_code[rows]
+    del key_code
     row = _last_per_cell(cell, rows, offset, shape)
     del cell, offset, rows
     _forward_fill(row, as_of, midnights[1:] - 1, config.staleness_hours)
@@ -140,7 +147,8 @@ def _factorize_keys(
     sku_code, skus = _sorted_codes(snapshots[SKU])
     loc_code, locations = _sorted_codes(snapshots[LOCATION])
     n_loc = max(len(locations), 1)
-    pair = sku_code * n_loc + loc_code
+    pair = sku_code * n_loc  # a new array: the cached codes stay untouched
+    pair += loc_code
     del sku_code, loc_code
     n_pairs = len(skus) * n_loc
     if n_pairs <= max(8 * len(pair), DENSE_KEYS):
@@ -190,11 +198,14 @@ def _factorize_systems(
 def _last_per_cell(
     cell: np.ndarray, rows: np.ndarray, offset: np.ndarray, shape: tuple[int, int, int]
 ) -> np.ndarray:
-    """Row of the latest snapshot per cell (ties: the later row in input order)."""
+    """Row of the latest snapshot per cell (ties: the later row in input order); ``offset``
+    is overwritten."""
     row_bits = max(int(rows.max(initial=0)).bit_length(), 1)
     best = np.full(int(np.prod(shape)), -1, dtype=np.int64)
     if offset.size and offset.max() < 2 ** (62 - row_bits):
-        np.maximum.at(best, cell, (offset << row_bits) | rows)
+        offset <<= row_bits
+        offset |= rows
+        np.maximum.at(best, cell, offset)
         found = best >= 0
         best[found] &= (1 << row_bits) - 1
     else:

@@ -12,11 +12,13 @@ import numpy as np
 import pandas as pd
 
 from driftkit.drift.align import Grid
-from driftkit.drift.pairs import _vs_authority
+from driftkit.drift.pairs import VsAuthority, _vs_authority
 from driftkit.schema import LOCATION, SKU, SYSTEM
 
 
-def drift_per_key(grid: Grid, cost: np.ndarray, tolerance: float) -> pd.DataFrame:
+def drift_per_key(
+    grid: Grid, cost: np.ndarray, tolerance: float, *, vs_authority: VsAuthority | None = None
+) -> pd.DataFrame:
     """Per key and non-authority system: drift on the last day and over the window.
 
     Returns
@@ -27,7 +29,7 @@ def drift_per_key(grid: Grid, cost: np.ndarray, tolerance: float) -> pd.DataFram
         authority on at least one day.  ``drift_value_last_day`` = |d| × unit_cost (NaN
         when either is unknown).
     """
-    others, drift = _vs_authority(grid)
+    others, drift = _vs_authority(grid) if vs_authority is None else vs_authority
     n_keys = len(grid.keys)
     last = drift[:, :, -1] if len(grid.days) else np.full((len(others), n_keys), np.nan)
     table = pd.DataFrame(

@@ -36,11 +36,8 @@ def column_codes(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
         codes, uniques = pd.factorize(column)
         small = np.int32 if len(uniques) < 2**31 - 1 else np.int64  # half the memory
         found = (codes.astype(small), np.asarray(uniques, dtype=object))
-        try:
-            weakref.finalize(array, _CODES.pop, key, None)
-        except TypeError:  # an array that cannot be watched is not kept
-            return found
-        _CODES[key] = found
+        _remember(array, found)
+        return _CODES.get(key, found)  # an array that cannot be watched is not kept
     return _CODES[key]
 
 
@@ -48,7 +45,8 @@ def take_coded(names: pd.Series, rows: np.ndarray) -> pd.Series:
     """``names[rows]`` as a text column whose :func:`column_codes` come from ``names``'s.
 
     ``names`` is small (a grid's keys or systems), the result long (a row per cell): the
-    long column's codes are found by factorizing integers instead of hashing its texts.
+    long column's codes are found from the runs of equal ``rows`` instead of hashing its
+    texts (:func:`first_seen_codes`).
 
     Returns
     -------
@@ -59,15 +57,63 @@ def take_coded(names: pd.Series, rows: np.ndarray) -> pd.Series:
     name_codes, name_uniques = pd.factorize(names)
     if (name_codes < 0).any():  # a missing name: the long column factorizes on its own
         return column
-    codes, first = pd.factorize(name_codes[rows])
-    small = np.int32 if len(first) < 2**31 - 1 else np.int64
-    found = (codes.astype(small), np.asarray(name_uniques, dtype=object)[first])
-    try:
-        weakref.finalize(column.array, _CODES.pop, id(column.array), None)
-    except TypeError:
-        return column
-    _CODES[id(column.array)] = found
+    codes, first = first_seen_codes(name_codes[rows], small=len(name_uniques) < 2**31 - 1)
+    _remember(column.array, (codes, np.asarray(name_uniques, dtype=object)[first]))
     return column
+
+
+def first_seen_codes(values: np.ndarray, *, small: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """``pd.factorize(values)`` of integers, hashing one value per run of equal values.
+
+    A value is first seen where a run starts, so only the runs' values are factorized
+    (a grid's cells come in runs of one key's days).
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``(codes, uniques)``: codes in order of first appearance (int32 when ``small``,
+        else int64) and the distinct values in that order.
+    """
+    n = len(values)
+    starts = np.flatnonzero(np.r_[True, values[1:] != values[:-1]]) if n else np.arange(0)
+    run_codes, uniques = pd.factorize(values[starts])
+    run_codes = run_codes.astype(np.int32 if small else np.int64)
+    return np.repeat(run_codes, np.diff(np.r_[starts, n])), uniques
+
+
+def frame_keeping_codes(columns: dict[str, Any]) -> pd.DataFrame:
+    """``pd.DataFrame(columns, copy=False)`` whose text columns keep the codes already
+    known for the Series they were built from (a frame may hold a view of a Series' array,
+    a new array to :func:`column_codes`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The columns of ``columns``, in its order.
+    """
+    frame = pd.DataFrame(columns, copy=False)
+    for name, column in columns.items():
+        if not isinstance(column, pd.Series):
+            continue
+        given, held = column.array, frame[name].array
+        known = _CODES.get(id(given))
+        if known is not None and held is not given:
+            _remember(held, known)
+    return frame
+
+
+def _remember(array: object, found: tuple[np.ndarray, np.ndarray]) -> None:
+    """Keep ``found`` as the :func:`column_codes` of ``array`` while it lives.
+
+    ``array`` must be the one object whose id is the key: ``Series.array`` of a NumPy-backed
+    column is a new wrapper at every call, and a key taken from one wrapper but watched on
+    another would outlive its array (a later array at the same address would get its codes).
+    """
+    try:
+        weakref.finalize(array, _CODES.pop, id(array), None)
+    except TypeError:  # an array that cannot be watched is not kept
+        return
+    _CODES[id(array)] = found
 
 
 def row_codes(frame: pd.DataFrame, columns: list[str], rows: np.ndarray) -> np.ndarray:

@@ -37,6 +37,7 @@ class Comparison:
     by_category: pd.DataFrame
     by_location: pd.DataFrame
     key_drift: pd.DataFrame
+    by_day: pd.DataFrame | None = None  # authority_days of the grid (None when recombined)
 
 
 def compare(grid: Grid, config: ClientConfig, catalog: pd.DataFrame) -> Comparison:
@@ -62,17 +63,20 @@ def compare(grid: Grid, config: ClientConfig, catalog: pd.DataFrame) -> Comparis
     cost, category = catalog_columns(grid.keys, catalog)
     cells = _cell_stats(grid.values, tolerance)
     drifted = (cells.compared & ~cells.agreeing).any(axis=1)
-    totals = _key_totals(grid, cost)
+    vs_authority = _vs_authority(grid)  # once for the five tables that read it
+    totals = _key_totals(grid, cost, vs_authority=vs_authority)
     episode_table = episodes(grid, system_pairs(grid), tolerance)
     locations = grid.keys[LOCATION].to_numpy()
+    by_day = authority_days(grid, cost, vs_authority=vs_authority)
     return Comparison(
-        headline=headline(grid, cells, authority_days(grid, cost), episode_table),
+        headline=headline(grid, cells, by_day, episode_table),
         daily=daily(grid, system_pairs(grid), cost, tolerance),
         episodes=episode_table,
-        bias=bias(grid, tolerance),
+        bias=bias(grid, tolerance, vs_authority=vs_authority),
         by_category=decompose(totals, drifted, category, CATEGORY),
         by_location=decompose(totals, drifted, locations, LOCATION),
-        key_drift=drift_per_key(grid, cost, tolerance),
+        key_drift=drift_per_key(grid, cost, tolerance, vs_authority=vs_authority),
+        by_day=by_day,
     )
 
 
@@ -106,9 +110,11 @@ def _cell_stats(values: np.ndarray, tolerance: float) -> _CellStats:
     return _CellStats(compared, agreeing, np.where(compared, spread, np.nan))
 
 
-def _key_totals(grid: Grid, cost: np.ndarray) -> pd.DataFrame:
+def _key_totals(
+    grid: Grid, cost: np.ndarray, *, vs_authority: tuple[list[str], np.ndarray] | None = None
+) -> pd.DataFrame:
     """Per key code, summed over non-authority systems vs the authority: units and value."""
-    _, drift = _vs_authority(grid)
+    _, drift = _vs_authority(grid) if vs_authority is None else vs_authority
     size = np.abs(drift)
     last = size[:, :, -1] if len(grid.days) else np.zeros(size.shape[:2])
     units_last = np.nansum(last, axis=0)
@@ -149,7 +155,9 @@ def headline(
     }
 
 
-def authority_days(grid: Grid, cost: np.ndarray) -> pd.DataFrame:
+def authority_days(
+    grid: Grid, cost: np.ndarray, *, vs_authority: tuple[list[str], np.ndarray] | None = None
+) -> pd.DataFrame:
     """Per day, every non-authority system against the authority, summed over keys.
 
     Parameters
@@ -158,6 +166,8 @@ def authority_days(grid: Grid, cost: np.ndarray) -> pd.DataFrame:
         The (part's) grid.
     cost
         ``unit_cost`` per key code, NaN when unknown (:func:`catalog_columns`).
+    vs_authority
+        ``_vs_authority(grid)`` when already computed.
 
     Returns
     -------
@@ -167,7 +177,7 @@ def authority_days(grid: Grid, cost: np.ndarray) -> pd.DataFrame:
         Σ |d| × unit_cost (unknown cost adds 0); keys with |d| > 0 and no cost.  Summable
         over parts.
     """
-    _, drift = _vs_authority(grid)
+    _, drift = _vs_authority(grid) if vs_authority is None else vs_authority
     per_key = np.nansum(np.abs(drift), axis=0)  # [key, day]: Σ over systems
     unpriced = np.isnan(cost)[:, None]
     return pd.DataFrame(
@@ -257,7 +267,9 @@ def _empty_daily() -> pd.DataFrame:
     )
 
 
-def bias(grid: Grid, tolerance: float) -> pd.DataFrame:
+def bias(
+    grid: Grid, tolerance: float, *, vs_authority: tuple[list[str], np.ndarray] | None = None
+) -> pd.DataFrame:
     """Mean signed drift vs the authority per non-authority system, with its sign shares.
 
     Returns
@@ -267,7 +279,7 @@ def bias(grid: Grid, tolerance: float) -> pd.DataFrame:
         the (key, day) where the system and the authority are both present; a positive
         (negative) cell has d > tolerance (d < −tolerance).
     """
-    others, drift = _vs_authority(grid)
+    others, drift = _vs_authority(grid) if vs_authority is None else vs_authority
     cells = (~np.isnan(drift)).sum(axis=(1, 2))
     safe = np.maximum(cells, 1)
     with np.errstate(invalid="ignore"):

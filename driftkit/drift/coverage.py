@@ -64,8 +64,10 @@ def coverage_part(snapshots: pd.DataFrame, grid: Grid, config: ClientConfig) -> 
     table = pd.DataFrame(index=pd.Index(systems, name=SYSTEM))
     table["rows"] = np.bincount(codes.system, minlength=n)
     table["known"] = np.bincount(codes.system, weights=~np.isnan(values), minlength=n)
-    for name, item in (("skus", codes.sku), ("keys", codes.key)):
-        table[name], table[f"shared_{name}"] = _holders(item, codes.system, n)
+    sku_pairs = _distinct(codes.sku * n + codes.system)  # each (sku, system) once
+    key_pairs = _distinct(codes.key * n + codes.system)
+    for name, pair in (("skus", sku_pairs), ("keys", key_pairs)):
+        table[name], table[f"shared_{name}"] = _holders(pair, n)
     table["compared_cells"] = _compared_cells(grid.values)
     table = table.fillna(0).astype(np.int64)
     silent = table["compared_cells"].to_numpy() == 0  # the gap only explains these
@@ -73,7 +75,7 @@ def coverage_part(snapshots: pd.DataFrame, grid: Grid, config: ClientConfig) -> 
         _gap_hours(snapshots, s) if quiet else float("inf")
         for s, quiet in zip(systems, silent, strict=True)
     ]
-    return Coverage(table, _names(codes, systems))
+    return Coverage(table, _names(codes, systems, sku_pairs, key_pairs))
 
 
 def coverage_from_parts(parts: list[Coverage]) -> Coverage:
@@ -108,9 +110,9 @@ class _Codes:
         return cls(system.astype(np.int64), sku.astype(np.int64), key, skus, locations, location)
 
 
-def _holders(item: np.ndarray, system: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Per system: distinct items (SKUs or keys) it holds, and how many another also holds."""
-    pair = _distinct(item * n + system)
+def _holders(pair: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per system: distinct items (SKUs or keys) it holds, and how many another also holds,
+    from the distinct ``item · n + system`` pairs of the snapshots."""
     item_of, system_of = pair // n, pair % n
     holders = np.bincount(item_of)[item_of]
     held = np.bincount(system_of, minlength=n)
@@ -148,12 +150,16 @@ def _gap_hours(snapshots: pd.DataFrame, system: str) -> float:
     return float(gaps.min() / 3_600_000_000) if gaps.notna().any() else float("inf")
 
 
-def _names(codes: _Codes, systems: list[str]) -> pd.DataFrame:
-    """``system, kind, name``: every location of each system and its first SKU names."""
+def _names(
+    codes: _Codes, systems: list[str], sku_pairs: np.ndarray, key_pairs: np.ndarray
+) -> pd.DataFrame:
+    """``system, kind, name``: every location of each system and its first SKU names, from
+    the distinct ``sku · n + system`` and ``key · n + system`` pairs (not every row again)."""
     n = len(systems)
-    located = _distinct(codes.location.astype(np.int64) * n + codes.system)
+    key_location = (key_pairs // n) % max(len(codes.locations), 1)
+    located = _distinct(key_location * n + key_pairs % n)
     rank = np.argsort(np.argsort(codes.skus.astype(str), kind="stable"), kind="stable")
-    held = _distinct(codes.system * (len(codes.skus) + 1) + rank[codes.sku])
+    held = _distinct(sku_pairs % n * (len(codes.skus) + 1) + rank[sku_pairs // n])
     sku_system, sku_rank = held // (len(codes.skus) + 1), held % (len(codes.skus) + 1)
     first = np.r_[True, sku_system[1:] != sku_system[:-1]] if len(held) else held.astype(bool)
     start = np.maximum.accumulate(np.where(first, np.arange(len(held)), 0))

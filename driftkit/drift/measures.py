@@ -56,13 +56,27 @@ def _measure_notes(
     cells: _Cells, direct: np.ndarray, values: np.ndarray, measure: Measure
 ) -> tuple[str, ...]:
     """One note per system whose measure had to be derived or stayed unknown."""
-    n = len(cells.systems)
-    rows = np.bincount(cells.system_code, minlength=n)
-    derived = np.bincount(
-        cells.system_code, weights=np.isnan(direct) & ~np.isnan(values), minlength=n
-    )
-    missing = np.bincount(cells.system_code, weights=np.isnan(values), minlength=n)
-    return measure_notes(cells.systems, rows, derived.astype(int), missing.astype(int), measure)
+    counts = measure_counts(cells.system_code, len(cells.systems), direct, values)
+    return measure_notes(cells.systems, *counts, measure)
+
+
+def measure_counts(
+    system: np.ndarray, n: int, direct: np.ndarray, values: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per system code ``0..n−1``: snapshot rows, rows whose measure was derived, rows whose
+    measure stayed unknown (``direct, values`` from :func:`measured_values`).
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``(rows, derived, unknown)``, int64, ``n`` each.
+    """
+    rows = np.bincount(system, minlength=n)
+    if values is direct and not np.isnan(direct).any():  # nothing derived, nothing unknown
+        return rows, np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64)
+    derived = np.bincount(system[np.isnan(direct) & ~np.isnan(values)], minlength=n)
+    unknown = np.bincount(system[np.isnan(values)], minlength=n)
+    return rows, derived, unknown
 
 
 def measure_notes(

@@ -39,7 +39,10 @@ def system_pairs(grid: Grid) -> list[_Pair]:
     return pairs
 
 
-def _vs_authority(grid: Grid) -> tuple[list[str], np.ndarray]:
+VsAuthority = tuple[list[str], np.ndarray]  # what _vs_authority returns
+
+
+def _vs_authority(grid: Grid) -> VsAuthority:
     """Non-authority system names and their drift ``[system, key, day]`` vs the authority."""
     authority = grid.index(grid.authority)
     others = [s for s in grid.systems if s != grid.authority]

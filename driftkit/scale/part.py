@@ -30,6 +30,7 @@ from driftkit.drift.compare import (
     compare,
 )
 from driftkit.drift.coverage import Coverage, coverage_part
+from driftkit.drift.measures import measure_counts
 from driftkit.drift.pairs import SLACK
 from driftkit.impact.pooled import DemandPart, demand_part, pools_weekdays
 from driftkit.impact.recount import location_sums
@@ -146,7 +147,7 @@ def audit_part(
         by_category=comparison.by_category[[schema.CATEGORY, *GROUP_SUMS]],
         by_location=comparison.by_location[[LOCATION, *GROUP_SUMS]],
         key_drift=comparison.key_drift,
-        by_day=authority_days(grid, catalog_columns(grid.keys, data.catalog)[0]),
+        by_day=_by_day(comparison, grid, data.catalog),
         grid=grid if keep else None,
         coverage=coverage_part(data.snapshots, grid, plan.config),
         placed=placed,
@@ -160,6 +161,13 @@ def audit_part(
         full["attribution"] = dataclasses.replace(part, matches=part.matches.iloc[:0])
     matches = part.matches if keep else None
     return dataclasses.replace(result, episodes=labelled, full=full, matches=matches)
+
+
+def _by_day(comparison: Comparison, grid: Grid, catalog: pd.DataFrame) -> pd.DataFrame:
+    """The comparison's ``authority_days`` table (computed here only when it lacks one)."""
+    if comparison.by_day is not None:
+        return comparison.by_day
+    return authority_days(grid, catalog_columns(grid.keys, catalog)[0])
 
 
 def headline_parts(grid: Grid, comparison: Comparison, config: ClientConfig) -> dict[str, float]:
@@ -176,13 +184,9 @@ def note_counts(snapshots: pd.DataFrame, config: ClientConfig) -> pd.DataFrame:
     """Per system: snapshot rows, rows whose measure was derived, rows where it is unknown."""
     direct, values = measured_values(snapshots, Measure(config.measure))
     code, names = sorted_codes(snapshots[SYSTEM])
-    n = len(names)
+    rows, derived, unknown = measure_counts(code, len(names), direct, values)
     return pd.DataFrame(
-        {
-            "rows": np.bincount(code, minlength=n),
-            "derived": np.bincount(code, np.isnan(direct) & ~np.isnan(values), n),
-            "unknown": np.bincount(code, np.isnan(values), n),
-        },
+        {"rows": rows, "derived": derived, "unknown": unknown},
         index=pd.Index(names, name=SYSTEM),
     ).astype(np.int64)
 
