@@ -177,8 +177,8 @@ def shelf_loss_units(state: SoldOutState, horizon: float) -> np.ndarray:
     while the record stands still: the shelf stays empty until a count, Q = λ × horizon.
     At or below it a reorder is due (under a reorder-point policy it fired when the record
     crossed the point) and refills the shelf on arrival whatever the record says; what the
-    record's error costs is the A units it shows and the shelf lacks, min(Q, A⁺), as for
-    the silent shelf (:func:`~driftkit.impact.silence.silent_shelf_value`).
+    record's error costs is the A units it shows and the shelf lacks, min(Q, A⁺).  The
+    three empty-shelf terms share these units (:func:`empty_shelf_value`).
     """
     demand = state.rate * horizon
     shown = np.maximum(np.nan_to_num(state.authority), 0.0)
