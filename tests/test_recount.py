@@ -133,9 +133,10 @@ def make_state(**overrides: object) -> countlist.KeyState:
 
 def test_wrong_since_count_prices_every_chance_the_units_shown_are_gone() -> None:
     value = sellout.wrong_since_count(make_state(), PARAMS, 56.0)
-    # A: P(Poisson(0.5) ≥ 1) = 1 − e^−0.5, × 0.4 × min(0.25 a day × 56 days, the 1 unit
-    # shown: at or below the reorder point 3.93 a reorder is due) × 20
-    np.testing.assert_allclose(value, [(1 - math.exp(-0.5)) * 8.0, 0.0, 0.0])
+    # A: P(Poisson(0.5) ≥ 1) = 1 − e^−0.5, × (0.4 × min(0.25 a day × 56 days, the 1 unit
+    # shown: at or below the reorder point 3.93 a reorder is due) × 20 + the shop's 1 unit
+    # offered from the empty shelf × 15 pick failures) = × (8 + 15)
+    np.testing.assert_allclose(value, [(1 - math.exp(-0.5)) * 23.0, 0.0, 0.0])
     assert (
         sellout.wrong_since_count(make_state(record_error=None), PARAMS, 56.0).tolist() == [0.0] * 3
     )
@@ -143,16 +144,17 @@ def test_wrong_since_count_prices_every_chance_the_units_shown_are_gone() -> Non
 
 def test_a_record_short_above_the_reorder_point_loses_the_horizon() -> None:
     # A shows 5 > ROP 0.25 × 7 + 1.645 × √7 × 0.5 = 3.93: no reorder comes while the shelf is
-    # empty; P(Poisson(6) ≥ 5) = 1 − 115e⁻⁶, × 0.4 × 0.25 a day × 56 days × 20
+    # empty; P(Poisson(6) ≥ 5) = 1 − 115e⁻⁶, × (0.4 × 0.25 a day × 56 days × 20 + the shop's
+    # 1 unit offered (min(14, 1, 5)) × 15)
     state = make_state(authority=np.array([5.0, 0.0, 1.0]), record_error=np.array([6.0, 0, 0]))
     value = sellout.wrong_since_count(state, PARAMS, 56.0)
-    np.testing.assert_allclose(value, [(1 - 115 * math.exp(-6)) * 112.0, 0.0, 0.0])
+    np.testing.assert_allclose(value, [(1 - 115 * math.exp(-6)) * (112.0 + 15), 0.0, 0.0])
 
 
 def test_the_count_list_ranks_and_names_the_record_the_counts_distrust() -> None:
     table = countlist.count_list(make_state(), PARAMS).set_index("sku")
     assert table.loc["A", "rank"] == 1
-    assert table.loc["A", "expected_value"] == pytest.approx((1 - math.exp(-0.5)) * 8.0)
+    assert table.loc["A", "expected_value"] == pytest.approx((1 - math.exp(-0.5)) * 23.0)
     assert table.loc["A", "reason"] == (
         "likely short since the count: wms shows 1, counts find 0.50 units lost unrecorded"
         " by now (P(empty) 0.39)"

@@ -91,11 +91,12 @@ def make_state(**overrides: object) -> countlist.KeyState:
 
 def test_sold_out_prices_the_chance_the_units_are_gone() -> None:
     value = sellout.sold_out(make_state(), PARAMS, 56.0)
-    # A: P(Poisson(2 × 1) ≥ 2) = 1 − 3e⁻² = 0.594 ≥ 0.5, × 0.4 × min(2 a day × 56 days,
-    # the 2 units shown: at or below the reorder point a reorder is due) × 10
+    # A: P(Poisson(2 × 1) ≥ 2) = 1 − 3e⁻² = 0.594 ≥ 0.5, × (0.4 × min(2 a day × 56 days,
+    # the 2 units shown: at or below the reorder point a reorder is due) × 10 + the shop's
+    # 2 units offered from the empty shelf × 15 pick failures) = 0.594 × (8 + 30)
     # E: P(Poisson(2 × 0.5) ≥ 2) = 1 − 2e⁻¹ = 0.264 < 0.5: more likely still there, 0
     gone = 1 - 3 * math.exp(-2)
-    np.testing.assert_allclose(value, [gone * 0.4 * 2 * 10, 0.0, 0.0, 0.0, 0.0])
+    np.testing.assert_allclose(value, [gone * (8 + 30), 0.0, 0.0, 0.0, 0.0])
 
 
 def test_an_empty_shelf_loses_the_horizon_only_above_the_reorder_point() -> None:
@@ -104,10 +105,35 @@ def test_an_empty_shelf_loses_the_horizon_only_above_the_reorder_point() -> None
     # above it: no reorder comes, the shelf stays empty for the whole 2 × 56 days
     state = make_state(authority=np.array([2.0, 0.0, 2.0, 2.0, 30.0]))
     np.testing.assert_allclose(sellout.shelf_loss_units(state, 56.0), [2, 0, 2, 2, 112])
-    # E's 30 units are gone after 15 days with P(Poisson(30) ≥ 30) ≥ 0.5
+    # E's 30 units are gone after 15 days with P(Poisson(30) ≥ 30) ≥ 0.5; the shop offers 2
+    # of them (min(112, 2, 30)): 0.4 × 112 × 10 + 2 × 15
     aged = replace(state, record_age=np.array([1.0, 1.0, 0.0, NAN, 15.0]))
     gone = theory.demand_at_least(np.array([30.0]), np.array([1.0]), np.array([30.0]))[0]
-    assert sellout.sold_out(aged, PARAMS, 56.0)[4] == pytest.approx(gone * 0.4 * 112 * 10)
+    assert sellout.sold_out(aged, PARAMS, 56.0)[4] == pytest.approx(gone * (448 + 30))
+
+
+def test_offered_units_are_what_the_storefront_sells_from_an_empty_shelf() -> None:
+    # Q = 2 a day × 56 days = 112.  A: shop 2, wms 2 → 2.  B: wms 0: the records know, 0.
+    # C: shop 6 over wms 2: the oversell term charges 6 − 2 already, the empty shelf the
+    # other 2.  D: shop 1 < wms 2 → 1.  E: the shop never observed (NaN) → 0, as for a
+    # shop showing −3 (F); G: a slow key, Q = 0.01 × 56 = 0.56 < the 5 shown.
+    state = make_state(
+        keys=pd.DataFrame({"sku": list("ABCDEFG"), "location": "main"}),
+        authority=np.array([2.0, 0.0, 2.0, 2.0, 2.0, 2.0, 5.0]),
+        selling=np.array([[2.0, 2.0, 6.0, 1.0, NAN, -3.0, 5.0]]),
+        rate=np.array([2.0] * 6 + [0.01]),
+    )
+    np.testing.assert_allclose(sellout.offered_units(state, 56.0), [2, 0, 2, 1, 0, 0, 0.56])
+    none = replace(state, selling=np.empty((0, 7)), selling_systems=())
+    assert sellout.offered_units(none, 56.0).tolist() == [0.0] * 7
+
+
+def test_empty_shelf_value_adds_lost_sales_and_pick_failures() -> None:
+    # A: 0.4 × min(112, 2) × 10 + 2 offered × 15 = 8 + 30; B: nothing shown, 0
+    value = sellout.empty_shelf_value(make_state(), PARAMS, 56.0)
+    np.testing.assert_allclose(value[:2], [38.0, 0.0])
+    given = sellout.empty_shelf_value(make_state(), PARAMS, 56.0, units=np.full(5, 3.0))
+    np.testing.assert_allclose(given[:2], [0.4 * 3 * 10 + 30, 12.0])
 
 
 def test_without_ages_nothing_is_priced() -> None:
@@ -116,12 +142,12 @@ def test_without_ages_nothing_is_priced() -> None:
 
 def test_the_count_list_names_the_record_that_likely_sold_out() -> None:
     table = countlist.count_list(make_state(), PARAMS).set_index("sku")
-    assert table.loc["A", "rank"] == 2  # after B's sure oversell: shop 2, wms 0, 2 × 15
+    assert table.loc["A", "rank"] == 2  # 22.57, after B's sure oversell: shop 2, wms 0, 2 × 15 = 30
     assert table.loc["A", "system"] == "wms"
     assert table.loc["A", "reason"] == (
         "likely sold out: wms shows 2 at 2.00 a day, 1.0 days before the count"
     )
-    assert table.loc["A", "expected_value"] == pytest.approx((1 - 3 * math.exp(-2)) * 8)
+    assert table.loc["A", "expected_value"] == pytest.approx((1 - 3 * math.exp(-2)) * 38)
     assert table.loc["E", "expected_value"] == 0.0
 
 

@@ -32,25 +32,20 @@ def test_empty_shelf_probability_by_bayes_rule() -> None:
     assert out == pytest.approx([1 / 1.99, 0.01, 1.0])
 
 
-def test_silent_shelf_value_only_when_more_likely_empty_than_not() -> None:
-    value = silence.silent_shelf_value(
-        np.array([0.6, 0.4, 0.9]),
-        np.array([10.0, 10.0, 10.0]),
-        np.array([4.0, 20.0, np.nan]),
-        np.array([5.0, 5.0, 5.0]),
-        0.4,
-    )
-    assert value.tolist() == pytest.approx([0.6 * 0.4 * 4 * 5, 0.0, 0.0])
+def test_likely_value_only_when_more_likely_empty_than_not() -> None:
+    # 0.4 < one half: 0 even where the loss is unknown (NaN); exactly one half counts
+    value = silence.likely_value(np.array([0.6, 0.4, 0.5, 0.0]), np.array([80.0, np.nan, 10, 9]))
+    assert value.tolist() == [0.6 * 80.0, 0.0, 5.0, 0.0]
 
 
 def test_count_list_names_a_silent_shelf_on_the_authority() -> None:
     # D: every record agrees on 8 units, rate 5, no sale for 4 days, P(empty) 0.9:
-    # 0.9 × 0.4 × min(5·56, 8) × 10 = 28.8
+    # 0.9 × (0.4 × min(5·56, 8) × 10 + the shop's 8 units offered × 15) = 0.9 × 152 = 136.8
     state = make_state(
         empty_shelf=np.array([0.0, 0.0, 0.0, 0.9]), silent_days=np.array([0, 0, 0, 4])
     )
     table = countlist.count_list(state, PARAMS).set_index("sku")
-    assert table.loc["D", "expected_value"] == pytest.approx(28.8)
+    assert table.loc["D", "expected_value"] == pytest.approx(136.8)
     assert table.loc["D", "system"] == "wms"
     assert (
         table.loc["D", "reason"]
@@ -64,15 +59,15 @@ def test_count_list_names_a_silent_shelf_on_the_authority() -> None:
 
 def test_a_silent_shelf_above_its_reorder_point_loses_the_horizon() -> None:
     # C: rate 2 (sd 0), ROP 2 × 7 = 14 < the 30 units shown: no reorder comes while the shelf
-    # is empty, 0.9 × 0.4 × 2 a day × 56 days × 10 (was capped at the 30 units: 108);
-    # D: 8 units ≤ ROP 35, a reorder is due: the 8 units shown, 0.9 × 0.4 × 8 × 10 = 28.8
+    # is empty, 0.9 × (0.4 × 2 a day × 56 days × 10 + the shop's 30 units offered × 15);
+    # D: 8 units ≤ ROP 35, a reorder is due: the 8 units shown, 0.9 × (0.4 × 8 × 10 + 8 × 15)
     state = make_state(
         empty_shelf=np.array([0.0, 0.0, 0.9, 0.9]), silent_days=np.array([0, 0, 4, 4])
     )
     table = countlist.count_list(state, PARAMS).set_index("sku")["expected_value"]
     without = countlist.count_list(make_state(), PARAMS).set_index("sku")["expected_value"]
     added = (table - without).loc[["C", "D"]].tolist()
-    assert added == pytest.approx([0.9 * 0.4 * 112 * 10, 28.8])
+    assert added == pytest.approx([0.9 * (448 + 450), 0.9 * (32 + 120)])
 
 
 def test_shelf_silence_end_to_end() -> None:

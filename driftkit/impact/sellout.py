@@ -7,9 +7,10 @@ showing A units that sells λ a day has likely sold them since when λτ reaches
 If the shelf is empty while a record above the reorder point still shows units, nothing
 reorders it and the storefront keeps offering it, until a count; at or below the reorder
 point a reorder is due and refills the shelf whatever the record says
-(:func:`shelf_loss_units`).  :func:`sold_out` prices that chance as lost sales;
-:func:`empty_shelf` takes the larger of it and the silent shelf
-(:mod:`driftkit.impact.silence`), both being an empty shelf the records miss.
+(:func:`shelf_loss_units`); meanwhile the storefront takes orders for units the shelf
+lacks (:func:`offered_units`).  :func:`sold_out` prices that chance as lost sales and pick
+failures (:func:`empty_shelf_value`); :func:`empty_shelf` takes the larger of it and the
+silent shelf (:mod:`driftkit.impact.silence`), both being an empty shelf the records miss.
 """
 
 from __future__ import annotations
@@ -107,6 +108,8 @@ class SoldOutState(SilentState, Protocol):
     @property
     def sd(self) -> np.ndarray: ...
     @property
+    def selling(self) -> np.ndarray: ...
+    @property
     def record_age(self) -> np.ndarray | None: ...
     @property
     def record_error(self) -> np.ndarray | None: ...
@@ -117,7 +120,7 @@ class SoldOutState(SilentState, Protocol):
 
 
 def sold_out(state: SoldOutState, params: ImpactParams, horizon: float) -> np.ndarray:
-    """Per key: P(out) × walk-away × :func:`shelf_loss_units` × unit price where P(out) ≥
+    """Per key: P(out) × :func:`empty_shelf_value` where P(out) ≥
     :data:`~driftkit.impact.silence.SILENT_AT` (more likely out than not), else 0.
 
     P(out) = P(demand over the record's age τ ≥ A) (:func:`theory.demand_at_least`, mean
@@ -126,7 +129,7 @@ def sold_out(state: SoldOutState, params: ImpactParams, horizon: float) -> np.nd
     is 0, as for the silent shelf: weighing every low-stock fast seller by a small chance
     fills the list's top with keys whose records are right (docs/impact.md).
     """
-    lost = _walk_away_value(state, params, shelf_loss_units(state, horizon))
+    lost = empty_shelf_value(state, params, horizon)
     return _priced(sold_out_chance(state), lost)
 
 
@@ -161,12 +164,10 @@ def short_since_count(state: SoldOutState) -> np.ndarray:
 
 
 def wrong_since_count(state: SoldOutState, params: ImpactParams, horizon: float) -> np.ndarray:
-    """Per key: :func:`short_since_count` × walk-away × :func:`shelf_loss_units` × unit
-    price, for every
+    """Per key: :func:`short_since_count` × :func:`empty_shelf_value`, for every
     probability: unlike :func:`sold_out` it is not gated, its prior being the client's own
     count history rather than an assumed share (docs/impact.md)."""
-    units = shelf_loss_units(state, horizon)
-    return short_since_count(state) * _walk_away_value(state, params, units)
+    return short_since_count(state) * empty_shelf_value(state, params, horizon)
 
 
 def shelf_loss_units(state: SoldOutState, horizon: float) -> np.ndarray:
@@ -176,8 +177,8 @@ def shelf_loss_units(state: SoldOutState, horizon: float) -> np.ndarray:
     while the record stands still: the shelf stays empty until a count, Q = λ × horizon.
     At or below it a reorder is due (under a reorder-point policy it fired when the record
     crossed the point) and refills the shelf on arrival whatever the record says; what the
-    record's error costs is the A units it shows and the shelf lacks, min(Q, A⁺), as for
-    the silent shelf (:func:`~driftkit.impact.silence.silent_shelf_value`).
+    record's error costs is the A units it shows and the shelf lacks, min(Q, A⁺).  The
+    three empty-shelf terms share these units (:func:`empty_shelf_value`).
     """
     demand = state.rate * horizon
     shown = np.maximum(np.nan_to_num(state.authority), 0.0)
@@ -185,16 +186,45 @@ def shelf_loss_units(state: SoldOutState, horizon: float) -> np.ndarray:
     return np.where(shown > rop, demand, np.minimum(demand, shown))
 
 
+def offered_units(state: SoldOutState, horizon: float) -> np.ndarray:
+    """Per key: the units the storefront takes orders for that an empty shelf under the
+    believed record A cannot fill, beyond those the oversell term already charges:
+    min(λ × horizon, S⁺, A⁺), S the largest last available of the selling systems (0 where
+    none is known).
+
+    The oversell term (:func:`driftkit.impact.countlist.selling_component`) charges
+    min(Q, S) − A pick failures believing the shelf holds A; on an empty shelf the other
+    min(Q, S, A) fail too.
+    """
+    offered = np.zeros(len(state.rate))
+    if state.selling.size:
+        offered = np.nan_to_num(state.selling, nan=0.0).max(axis=0)
+    held = np.maximum(np.nan_to_num(state.authority), 0.0)
+    return np.minimum(np.minimum(state.rate * horizon, np.maximum(offered, 0.0)), held)
+
+
+def empty_shelf_value(
+    state: SoldOutState,
+    params: ImpactParams,
+    horizon: float,
+    *,
+    units: np.ndarray | None = None,
+) -> np.ndarray:
+    """Per key: what an empty shelf under the believed record costs over the horizon:
+    walk-away × :func:`shelf_loss_units` × unit price (lost sales) + :func:`offered_units`
+    × pick-failure cost (orders the storefront takes for units the shelf lacks).
+
+    ``units``: :func:`shelf_loss_units`, when already computed.
+    """
+    lost = shelf_loss_units(state, horizon) if units is None else units
+    walk_away = params.walk_away_share * lost * np.nan_to_num(state.unit_price)
+    return walk_away + offered_units(state, horizon) * params.pick_failure_cost
+
+
 def _priced(chance: np.ndarray, lost: np.ndarray) -> np.ndarray:
     """Per key: ``chance`` × ``lost`` where the chance is positive, else 0 (``lost`` may be
     NaN there, e.g. an unknown rate)."""
     return np.where(chance > 0, chance * lost, 0.0)
-
-
-def _walk_away_value(state: SoldOutState, params: ImpactParams, units: np.ndarray) -> np.ndarray:
-    """Per key: walk-away × ``units`` (:func:`shelf_loss_units`) × unit price, the value of
-    an empty shelf."""
-    return params.walk_away_share * units * np.nan_to_num(state.unit_price)
 
 
 def empty_shelf(
@@ -204,8 +234,8 @@ def empty_shelf(
     :func:`sold_out`, :func:`wrong_since_count` and
     :func:`~driftkit.impact.silence.silent_shelf` — and why (object)."""
     units = shelf_loss_units(state, horizon)  # the reorder points: once for the three terms
-    lost = _walk_away_value(state, params, units)
-    silent, why = silent_shelf(state, params, units)
+    lost = empty_shelf_value(state, params, horizon, units=units)
+    silent, why = silent_shelf(state, lost)
     chance = short_since_count(state)
     short = chance * lost  # wrong_since_count
     why = _short_reason(state, short, chance, silent, why)

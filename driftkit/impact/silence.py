@@ -16,8 +16,6 @@ from typing import Protocol
 import numpy as np
 import pandas as pd
 
-from driftkit.config import ImpactParams
-
 #: Prior probability that a key whose records show stock has an empty shelf.  The posterior
 #: reaches one half when the silence has probability ≤ this at the key's demand.
 EMPTY_SHELF_PRIOR = 0.01
@@ -84,32 +82,20 @@ def with_prior(empty: np.ndarray, prior: np.ndarray) -> np.ndarray:
     return np.divide(prior, odds, out=np.zeros(len(prior)), where=odds > 0)
 
 
-def silent_shelf_value(
-    empty: np.ndarray,
-    demand: np.ndarray,
-    stock: np.ndarray,
-    price: np.ndarray,
-    walk_away: float,
-) -> np.ndarray:
-    """Expected revenue lost if the shelf is empty: P(empty) × walk-away × min(Q, A⁺) × price,
-    where P(empty) ≥ :data:`SILENT_AT` (else 0).
+def likely_value(empty: np.ndarray, lost: np.ndarray) -> np.ndarray:
+    """P(empty) × ``lost`` where P(empty) ≥ :data:`SILENT_AT` (more likely empty than not),
+    else 0.
 
     Parameters
     ----------
     empty
         Per key: :func:`empty_shelf_probability` (0 where unknown).
-    demand
-        Per key: Q, demand over the horizon.
-    stock
-        Per key: A, the authority's last sellable stock (NaN unknown: 0).
-    price
-        Per key: unit price (NaN unknown: 0).
-    walk_away
-        Share of blocked demand lost to the retailer.
+    lost
+        Per key: what an empty shelf costs over the horizon (currency; may be NaN where the
+        probability is below the threshold).
     """
-    held = np.maximum(np.nan_to_num(stock), 0.0)
-    value = empty * walk_away * np.minimum(demand, held) * np.nan_to_num(price)
-    return np.asarray(np.where(empty >= SILENT_AT, value, 0.0))
+    p = np.asarray(empty, dtype=np.float64)
+    return np.asarray(np.where(p >= SILENT_AT, p * np.asarray(lost, dtype=np.float64), 0.0))
 
 
 class SilentState(Protocol):
@@ -139,12 +125,9 @@ def authority_names(state: SilentState) -> np.ndarray:
     return np.full(len(state.rate), state.authority_name, dtype=object)
 
 
-def silent_shelf(
-    state: SilentState, params: ImpactParams, units: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Per key: :func:`silent_shelf_value` of ``units``, the units an empty shelf loses to
-    its record (:func:`driftkit.impact.sellout.shelf_loss_units`, already capped at A⁺ at or
-    below the reorder point), and why.
+def silent_shelf(state: SilentState, lost: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per key: :func:`likely_value` of ``lost``, what an empty shelf under the record costs
+    (:func:`driftkit.impact.sellout.empty_shelf_value`), and why.
 
     Returns
     -------
@@ -154,10 +137,7 @@ def silent_shelf(
     n_keys = len(state.rate)
     if state.empty_shelf is None or state.silent_days is None:
         return np.zeros(n_keys), np.full(n_keys, "", dtype=object)
-    uncapped = np.full(n_keys, np.inf)  # ``units`` holds the cap already
-    value = silent_shelf_value(
-        state.empty_shelf, units, uncapped, state.unit_price, params.walk_away_share
-    )
+    value = likely_value(state.empty_shelf, lost)
     days = pd.Series(state.silent_days).map("{:g}".format).to_numpy(dtype=object)
     shows = pd.Series(state.authority).map("{:g}".format).to_numpy(dtype=object)
     odds = pd.Series(state.empty_shelf).map("{:.2f}".format).to_numpy(dtype=object)
