@@ -31,6 +31,9 @@ def unchecked(episodes: pd.DataFrame, side: str, ctx: _Context) -> np.ndarray:
     numpy.ndarray
         bool, one per episode.
     """
+    fed = episodes[side].isin(ctx.fed_systems).to_numpy()
+    if not fed.any():  # no roll-forward checks an unfed system: every start is unchecked
+        return np.ones(len(episodes), dtype=bool)
     grid, tol = ctx.grid, ctx.config.tolerance + SLACK
     index = pd.Index(grid.systems)
     key = key_positions(episodes, grid.keys)
@@ -43,7 +46,6 @@ def unchecked(episodes: pd.DataFrame, side: str, ctx: _Context) -> np.ndarray:
     own = grid.values[index.get_indexer(pd.Index(episodes[side])), key]
     seen = _residual_days(ctx, episodes[side], key, own.shape)
     span = (days[None, :] > agreed[:, None]) & (days[None, :] <= start[:, None])
-    fed = episodes[side].isin(ctx.fed_systems).to_numpy()
     return ~((seen | ~span).all(axis=1) & fed)
 
 

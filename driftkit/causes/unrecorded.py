@@ -28,7 +28,7 @@ from driftkit.causes.context import (
     _units_text,
 )
 from driftkit.drift.align import Grid
-from driftkit.drift.codes import key_positions, positions_in, shared_codes
+from driftkit.drift.codes import column_codes, key_positions, positions_in, shared_codes
 from driftkit.drift.pairs import COUNTERPART, SLACK
 from driftkit.schema import COMMIT_DELTA, LOCATION, QTY_DELTA, SKU, SYSTEM, Cause
 
@@ -107,12 +107,29 @@ def unexplained_residuals(
     """
     res = ctx.residuals
     limit = ctx.config.tolerance + SLACK + ctx.rules.residual_slack
-    res = res[(res["residual"].abs() > limit) & res[SYSTEM].isin(ctx.fed_systems)]
+    res = res[(res["residual"].abs() > limit) & fed_rows(res[SYSTEM], ctx.fed_systems)]
+    if res.empty:
+        return _empty(Cause.UNRECORDED_CHANGE)
     res = _not_near(res.assign(day=pd.DatetimeIndex(res[DAY])), found, ctx)
     res = _diverging_runs(_not_absorbed(res, delivered, ctx), ctx)
     if res.empty:
         return _empty(Cause.UNRECORDED_CHANGE)
     return _run_findings(res, ctx)
+
+
+def fed_rows(systems: pd.Series, fed: frozenset[str]) -> np.ndarray:
+    """``systems.isin(fed)``, looked up once per distinct system (:func:`column_codes`).
+
+    Returns
+    -------
+    numpy.ndarray
+        bool, one per row.
+    """
+    if not fed:
+        return np.zeros(len(systems), dtype=bool)
+    codes, names = column_codes(systems)
+    known = np.append(pd.Index(names).isin(list(fed)), False)  # code −1 (missing): not fed
+    return known[codes]
 
 
 def _not_absorbed(res: pd.DataFrame, delivered: pd.DataFrame, ctx: _Context) -> pd.DataFrame:
