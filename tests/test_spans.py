@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from driftkit.causes.spans import Spans, day_numbers, next_day
+from driftkit.causes.spans import Spans, day_numbers, every_day, next_day
 
 
 def _pairwise(spans: tuple, queries: tuple) -> np.ndarray:
@@ -74,3 +74,18 @@ def test_next_day_equals_a_forward_merge_asof(seed: int) -> None:
     assert (got == np.datetime64(pd.Timestamp.max.normalize())).any() and (
         got < expected.max()
     ).any()
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_every_day_equals_groupby_all(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n_days = rng.integers(0, 4, size=50)
+    flags = rng.random(int(n_days.sum())) < 0.8
+    span = np.repeat(np.arange(len(n_days)), n_days)
+    want = pd.Series(flags).groupby(span).all().reindex(range(len(n_days)), fill_value=False)
+    np.testing.assert_array_equal(every_day(flags, n_days), want.to_numpy())
+
+
+def test_every_day_by_hand() -> None:
+    got = every_day(np.array([True, True, False, True, True]), np.array([2, 0, 2, 1]))
+    assert got.tolist() == [True, False, False, True]

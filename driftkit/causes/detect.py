@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from driftkit.causes.checked import keyed_episodes
 from driftkit.causes.context import FINDING_COLUMNS, _combine, _Context
 from driftkit.causes.episodes import episode_fallback, timing_drift
 from driftkit.causes.event_detectors import duplicates, late, missing
@@ -73,11 +74,12 @@ def detect_causes(
     explains = residual_causes["cause"].isin([str(Cause.STALE_OVERWRITE), str(Cause.UNIT_MISMATCH)])
     detected.append(unexplained_residuals(ctx, residual_causes[explains], delivered))
     findings = _combine(detected)
-    lagging = mirrored_episodes(comparison.episodes, ctx)  # a snapshot-only system a day late
-    timing = timing_drift(data, ctx.grid, comparison.episodes) | lagging
-    vs_authority = (comparison.episodes[COUNTERPART] == ctx.grid.authority).to_numpy()
+    keyed = keyed_episodes(comparison.episodes, ctx.grid)  # each key looked up once
+    lagging = mirrored_episodes(keyed, ctx)  # a snapshot-only system a day late
+    timing = timing_drift(data, ctx.grid, keyed) | lagging
+    vs_authority = (keyed[COUNTERPART] == ctx.grid.authority).to_numpy()
     for first in (vs_authority, ~vs_authority):  # against the authority first, then the rest
-        episodes = comparison.episodes[first]
+        episodes = keyed[first]
         findings = _combine([findings, episode_fallback(episodes, findings, timing[first], ctx)])
     return _priced(findings, data.catalog), timing
 

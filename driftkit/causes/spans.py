@@ -78,3 +78,20 @@ def next_day(counted: np.ndarray, days: pd.Series, key: np.ndarray, last: pd.Ser
     values = days.to_numpy()[order]
     ceiling = np.datetime64(pd.Timestamp.max.normalize()).astype(values.dtype)
     return np.where(hit, values[np.minimum(found, len(values) - 1)], ceiling)
+
+
+def every_day(flags: np.ndarray, n_days: np.ndarray) -> np.ndarray:
+    """Per span, whether ``flags`` holds on every one of its days.
+
+    ``flags`` has one entry per span day, spans in order, ``n_days[i]`` entries for span
+    *i* (``np.repeat(arange(n), n_days)`` order): ``Series(flags).groupby(span).all()``,
+    False for a span without days.
+
+    Returns
+    -------
+    numpy.ndarray
+        bool, one per span.
+    """
+    span = np.repeat(np.arange(len(n_days)), n_days)
+    failed = np.bincount(span, weights=~np.asarray(flags, dtype=bool), minlength=len(n_days))
+    return (failed == 0) & (np.asarray(n_days) > 0)

@@ -29,7 +29,6 @@ from driftkit.drift.codes import (
     column_codes,
     key_positions,
     named_codes,
-    positions_in,
     shared_codes,
 )
 from driftkit.drift.pairs import SLACK
@@ -174,20 +173,12 @@ def _moves(matches: pd.DataFrame, ctx: _Context, key: np.ndarray) -> pd.DataFram
     return moves[[APPLIED_AT]].assign(key=key[order], moved=moved)[["key", APPLIED_AT, "moved"]]
 
 
-def _grid_index(ctx: _Context, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """(system index, key index) in the grid of each row; −1 where not on the grid."""
-    grid = ctx.grid
-    return positions_in(frame[SYSTEM], pd.Index(grid.systems)), key_positions(frame, grid.keys)
-
-
 def _residual_array(ctx: _Context) -> np.ndarray:
     """Roll-forward residuals on the grid's shape (NaN where unknown)."""
-    grid, res = ctx.grid, ctx.residuals
-    out = np.full(grid.values.shape, np.nan)
-    s, k = _grid_index(ctx, res)
-    d = grid.days.get_indexer(pd.DatetimeIndex(res["day"]))
+    out = np.full(ctx.grid.values.shape, np.nan)
+    s, k, d = ctx.residual_cells
     ok = (s >= 0) & (k >= 0) & (d >= 0)
-    out[s[ok], k[ok], d[ok]] = res["residual"].to_numpy(dtype=float)[ok]
+    out[s[ok], k[ok], d[ok]] = ctx.residuals["residual"].to_numpy(dtype=float)[ok]
     return out
 
 
