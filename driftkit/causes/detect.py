@@ -103,12 +103,16 @@ def explain_episodes(covered: pd.DataFrame, timing: np.ndarray) -> pd.Series:
         str, one per episode row (positional), e.g. ``missing_event``,
         ``duplicate_event+sync_lag``, ``snapshot_timing`` or ``""``.
     """
-    labels = np.full(len(covered), "", dtype=object)
-    for cause in covered.columns:  # six causes, each a vectorized pass
-        hit = covered[cause].to_numpy(dtype=bool)
-        labels = np.where(hit, np.where(labels == "", cause, labels + "+" + cause), labels)
-    labels = np.where((labels == "") & np.asarray(timing, dtype=bool), SNAPSHOT_TIMING, labels)
-    return pd.Series(labels, dtype="str")
+    causes = list(covered.columns)
+    hits = covered.to_numpy(dtype=bool)
+    code = hits.astype(np.int64) @ (1 << np.arange(len(causes), dtype=np.int64))  # cause bits
+    code = np.where((code == 0) & np.asarray(timing, dtype=bool), -1, code)
+    found, row = np.unique(code, return_inverse=True)  # each combination named once
+    names = [
+        SNAPSHOT_TIMING if c < 0 else "+".join(x for i, x in enumerate(causes) if c >> i & 1)
+        for c in found.tolist()
+    ]
+    return pd.Series(np.asarray(names, dtype=object)[row], dtype="str")
 
 
 def count_by_cause(findings: pd.DataFrame) -> dict[str, int]:

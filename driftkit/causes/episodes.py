@@ -14,10 +14,10 @@ import pandas as pd
 from driftkit.causes.checked import grid_keys, unchecked
 from driftkit.causes.context import _Context, _day_text, _empty, _findings, _num, _units_text
 from driftkit.causes.match import micros
-from driftkit.causes.spans import Spans, day_numbers, every_day, next_day
+from driftkit.causes.spans import Spans, day_numbers, every_day, group_time_order, next_day
 from driftkit.drift.align import Grid
 from driftkit.drift.asof import asof_cells
-from driftkit.drift.codes import key_positions, positions_in, shared_codes, sorted_ranks
+from driftkit.drift.codes import key_positions, positions_in, shared_codes
 from driftkit.drift.pairs import COUNTERPART, SLACK
 from driftkit.load.client import ClientData
 from driftkit.schema import (
@@ -113,11 +113,10 @@ class _Movements:
     @classmethod
     def sorted(cls, group: np.ndarray, at: np.ndarray, effect: np.ndarray) -> _Movements:
         """The events (group, time, effect) sorted by group, then time."""
-        times, rank = sorted_ranks(at)  # events before a time, repeats kept (no ``np.unique``)
-        position = group * (len(times) + 1) + rank
-        order = np.argsort(position, kind="stable")  # = lexsort((at, group)), one int64 key
+        order, times, rank = group_time_order(group, at)  # = lexsort((at, group))
+        position = group[order] * (len(times) + 1) + rank  # repeated times kept (no np.unique)
         cum = np.concatenate(([0.0], np.cumsum(effect[order])))
-        return cls(group[order], times, position[order], cum)
+        return cls(group[order], times, position, cum)
 
     def upto(self, group: np.ndarray, at: np.ndarray) -> np.ndarray:
         """Cumulative effect of the group's events applied at or before ``at``."""

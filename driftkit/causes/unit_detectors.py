@@ -45,13 +45,16 @@ def pack_records(matches: pd.DataFrame, ctx: _Context) -> pd.DataFrame:
     sized = (
         ~matches[DUPLICATE] & ~matches[KIND].isin(ABSOLUTE_KINDS) & (matches[MAGNITUDE] > 0)
     ).to_numpy()
+    pack = ctx.pack(matches[SKU]).to_numpy()  # by the column's cached codes
+    event = matches[BUSINESS_EVENT].to_numpy()
+    sized = sized & np.isin(event, event[sized & (pack > 1)])  # only events with a pack size
     rows = matches.loc[sized, [BUSINESS_EVENT, MAGNITUDE, SYSTEM, SOURCE]]  # what sizes read
     if rows.empty:
         return _empty(Cause.UNIT_MISMATCH)
     rows = rows.reset_index(drop=True)
     ref = rows[BUSINESS_EVENT].map(_reference_sizes(rows, ctx.authority)).to_numpy(dtype=float)
     size = rows[MAGNITUDE].to_numpy(dtype=float)
-    pack = ctx.pack(matches[SKU]).to_numpy()[sized]  # by the column's cached codes
+    pack = pack[sized]
     in_packs = (np.abs(size * pack - ref) <= HALF_EACH) & (size < ref)
     as_packs = (np.abs(size - ref * pack) <= HALF_EACH) & (size > ref)
     hit = (pack > 1) & (in_packs | as_packs)
