@@ -61,27 +61,29 @@ def detect_causes(
         episodes.
     """
     stale = stale_syncs(matches, ctx)
-    detected = [
-        duplicates(matches, ctx),
-        missing(delivered, ctx, stats),
-        late(matches, ctx, stats),
+    explaining = [  # what explains a residual: stale overwrites and unit mismatches
         stale,
         reverted_counts(ctx, stale, matches),
         unit_ratios(ctx),
         pack_records(matches, ctx),
     ]
-    residual_causes = _combine(detected)
-    explains = residual_causes["cause"].isin([str(Cause.STALE_OVERWRITE), str(Cause.UNIT_MISMATCH)])
-    detected.append(unexplained_residuals(ctx, residual_causes[explains], delivered))
-    findings = _combine(detected)
+    detected = [duplicates(matches, ctx), missing(delivered, ctx, stats), late(matches, ctx, stats)]
+    detected += [*explaining, unexplained_residuals(ctx, _joined(explaining), delivered)]
     keyed = keyed_episodes(comparison.episodes, ctx.grid)  # each key looked up once
     lagging = mirrored_episodes(keyed, ctx)  # a snapshot-only system a day late
     timing = timing_drift(data, ctx.grid, keyed) | lagging
     vs_authority = (keyed[COUNTERPART] == ctx.grid.authority).to_numpy()
     for first in (vs_authority, ~vs_authority):  # against the authority first, then the rest
         episodes = keyed[first]
-        findings = _combine([findings, episode_fallback(episodes, findings, timing[first], ctx)])
+        detected.append(episode_fallback(episodes, _joined(detected), timing[first], ctx))
+    findings = _combine(detected)  # one stable sort: the order of sorting after each step
     return _priced(findings, data.catalog), timing
+
+
+def _joined(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """The findings of ``parts`` in one frame, unsorted (for steps that read them as a set)."""
+    kept = [p for p in parts if len(p)]
+    return pd.concat(kept, ignore_index=True) if kept else _combine(kept)
 
 
 def _priced(findings: pd.DataFrame, catalog: pd.DataFrame) -> pd.DataFrame:
