@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from driftkit import schema
-from driftkit.causes.checked import unchecked
+from driftkit.causes.checked import GRID_KEY, grid_keys, keyed_episodes, unchecked
 from driftkit.causes.context import AttributionRules, _Context
 from driftkit.config import ClientConfig, SystemConfig
 from driftkit.drift.align import Grid
@@ -75,3 +75,14 @@ def test_unchecked_by_hand(
     ctx = _context(fed, days)
     got = [unchecked(EPISODE, side, ctx)[0] for side in ("counterpart", "system")]
     assert got == want
+
+
+def test_episodes_carry_their_grid_key_and_residuals_their_cells() -> None:
+    ctx = _context(BOTH, {"wms": [2, 4], "shop": [1]})
+    episodes = pd.concat([EPISODE, EPISODE.assign(sku="Z")], ignore_index=True)
+    keyed = keyed_episodes(episodes, ctx.grid)
+    assert keyed[GRID_KEY].tolist() == [0, -1]  # Z is not on the grid
+    assert grid_keys(keyed, ctx.grid).tolist() == grid_keys(episodes, ctx.grid).tolist()
+    system, key, day = ctx.residual_cells
+    assert (system.tolist(), key.tolist(), day.tolist()) == ([0, 0, 1], [0, 0, 0], [2, 4, 1])
+    assert np.flatnonzero(ctx.residual_days[0, 0]).tolist() == [2, 4]

@@ -7,7 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from driftkit.causes.detect import SNAPSHOT_TIMING, explain_episodes
+from driftkit.causes.context import FINDING_COLUMNS
+from driftkit.causes.detect import SNAPSHOT_TIMING, _joined, explain_episodes
 from driftkit.schema import Cause
 
 
@@ -37,3 +38,11 @@ def test_labels_equal_the_per_cause_passes(rows: int) -> None:
     covered = pd.DataFrame(rng.random((rows, len(causes))) < 0.2, columns=causes)
     timing = rng.random(rows) < 0.3
     pd.testing.assert_series_equal(explain_episodes(covered, timing), _old_labels(covered, timing))
+
+
+def test_joined_keeps_every_row_in_part_order_and_is_typed_when_empty() -> None:
+    a = pd.DataFrame({"cause": ["b", "a"], "units": [1.0, 2.0]})
+    b = pd.DataFrame({"cause": ["c"], "units": [3.0]})
+    got = _joined([a, b.iloc[:0], b])
+    assert got["cause"].tolist() == ["b", "a", "c"] and got.index.tolist() == [0, 1, 2]
+    assert list(_joined([]).columns) == FINDING_COLUMNS
