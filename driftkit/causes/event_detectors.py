@@ -110,8 +110,7 @@ def missing(delivered: pd.DataFrame, ctx: _Context, stats: HandoffStats) -> pd.D
     are pending, not missing.  ``stats`` gives the latencies, last receipts and received
     shares over the whole client (:func:`driftkit.causes.stats.handoff_stats`).
     """
-    expected = delivered[delivered["normal"]]
-    lost = expected[~expected["received"]]
+    lost = delivered[delivered["normal"] & ~delivered["received"]]  # expected, never received
     lost = lost[lost[REFERENCE].notna() & (ctx.effect(lost) != 0)]  # a write that moves stock
     if lost.empty:
         return _empty(Cause.MISSING_EVENT)
