@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from driftkit.causes.spans import Spans, day_numbers, next_day
+from driftkit.causes.spans import Spans, day_numbers, every_day, group_time_order, next_day
+from driftkit.drift.codes import sorted_ranks
 
 
 def _pairwise(spans: tuple, queries: tuple) -> np.ndarray:
@@ -74,3 +75,40 @@ def test_next_day_equals_a_forward_merge_asof(seed: int) -> None:
     assert (got == np.datetime64(pd.Timestamp.max.normalize())).any() and (
         got < expected.max()
     ).any()
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_every_day_equals_groupby_all(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n_days = rng.integers(0, 4, size=50)
+    flags = rng.random(int(n_days.sum())) < 0.8
+    span = np.repeat(np.arange(len(n_days)), n_days)
+    want = pd.Series(flags).groupby(span).all().reindex(range(len(n_days)), fill_value=False)
+    np.testing.assert_array_equal(every_day(flags, n_days), want.to_numpy())
+
+
+def test_every_day_by_hand() -> None:
+    got = every_day(np.array([True, True, False, True, True]), np.array([2, 0, 2, 1]))
+    assert got.tolist() == [True, False, False, True]
+
+
+@pytest.mark.parametrize("groups", [1, 50, 70_000], ids=lambda g: f"{g}groups")
+@pytest.mark.parametrize("seed", [1, 2])
+def test_group_time_order_equals_the_one_key_argsort(groups: int, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    group = rng.integers(0, groups, size=3000).astype(np.int64)
+    at = rng.integers(0, 40, size=3000).astype(np.int64) * 1_000_000  # many repeated times
+    times, rank = sorted_ranks(at)
+    want = np.argsort(group * (len(times) + 1) + rank, kind="stable")
+    order, got_times, got_rank = group_time_order(group, at)
+    np.testing.assert_array_equal(order, want)
+    np.testing.assert_array_equal(got_times, times)
+    np.testing.assert_array_equal(got_rank, rank[want])
+
+
+def test_group_time_order_by_hand() -> None:
+    order, times, rank = group_time_order(np.array([1, 0, 1, 0]), np.array([5, 7, 5, 3]))
+    assert order.tolist() == [3, 1, 0, 2]  # group 0 by time, then group 1's tie in row order
+    assert times.tolist() == [3, 5, 5, 7] and rank.tolist() == [0, 3, 1, 1]
+    empty = group_time_order(np.zeros(0, np.int64), np.zeros(0, np.int64))
+    assert [len(a) for a in empty] == [0, 0, 0]

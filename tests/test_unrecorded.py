@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from driftkit import schema
-from driftkit.causes.unrecorded import run_bounds
+from driftkit.causes.unrecorded import fed_rows, run_bounds
 from driftkit.config import ClientConfig, SystemConfig
 from driftkit.load.client import ClientData
 from driftkit.schema import SystemKind
@@ -184,3 +184,14 @@ def test_fallback_blames_the_side_its_own_roll_forward_could_not_check() -> None
     assert "wms" not in set(on_key["system"])
     erp_rows = on_key[on_key["system"] == "erp"]
     assert erp_rows[["cause", "units"]].values.tolist() == [["unrecorded_change", 4.0]]
+
+
+@pytest.mark.parametrize(
+    "fed", [frozenset(), frozenset({"wms"}), frozenset({"wms", "shop", "gone"})], ids=len
+)
+def test_fed_rows_equal_isin(fed: frozenset[str]) -> None:
+    systems = pd.Series(["wms", "shop", None, "erp", "wms", "shop"], dtype="str")
+    want = systems.isin(fed).to_numpy()
+    np.testing.assert_array_equal(fed_rows(systems, fed), want)
+    wms = [True, False, False, False, True, False]
+    assert fed_rows(systems, frozenset({"wms"})).tolist() == wms

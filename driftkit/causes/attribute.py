@@ -38,11 +38,17 @@ from dataclasses import dataclass
 import pandas as pd
 
 from driftkit.causes.callouts import callouts_from_counts, format_counts
-from driftkit.causes.context import FINDING_COLUMNS, AttributionRules, _Context
+from driftkit.causes.context import (
+    BUSINESS_EVENT,
+    FINDING_COLUMNS,
+    LATENCY_H,
+    AttributionRules,
+    _Context,
+)
 from driftkit.causes.deliveries import shared_candidates
 from driftkit.causes.detect import detect_causes, explain_episodes
 from driftkit.causes.episodes import _resets, covering
-from driftkit.causes.handoffs import EdgeParts, edge_parts, handoff_from_parts
+from driftkit.causes.handoffs import EDGE, FORMAT_SIDES, EdgeParts, edge_parts, handoff_from_parts
 from driftkit.causes.match import match_events
 from driftkit.causes.stats import HandoffStats, client_stats, marked_deliveries
 from driftkit.causes.unrecorded import feed_notes
@@ -53,6 +59,8 @@ from driftkit.load.client import ClientData
 from driftkit.schema import LOCATION, SKU, SYSTEM, Cause
 
 US_PER_HOUR = 3_600_000_000
+#: The columns of the normal deliveries that the handoff map and the callouts read.
+EDGE_COLUMNS = [BUSINESS_EVENT, *EDGE, *FORMAT_SIDES, LATENCY_H, "received", "copies"]
 _DEFAULT_RULES = AttributionRules()  # the default of attribute(rules=...)
 
 
@@ -195,7 +203,7 @@ def attribution_part(
     first, candidates = shared_candidates(matches, span, keep=False)  # built by the profile
     delivered = marked_deliveries(candidates, first, stats, rules.match)
     findings, timing = detect_causes(data, comparison, ctx, matches, delivered, stats)
-    edges = delivered[delivered["normal"]]
+    edges = delivered.loc[delivered["normal"], EDGE_COLUMNS]  # only what the map reads
     covered = covering(findings, comparison.episodes, ctx.tz, _resets(ctx))  # read twice
     return AttributionPart(
         findings=findings,

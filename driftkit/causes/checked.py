@@ -10,9 +10,37 @@ import numpy as np
 import pandas as pd
 
 from driftkit.causes.context import _Context
+from driftkit.drift.align import Grid
 from driftkit.drift.codes import key_positions
 from driftkit.drift.pairs import COUNTERPART, SLACK
 from driftkit.schema import SYSTEM
+
+#: The column :func:`keyed_episodes` adds: each episode's key position in the grid.
+GRID_KEY = "grid_key"
+
+
+def keyed_episodes(episodes: pd.DataFrame, grid: Grid) -> pd.DataFrame:
+    """``episodes`` with :data:`GRID_KEY`, so the steps that read the grid look keys up once.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The episodes' columns and ``grid_key`` (int64, −1 where the key is not on the grid).
+    """
+    return episodes.assign(**{GRID_KEY: key_positions(episodes, grid.keys)})
+
+
+def grid_keys(episodes: pd.DataFrame, grid: Grid) -> np.ndarray:
+    """Each episode's key position in ``grid`` (from :data:`GRID_KEY` when it has one).
+
+    Returns
+    -------
+    numpy.ndarray
+        int64, one per episode.
+    """
+    if GRID_KEY in episodes.columns:
+        return episodes[GRID_KEY].to_numpy(dtype=np.int64)
+    return key_positions(episodes, grid.keys)
 
 
 def unchecked(episodes: pd.DataFrame, side: str, ctx: _Context) -> np.ndarray:
@@ -31,9 +59,12 @@ def unchecked(episodes: pd.DataFrame, side: str, ctx: _Context) -> np.ndarray:
     numpy.ndarray
         bool, one per episode.
     """
+    fed = episodes[side].isin(ctx.fed_systems).to_numpy()
+    if not fed.any():  # no roll-forward checks an unfed system: every start is unchecked
+        return np.ones(len(episodes), dtype=bool)
     grid, tol = ctx.grid, ctx.config.tolerance + SLACK
     index = pd.Index(grid.systems)
-    key = key_positions(episodes, grid.keys)
+    key = grid_keys(episodes, grid)
     start = grid.days.get_indexer(pd.DatetimeIndex(episodes["start"]))
     a = grid.values[index.get_indexer(pd.Index(episodes[SYSTEM])), key]  # [episode, day]
     b = grid.values[index.get_indexer(pd.Index(episodes[COUNTERPART])), key]
@@ -43,7 +74,6 @@ def unchecked(episodes: pd.DataFrame, side: str, ctx: _Context) -> np.ndarray:
     own = grid.values[index.get_indexer(pd.Index(episodes[side])), key]
     seen = _residual_days(ctx, episodes[side], key, own.shape)
     span = (days[None, :] > agreed[:, None]) & (days[None, :] <= start[:, None])
-    fed = episodes[side].isin(ctx.fed_systems).to_numpy()
     return ~((seen | ~span).all(axis=1) & fed)
 
 

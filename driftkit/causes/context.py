@@ -17,7 +17,7 @@ import pandas as pd
 
 from driftkit.config import ClientConfig
 from driftkit.drift.align import Grid
-from driftkit.drift.codes import map_coded, named_codes, positions_in
+from driftkit.drift.codes import key_positions, map_coded, positions_in
 from driftkit.drift.pairs import COUNTERPART
 from driftkit.schema import (
     COMMIT_DELTA,
@@ -158,28 +158,23 @@ class _Context:
         return frozenset(self.grid.systems) if self.fed is None else self.fed
 
     @functools.cached_property
-    def residual_days(self) -> np.ndarray:
-        """``[system, key, day]``: the system has a roll-forward residual row that key and day.
+    def residual_cells(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(system, key, day) grid positions of each residual row, −1 where not on the grid.
 
-        Built once per context from the residual rows' codes (the grid's systems, keys and days).
+        Looked up once per context, for the residual-day table and the residual grid.
         """
         r, grid = self.residuals, self.grid
-        seen = np.zeros(grid.values.shape, dtype=bool)
-        if r.empty:
-            return seen
         system = positions_in(r[SYSTEM], pd.Index(grid.systems))
-        sku, skus = named_codes(r[SKU])
-        location, locations = named_codes(r[LOCATION])
-        first, pair = pd.factorize(sku * len(locations) + location)
-        named = pd.MultiIndex.from_arrays(
-            [
-                pd.Index(skus).astype(str)[pair // len(locations)],
-                pd.Index(locations).astype(str)[pair % len(locations)],
-            ]
-        )
-        keys = pd.MultiIndex.from_frame(grid.keys[[SKU, LOCATION]].astype(str))
-        key = keys.get_indexer(named)[first]
         day = grid.days.get_indexer(pd.DatetimeIndex(r["day"]))
+        return system, key_positions(r, grid.keys), day
+
+    @functools.cached_property
+    def residual_days(self) -> np.ndarray:
+        """``[system, key, day]``: the system has a roll-forward residual row that key and day."""
+        seen = np.zeros(self.grid.values.shape, dtype=bool)
+        if self.residuals.empty:
+            return seen
+        system, key, day = self.residual_cells
         ok = (system >= 0) & (key >= 0) & (day >= 0)
         seen[system[ok], key[ok], day[ok]] = True
         return seen

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from driftkit.causes.checked import keyed_episodes
 from driftkit.causes.context import FINDING_COLUMNS, _combine, _Context
 from driftkit.causes.episodes import episode_fallback, timing_drift
 from driftkit.causes.event_detectors import duplicates, late, missing
@@ -60,26 +61,29 @@ def detect_causes(
         episodes.
     """
     stale = stale_syncs(matches, ctx)
-    detected = [
-        duplicates(matches, ctx),
-        missing(delivered, ctx, stats),
-        late(matches, ctx, stats),
+    explaining = [  # what explains a residual: stale overwrites and unit mismatches
         stale,
         reverted_counts(ctx, stale, matches),
         unit_ratios(ctx),
         pack_records(matches, ctx),
     ]
-    residual_causes = _combine(detected)
-    explains = residual_causes["cause"].isin([str(Cause.STALE_OVERWRITE), str(Cause.UNIT_MISMATCH)])
-    detected.append(unexplained_residuals(ctx, residual_causes[explains], delivered))
-    findings = _combine(detected)
-    lagging = mirrored_episodes(comparison.episodes, ctx)  # a snapshot-only system a day late
-    timing = timing_drift(data, ctx.grid, comparison.episodes) | lagging
-    vs_authority = (comparison.episodes[COUNTERPART] == ctx.grid.authority).to_numpy()
+    detected = [duplicates(matches, ctx), missing(delivered, ctx, stats), late(matches, ctx, stats)]
+    detected += [*explaining, unexplained_residuals(ctx, _joined(explaining), delivered)]
+    keyed = keyed_episodes(comparison.episodes, ctx.grid)  # each key looked up once
+    lagging = mirrored_episodes(keyed, ctx)  # a snapshot-only system a day late
+    timing = timing_drift(data, ctx.grid, keyed) | lagging
+    vs_authority = (keyed[COUNTERPART] == ctx.grid.authority).to_numpy()
     for first in (vs_authority, ~vs_authority):  # against the authority first, then the rest
-        episodes = comparison.episodes[first]
-        findings = _combine([findings, episode_fallback(episodes, findings, timing[first], ctx)])
+        episodes = keyed[first]
+        detected.append(episode_fallback(episodes, _joined(detected), timing[first], ctx))
+    findings = _combine(detected)  # one stable sort: the order of sorting after each step
     return _priced(findings, data.catalog), timing
+
+
+def _joined(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """The findings of ``parts`` in one frame, unsorted (for steps that read them as a set)."""
+    kept = [p for p in parts if len(p)]
+    return pd.concat(kept, ignore_index=True) if kept else _combine(kept)
 
 
 def _priced(findings: pd.DataFrame, catalog: pd.DataFrame) -> pd.DataFrame:
@@ -101,12 +105,16 @@ def explain_episodes(covered: pd.DataFrame, timing: np.ndarray) -> pd.Series:
         str, one per episode row (positional), e.g. ``missing_event``,
         ``duplicate_event+sync_lag``, ``snapshot_timing`` or ``""``.
     """
-    labels = np.full(len(covered), "", dtype=object)
-    for cause in covered.columns:  # six causes, each a vectorized pass
-        hit = covered[cause].to_numpy(dtype=bool)
-        labels = np.where(hit, np.where(labels == "", cause, labels + "+" + cause), labels)
-    labels = np.where((labels == "") & np.asarray(timing, dtype=bool), SNAPSHOT_TIMING, labels)
-    return pd.Series(labels, dtype="str")
+    causes = list(covered.columns)
+    hits = covered.to_numpy(dtype=bool)
+    code = hits.astype(np.int64) @ (1 << np.arange(len(causes), dtype=np.int64))  # cause bits
+    code = np.where((code == 0) & np.asarray(timing, dtype=bool), -1, code)
+    found, row = np.unique(code, return_inverse=True)  # each combination named once
+    names = [
+        SNAPSHOT_TIMING if c < 0 else "+".join(x for i, x in enumerate(causes) if c >> i & 1)
+        for c in found.tolist()
+    ]
+    return pd.Series(np.asarray(names, dtype=object)[row], dtype="str")
 
 
 def count_by_cause(findings: pd.DataFrame) -> dict[str, int]:

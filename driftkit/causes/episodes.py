@@ -11,13 +11,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from driftkit.causes.checked import unchecked
+from driftkit.causes.checked import grid_keys, unchecked
 from driftkit.causes.context import _Context, _day_text, _empty, _findings, _num, _units_text
 from driftkit.causes.match import micros
-from driftkit.causes.spans import Spans, day_numbers, next_day
+from driftkit.causes.spans import Spans, day_numbers, every_day, group_time_order, next_day
 from driftkit.drift.align import Grid
 from driftkit.drift.asof import asof_cells
-from driftkit.drift.codes import key_positions, positions_in, shared_codes, sorted_ranks
+from driftkit.drift.codes import key_positions, positions_in, shared_codes
 from driftkit.drift.pairs import COUNTERPART, SLACK
 from driftkit.load.client import ClientData
 from driftkit.schema import (
@@ -59,8 +59,8 @@ def timing_drift(data: ClientData, grid: Grid, episodes: pd.DataFrame) -> np.nda
     offset = np.arange(len(ep)) - np.repeat(np.cumsum(n_days) - n_days, n_days)
     day = grid.days.get_indexer(pd.DatetimeIndex(episodes["start"]))[ep] + offset
     key = key_positions(episodes, cells.keys)[ep]  # looked up per episode, not per day
-    gkey = key_positions(episodes, grid.keys)[ep]
-    cday = cells.days.get_indexer(grid.days[day])
+    gkey = grid_keys(episodes, grid)[ep]
+    cday = cells.days.get_indexer(grid.days)[day]  # looked up per grid day
     sides = []
     for column in (SYSTEM, COUNTERPART):
         s_cell = pd.Index(cells.systems).get_indexer(pd.Index(episodes[column]))[ep]
@@ -75,9 +75,7 @@ def timing_drift(data: ClientData, grid: Grid, episodes: pd.DataFrame) -> np.nda
         for g, at, v in ((s * len(cells.keys) + key, at, v) for s, at, v in sides)
     ]
     agree = np.abs(rolled[0] - rolled[1]) <= data.config.tolerance + SLACK
-    return np.asarray(
-        pd.Series(agree).groupby(ep).all().reindex(range(len(episodes)), fill_value=False)
-    )
+    return every_day(agree, n_days)
 
 
 @dataclass(frozen=True)
@@ -115,11 +113,10 @@ class _Movements:
     @classmethod
     def sorted(cls, group: np.ndarray, at: np.ndarray, effect: np.ndarray) -> _Movements:
         """The events (group, time, effect) sorted by group, then time."""
-        times, rank = sorted_ranks(at)  # events before a time, repeats kept (no ``np.unique``)
-        position = group * (len(times) + 1) + rank
-        order = np.argsort(position, kind="stable")  # = lexsort((at, group)), one int64 key
+        order, times, rank = group_time_order(group, at)  # = lexsort((at, group))
+        position = group[order] * (len(times) + 1) + rank  # repeated times kept (no np.unique)
         cum = np.concatenate(([0.0], np.cumsum(effect[order])))
-        return cls(group[order], times, position[order], cum)
+        return cls(group[order], times, position, cum)
 
     def upto(self, group: np.ndarray, at: np.ndarray) -> np.ndarray:
         """Cumulative effect of the group's events applied at or before ``at``."""
@@ -201,7 +198,7 @@ def _blame_counterpart(orphans: pd.DataFrame, ctx: _Context) -> tuple[pd.Series,
     and whether that was decided by the roll-forward (exactly one side unchecked,
     :func:`driftkit.causes.checked.unchecked`) rather than by the odd-one-out vote."""
     grid, tol = ctx.grid, ctx.config.tolerance + SLACK
-    key = key_positions(orphans, grid.keys)
+    key = grid_keys(orphans, grid)
     day = grid.days.get_indexer(pd.DatetimeIndex(orphans["start"]))
     column = grid.values[:, key, day]  # [systems, episodes]
     index = pd.Index(grid.systems)

@@ -26,7 +26,8 @@ from driftkit.causes.context import (
     _label,
     _units_text,
 )
-from driftkit.causes.stats import HandoffStats, record_delays
+from driftkit.causes.stats import HandoffStats, delayed_rows, record_delays
+from driftkit.drift.codes import named_codes
 from driftkit.drift.pairs import COUNTERPART
 from driftkit.schema import EVENT_ID, KIND, LOCATION, OCCURRED_AT, REFERENCE, SYSTEM, Cause
 
@@ -109,8 +110,7 @@ def missing(delivered: pd.DataFrame, ctx: _Context, stats: HandoffStats) -> pd.D
     are pending, not missing.  ``stats`` gives the latencies, last receipts and received
     shares over the whole client (:func:`driftkit.causes.stats.handoff_stats`).
     """
-    expected = delivered[delivered["normal"]]
-    lost = expected[~expected["received"]]
+    lost = delivered[delivered["normal"] & ~delivered["received"]]  # expected, never received
     lost = lost[lost[REFERENCE].notna() & (ctx.effect(lost) != 0)]  # a write that moves stock
     if lost.empty:
         return _empty(Cause.MISSING_EVENT)
@@ -163,10 +163,9 @@ def late(matches: pd.DataFrame, ctx: _Context, stats: HandoffStats) -> pd.DataFr
     are skipped.
     """
     rules = ctx.rules
-    rows = record_delays(matches, [SYSTEM, KIND])  # the text columns only for the late rows
+    rows = record_delays(matches, [])  # the text columns only for the late rows
     delay = rows["delay"]
-    where = pd.MultiIndex.from_arrays([rows[SYSTEM], rows[KIND]])
-    p95 = pd.Series(stats.delay_p95.reindex(where).to_numpy(dtype=float), index=rows.index)
+    p95 = pd.Series(_usual_delays(matches, stats)[delayed_rows(matches)], index=rows.index)
     limit = np.maximum(rules.lag_factor * p95, p95 + rules.lag_floor_h)
     hit = matches.loc[rows.index[delay > limit]].assign(delay=delay, usual=p95)
     hit = hit[ctx.effect(hit) != 0]
@@ -199,3 +198,13 @@ def late(matches: pd.DataFrame, ctx: _Context, stats: HandoffStats) -> pd.DataFr
         event_ids=hit[EVENT_ID],
     )
     return _findings(out, Cause.SYNC_LAG)
+
+
+def _usual_delays(matches: pd.DataFrame, stats: HandoffStats) -> np.ndarray:
+    """Each row's ``stats.delay_p95`` of its (system, kind), looked up once per distinct pair
+    of the columns' cached codes (float, NaN where unknown)."""
+    system, systems = named_codes(matches[SYSTEM])
+    kind, kinds = named_codes(matches[KIND])
+    pairs = pd.MultiIndex.from_product([pd.Index(systems), pd.Index(kinds)])
+    table = stats.delay_p95.reindex(pairs).to_numpy(dtype=float)
+    return table.reshape(len(systems), len(kinds))[system, kind]

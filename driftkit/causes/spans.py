@@ -78,3 +78,48 @@ def next_day(counted: np.ndarray, days: pd.Series, key: np.ndarray, last: pd.Ser
     values = days.to_numpy()[order]
     ceiling = np.datetime64(pd.Timestamp.max.normalize()).astype(values.dtype)
     return np.where(hit, values[np.minimum(found, len(values) - 1)], ceiling)
+
+
+def every_day(flags: np.ndarray, n_days: np.ndarray) -> np.ndarray:
+    """Per span, whether ``flags`` holds on every one of its days.
+
+    ``flags`` has one entry per span day, spans in order, ``n_days[i]`` entries for span
+    *i* (``np.repeat(arange(n), n_days)`` order): ``Series(flags).groupby(span).all()``,
+    False for a span without days.
+
+    Returns
+    -------
+    numpy.ndarray
+        bool, one per span.
+    """
+    span = np.repeat(np.arange(len(n_days)), n_days)
+    failed = np.bincount(span, weights=~np.asarray(flags, dtype=bool), minlength=len(n_days))
+    return (failed == 0) & (np.asarray(n_days) > 0)
+
+
+def group_time_order(
+    group: np.ndarray, at: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rows sorted by (group, time), ties in row order, by a time sort and a group sort.
+
+    The same order as ``np.argsort(group * (n + 1) + rank, kind="stable")`` with ``rank``
+    from :func:`~driftkit.drift.codes.sorted_ranks`, but the second sort runs on the group
+    codes alone, as 16-bit integers (numpy's radix sort) when they fit.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``(order, times, rank)``: the row order, ``np.sort(at)`` and, per ordered row, the
+        number of times before its own (its run's start in ``times``), int64.
+    """
+    by_time = np.argsort(at, kind="stable")
+    times = at[by_time]
+    n = len(times)
+    starts = np.ones(n, dtype=bool)
+    np.not_equal(times[1:], times[:-1], out=starts[1:])
+    index = np.arange(n, dtype=np.int64)
+    run = np.maximum.accumulate(np.where(starts, index, 0)) if n else index
+    grouped = group[by_time]
+    small = n and grouped.min() >= 0 and grouped.max() < 1 << 16
+    by_group = np.argsort(grouped.astype(np.uint16) if small else grouped, kind="stable")
+    return by_time[by_group], times, run[by_group]

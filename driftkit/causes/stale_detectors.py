@@ -29,7 +29,6 @@ from driftkit.drift.codes import (
     column_codes,
     key_positions,
     named_codes,
-    positions_in,
     shared_codes,
 )
 from driftkit.drift.pairs import SLACK
@@ -108,12 +107,14 @@ def stale_syncs(matches: pd.DataFrame, ctx: _Context) -> pd.DataFrame:
         return _empty(Cause.STALE_OVERWRITE)
     keys = _keys(matches, ctx.counts)
     key = keys[0]
-    moves = _moves(matches, ctx, key)
+    synced = key[is_sync.to_numpy()]
+    moves = _moves(matches, ctx, key, np.flatnonzero(np.isin(key, synced)))  # synced keys only
     counts = _count_times(matches, ctx, keys).sort_values("count_at")
+    counts = counts[np.isin(counts["key"].to_numpy(), synced)]
     counts = pd.merge_asof(counts, moves, left_on="count_at", right_on=APPLIED_AT, by="key").drop(
         columns=APPLIED_AT
     )
-    sync = sync.assign(key=key[is_sync.to_numpy()], moved=moves["moved"])
+    sync = sync.assign(key=synced, moved=moves["moved"])
     paired = pd.merge_asof(
         sync.sort_values(APPLIED_AT),
         counts.rename(columns={"moved": "moved_at_count"}),
@@ -155,18 +156,19 @@ def stale_syncs(matches: pd.DataFrame, ctx: _Context) -> pd.DataFrame:
     return _findings(out, Cause.STALE_OVERWRITE)
 
 
-def _moves(matches: pd.DataFrame, ctx: _Context, key: np.ndarray) -> pd.DataFrame:
-    """Every event in applied order with ``moved``, the running effect of its system's events
-    on its key (``key`` as :func:`_keys`; no text column is taken).
+def _moves(matches: pd.DataFrame, ctx: _Context, key: np.ndarray, rows: np.ndarray) -> pd.DataFrame:
+    """The events at positions ``rows`` (every event of their keys) in applied order with
+    ``moved``, the running effect of its system's events on its key (``key`` as
+    :func:`_keys`, one per event of ``matches``; no text column is taken).
 
     Returns
     -------
     pandas.DataFrame
         ``key, applied_at, moved``, indexed as ``matches``.
     """
-    at = micros(matches[APPLIED_AT])
+    at = micros(matches[APPLIED_AT])[rows]
     last = np.where(at == np.iinfo(np.int64).min, np.iinfo(np.int64).max, at)  # NaT last
-    order = np.argsort(last, kind="stable")
+    order = rows[np.argsort(last, kind="stable")]
     moves = matches[[APPLIED_AT, QTY_DELTA, COMMIT_DELTA]].iloc[order]  # no text column
     moved = ctx.effect(moves).groupby(key[order]).cumsum()
     codes = [column_codes(matches[c])[0][order] for c in (SYSTEM, SKU, LOCATION)]
@@ -174,20 +176,12 @@ def _moves(matches: pd.DataFrame, ctx: _Context, key: np.ndarray) -> pd.DataFram
     return moves[[APPLIED_AT]].assign(key=key[order], moved=moved)[["key", APPLIED_AT, "moved"]]
 
 
-def _grid_index(ctx: _Context, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """(system index, key index) in the grid of each row; −1 where not on the grid."""
-    grid = ctx.grid
-    return positions_in(frame[SYSTEM], pd.Index(grid.systems)), key_positions(frame, grid.keys)
-
-
 def _residual_array(ctx: _Context) -> np.ndarray:
     """Roll-forward residuals on the grid's shape (NaN where unknown)."""
-    grid, res = ctx.grid, ctx.residuals
-    out = np.full(grid.values.shape, np.nan)
-    s, k = _grid_index(ctx, res)
-    d = grid.days.get_indexer(pd.DatetimeIndex(res["day"]))
+    out = np.full(ctx.grid.values.shape, np.nan)
+    s, k, d = ctx.residual_cells
     ok = (s >= 0) & (k >= 0) & (d >= 0)
-    out[s[ok], k[ok], d[ok]] = res["residual"].to_numpy(dtype=float)[ok]
+    out[s[ok], k[ok], d[ok]] = ctx.residuals["residual"].to_numpy(dtype=float)[ok]
     return out
 
 

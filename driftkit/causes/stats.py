@@ -280,7 +280,12 @@ def record_delays(matches: pd.DataFrame, columns: list[str] | None = None) -> pd
         The rows of ``matches`` that :func:`late` judges (index kept), ``columns`` of them,
         plus ``delay`` (h).
     """
-    keep = ~matches[DUPLICATE] & (matches[KIND] != str(EventKind.SYNC))
+    keep = delayed_rows(matches)
     rows = matches.loc[keep, columns if columns is not None else matches.columns]
     delay = (matches[APPLIED_AT] - matches[OCCURRED_AT])[keep].dt.total_seconds() / 3600.0
     return rows.assign(delay=delay)
+
+
+def delayed_rows(matches: pd.DataFrame) -> np.ndarray:
+    """Which rows :func:`record_delays` keeps: first records but syncs (bool, one per row)."""
+    return (~matches[DUPLICATE] & (matches[KIND] != str(EventKind.SYNC))).to_numpy(dtype=bool)

@@ -8,8 +8,6 @@ reference values, for :func:`driftkit.causes.value_detectors.unit_ratios`.
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import pandas as pd
 
@@ -47,13 +45,16 @@ def pack_records(matches: pd.DataFrame, ctx: _Context) -> pd.DataFrame:
     sized = (
         ~matches[DUPLICATE] & ~matches[KIND].isin(ABSOLUTE_KINDS) & (matches[MAGNITUDE] > 0)
     ).to_numpy()
+    pack = ctx.pack(matches[SKU]).to_numpy()  # by the column's cached codes
+    event = matches[BUSINESS_EVENT].to_numpy()
+    sized = sized & np.isin(event, event[sized & (pack > 1)])  # only events with a pack size
     rows = matches.loc[sized, [BUSINESS_EVENT, MAGNITUDE, SYSTEM, SOURCE]]  # what sizes read
     if rows.empty:
         return _empty(Cause.UNIT_MISMATCH)
     rows = rows.reset_index(drop=True)
     ref = rows[BUSINESS_EVENT].map(_reference_sizes(rows, ctx.authority)).to_numpy(dtype=float)
     size = rows[MAGNITUDE].to_numpy(dtype=float)
-    pack = ctx.pack(matches[SKU]).to_numpy()[sized]  # by the column's cached codes
+    pack = pack[sized]
     in_packs = (np.abs(size * pack - ref) <= HALF_EACH) & (size < ref)
     as_packs = (np.abs(size - ref * pack) <= HALF_EACH) & (size > ref)
     hit = (pack > 1) & (in_packs | as_packs)
@@ -133,13 +134,34 @@ def evident_packs(mine: np.ndarray, other: np.ndarray, *, min_days: int = 2) -> 
         float per key: r, or 1.0 where no ratio is evident.
     """
     both = ~np.isnan(mine) & ~np.isnan(other) & (mine != 0) & (other != 0)
+    n = both.sum(axis=1)
     out = np.ones(mine.shape[0])
     for a, b in ((mine, other), (other, mine)):  # packs for eaches, then the reverse
-        with np.errstate(divide="ignore", invalid="ignore"), warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows: no ratio
-            r = np.round(np.nanmedian(np.where(both, b / a, np.nan), axis=1))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            r = np.round(row_medians(np.where(both, b / a, np.nan), n))
         r = np.where(np.isnan(r), 1.0, r)
         fits = both & (np.abs(a * r[:, None] - b) <= HALF_EACH)
-        steady = (fits.sum(axis=1) == both.sum(axis=1)) & (both.sum(axis=1) >= min_days)
+        steady = (fits.sum(axis=1) == n) & (n >= min_days)
         out = np.where((out == 1.0) & steady & (r >= 2), r, out)
     return out
+
+
+def row_medians(values: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """``np.nanmedian(values, axis=1)`` by one sort, without its masked-array passes.
+
+    ``n`` is the number of non-NaN values of each row; the median of an even number is
+    (low + high) / 2, as ``nanmedian`` computes it.
+
+    Returns
+    -------
+    numpy.ndarray
+        float per row, NaN for a row without values.
+    """
+    ordered = np.sort(values, axis=1)  # NaN last
+    rows = np.arange(len(values))
+    high = np.minimum(n // 2, max(values.shape[1] - 1, 0))
+    low = np.where(n % 2 == 1, high, np.maximum(high - 1, 0))
+    if values.shape[1] == 0:
+        return np.full(len(values), np.nan)
+    middle = (ordered[rows, low] + ordered[rows, high]) / 2.0
+    return np.where(n > 0, middle, np.nan)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from driftkit.causes.checked import grid_keys
 from driftkit.causes.context import (
     CONFIDENCE,
     TARGET,
@@ -27,8 +28,9 @@ from driftkit.causes.context import (
     _num,
     _units_text,
 )
+from driftkit.causes.spans import every_day
 from driftkit.drift.align import Grid
-from driftkit.drift.codes import key_positions, positions_in, shared_codes
+from driftkit.drift.codes import column_codes, key_positions, positions_in, shared_codes
 from driftkit.drift.pairs import COUNTERPART, SLACK
 from driftkit.schema import COMMIT_DELTA, LOCATION, QTY_DELTA, SKU, SYSTEM, Cause
 
@@ -107,12 +109,29 @@ def unexplained_residuals(
     """
     res = ctx.residuals
     limit = ctx.config.tolerance + SLACK + ctx.rules.residual_slack
-    res = res[(res["residual"].abs() > limit) & res[SYSTEM].isin(ctx.fed_systems)]
+    res = res[(res["residual"].abs() > limit) & fed_rows(res[SYSTEM], ctx.fed_systems)]
+    if res.empty:
+        return _empty(Cause.UNRECORDED_CHANGE)
     res = _not_near(res.assign(day=pd.DatetimeIndex(res[DAY])), found, ctx)
     res = _diverging_runs(_not_absorbed(res, delivered, ctx), ctx)
     if res.empty:
         return _empty(Cause.UNRECORDED_CHANGE)
     return _run_findings(res, ctx)
+
+
+def fed_rows(systems: pd.Series, fed: frozenset[str]) -> np.ndarray:
+    """``systems.isin(fed)``, looked up once per distinct system (:func:`column_codes`).
+
+    Returns
+    -------
+    numpy.ndarray
+        bool, one per row.
+    """
+    if not fed:
+        return np.zeros(len(systems), dtype=bool)
+    codes, names = column_codes(systems)
+    known = np.append(pd.Index(names).isin(list(fed)), False)  # code −1 (missing): not fed
+    return known[codes]
 
 
 def _not_absorbed(res: pd.DataFrame, delivered: pd.DataFrame, ctx: _Context) -> pd.DataFrame:
@@ -220,14 +239,11 @@ def mirrored_episodes(episodes: pd.DataFrame, ctx: _Context) -> np.ndarray:
     n_days = episodes["days"].to_numpy()
     ep = np.repeat(np.arange(len(episodes)), n_days)
     offset = np.arange(len(ep)) - np.repeat(np.cumsum(n_days) - n_days, n_days)
-    rows = episodes.iloc[ep]
-    index = pd.Index(grid.systems)
-    a = index.get_indexer(pd.Index(rows[SYSTEM]))
-    b = index.get_indexer(pd.Index(rows[COUNTERPART]))
-    k = pd.MultiIndex.from_frame(grid.keys[[SKU, LOCATION]]).get_indexer(
-        pd.MultiIndex.from_frame(rows[[SKU, LOCATION]])
-    )
-    d = grid.days.get_indexer(pd.DatetimeIndex(rows["start"])) + offset
+    index = pd.Index(grid.systems)  # each looked up per episode, then repeated per day
+    a = index.get_indexer(pd.Index(episodes[SYSTEM]))[ep]
+    b = index.get_indexer(pd.Index(episodes[COUNTERPART]))[ep]
+    k = grid_keys(episodes, grid)[ep]
+    d = grid.days.get_indexer(pd.DatetimeIndex(episodes["start"]))[ep] + offset
     a_lags = np.zeros(len(ep), dtype=bool)
     b_lags = np.zeros(len(ep), dtype=bool)
     for lag in range(1, ctx.rules.mirror_days + 1):  # a day or two, not data rows
@@ -235,12 +251,11 @@ def mirrored_episodes(episodes: pd.DataFrame, ctx: _Context) -> np.ndarray:
         ok = d - lag >= 0
         a_lags |= ok & (np.abs(grid.values[a, k, d] - grid.values[b, k, before]) <= tol)
         b_lags |= ok & (np.abs(grid.values[b, k, d] - grid.values[a, k, before]) <= tol)
-    lagging = pd.DataFrame({"a": a_lags, "b": b_lags}).groupby(ep).all()
-    lagging = lagging.reindex(range(len(episodes)), fill_value=False)
     caught = _caught_up(episodes, grid, (a[offset == 0], b[offset == 0], k[offset == 0]), tol)
     fed = ctx.fed_systems
     unfed = ~episodes[SYSTEM].isin(fed) | ~episodes[COUNTERPART].isin(fed)
-    a_late, b_late = lagging["a"].to_numpy() & caught[0], lagging["b"].to_numpy() & caught[1]
+    a_late = every_day(a_lags, n_days) & caught[0]
+    b_late = every_day(b_lags, n_days) & caught[1]
     return np.asarray(unfed) & (a_late | b_late)
 
 

@@ -41,13 +41,8 @@ def unit_ratios(ctx: _Context) -> pd.DataFrame:
     values = grid.values
     known = ctx.pack(grid.keys[SKU]).to_numpy()
     ref = np.stack([_reference_for(values, s, grid) for s in range(len(grid.systems))])
-    packs = np.stack(
-        [
-            np.where(known > 1, known, evident_packs(values[s], ref[s]))
-            for s in range(len(grid.systems))
-        ]
-    )
     auth = grid.systems.index(grid.authority) if grid.authority in grid.systems else None
+    packs = _packs(values, ref, known, auth)
     flagged = np.zeros(values.shape[:2], dtype=bool)
     cells = np.zeros(values.shape, dtype=bool)
     for s in range(len(grid.systems)):  # a handful of systems, not data rows
@@ -56,6 +51,21 @@ def unit_ratios(ctx: _Context) -> pd.DataFrame:
         odd, hits = _odd_units(values, s, auth, packs[s][None, :, None], tol)
         flagged[s], cells[s] = odd, hits
     return _unit_findings(ctx, flagged, cells, values, ref, (packs, packs > known[None, :]))
+
+
+def _packs(values: np.ndarray, ref: np.ndarray, known: np.ndarray, auth: int | None) -> np.ndarray:
+    """``[system, key]``: the catalog's pack size, else the one evident from the values.
+
+    The authority is never in other units, so its row keeps the catalog's sizes; only
+    keys without a catalog size (≤ 1) are searched for an evident one.
+    """
+    packs = np.repeat(known[None, :].astype(float), values.shape[0], axis=0)
+    unknown = np.flatnonzero(known <= 1)
+    rows: slice | np.ndarray = slice(None) if len(unknown) == len(known) else unknown
+    for s in range(values.shape[0]):  # a handful of systems, not data rows
+        if s != auth and len(unknown):
+            packs[s, rows] = evident_packs(values[s, rows], ref[s, rows])
+    return packs
 
 
 def _ratio_cells(
@@ -81,17 +91,16 @@ def _odd_units(
     evidence = np.zeros(values.shape[1:], dtype=bool)
     seen = np.zeros(values.shape[1], dtype=bool)
     others = [o for o in range(values.shape[0]) if o != s and o != auth]
+    every: slice | np.ndarray = slice(None)
+    unheld = every if auth is None else np.flatnonzero(np.isnan(values[auth]).all(axis=1))
     for o in ([auth] if auth is not None else []) + others:
-        if auth is not None and o != auth:
-            use = ~(~np.isnan(values[auth])).any(axis=1)  # keys the authority does not hold
-        else:
-            use = np.ones(values.shape[1], dtype=bool)
-        both, odd, _ = _ratio_cells(values[s], values[o], pack2, tol)
+        use = every if o == auth else unheld  # others judge the keys the authority lacks
+        both, odd, _ = _ratio_cells(values[s, use], values[o, use], pack2[use], tol)
         n_both, n_odd = both.sum(axis=1), odd.sum(axis=1)
-        present = use & (n_both > 0)
-        verdict &= ~present | (n_odd >= np.maximum(2, 0.5 * n_both))
-        evidence |= odd & present[:, None]
-        seen |= present
+        present = n_both > 0
+        verdict[use] &= ~present | (n_odd >= np.maximum(2, 0.5 * n_both))
+        evidence[use] |= odd & present[:, None]
+        seen[use] |= present
     return verdict & seen, evidence
 
 
