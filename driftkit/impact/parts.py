@@ -232,6 +232,7 @@ def impact_from_parts(
     *,
     config: ClientConfig,
     facts: DemandFacts,
+    fixes: pd.DataFrame | None = None,
 ) -> Impact:
     """The client's :class:`Impact` from every part's :class:`ImpactPart`.
 
@@ -247,6 +248,10 @@ def impact_from_parts(
         The client's attribution findings (the handoff-fix counterfactual), or None.
     config, facts
         Client config and the demand facts every part used.
+    fixes
+        :func:`~driftkit.impact.projection.handoff_fixes` of the findings when computed
+        already (a partitioned audit's driver no longer holds the findings); then
+        ``findings`` is not read.
 
     Returns
     -------
@@ -255,7 +260,7 @@ def impact_from_parts(
         all keys, ``projection``, ``totals``, ``fixes`` and ``weekday_index``; columns on
         :class:`Impact`.
     """
-    fixes = handoff_fixes(findings)
+    fixes = handoff_fixes(findings) if fixes is None else fixes
     cost = np.sum([p.daily_cost for p in parts], axis=0)
     series = daily_series(daily, grid.authority, grid.days, cost)
     removed = float(fixes["share"].head(3).sum()) if len(fixes) else None

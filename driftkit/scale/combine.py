@@ -8,7 +8,7 @@ is re-ranked over all keys and the projection is recomputed from the combined da
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -28,6 +28,15 @@ from driftkit.drift.uncompared import uncompared_systems
 from driftkit.impact.parts import Impact, forecast_bias_parts, impact_from_parts
 from driftkit.load.client import ClientData
 from driftkit.plan.assemble import plan_fixes
+from driftkit.plan.digest import (
+    DIGEST_COLUMNS,
+    FindingsDigest,
+    cause_counts,
+    cause_sums,
+    digest_batches,
+    findings_digest,
+    handoff_table,
+)
 from driftkit.scale.kept import EXPLAINED_BY, kept_explanations
 from driftkit.scale.merge import (
     combined_bias,
@@ -39,7 +48,13 @@ from driftkit.scale.merge import (
 )
 from driftkit.scale.part import BucketResult
 from driftkit.scale.plan import RULES, Plan, keyless_grid, summed_measure_notes
-from driftkit.scale.stored import StoredTable, first_rows, split_stored, stored_tables
+from driftkit.scale.stored import (
+    StoredTable,
+    first_rows,
+    merged_columns,
+    split_stored,
+    stored_tables,
+)
 from driftkit.scale.summary import assemble_summary, audit_tables, summarize, write_outputs
 from driftkit.schema import LOCATION
 
@@ -64,6 +79,7 @@ class Audit:
     summary: dict[str, Any]
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     stored: dict[str, StoredTable] = field(default_factory=dict)
+    causes: pd.DataFrame | None = None
 
 
 @dataclass(frozen=True)
@@ -103,6 +119,9 @@ class PartitionedAudit:
     stored
         Tables stored as Parquet parts (``findings, episodes, count_accuracy, impact,
         count_list, demand``).
+    causes
+        Findings per cause (``plan.digest.cause_sums``: the report's cause totals); None
+        when not full.
     """
 
     config: ClientConfig
@@ -117,6 +136,7 @@ class PartitionedAudit:
     grid: Grid
     data: ClientData
     stored: dict[str, StoredTable] = field(default_factory=dict)
+    causes: pd.DataFrame | None = None
 
     def write(self, run_dir: str | Path) -> None:
         """Write ``summary.json`` and every table as CSV, exactly as ``run_audit`` does."""
@@ -176,11 +196,12 @@ def combine(
         "rejects": client.rejects,
         "bias": comparison.bias,
     }
-    attribution = impact = None
+    attribution = impact = causes = None
     stored: dict[str, StoredTable] = {}
     if plan.full:
         labels = episodes[EXPLAINED_BY].reset_index(drop=True)
-        attribution, impact, more = _full(plan, grid, comparison, results, labels)
+        stored = stored_tables([r.full for r in results])
+        attribution, impact, more = _full(plan, grid, comparison, results, labels, stored)
         parts.update(more.pop("parts"))
         summary = assemble_summary(
             summary,
@@ -190,18 +211,20 @@ def combine(
             kept_explanations(grid, results, episodes),
         )
         errors, _ = split_stored("count_accuracy", more["count_errors"])
-        stored = stored_tables([r.full for r in results])
         impact = first_rows(impact, stored)
         tables = audit_tables(comparison, episodes, attribution, impact, client.rejects, errors)
         tables = {k: v for k, v in tables.items() if k not in stored}
+        digest: FindingsDigest = more["digest"]
         fixes = plan_fixes(
             [r.full["authority"] for r in results],
             more["accuracy"],
             attribution,
+            digest,
             configured=plan.config.authority,
         )
         summary = {**summary, "authority_recommendation": fixes.summary()}
         tables = {**tables, "fix_plan": fixes.fixes, "authority": fixes.authority}
+        causes = cause_sums(digest)
     buckets = tuple(r.bucket for r in results)
     return PartitionedAudit(
         plan.config,
@@ -216,6 +239,7 @@ def combine(
         grid=grid,
         data=client,
         stored=stored,
+        causes=causes,
     )
 
 
@@ -264,18 +288,30 @@ def _comparison(
 
 
 def _full(
-    plan: Plan, grid: Grid, comparison: Comparison, results: list[BucketResult], labels: pd.Series
+    plan: Plan,
+    grid: Grid,
+    comparison: Comparison,
+    results: list[BucketResult],
+    labels: pd.Series,
+    stored: dict[str, StoredTable],
 ) -> tuple[Attribution, Impact, dict[str, Any]]:
-    """Attribution, impact and count accuracy recombined."""
+    """Attribution, impact and count accuracy recombined, and the findings' digest."""
     full = [r.full for r in results]
     attribution = attribution_from_parts(
         [f["attribution"] for f in full], labels, matches=_kept_matches(results), rules=RULES
     )
-    findings = attribution.findings
+    digest = _digest(attribution.findings, stored.get("findings"), full)
+    attribution = replace(attribution, findings_by_cause=cause_counts(digest))
     explained, covered = explained_totals([f["attribution"] for f in full])
     costs = [f["impact"] for f in full]
     impact = impact_from_parts(
-        costs, comparison.daily, grid, findings, config=plan.config, facts=plan.demand
+        costs,
+        comparison.daily,
+        grid,
+        None,
+        config=plan.config,
+        facts=plan.demand,
+        fixes=handoff_table(digest),
     )
     systems = [s for s in plan.config.systems if s in plan.found]
     systems += [s for s in plan.found if s not in plan.config.systems]
@@ -286,5 +322,16 @@ def _full(
     }
     accuracy = accuracy_from_sums([f["accuracy"] for f in full], systems)
     errors = [f["count_errors"] for f in full]  # frames, or the parts workers stored
-    more = {"parts": parts, "count_errors": errors, "accuracy": accuracy}
+    more = {"parts": parts, "count_errors": errors, "accuracy": accuracy, "digest": digest}
     return attribution, impact, more
+
+
+def _digest(
+    findings: pd.DataFrame, stored: StoredTable | None, full: list[dict[str, Any]]
+) -> FindingsDigest:
+    """The findings' digest: of ``findings`` (in process), or streamed from their parts (the
+    driver holds only the bucket's shown rows of them)."""
+    if stored is None:
+        return findings_digest(findings)
+    batches = merged_columns(stored, DIGEST_COLUMNS)
+    return digest_batches(batches, [f["edge_keys"] for f in full])

@@ -223,9 +223,35 @@ def _tables(stored: StoredTable) -> Iterator[pa.Table]:
     yield from _arrow(_finished(stored.name, frames), schema)
 
 
-def _batches(path: Path, schema: pa.Schema) -> Iterator[pd.DataFrame]:
-    """One part's rows, :data:`~driftkit.scale.ordered.BATCH` at a time, as frames."""
-    for batch in pq.ParquetFile(path).iter_batches(batch_size=BATCH):
+def merged_columns(stored: StoredTable, columns: list[str]) -> Iterator[pd.DataFrame]:
+    """``columns`` of a stored table's rows, batch by batch, merged into the table's order
+    (:data:`~driftkit.scale.ordered.ORDERS`; its sort keys are read too).
+
+    Returns
+    -------
+    Iterator of pandas.DataFrame
+        Batches of at most a few :data:`~driftkit.scale.ordered.BATCH` rows; at least one.
+    """
+    typed = [p for p in stored.parts if p.rows] or list(stored.parts)
+    schema = pq.read_schema(typed[0].path)
+    if not stored.rows:
+        yield pq.read_table(typed[0].path, columns=columns).cast(_only(schema, columns)).to_pandas()
+        return
+    batches = [_batches(part.path, schema, columns) for part in stored.parts]
+    yield from merge_sorted(batches, ORDERS[stored.name])
+
+
+def _only(schema: pa.Schema, columns: list[str]) -> pa.Schema:
+    return pa.schema([schema.field(c) for c in columns], metadata=schema.metadata)
+
+
+def _batches(
+    path: Path, schema: pa.Schema, columns: list[str] | None = None
+) -> Iterator[pd.DataFrame]:
+    """One part's rows (``columns``, default all), :data:`~driftkit.scale.ordered.BATCH` at
+    a time, as frames."""
+    schema = schema if columns is None else _only(schema, columns)
+    for batch in pq.ParquetFile(path).iter_batches(batch_size=BATCH, columns=columns):
         yield pa.Table.from_batches([batch]).cast(schema).to_pandas()
 
 
