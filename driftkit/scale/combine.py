@@ -8,7 +8,7 @@ is re-ranked over all keys and the projection is recomputed from the combined da
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -16,27 +16,17 @@ from typing import Any
 import pandas as pd
 
 from driftkit import schema
-from driftkit.causes.attribute import Attribution, attribution_from_parts, explained_totals
-from driftkit.causes.context import BUSINESS_EVENT
+from driftkit.causes.attribute import Attribution
 from driftkit.config import ClientConfig
-from driftkit.drift.accuracy import accuracy_from_sums
 from driftkit.drift.align import Grid
 from driftkit.drift.compare import Comparison
 from driftkit.drift.coverage import coverage_from_parts
 from driftkit.drift.locations import placement_counts, placement_notes
 from driftkit.drift.uncompared import uncompared_systems
-from driftkit.impact.parts import Impact, forecast_bias_parts, impact_from_parts
+from driftkit.impact.parts import Impact
 from driftkit.load.client import ClientData
 from driftkit.plan.assemble import plan_fixes
-from driftkit.plan.digest import (
-    DIGEST_COLUMNS,
-    FindingsDigest,
-    cause_counts,
-    cause_sums,
-    digest_batches,
-    findings_digest,
-    handoff_table,
-)
+from driftkit.plan.digest import FindingsDigest, cause_sums
 from driftkit.scale.kept import EXPLAINED_BY, kept_explanations
 from driftkit.scale.merge import (
     combined_bias,
@@ -47,18 +37,11 @@ from driftkit.scale.merge import (
     combined_key_drift,
 )
 from driftkit.scale.part import BucketResult
-from driftkit.scale.plan import RULES, Plan, keyless_grid, summed_measure_notes
-from driftkit.scale.stored import (
-    StoredTable,
-    first_rows,
-    merged_columns,
-    split_stored,
-    stored_tables,
-)
+from driftkit.scale.plan import Plan, keyless_grid, summed_measure_notes
+from driftkit.scale.recombine import combine_full
+from driftkit.scale.stored import StoredTable, first_rows, split_stored, stored_tables
 from driftkit.scale.summary import assemble_summary, audit_tables, summarize, write_outputs
 from driftkit.schema import LOCATION
-
-_NO_MATCHES = pd.DataFrame({BUSINESS_EVENT: pd.Series(dtype="int64")})
 
 
 @dataclass(frozen=True)
@@ -201,7 +184,7 @@ def combine(
     if plan.full:
         labels = episodes[EXPLAINED_BY].reset_index(drop=True)
         stored = stored_tables([r.full for r in results])
-        attribution, impact, more = _full(plan, grid, comparison, results, labels, stored)
+        attribution, impact, more = combine_full(plan, grid, comparison, results, labels, stored)
         parts.update(more.pop("parts"))
         summary = assemble_summary(
             summary,
@@ -260,12 +243,6 @@ def _kept_grid(results: list[BucketResult]) -> Grid | None:
     return results[0].grid if len(results) == 1 else None
 
 
-def _kept_matches(results: list[BucketResult]) -> pd.DataFrame:
-    """The matched events of a single in-process part; empty when they stayed in workers."""
-    kept = results[0].matches if len(results) == 1 else None
-    return _NO_MATCHES if kept is None else kept
-
-
 def _stub_grid(plan: Plan, results: list[BucketResult]) -> Grid:
     """A grid without keys: the client's systems, days, authority and measure notes."""
     counts = pd.concat([r.notes for r in results]).groupby(level=0).sum()
@@ -285,53 +262,3 @@ def _comparison(
         by_location=combined_groups([r.by_location for r in results], LOCATION),
         key_drift=combined_key_drift([r.key_drift for r in results], plan),
     )
-
-
-def _full(
-    plan: Plan,
-    grid: Grid,
-    comparison: Comparison,
-    results: list[BucketResult],
-    labels: pd.Series,
-    stored: dict[str, StoredTable],
-) -> tuple[Attribution, Impact, dict[str, Any]]:
-    """Attribution, impact and count accuracy recombined, and the findings' digest."""
-    full = [r.full for r in results]
-    attribution = attribution_from_parts(
-        [f["attribution"] for f in full], labels, matches=_kept_matches(results), rules=RULES
-    )
-    digest = _digest(attribution.findings, stored.get("findings"), full)
-    attribution = replace(attribution, findings_by_cause=cause_counts(digest))
-    explained, covered = explained_totals([f["attribution"] for f in full])
-    costs = [f["impact"] for f in full]
-    impact = impact_from_parts(
-        costs,
-        comparison.daily,
-        grid,
-        None,
-        config=plan.config,
-        facts=plan.demand,
-        fixes=handoff_table(digest),
-    )
-    systems = [s for s in plan.config.systems if s in plan.found]
-    systems += [s for s in plan.found if s not in plan.config.systems]
-    parts = {
-        "explained_units": explained,
-        "drift_units": covered,
-        **forecast_bias_parts(costs),
-    }
-    accuracy = accuracy_from_sums([f["accuracy"] for f in full], systems)
-    errors = [f["count_errors"] for f in full]  # frames, or the parts workers stored
-    more = {"parts": parts, "count_errors": errors, "accuracy": accuracy, "digest": digest}
-    return attribution, impact, more
-
-
-def _digest(
-    findings: pd.DataFrame, stored: StoredTable | None, full: list[dict[str, Any]]
-) -> FindingsDigest:
-    """The findings' digest: of ``findings`` (in process), or streamed from their parts (the
-    driver holds only the bucket's shown rows of them)."""
-    if stored is None:
-        return findings_digest(findings)
-    batches = merged_columns(stored, DIGEST_COLUMNS)
-    return digest_batches(batches, [f["edge_keys"] for f in full])
