@@ -121,13 +121,14 @@ def digest_batches(batches: Iterable[pd.DataFrame], keys: list[pd.DataFrame]) ->
     for batch in batches:
         edges, codes = _coded(edges, batch[EDGE_COLUMNS])
         rows.append(pd.DataFrame({CODE: codes, "units": batch["units"], "value": batch["value"]}))
-        examples = _examples(pd.concat([examples, _example_rows(batch)], ignore_index=True))
+        examples = _examples(pd.concat([examples, _example_rows(batch, codes)], ignore_index=True))
     assert edges is not None  # at least one batch, maybe empty
     summed = pd.concat(keys, ignore_index=True).groupby(EDGE, sort=False)["keys"].sum()
+    labels = edge_labels(edges).to_numpy()
     return FindingsDigest(
         rows=pd.concat(rows, ignore_index=True),
         edges=edges,
-        examples=examples,
+        examples=examples.assign(**{EDGE: labels[examples[CODE].to_numpy()]}).drop(columns=CODE),
         keys=summed.reset_index(),
     )
 
@@ -142,10 +143,10 @@ def _coded(known: pd.DataFrame | None, edges: pd.DataFrame) -> tuple[pd.DataFram
     return table, codes.astype(np.int32)
 
 
-def _example_rows(batch: pd.DataFrame) -> pd.DataFrame:
-    """The batch's rows that could be examples: ``sku, location, value, reference, edge``."""
+def _example_rows(batch: pd.DataFrame, codes: np.ndarray) -> pd.DataFrame:
+    """The batch's rows that could be examples: ``sku, location, value, reference, _edge``."""
     columns = [c for c in EXAMPLE_COLUMNS if c in batch]
-    return batch[columns].assign(**{EDGE: edge_labels(batch)})
+    return batch[columns].reset_index(drop=True).assign(**{CODE: codes})
 
 
 def _examples(candidates: pd.DataFrame) -> pd.DataFrame:
@@ -153,7 +154,7 @@ def _examples(candidates: pd.DataFrame) -> pd.DataFrame:
     if candidates.empty:
         return candidates
     ranked = candidates.sort_values("value", ascending=False, kind="stable")
-    return ranked.groupby(EDGE, sort=False).head(EXAMPLES)
+    return ranked.groupby(CODE, sort=False).head(EXAMPLES)
 
 
 def handoff_table(digest: FindingsDigest) -> pd.DataFrame:
