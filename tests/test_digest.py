@@ -116,13 +116,16 @@ def test_keys_per_edge_add_up_over_buckets_of_skus() -> None:
     assert whole.max() > 1
 
 
-def test_a_digest_streamed_from_bucket_parts_equals_the_whole_one(tmp_path: Path) -> None:
+@pytest.mark.parametrize("batch", [7, 1024], ids=["batches", "whole-parts"])
+def test_a_digest_streamed_from_bucket_parts_equals_the_whole_one(
+    tmp_path: Path, batch: int
+) -> None:
     findings = _findings(7, 500)
     buckets = [findings[findings["sku"].str[-1].astype(int) % 3 == b] for b in range(3)]
     parts = tuple(
         store_part(tmp_path, "findings", b, sort_part("findings", p)) for b, p in enumerate(buckets)
     )
-    batches = list(merged_columns(StoredTable("findings", parts), DIGEST_COLUMNS))
+    batches = list(merged_columns(StoredTable("findings", parts), DIGEST_COLUMNS, batch=batch))
     merged = pd.concat(batches, ignore_index=True)
     whole = findings.iloc[np.lexsort(finding_keys(findings))].reset_index(drop=True)
     pd.testing.assert_frame_equal(merged, whole[DIGEST_COLUMNS])
@@ -130,6 +133,7 @@ def test_a_digest_streamed_from_bucket_parts_equals_the_whole_one(tmp_path: Path
     pd.testing.assert_frame_equal(
         handoff_table(streamed), handoff_table(findings_digest(whole)), check_exact=True
     )
+    assert len(batches) > 10 or batch > 100  # 7 rows of each part at a time: many rounds
 
 
 def test_no_findings_give_empty_tables() -> None:

@@ -244,14 +244,11 @@ def impact_from_parts(
         The client's ``compare.daily`` table (projected with the summed daily cost).
     grid
         A grid with the client's authority and window days (its keys are not read).
-    findings
-        The client's attribution findings (the handoff-fix counterfactual), or None.
+    findings, fixes
+        The client's attribution findings (the handoff-fix counterfactual), or None; or
+        their :func:`~driftkit.impact.projection.handoff_fixes` (then findings is not read).
     config, facts
         Client config and the demand facts every part used.
-    fixes
-        :func:`~driftkit.impact.projection.handoff_fixes` of the findings when computed
-        already (a partitioned audit's driver no longer holds the findings); then
-        ``findings`` is not read.
 
     Returns
     -------
