@@ -99,10 +99,11 @@ def test_a_worker_sends_no_per_key_impact_rows(runs: Runs) -> None:
     assert runs.parted.impact is not None and runs.parted.impact.per_key.empty
 
 
-def test_a_worker_sends_findings_texts_and_episodes_of_few_rows(
+def test_a_worker_sends_findings_and_episodes_of_few_rows(
     runs: Runs, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Findings keep their evidence on the report's rows only; episodes of the worst keys."""
+    """Findings of the report's rows only (the rest stays in the part); episodes of the
+    worst keys."""
     plan = runs.parted.plan
     assert plan.path is not None
     monkeypatch.setattr(stored_module, "TOP_ROWS", 3)  # the sample's buckets have < 100 findings
@@ -111,8 +112,9 @@ def test_a_worker_sends_findings_texts_and_episodes_of_few_rows(
         findings = result.full["attribution"].findings
         worst = result.key_drift[["sku", "location"]].drop_duplicates()
         assert of_keys(result.episodes, worst).all() and len(result.episodes) > 0
-        texts = findings["evidence"].notna()
-        assert texts.sum() <= 3 + of_keys(findings, worst).sum() < len(findings)
+        mine = of_keys(findings, worst).sum()
+        assert len(findings) <= 3 + mine < result.full["finding_rows"].rows
+        assert findings["evidence"].notna().all()
         assert result.explanations is not None and result.explanations["episodes"].sum() > 0
     assert {"findings", "episodes"}.isdisjoint(runs.parted.tables)
     whole = json.loads((runs.whole_dir / "summary.json").read_text())["episodes_by_explanation"]

@@ -232,6 +232,7 @@ def impact_from_parts(
     *,
     config: ClientConfig,
     facts: DemandFacts,
+    fixes: pd.DataFrame | None = None,
 ) -> Impact:
     """The client's :class:`Impact` from every part's :class:`ImpactPart`.
 
@@ -243,8 +244,9 @@ def impact_from_parts(
         The client's ``compare.daily`` table (projected with the summed daily cost).
     grid
         A grid with the client's authority and window days (its keys are not read).
-    findings
-        The client's attribution findings (the handoff-fix counterfactual), or None.
+    findings, fixes
+        The client's attribution findings (the handoff-fix counterfactual), or None; or
+        their :func:`~driftkit.impact.projection.handoff_fixes` (then findings is not read).
     config, facts
         Client config and the demand facts every part used.
 
@@ -255,7 +257,7 @@ def impact_from_parts(
         all keys, ``projection``, ``totals``, ``fixes`` and ``weekday_index``; columns on
         :class:`Impact`.
     """
-    fixes = handoff_fixes(findings)
+    fixes = handoff_fixes(findings) if fixes is None else fixes
     cost = np.sum([p.daily_cost for p in parts], axis=0)
     series = daily_series(daily, grid.authority, grid.days, cost)
     removed = float(fixes["share"].head(3).sum()) if len(fixes) else None

@@ -19,6 +19,7 @@ from driftkit.plan.authority import (
     score_authorities,
     verdict,
 )
+from driftkit.plan.digest import FindingsDigest
 from driftkit.plan.fixes import fix_plan
 
 
@@ -50,6 +51,7 @@ def plan_fixes(
     authority_parts: list[pd.DataFrame],
     accuracy: pd.DataFrame,
     attribution: Attribution,
+    digest: FindingsDigest,
     *,
     configured: str,
 ) -> FixPlan:
@@ -62,7 +64,9 @@ def plan_fixes(
     accuracy
         Count accuracy per system (``drift.accuracy``).
     attribution
-        The combined attribution (findings, handoff map, callouts).
+        The combined attribution (handoff map, callouts).
+    digest
+        The findings' :class:`~driftkit.plan.digest.FindingsDigest`.
     configured
         client.toml's ``authority``.
 
@@ -73,10 +77,8 @@ def plan_fixes(
     """
     candidates = combined_authority(authority_parts)
     scored = score_authorities(
-        candidates, accuracy, attribution.handoffs, attribution.findings, configured=configured
+        candidates, accuracy, attribution.handoffs, digest, configured=configured
     )
     chosen = verdict(scored, configured)
-    fixes = fix_plan(
-        attribution.findings, attribution.handoffs, attribution.callouts, owner=chosen.recommended
-    )
+    fixes = fix_plan(digest, attribution.handoffs, attribution.callouts, owner=chosen.recommended)
     return FixPlan(scored, fixes, chosen)

@@ -26,6 +26,7 @@ import pandas as pd
 from driftkit.causes.context import SOURCE
 from driftkit.drift.align import Grid
 from driftkit.drift.compare import _key_totals, catalog_columns
+from driftkit.plan.digest import FindingsDigest, system_shares
 from driftkit.schema import KIND, SYSTEM
 
 #: A system's record accuracy counts as evidence from this many counted records on.
@@ -102,8 +103,11 @@ def first_shares(handoffs: pd.DataFrame) -> pd.Series:
     return (first / first.sum()).rename_axis(SYSTEM)
 
 
-def wrong_shares(findings: pd.DataFrame) -> pd.Series:
-    """Per system: share of all findings that name its record as the wrong one."""
+def wrong_shares(findings: pd.DataFrame | FindingsDigest) -> pd.Series:
+    """Per system: share of all findings (or of a digest's) that name its record as the
+    wrong one."""
+    if isinstance(findings, FindingsDigest):
+        return system_shares(findings) if len(findings.rows) else pd.Series(dtype="float64")
     if findings.empty:
         return pd.Series(dtype="float64")
     return findings[SYSTEM].value_counts(normalize=True)
@@ -113,7 +117,7 @@ def score_authorities(
     candidates: pd.DataFrame,
     accuracy: pd.DataFrame,
     handoffs: pd.DataFrame,
-    findings: pd.DataFrame,
+    findings: pd.DataFrame | FindingsDigest,
     *,
     configured: str,
 ) -> pd.DataFrame:
@@ -126,7 +130,8 @@ def score_authorities(
     accuracy
         ``drift.accuracy``'s per-system table (``system, counted, exact, mean_error``).
     handoffs, findings
-        The audit's handoff map and findings.
+        The audit's handoff map and findings (or their
+        :class:`~driftkit.plan.digest.FindingsDigest`).
     configured
         The ``authority`` of client.toml.
 

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from driftkit.causes.context import SOURCE, TARGET
-from driftkit.impact.projection import handoff_fixes
+from driftkit.plan.digest import EDGE, FindingsDigest, findings_digest, handoff_table
 from driftkit.schema import SKU, SYSTEM, Cause
 
 COUNTERPART = "counterpart"
@@ -79,7 +79,7 @@ FIX_COLUMNS = [
 
 
 def fix_plan(
-    findings: pd.DataFrame,
+    findings: pd.DataFrame | FindingsDigest,
     handoffs: pd.DataFrame,
     callouts: list[str] | tuple[str, ...],
     *,
@@ -90,7 +90,7 @@ def fix_plan(
     Parameters
     ----------
     findings
-        The audit's findings (findings.csv).
+        The audit's findings (findings.csv), or their :class:`~driftkit.plan.digest.FindingsDigest`.
     handoffs
         The handoff map (handoffs.csv).
     callouts
@@ -108,35 +108,18 @@ def fix_plan(
         ``unrecorded_change`` is left out (no write path to fix).  Ranked by value, then
         units; ``rank`` from 1.
     """
-    items = handoff_fixes(findings).rename(columns={SYSTEM: TARGET, COUNTERPART: SOURCE})
+    digest = findings if isinstance(findings, FindingsDigest) else findings_digest(findings)
+    items = handoff_table(digest).rename(columns={SYSTEM: TARGET, COUNTERPART: SOURCE})
     if items.empty:
         return pd.DataFrame({c: pd.Series(dtype="object") for c in FIX_COLUMNS})
     items[SOURCE] = items[SOURCE].fillna("(none)").astype("str")
-    edges = _edges(findings)
-    items["keys"] = _keys(edges, items)
+    keys = digest.keys.set_index(EDGE)["keys"]
+    items["keys"] = keys.reindex(_edge_of_items(items)).fillna(0).astype(np.int64).to_numpy()
     p95 = _edge_stats(handoffs, items)
     rules = _rules(items, p95["latency_p95_h"], callouts, owner)
-    evidence = _evidence(items, p95, _examples(edges, items))
+    evidence = _evidence(items, p95, _examples(digest.examples, items))
     out = items.assign(rank=np.arange(1, len(items) + 1), evidence=evidence, **rules)
     return out[FIX_COLUMNS].reset_index(drop=True)
-
-
-def _edges(findings: pd.DataFrame) -> pd.DataFrame:
-    """The findings' columns the items read, with each finding's ``edge`` (its item's name)."""
-    columns = [c for c in (SKU, "location", "value", "reference") if c in findings]
-    return findings[columns].assign(edge=_edge_of(findings))
-
-
-def _keys(edges: pd.DataFrame, items: pd.DataFrame) -> np.ndarray:
-    """Distinct SKU-locations behind each item (``edges``: :func:`_edges` of the findings)."""
-    keys = edges.drop_duplicates(["edge", SKU, "location"])
-    per_edge = keys["edge"].value_counts()
-    return per_edge.reindex(_edge_of_items(items)).fillna(0).astype(np.int64).to_numpy()
-
-
-def _edge_of(findings: pd.DataFrame) -> pd.Series:
-    source = findings[COUNTERPART].fillna("(none)").astype("str")
-    return source + "→" + findings[SYSTEM].astype("str") + ":" + findings["cause"].astype("str")
 
 
 def _edge_of_items(items: pd.DataFrame) -> pd.Series:
@@ -176,14 +159,15 @@ def _rules(
     return {"rule": rules, "action": actions}
 
 
-def _examples(edges: pd.DataFrame, items: pd.DataFrame) -> pd.Series:
-    """Per item, up to three of its costliest findings as ``SKU@location (reference)``."""
-    ranked = edges.sort_values("value", ascending=False, kind="stable")
-    top = ranked.groupby("edge").head(3)
+def _examples(top: pd.DataFrame, items: pd.DataFrame) -> pd.Series:
+    """Per item, its costliest findings (``top``: the digest's examples) as
+    ``SKU@location (reference)``."""
+    if top.empty:
+        return pd.Series("", index=items.index)
     ref = top["reference"] if "reference" in top else pd.Series("", index=top.index)
     label = top[SKU].astype("str") + "@" + top["location"].astype("str")
     label = label.where(ref.isna() | (ref == ""), label + " (" + ref.astype("str") + ")")
-    joined = label.groupby(top["edge"]).agg(", ".join)
+    joined = label.groupby(top[EDGE]).agg(", ".join)
     return joined.reindex(_edge_of_items(items)).fillna("").set_axis(items.index)
 
 

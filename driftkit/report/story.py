@@ -16,6 +16,7 @@ import pandas as pd
 
 from driftkit.drift.breakdown import DRILLDOWNS, rank_worst_keys
 from driftkit.errors import ReportError
+from driftkit.plan.digest import cause_sums, findings_digest
 from driftkit.report import charts
 from driftkit.report.clean import escape
 from driftkit.report.embed import embed_parts  # not report.html: the kernel needs no nbconvert
@@ -116,19 +117,16 @@ def headline_table(audit: Audit) -> TableHTML:
 
 
 def cause_totals(audit: Audit) -> pd.DataFrame:
-    """Findings per cause.
+    """Findings per cause (the audit's, else ``plan.digest.cause_sums`` of its findings).
 
     Returns
     -------
     pandas.DataFrame
         ``cause, findings, units`` (Σ|units|), ``value`` (Σ value), largest value first.
     """
-    findings = audit.attribution.findings
-    sized = findings.assign(units=findings["units"].abs(), value=findings["value"].fillna(0.0))
-    totals = sized.groupby("cause", as_index=False).agg(
-        findings=("sku", "size"), units=("units", "sum"), value=("value", "sum")
-    )
-    return totals.sort_values("value", ascending=False, kind="stable").reset_index(drop=True)
+    if audit.causes is not None:
+        return audit.causes
+    return cause_sums(findings_digest(audit.attribution.findings))
 
 
 def worst_keys(audit: Audit, n: int = DRILLDOWNS) -> pd.DataFrame:

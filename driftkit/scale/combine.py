@@ -16,18 +16,17 @@ from typing import Any
 import pandas as pd
 
 from driftkit import schema
-from driftkit.causes.attribute import Attribution, attribution_from_parts, explained_totals
-from driftkit.causes.context import BUSINESS_EVENT
+from driftkit.causes.attribute import Attribution
 from driftkit.config import ClientConfig
-from driftkit.drift.accuracy import accuracy_from_sums
 from driftkit.drift.align import Grid
 from driftkit.drift.compare import Comparison
 from driftkit.drift.coverage import coverage_from_parts
 from driftkit.drift.locations import placement_counts, placement_notes
 from driftkit.drift.uncompared import uncompared_systems
-from driftkit.impact.parts import Impact, forecast_bias_parts, impact_from_parts
+from driftkit.impact.parts import Impact
 from driftkit.load.client import ClientData
 from driftkit.plan.assemble import plan_fixes
+from driftkit.plan.digest import FindingsDigest, cause_sums
 from driftkit.scale.kept import EXPLAINED_BY, kept_explanations
 from driftkit.scale.merge import (
     combined_bias,
@@ -38,12 +37,11 @@ from driftkit.scale.merge import (
     combined_key_drift,
 )
 from driftkit.scale.part import BucketResult
-from driftkit.scale.plan import RULES, Plan, keyless_grid, summed_measure_notes
+from driftkit.scale.plan import Plan, keyless_grid, summed_measure_notes
+from driftkit.scale.recombine import combine_full
 from driftkit.scale.stored import StoredTable, first_rows, split_stored, stored_tables
 from driftkit.scale.summary import assemble_summary, audit_tables, summarize, write_outputs
 from driftkit.schema import LOCATION
-
-_NO_MATCHES = pd.DataFrame({BUSINESS_EVENT: pd.Series(dtype="int64")})
 
 
 @dataclass(frozen=True)
@@ -64,6 +62,7 @@ class Audit:
     summary: dict[str, Any]
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     stored: dict[str, StoredTable] = field(default_factory=dict)
+    causes: pd.DataFrame | None = None
 
 
 @dataclass(frozen=True)
@@ -103,6 +102,9 @@ class PartitionedAudit:
     stored
         Tables stored as Parquet parts (``findings, episodes, count_accuracy, impact,
         count_list, demand``).
+    causes
+        Findings per cause (``plan.digest.cause_sums``: the report's cause totals); None
+        when not full.
     """
 
     config: ClientConfig
@@ -117,6 +119,7 @@ class PartitionedAudit:
     grid: Grid
     data: ClientData
     stored: dict[str, StoredTable] = field(default_factory=dict)
+    causes: pd.DataFrame | None = None
 
     def write(self, run_dir: str | Path) -> None:
         """Write ``summary.json`` and every table as CSV, exactly as ``run_audit`` does."""
@@ -176,11 +179,12 @@ def combine(
         "rejects": client.rejects,
         "bias": comparison.bias,
     }
-    attribution = impact = None
+    attribution = impact = causes = None
     stored: dict[str, StoredTable] = {}
     if plan.full:
         labels = episodes[EXPLAINED_BY].reset_index(drop=True)
-        attribution, impact, more = _full(plan, grid, comparison, results, labels)
+        stored = stored_tables([r.full for r in results])
+        attribution, impact, more = combine_full(plan, grid, comparison, results, labels, stored)
         parts.update(more.pop("parts"))
         summary = assemble_summary(
             summary,
@@ -190,18 +194,20 @@ def combine(
             kept_explanations(grid, results, episodes),
         )
         errors, _ = split_stored("count_accuracy", more["count_errors"])
-        stored = stored_tables([r.full for r in results])
         impact = first_rows(impact, stored)
         tables = audit_tables(comparison, episodes, attribution, impact, client.rejects, errors)
         tables = {k: v for k, v in tables.items() if k not in stored}
+        digest: FindingsDigest = more["digest"]
         fixes = plan_fixes(
             [r.full["authority"] for r in results],
             more["accuracy"],
             attribution,
+            digest,
             configured=plan.config.authority,
         )
         summary = {**summary, "authority_recommendation": fixes.summary()}
         tables = {**tables, "fix_plan": fixes.fixes, "authority": fixes.authority}
+        causes = cause_sums(digest)
     buckets = tuple(r.bucket for r in results)
     return PartitionedAudit(
         plan.config,
@@ -216,6 +222,7 @@ def combine(
         grid=grid,
         data=client,
         stored=stored,
+        causes=causes,
     )
 
 
@@ -234,12 +241,6 @@ def _placement_notes(results: list[BucketResult]) -> list[str]:
 def _kept_grid(results: list[BucketResult]) -> Grid | None:
     """The grid of a single in-process part (with ``align``'s own notes), else None."""
     return results[0].grid if len(results) == 1 else None
-
-
-def _kept_matches(results: list[BucketResult]) -> pd.DataFrame:
-    """The matched events of a single in-process part; empty when they stayed in workers."""
-    kept = results[0].matches if len(results) == 1 else None
-    return _NO_MATCHES if kept is None else kept
 
 
 def _stub_grid(plan: Plan, results: list[BucketResult]) -> Grid:
@@ -261,30 +262,3 @@ def _comparison(
         by_location=combined_groups([r.by_location for r in results], LOCATION),
         key_drift=combined_key_drift([r.key_drift for r in results], plan),
     )
-
-
-def _full(
-    plan: Plan, grid: Grid, comparison: Comparison, results: list[BucketResult], labels: pd.Series
-) -> tuple[Attribution, Impact, dict[str, Any]]:
-    """Attribution, impact and count accuracy recombined."""
-    full = [r.full for r in results]
-    attribution = attribution_from_parts(
-        [f["attribution"] for f in full], labels, matches=_kept_matches(results), rules=RULES
-    )
-    findings = attribution.findings
-    explained, covered = explained_totals([f["attribution"] for f in full])
-    costs = [f["impact"] for f in full]
-    impact = impact_from_parts(
-        costs, comparison.daily, grid, findings, config=plan.config, facts=plan.demand
-    )
-    systems = [s for s in plan.config.systems if s in plan.found]
-    systems += [s for s in plan.found if s not in plan.config.systems]
-    parts = {
-        "explained_units": explained,
-        "drift_units": covered,
-        **forecast_bias_parts(costs),
-    }
-    accuracy = accuracy_from_sums([f["accuracy"] for f in full], systems)
-    errors = [f["count_errors"] for f in full]  # frames, or the parts workers stored
-    more = {"parts": parts, "count_errors": errors, "accuracy": accuracy}
-    return attribution, impact, more

@@ -21,6 +21,7 @@ from driftkit.drift.compare import Comparison
 from driftkit.impact.parts import impact_part
 from driftkit.load.client import ClientData
 from driftkit.plan.authority import authority_part
+from driftkit.plan.digest import edge_keys
 from driftkit.scale.plan import GHOST, RULES, Plan
 from driftkit.scale.steps import timed
 from driftkit.schema import AS_OF, LOCATION, SKU, SYSTEM
@@ -45,7 +46,8 @@ def full_parts(
         ``impact``
         (:class:`~driftkit.impact.parts.ImpactPart`), ``count_errors``, ``accuracy``
         (their :func:`~driftkit.drift.accuracy.accuracy_sums`) and ``authority``
-        (:func:`~driftkit.plan.authority.authority_part`).
+        (:func:`~driftkit.plan.authority.authority_part`), ``edge_keys``
+        (:func:`~driftkit.plan.digest.edge_keys` of its findings).
     """
     with timed("rollforward"):
         residuals = rollforward(data.snapshots, data.events, plan.config, grid)
@@ -54,6 +56,7 @@ def full_parts(
     with timed("attribution"):
         full = _attribute(data, grid, comparison, residuals, plan, matches)
     findings = full["attribution"].findings
+    full["edge_keys"] = edge_keys(findings)  # the fix plan's keys per edge (plan.digest)
     with timed("count accuracy"):
         errors = count_errors if count_errors is not None else part_count_errors(data, plan)
         full["count_errors"] = errors

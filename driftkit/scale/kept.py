@@ -4,12 +4,12 @@ A worker stores its findings and labelled episodes as Parquet parts
 (:mod:`driftkit.scale.stored`) and sends back only what the combine, the summary, the fix
 plan and the report read:
 
-* the findings without their long texts (``evidence``, ``event_ids``) except on the rows
-  the report can show: the bucket's first :data:`~driftkit.scale.stored.TOP_ROWS` by value
-  (``story.findings_table``) and those of its worst keys (the drill-downs' evidence).  The
-  narrow columns stay whole, so every count and Σ over findings (findings by cause, the
-  handoff fixes, the fix plan, the authority scores) is computed from the same rows in the
-  same order as in process;
+* its findings on the rows the report can show only: the bucket's first
+  :data:`~driftkit.scale.stored.TOP_ROWS` by value (``story.findings_table``) and those of
+  its worst keys (the drill-downs' evidence).  Every count and Σ over findings (findings by
+  cause, the handoff fixes, the fix plan, the authority scores, the cause totals) is read
+  from the stored parts instead, streamed in the findings' order
+  (:mod:`driftkit.plan.digest`);
 * the episodes of its worst keys only (the drill-down spans), and per explanation label the
   number of episodes and the sort keys of its first one (:func:`label_digest`), from which
   ``summary.json``'s ``episodes_by_explanation`` is counted (:func:`explanation_counts`).
@@ -28,25 +28,23 @@ from driftkit.schema import LOCATION, SKU
 
 EXPLAINED_BY = "explained_by"
 UNEXPLAINED = "unexplained"  # the label of an episode no cause explains ("" in episodes.csv)
-TEXTS = ("evidence", "event_ids")  # finding columns the driver keeps only on shown rows
 LABEL, EPISODES = "label", "episodes"
 
 
 def kept_findings(findings: pd.DataFrame, keys: pd.DataFrame, top: int) -> pd.DataFrame:
-    """``findings`` with :data:`TEXTS` only on the first ``top`` rows by value and the rows
-    of ``keys`` (``sku, location``); missing elsewhere.
+    """The rows of ``findings`` the report can show: its first ``top`` by value and those of
+    ``keys`` (``sku, location``).
 
     Returns
     -------
     pandas.DataFrame
-        The columns and rows of ``findings`` (in its order), :data:`TEXTS` mostly missing.
+        The columns of ``findings``, those rows in its order.
     """
     ranked = findings["value"].reset_index(drop=True).sort_values(ascending=False, kind="stable")
     shown = np.zeros(len(findings), dtype=bool)
     shown[ranked.index[:top]] = True
     shown |= of_keys(findings, keys)
-    texts = [c for c in TEXTS if c in findings]
-    return findings.assign(**{c: findings[c].where(shown) for c in texts})
+    return findings[shown].reset_index(drop=True)
 
 
 def of_keys(frame: pd.DataFrame, keys: pd.DataFrame) -> np.ndarray:

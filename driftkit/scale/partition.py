@@ -131,6 +131,7 @@ def run_in_process(
         combined.impact,
         combined.summary,
         combined.tables,
+        causes=combined.causes,
     )
 
 

@@ -125,6 +125,7 @@ def report_view(audit: PartitionedAudit, *, keys: int = DRILLDOWNS) -> Audit:
         audit.summary,
         audit.tables,
         audit.stored,
+        audit.causes,
     )
 
 

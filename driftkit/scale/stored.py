@@ -53,6 +53,7 @@ UNWRITTEN = ("demand",)  # stored tables that are not run files
 WORST_KEYS = 25  # keys of its key drift a bucket sends: the report drills into at most these
 TOP_ROWS = 100  # count-list (and findings' texts) rows a bucket sends: the report shows 25 (15)
 PARTS = "parts"  # the folder of a run's parts, inside the run folder while it is written
+NARROW_BATCH = 1024  # rows of each part a narrow merge holds (merged_columns: the digest)
 
 
 @dataclass(frozen=True)
@@ -223,9 +224,37 @@ def _tables(stored: StoredTable) -> Iterator[pa.Table]:
     yield from _arrow(_finished(stored.name, frames), schema)
 
 
-def _batches(path: Path, schema: pa.Schema) -> Iterator[pd.DataFrame]:
-    """One part's rows, :data:`~driftkit.scale.ordered.BATCH` at a time, as frames."""
-    for batch in pq.ParquetFile(path).iter_batches(batch_size=BATCH):
+def merged_columns(
+    stored: StoredTable, columns: list[str], *, batch: int = NARROW_BATCH
+) -> Iterator[pd.DataFrame]:
+    """``columns`` of a stored table's rows, ``batch`` rows of each part at a time, merged
+    into the table's order (:data:`~driftkit.scale.ordered.ORDERS`; ``columns`` must hold
+    its sort keys).
+
+    Returns
+    -------
+    Iterator of pandas.DataFrame
+        Batches of at most ``batch`` × parts rows; at least one.
+    """
+    typed = [p for p in stored.parts if p.rows] or list(stored.parts)
+    schema = pq.read_schema(typed[0].path)
+    if not stored.rows:
+        yield pq.read_table(typed[0].path, columns=columns).cast(_only(schema, columns)).to_pandas()
+        return
+    batches = [_batches(part.path, schema, columns, batch) for part in stored.parts]
+    yield from merge_sorted(batches, ORDERS[stored.name])
+
+
+def _only(schema: pa.Schema, columns: list[str]) -> pa.Schema:
+    return pa.schema([schema.field(c) for c in columns], metadata=schema.metadata)
+
+
+def _batches(
+    path: Path, schema: pa.Schema, columns: list[str] | None = None, size: int = BATCH
+) -> Iterator[pd.DataFrame]:
+    """One part's rows (``columns``, default all), ``size`` at a time, as frames."""
+    schema = schema if columns is None else _only(schema, columns)
+    for batch in pq.ParquetFile(path).iter_batches(batch_size=size, columns=columns):
         yield pa.Table.from_batches([batch]).cast(schema).to_pandas()
 
 
