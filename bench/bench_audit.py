@@ -22,8 +22,8 @@ audit that is loading.  For ``daily-csv`` and ``parquet``, DuckDB computes the h
 numbers (``sku_locations, compared_cells, agreement_rate, drifted_sku_locations,
 phantom_stockout_sku_days``) from the same files in its own subprocess, in the same run, and
 the numbers must agree (exit code 1 otherwise).  ``--reference DIR`` also times another
-checkout of driftkit (``git worktree add /tmp/base <commit>``) on the same files, alternating,
-and checks both write the same ``summary.json`` (``run_at`` aside).  ``--quick`` skips the
+checkout of driftkit (``git worktree add /tmp/base <commit>``) on the same files, alternating
+(which tree runs first flips from one client to the next), and checks both write the same ``summary.json`` (``run_at`` aside).  ``--quick`` skips the
 100k-SKU Parquet client (minutes, ~14 GB before issue 14).  Not part of the test suite.
 """
 
@@ -321,12 +321,20 @@ def agree(summary: dict[str, Any], numbers: dict[str, Any]) -> list[str]:
 # --- main ------------------------------------------------------------------------------------
 
 
-def bench_client(name: str, client: Path, roots: dict[str, Path]) -> tuple[list[str], list[str]]:
-    """Time one client on every checkout (and DuckDB); the printed lines and the problems."""
+def bench_client(
+    name: str, client: Path, roots: dict[str, Path], turn: int = 0
+) -> tuple[list[str], list[str]]:
+    """Time one client on every checkout (and DuckDB); the printed lines and the problems.
+
+    The checkouts run in ``roots``' order on even ``turn`` and in reverse on odd ones, so on
+    a loaded machine the worst minutes do not always fall on the same tree.
+    """
     lines, problems, results = [], [], {}
-    for label, root in roots.items():
+    order = list(roots.items())
+    for label, root in order[::-1] if turn % 2 else order:
         results[label] = audit(root, name, client)
         results[label]["load_s"] = load_seconds(root, client)
+    results = {label: results[label] for label in roots}
     reference = duckdb_headline(name, client) if name in ("daily-csv", "parquet") else None
     for label, r in results.items():
         whole, cpu = r["ingest_s"] + r["seconds"], r["ingest_cpu"] + r["cpu"]
@@ -363,8 +371,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'client':<16}{'run':<10}{'whole s':>9}{'cpu s':>8}{'load s':>8}{'load':>7}{'peak MB':>9}"
           f"{'out MB':>9}{'/duckdb':>10}{'cpu':>9}", flush=True)  # fmt: skip
     problems: list[str] = []
-    for name, client in clients.items():
-        lines, found = bench_client(name, client, roots)
+    for turn, (name, client) in enumerate(clients.items()):
+        lines, found = bench_client(name, client, roots, turn)
         print("\n".join(lines), flush=True)
         problems += found
     print("\n".join(problems) if problems else "all numbers agree")
