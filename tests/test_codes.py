@@ -18,7 +18,8 @@ from driftkit import schema
 from driftkit.config import ClientConfig, SystemConfig
 from driftkit.drift import codes
 from driftkit.drift.asof import asof_cells
-from driftkit.drift.codes import column_codes, sorted_codes, sorted_ranks
+from driftkit.drift.codes import column_codes, sorted_codes
+from driftkit.drift.ranks import run_starts, sorted_ranks
 from driftkit.drift.replay import _position
 from driftkit.schema import SystemKind
 
@@ -115,6 +116,11 @@ def test_key_positions_equal_the_row_by_row_lookup_missing_values_included() -> 
     assert found.tolist() == plain.tolist()
     assert found.tolist()[:3] == [2, 0, -1] and found[5] == 0
     assert codes.key_positions(frame.iloc[:0], keys).tolist() == []
+
+
+def test_run_starts_by_hand() -> None:
+    assert run_starts(np.array([1, 1, 2, 5, 5, 5, 7])).tolist() == [0, 0, 2, 3, 3, 3, 6]
+    assert run_starts(np.array([], dtype=np.int64)).tolist() == []
 
 
 @pytest.mark.parametrize("side", ["left", "right"])

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from driftkit.causes.spans import Spans, day_numbers, every_day, group_time_order, next_day
-from driftkit.drift.codes import sorted_ranks
+from driftkit.drift.ranks import sorted_ranks
 
 
 def _pairwise(spans: tuple, queries: tuple) -> np.ndarray:

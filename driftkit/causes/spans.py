@@ -14,6 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from driftkit.drift.ranks import run_starts
+
 _DAY_BITS = 20  # a day number fills the low bits of a packed (group, day) key
 _DAY_SHIFT = 1 << 18  # days since 1970 shifted to be ≥ 0 (pandas' range fits in 2**19)
 
@@ -103,7 +105,7 @@ def group_time_order(
     """Rows sorted by (group, time), ties in row order, by a time sort and a group sort.
 
     The same order as ``np.argsort(group * (n + 1) + rank, kind="stable")`` with ``rank``
-    from :func:`~driftkit.drift.codes.sorted_ranks`, but the second sort runs on the group
+    from :func:`~driftkit.drift.ranks.sorted_ranks`, but the second sort runs on the group
     codes alone, as 16-bit integers (numpy's radix sort) when they fit.
 
     Returns
@@ -115,10 +117,7 @@ def group_time_order(
     by_time = np.argsort(at, kind="stable")
     times = at[by_time]
     n = len(times)
-    starts = np.ones(n, dtype=bool)
-    np.not_equal(times[1:], times[:-1], out=starts[1:])
-    index = np.arange(n, dtype=np.int64)
-    run = np.maximum.accumulate(np.where(starts, index, 0)) if n else index
+    run = run_starts(times)
     grouped = group[by_time]
     small = n and grouped.min() >= 0 and grouped.max() < 1 << 16
     by_group = np.argsort(grouped.astype(np.uint16) if small else grouped, kind="stable")

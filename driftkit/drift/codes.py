@@ -270,29 +270,3 @@ def key_positions(frame: pd.DataFrame, keys: pd.DataFrame) -> np.ndarray:
     wanted = pd.MultiIndex.from_frame(frame[[SKU, LOCATION]].iloc[first])
     found = pd.MultiIndex.from_frame(keys[[SKU, LOCATION]]).get_indexer(wanted)
     return np.asarray(found, dtype=np.int64)[code]
-
-
-def sorted_ranks(values: np.ndarray, *, side: str = "left") -> tuple[np.ndarray, np.ndarray]:
-    """``(np.sort(values), np.searchsorted(np.sort(values), values, side=side))`` by one
-    argsort: each value's rank is where its run of equal values starts (``left``) or ends
-    (``right``) in the sort, without a binary search per value.
-
-    Returns
-    -------
-    tuple of numpy.ndarray
-        ``(sorted values, int64 rank of each value in input order)``.
-    """
-    order = np.argsort(values, kind="stable")
-    ordered = values[order]
-    n = len(values)
-    starts = np.ones(n, dtype=bool)
-    np.not_equal(ordered[1:], ordered[:-1], out=starts[1:])
-    index = np.arange(n, dtype=np.int64)
-    if side == "left":
-        run = np.maximum.accumulate(np.where(starts, index, 0)) if n else index
-    else:
-        ends = np.append(starts[1:], True) if n else starts
-        run = np.minimum.accumulate(np.where(ends, index + 1, n)[::-1])[::-1] if n else index
-    ranks = np.empty(n, dtype=np.int64)
-    ranks[order] = run
-    return ordered, ranks

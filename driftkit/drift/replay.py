@@ -11,7 +11,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from driftkit.drift.codes import key_positions, positions_in, sorted_ranks
+from driftkit.drift.codes import key_positions, positions_in
+from driftkit.drift.ranks import sorted_ranks
 from driftkit.schema import (
     ABSOLUTE_KINDS,
     KIND,
