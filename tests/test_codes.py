@@ -1,6 +1,6 @@
 """Tests of driftkit.drift.codes (text codes once per column), the as-of cells kept per
 snapshots frame (driftkit.drift.asof) and the roll-forward's event positions
-(driftkit.drift.accuracy._position): the speed-ups of issue 14 must give what the plain
+(driftkit.drift.replay._position): the speed-ups of issue 14 must give what the plain
 computation gives."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """Tests of the roll-forward's parts rewritten for issue 14 at 12M rows
-(driftkit.drift.accuracy._consecutive and the no-event replay, driftkit.drift.codes
+(driftkit.drift.replay.consecutive_cells and the no-event replay, driftkit.drift.codes
 first_seen_codes / take_coded / frame_keeping_codes, driftkit.drift.measures.measure_counts):
 each must give what the plain computation gives."""
 
@@ -14,11 +14,11 @@ from hypothesis import strategies as st
 from driftkit.drift import codes
 from driftkit.drift.codes import column_codes, first_seen_codes, frame_keeping_codes, take_coded
 from driftkit.drift.measures import measure_counts
-from driftkit.drift.replay import _consecutive, _Replay
+from driftkit.drift.replay import Replay, consecutive_cells
 
 
 def _consecutive_before(row: np.ndarray, on_hand: np.ndarray) -> tuple[np.ndarray, ...]:
-    """The computation ``_consecutive`` replaced: a three-axis ``nonzero`` and fancy index."""
+    """The computation ``consecutive_cells`` replaced: a three-axis ``nonzero`` and fancy index."""
     prev, cur = row[:, :, :-1], row[:, :, 1:]
     ok = (prev >= 0) & (cur >= 0)
     ok[ok] = ~np.isnan(on_hand[prev[ok]]) & ~np.isnan(on_hand[cur[ok]])
@@ -32,7 +32,7 @@ def test_consecutive_cells_equal_the_three_axis_computation(days: int) -> None:
     on_hand = np.where(rng.random(50) < 0.2, np.nan, rng.integers(0, 9, 50).astype(float))
     base = rng.integers(-1, 50, (days, 3, 4))  # [day, system, key] as asof keeps it
     row = base.transpose(1, 2, 0)  # the [system, key, day] view asof_cells hands out
-    group, d, prev, cur = _consecutive(row, on_hand)
+    group, d, prev, cur = consecutive_cells(row, on_hand)
     s, k, d0, prev0, cur0 = _consecutive_before(row, on_hand)
     assert np.array_equal(group, s * 4 + k) and np.array_equal(d, d0)
     assert np.array_equal(prev, prev0) and np.array_equal(cur, cur0)
@@ -41,20 +41,20 @@ def test_consecutive_cells_equal_the_three_axis_computation(days: int) -> None:
 def test_consecutive_by_hand() -> None:
     on_hand = np.array([1.0, np.nan, 3.0, 4.0])
     row = np.array([[[0, 2, 3], [-1, 3, 1]]])  # one system, two keys, three days
-    group, d, prev, cur = _consecutive(row, on_hand)
+    group, d, prev, cur = consecutive_cells(row, on_hand)
     assert group.tolist() == [0, 0] and d.tolist() == [0, 1]  # key 1: row −1, then NaN
     assert prev.tolist() == [0, 2] and cur.tolist() == [2, 3]
 
 
 def test_replay_without_events_keeps_the_value_as_the_general_sums_would() -> None:
     empty = np.array([], dtype=np.int64)
-    replay = _Replay(empty, empty, np.array([]), np.array([]))
+    replay = Replay(empty, empty, np.array([]), np.array([]))
     start = np.array([5.0, -0.0, 2.5])
     as_of, rows = np.arange(1, 7), (np.array([0, 1, 2]), np.array([3, 4, 5]))
     count, value = replay.apply(np.array([0, 3, 1]), as_of, rows, start)
     assert count.tolist() == [0, 0, 0] and count.dtype == np.intp
     assert value.tolist() == [5.0, 0.0, 2.5] and not np.signbit(value[1])  # as start + 0 − 0
-    with_one = _Replay(np.array([7]), np.array([1]), np.array([1.0]), np.array([np.nan]))
+    with_one = Replay(np.array([7]), np.array([1]), np.array([1.0]), np.array([np.nan]))
     general = with_one.apply(np.array([0, 3, 1]), as_of, rows, start)
     assert np.array_equal(general[0], count) and np.array_equal(general[1], value)
 

@@ -26,7 +26,7 @@ from driftkit.drift.codes import (
 )
 from driftkit.drift.measures import MEASURED, measured_values
 from driftkit.drift.pairs import SLACK
-from driftkit.drift.replay import _consecutive, _event_ranks, _position_in, _Replay
+from driftkit.drift.replay import Replay, consecutive_cells, event_ranks, positions_after
 from driftkit.schema import (
     AS_OF,
     COUNTED_AT,
@@ -61,8 +61,8 @@ def rollforward(
     """
     cells = asof_cells(snapshots, config, start=grid.days[0].date(), end=grid.days[-1].date())
     _, on_hand = measured_values(snapshots, Measure.ON_HAND)
-    group, d, prev_row, cur_row = _consecutive(cells.row, on_hand)
-    replay = _Replay.build(events, cells.keys, cells.systems)
+    group, d, prev_row, cur_row = consecutive_cells(cells.row, on_hand)
+    replay = Replay.build(events, cells.keys, cells.systems)
     previous, snapshot = on_hand[prev_row], on_hand[cur_row]
     count, replayed = replay.apply(group, cells.as_of, (prev_row, cur_row), previous)
     del prev_row, cur_row  # 12M-row clients: free each index as soon as it is read
@@ -134,9 +134,9 @@ def _latest_snapshots(
     keep = np.flatnonzero((system >= 0) & np.isin(key, wanted))
     group, at = system[keep] * width + key[keep], _micros(snapshots[AS_OF])[keep]
     order = np.lexsort((at, group))  # stable: equal times stay in input order
-    ranks = _event_ranks(group[order], at[order])
+    ranks = event_ranks(group[order], at[order])
     asked = (np.arange(len(systems)) * width + wanted[:, None]).ravel()
-    after = _position_in(ranks, asked, np.repeat(_micros(counts[COUNTED_AT]), len(systems)))
+    after = positions_after(ranks, asked, np.repeat(_micros(counts[COUNTED_AT]), len(systems)))
     last = np.maximum(after - 1, 0)
     hit = (after > 0) & (group[order][last] == asked) if len(order) else np.zeros(len(asked), bool)
     return np.where(hit, keep[order][last] if len(order) else -1, -1)

@@ -36,8 +36,8 @@ def column_codes(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
         codes, uniques = pd.factorize(column)
         small = np.int32 if len(uniques) < 2**31 - 1 else np.int64  # half the memory
         found = (codes.astype(small), np.asarray(uniques, dtype=object))
-        _remember(array, found)
-        return _CODES.get(key, found)  # an array that cannot be watched is not kept
+        _remember(array, found)  # an array that cannot be watched is not kept
+        return found
     return _CODES[key]
 
 

@@ -20,7 +20,7 @@ from driftkit.config import ClientConfig
 from driftkit.drift.align import DAY, Grid
 from driftkit.drift.breakdown import decompose, drift_per_key
 from driftkit.drift.episodes import episodes
-from driftkit.drift.pairs import COUNTERPART, SLACK, _Pair, _vs_authority, system_pairs
+from driftkit.drift.pairs import COUNTERPART, SLACK, VsAuthority, _Pair, _vs_authority, system_pairs
 from driftkit.schema import CATEGORY, LOCATION, SKU, SYSTEM, UNIT_COST
 
 NO_CATEGORY = "(none)"
@@ -111,7 +111,7 @@ def _cell_stats(values: np.ndarray, tolerance: float) -> _CellStats:
 
 
 def _key_totals(
-    grid: Grid, cost: np.ndarray, *, vs_authority: tuple[list[str], np.ndarray] | None = None
+    grid: Grid, cost: np.ndarray, *, vs_authority: VsAuthority | None = None
 ) -> pd.DataFrame:
     """Per key code, summed over non-authority systems vs the authority: units and value."""
     _, drift = _vs_authority(grid) if vs_authority is None else vs_authority
@@ -156,7 +156,7 @@ def headline(
 
 
 def authority_days(
-    grid: Grid, cost: np.ndarray, *, vs_authority: tuple[list[str], np.ndarray] | None = None
+    grid: Grid, cost: np.ndarray, *, vs_authority: VsAuthority | None = None
 ) -> pd.DataFrame:
     """Per day, every non-authority system against the authority, summed over keys.
 
@@ -267,9 +267,7 @@ def _empty_daily() -> pd.DataFrame:
     )
 
 
-def bias(
-    grid: Grid, tolerance: float, *, vs_authority: tuple[list[str], np.ndarray] | None = None
-) -> pd.DataFrame:
+def bias(grid: Grid, tolerance: float, *, vs_authority: VsAuthority | None = None) -> pd.DataFrame:
     """Mean signed drift vs the authority per non-authority system, with its sign shares.
 
     Returns

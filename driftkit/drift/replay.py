@@ -2,7 +2,7 @@
 two consecutive known snapshots, and each system's events replayed between them.
 
 Events are sorted once by (system·key group, applied time) with running sums, so a query
-interval is two binary searches (:func:`_position_in`), never a loop over keys.  The same
+interval is two binary searches (:func:`positions_after`), never a loop over keys.  The same
 positions find count accuracy's latest snapshots.  Exact rules: ``docs/metrics.md``.
 """
 
@@ -24,7 +24,7 @@ from driftkit.schema import (
 )
 
 
-def _consecutive(
+def consecutive_cells(
     row: np.ndarray, on_hand: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(system × key group ``s·K + k``, day − 1, previous row, current row) of every cell
@@ -46,7 +46,7 @@ def _consecutive(
     return group, d, previous, flat[at]
 
 
-class _Replay:
+class Replay:
     """Events sorted by (system·key group, applied time) with running sums for replay."""
 
     def __init__(self, group: np.ndarray, at: np.ndarray, delta: np.ndarray, reset: np.ndarray):
@@ -57,10 +57,10 @@ class _Replay:
         self.cum = np.concatenate(([0.0], np.cumsum(np.where(is_reset, 0.0, delta[order]))))
         marks = np.where(is_reset, np.arange(len(order)), -1)
         self.last_reset = np.maximum.accumulate(marks) if len(marks) else marks
-        self.ranks = _event_ranks(self.group, self.at)  # once for both ends of every query
+        self.ranks = event_ranks(self.group, self.at)  # once for both ends of every query
 
     @classmethod
-    def build(cls, events: pd.DataFrame, keys: pd.DataFrame, systems: tuple[str, ...]) -> _Replay:
+    def build(cls, events: pd.DataFrame, keys: pd.DataFrame, systems: tuple[str, ...]) -> Replay:
         key = key_positions(events, keys)
         system = positions_in(events[SYSTEM], pd.Index(systems))
         known = (key >= 0) & (system >= 0)
@@ -85,12 +85,13 @@ class _Replay:
         if not len(self.at):  # no event at all (a snapshots-only client): the same sums
             return np.zeros(len(group), dtype=np.intp), start + 0.0 - 0.0
         after, until = as_of[rows[0]], as_of[rows[1]]
-        lo, hi = _position_in(self.ranks, group, after), _position_in(self.ranks, group, until)
-        reset = self.last_reset[np.maximum(hi - 1, 0)] if len(self.at) else np.full(len(hi), -1)
-        has_reset = (hi > lo) & (reset >= lo)
-        base = np.where(
-            has_reset, self.reset_to[np.maximum(reset, 0)] if len(self.at) else 0, start
+        lo, hi = (
+            positions_after(self.ranks, group, after),
+            positions_after(self.ranks, group, until),
         )
+        reset = self.last_reset[np.maximum(hi - 1, 0)]
+        has_reset = (hi > lo) & (reset >= lo)
+        base = np.where(has_reset, self.reset_to[np.maximum(reset, 0)], start)
         since = np.where(has_reset, reset + 1, lo)
         return hi - lo, base + self.cum[hi] - self.cum[since]
 
@@ -104,10 +105,10 @@ def _position(
     after a query exactly when its rank is higher; one sort of the events, none of the
     queries.
     """
-    return _position_in(_event_ranks(sorted_group, sorted_at), group, at)
+    return positions_after(event_ranks(sorted_group, sorted_at), group, at)
 
 
-def _event_ranks(sorted_group: np.ndarray, sorted_at: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def event_ranks(sorted_group: np.ndarray, sorted_at: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(every event time sorted, group × (len(times) + 1) + rank of each event's time).
 
     A time's rank is the number of event times at or before it: an event is later than a
@@ -118,10 +119,10 @@ def _event_ranks(sorted_group: np.ndarray, sorted_at: np.ndarray) -> tuple[np.nd
     return times, sorted_group * (len(times) + 1) + rank
 
 
-def _position_in(
+def positions_after(
     ranks: tuple[np.ndarray, np.ndarray], group: np.ndarray, at: np.ndarray
 ) -> np.ndarray:
-    """:func:`_position` with the events' :func:`_event_ranks` already computed."""
+    """:func:`_position` with the events' :func:`event_ranks` already computed."""
     times, composite = ranks
     query = group * (len(times) + 1) + np.searchsorted(times, at, side="right")
     return np.searchsorted(composite, query, side="right")
