@@ -6,7 +6,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from driftkit.causes.spans import Spans, day_numbers, every_day, group_time_order, next_day
+from driftkit.causes.spans import (
+    Spans,
+    day_numbers,
+    every_day,
+    group_time_order,
+    next_day,
+    span_days,
+)
 from driftkit.drift.ranks import sorted_ranks
 
 
@@ -85,6 +92,12 @@ def test_every_day_equals_groupby_all(seed: int) -> None:
     span = np.repeat(np.arange(len(n_days)), n_days)
     want = pd.Series(flags).groupby(span).all().reindex(range(len(n_days)), fill_value=False)
     np.testing.assert_array_equal(every_day(flags, n_days), want.to_numpy())
+
+
+def test_span_days_by_hand() -> None:
+    span, offset = span_days(np.array([2, 0, 3, 1]))
+    assert span.tolist() == [0, 0, 2, 2, 2, 3]
+    assert offset.tolist() == [0, 1, 0, 1, 2, 0]
 
 
 def test_every_day_by_hand() -> None:

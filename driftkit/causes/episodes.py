@@ -14,7 +14,14 @@ import pandas as pd
 from driftkit.causes.checked import grid_keys, unchecked
 from driftkit.causes.context import _Context, _day_text, _empty, _findings, _num, _units_text
 from driftkit.causes.match import micros
-from driftkit.causes.spans import Spans, day_numbers, every_day, group_time_order, next_day
+from driftkit.causes.spans import (
+    Spans,
+    day_numbers,
+    every_day,
+    group_time_order,
+    next_day,
+    span_days,
+)
 from driftkit.drift.align import Grid
 from driftkit.drift.asof import asof_cells
 from driftkit.drift.codes import key_positions, positions_in, shared_codes
@@ -55,8 +62,7 @@ def timing_drift(data: ClientData, grid: Grid, episodes: pd.DataFrame) -> np.nda
         data.snapshots, data.config, start=grid.days[0].date(), end=grid.days[-1].date()
     )
     n_days = episodes["days"].to_numpy()
-    ep = np.repeat(np.arange(len(episodes)), n_days)  # one row per episode day
-    offset = np.arange(len(ep)) - np.repeat(np.cumsum(n_days) - n_days, n_days)
+    ep, offset = span_days(n_days)  # one row per episode day
     day = grid.days.get_indexer(pd.DatetimeIndex(episodes["start"]))[ep] + offset
     key = key_positions(episodes, cells.keys)[ep]  # looked up per episode, not per day
     gkey = grid_keys(episodes, grid)[ep]

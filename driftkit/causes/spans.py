@@ -82,6 +82,19 @@ def next_day(counted: np.ndarray, days: pd.Series, key: np.ndarray, last: pd.Ser
     return np.where(hit, values[np.minimum(found, len(values) - 1)], ceiling)
 
 
+def span_days(n_days: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """One row per span day, spans in order: each row's span and its day within the span.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``(span, offset)``: ``np.repeat(arange(n), n_days)`` and 0..n_days[i]−1 per span.
+    """
+    span = np.repeat(np.arange(len(n_days)), n_days)
+    offset = np.arange(len(span)) - np.repeat(np.cumsum(n_days) - n_days, n_days)
+    return span, offset
+
+
 def every_day(flags: np.ndarray, n_days: np.ndarray) -> np.ndarray:
     """Per span, whether ``flags`` holds on every one of its days.
 
@@ -94,7 +107,7 @@ def every_day(flags: np.ndarray, n_days: np.ndarray) -> np.ndarray:
     numpy.ndarray
         bool, one per span.
     """
-    span = np.repeat(np.arange(len(n_days)), n_days)
+    span = span_days(n_days)[0]
     failed = np.bincount(span, weights=~np.asarray(flags, dtype=bool), minlength=len(n_days))
     return (failed == 0) & (np.asarray(n_days) > 0)
 

@@ -157,11 +157,11 @@ def row_medians(values: np.ndarray, n: np.ndarray) -> np.ndarray:
     numpy.ndarray
         float per row, NaN for a row without values.
     """
-    ordered = np.sort(values, axis=1)  # NaN last
-    rows = np.arange(len(values))
-    high = np.minimum(n // 2, max(values.shape[1] - 1, 0))
-    low = np.where(n % 2 == 1, high, np.maximum(high - 1, 0))
     if values.shape[1] == 0:
         return np.full(len(values), np.nan)
+    ordered = np.sort(values, axis=1)  # NaN last
+    rows = np.arange(len(values))
+    high = np.minimum(n // 2, values.shape[1] - 1)
+    low = np.where(n % 2 == 1, high, np.maximum(high - 1, 0))
     middle = (ordered[rows, low] + ordered[rows, high]) / 2.0
     return np.where(n > 0, middle, np.nan)

@@ -28,7 +28,7 @@ from driftkit.causes.context import (
     _num,
     _units_text,
 )
-from driftkit.causes.spans import every_day
+from driftkit.causes.spans import every_day, span_days
 from driftkit.drift.align import Grid
 from driftkit.drift.codes import column_codes, key_positions, positions_in, shared_codes
 from driftkit.drift.pairs import COUNTERPART, SLACK
@@ -237,8 +237,7 @@ def mirrored_episodes(episodes: pd.DataFrame, ctx: _Context) -> np.ndarray:
         return np.zeros(0, dtype=bool)
     grid, tol = ctx.grid, ctx.config.tolerance + SLACK
     n_days = episodes["days"].to_numpy()
-    ep = np.repeat(np.arange(len(episodes)), n_days)
-    offset = np.arange(len(ep)) - np.repeat(np.cumsum(n_days) - n_days, n_days)
+    ep, offset = span_days(n_days)
     index = pd.Index(grid.systems)  # each looked up per episode, then repeated per day
     a = index.get_indexer(pd.Index(episodes[SYSTEM]))[ep]
     b = index.get_indexer(pd.Index(episodes[COUNTERPART]))[ep]
