@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -15,6 +17,8 @@ STOCK_METRICS = ("abs_drift_units", "drift_value")  # levels: weekly mean of the
 
 
 FLOW_METRICS = ("impact_cost",)  # flows: weekly total of the daily value
+FIX_EDGE = [SYSTEM, "counterpart", "cause"]  # a handoff fix: target ← counterpart, cause
+EDGE = "_edge"  # each finding's row of the edges (edge_fixes)
 
 
 BASELINE, FIXED = "baseline", "fix_top3_handoffs"
@@ -109,15 +113,39 @@ def handoff_fixes(findings: pd.DataFrame | None) -> pd.DataFrame:
         Σ|value| of the findings, ``share`` = units ÷ Σ|units| of all findings (any cause);
         sorted by value, then units, largest first.
     """
-    columns = [SYSTEM, "counterpart", "cause", "findings", "units", "value", "share"]
     if findings is None or findings.empty:
+        return edge_fixes(pd.DataFrame(columns=FIX_EDGE), np.zeros(0, np.int64), [], [])
+    edges = findings[FIX_EDGE].drop_duplicates(ignore_index=True)
+    edge = pd.MultiIndex.from_frame(edges).get_indexer(pd.MultiIndex.from_frame(findings[FIX_EDGE]))
+    return edge_fixes(edges, edge, findings["units"], findings["value"])
+
+
+def edge_fixes(edges: pd.DataFrame, edge: np.ndarray, units: Any, value: Any) -> pd.DataFrame:
+    """:func:`handoff_fixes` of findings given as their ``edge`` (a row of ``edges``:
+    ``system, counterpart, cause``), ``units`` and ``value``, in the findings' order (the
+    sums are taken in that order, as over the findings themselves).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The columns of :func:`handoff_fixes`.
+    """
+    columns = [*FIX_EDGE, "findings", "units", "value", "share"]
+    if not len(edge):
         return pd.DataFrame({c: pd.Series(dtype="float64") for c in columns})
-    sized = findings.assign(
-        units=findings["units"].abs(), value=findings["value"].abs().fillna(0.0), findings=1
+    sized = pd.DataFrame(
+        {
+            EDGE: edge,
+            "findings": 1,
+            "units": np.abs(np.asarray(units, dtype=float)),
+            "value": pd.Series(np.abs(np.asarray(value, dtype=float))).fillna(0.0),
+        }
     )
-    fixable = sized[sized["cause"] != "unrecorded_change"]
-    groups = fixable.groupby([SYSTEM, "counterpart", "cause"], dropna=False)
-    table = groups[["findings", "units", "value"]].sum().reset_index()
+    fixable = (edges["cause"] != "unrecorded_change").to_numpy()[edge]
+    sums = sized[fixable].groupby(EDGE)[["findings", "units", "value"]].sum()
+    table = edges.take(sums.index.to_numpy()).reset_index(drop=True)
+    table = table.assign(**{c: sums[c].to_numpy() for c in ("findings", "units", "value")})
+    table = table.sort_values(FIX_EDGE, na_position="last", ignore_index=True)
     total = float(sized["units"].sum())
     table["share"] = table["units"] / total if total > 0 else 0.0
     table = table.sort_values(["value", "units"], ascending=False, kind="stable")

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from driftkit.impact.projection import edge_fixes
 from driftkit.schema import LOCATION, SKU, SYSTEM, Cause
 
 COUNTERPART, CAUSE, EDGE, CODE = "counterpart", "cause", "edge", "_edge"
@@ -163,31 +164,10 @@ def handoff_table(digest: FindingsDigest) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        ``system, counterpart, cause, findings, units, value, share``: Σ|units| and
-        Σ|value| per edge (``unrecorded_change`` left out), ``share`` = units ÷ Σ|units| of
-        all findings; sorted by value, then units, largest first.
+        ``system, counterpart, cause, findings, units, value, share``, as ``handoff_fixes``.
     """
-    columns = [SYSTEM, COUNTERPART, CAUSE, "findings", "units", "value", "share"]
-    if digest.rows.empty:
-        return pd.DataFrame({c: pd.Series(dtype="float64") for c in columns})
     rows = digest.rows
-    sized = pd.DataFrame(
-        {
-            CODE: rows[CODE],
-            "findings": 1,
-            "units": rows["units"].abs(),
-            "value": rows["value"].abs().fillna(0.0),
-        }
-    )
-    fixable = (digest.edges[CAUSE] != Cause.UNRECORDED_CHANGE).to_numpy()[rows[CODE].to_numpy()]
-    sums = sized[fixable].groupby(CODE)[["findings", "units", "value"]].sum()
-    table = digest.edges.take(sums.index.to_numpy()).reset_index(drop=True)
-    table = table.assign(**{c: sums[c].to_numpy() for c in ("findings", "units", "value")})
-    table = table.sort_values(EDGE_COLUMNS, na_position="last", ignore_index=True)
-    total = float(sized["units"].sum())
-    table["share"] = table["units"] / total if total > 0 else 0.0
-    table = table.sort_values(["value", "units"], ascending=False, kind="stable")
-    return table[columns].reset_index(drop=True)
+    return edge_fixes(digest.edges, rows[CODE].to_numpy(), rows["units"], rows["value"])
 
 
 def cause_sums(digest: FindingsDigest) -> pd.DataFrame:
