@@ -28,6 +28,7 @@ from driftkit.impact.silence import (
     SILENT_AT,
     SilentState,
     authority_names,
+    likely_value,
     silent_shelf,
     with_prior,
 )
@@ -130,7 +131,7 @@ def sold_out(state: SoldOutState, params: ImpactParams, horizon: float) -> np.nd
     fills the list's top with keys whose records are right (docs/impact.md).
     """
     lost = empty_shelf_value(state, params, horizon)
-    return _priced(sold_out_chance(state), lost)
+    return likely_value(sold_out_chance(state), lost)  # the chance is 0 below SILENT_AT
 
 
 def sold_out_chance(state: SoldOutState) -> np.ndarray:
@@ -221,12 +222,6 @@ def empty_shelf_value(
     return walk_away + offered_units(state, horizon) * params.pick_failure_cost
 
 
-def _priced(chance: np.ndarray, lost: np.ndarray) -> np.ndarray:
-    """Per key: ``chance`` × ``lost`` where the chance is positive, else 0 (``lost`` may be
-    NaN there, e.g. an unknown rate)."""
-    return np.where(chance > 0, chance * lost, 0.0)
-
-
 def empty_shelf(
     state: SoldOutState, params: ImpactParams, horizon: float
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -240,7 +235,7 @@ def empty_shelf(
     short = chance * lost  # wrong_since_count
     why = _short_reason(state, short, chance, silent, why)
     silent = np.maximum(silent, short)
-    gone = _priced(sold_out_chance(state), lost)  # sold_out
+    gone = likely_value(sold_out_chance(state), lost)  # sold_out
     age = state.record_age if state.record_age is not None else np.zeros(len(gone))
     wins = np.flatnonzero(gone > silent)  # only these keys' reasons are written
     sold = (
