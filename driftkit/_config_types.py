@@ -119,6 +119,8 @@ class ImpactParams:
     pick_failure_cost: float = 15.0
     holding_rate: float = 0.25
     projection_weeks: int = 8
+    empty_check_every: int = 5
+    empty_check_at: float = 0.10
     category_lead_time_days: dict[str, float] = field(default_factory=dict)
     category_service_level: dict[str, float] = field(default_factory=dict)
 

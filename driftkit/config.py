@@ -100,6 +100,8 @@ _IMPACT_KEYS = {
     "pick_failure_cost",
     "holding_rate",
     "projection_weeks",
+    "empty_check_every",
+    "empty_check_at",
     "category_lead_time_days",
     "category_service_level",
 }
@@ -256,6 +258,14 @@ def _event_kinds() -> list[Any]:
     return list(EventKind)
 
 
+def _check_every(r: TableReader) -> int:
+    """``empty_check_every``: 0 (no empty-shelf checks) or a whole number of ranks ≥ 2."""
+    every = r.number("empty_check_every", 5, high=1000)
+    if every != int(every) or every == 1:
+        r.fail("empty_check_every", every, "0 (no empty-shelf checks) or a whole number ≥ 2")
+    return int(every)
+
+
 def _parse_impact(r: TableReader) -> ImpactParams:
     r.only(_IMPACT_KEYS)
     return ImpactParams(
@@ -265,6 +275,8 @@ def _parse_impact(r: TableReader) -> ImpactParams:
         pick_failure_cost=r.number("pick_failure_cost", 15.0),
         holding_rate=r.number("holding_rate", 0.25),
         projection_weeks=int(r.number("projection_weeks", 8, low=1, high=104)),
+        empty_check_every=_check_every(r),
+        empty_check_at=r.number("empty_check_at", 0.10, high=1.0),
         category_lead_time_days={
             k: float(v) for k, v in r.get("category_lead_time_days", dict, {}).items()
         },

@@ -17,6 +17,7 @@ import pandas as pd
 
 from driftkit.config import ImpactParams
 from driftkit.impact import theory
+from driftkit.impact.checks import LIST, candidates, check_columns, check_order, interleaved
 from driftkit.impact.sellout import empty_shelf
 from driftkit.impact.silence import authority_names
 from driftkit.schema import LOCATION, SKU, SYSTEM
@@ -31,6 +32,7 @@ COUNT_LIST_COLUMNS = (
     "reason",
     "drift_units",
     "cause",
+    LIST,
 )
 RANKING_COLUMNS = ("demand_rate", "window_value", "unit_cost")  # count_rows' tie-breaks
 
@@ -223,7 +225,10 @@ def count_rows(
     table["reason"] = _fallback_reason(table, state)
     table["cause"] = _causes(table, findings)
     return table.assign(
-        demand_rate=state.rate, window_value=state.window_value, unit_cost=state.unit_cost
+        demand_rate=state.rate,
+        window_value=state.window_value,
+        unit_cost=state.unit_cost,
+        **check_columns(state, params),
     )
 
 
@@ -247,10 +252,21 @@ def rank_count_list(rows: pd.DataFrame) -> pd.DataFrame:
     pandas.DataFrame
         :data:`COUNT_LIST_COLUMNS` (see :func:`count_list`), best first.
     """
-    table = rows.iloc[np.lexsort(count_list_keys(rows))].reset_index(drop=True)
-    table.insert(0, "rank", np.arange(1, len(table) + 1))
+    money = rows.iloc[np.lexsort(count_list_keys(rows))].reset_index(drop=True)
+    if "check_chance" not in money:  # rows without the checks' columns: the money order
+        return numbered(money.assign(**{LIST: "money"}))
+    every = int(money["check_every"].max()) if len(money) else 0
+    merged = list(interleaved([money], check_order(candidates(money)), every))
+    return numbered(pd.concat(merged, ignore_index=True))
+
+
+def numbered(table: pd.DataFrame, *, before: int = 0) -> pd.DataFrame:
+    """Final count-list rows (in their order) numbered from ``before`` + 1, with
+    :data:`COUNT_LIST_COLUMNS` only."""
+    table = table.reset_index(drop=True)
+    table.insert(0, "rank", np.arange(before + 1, before + len(table) + 1))
     return table[list(COUNT_LIST_COLUMNS)].astype(
-        {SKU: "str", LOCATION: "str", SYSTEM: "str", "reason": "str", "cause": "str"}
+        {SKU: "str", LOCATION: "str", SYSTEM: "str", "reason": "str", "cause": "str", LIST: "str"}
     )
 
 

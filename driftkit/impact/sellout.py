@@ -156,12 +156,20 @@ def short_since_count(state: SoldOutState) -> np.ndarray:
     (:func:`~driftkit.impact.silence.with_prior`; a key that kept selling keeps its prior).
     0 where A ≤ 0 or without a count history.
     """
+    prior = lost_reaches_record(state)
+    return prior if state.empty_shelf is None else with_prior(state.empty_shelf, prior)
+
+
+def lost_reaches_record(state: SoldOutState) -> np.ndarray:
+    """Per key: P(E ≥ A), E ~ Poisson(the units the records overstate by since the key's
+    last count, :func:`driftkit.impact.recount.lost_since_count`) and A the believed
+    record's last sellable stock: the count history's chance that a count finds the shelf
+    empty.  0 where A ≤ 0 or without a count history."""
     if state.record_error is None:
         return np.zeros(len(state.rate))
     ones = np.ones(len(state.rate))
     prior = theory.demand_at_least(np.nan_to_num(state.record_error), ones, state.authority)
-    prior = np.where(np.nan_to_num(state.authority) > 0, prior, 0.0)
-    return prior if state.empty_shelf is None else with_prior(state.empty_shelf, prior)
+    return np.where(np.nan_to_num(state.authority) > 0, prior, 0.0)
 
 
 def wrong_since_count(state: SoldOutState, params: ImpactParams, horizon: float) -> np.ndarray:

@@ -1,0 +1,168 @@
+"""Empty-shelf checks: a second list the count list interleaves with its money ranking.
+
+DESIGN §7 ranks the count list by the money each key's records are about to cost.  An empty
+shelf behind a record of one or two units costs those units, so a money ranking lists it
+deep down, below the disagreements worth a hundred and more (docs/impact.md, seventh pass);
+yet nobody reorders or recounts it, and the storefront keeps selling it.  Cycle-count
+programs run zero- and low-balance confirmations beside their value-ranked counts for this
+reason, and the count list does the same (issue 15 point 6): every
+``empty_check_every``-th rank goes to the key most likely to be found empty while its
+relied-on record shows stock (:func:`check_columns`: the count history's chance, at least
+``empty_check_at``), unless the money ranking already lists that key above the rank; the
+other ranks keep the money order.  A row's ``list`` says which list put it there.
+
+The interleave (:func:`interleaved`) reads the money-ordered rows in batches, so the
+partitioned audit applies it to its k-way merge of the buckets' parts
+(:mod:`driftkit.scale.stored`) as the in-process audit does to its one frame.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left, insort
+from collections.abc import Iterable, Iterator
+
+import numpy as np
+import pandas as pd
+
+from driftkit.config import ImpactParams
+from driftkit.impact.sellout import SoldOutState, lost_reaches_record
+from driftkit.impact.silence import authority_names
+
+CHECK_COLUMNS = ("check_chance", "check_every", "check_reason")  # count_rows' check inputs
+LIST = "list"
+MONEY = "money"
+EMPTY_CHECK = "empty_check"
+POSITION = "_money"  # a candidate's 0-based position in the money order (never written)
+SLOT = "_slot"  # merged order (never written)
+
+
+def check_columns(state: SoldOutState, params: ImpactParams) -> dict[str, np.ndarray]:
+    """Per key, what the empty-shelf checks read of a count-list row.
+
+    ``check_chance`` = P(E ≥ A) (:func:`~driftkit.impact.sellout.lost_reaches_record`: E
+    the units the records overstate by since the last count, A the believed record's last
+    sellable stock) where it is at least ``params.empty_check_at``, else 0 (not a
+    candidate); ``check_every`` = ``params.empty_check_every`` (0: no checks);
+    ``check_reason`` the reason a check row shows ("" for non-candidates).
+
+    Returns
+    -------
+    dict of numpy.ndarray
+        :data:`CHECK_COLUMNS` → per-key arrays.
+    """
+    chance = lost_reaches_record(state)
+    every = params.empty_check_every
+    wanted = (chance > 0) & (chance >= params.empty_check_at) & (every >= 2)
+    lost = np.zeros(len(chance)) if state.record_error is None else state.record_error
+    reason = (
+        "empty-shelf check: "
+        + authority_names(state)
+        + " shows "
+        + _text(state.authority, "{:g}")
+        + ", counts find "
+        + _text(np.nan_to_num(lost), "{:.2f}")
+        + " units lost unrecorded since the last count (P(empty) "
+        + _text(chance, "{:.2f}")
+        + ")"
+    )
+    return {
+        "check_chance": np.where(wanted, chance, 0.0),
+        "check_every": np.full(len(chance), every, dtype=np.int64),
+        "check_reason": np.where(wanted, reason, ""),
+    }
+
+
+def candidates(money: pd.DataFrame, *, start: int = 0) -> pd.DataFrame:
+    """The rows of money-ordered ``money`` that are check candidates (``check_chance`` > 0),
+    with their position in the money order (``start`` + row) in :data:`POSITION`."""
+    chance = money["check_chance"].to_numpy(dtype=float)
+    rows = np.flatnonzero(chance > 0)
+    return money.iloc[rows].assign(**{POSITION: rows + start})
+
+
+def check_order(found: pd.DataFrame) -> pd.DataFrame:
+    """:func:`candidates` as the second list: most likely empty first, ties in money order."""
+    chance = found["check_chance"].to_numpy(dtype=float)
+    order = np.lexsort((found[POSITION].to_numpy(), -chance))
+    return found.iloc[order].reset_index(drop=True)
+
+
+def taken_checks(position: np.ndarray, every: int) -> np.ndarray:
+    """Which candidates take a check rank, in check order (``position``: each one's place in
+    the money order).
+
+    The j-th check (j = 1, 2, …) is rank j × ``every``; (j)(every − 1) money rows come
+    before it.  A candidate the money order lists before its turn (its position is among
+    the money rows consumed by then, check-listed rows skipped) is listed by money and not
+    again; the next candidate takes the rank.  The loop runs over the candidates only (a
+    small share of the keys), each step a binary search over the ranks taken.
+
+    Returns
+    -------
+    numpy.ndarray
+        bool per candidate.
+    """
+    taken = np.zeros(len(position), dtype=bool)
+    passed: list[int] = []  # money positions of the candidates taken, sorted
+    for i, pos in enumerate(np.asarray(position, dtype=np.int64).tolist()):
+        need = (len(passed) + 1) * (every - 1)  # money rows before the next check rank
+        consumed = need
+        while (more := need + bisect_left(passed, consumed)) != consumed:
+            consumed = more
+        if pos >= consumed:
+            insort(passed, pos)
+            taken[i] = True
+    return taken
+
+
+def interleaved(
+    batches: Iterable[pd.DataFrame], order: pd.DataFrame, every: int
+) -> Iterator[pd.DataFrame]:
+    """The count list's rows in their final order, batch by batch.
+
+    Parameters
+    ----------
+    batches
+        Every count-list row in the money order (:func:`~driftkit.impact.countlist.count_list_keys`),
+        in consecutive batches.
+    order
+        :func:`check_order` of the candidates among those rows (positions over all batches).
+    every
+        ``empty_check_every`` (< 2: no checks).
+
+    Returns
+    -------
+    Iterator of pandas.DataFrame
+        The rows, with ``list`` (``money`` | ``empty_check``) and a check row's reason
+        (``check_reason``); the taken candidates leave the money order and come back at
+        their check rank.  Ranks are not numbered.
+    """
+    if every < 2:
+        order = order.iloc[:0]
+    checks = order[taken_checks(order[POSITION].to_numpy(), every)]
+    passed = np.sort(checks[POSITION].to_numpy())
+    slots = (np.arange(len(checks)) + 1) * every - 1
+    checks = checks.assign(**{LIST: EMPTY_CHECK, "reason": checks["check_reason"], SLOT: slots})
+    checks = checks.drop(columns=POSITION)
+    start = left = 0
+    for batch in batches:
+        at = start + np.arange(len(batch))
+        start += len(batch)
+        keep = ~np.isin(at, passed)
+        index = at[keep] - np.searchsorted(passed, at[keep])  # among the money rows
+        money = batch[keep].assign(**{LIST: MONEY, SLOT: index + index // max(every - 1, 1)})
+        last = int(money[SLOT].iloc[-1]) if len(money) else -1
+        upto = max(int(np.searchsorted(slots, last)), left)
+        yield _by_slot([money, checks.iloc[left:upto]])
+        left = upto
+    if left < len(checks):
+        yield _by_slot([checks.iloc[left:]])
+
+
+def _by_slot(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    table = pd.concat([f for f in frames if len(f)] or frames[:1], ignore_index=True)
+    return table.sort_values(SLOT, kind="stable").drop(columns=SLOT).reset_index(drop=True)
+
+
+def _text(values: np.ndarray, form: str) -> np.ndarray:
+    return pd.Series(np.asarray(values, dtype=float)).map(form.format).to_numpy(dtype=object)
