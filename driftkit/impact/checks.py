@@ -137,26 +137,45 @@ def interleaved(
         (``check_reason``); the taken candidates leave the money order and come back at
         their check rank.  Ranks are not numbered.
     """
-    if every < 2:
-        order = order.iloc[:0]
+    if every < 2 or not len(order):
+        yield from (batch.assign(**{LIST: MONEY}) for batch in batches)
+        return
     checks = order[taken_checks(order[POSITION].to_numpy(), every)]
     passed = np.sort(checks[POSITION].to_numpy())
-    slots = (np.arange(len(checks)) + 1) * every - 1
-    checks = checks.assign(**{LIST: EMPTY_CHECK, "reason": checks["check_reason"], SLOT: slots})
-    checks = checks.drop(columns=POSITION)
+    slots = (np.arange(len(checks)) + 1) * every - 1  # the j-th check's place
+    checks = checks.drop(columns=POSITION).assign(reason=checks["check_reason"])
+    checks[LIST], checks[SLOT] = EMPTY_CHECK, slots
     start = left = 0
     for batch in batches:
         at = start + np.arange(len(batch))
         start += len(batch)
         keep = ~np.isin(at, passed)
         index = at[keep] - np.searchsorted(passed, at[keep])  # among the money rows
-        money = batch[keep].assign(**{LIST: MONEY, SLOT: index + index // max(every - 1, 1)})
+        money = batch[keep].assign(**{LIST: MONEY})
+        money[SLOT] = index + index // (every - 1)
         last = int(money[SLOT].iloc[-1]) if len(money) else -1
         upto = max(int(np.searchsorted(slots, last)), left)
         yield _by_slot([money, checks.iloc[left:upto]])
         left = upto
     if left < len(checks):
         yield _by_slot([checks.iloc[left:]])
+
+
+def kept_head(money: pd.DataFrame, n: int) -> pd.DataFrame:
+    """The rows of one part (money-ordered) that the list's first ``n`` ranks can hold: its
+    first ``n`` by money and its first 2n candidates of the second list, in money order.
+
+    The first n ranks hold at most n money rows, and consume at most 2n candidates (n/every
+    taken, and the skipped ones, which the money order lists among its first n), so the
+    parts' kept rows ranked together give the whole list's first n (:mod:`driftkit.scale`).
+    """
+    if "check_chance" not in money:
+        return money.head(n)
+    first = check_order(candidates(money)).head(2 * n)[POSITION].to_numpy()
+    kept = np.zeros(len(money), dtype=bool)
+    kept[:n] = True
+    kept[first] = True
+    return money[kept]
 
 
 def _by_slot(frames: list[pd.DataFrame]) -> pd.DataFrame:
