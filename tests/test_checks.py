@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -10,13 +12,19 @@ import pandas as pd
 import pytest
 
 from driftkit._toml import TableReader
-from driftkit.config import ImpactParams, _parse_impact
+from driftkit.audit import run_audit
+from driftkit.config import ImpactParams, _parse_impact, load_config
 from driftkit.errors import ConfigError
 from driftkit.impact import checks
 from driftkit.impact.countlist import COUNT_LIST_COLUMNS, count_list_keys, rank_count_list
+from driftkit.load.ingest import ingest
+from driftkit.scale import stored as stored_module
 from driftkit.scale.ordered import sort_part
-from driftkit.scale.stored import StoredTable, store_part
+from driftkit.scale.partition import run_partitioned
+from driftkit.scale.stored import PARTS, TOP_ROWS, StoredTable, store_part
 from tests.test_sellout import make_state
+
+RUN_AT = datetime(2026, 12, 1, 12, tzinfo=UTC)
 
 
 def test_the_check_chance_is_the_count_historys_chance_of_an_empty_shelf() -> None:
@@ -109,7 +117,16 @@ def test_the_interleave_is_the_same_in_batches() -> None:
     assert len(whole) == 40 and whole["sku"].is_unique
 
 
-def test_the_stored_merge_ranks_as_in_process(tmp_path: Path) -> None:
+@pytest.mark.parametrize("size", [3, 8192], ids=["small-batches", "one-batch"])
+def test_the_stored_merge_ranks_as_in_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, size: int
+) -> None:
+    batches = stored_module._batches
+    monkeypatch.setattr(
+        stored_module,
+        "_batches",
+        lambda path, schema, columns=None, _=0: batches(path, schema, columns, size),
+    )
     rows = _rows(60, chance={2: 0.5, 11: 0.3, 40: 0.2, 41: 0.2, 59: 0.15}, every=5)
     parts = [rows.iloc[i::3].reset_index(drop=True) for i in range(3)]  # 3 "buckets"
     stored = StoredTable(
@@ -146,3 +163,29 @@ def test_the_checks_parameters_are_read_from_client_toml(tmp_path: Path) -> None
     params = _parse_impact(TableReader(tmp_path / "client.toml", "impact", table))
     assert (params.empty_check_every, params.empty_check_at) == (4, 0.2)
     assert _parse_impact(TableReader(tmp_path / "c.toml", "impact", {})).empty_check_every == 5
+
+
+def test_the_partitioned_audit_writes_the_in_process_count_list(tmp_path: Path) -> None:
+    """brightline-home with every key whose check chance is ≥ 0.001 a candidate: in process
+    and in 3 buckets, the same count list files (checks interleaved) and the same first rows."""
+    root = Path(__file__).resolve().parents[1]
+    config = load_config(root / "data/sample/brightline-home")
+    config = replace(config, impact=replace(config.impact, empty_check_at=0.001))
+    processed = tmp_path / "data" / "processed" / config.id
+    ingest(config, out=processed, buckets=3)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(tmp_path)
+        whole = run_audit(config, run_at=RUN_AT, out_dir=tmp_path / "whole")
+    parted = run_partitioned(
+        config, processed, jobs=2, run_at=RUN_AT, parts_dir=tmp_path / "p" / PARTS
+    )
+    parted.write(tmp_path / "p")
+    listed = whole.impact.count_list["list"]
+    assert (listed == "empty_check").sum() >= 3
+    assert listed.iloc[4] == "empty_check"
+    csv = "count_list.csv"
+    assert (tmp_path / "p" / csv).read_bytes() == (tmp_path / "whole" / csv).read_bytes()
+    frames = [pd.read_parquet(tmp_path / run / "count_list.parquet") for run in ("p", "whole")]
+    pd.testing.assert_frame_equal(*frames)
+    assert parted.impact is not None
+    pd.testing.assert_frame_equal(parted.impact.count_list, whole.impact.count_list.head(TOP_ROWS))

@@ -5,7 +5,9 @@ records stay as they are on the last day: phantom-stockout revenue and oversell 
 failures on the selling systems, the stockouts after a late reorder (or the carrying cost
 of an early one) on the worst record, the carrying cost of the inflated safety stock and an
 empty shelf the records miss (silent, sold out since the record, or short since the
-count).  Formulas and sources: ``docs/impact.md``; lift: :mod:`driftkit.impact.lift`.
+count).  Every ``empty_check_every``-th rank is an empty-shelf check instead
+(:mod:`driftkit.impact.checks`).  Formulas and sources: ``docs/impact.md``; lift:
+:mod:`driftkit.impact.lift`.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import pandas as pd
 from driftkit.config import ImpactParams
 from driftkit.impact import theory
 from driftkit.impact.checks import LIST, candidates, check_columns, check_order, interleaved
+from driftkit.impact.keystate import KeyState
 from driftkit.impact.sellout import empty_shelf
 from driftkit.impact.silence import authority_names
 from driftkit.schema import LOCATION, SKU, SYSTEM
@@ -35,44 +38,6 @@ COUNT_LIST_COLUMNS = (
     LIST,
 )
 RANKING_COLUMNS = ("demand_rate", "window_value", "unit_cost")  # count_rows' tie-breaks
-
-
-@dataclass(frozen=True)
-class KeyState:
-    """The last observed state of each key (arrays over key codes) and its planning inputs.
-
-    ``selling`` and ``drift`` are ``[system, key]`` (NaN = never observed); ``authority`` is
-    the authority's sellable stock; ``rate``/``sd`` daily demand; ``lead_time``/``z``,
-    ``unit_cost``/``unit_price`` (NaN unknown); ``extra_capital`` the safety-stock capital
-    tied up by record error; ``window_value`` the per-key cost over the window;
-    ``empty_shelf``, ``silent_days``: :mod:`driftkit.impact.silence` (None: not weighed);
-    ``authority_names`` the system of ``authority`` per key, where a stock holder stands in
-    (:mod:`driftkit.impact.standin`; None: the authority everywhere); ``record_age`` the
-    days from that record to the count (:mod:`driftkit.impact.sellout`; None: not weighed);
-    ``record_error`` the units the records overstate by since the last count
-    (:mod:`driftkit.impact.recount`; None: not weighed).
-    """
-
-    keys: pd.DataFrame
-    authority_name: str
-    authority: np.ndarray
-    selling: np.ndarray
-    selling_systems: tuple[str, ...]
-    drift: np.ndarray
-    drift_systems: tuple[str, ...]
-    rate: np.ndarray
-    sd: np.ndarray
-    lead_time: np.ndarray
-    z: np.ndarray
-    unit_cost: np.ndarray
-    unit_price: np.ndarray
-    extra_capital: np.ndarray
-    window_value: np.ndarray
-    empty_shelf: np.ndarray | None = None
-    silent_days: np.ndarray | None = None
-    authority_names: np.ndarray | None = None
-    record_age: np.ndarray | None = None
-    record_error: np.ndarray | None = None
 
 
 def last_observed(values: np.ndarray) -> np.ndarray:
@@ -175,13 +140,15 @@ def count_list(
     Returns
     -------
     pandas.DataFrame
-        ``rank, sku, location, system, expected_value, reason, drift_units, cause``; one
-        row per key, best first.  ``expected_value`` is the expected cost (currency) over
+        ``rank, sku, location, system, expected_value, reason, drift_units, cause, list``;
+        one row per key, best first.  ``expected_value`` is the expected cost (currency) over
         the horizon if the records stay as they are; ``system`` the record to correct;
         ``drift_units`` its last observed v_system − v_authority; ``cause`` the attributed
         cause of the finding on that (key, system) that explains the most units in
         expectation (|units| × its calibrated confidence), NaN when unknown.  Ties (and
         keys without open drift) are ordered by value at risk, window cost, then velocity.
+        ``list``: ``money``, or ``empty_check`` where the row holds an empty-shelf check
+        (its reason says so; :mod:`driftkit.impact.checks`).
     """
     return rank_count_list(count_rows(state, params, findings))
 
@@ -199,8 +166,10 @@ def count_rows(
     -------
     pandas.DataFrame
         ``sku, location, system, expected_value, reason, drift_units, cause`` (as in
-        :func:`count_list`) and the tie-breaks :data:`RANKING_COLUMNS`: ``demand_rate``,
-        ``window_value`` (the key's cost over the window) and ``unit_cost``; key order.
+        :func:`count_list`), the tie-breaks :data:`RANKING_COLUMNS`: ``demand_rate``,
+        ``window_value`` (the key's cost over the window) and ``unit_cost``, and the
+        empty-shelf checks' ``check_chance, check_every, check_reason``
+        (:func:`driftkit.impact.checks.check_columns`); key order.
     """
     horizon = params.projection_weeks * 7.0
     selling = selling_component(state, params, horizon)
@@ -224,12 +193,8 @@ def count_rows(
     table["drift_units"] = _drift_of(state, table[SYSTEM].to_numpy())
     table["reason"] = _fallback_reason(table, state)
     table["cause"] = _causes(table, findings)
-    return table.assign(
-        demand_rate=state.rate,
-        window_value=state.window_value,
-        unit_cost=state.unit_cost,
-        **check_columns(state, params),
-    )
+    ranking = {"demand_rate": state.rate, "window_value": state.window_value}
+    return table.assign(**ranking, unit_cost=state.unit_cost, **check_columns(state, params))
 
 
 def count_list_keys(rows: pd.DataFrame) -> list[np.ndarray]:
@@ -244,8 +209,9 @@ def count_list_keys(rows: pd.DataFrame) -> list[np.ndarray]:
 def rank_count_list(rows: pd.DataFrame) -> pd.DataFrame:
     """Rank count-list rows (:func:`count_rows`, of one part or of all parts) over all keys.
 
-    Ordered by expected value, then value at risk (|drift_units| × unit_cost), window
-    value, demand rate, sku and location, all descending but the key.
+    The money order: expected value, then value at risk (|drift_units| × unit_cost), window
+    value, demand rate, sku and location, all descending but the key; every
+    ``check_every``-th rank goes to an empty-shelf check (:mod:`driftkit.impact.checks`).
 
     Returns
     -------
@@ -253,11 +219,11 @@ def rank_count_list(rows: pd.DataFrame) -> pd.DataFrame:
         :data:`COUNT_LIST_COLUMNS` (see :func:`count_list`), best first.
     """
     money = rows.iloc[np.lexsort(count_list_keys(rows))].reset_index(drop=True)
-    if "check_chance" not in money:  # rows without the checks' columns: the money order
+    if "check_chance" not in money or not len(money):  # no check: the money order
         return numbered(money.assign(**{LIST: "money"}))
-    every = int(money["check_every"].max()) if len(money) else 0
-    merged = list(interleaved([money], check_order(candidates(money)), every))
-    return numbered(pd.concat(merged, ignore_index=True))
+    every = int(money["check_every"].max())
+    merged = interleaved([money], check_order(candidates(money)), every)
+    return numbered(pd.concat(list(merged), ignore_index=True))
 
 
 def numbered(table: pd.DataFrame, *, before: int = 0) -> pd.DataFrame:

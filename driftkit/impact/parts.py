@@ -72,7 +72,7 @@ class Impact:
         ``impact.csv``: one row per key; columns :data:`PER_KEY_COLUMNS` (docs/impact.md).
     count_list
         ``count_list.csv``: ``rank, sku, location, system, expected_value, reason,
-        drift_units, cause`` (see :func:`driftkit.impact.countlist.count_list`).
+        drift_units, cause, list`` (see :func:`driftkit.impact.countlist.count_list`).
     projection
         ``week, metric, estimate, low, high, scenario`` (see :func:`project`).
     totals

@@ -19,11 +19,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from driftkit.impact.countlist import count_list_keys
+from driftkit.impact.checks import candidates, check_order, interleaved
+from driftkit.impact.countlist import count_list_keys, numbered
 from driftkit.impact.parts import key_columns
 from driftkit.schema import LOCATION, SKU, SYSTEM
 
 SortKeys = Callable[[pd.DataFrame], list[np.ndarray]]
+Parts = Callable[[], list[Iterator[pd.DataFrame]]]  # every part's batches, read afresh
 BATCH = 8192  # rows of each part the merge holds at once
 PAIR = "_pair"  # a stored episodes part's pair rank (``compare.system_pairs``), never written
 
@@ -115,3 +117,29 @@ def _sortable(key: np.ndarray) -> np.ndarray:
     """``key`` with texts as fixed-width numpy strings: compared by code point as Python
     compares them, but in C (a Python object array is compared object by object)."""
     return key.astype(str) if key.dtype == object else key
+
+
+def ranked_count_list(frames: Iterator[pd.DataFrame], reopen: Parts) -> Iterator[pd.DataFrame]:
+    """The count list's merged rows (``frames``, the money order) ranked as the in-process
+    audit ranks them, the empty-shelf checks interleaved
+    (:func:`driftkit.impact.checks.interleaved`; ``rank`` counts on from batch to batch).
+
+    The second list needs all its candidates before its first rank: where some batch holds
+    one, a first merge of the parts (``reopen``) finds each candidate's place in the money
+    order, and ``frames`` is the second.  Issue 15j, beside the merge it reads.
+    """
+    order, every, start = [], 0, 0
+    if any(_has_candidates(part) for part in reopen()):
+        for frame in merge_sorted(reopen(), count_list_keys):
+            order.append(candidates(frame, start=start))
+            every, start = max(every, int(frame["check_every"].max())), start + len(frame)
+    checks = check_order(pd.concat(order, ignore_index=True)) if order else pd.DataFrame()
+    before = 0
+    for frame in interleaved(frames, checks, every):
+        yield numbered(frame, before=before)
+        before += len(frame)
+
+
+def _has_candidates(part: Iterator[pd.DataFrame]) -> bool:
+    """Whether a part's batches hold an empty-shelf check candidate (``check_chance`` > 0)."""
+    return any("check_chance" in b and bool((b["check_chance"] > 0).any()) for b in part)

@@ -20,23 +20,21 @@ from __future__ import annotations
 import dataclasses
 import logging
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from driftkit.causes.attribute import AttributionPart
 from driftkit.drift.breakdown import rank_worst_keys
-from driftkit.impact.checks import candidates, check_order, interleaved, kept_head
-from driftkit.impact.countlist import numbered, rank_count_list
+from driftkit.impact.checks import kept_head
 from driftkit.impact.parts import Impact, ImpactPart
 from driftkit.scale.kept import kept_findings
-from driftkit.scale.ordered import BATCH, ORDERS, PAIR, merge_sorted, sort_part
+from driftkit.scale.ordered import BATCH, ORDERS, PAIR, merge_sorted, ranked_count_list, sort_part
 from driftkit.schema import LOCATION, SKU
 
 log = logging.getLogger(__name__)
@@ -221,50 +219,12 @@ def _tables(stored: StoredTable) -> Iterator[pa.Table]:
     if stored.written or stored.name not in ORDERS:
         yield from (pq.read_table(part.path).cast(schema) for part in stored.parts)
         return
-    if stored.name == "count_list" and stored.rows:
-        yield from _arrow(ranked_count_list(stored, schema), schema)
-        return
-    batches = [_batches(part.path, schema) for part in stored.parts]
-    frames = merge_sorted(batches, ORDERS[stored.name]) if stored.rows else _empty(typed, schema)
-    yield from _arrow(_finished(stored.name, frames), schema)
 
+    def reopen() -> list[Iterator[pd.DataFrame]]:  # every part's batches, from the start
+        return [_batches(part.path, schema) for part in stored.parts]
 
-def ranked_count_list(stored: StoredTable, schema: pa.Schema) -> Iterator[pd.DataFrame]:
-    """The count list's rows ranked as the in-process audit ranks them: the parts' k-way
-    merge (the money order) with the empty-shelf checks interleaved
-    (:func:`driftkit.impact.checks.interleaved`).  Where some part holds a check candidate,
-    a first merge finds the candidates' places in the money order (the second list needs
-    all of them before its first rank); the merge that writes the rows is the second.
-
-    Returns
-    -------
-    Iterator of pandas.DataFrame
-        Ranked batches (``rank`` counts on from batch to batch).
-    """
-    keys = ORDERS["count_list"]
-    order, every = pd.DataFrame(), 0
-    if _has_candidates(stored):
-        found, start = [], 0
-        for frame in merge_sorted([_batches(p.path, schema) for p in stored.parts], keys):
-            found.append(candidates(frame, start=start))
-            start += len(frame)
-            every = max(every, int(frame["check_every"].max()))
-        order = check_order(pd.concat(found, ignore_index=True))
-    frames = merge_sorted([_batches(p.path, schema) for p in stored.parts], keys)
-    before = 0
-    for frame in interleaved(frames, order, every):
-        yield numbered(frame, before=before)
-        before += len(frame)
-
-
-def _has_candidates(stored: StoredTable) -> bool:
-    """Whether a part of the stored count list holds an empty-shelf check candidate."""
-    for part in stored.parts:
-        if part.rows and "check_chance" in pq.read_schema(part.path).names:
-            chance = pq.read_table(part.path, columns=["check_chance"]).column(0)
-            if pc.any(pc.greater(chance, 0.0)).as_py():
-                return True
-    return False
+    frames = merge_sorted(reopen(), ORDERS[stored.name]) if stored.rows else _empty(typed, schema)
+    yield from _arrow(_finished(stored.name, frames, reopen), schema)
 
 
 def merged_columns(
@@ -306,20 +266,16 @@ def _empty(typed: list[StoredPart], schema: pa.Schema) -> Iterator[pd.DataFrame]
     yield pq.read_table(typed[0].path).cast(schema).to_pandas()
 
 
-def _finished(name: str, frames: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
-    """The count list's merged rows ranked (``rank`` counts on from batch to batch);
-    episodes without their pair rank."""
+def _finished(
+    name: str, frames: Iterator[pd.DataFrame], reopen: Callable[[], list[Iterator[pd.DataFrame]]]
+) -> Iterator[pd.DataFrame]:
+    """The count list's merged rows ranked, its empty-shelf checks interleaved
+    (:func:`~driftkit.scale.ordered.ranked_count_list`; ``reopen`` gives the parts' batches
+    again); episodes without their pair rank."""
     if name == "episodes":
         yield from (frame.drop(columns=PAIR) for frame in frames)
         return
-    if name != "count_list":
-        yield from frames
-        return
-    before = 0
-    for frame in frames:
-        ranked = rank_count_list(frame)
-        yield ranked.assign(rank=ranked["rank"] + before)
-        before += len(ranked)
+    yield from ranked_count_list(frames, reopen) if name == "count_list" else frames
 
 
 def _arrow(frames: Iterator[pd.DataFrame], stored: pa.Schema) -> Iterator[pa.Table]:
