@@ -25,7 +25,7 @@ from driftkit.impact.parts import key_columns
 from driftkit.schema import LOCATION, SKU, SYSTEM
 
 SortKeys = Callable[[pd.DataFrame], list[np.ndarray]]
-Parts = Callable[[], list[Iterator[pd.DataFrame]]]  # every part's batches, read afresh
+Parts = Callable[..., list[Iterator[pd.DataFrame]]]  # every part's batches (of columns), afresh
 BATCH = 8192  # rows of each part the merge holds at once
 PAIR = "_pair"  # a stored episodes part's pair rank (``compare.system_pairs``), never written
 
@@ -125,11 +125,12 @@ def ranked_count_list(frames: Iterator[pd.DataFrame], reopen: Parts) -> Iterator
     (:func:`driftkit.impact.checks.interleaved`; ``rank`` counts on from batch to batch).
 
     The second list needs all its candidates before its first rank: where some batch holds
-    one, a first merge of the parts (``reopen``) finds each candidate's place in the money
-    order, and ``frames`` is the second.  Issue 15j, beside the merge it reads.
+    one (``reopen(["check_chance"])`` reads that column only), a first merge of the parts
+    (``reopen()``) finds each candidate's place in the money order, and ``frames`` is the
+    second.  Issue 15j, beside the merge it reads.
     """
     order, every, start = [], 0, 0
-    if any(_has_candidates(part) for part in reopen()):
+    if any(_has_candidates(part) for part in reopen(["check_chance"])):
         for frame in merge_sorted(reopen(), count_list_keys):
             order.append(candidates(frame, start=start))
             every, start = max(every, int(frame["check_every"].max())), start + len(frame)
@@ -142,4 +143,4 @@ def ranked_count_list(frames: Iterator[pd.DataFrame], reopen: Parts) -> Iterator
 
 def _has_candidates(part: Iterator[pd.DataFrame]) -> bool:
     """Whether a part's batches hold an empty-shelf check candidate (``check_chance`` > 0)."""
-    return any("check_chance" in b and bool((b["check_chance"] > 0).any()) for b in part)
+    return any(bool((batch["check_chance"] > 0).any()) for batch in part)

@@ -220,8 +220,8 @@ def _tables(stored: StoredTable) -> Iterator[pa.Table]:
         yield from (pq.read_table(part.path).cast(schema) for part in stored.parts)
         return
 
-    def reopen() -> list[Iterator[pd.DataFrame]]:  # every part's batches, from the start
-        return [_batches(part.path, schema) for part in stored.parts]
+    def reopen(columns: list[str] | None = None) -> list[Iterator[pd.DataFrame]]:
+        return [_batches(part.path, schema, columns) for part in stored.parts]  # from the start
 
     frames = merge_sorted(reopen(), ORDERS[stored.name]) if stored.rows else _empty(typed, schema)
     yield from _arrow(_finished(stored.name, frames, reopen), schema)
@@ -267,7 +267,7 @@ def _empty(typed: list[StoredPart], schema: pa.Schema) -> Iterator[pd.DataFrame]
 
 
 def _finished(
-    name: str, frames: Iterator[pd.DataFrame], reopen: Callable[[], list[Iterator[pd.DataFrame]]]
+    name: str, frames: Iterator[pd.DataFrame], reopen: Callable[..., list[Iterator[pd.DataFrame]]]
 ) -> Iterator[pd.DataFrame]:
     """The count list's merged rows ranked, its empty-shelf checks interleaved
     (:func:`~driftkit.scale.ordered.ranked_count_list`; ``reopen`` gives the parts' batches
