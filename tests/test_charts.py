@@ -335,7 +335,31 @@ def test_count_list_takes_top_n_by_expected_value() -> None:
     spec = charts.count_list(_top(), n=2).to_dict()
     rows = next(iter(spec["datasets"].values()))
     assert [r["label"] for r in rows] == ["B @ main", "A @ main"]
-    assert spec["encoding"]["y"]["sort"] == "-x"
+    assert spec["encoding"]["y"]["sort"] == ["B @ main", "A @ main"]
+
+
+def test_count_list_follows_the_ranks_and_colours_by_kind_of_reason() -> None:
+    """An empty-shelf check ranked between money rows (a small value) is drawn at its rank."""
+    ranked = pd.DataFrame(
+        {
+            "rank": [3, 1, 2],
+            "sku": ["C", "A", "B"],
+            "location": ["main"] * 3,
+            "expected_value": [40.0, 500.0, 2.0],
+            "reason": [
+                "oversell: shop shows 6 available, erp 4",
+                "oversell: shop shows 24 available, wms 14",
+                "empty-shelf check: wms shows 1, counts find 0.2 units lost",
+            ],
+            "system": ["shop", "shop", "wms"],
+        }
+    )
+    spec = charts.count_list(ranked, n=2).to_dict()
+    rows = next(iter(spec["datasets"].values()))
+    assert [r["label"] for r in rows] == ["A @ main", "B @ main"]
+    assert spec["encoding"]["y"]["sort"] == ["A @ main", "B @ main"]
+    assert [r["kind"] for r in rows] == ["oversell", "empty-shelf check"]
+    assert spec["encoding"]["color"]["field"] == "kind"
 
 
 def test_rejects_and_bias_shapes() -> None:

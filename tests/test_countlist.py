@@ -80,6 +80,40 @@ def test_count_list_ranks_by_expected_value_with_reason_system_and_cause() -> No
     assert top.loc["D", "reason"] == "no drift seen"
 
 
+def test_a_tie_between_causes_goes_to_the_latest_finding_whatever_the_rows_around() -> None:
+    """Two shop findings on A explain 2 units × 0.95 each: the later one names the cause.
+
+    Sorting on size alone (an unstable sort) let the rows of other keys decide the tie, so a
+    partitioned audit (one bucket's findings) and the whole client disagreed on the cause.
+    """
+    tied = pd.DataFrame(
+        {
+            "sku": ["A", "A"],
+            "location": "main",
+            "system": "shop",
+            "cause": ["stale_overwrite", "unrecorded_change"],
+            "last_seen": pd.to_datetime(["2026-10-30", "2026-09-18"], utc=True),
+            "units": [2.0, 2.0],
+            "confidence": [0.95, 0.95],
+        }
+    )
+    others = pd.DataFrame(
+        {
+            "sku": [f"Z{i}" for i in range(20)],
+            "location": "main",
+            "system": "shop",
+            "cause": "missing_event",
+            "last_seen": pd.Timestamp("2026-09-01", tz="UTC"),
+            "units": np.tile([2.0, 1.0, 3.0, 2.0], 5),
+            "confidence": 0.95,
+        }
+    )
+    embedded = pd.concat([others[:7], tied, others[7:]], ignore_index=True)  # quicksort swaps
+    for findings in (tied, tied[::-1], embedded):
+        table = countlist.count_list(make_state(), PARAMS, findings).set_index("sku")
+        assert table.loc["A", "cause"] == "stale_overwrite"
+
+
 def test_count_list_without_findings_has_no_causes() -> None:
     table = countlist.count_list(make_state(), PARAMS, None)
     assert table["cause"].isna().all()

@@ -145,7 +145,8 @@ def count_list(
         the horizon if the records stay as they are; ``system`` the record to correct;
         ``drift_units`` its last observed v_system − v_authority; ``cause`` the attributed
         cause of the finding on that (key, system) that explains the most units in
-        expectation (|units| × its calibrated confidence), NaN when unknown.  Ties (and
+        expectation (|units| × its calibrated confidence; on a tie the latest
+        ``last_seen``, then the findings' order), NaN when unknown.  Ties (and
         keys without open drift) are ordered by value at risk, window cost, then velocity.
         ``list``: ``money``, or ``empty_check`` where the row holds an empty-shelf check
         (its reason says so; :mod:`driftkit.impact.checks`).
@@ -267,7 +268,10 @@ def _causes(table: pd.DataFrame, findings: pd.DataFrame | None) -> pd.Series:
         return pd.Series(np.nan, index=table.index, dtype="str")
     weight = findings.get("confidence", 1.0)
     size = findings["units"].abs() * weight  # expected units it explains
-    ranked = findings.assign(size=size).sort_values("size", ascending=False)
+    ranked = findings.assign(size=size)
+    if "last_seen" in ranked:  # a tie goes to the latest finding: it acts on the record now
+        ranked = ranked.sort_values("last_seen", ascending=False, kind="stable")
+    ranked = ranked.sort_values("size", ascending=False, kind="stable")  # then findings' order
     top = ranked.drop_duplicates([SKU, LOCATION, SYSTEM]).set_index([SKU, LOCATION, SYSTEM])
     where = pd.MultiIndex.from_frame(table[[SKU, LOCATION, SYSTEM]])
     return pd.Series(top["cause"].reindex(where).to_numpy(), index=table.index, dtype="str")

@@ -78,37 +78,41 @@ def impact_projection(projection: pd.DataFrame) -> alt.FacetChart:
 
 
 def count_list(top: pd.DataFrame, *, n: int = 25) -> alt.Chart:
-    """What to count next: the top ``n`` SKU-locations by expected money impact.
+    """What to count next: the first ``n`` SKU-locations of the count list, in its order.
 
     Parameters
     ----------
     top : DataFrame
-        Columns ``sku, location, expected_value, reason, system``.
+        Columns ``sku, location, expected_value, reason, system``, and ``rank`` when it is
+        the ranked count list (money ranks and the empty-shelf checks between them).
     n : int
-        How many rows to draw (the largest ``expected_value`` first).
+        How many rows to draw: the first ``n`` ranks, or without ``rank`` the largest
+        ``expected_value`` first.
 
     Returns
     -------
     alt.Chart
-        Horizontal bars labelled ``sku @ location``, coloured by reason.
+        Horizontal bars labelled ``sku @ location`` in list order, coloured by the kind of
+        reason (its text before the first ``:``, e.g. ``oversell``, ``empty-shelf check``).
     """
     columns = ("sku", "location", "expected_value", "reason", "system")
-    ranked = top.nlargest(n, "expected_value") if "expected_value" in top else top
+    ranked = top.nsmallest(n, "rank") if "rank" in top else top.nlargest(n, "expected_value")
     data = _frame(ranked, columns, "count_list")  # the top n is a selection, not a truncation
     data["label"] = data["sku"].astype(str) + " @ " + data["location"].astype(str)
+    data["kind"] = data["reason"].astype(str).str.split(":", n=1).str[0]
     return (
         alt.Chart(
             data,
             title=alt.Title(
                 f"Count these first (top {len(data)})",
-                subtitle="Expected money impact per SKU-location.",
+                subtitle="Expected money impact per SKU-location, in the count list's order.",
             ),
         )
         .mark_bar()
         .encode(
             x=alt.X("expected_value:Q", title="Expected impact"),
-            y=alt.Y("label:N", sort="-x", title=None),
-            color=alt.Color("reason:N", title="Reason", scale=alt.Scale(scheme="set2")),
+            y=alt.Y("label:N", sort=list(data["label"]), title=None),
+            color=alt.Color("kind:N", title="Reason", scale=alt.Scale(scheme="set2")),
             tooltip=[
                 alt.Tooltip("sku:N", title="SKU"),
                 alt.Tooltip("location:N", title="Location"),
