@@ -342,16 +342,17 @@ def test_count_list_follows_the_ranks_and_colours_by_kind_of_reason() -> None:
     """An empty-shelf check ranked between money rows (a small value) is drawn at its rank."""
     ranked = pd.DataFrame(
         {
-            "rank": [3, 1, 2],
-            "sku": ["C", "A", "B"],
-            "location": ["main"] * 3,
-            "expected_value": [40.0, 500.0, 2.0],
+            "rank": [3, 1, 2, 4],
+            "sku": ["C", "A", "B", "D"],
+            "location": ["main"] * 4,
+            "expected_value": [40.0, 500.0, 2.0, 1.0],
             "reason": [
                 "oversell: shop shows 6 available, erp 4",
                 "oversell: shop shows 24 available, wms 14",
                 "empty-shelf check: wms shows 1, counts find 0.2 units lost",
+                "record error inflates safety stock (capital 12.5)",
             ],
-            "system": ["shop", "shop", "wms"],
+            "system": ["shop", "shop", "wms", "erp"],
         }
     )
     spec = charts.count_list(ranked, n=2).to_dict()
@@ -359,6 +360,8 @@ def test_count_list_follows_the_ranks_and_colours_by_kind_of_reason() -> None:
     assert [r["label"] for r in rows] == ["A @ main", "B @ main"]
     assert spec["encoding"]["y"]["sort"] == ["A @ main", "B @ main"]
     assert [r["kind"] for r in rows] == ["oversell", "empty-shelf check"]
+    rows = next(iter(charts.count_list(ranked).to_dict()["datasets"].values()))
+    assert [r["kind"] for r in rows][2:] == ["oversell", "record error inflates safety stock"]
     assert spec["encoding"]["color"]["field"] == "kind"
 
 

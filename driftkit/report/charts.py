@@ -93,13 +93,14 @@ def count_list(top: pd.DataFrame, *, n: int = 25) -> alt.Chart:
     -------
     alt.Chart
         Horizontal bars labelled ``sku @ location`` in list order, coloured by the kind of
-        reason (its text before the first ``:``, e.g. ``oversell``, ``empty-shelf check``).
+        reason (its text before the first ``:`` or ``(``, e.g. ``oversell``,
+        ``empty-shelf check``, ``record error inflates safety stock``).
     """
     columns = ("sku", "location", "expected_value", "reason", "system")
     ranked = top.nsmallest(n, "rank") if "rank" in top else top.nlargest(n, "expected_value")
     data = _frame(ranked, columns, "count_list")  # the top n is a selection, not a truncation
     data["label"] = data["sku"].astype(str) + " @ " + data["location"].astype(str)
-    data["kind"] = data["reason"].astype(str).str.split(":", n=1).str[0]
+    data["kind"] = data["reason"].astype(str).str.extract(r"^([^:(]*)", expand=False).str.strip()
     return (
         alt.Chart(
             data,
