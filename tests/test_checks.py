@@ -24,6 +24,8 @@ from driftkit.scale.partition import run_partitioned
 from driftkit.scale.stored import PARTS, TOP_ROWS, StoredTable, store_part
 from tests.test_sellout import make_state
 
+NAN = float("nan")
+
 RUN_AT = datetime(2026, 12, 1, 12, tzinfo=UTC)
 
 
@@ -52,6 +54,60 @@ def test_no_count_history_or_no_cadence_gives_no_candidate() -> None:
     state = make_state(authority=np.ones(5), record_error=np.full(5, 0.2))
     off = checks.check_columns(state, ImpactParams(empty_check_every=0))
     assert not off["check_chance"].any()
+
+
+def test_a_zero_balance_confirmation_is_the_chance_the_selling_record_is_lost_too() -> None:
+    # wms shows ≤ 0 on A, B, C, D; the shop offers 1, 2, 1, 0.4.  E ~ Poisson(0.2) reaches
+    # S = 1 with 1 − e^−0.2 = 0.1813, S = 2 with 1 − 1.2 e^−0.2 = 0.0175; D's 0.4 is not
+    # stock (≤ 0.5); E's wms shows 2: an empty-shelf candidate's key, not a zero balance.
+    state = make_state(
+        authority=np.array([0.0, 0.0, -1.0, 0.0, 2.0]),
+        selling=np.array([[1.0, 2.0, 1.0, 0.4, 1.0]]),
+        record_error=np.full(5, 0.2),
+    )
+    chance, shown, seller = checks.zero_balance(state)
+    np.testing.assert_allclose(chance, [0.1813, 0.0175, 0.1813, 0, 0], atol=1e-4)
+    np.testing.assert_array_equal(shown, [1.0, 2.0, 1.0, 0.4, 1.0])
+    assert list(seller) == ["shop"] * 5
+    found = checks.check_columns(state, ImpactParams())
+    np.testing.assert_allclose(found["check_chance"], [0.1813, 0, 0.1813, 0, 0], atol=1e-4)
+    assert found["check_reason"][0] == (
+        "zero-balance check: wms shows 0, shop shows 1 available, counts find 0.20 units lost"
+        " unrecorded since the last count (P(empty) 0.18)"
+    )
+    assert list(found["check_reason"][[1, 3, 4]]) == ["", "", ""]
+
+
+def test_a_zero_balance_confirmation_reads_the_selling_system_showing_most() -> None:
+    # A: only the shop shows (1); B: no selling record; C: the app shows 3 (the shop 1):
+    # P(Poisson(0.2) ≥ 3) = 1 − e^−0.2 (1 + 0.2 + 0.02) = 0.0011485.  A record standing in
+    # for the authority (D: the 3pl) is the believed record; E has no believed record.
+    state = make_state(
+        authority=np.array([0.0, 0.0, 0.0, 0.0, NAN]),
+        authority_names=np.array(["wms", "wms", "wms", "3pl", "wms"], dtype=object),
+        selling=np.array([[1.0, NAN, 1.0, 1.0, 1.0], [NAN, NAN, 3.0, NAN, 1.0]]),
+        selling_systems=("shop", "app"),
+        record_error=np.full(5, 0.2),
+    )
+    chance, shown, seller = checks.zero_balance(state)
+    np.testing.assert_allclose(chance, [0.181269, 0, 0.0011485, 0.181269, 0], atol=1e-6)
+    np.testing.assert_array_equal(shown[[0, 2, 3]], [1.0, 3.0, 1.0])
+    assert list(seller[[0, 2, 3]]) == ["shop", "app", "shop"]
+    reason = checks.check_columns(state, ImpactParams(empty_check_at=0.001))["check_reason"]
+    assert reason[2].startswith("zero-balance check: wms shows 0, app shows 3 available,")
+    assert reason[3].startswith("zero-balance check: 3pl shows 0, shop shows 1 available,")
+
+
+def test_no_selling_system_or_count_history_gives_no_zero_balance_candidate() -> None:
+    state = make_state(authority=np.zeros(5))  # no count history
+    assert not checks.zero_balance(state)[0].any()
+    state = make_state(
+        authority=np.zeros(5),
+        selling=np.empty((0, 5)),
+        selling_systems=(),
+        record_error=np.full(5, 0.2),
+    )
+    assert not checks.check_columns(state, ImpactParams())["check_chance"].any()
 
 
 def test_a_candidate_the_money_order_lists_before_its_turn_is_not_listed_twice() -> None:

@@ -9,7 +9,11 @@ reason, and the count list does the same (issue 15 point 6): every
 ``empty_check_every``-th rank goes to the key most likely to be found empty while its
 relied-on record shows stock (:func:`check_columns`: the count history's chance, at least
 ``empty_check_at``), unless the money ranking already lists that key above the rank; the
-other ranks keep the money order.  A row's ``list`` says which list put it there.
+other ranks keep the money order.  A row's ``list`` says which list put it there.  The
+second list holds two kinds of keys: a believed record showing stock that the count history
+says may be lost (:func:`~driftkit.impact.sellout.lost_reaches_record`), and a believed
+record at zero while a selling system still offers stock (a zero-balance confirmation,
+:func:`zero_balance`).
 
 The interleave (:func:`interleaved`) reads the money-ordered rows in batches, so the
 partitioned audit applies it to its k-way merge of the buckets' parts
@@ -20,11 +24,13 @@ from __future__ import annotations
 
 from bisect import bisect_left, insort
 from collections.abc import Iterable, Iterator
+from typing import Protocol
 
 import numpy as np
 import pandas as pd
 
 from driftkit.config import ImpactParams
+from driftkit.impact import theory
 from driftkit.impact.sellout import SoldOutState, lost_reaches_record
 from driftkit.impact.silence import authority_names
 
@@ -34,31 +40,43 @@ MONEY = "money"
 EMPTY_CHECK = "empty_check"
 POSITION = "_money"  # a candidate's 0-based position in the money order (never written)
 SLOT = "_slot"  # merged order (never written)
+SHOWN_AT = 0.5  # a selling record shows stock above half a unit (as lift's truth)
 
 
-def check_columns(state: SoldOutState, params: ImpactParams) -> dict[str, np.ndarray]:
+class CheckState(SoldOutState, Protocol):
+    """What :func:`check_columns` reads of a count list's key state (arrays per key)."""
+
+    @property
+    def selling_systems(self) -> tuple[str, ...]: ...
+
+
+def check_columns(state: CheckState, params: ImpactParams) -> dict[str, np.ndarray]:
     """Per key, what the empty-shelf checks read of a count-list row.
 
     ``check_chance`` = P(E ≥ A) (:func:`~driftkit.impact.sellout.lost_reaches_record`: E
-    the units the records overstate by since the last count, A the believed record's last
-    sellable stock) where it is at least ``params.empty_check_at``, else 0 (not a
-    candidate); ``check_every`` = ``params.empty_check_every`` (0: no checks);
-    ``check_reason`` the reason a check row shows ("" for non-candidates).
+    the units the records overstate by since the last count, A > 0 the believed record's
+    last sellable stock), or for a zero-balance confirmation (A ≤ 0 while a selling system
+    shows S > 0.5) P(E ≥ S) (:func:`zero_balance`), where it is at least
+    ``params.empty_check_at``, else 0 (not a candidate); ``check_every`` =
+    ``params.empty_check_every`` (0: no checks); ``check_reason`` the reason a check row
+    shows ("" for non-candidates).
 
     Returns
     -------
     dict of numpy.ndarray
         :data:`CHECK_COLUMNS` → per-key arrays.
     """
-    chance = lost_reaches_record(state)
+    zero, shown, seller = zero_balance(state)
+    chance = np.maximum(lost_reaches_record(state), zero)  # A > 0 and A ≤ 0: disjoint
     every = params.empty_check_every
     wanted = (chance > 0) & (chance >= params.empty_check_at) & (every >= 2)
     lost = np.zeros(len(chance)) if state.record_error is None else state.record_error
+    holds = authority_names(state) + " shows " + _text(state.authority, "{:g}")
+    selling = ", " + seller + " shows " + _text(shown, "{:g}") + " available"
     reason = (
-        "empty-shelf check: "
-        + authority_names(state)
-        + " shows "
-        + _text(state.authority, "{:g}")
+        np.where(zero > 0, "zero-balance check: ", "empty-shelf check: ")
+        + holds
+        + np.where(zero > 0, selling, "")
         + ", counts find "
         + _text(np.nan_to_num(lost), "{:.2f}")
         + " units lost unrecorded since the last count (P(empty) "
@@ -70,6 +88,36 @@ def check_columns(state: SoldOutState, params: ImpactParams) -> dict[str, np.nda
         "check_every": np.full(len(chance), every, dtype=np.int64),
         "check_reason": np.where(wanted, reason, ""),
     }
+
+
+def zero_balance(state: CheckState) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per key: a zero-balance confirmation's chance that a count finds the shelf empty.
+
+    A candidate's believed record (the authority, or the record standing in for it) shows
+    A ≤ 0 on its last day while the selling system showing most shows S > 0.5 available:
+    the storefront offers what the count owner's record says is gone.  Its chance is
+    P(E ≥ S), E ~ Poisson(the units the records overstate by since the key's last count,
+    :func:`~driftkit.impact.recount.lost_since_count`): the count history's chance that
+    the shelf is empty even if the selling record, not the believed one, is right (a lower
+    bound; docs/impact.md, ninth pass).  0 elsewhere, or without a count history or a
+    selling system.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        Per key: the chance, S, and that selling system's name (object; "" without one).
+    """
+    n_keys = len(state.rate)
+    if state.record_error is None or not state.selling_systems:
+        return np.zeros(n_keys), np.full(n_keys, np.nan), np.full(n_keys, "", dtype=object)
+    offered = np.nan_to_num(state.selling, nan=-np.inf)
+    row = np.argmax(offered, axis=0)
+    shown = state.selling[row, np.arange(n_keys)]
+    seller = np.asarray(state.selling_systems, dtype=object)[row]
+    confirm = (np.nan_to_num(state.authority, nan=1.0) <= 0) & (np.nan_to_num(shown) > SHOWN_AT)
+    ones = np.ones(n_keys)
+    chance = theory.demand_at_least(np.nan_to_num(state.record_error), ones, shown)
+    return np.where(confirm, chance, 0.0), shown, seller
 
 
 def candidates(money: pd.DataFrame, *, start: int = 0) -> pd.DataFrame:
