@@ -46,6 +46,7 @@ def test_the_check_chance_is_the_count_historys_chance_of_an_empty_shelf() -> No
         " count (P(empty) 0.18)"
     )
     assert found["check_reason"][1] == ""
+    assert list(found["check_system"]) == ["wms", "", "", "", "wms"]  # the record showing 1
 
 
 def test_no_count_history_or_no_cadence_gives_no_candidate() -> None:
@@ -76,6 +77,7 @@ def test_a_zero_balance_confirmation_is_the_chance_the_selling_record_is_lost_to
         " unrecorded since the last count (P(empty) 0.18)"
     )
     assert list(found["check_reason"][[1, 3, 4]]) == ["", "", ""]
+    assert list(found["check_system"]) == ["shop", "", "shop", "", ""]  # the record showing 1
 
 
 def test_a_zero_balance_confirmation_reads_the_selling_system_showing_most() -> None:
@@ -93,7 +95,9 @@ def test_a_zero_balance_confirmation_reads_the_selling_system_showing_most() -> 
     np.testing.assert_allclose(chance, [0.181269, 0, 0.0011485, 0.181269, 0], atol=1e-6)
     np.testing.assert_array_equal(shown[[0, 2, 3]], [1.0, 3.0, 1.0])
     assert list(seller[[0, 2, 3]]) == ["shop", "app", "shop"]
-    reason = checks.check_columns(state, ImpactParams(empty_check_at=0.001))["check_reason"]
+    found = checks.check_columns(state, ImpactParams(empty_check_at=0.001))
+    reason = found["check_reason"]
+    assert list(found["check_system"]) == ["shop", "", "app", "shop", ""]
     assert reason[2].startswith("zero-balance check: wms shows 0, app shows 3 available,")
     assert reason[3].startswith("zero-balance check: 3pl shows 0, shop shows 1 available,")
 
@@ -135,7 +139,7 @@ def _rows(n: int = 12, chance: dict[int, float] | None = None, every: int = 3) -
         {
             "sku": [f"S{i:02d}" for i in range(n)],
             "location": "main",
-            "system": "wms",
+            "system": "shop",
             "expected_value": value,
             "reason": "money",
             "drift_units": 1.0,
@@ -146,6 +150,9 @@ def _rows(n: int = 12, chance: dict[int, float] | None = None, every: int = 3) -
             "check_chance": check,
             "check_every": every,
             "check_reason": np.where(check > 0, "check", ""),
+            "check_system": np.where(check > 0, "wms", ""),
+            "check_drift": np.where(check > 0, 0.0, np.nan),
+            "check_cause": np.where(check > 0, "missing_event", ""),
         }
     )
 
@@ -159,6 +166,9 @@ def test_rank_count_list_puts_the_checks_at_every_kth_rank() -> None:
     ]  # fmt: skip
     assert ranked["list"].tolist()[:3] == ["money", "money", "empty_check"]
     assert ranked.loc[ranked["list"] == "empty_check", "reason"].eq("check").all()
+    assert ranked["system"].tolist()[:3] == ["shop", "shop", "wms"]  # the record to check
+    assert ranked["drift_units"].tolist()[:3] == [1.0, 1.0, 0.0]  # and its drift and cause
+    assert pd.isna(ranked["cause"][1]) and ranked["cause"][2] == "missing_event"
     assert ranked["rank"].tolist() == list(range(1, 13))
 
 

@@ -34,7 +34,11 @@ from driftkit.impact import theory
 from driftkit.impact.sellout import SoldOutState, lost_reaches_record
 from driftkit.impact.silence import authority_names
 
-CHECK_COLUMNS = ("check_chance", "check_every", "check_reason")  # count_rows' check inputs
+#: count_rows' check inputs: check_columns' and the check system's drift and cause
+CHECK_COLUMNS = (
+    "check_chance", "check_every", "check_reason", "check_system", "check_drift", "check_cause"
+)  # fmt: skip
+
 LIST = "list"
 MONEY = "money"
 EMPTY_CHECK = "empty_check"
@@ -59,7 +63,9 @@ def check_columns(state: CheckState, params: ImpactParams) -> dict[str, np.ndarr
     shows S > 0.5) P(E ≥ S) (:func:`zero_balance`), where it is at least
     ``params.empty_check_at``, else 0 (not a candidate); ``check_every`` =
     ``params.empty_check_every`` (0: no checks); ``check_reason`` the reason a check row
-    shows ("" for non-candidates).
+    shows ("" for non-candidates); ``check_system`` the system a check row names as the record
+    to correct, the one showing the stock the count would find gone (the believed record
+    for A > 0, the selling system for a zero-balance confirmation; "" for non-candidates).
 
     Returns
     -------
@@ -71,7 +77,8 @@ def check_columns(state: CheckState, params: ImpactParams) -> dict[str, np.ndarr
     every = params.empty_check_every
     wanted = (chance > 0) & (chance >= params.empty_check_at) & (every >= 2)
     lost = np.zeros(len(chance)) if state.record_error is None else state.record_error
-    holds = authority_names(state) + " shows " + _text(state.authority, "{:g}")
+    believed = authority_names(state)
+    holds = believed + " shows " + _text(state.authority, "{:g}")
     selling = ", " + seller + " shows " + _text(shown, "{:g}") + " available"
     reason = (
         np.where(zero > 0, "zero-balance check: ", "empty-shelf check: ")
@@ -87,6 +94,7 @@ def check_columns(state: CheckState, params: ImpactParams) -> dict[str, np.ndarr
         "check_chance": np.where(wanted, chance, 0.0),
         "check_every": np.full(len(chance), every, dtype=np.int64),
         "check_reason": np.where(wanted, reason, ""),
+        "check_system": np.where(wanted, np.where(zero > 0, seller, believed), ""),
     }
 
 
@@ -181,8 +189,9 @@ def interleaved(
     Returns
     -------
     Iterator of pandas.DataFrame
-        The rows, with ``list`` (``money`` | ``empty_check``) and a check row's reason
-        (``check_reason``); the taken candidates leave the money order and come back at
+        The rows, with ``list`` (``money`` | ``empty_check``) and a check row's reason,
+        system, drift and cause (``check_reason, check_system, check_drift,
+        check_cause``); the taken candidates leave the money order and come back at
         their check rank.  Ranks are not numbered.
     """
     if every < 2 or not len(order):
@@ -191,7 +200,12 @@ def interleaved(
     checks = order[taken_checks(order[POSITION].to_numpy(), every)]
     passed = np.sort(checks[POSITION].to_numpy())
     slots = (np.arange(len(checks)) + 1) * every - 1  # the j-th check's place
-    checks = checks.drop(columns=POSITION).assign(reason=checks["check_reason"])
+    checks = checks.drop(columns=POSITION).assign(
+        reason=checks["check_reason"],
+        system=checks["check_system"],
+        drift_units=checks["check_drift"],
+        cause=checks["check_cause"].replace("", np.nan),
+    )
     checks[LIST], checks[SLOT] = EMPTY_CHECK, slots
     start = left = 0
     for batch in batches:

@@ -169,8 +169,9 @@ def count_rows(
         ``sku, location, system, expected_value, reason, drift_units, cause`` (as in
         :func:`count_list`), the tie-breaks :data:`RANKING_COLUMNS`: ``demand_rate``,
         ``window_value`` (the key's cost over the window) and ``unit_cost``, and the
-        empty-shelf checks' ``check_chance, check_every, check_reason``
-        (:func:`driftkit.impact.checks.check_columns`); key order.
+        empty-shelf checks' :data:`~driftkit.impact.checks.CHECK_COLUMNS` (those of
+        :func:`driftkit.impact.checks.check_columns`, and ``check_drift``, ``check_cause``:
+        the drift and cause ("" when none) of the system a check row names); key order.
     """
     horizon = params.projection_weeks * 7.0
     selling = selling_component(state, params, horizon)
@@ -195,7 +196,11 @@ def count_rows(
     table["reason"] = _fallback_reason(table, state)
     table["cause"] = _causes(table, findings)
     ranking = {"demand_rate": state.rate, "window_value": state.window_value}
-    return table.assign(**ranking, unit_cost=state.unit_cost, **check_columns(state, params))
+    checks = check_columns(state, params)  # a check row's drift and cause: of its system
+    checks["check_drift"] = _drift_of(state, checks["check_system"])
+    named = table[[SKU, LOCATION]].assign(system=checks["check_system"])
+    checks["check_cause"] = _causes(named, findings).fillna("").to_numpy(dtype=object)
+    return table.assign(**ranking, unit_cost=state.unit_cost, **checks)
 
 
 def count_list_keys(rows: pd.DataFrame) -> list[np.ndarray]:
