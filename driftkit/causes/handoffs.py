@@ -3,22 +3,24 @@
 :func:`map_handoffs` aggregates the normal :func:`~driftkit.causes.deliveries.deliveries`
 per edge and adds the callouts about reference formats whose events vanish
 (:mod:`driftkit.causes.callouts`).  The counts, formats and latencies of an edge add up over
-partitions (:class:`EdgeParts`; latencies as :data:`Samples`, one array per edge, so the
-quantiles are exact), so the partitioned audit builds the same map with
+partitions (:class:`EdgeParts`; latencies as :data:`Samples`, one array per edge, or as
+:class:`StoredSamples` a worker wrote, and their quantiles selected exactly from every
+part's samples by :func:`sample_stat`), so the partitioned audit builds the same map with
 :func:`handoff_from_parts`.  See ``docs/causes.md``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Protocol
 
 import numpy as np
 import pandas as pd
 
 from driftkit.causes.callouts import format_callouts, sorted_factorize
 from driftkit.causes.context import DEFAULT_MATCH_RULES, LATENCY_H, SOURCE, TARGET, MatchRules
+from driftkit.causes.quantiles import Stat, grouped_quantile
 from driftkit.drift.codes import combined_codes
 from driftkit.schema import KIND
 
@@ -105,27 +107,70 @@ def grouped_samples(group: np.ndarray, groups: pd.DataFrame, values: np.ndarray)
     }
 
 
-def pooled(parts: list[Samples]) -> Samples:
-    """Per group, the concatenated samples of every part."""
-    keys = sorted({key for part in parts for key in part})
-    return {key: np.concatenate([p[key] for p in parts if key in p]) for key in keys}
+class StoredSamples(Protocol):
+    """Samples kept out of memory (a worker's Parquet part, :mod:`driftkit.scale.samples`):
+    their groups, and their values read in batches as ``(group code, value)``."""
+
+    @property
+    def keys(self) -> tuple[tuple[str, ...], ...]:
+        """The groups, group code *i* being ``keys[i]``."""
+        ...
+
+    def batches(self) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """The values in batches: ``(group codes, values)``."""
+        ...
+
+
+SampleParts = Samples | StoredSamples  # one part's samples: in memory or stored
 
 
 def sample_stat(
-    pool: Samples, names: list[str], stat: Callable[[pd.Series], float | np.floating[Any]]
+    parts: Sequence[SampleParts],
+    names: list[str],
+    stat: Stat,
+    *,
+    regroup: Callable[[tuple[str, ...]], tuple[str, ...] | None] | None = None,
 ) -> pd.Series:
-    """``stat`` (e.g. ``pd.Series.median``) of each group's samples.
+    """``stat`` (:data:`~driftkit.causes.quantiles.MEDIAN` or a quantile q) of each group's
+    samples pooled over ``parts``, exact (:func:`~driftkit.causes.quantiles.grouped_quantile`:
+    what ``pd.Series.median`` / ``.quantile(q)`` of the concatenated samples gives).
+
+    ``regroup``: a part's group → the group it is pooled into (None: left out); default
+    the group itself.
 
     Returns
     -------
     pandas.Series
-        Indexed by ``names`` (one level per name), float.
+        Indexed by ``names`` (one level per name, the groups sorted), float.
     """
-    keys = list(pool)
+    into = regroup or (lambda key: key)
+    mapped = [[into(key) for key in _keys(part)] for part in parts]
+    keys = sorted({key for part in mapped for key in part if key is not None})
+    number: dict[tuple[str, ...] | None, int] = {key: i for i, key in enumerate(keys)}
+    codes = [np.array([*(number.get(k, -1) for k in m), -1], dtype=np.int64) for m in mapped]
+
+    def batches() -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        for part, code in zip(parts, codes, strict=True):
+            yield from ((code[group], values) for group, values in _batches(part))
+
     index = pd.MultiIndex.from_arrays(
         [[k[i] for k in keys] for i in range(len(names))], names=names
     )
-    return pd.Series([float(stat(pd.Series(v))) for v in pool.values()], index=index, dtype=float)
+    return pd.Series(grouped_quantile(batches, len(keys), stat), index=index, dtype=float)
+
+
+def _keys(part: SampleParts) -> list[tuple[str, ...]]:
+    return list(part) if isinstance(part, dict) else list(part.keys)
+
+
+def _batches(part: SampleParts) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """A part's ``(group code, value)`` batches (in memory: one batch)."""
+    if not isinstance(part, dict):
+        yield from part.batches()
+        return
+    sizes = [len(values) for values in part.values()]
+    codes = np.repeat(np.arange(len(sizes), dtype=np.int64), sizes)
+    yield codes, np.concatenate([*part.values(), np.zeros(0)])
 
 
 @dataclass(frozen=True)
@@ -139,12 +184,13 @@ class EdgeParts:
     formats
         ``source, target, kind, side, format, n`` (side ``source_format`` or ``target_format``).
     latency
-        Per edge, the latency (h) of every received delivery.
+        Per edge, the latency (h) of every received delivery (stored by a worker:
+        :class:`StoredSamples`).
     """
 
     counts: pd.DataFrame
     formats: pd.DataFrame
-    latency: Samples
+    latency: SampleParts
 
 
 def edge_parts(edges: pd.DataFrame) -> EdgeParts:
@@ -201,9 +247,9 @@ def handoff_from_parts(parts: list[EdgeParts]) -> pd.DataFrame:
     formats = every.groupby([*EDGE, "side", "format"], as_index=False)["n"].sum()
     for side in FORMAT_SIDES:
         table[f"{side}s"] = _format_lists(formats[formats["side"] == side])
-    latency = pooled([p.latency for p in parts])
-    table["latency_p50_h"] = sample_stat(latency, EDGE, lambda v: v.quantile(0.5))
-    table["latency_p95_h"] = sample_stat(latency, EDGE, lambda v: v.quantile(0.95))
+    latency = [p.latency for p in parts]
+    table["latency_p50_h"] = sample_stat(latency, EDGE, 0.5)
+    table["latency_p95_h"] = sample_stat(latency, EDGE, 0.95)
     table = table.reset_index().reindex(columns=HANDOFF_COLUMNS)
     table = table.astype({c: np.int64 for c in ("events", "matched", "missing", "duplicated")})
     return table.sort_values(EDGE, ignore_index=True)

@@ -1,0 +1,87 @@
+"""The handoff samples as Parquet parts: latencies and record delays stay with the workers.
+
+The handoff statistics (pass 2: each target's median latency, each system's p95 record
+delay) and the handoff map (pass 3: each edge's p50 and p95 latency) are exact quantiles
+over every delivery of the client.  A bucket writes its samples — one float per delivery —
+as ``<parts>/samples/<name>/bucket=NN.parquet`` (columns ``group``, ``value``) and sends
+back a :class:`StoredSamples` (the path and its groups); the driver selects the quantiles'
+order statistics from the parts in a few streaming passes
+(:mod:`driftkit.causes.quantiles`), holding bin counts and the values of a few bins, never
+the samples.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from driftkit.causes.attribute import AttributionPart
+from driftkit.causes.handoffs import SampleParts
+from driftkit.causes.stats import StatsPart
+
+SAMPLES = "samples"  # the folder of the stored samples under a run's parts
+BATCH = 1 << 17  # values a pass reads at a time from each part
+
+
+@dataclass(frozen=True)
+class StoredSamples:
+    """One bucket's samples of one statistic, stored: a
+    :class:`~driftkit.causes.handoffs.StoredSamples`.
+
+    Attributes
+    ----------
+    path
+        The Parquet part: ``group`` (int32, the index of the group in ``keys``), ``value``
+        (float64), in group order.
+    keys
+        The groups, as the in-memory :data:`~driftkit.causes.handoffs.Samples`' keys.
+    """
+
+    path: Path
+    keys: tuple[tuple[str, ...], ...]
+
+    def batches(self) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """The values, :data:`BATCH` at a time: ``(group codes, values)``."""
+        for batch in pq.ParquetFile(self.path).iter_batches(batch_size=BATCH):
+            yield batch.column(0).to_numpy(), batch.column(1).to_numpy()
+
+
+def store_samples(samples: SampleParts, folder: Path, name: str, bucket: int) -> StoredSamples:
+    """Write one bucket's ``samples`` as ``<folder>/samples/<name>/bucket=NN.parquet``.
+
+    Returns
+    -------
+    StoredSamples
+        The part's path and groups.
+    """
+    if not isinstance(samples, dict):
+        raise TypeError(f"{name}: bucket {bucket}'s samples are already stored")
+    keys = tuple(samples)
+    sizes = [len(values) for values in samples.values()]
+    group = np.repeat(np.arange(len(keys), dtype=np.int32), sizes)
+    values = np.concatenate([*samples.values(), np.zeros(0)])
+    path = folder / SAMPLES / name / f"bucket={bucket:02d}.parquet"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pq.write_table(pa.table({"group": group, "value": values.astype(np.float64)}), path)
+    return StoredSamples(path, keys)
+
+
+def stored_stats(part: StatsPart, folder: Path, bucket: int) -> StatsPart:
+    """``part`` (pass 2) with its latency and delay samples stored under ``folder``."""
+    return dataclasses.replace(
+        part,
+        latencies=store_samples(part.latencies, folder, "latencies", bucket),
+        delays=store_samples(part.delays, folder, "delays", bucket),
+    )
+
+
+def stored_latency(part: AttributionPart, folder: Path, bucket: int) -> AttributionPart:
+    """``part`` (pass 3) with its handoff map's latency samples stored under ``folder``."""
+    latency = store_samples(part.edges.latency, folder, "edge_latency", bucket)
+    return dataclasses.replace(part, edges=dataclasses.replace(part.edges, latency=latency))
