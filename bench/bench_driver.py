@@ -12,7 +12,8 @@ with the run folder's ``parts/`` for the workers' stored tables, then ``write`` 
 ``RUN_DIR``.  It prints one JSON line: the driver's resident memory at start and its peak
 (sampled every 0.05 s) during the audit and overall, the peak over the driver and its pool
 workers, the driver's CPU seconds, and the pickled size of one bucket's result (what a worker
-sends the driver), largest fields first.  Not part of the test suite.
+sends the driver), largest fields first, and of its pass-2 profile with its handoff samples
+(stored as Parquet parts since issue 14h: then only their paths and groups).  Not part of the test suite.
 """
 
 from __future__ import annotations
@@ -44,6 +45,18 @@ def bucket_sizes(plan: Any, bucket: int) -> dict[str, int]:
     return {"result": len(pickle.dumps(result)), **largest}
 
 
+def profile_sizes(plan: Any, bucket: int) -> dict[str, int]:
+    """Pickled bytes of one bucket's pass-2 profile and of its handoff samples."""
+    from driftkit.scale.bucket import profile_bucket
+
+    profile = profile_bucket(plan, bucket)
+    handoffs = profile.handoffs
+    sizes = {
+        f"handoffs.{k}": len(pickle.dumps(getattr(handoffs, k))) for k in ("latencies", "delays")
+    }
+    return {"profile": len(pickle.dumps(profile)), **sizes}
+
+
 def measure(processed: Path, run_dir: Path, jobs: int) -> dict[str, Any]:
     """The audit and its run folder, with the driver's memory and CPU."""
     import driftkit
@@ -64,6 +77,7 @@ def measure(processed: Path, run_dir: Path, jobs: int) -> dict[str, Any]:
     written = time.perf_counter()
     used = me.cpu_times()
     sizes = bucket_sizes(audit.plan, audit.buckets[0])
+    profile = profile_sizes(audit.plan, audit.buckets[0])
     if options:  # as client_audit.run_partitioned: the run folder keeps no parts
         from driftkit.scale.stored import discard_parts
 
@@ -80,6 +94,7 @@ def measure(processed: Path, run_dir: Path, jobs: int) -> dict[str, Any]:
         "driver_peak_mb": round(memory.own / 2**20),
         "tree_peak_mb": round(memory.peak / 2**20),
         "bucket_bytes": sizes,
+        "profile_bytes": profile,
         "summary": {k: audit.summary[k] for k in ("compared_cells", "episodes", "record_accuracy")},
     }
 
