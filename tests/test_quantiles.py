@@ -15,12 +15,17 @@ import pytest
 from driftkit.causes import quantiles
 from driftkit.causes.quantiles import (
     MEDIAN,
-    grouped_quantile,
+    grouped_quantiles,
     interpolated,
     sortable,
     stat_ranks,
     unsortable,
 )
+
+
+def grouped_quantile(batches: quantiles.Batches, groups: int, stat) -> np.ndarray:
+    return grouped_quantiles(batches, groups, [stat])[:, 0]
+
 
 STATS = [MEDIAN, 0.5, 0.95, 0.0, 1.0, 0.3]
 
@@ -173,3 +178,11 @@ def test_no_groups_and_no_values() -> None:
     assert grouped_quantile(lambda: [], 0, MEDIAN).tolist() == []
     empty = np.zeros(0, dtype=np.int64)
     assert np.isnan(grouped_quantile(one_batch(empty, empty.astype(float)), 2, 0.95)).all()
+
+
+def test_several_stats_share_their_passes() -> None:
+    rng = np.random.default_rng(5)
+    values, group = rng.exponential(2.0, 5000), rng.integers(0, 3, 5000)
+    got = grouped_quantiles(one_batch(group, values), 3, [MEDIAN, 0.5, 0.95])
+    expected = [[pandas_stat(values[group == g], s) for s in (MEDIAN, 0.5, 0.95)] for g in range(3)]
+    assert got.tolist() == expected

@@ -14,10 +14,15 @@ import pandas as pd
 import pytest
 
 from driftkit.causes import quantiles
-from driftkit.causes.handoffs import Samples, sample_stat
+from driftkit.causes.handoffs import Samples, sample_stats
 from driftkit.causes.quantiles import MEDIAN
 from driftkit.causes.stats import StatsPart, handoff_stats
 from driftkit.scale.samples import StoredSamples, store_samples, stored_stats
+
+
+def sample_stat(parts, names, stat, **options) -> pd.Series:
+    return sample_stats(parts, names, [stat], **options)[0]
+
 
 KEYS = [("erp", "receipt", "main"), ("erp", "sale", "main"), ("wms", "sale", "back")]
 
@@ -98,3 +103,13 @@ def test_handoff_stats_of_stored_parts_equal_those_in_memory(tmp_path: Path) -> 
     assert len(memory.latency_p50) and len(memory.delay_p95)
     pd.testing.assert_series_equal(disk.latency_p50, memory.latency_p50, check_exact=True)
     pd.testing.assert_series_equal(disk.delay_p95, memory.delay_p95, check_exact=True)
+
+
+def test_several_stats_in_one_selection_equal_each_alone(tmp_path: Path) -> None:
+    parts = [bucket_samples(seed) for seed in range(4)]
+    stored = [store_samples(p, tmp_path, "latency", b) for b, p in enumerate(parts)]
+    names = ["target", "family", "location"]
+    together = sample_stats(stored, names, [0.5, 0.95, MEDIAN])
+    for stat, got in zip([0.5, 0.95, MEDIAN], together, strict=True):
+        expected = pandas_stats(parts, stat).rename_axis(names)
+        pd.testing.assert_series_equal(got, expected, check_exact=True)

@@ -5,7 +5,7 @@ per edge and adds the callouts about reference formats whose events vanish
 (:mod:`driftkit.causes.callouts`).  The counts, formats and latencies of an edge add up over
 partitions (:class:`EdgeParts`; latencies as :data:`Samples`, one array per edge, or as
 :class:`StoredSamples` a worker wrote, and their quantiles selected exactly from every
-part's samples by :func:`sample_stat`), so the partitioned audit builds the same map with
+part's samples by :func:`sample_stats`), so the partitioned audit builds the same map with
 :func:`handoff_from_parts`.  See ``docs/causes.md``.
 """
 
@@ -20,7 +20,7 @@ import pandas as pd
 
 from driftkit.causes.callouts import format_callouts, sorted_factorize
 from driftkit.causes.context import DEFAULT_MATCH_RULES, LATENCY_H, SOURCE, TARGET, MatchRules
-from driftkit.causes.quantiles import Stat, grouped_quantile
+from driftkit.causes.quantiles import Stat, grouped_quantiles
 from driftkit.drift.codes import combined_codes
 from driftkit.schema import KIND
 
@@ -124,15 +124,15 @@ class StoredSamples(Protocol):
 SampleParts = Samples | StoredSamples  # one part's samples: in memory or stored
 
 
-def sample_stat(
+def sample_stats(
     parts: Sequence[SampleParts],
     names: list[str],
-    stat: Stat,
+    stats: Sequence[Stat],
     *,
     regroup: Callable[[tuple[str, ...]], tuple[str, ...] | None] | None = None,
-) -> pd.Series:
-    """``stat`` (:data:`~driftkit.causes.quantiles.MEDIAN` or a quantile q) of each group's
-    samples pooled over ``parts``, exact (:func:`~driftkit.causes.quantiles.grouped_quantile`:
+) -> list[pd.Series]:
+    """Each of ``stats`` (:data:`~driftkit.causes.quantiles.MEDIAN` or a quantile q) of each
+    group's samples over all ``parts``, exact (:func:`~driftkit.causes.quantiles.grouped_quantiles`:
     what ``pd.Series.median`` / ``.quantile(q)`` of the concatenated samples gives).
 
     ``regroup``: a part's group → the group it is pooled into (None: left out); default
@@ -140,8 +140,8 @@ def sample_stat(
 
     Returns
     -------
-    pandas.Series
-        Indexed by ``names`` (one level per name, the groups sorted), float.
+    list of pandas.Series
+        One per stat, indexed by ``names`` (one level per name, the groups sorted), float.
     """
     into = regroup or (lambda key: key)
     mapped = [[into(key) for key in _keys(part)] for part in parts]
@@ -156,7 +156,8 @@ def sample_stat(
     index = pd.MultiIndex.from_arrays(
         [[k[i] for k in keys] for i in range(len(names))], names=names
     )
-    return pd.Series(grouped_quantile(batches, len(keys), stat), index=index, dtype=float)
+    found = grouped_quantiles(batches, len(keys), stats)
+    return [pd.Series(found[:, i], index=index, dtype=float) for i in range(len(stats))]
 
 
 def _keys(part: SampleParts) -> list[tuple[str, ...]]:
@@ -247,9 +248,8 @@ def handoff_from_parts(parts: list[EdgeParts]) -> pd.DataFrame:
     formats = every.groupby([*EDGE, "side", "format"], as_index=False)["n"].sum()
     for side in FORMAT_SIDES:
         table[f"{side}s"] = _format_lists(formats[formats["side"] == side])
-    latency = [p.latency for p in parts]
-    table["latency_p50_h"] = sample_stat(latency, EDGE, 0.5)
-    table["latency_p95_h"] = sample_stat(latency, EDGE, 0.95)
+    p50, p95 = sample_stats([p.latency for p in parts], EDGE, [0.5, 0.95])
+    table["latency_p50_h"], table["latency_p95_h"] = p50, p95
     table = table.reset_index().reindex(columns=HANDOFF_COLUMNS)
     table = table.astype({c: np.int64 for c in ("events", "matched", "missing", "duplicated")})
     return table.sort_values(EDGE, ignore_index=True)

@@ -16,14 +16,14 @@ sorted; a bin narrowed to all 64 bits is one value.  Memory: 2^BITS counts and a
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
 
 BITS = 12  # key bits a pass counts by: 4096 bins per order statistic
-COLLECT = 1 << 16  # keys of a bin collected and sorted rather than counted again
+COLLECT = 1 << 14  # keys of a bin collected and sorted rather than counted again
 MEDIAN: Literal["median"] = "median"
 Stat = float | Literal["median"]  # a quantile q (linear interpolation) or the median
 Batches = Callable[[], Iterable[tuple[np.ndarray, np.ndarray]]]  # (group codes, values)
@@ -73,8 +73,8 @@ def interpolated(lower: np.ndarray, upper: np.ndarray, gamma: np.ndarray, stat: 
     return np.where(gamma >= 0.5, upper - diff * (1 - gamma), lower + diff * gamma)
 
 
-def grouped_quantile(batches: Batches, groups: int, stat: Stat) -> np.ndarray:
-    """``stat`` of each group's values (NaN skipped; NaN for a group without values).
+def grouped_quantiles(batches: Batches, groups: int, stats: Sequence[Stat]) -> np.ndarray:
+    """Each of ``stats`` of each group's values (NaN skipped; NaN for a group without values).
 
     Parameters
     ----------
@@ -83,22 +83,29 @@ def grouped_quantile(batches: Batches, groups: int, stat: Stat) -> np.ndarray:
         ``0..groups − 1`` (−1: not counted), the same batches at every call.
     groups
         The number of groups.
-    stat
-        A quantile q in [0, 1] or :data:`MEDIAN`.
+    stats
+        Quantiles q in [0, 1] or :data:`MEDIAN`, found in the same passes.
 
     Returns
     -------
     numpy.ndarray
-        float64, one per group.
+        float64, groups × stats.
     """
     whole = _Targets.whole(np.zeros(groups, dtype=np.int64), np.zeros(groups, dtype=np.int64))
     counts, _ = _pass(batches, whole, 1, counting=np.ones(groups, dtype=bool))
     n = counts.sum(axis=1)
-    lower, upper, gamma = stat_ranks(n, stat)
-    ranks = np.where(n[:, None] > 0, np.stack([lower, upper], axis=1), -1).ravel()
-    pairs = _Targets.whole(ranks, np.repeat(n, 2)).narrowed(np.repeat(counts, 2, axis=0))
-    found = order_statistics(batches, pairs, 2).reshape(groups, 2)
-    return np.where(n > 0, interpolated(found[:, 0], found[:, 1], gamma, stat), np.nan)
+    ranked = [stat_ranks(n, stat) for stat in stats]  # per stat: lower, upper, gamma
+    ranks = np.stack([rank for lower, upper, _ in ranked for rank in (lower, upper)], axis=1)
+    ranks = np.where(n[:, None] > 0, ranks, -1).ravel()
+    slots = 2 * len(stats)
+    targets = _Targets.whole(ranks, np.repeat(n, slots))
+    found = order_statistics(batches, targets.narrowed(np.repeat(counts, slots, axis=0)), slots)
+    pairs = found.reshape(groups, len(stats), 2)
+    values = [
+        interpolated(pairs[:, i, 0], pairs[:, i, 1], gamma, stat)
+        for i, (stat, (_, _, gamma)) in enumerate(zip(stats, ranked, strict=True))
+    ]
+    return np.where(n[:, None] > 0, np.stack(values, axis=1).reshape(groups, len(stats)), np.nan)
 
 
 @dataclass(frozen=True)
@@ -187,12 +194,15 @@ def _pass(
     """
     collecting = np.zeros_like(counting) if collecting is None else collecting
     wanted, low, high, shift = counting | collecting, targets.low, targets.high, targets.shift
+    first, last = _spans(wanted, low, high, slots)
     width = 1 << BITS
     counts = np.zeros(len(low) * width, dtype=np.int64)
     owners, kept = [], []
     for codes, values in batches():
         ok = (codes >= 0) & ~np.isnan(values)
         group, keys = codes[ok].astype(np.int64), sortable(values[ok])
+        near = (keys >= first[group]) & (keys <= last[group])  # in some wanted interval
+        group, keys = group[near], keys[near]
         for slot in range(slots):
             target = group * slots + slot
             inside = wanted[target] & (keys >= low[target]) & (keys <= high[target])
@@ -206,3 +216,14 @@ def _pass(
     owner = np.concatenate(owners) if owners else np.zeros(0, dtype=np.int64)
     key = np.concatenate(kept) if kept else np.zeros(0, dtype=np.uint64)
     return counts.reshape(len(low), width), (owner, key)
+
+
+def _spans(
+    wanted: np.ndarray, low: np.ndarray, high: np.ndarray, slots: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per group, the first and last key of its wanted targets' intervals (first > last
+    when it has none), so a pass skips every other key at once."""
+    first = np.where(wanted, low, _TOP).reshape(-1, slots).min(axis=1)
+    last = np.where(wanted, high, np.uint64(0)).reshape(-1, slots).max(axis=1)
+    none = ~wanted.reshape(-1, slots).any(axis=1)
+    return np.where(none, _TOP, first), np.where(none, np.uint64(0), last)

@@ -38,7 +38,7 @@ from driftkit.causes.deliveries import (
 from driftkit.causes.handoffs import (
     SampleParts,
     grouped_samples,
-    sample_stat,
+    sample_stats,
     samples,
 )
 from driftkit.causes.quantiles import MEDIAN
@@ -163,11 +163,11 @@ def handoff_stats(parts: list[StatsPart], rules: MatchRules = DEFAULT_MATCH_RULE
     return HandoffStats(
         normal=normal,
         received_share=received_share,
-        latency_p50=sample_stat(
-            [p.latencies for p in parts], [TARGET, FAMILY], MEDIAN, regroup=normal_family
-        ),
+        latency_p50=sample_stats(
+            [p.latencies for p in parts], [TARGET, FAMILY], [MEDIAN], regroup=normal_family
+        )[0],
         last_received=lasts.groupby(level=0).max(),
-        delay_p95=sample_stat([p.delays for p in parts], [SYSTEM, KIND], 0.95),
+        delay_p95=sample_stats([p.delays for p in parts], [SYSTEM, KIND], [0.95])[0],
     )
 
 
