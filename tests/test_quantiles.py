@@ -17,6 +17,7 @@ from driftkit.causes.quantiles import (
     MEDIAN,
     grouped_quantiles,
     interpolated,
+    keyed,
     sortable,
     stat_ranks,
     unsortable,
@@ -36,7 +37,8 @@ def pandas_stat(values: np.ndarray, stat: quantiles.Stat) -> float:
 
 
 def one_batch(group: np.ndarray, values: np.ndarray) -> quantiles.Batches:
-    return lambda: [(group, values)]
+    batch = keyed(group, values)
+    return lambda: [batch]
 
 
 def assert_as_pandas(group: np.ndarray, values: np.ndarray, groups: int, stat) -> None:
@@ -166,7 +168,7 @@ def test_batches_are_read_again_at_every_pass(monkeypatch: pytest.MonkeyPatch) -
 
     def batches():
         calls.append(1)
-        return [(group[a:b], values[a:b]) for a, b in itertools.pairwise(cuts)]
+        return [keyed(group[a:b], values[a:b]) for a, b in itertools.pairwise(cuts)]
 
     got = grouped_quantile(batches, 3, 0.95)
     expected = [pandas_stat(values[group == g], 0.95) for g in range(3)]
@@ -176,6 +178,8 @@ def test_batches_are_read_again_at_every_pass(monkeypatch: pytest.MonkeyPatch) -
 
 def test_no_groups_and_no_values() -> None:
     assert grouped_quantile(lambda: [], 0, MEDIAN).tolist() == []
+    left_out = keyed(np.array([-1, -1]), np.array([1.0, 2.0]))  # every value regrouped out
+    assert grouped_quantile(lambda: [left_out], 0, MEDIAN).tolist() == []
     empty = np.zeros(0, dtype=np.int64)
     assert np.isnan(grouped_quantile(one_batch(empty, empty.astype(float)), 2, 0.95)).all()
 

@@ -20,7 +20,7 @@ import pandas as pd
 
 from driftkit.causes.callouts import format_callouts, sorted_factorize
 from driftkit.causes.context import DEFAULT_MATCH_RULES, LATENCY_H, SOURCE, TARGET, MatchRules
-from driftkit.causes.quantiles import Stat, grouped_quantiles
+from driftkit.causes.quantiles import Stat, grouped_quantiles, keyed
 from driftkit.drift.codes import combined_codes
 from driftkit.schema import KIND
 
@@ -117,7 +117,8 @@ class StoredSamples(Protocol):
         ...
 
     def batches(self) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-        """The values in batches: ``(group codes, values)``."""
+        """The values in batches: ``(group codes, keys)``
+        (:func:`~driftkit.causes.quantiles.keyed`)."""
         ...
 
 
@@ -149,9 +150,12 @@ def sample_stats(
     number: dict[tuple[str, ...] | None, int] = {key: i for i, key in enumerate(keys)}
     codes = [np.array([*(number.get(k, -1) for k in m), -1], dtype=np.int64) for m in mapped]
 
+    held = [part if not isinstance(part, dict) else [_keyed(part)] for part in parts]
+
     def batches() -> Iterator[tuple[np.ndarray, np.ndarray]]:
-        for part, code in zip(parts, codes, strict=True):
-            yield from ((code[group], values) for group, values in _batches(part))
+        for part, code in zip(held, codes, strict=True):
+            pieces = part if isinstance(part, list) else part.batches()
+            yield from ((code[group], key) for group, key in pieces)
 
     index = pd.MultiIndex.from_arrays(
         [[k[i] for k in keys] for i in range(len(names))], names=names
@@ -164,14 +168,11 @@ def _keys(part: SampleParts) -> list[tuple[str, ...]]:
     return list(part) if isinstance(part, dict) else list(part.keys)
 
 
-def _batches(part: SampleParts) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """A part's ``(group code, value)`` batches (in memory: one batch)."""
-    if not isinstance(part, dict):
-        yield from part.batches()
-        return
+def _keyed(part: Samples) -> tuple[np.ndarray, np.ndarray]:
+    """In-memory samples as one :func:`~driftkit.causes.quantiles.keyed` batch."""
     sizes = [len(values) for values in part.values()]
     codes = np.repeat(np.arange(len(sizes), dtype=np.int64), sizes)
-    yield codes, np.concatenate([*part.values(), np.zeros(0)])
+    return keyed(codes, np.concatenate([*part.values(), np.zeros(0)]))
 
 
 @dataclass(frozen=True)

@@ -2,8 +2,8 @@
 
 Each group's ``Series.median()`` or ``Series.quantile(q)`` (linear interpolation, NaN
 skipped) — the same order statistics and the same arithmetic as pandas — from batches of
-``(group, value)`` that can be read more than once: arrays in memory, or Parquet parts
-that workers stored (:mod:`driftkit.scale.samples`).  The samples are never pooled.
+``(group, key)`` (:func:`keyed`) that can be read more than once: arrays in memory, or
+Parquet parts that workers stored (:mod:`driftkit.scale.samples`).  The samples are never pooled.
 
 Every value maps to a 64-bit key in the values' order (:func:`sortable`).  A first pass
 counts each group's keys by their top :data:`BITS` bits; the bins holding the order
@@ -26,7 +26,7 @@ BITS = 12  # key bits a pass counts by: 4096 bins per order statistic
 COLLECT = 1 << 14  # keys of a bin collected and sorted rather than counted again
 MEDIAN: Literal["median"] = "median"
 Stat = float | Literal["median"]  # a quantile q (linear interpolation) or the median
-Batches = Callable[[], Iterable[tuple[np.ndarray, np.ndarray]]]  # (group codes, values)
+Batches = Callable[[], Iterable[tuple[np.ndarray, np.ndarray]]]  # (group codes, keyed values)
 
 _SIGN = np.uint64(1 << 63)
 _TOP = np.uint64((1 << 64) - 1)
@@ -36,6 +36,18 @@ def sortable(values: np.ndarray) -> np.ndarray:
     """uint64 keys in the order of the float ``values`` (−0.0 as 0.0; no NaN)."""
     bits = (np.asarray(values, dtype=np.float64) + 0.0).view(np.uint64)
     return np.where(bits & _SIGN, ~bits, bits | _SIGN)
+
+
+def keyed(group: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(group, sortable(values))`` of the values that count: not NaN, group ≥ 0.
+
+    Returns
+    -------
+    tuple
+        int64 group codes and uint64 keys, one per value kept (a batch of :data:`Batches`).
+    """
+    kept = (group >= 0) & ~np.isnan(values)
+    return group[kept].astype(np.int64), sortable(values[kept])
 
 
 def unsortable(keys: np.ndarray) -> np.ndarray:
@@ -74,13 +86,13 @@ def interpolated(lower: np.ndarray, upper: np.ndarray, gamma: np.ndarray, stat: 
 
 
 def grouped_quantiles(batches: Batches, groups: int, stats: Sequence[Stat]) -> np.ndarray:
-    """Each of ``stats`` of each group's values (NaN skipped; NaN for a group without values).
+    """Each of ``stats`` of each group's values (NaN for a group without values).
 
     Parameters
     ----------
     batches
-        Called once per pass: the ``(group, value)`` batches, group codes in
-        ``0..groups − 1`` (−1: not counted), the same batches at every call.
+        Called once per pass: the ``(group, key)`` batches (:func:`keyed`), group codes
+        in ``0..groups − 1`` (−1: not counted), the same batches at every call.
     groups
         The number of groups.
     stats
@@ -91,6 +103,8 @@ def grouped_quantiles(batches: Batches, groups: int, stats: Sequence[Stat]) -> n
     numpy.ndarray
         float64, groups × stats.
     """
+    if not groups:
+        return np.zeros((0, len(stats)))
     whole = _Targets.whole(np.zeros(groups, dtype=np.int64), np.zeros(groups, dtype=np.int64))
     counts, _ = _pass(batches, whole, 1, counting=np.ones(groups, dtype=bool))
     n = counts.sum(axis=1)
@@ -198,15 +212,20 @@ def _pass(
     width = 1 << BITS
     counts = np.zeros(len(low) * width, dtype=np.int64)
     owners, kept = [], []
-    for codes, values in batches():
-        ok = (codes >= 0) & ~np.isnan(values)
-        group, keys = codes[ok].astype(np.int64), sortable(values[ok])
-        near = (keys >= first[group]) & (keys <= last[group])  # in some wanted interval
+    every = wanted.all() and not targets.bits.any()  # no interval to test (the first pass)
+    for codes, keys in batches():
+        group = codes.astype(np.int64, copy=False)
+        near = group >= 0
+        if not every:
+            near &= (keys >= first[group]) & (keys <= last[group])  # in some wanted interval
         group, keys = group[near], keys[near]
         for slot in range(slots):
             target = group * slots + slot
-            inside = wanted[target] & (keys >= low[target]) & (keys <= high[target])
-            target, key = target[inside], keys[inside]
+            if not every:
+                inside = wanted[target] & (keys >= low[target]) & (keys <= high[target])
+                target, key = target[inside], keys[inside]
+            else:
+                key = keys
             counted = counting[target]
             at = target[counted]
             bins = ((key[counted] - low[at]) >> shift[at]).astype(np.int64)

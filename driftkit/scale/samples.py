@@ -3,7 +3,7 @@
 The handoff statistics (pass 2: each target's median latency, each system's p95 record
 delay) and the handoff map (pass 3: each edge's p50 and p95 latency) are exact quantiles
 over every delivery of the client.  A bucket writes its samples — one float per delivery —
-as ``<parts>/samples/<name>/bucket=NN.parquet`` (columns ``group``, ``value``) and sends
+as ``<parts>/samples/<name>/bucket=NN.parquet`` (columns ``group``, ``key``) and sends
 back a :class:`StoredSamples` (the path and its groups); the driver selects the quantiles'
 order statistics from the parts in a few streaming passes
 (:mod:`driftkit.causes.quantiles`), holding bin counts and the values of a few bins, never
@@ -23,6 +23,7 @@ import pyarrow.parquet as pq
 
 from driftkit.causes.attribute import AttributionPart
 from driftkit.causes.handoffs import SampleParts
+from driftkit.causes.quantiles import keyed
 from driftkit.causes.stats import StatsPart
 
 SAMPLES = "samples"  # the folder of the stored samples under a run's parts
@@ -37,8 +38,9 @@ class StoredSamples:
     Attributes
     ----------
     path
-        The Parquet part: ``group`` (int32, the index of the group in ``keys``), ``value``
-        (float64), in group order.
+        The Parquet part: ``group`` (int32, the index of the group in ``keys``) and ``key``
+        (uint64, the value as :func:`~driftkit.causes.quantiles.keyed` orders it; no NaN),
+        in group order.
     keys
         The groups, as the in-memory :data:`~driftkit.causes.handoffs.Samples`' keys.
     """
@@ -47,7 +49,7 @@ class StoredSamples:
     keys: tuple[tuple[str, ...], ...]
 
     def batches(self) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-        """The values, :data:`BATCH` at a time: ``(group codes, values)``."""
+        """The values, :data:`BATCH` at a time: ``(group codes, keys)``."""
         for batch in pq.ParquetFile(self.path).iter_batches(batch_size=BATCH):
             yield batch.column(0).to_numpy(), batch.column(1).to_numpy()
 
@@ -65,10 +67,11 @@ def store_samples(samples: SampleParts, folder: Path, name: str, bucket: int) ->
     keys = tuple(samples)
     sizes = [len(values) for values in samples.values()]
     group = np.repeat(np.arange(len(keys), dtype=np.int32), sizes)
-    values = np.concatenate([*samples.values(), np.zeros(0)])
+    codes, sorted_keys = keyed(group, np.concatenate([*samples.values(), np.zeros(0)]))
     path = folder / SAMPLES / name / f"bucket={bucket:02d}.parquet"
     path.parent.mkdir(parents=True, exist_ok=True)
-    pq.write_table(pa.table({"group": group, "value": values.astype(np.float64)}), path)
+    table = pa.table({"group": codes.astype(np.int32), "key": sorted_keys})
+    pq.write_table(table, path, use_dictionary=False, compression="none")  # read many times
     return StoredSamples(path, keys)
 
 
