@@ -23,7 +23,7 @@ from typing import Literal
 import numpy as np
 
 BITS = 12  # key bits a pass counts by: 4096 bins per order statistic
-COLLECT = 1 << 14  # keys of a bin collected and sorted rather than counted again
+COLLECT = 1 << 10  # keys of a bin collected and sorted rather than counted again
 MEDIAN: Literal["median"] = "median"
 Stat = float | Literal["median"]  # a quantile q (linear interpolation) or the median
 Batches = Callable[[], Iterable[tuple[np.ndarray, np.ndarray]]]  # (group codes, keyed values)
@@ -113,7 +113,7 @@ def grouped_quantiles(batches: Batches, groups: int, stats: Sequence[Stat]) -> n
     ranks = np.where(n[:, None] > 0, ranks, -1).ravel()
     slots = 2 * len(stats)
     targets = _Targets.whole(ranks, np.repeat(n, slots))
-    found = order_statistics(batches, targets.narrowed(np.repeat(counts, slots, axis=0)), slots)
+    found = _order_statistics(batches, targets.narrowed(np.repeat(counts, slots, axis=0)), slots)
     pairs = found.reshape(groups, len(stats), 2)
     values = [
         interpolated(pairs[:, i, 0], pairs[:, i, 1], gamma, stat)
@@ -168,7 +168,7 @@ class _Targets:
         )
 
 
-def order_statistics(batches: Batches, targets: _Targets, slots: int) -> np.ndarray:
+def _order_statistics(batches: Batches, targets: _Targets, slots: int) -> np.ndarray:
     """The value of every target (NaN where its rank is −1), by passes over ``batches``."""
     values = np.full(len(targets.rank), np.nan)
     open_ = targets.rank >= 0
