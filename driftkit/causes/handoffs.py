@@ -109,7 +109,7 @@ def grouped_samples(group: np.ndarray, groups: pd.DataFrame, values: np.ndarray)
 
 class StoredSamples(Protocol):
     """Samples kept out of memory (a worker's Parquet part, :mod:`driftkit.scale.samples`):
-    their groups, and their values read in batches as ``(group code, value)``."""
+    their groups, and their values read in batches as ``(group code, key)``."""
 
     @property
     def keys(self) -> tuple[tuple[str, ...], ...]:
@@ -149,8 +149,7 @@ def sample_stats(
     keys = sorted({key for part in mapped for key in part if key is not None})
     number: dict[tuple[str, ...] | None, int] = {key: i for i, key in enumerate(keys)}
     codes = [np.array([*(number.get(k, -1) for k in m), -1], dtype=np.int64) for m in mapped]
-
-    held = [part if not isinstance(part, dict) else [_keyed(part)] for part in parts]
+    held = [part if not isinstance(part, dict) else [keyed_samples(part)] for part in parts]
 
     def batches() -> Iterator[tuple[np.ndarray, np.ndarray]]:
         for part, code in zip(held, codes, strict=True):
@@ -168,8 +167,14 @@ def _keys(part: SampleParts) -> list[tuple[str, ...]]:
     return list(part) if isinstance(part, dict) else list(part.keys)
 
 
-def _keyed(part: Samples) -> tuple[np.ndarray, np.ndarray]:
-    """In-memory samples as one :func:`~driftkit.causes.quantiles.keyed` batch."""
+def keyed_samples(part: Samples) -> tuple[np.ndarray, np.ndarray]:
+    """In-memory samples as one :func:`~driftkit.causes.quantiles.keyed` batch.
+
+    Returns
+    -------
+    tuple
+        int64 group codes (the index of each value's group in ``part``) and uint64 keys.
+    """
     sizes = [len(values) for values in part.values()]
     codes = np.repeat(np.arange(len(sizes), dtype=np.int64), sizes)
     return keyed(codes, np.concatenate([*part.values(), np.zeros(0)]))

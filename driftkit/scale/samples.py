@@ -22,8 +22,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from driftkit.causes.attribute import AttributionPart
-from driftkit.causes.handoffs import SampleParts
-from driftkit.causes.quantiles import keyed
+from driftkit.causes.handoffs import SampleParts, keyed_samples
 from driftkit.causes.stats import StatsPart
 
 SAMPLES = "samples"  # the folder of the stored samples under a run's parts
@@ -64,15 +63,12 @@ def store_samples(samples: SampleParts, folder: Path, name: str, bucket: int) ->
     """
     if not isinstance(samples, dict):
         raise TypeError(f"{name}: bucket {bucket}'s samples are already stored")
-    keys = tuple(samples)
-    sizes = [len(values) for values in samples.values()]
-    group = np.repeat(np.arange(len(keys), dtype=np.int32), sizes)
-    codes, sorted_keys = keyed(group, np.concatenate([*samples.values(), np.zeros(0)]))
+    codes, sorted_keys = keyed_samples(samples)
     path = folder / SAMPLES / name / f"bucket={bucket:02d}.parquet"
     path.parent.mkdir(parents=True, exist_ok=True)
     table = pa.table({"group": codes.astype(np.int32), "key": sorted_keys})
     pq.write_table(table, path, use_dictionary=False, compression="none")  # read many times
-    return StoredSamples(path, keys)
+    return StoredSamples(path, tuple(samples))
 
 
 def stored_stats(part: StatsPart, folder: Path, bucket: int) -> StatsPart:
