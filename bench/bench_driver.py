@@ -12,7 +12,12 @@ with the run folder's ``parts/`` for the workers' stored tables, then ``write`` 
 ``RUN_DIR``.  It prints one JSON line: the driver's resident memory at start and its peak
 (sampled every 0.05 s) during the audit and overall, the peak over the driver and its pool
 workers, the driver's CPU seconds, and the pickled size of one bucket's result (what a worker
-sends the driver), largest fields first.  Not part of the test suite.
+sends the driver), largest fields first, and of its pass-2 profile with its handoff samples
+(stored as Parquet parts since issue 14h: then only their paths and groups).  ``--traced``
+also reports the peak of the driver's Python and NumPy heap during the audit
+(``tracemalloc``: what the driver holds, without the allocator's retained pages and Arrow's
+buffers, so it separates the trees where RSS moves ±20 MB from run to run; it slows the
+driver, so its CPU is not comparable with an untraced run).  Not part of the test suite.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ import json
 import pickle
 import sys
 import time
+import tracemalloc
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +50,19 @@ def bucket_sizes(plan: Any, bucket: int) -> dict[str, int]:
     return {"result": len(pickle.dumps(result)), **largest}
 
 
-def measure(processed: Path, run_dir: Path, jobs: int) -> dict[str, Any]:
+def profile_sizes(plan: Any, bucket: int) -> dict[str, int]:
+    """Pickled bytes of one bucket's pass-2 profile and of its handoff samples."""
+    from driftkit.scale.bucket import profile_bucket
+
+    profile = profile_bucket(plan, bucket)
+    handoffs = profile.handoffs
+    sizes = {
+        f"handoffs.{k}": len(pickle.dumps(getattr(handoffs, k))) for k in ("latencies", "delays")
+    }
+    return {"profile": len(pickle.dumps(profile)), **sizes}
+
+
+def measure(processed: Path, run_dir: Path, jobs: int, traced: bool = False) -> dict[str, Any]:
     """The audit and its run folder, with the driver's memory and CPU."""
     import driftkit
     from driftkit.config import load_config
@@ -57,13 +75,18 @@ def measure(processed: Path, run_dir: Path, jobs: int) -> dict[str, Any]:
     me = psutil.Process()
     base, cpu = me.memory_info().rss, me.cpu_times()
     started = time.perf_counter()
+    if traced:
+        tracemalloc.start()
     with TreeMemory(interval=0.05) as memory:
         audit = partition.run_partitioned(config, processed, engine="pandas", jobs=jobs, **options)
         audited, audit_peak = time.perf_counter(), memory.own
+        traced_peak = tracemalloc.get_traced_memory()[1] if traced else 0
+        tracemalloc.stop()
         audit.write(run_dir)
     written = time.perf_counter()
     used = me.cpu_times()
     sizes = bucket_sizes(audit.plan, audit.buckets[0])
+    profile = profile_sizes(audit.plan, audit.buckets[0])
     if options:  # as client_audit.run_partitioned: the run folder keeps no parts
         from driftkit.scale.stored import discard_parts
 
@@ -78,8 +101,10 @@ def measure(processed: Path, run_dir: Path, jobs: int) -> dict[str, Any]:
         "driver_start_mb": round(base / 2**20),
         "driver_peak_audit_mb": round(audit_peak / 2**20),
         "driver_peak_mb": round(memory.own / 2**20),
+        "driver_traced_peak_audit_mb": round(traced_peak / 2**20, 1) if traced else None,
         "tree_peak_mb": round(memory.peak / 2**20),
         "bucket_bytes": sizes,
+        "profile_bytes": profile,
         "summary": {k: audit.summary[k] for k in ("compared_cells", "episodes", "record_accuracy")},
     }
 
@@ -89,8 +114,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("processed", type=Path)
     parser.add_argument("run_dir", type=Path)
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument(
+        "--traced", action="store_true", help="also the driver's traced heap peak (slower)"
+    )
     args = parser.parse_args(argv)
-    result = measure(args.processed.absolute(), args.run_dir.absolute(), args.jobs)
+    result = measure(args.processed.absolute(), args.run_dir.absolute(), args.jobs, args.traced)
     sys.stdout.write(json.dumps(result) + "\n")
     return 0
 

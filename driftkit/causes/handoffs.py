@@ -3,22 +3,24 @@
 :func:`map_handoffs` aggregates the normal :func:`~driftkit.causes.deliveries.deliveries`
 per edge and adds the callouts about reference formats whose events vanish
 (:mod:`driftkit.causes.callouts`).  The counts, formats and latencies of an edge add up over
-partitions (:class:`EdgeParts`; latencies as :data:`Samples`, one array per edge, so the
-quantiles are exact), so the partitioned audit builds the same map with
+partitions (:class:`EdgeParts`; latencies as :data:`Samples`, one array per edge, or as
+:class:`StoredSamples` a worker wrote, and their quantiles selected exactly from every
+part's samples by :func:`sample_stats`), so the partitioned audit builds the same map with
 :func:`handoff_from_parts`.  See ``docs/causes.md``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Protocol
 
 import numpy as np
 import pandas as pd
 
 from driftkit.causes.callouts import format_callouts, sorted_factorize
 from driftkit.causes.context import DEFAULT_MATCH_RULES, LATENCY_H, SOURCE, TARGET, MatchRules
+from driftkit.causes.quantiles import Stat, grouped_quantiles, keyed
 from driftkit.drift.codes import combined_codes
 from driftkit.schema import KIND
 
@@ -105,27 +107,77 @@ def grouped_samples(group: np.ndarray, groups: pd.DataFrame, values: np.ndarray)
     }
 
 
-def pooled(parts: list[Samples]) -> Samples:
-    """Per group, the concatenated samples of every part."""
-    keys = sorted({key for part in parts for key in part})
-    return {key: np.concatenate([p[key] for p in parts if key in p]) for key in keys}
+class StoredSamples(Protocol):
+    """Samples kept out of memory (a worker's Parquet part, :mod:`driftkit.scale.samples`):
+    their groups, and their values read in batches as ``(group code, key)``."""
+
+    @property
+    def keys(self) -> tuple[tuple[str, ...], ...]:
+        """The groups, group code *i* being ``keys[i]``."""
+        ...
+
+    def batches(self) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """The values in batches: ``(group codes, keys)``
+        (:func:`~driftkit.causes.quantiles.keyed`)."""
+        ...
 
 
-def sample_stat(
-    pool: Samples, names: list[str], stat: Callable[[pd.Series], float | np.floating[Any]]
-) -> pd.Series:
-    """``stat`` (e.g. ``pd.Series.median``) of each group's samples.
+SampleParts = Samples | StoredSamples  # one part's samples: in memory or stored
+
+
+def sample_stats(
+    parts: Sequence[SampleParts],
+    names: list[str],
+    stats: Sequence[Stat],
+    *,
+    regroup: Callable[[tuple[str, ...]], tuple[str, ...] | None] | None = None,
+) -> list[pd.Series]:
+    """Each of ``stats`` (:data:`~driftkit.causes.quantiles.MEDIAN` or a quantile q) of each
+    group's samples over all ``parts``, exact (:func:`~driftkit.causes.quantiles.grouped_quantiles`:
+    what ``pd.Series.median`` / ``.quantile(q)`` of the concatenated samples gives).
+
+    ``regroup``: a part's group → the group it is pooled into (None: left out); default
+    the group itself.
 
     Returns
     -------
-    pandas.Series
-        Indexed by ``names`` (one level per name), float.
+    list of pandas.Series
+        One per stat, indexed by ``names`` (one level per name, the groups sorted), float.
     """
-    keys = list(pool)
+    into = regroup or (lambda key: key)
+    mapped = [[into(key) for key in _keys(part)] for part in parts]
+    keys = sorted({key for part in mapped for key in part if key is not None})
+    number: dict[tuple[str, ...] | None, int] = {key: i for i, key in enumerate(keys)}
+    codes = [np.array([*(number.get(k, -1) for k in m), -1], dtype=np.int64) for m in mapped]
+    held = [part if not isinstance(part, dict) else [keyed_samples(part)] for part in parts]
+
+    def batches() -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        for part, code in zip(held, codes, strict=True):
+            pieces = part if isinstance(part, list) else part.batches()
+            yield from ((code[group], key) for group, key in pieces)
+
     index = pd.MultiIndex.from_arrays(
         [[k[i] for k in keys] for i in range(len(names))], names=names
     )
-    return pd.Series([float(stat(pd.Series(v))) for v in pool.values()], index=index, dtype=float)
+    found = grouped_quantiles(batches, len(keys), stats)
+    return [pd.Series(found[:, i], index=index, dtype=float) for i in range(len(stats))]
+
+
+def _keys(part: SampleParts) -> list[tuple[str, ...]]:
+    return list(part) if isinstance(part, dict) else list(part.keys)
+
+
+def keyed_samples(part: Samples) -> tuple[np.ndarray, np.ndarray]:
+    """In-memory samples as one :func:`~driftkit.causes.quantiles.keyed` batch.
+
+    Returns
+    -------
+    tuple
+        int64 group codes (the index of each value's group in ``part``) and uint64 keys.
+    """
+    sizes = [len(values) for values in part.values()]
+    codes = np.repeat(np.arange(len(sizes), dtype=np.int64), sizes)
+    return keyed(codes, np.concatenate([*part.values(), np.zeros(0)]))
 
 
 @dataclass(frozen=True)
@@ -139,12 +191,13 @@ class EdgeParts:
     formats
         ``source, target, kind, side, format, n`` (side ``source_format`` or ``target_format``).
     latency
-        Per edge, the latency (h) of every received delivery.
+        Per edge, the latency (h) of every received delivery (stored by a worker:
+        :class:`StoredSamples`).
     """
 
     counts: pd.DataFrame
     formats: pd.DataFrame
-    latency: Samples
+    latency: SampleParts
 
 
 def edge_parts(edges: pd.DataFrame) -> EdgeParts:
@@ -201,9 +254,8 @@ def handoff_from_parts(parts: list[EdgeParts]) -> pd.DataFrame:
     formats = every.groupby([*EDGE, "side", "format"], as_index=False)["n"].sum()
     for side in FORMAT_SIDES:
         table[f"{side}s"] = _format_lists(formats[formats["side"] == side])
-    latency = pooled([p.latency for p in parts])
-    table["latency_p50_h"] = sample_stat(latency, EDGE, lambda v: v.quantile(0.5))
-    table["latency_p95_h"] = sample_stat(latency, EDGE, lambda v: v.quantile(0.95))
+    p50, p95 = sample_stats([p.latency for p in parts], EDGE, [0.5, 0.95])
+    table["latency_p50_h"], table["latency_p95_h"] = p50, p95
     table = table.reset_index().reindex(columns=HANDOFF_COLUMNS)
     table = table.astype({c: np.int64 for c in ("events", "matched", "missing", "duplicated")})
     return table.sort_values(EDGE, ignore_index=True)

@@ -4,7 +4,8 @@
 latency of an edge and each target's last receipt; ``sync_lag`` the usual record delay of
 each system and kind.  Each part of an audit returns the summable pieces of those numbers
 (:func:`stats_part`: counts, and latencies and delays as samples), :func:`handoff_stats`
-combines them (quantiles over the pooled samples: exact) and :func:`normal_deliveries`
+combines them (quantiles selected exactly from every part's samples, never pooled:
+:mod:`driftkit.causes.quantiles`) and :func:`normal_deliveries`
 marks each part's deliveries with the client-wide *normal* test.  :func:`deliveries` is the
 one-part case.  See ``docs/causes.md``.
 """
@@ -35,12 +36,12 @@ from driftkit.causes.deliveries import (
     shared_candidates,
 )
 from driftkit.causes.handoffs import (
-    Samples,
+    SampleParts,
     grouped_samples,
-    pooled,
-    sample_stat,
+    sample_stats,
     samples,
 )
+from driftkit.causes.quantiles import MEDIAN
 from driftkit.drift.codes import column_codes, combined_codes
 from driftkit.schema import KIND, LOCATION, OCCURRED_AT, RECORDED_AT, SYSTEM, EventKind
 
@@ -96,12 +97,15 @@ class StatsPart:
         ``target`` → its last receipt (UTC).
     delays
         ``(system, kind)`` → record delay (h) of every first record but syncs.
+
+    A partitioned audit's workers store ``latencies`` and ``delays``
+    (:class:`~driftkit.causes.handoffs.StoredSamples`); the driver never pools them.
     """
 
     shares: pd.DataFrame
-    latencies: Samples
+    latencies: SampleParts
     last_received: pd.Series
-    delays: Samples
+    delays: SampleParts
 
 
 def export_spans(events: pd.DataFrame) -> pd.DataFrame:
@@ -150,23 +154,20 @@ def handoff_stats(parts: list[StatsPart], rules: MatchRules = DEFAULT_MATCH_RULE
     shares = pd.concat([p.shares for p in parts]).groupby(DELIVERY_GROUP).sum()
     normal = shares["received"] / shares["deliveries"]
     received_share = shares["received_others"] / shares["others"].where(shares["others"] > 0)
-    by_family = pooled(  # (target, family) ← every normal location's samples
-        [
-            {key[:2]: values}
-            for p in parts
-            for key, values in p.latencies.items()
-            if normal.get(key, 0.0) >= rules.normal_share
-        ]
-    )
+
+    def normal_family(key: tuple[str, ...]) -> tuple[str, ...] | None:
+        """(target, family) ← every normal location's samples."""
+        return key[:2] if normal.get(key, 0.0) >= rules.normal_share else None
+
     lasts = pd.concat([p.last_received for p in parts])
     return HandoffStats(
         normal=normal,
         received_share=received_share,
-        latency_p50=sample_stat(by_family, [TARGET, FAMILY], pd.Series.median),
+        latency_p50=sample_stats(
+            [p.latencies for p in parts], [TARGET, FAMILY], [MEDIAN], regroup=normal_family
+        )[0],
         last_received=lasts.groupby(level=0).max(),
-        delay_p95=sample_stat(
-            pooled([p.delays for p in parts]), [SYSTEM, KIND], lambda d: d.quantile(0.95)
-        ),
+        delay_p95=sample_stats([p.delays for p in parts], [SYSTEM, KIND], [0.95])[0],
     )
 
 

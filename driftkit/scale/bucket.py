@@ -24,6 +24,7 @@ from driftkit.scale.merge import pair_ranks
 from driftkit.scale.ordered import PAIR, sort_part
 from driftkit.scale.part import BucketResult, audit_part, profile_part
 from driftkit.scale.plan import Plan, Profile, Scan, keyless_grid, place_part, scan
+from driftkit.scale.samples import stored_latency, stored_stats
 from driftkit.scale.stored import STORED, store_full, store_part, worst_rows
 from driftkit.schema import AS_OF, KIND, LOCATION, OCCURRED_AT, RECORDED_AT, SKU, SYSTEM
 
@@ -53,8 +54,12 @@ def scan_bucket(path: Path, bucket: int, default_location: str | None = None) ->
 
 
 def profile_bucket(plan: Plan, bucket: int) -> Profile:
-    """Pass 2 over one bucket (:func:`~driftkit.scale.part.profile_part` of its tables)."""
-    return profile_part(plan, place_part(plan, read_bucket(plan, bucket))[0])
+    """Pass 2 over one bucket (:func:`~driftkit.scale.part.profile_part` of its tables); with
+    ``plan.parts`` its handoff samples are stored there (:mod:`driftkit.scale.samples`)."""
+    profile = profile_part(plan, place_part(plan, read_bucket(plan, bucket))[0])
+    if plan.parts is None:
+        return profile
+    return dataclasses.replace(profile, handoffs=stored_stats(profile.handoffs, plan.parts, bucket))
 
 
 def audit_bucket(plan: Plan, bucket: int) -> BucketResult:
@@ -72,12 +77,13 @@ def audit_bucket(plan: Plan, bucket: int) -> BucketResult:
 def stored_result(plan: Plan, folder: Path, result: BucketResult) -> BucketResult:
     """``result`` with its per-key tables stored under ``folder``
     (:func:`~driftkit.scale.stored.store_full`, and its labelled episodes in their table
-    order); it keeps the episodes of its worst keys and their labels' digest
-    (:mod:`driftkit.scale.kept`)."""
+    order, and the handoff map's latency samples: :mod:`driftkit.scale.samples`); it keeps the
+    episodes of its worst keys and their labels' digest (:mod:`driftkit.scale.kept`)."""
     keys = result.key_drift[[SKU, LOCATION]].drop_duplicates()
     ranks = pair_ranks(keyless_grid(plan), result.episodes)
     episodes = sort_part("episodes", result.episodes.assign(**{PAIR: ranks}))
     full = store_full(result.full, folder, result.bucket, keys=keys)
+    full["attribution"] = stored_latency(full["attribution"], folder, result.bucket)
     full[STORED["episodes"]] = store_part(folder, "episodes", result.bucket, episodes)
     return dataclasses.replace(
         result,
