@@ -31,7 +31,7 @@ import pandas as pd
 
 from driftkit.config import ImpactParams
 from driftkit.impact import theory
-from driftkit.impact.sellout import SoldOutState, lost_reaches_record
+from driftkit.impact.sellout import SoldOutState, lost_reaches_record, texts
 from driftkit.impact.silence import authority_names
 
 #: count_rows' check inputs: check_columns' and the check system's drift and cause
@@ -78,16 +78,16 @@ def check_columns(state: CheckState, params: ImpactParams) -> dict[str, np.ndarr
     wanted = (chance > 0) & (chance >= params.empty_check_at) & (every >= 2)
     lost = np.zeros(len(chance)) if state.record_error is None else state.record_error
     believed = authority_names(state)
-    holds = believed + " shows " + _text(state.authority, "{:g}")
-    selling = ", " + seller + " shows " + _text(shown, "{:g}") + " available"
+    holds = believed + " shows " + texts(state.authority, "{:g}")
+    selling = ", " + seller + " shows " + texts(shown, "{:g}") + " available"
     reason = (
         np.where(zero > 0, "zero-balance check: ", "empty-shelf check: ")
         + holds
         + np.where(zero > 0, selling, "")
         + ", counts find "
-        + _text(np.nan_to_num(lost), "{:.2f}")
+        + texts(np.nan_to_num(lost), "{:.2f}")
         + " units lost unrecorded since the last count (P(empty) "
-        + _text(chance, "{:.2f}")
+        + texts(chance, "{:.2f}")
         + ")"
     )
     return {
@@ -243,7 +243,3 @@ def kept_head(money: pd.DataFrame, n: int) -> pd.DataFrame:
 def _by_slot(frames: list[pd.DataFrame]) -> pd.DataFrame:
     table = pd.concat([f for f in frames if len(f)] or frames[:1], ignore_index=True)
     return table.sort_values(SLOT, kind="stable").drop(columns=SLOT).reset_index(drop=True)
-
-
-def _text(values: np.ndarray, form: str) -> np.ndarray:
-    return pd.Series(np.asarray(values, dtype=float)).map(form.format).to_numpy(dtype=object)

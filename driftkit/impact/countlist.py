@@ -19,7 +19,7 @@ import pandas as pd
 
 from driftkit.config import ImpactParams
 from driftkit.impact import theory
-from driftkit.impact.checks import LIST, candidates, check_columns, check_order, interleaved
+from driftkit.impact.checks import LIST, MONEY, candidates, check_columns, check_order, interleaved
 from driftkit.impact.keystate import KeyState
 from driftkit.impact.sellout import empty_shelf
 from driftkit.impact.silence import authority_names
@@ -194,12 +194,13 @@ def count_rows(
     table["reason"] = _capital_reason(table["reason"], state, carrying)
     table["drift_units"] = _drift_of(state, table[SYSTEM].to_numpy())
     table["reason"] = _fallback_reason(table, state)
-    table["cause"] = _causes(table, findings)
+    top = _top_causes(findings)
+    table["cause"] = _causes(table, top)
     ranking = {"demand_rate": state.rate, "window_value": state.window_value}
     checks = check_columns(state, params)  # a check row's drift and cause: of its system
     checks["check_drift"] = _drift_of(state, checks["check_system"])
     named = table[[SKU, LOCATION]].assign(system=checks["check_system"])
-    checks["check_cause"] = _causes(named, findings).fillna("").to_numpy(dtype=object)
+    checks["check_cause"] = _causes(named, top).fillna("").to_numpy(dtype=object)
     return table.assign(**ranking, unit_cost=state.unit_cost, **checks)
 
 
@@ -226,7 +227,7 @@ def rank_count_list(rows: pd.DataFrame) -> pd.DataFrame:
     """
     money = rows.iloc[np.lexsort(count_list_keys(rows))].reset_index(drop=True)
     if "check_chance" not in money or not len(money):  # no check: the money order
-        return numbered(money.assign(**{LIST: "money"}))
+        return numbered(money.assign(**{LIST: MONEY}))
     every = int(money["check_every"].max())
     merged = interleaved([money], check_order(candidates(money)), every)
     return numbered(pd.concat(list(merged), ignore_index=True))
@@ -268,18 +269,26 @@ def _fallback_reason(table: pd.DataFrame, state: KeyState) -> pd.Series:
     return reason.where(~(none & ~open_drift & ~drifted), "no drift seen")
 
 
-def _causes(table: pd.DataFrame, findings: pd.DataFrame | None) -> pd.Series:
+def _top_causes(findings: pd.DataFrame | None) -> pd.Series | None:
+    """Per (sku, location, system) with findings: the cause of the one explaining the most
+    units in expectation (|units| × confidence); a tie goes to the latest ``last_seen`` (it
+    acts on the record now), then to the findings' order.  None without findings."""
     if findings is None or findings.empty:
-        return pd.Series(np.nan, index=table.index, dtype="str")
+        return None
     weight = findings.get("confidence", 1.0)
-    size = findings["units"].abs() * weight  # expected units it explains
-    ranked = findings.assign(size=size)
-    if "last_seen" in ranked:  # a tie goes to the latest finding: it acts on the record now
-        ranked = ranked.sort_values("last_seen", ascending=False, kind="stable")
-    ranked = ranked.sort_values("size", ascending=False, kind="stable")  # then findings' order
-    top = ranked.drop_duplicates([SKU, LOCATION, SYSTEM]).set_index([SKU, LOCATION, SYSTEM])
+    ranked = findings.assign(size=findings["units"].abs() * weight)  # expected units
+    by = ["size", "last_seen"] if "last_seen" in ranked else ["size"]
+    ranked = ranked.sort_values(by, ascending=False, kind="stable")
+    top = ranked.drop_duplicates([SKU, LOCATION, SYSTEM])
+    return top.set_index([SKU, LOCATION, SYSTEM])["cause"]
+
+
+def _causes(table: pd.DataFrame, top: pd.Series | None) -> pd.Series:
+    """:func:`_top_causes` of each row's (sku, location, system); NaN where none."""
+    if top is None:
+        return pd.Series(np.nan, index=table.index, dtype="str")
     where = pd.MultiIndex.from_frame(table[[SKU, LOCATION, SYSTEM]])
-    return pd.Series(top["cause"].reindex(where).to_numpy(), index=table.index, dtype="str")
+    return pd.Series(top.reindex(where).to_numpy(), index=table.index, dtype="str")
 
 
 def _fmt(values: np.ndarray) -> np.ndarray:

@@ -250,11 +250,11 @@ def empty_shelf(
         "likely sold out: "
         + authority_names(state)[wins]
         + " shows "
-        + _text(state.authority[wins], "{:g}")
+        + texts(state.authority[wins], "{:g}")
         + " at "
-        + _text(state.rate[wins], "{:.2f}")
+        + texts(state.rate[wins], "{:.2f}")
         + " a day, "
-        + _text(age[wins], "{:.1f}")
+        + texts(age[wins], "{:.1f}")
         + " days before the count"
     )
     reasons = np.asarray(why, dtype=object).copy()
@@ -274,15 +274,16 @@ def _short_reason(
         "likely short since the count: "
         + authority_names(state)[wins]
         + " shows "
-        + _text(state.authority[wins], "{:g}")
+        + texts(state.authority[wins], "{:g}")
         + ", counts find "
-        + _text(np.nan_to_num(lost)[wins], "{:.2f}")
+        + texts(np.nan_to_num(lost)[wins], "{:.2f}")
         + " units lost unrecorded by now (P(empty) "
-        + _text(chance[wins], "{:.2f}")
+        + texts(chance[wins], "{:.2f}")
         + ")"
     )
     return reasons
 
 
-def _text(values: np.ndarray, form: str) -> np.ndarray:
+def texts(values: np.ndarray, form: str) -> np.ndarray:
+    """Each value formatted with ``form`` (e.g. ``"{:.2f}"``; NaN as ``nan``), object array."""
     return pd.Series(np.asarray(values, dtype=float)).map(form.format).to_numpy(dtype=object)
